@@ -78,8 +78,40 @@ struct fn_filter_queue {
 			       * defragments before prerouting once conntrack is
 			       * in use) */
 	uint16_t qid;
+	uint64_t generation;  /* generation this queue applies (0: none) */
 	void *priv;           /* interpreter state for this queue */
 };
+
+/*
+ * Process-wide rules: the current generation (a verified, read-only image),
+ * the per-queue states, and the deferred release of old generations (an old
+ * image is released only after every queue has started a new burst).
+ */
+struct fn_rules;
+
+#if FN_WITH_FILTER
+/* NULL + errno (ENOMEM). */
+struct fn_rules *fn_rules_create(unsigned n_queues);
+void fn_rules_destroy(struct fn_rules *r);
+/* Bind queue qid's state to the process rules; before the queue first runs. */
+void fn_rules_queue_attach(struct fn_rules *r, struct fn_filter_queue *fq, unsigned qid);
+/*
+ * Verify an image and make it the current generation. Queues switch at their
+ * next burst. release(arg) runs once no queue can still use the image (from
+ * whichever thread notices). On error the previous generation stays active:
+ *  -EBADMSG the image failed verification
+ *  -ENOMEM
+ */
+int fn_rules_install(struct fn_rules *r, const void *image, size_t len,
+		     void (*release)(void *arg), void *arg);
+/* Install an image read from a file (tests, and before a daemon is wired up). */
+int fn_rules_load_file(struct fn_rules *r, const char *path);
+/* Called by the stack at the start of every burst: switches to a newly
+ * installed generation and reports that this queue holds no old pointer. */
+void fn_filter_burst_begin(struct fn_filter_queue *fq);
+#else
+static inline void fn_filter_burst_begin(struct fn_filter_queue *fq) { (void)fq; }
+#endif
 
 #if FN_WITH_FILTER
 /* Run the base chains of `hook` of this queue's current generation. */

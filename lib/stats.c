@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "fragnet.h"
+#include "export.h"
 #include "stats.h"
 
 static const char *const drop_names[FRAGNET_DROP_MAX] = {
@@ -32,7 +33,7 @@ static const char *const drop_names[FRAGNET_DROP_MAX] = {
 	[FRAGNET_DROP_NO_ROUTE] = "no_route",
 };
 
-const char *fragnet_drop_name(unsigned reason)
+FN_EXPORT const char *fragnet_drop_name(unsigned reason)
 {
 	return reason < FRAGNET_DROP_MAX ? drop_names[reason] : NULL;
 }
