@@ -19,7 +19,7 @@ packages=(
 	libnftnl-dev libmnl-dev libnftables-dev nftables
 	libcmocka-dev iproute2 ethtool procps kmod
 	valgrind tcpdump tshark
-	redis-server redis-tools memcached tcl dpkg-dev
+	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev
 )
 missing=()
 for p in "${packages[@]}"; do

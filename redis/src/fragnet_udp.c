@@ -1,0 +1,693 @@
+/* RESP over UDP on libfragnet: the UDP connection type (see fragnet_udp.h).
+ *
+ * Flows live in a dict keyed by peer address and port, and on up to three
+ * intrusive lists: every flow on the LRU list (least recently heard first,
+ * for reaping), flows with a request datagram waiting on the pending list,
+ * flows with a write handler on the writers list. The lists are intrusive so
+ * that closing any flow from inside any handler (CLIENT KILL, reaping, a
+ * protocol error) unlinks it in O(1) from whatever round is being walked.
+ *
+ * Life of a request:
+ *   beforeSleep -> udpProcessEvents -> fragnet_poll -> udpRecv (copy the
+ *   datagram into its flow, accepting the flow first if new) -> dispatch one
+ *   datagram per flow through the read handler (readQueryFromClient) ->
+ *   ... AOF write/fsync ... -> handleClientsWithPendingWrites -> connWrite
+ *   (one datagram each) -> udpFlush -> write handlers -> fragnet_flush.
+ *
+ * Nothing is sent to the device before udpFlush() (or the next poll, which
+ * also comes after an AOF flush), so `appendfsync always` holds over UDP. */
+
+#include "server.h"
+#include "connhelpers.h"
+#include "monotonic.h"
+
+#include <fragnet.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stddef.h>
+
+udpConfig udp_config;
+
+/* Keep polling without sleeping this long after the last datagram. */
+#define UDP_SPIN_US 50000
+/* With the queue idle, wake up at least this often (ms) to poll it. */
+#define UDP_IDLE_POLL_MS 1
+/* Flows examined per reaper call. */
+#define UDP_REAP_BUDGET 64
+
+/* ------------------------------------------------------------------------ */
+
+typedef struct udpLink {
+    struct udpLink *prev, *next;
+} udpLink;
+
+static void linkInit(udpLink *h) { h->prev = h->next = h; }
+static int linkEmpty(const udpLink *h) { return h->next == h; }
+static int linkLinked(const udpLink *l) { return l->next != NULL; }
+
+static void linkRemove(udpLink *l) {
+    if (!linkLinked(l)) return;
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = NULL;
+}
+
+static void linkTail(udpLink *h, udpLink *l) {
+    linkRemove(l);
+    l->prev = h->prev;
+    l->next = h;
+    h->prev->next = l;
+    h->prev = l;
+}
+
+/* Move every element of 'from' to the empty list 'to'. */
+static void linkSplice(udpLink *from, udpLink *to) {
+    linkInit(to);
+    if (linkEmpty(from)) return;
+    to->next = from->next;
+    to->prev = from->prev;
+    to->next->prev = to;
+    to->prev->next = to;
+    linkInit(from);
+}
+
+typedef struct udpDgram {
+    struct udpDgram *next;
+    size_t len, off;
+    char data[];
+} udpDgram;
+
+typedef struct udpFlow {
+    connection conn;            /* first: a connection * is a udpFlow * */
+    uint32_t addr;              /* peer, network order */
+    uint16_t port;
+    int dispatching;            /* connRead() may deliver the head datagram */
+    udpDgram *rx_head, *rx_tail;
+    int rx_count;
+    long long last_rx_ms;
+    udpLink lru, pending, writers;
+} udpFlow;
+
+#define flowOf(l, member) ((udpFlow *)((char *)(l) - offsetof(udpFlow, member)))
+
+static struct {
+    struct fragnet *fn;
+    struct fragnet_queue *q;
+    uint32_t addr;              /* ours, network order */
+    uint16_t port;
+    dict *flows;
+    udpLink lru, pending, writers;
+    monotime last_rx_us;
+    char *scratch;              /* writev gather buffer */
+    size_t buf_room;            /* fragnet_buf_room(): zero-copy when it fits */
+    const char **ports;
+    struct fragnet_neighbour *neigh;
+    pid_t pid;
+    cpu_set_t cpus;             /* affinity before the EAL pinned us */
+    /* Counters, logged at shutdown. */
+    unsigned long long rx_dgrams, rx_dropped, tx_dgrams, tx_busy, tx_errors;
+    unsigned long long flows_opened, flows_reaped, flows_denied;
+} udp;
+
+static ConnectionType CT_UDP;
+
+static inline uint64_t flowKey(uint32_t addr, uint16_t port) {
+    return ((uint64_t)addr << 16) | port;
+}
+
+static uint64_t flowHash(const void *key) {
+    uint64_t k = (uint64_t)(uintptr_t)key;
+    return dictGenHashFunction(&k, sizeof(k));
+}
+
+static int flowKeyCompare(dict *d, const void *a, const void *b) {
+    UNUSED(d);
+    return a == b;
+}
+
+static dictType flowDictType = {
+    .hashFunction = flowHash,
+    .keyCompare = flowKeyCompare,
+};
+
+static udpFlow *flowLookup(uint32_t addr, uint16_t port) {
+    dictEntry *de = dictFind(udp.flows, (void *)(uintptr_t)flowKey(addr, port));
+    return de ? dictGetVal(de) : NULL;
+}
+
+/* ---------------------------- connection type ---------------------------- */
+
+static void flowFree(udpFlow *f) {
+    dictDelete(udp.flows, (void *)(uintptr_t)flowKey(f->addr, f->port));
+    linkRemove(&f->lru);
+    linkRemove(&f->pending);
+    linkRemove(&f->writers);
+    while (f->rx_head) {
+        udpDgram *g = f->rx_head;
+        f->rx_head = g->next;
+        zfree(g);
+    }
+    zfree(f);
+}
+
+static void udpConnClose(connection *conn) {
+    if (connHasRefs(conn)) {
+        conn->flags |= CONN_FLAG_CLOSE_SCHEDULED;
+        return;
+    }
+    flowFree((udpFlow *)conn);
+}
+
+static int udpConnAccept(connection *conn, ConnectionCallbackFunc accept_handler) {
+    int ret = C_OK;
+
+    if (conn->state != CONN_STATE_ACCEPTING) return C_ERR;
+    conn->state = CONN_STATE_CONNECTED;
+    connIncrRefs(conn);
+    if (!callHandler(conn, accept_handler)) ret = C_ERR;
+    connDecrRefs(conn);
+    return ret;
+}
+
+/* One datagram: at most udp-max-datagram bytes of the iovecs. Returns the
+ * bytes sent, or -1: with the state still CONNECTED when the queue is out of
+ * buffers (Redis retries from the write handler), CONN_STATE_ERROR when the
+ * peer cannot be reached or the output filter dropped the reply. */
+static int udpSendv(udpFlow *f, const struct iovec *iov, int iovcnt) {
+    connection *conn = &f->conn;
+    size_t max = (size_t)udp_config.max_datagram, len = 0;
+    int i, ret;
+
+    if (conn->state != CONN_STATE_CONNECTED && conn->state != CONN_STATE_ACCEPTING) {
+        conn->last_errno = ENOTCONN;
+        return -1;
+    }
+    if (!udp.q) { /* forked child */
+        conn->last_errno = ENOTCONN;
+        conn->state = CONN_STATE_ERROR;
+        return -1;
+    }
+    for (i = 0; i < iovcnt && len < max; i++)
+        len += iov[i].iov_len < max - len ? iov[i].iov_len : max - len;
+    if (len == 0) return 0;
+
+    if (iovcnt == 1) {
+        ret = fragnet_udp_send(udp.q, udp.port, f->addr, f->port, iov[0].iov_base, len);
+    } else {
+        /* Gather straight into a device buffer when one datagram fits. */
+        struct fragnet_buf *b = NULL;
+        char *dst = udp.scratch;
+        void *data;
+
+        if (len <= udp.buf_room && (b = fragnet_buf_alloc(udp.q, len, &data)) != NULL)
+            dst = data;
+        size_t left = len;
+        for (i = 0; left; i++) {
+            size_t n = iov[i].iov_len < left ? iov[i].iov_len : left;
+            memcpy(dst, iov[i].iov_base, n);
+            dst += n;
+            left -= n;
+        }
+        if (b)
+            ret = fragnet_udp_send_buf(udp.q, b, udp.port, f->addr, f->port);
+        else
+            ret = fragnet_udp_send(udp.q, udp.port, f->addr, f->port, udp.scratch, len);
+    }
+    if (ret < 0) {
+        conn->last_errno = -ret;
+        if (ret == -ENOBUFS) {
+            udp.tx_busy++;
+        } else {
+            udp.tx_errors++;
+            conn->state = CONN_STATE_ERROR;
+        }
+        return -1;
+    }
+    udp.tx_dgrams++;
+    return (int)len;
+}
+
+static int udpConnWrite(connection *conn, const void *data, size_t data_len) {
+    struct iovec iov = { .iov_base = (void *)data, .iov_len = data_len };
+    return udpSendv((udpFlow *)conn, &iov, 1);
+}
+
+static int udpConnWritev(connection *conn, const struct iovec *iov, int iovcnt) {
+    return udpSendv((udpFlow *)conn, iov, iovcnt);
+}
+
+/* Never crosses a datagram boundary. -1 with the state still CONNECTED means
+ * "nothing now" (never 0, which Redis takes for EOF). */
+static int udpConnRead(connection *conn, void *buf, size_t buf_len) {
+    udpFlow *f = (udpFlow *)conn;
+    udpDgram *g = f->rx_head;
+
+    if (conn->state != CONN_STATE_CONNECTED) return -1;
+    if (!f->dispatching || !g || g->off == g->len || buf_len == 0) {
+        conn->last_errno = EAGAIN;
+        return -1;
+    }
+    size_t n = g->len - g->off;
+    if (n > buf_len) n = buf_len;
+    memcpy(buf, g->data + g->off, n);
+    g->off += n;
+    return (int)n;
+}
+
+static int udpConnSetWriteHandler(connection *conn, ConnectionCallbackFunc func, int barrier) {
+    udpFlow *f = (udpFlow *)conn;
+
+    conn->write_handler = func;
+    if (barrier)
+        conn->flags |= CONN_FLAG_WRITE_BARRIER;
+    else
+        conn->flags &= ~CONN_FLAG_WRITE_BARRIER;
+    /* Write handlers run from udpFlush(), after the AOF flush, so the
+     * barrier holds by construction. */
+    if (func)
+        linkTail(&udp.writers, &f->writers);
+    else
+        linkRemove(&f->writers);
+    return C_OK;
+}
+
+static int udpConnSetReadHandler(connection *conn, ConnectionCallbackFunc func) {
+    udpFlow *f = (udpFlow *)conn;
+
+    conn->read_handler = func;
+    if (func && f->rx_head && !linkLinked(&f->pending))
+        linkTail(&udp.pending, &f->pending);
+    return C_OK;
+}
+
+static const char *udpConnGetLastError(connection *conn) {
+    return conn->last_errno ? strerror(conn->last_errno) : NULL;
+}
+
+static int udpConnConnect(connection *conn, const char *addr, int port, const char *src_addr,
+                          ConnectionCallbackFunc connect_handler) {
+    UNUSED(addr); UNUSED(port); UNUSED(src_addr); UNUSED(connect_handler);
+    conn->state = CONN_STATE_ERROR;
+    conn->last_errno = ENOTSUP;
+    return C_ERR;
+}
+
+static int udpConnBlockingConnect(connection *conn, const char *addr, int port, long long timeout) {
+    UNUSED(addr); UNUSED(port); UNUSED(timeout);
+    conn->state = CONN_STATE_ERROR;
+    conn->last_errno = ENOTSUP;
+    return C_ERR;
+}
+
+/* Blocking stream I/O (replication, the Lua debugger) is refused before it
+ * can get here; these only keep a stray caller from hanging. */
+static ssize_t udpConnSyncIO(connection *conn, char *ptr, ssize_t size, long long timeout) {
+    UNUSED(ptr); UNUSED(size); UNUSED(timeout);
+    conn->last_errno = ENOTSUP;
+    return -1;
+}
+
+static int udpConnGetType(connection *conn) {
+    UNUSED(conn);
+    return CONN_TYPE_UDP;
+}
+
+static ConnectionType CT_UDP = {
+    .ae_handler = NULL,
+    .connect = udpConnConnect,
+    .write = udpConnWrite,
+    .writev = udpConnWritev,
+    .read = udpConnRead,
+    .close = udpConnClose,
+    .accept = udpConnAccept,
+    .set_write_handler = udpConnSetWriteHandler,
+    .set_read_handler = udpConnSetReadHandler,
+    .get_last_error = udpConnGetLastError,
+    .blocking_connect = udpConnBlockingConnect,
+    .sync_write = udpConnSyncIO,
+    .sync_read = udpConnSyncIO,
+    .sync_readline = udpConnSyncIO,
+    .get_type = udpConnGetType,
+};
+
+int udpConnAddrToString(connection *conn, char *ip, size_t ip_len, int *port, int fd_to_str_type) {
+    udpFlow *f = (udpFlow *)conn;
+    int peer = fd_to_str_type == FD_TO_PEER_NAME;
+    uint32_t a = peer ? f->addr : udp.addr;
+    uint16_t p = peer ? f->port : udp.port;
+
+    if (ip && ip_len && inet_ntop(AF_INET, &a, ip, ip_len) == NULL) {
+        conn->last_errno = errno;
+        return C_ERR;
+    }
+    if (port) *port = ntohs(p);
+    return C_OK;
+}
+
+int udpConnFormatAddr(connection *conn, char *buf, size_t buf_len, int fd_to_str_type) {
+    char ip[INET_ADDRSTRLEN];
+    int port;
+
+    if (udpConnAddrToString(conn, ip, sizeof(ip), &port, fd_to_str_type) == C_ERR)
+        return snprintf(buf, buf_len, "?:0");
+    return snprintf(buf, buf_len, "%s:%d", ip, port);
+}
+
+/* ------------------------------ receive path ----------------------------- */
+
+/* A datagram from a peer we have no flow for. The flow passes the same
+ * admission as a TCP accept (maxclients via acceptCommonHandler); protected
+ * mode is checked first with a short reply, since a spoofed source would
+ * otherwise reflect Redis's kilobyte-long DENIED text to a victim. */
+static udpFlow *flowAccept(uint32_t addr, uint16_t port) {
+    char ip[INET_ADDRSTRLEN];
+
+    if (server.protected_mode && DefaultUser->flags & USER_FLAG_NOPASS) {
+        static const char err[] =
+            "-DENIED Redis is running in protected mode: set a password for "
+            "the default user or disable protected-mode to serve UDP\r\n";
+        fragnet_udp_send(udp.q, udp.port, addr, port, err, sizeof(err) - 1);
+        server.stat_rejected_conn++;
+        udp.flows_denied++;
+        return NULL;
+    }
+
+    udpFlow *f = zcalloc(sizeof(*f));
+    f->conn.type = &CT_UDP;
+    f->conn.state = CONN_STATE_ACCEPTING;
+    f->conn.fd = -1;
+    f->addr = addr;
+    f->port = port;
+    f->last_rx_ms = mstime();
+    dictAdd(udp.flows, (void *)(uintptr_t)flowKey(addr, port), f);
+    linkTail(&udp.lru, &f->lru);
+    udp.flows_opened++;
+
+    inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+    acceptCommonHandler(&f->conn, 0, ip);
+    /* Refused (maxclients) or failed: the flow is gone already. */
+    return flowLookup(addr, port);
+}
+
+static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg) {
+    UNUSED(q); UNUSED(arg);
+    udp.rx_dgrams++;
+    /* An empty datagram would read as EOF: it carries no command anyway. */
+    if (d->len == 0) {
+        udp.rx_dropped++;
+        return;
+    }
+    udpFlow *f = flowLookup(d->src_addr, d->src_port);
+    if (!f && !(f = flowAccept(d->src_addr, d->src_port))) return;
+    if (f->rx_count >= udp_config.max_queued || f->conn.state != CONN_STATE_CONNECTED) {
+        udp.rx_dropped++;
+        return;
+    }
+
+    udpDgram *g = zmalloc(sizeof(*g) + d->len);
+    g->next = NULL;
+    g->len = d->len;
+    g->off = 0;
+    memcpy(g->data, d->data, d->len);
+    if (f->rx_tail) f->rx_tail->next = g; else f->rx_head = g;
+    f->rx_tail = g;
+    f->rx_count++;
+    f->last_rx_ms = server.mstime;
+    linkTail(&udp.lru, &f->lru);
+    if (f->conn.read_handler && !linkLinked(&f->pending))
+        linkTail(&udp.pending, &f->pending);
+}
+
+/* Feed one datagram to the flow's read handler. Returns 0 when the flow was
+ * freed meanwhile. */
+static int flowDispatch(udpFlow *f) {
+    connection *conn = &f->conn;
+    udpDgram *g = f->rx_head;
+
+    f->dispatching = 1;
+    for (;;) {
+        size_t before = g->off;
+        if (!callHandler(conn, conn->read_handler)) return 0;
+        /* The handler reads at most its buffer's worth: call it again for
+         * the rest of the datagram, but only while it makes progress. */
+        if (g->off == g->len || g->off == before || !conn->read_handler) break;
+    }
+    f->dispatching = 0;
+    if (g->off == g->len) {
+        f->rx_head = g->next;
+        if (!f->rx_head) f->rx_tail = NULL;
+        f->rx_count--;
+        zfree(g);
+    }
+    return 1;
+}
+
+int udpProcessEvents(void) {
+    udpLink round;
+    int dispatched = 0;
+
+    if (!udp.q) return 0;
+    if (fragnet_poll(udp.q) > 0) udp.last_rx_us = getMonotonicUs();
+
+    /* One datagram per flow per iteration, so that each datagram's replies
+     * are written (and leave) together. */
+    linkSplice(&udp.pending, &round);
+    while (!linkEmpty(&round)) {
+        udpFlow *f = flowOf(round.next, pending);
+        linkRemove(&f->pending);
+        if (!f->rx_head) continue;
+        /* No read handler: a protected client (blocked in a script or while
+         * loading); its datagrams wait. */
+        if (!f->conn.read_handler || f->conn.state != CONN_STATE_CONNECTED) {
+            if (f->conn.state == CONN_STATE_CONNECTED)
+                linkTail(&udp.pending, &f->pending);
+            continue;
+        }
+        dispatched++;
+        if (!flowDispatch(f)) continue;
+        if (f->rx_head && f->conn.read_handler)
+            linkTail(&udp.pending, &f->pending);
+    }
+    return dispatched;
+}
+
+int udpFlush(void) {
+    udpLink round;
+    int n = 0;
+
+    if (!udp.q) return 0;
+    linkSplice(&udp.writers, &round);
+    while (!linkEmpty(&round)) {
+        udpFlow *f = flowOf(round.next, writers);
+        /* Back on the list first: the handler removes itself when done. */
+        linkTail(&udp.writers, &f->writers);
+        if (f->conn.write_handler) {
+            callHandler(&f->conn, f->conn.write_handler);
+            n++;
+        }
+    }
+    fragnet_flush(udp.q);
+    return n;
+}
+
+int udpIsActive(void) {
+    if (!udp.q) return 0;
+    if (udp_config.busy_poll) return 1;
+    if (!linkEmpty(&udp.pending) || !linkEmpty(&udp.writers)) return 1;
+    return getMonotonicUs() - udp.last_rx_us < UDP_SPIN_US;
+}
+
+/* Bounds the epoll sleep while the queue is idle, and reaps idle flows: UDP
+ * has no close, so a flow that has not sent a request for udp-idle-timeout
+ * seconds is freed, unless it is blocked (BLPOP, WAIT, CLIENT PAUSE) or
+ * still has replies to send. */
+static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
+    UNUSED(el); UNUSED(id); UNUSED(data);
+    long long now = mstime(), limit = (long long)udp_config.idle_timeout * 1000;
+    int budget = UDP_REAP_BUDGET;
+
+    while (!linkEmpty(&udp.lru) && budget--) {
+        udpFlow *f = flowOf(udp.lru.next, lru);
+        if (now - f->last_rx_ms < limit) break;
+        client *c = connGetPrivateData(&f->conn);
+        uint32_t addr = f->addr;
+        uint16_t port = f->port;
+        if (c && !(c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP)) &&
+            !f->conn.write_handler && !clientHasPendingReplies(c)) {
+            udp.flows_reaped++;
+            freeClient(c);
+        } else if (!c) {
+            udp.flows_reaped++;
+            connClose(&f->conn);
+        }
+        /* Still there (blocked, busy, or freed asynchronously): look again
+         * after another timeout. */
+        if ((f = flowLookup(addr, port)) != NULL) {
+            f->last_rx_ms = now;
+            linkTail(&udp.lru, &f->lru);
+        }
+    }
+    return UDP_IDLE_POLL_MS;
+}
+
+const char *udpCommandRefusal(client *c) {
+    if (!c->conn || connGetType(c->conn) != CONN_TYPE_UDP) return NULL;
+    if (c->cmd->proc == syncCommand || c->cmd->proc == replconfCommand)
+        return "-ERR replication is not available over UDP: replicas connect over TCP";
+    if (c->cmd->parent && c->cmd->parent->proc == scriptCommand &&
+        !strcasecmp(c->cmd->fullname, "script|debug"))
+        return "-ERR SCRIPT DEBUG is not available over UDP: the debugger needs a TCP connection";
+    return NULL;
+}
+
+/* ------------------------------- start/stop ------------------------------ */
+
+static void udpAtForkChild(void) {
+    /* The child (BGSAVE, AOF rewrite) must never touch the queue, and should
+     * not compete with the polling core unless bgsave_cpulist says so (Redis
+     * applies that after this). */
+    udp.q = NULL;
+    udp.fn = NULL;
+    sched_setaffinity(0, sizeof(udp.cpus), &udp.cpus);
+}
+
+static void udpShutdown(void) {
+    if (!udp.fn || getpid() != udp.pid) return;
+    serverLog(LL_NOTICE,
+        "UDP transport: %llu datagrams in (%llu dropped), %llu out (%llu deferred, %llu errors), "
+        "%llu flows opened, %llu reaped, %llu denied",
+        udp.rx_dgrams, udp.rx_dropped, udp.tx_dgrams, udp.tx_busy, udp.tx_errors,
+        udp.flows_opened, udp.flows_reaped, udp.flows_denied);
+    fragnet_close(udp.fn);
+    udp.fn = NULL;
+    udp.q = NULL;
+}
+
+static void udpFatal(const char *fmt, ...) {
+    va_list ap;
+    char msg[512];
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    serverLog(LL_WARNING, "UDP transport: %s", msg);
+    exit(1);
+}
+
+static int parseIPv4(const char *s, uint32_t *addr) {
+    struct in_addr in;
+    if (inet_pton(AF_INET, s, &in) != 1) return -1;
+    *addr = in.s_addr;
+    return 0;
+}
+
+static void parseNeighbours(struct fragnet_config *cfg) {
+    int argc, i;
+    sds *argv;
+
+    if (!udp_config.neighbours) return;
+    argv = sdssplitargs(udp_config.neighbours, &argc);
+    if (!argv) udpFatal("udp-neighbours: unbalanced quotes");
+    udp.neigh = zcalloc(sizeof(*udp.neigh) * (argc ? argc : 1));
+    for (i = 0; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        unsigned int m[6];
+        char tail;
+        if (!eq) udpFatal("udp-neighbours: '%s' is not IP=MAC", argv[i]);
+        *eq = '\0';
+        if (parseIPv4(argv[i], &udp.neigh[i].addr) < 0 ||
+            sscanf(eq + 1, "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) != 6)
+            udpFatal("udp-neighbours: '%s=%s' is not IP=MAC", argv[i], eq + 1);
+        for (int j = 0; j < 6; j++) {
+            if (m[j] > 0xff) udpFatal("udp-neighbours: bad MAC '%s'", eq + 1);
+            udp.neigh[i].mac[j] = (uint8_t)m[j];
+        }
+    }
+    cfg->neighbours = udp.neigh;
+    cfg->n_neighbours = (unsigned)argc;
+    sdsfreesplitres(argv, argc);
+}
+
+void udpInit(void) {
+    struct fragnet_config cfg;
+    int argc, i;
+    sds *argv;
+
+    if (!udp_config.port) return;
+    if (server.io_threads_num > 1)
+        udpFatal("udp-port needs io-threads 1 (one core polls the queue)");
+    if (!udp_config.dpdk_ports) udpFatal("udp-port is set but udp-dpdk-ports is empty");
+    if (!udp_config.address) udpFatal("udp-port is set but udp-address is empty");
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.sz = sizeof(cfg);
+
+    char addr[64], *slash;
+    snprintf(addr, sizeof(addr), "%s", udp_config.address);
+    long plen = 32;
+    if ((slash = strchr(addr, '/')) != NULL) {
+        char *end;
+        *slash = '\0';
+        plen = strtol(slash + 1, &end, 10);
+        if (*end || plen < 1 || plen > 32) udpFatal("udp-address: bad prefix length in '%s'", udp_config.address);
+    }
+    if (parseIPv4(addr, &udp.addr) < 0) udpFatal("udp-address: '%s' is not an IPv4 address", udp_config.address);
+    cfg.ipv4_addr = udp.addr;
+    cfg.prefix_len = (uint8_t)plen;
+    if (udp_config.gateway && parseIPv4(udp_config.gateway, &cfg.gateway) < 0)
+        udpFatal("udp-gateway: '%s' is not an IPv4 address", udp_config.gateway);
+
+    argv = sdssplitargs(udp_config.dpdk_ports, &argc);
+    if (!argv || argc == 0) udpFatal("udp-dpdk-ports: no port given");
+    udp.ports = zcalloc(sizeof(char *) * (argc + 1));
+    for (i = 0; i < argc; i++) udp.ports[i] = zstrdup(argv[i]);
+    sdsfreesplitres(argv, argc);
+
+    cfg.app_name = udp_config.app_name && udp_config.app_name[0] ? udp_config.app_name : NULL;
+    cfg.ports = udp.ports;
+    cfg.n_queues = (unsigned)udp_config.n_queues;
+    cfg.lcores = udp_config.lcores;
+    cfg.eal_args = udp_config.eal_args;
+    cfg.mtu = (uint16_t)udp_config.mtu;
+    cfg.idle = FRAGNET_IDLE_BUSY;
+    cfg.flags = FRAGNET_F_NO_SIGNALS | (udp_config.require_rules ? 0 : FRAGNET_F_UNFILTERED);
+    cfg.daemon_socket = udp_config.daemon_socket;
+    parseNeighbours(&cfg);
+
+    /* The EAL pins this thread to its lcore; forked children get the old
+     * mask back (udpAtForkChild). */
+    udp.pid = getpid();
+    sched_getaffinity(0, sizeof(udp.cpus), &udp.cpus);
+    udp.fn = fragnet_open(&cfg);
+    if (!udp.fn) udpFatal("fragnet_open failed: %s", strerror(errno));
+    udp.q = fragnet_queue(udp.fn, (unsigned)udp_config.queue);
+    if (!udp.q)
+        udpFatal("udp-queue %d: the port(s) give %u queue(s)", udp_config.queue,
+                 fragnet_queue_count(udp.fn));
+    udp.port = htons((uint16_t)udp_config.port);
+    int ret = fragnet_udp_bind(udp.fn, udp.port, udpRecv, NULL);
+    if (ret < 0) udpFatal("cannot bind UDP port %d: %s", udp_config.port, strerror(-ret));
+
+    udp.flows = dictCreate(&flowDictType);
+    linkInit(&udp.lru);
+    linkInit(&udp.pending);
+    linkInit(&udp.writers);
+    udp.scratch = zmalloc(udp_config.max_datagram);
+    udp.buf_room = fragnet_buf_room(udp.q);
+    udp.last_rx_us = getMonotonicUs();
+    if (aeCreateTimeEvent(server.el, UDP_IDLE_POLL_MS, udpTimerProc, NULL, NULL) == AE_ERR)
+        udpFatal("cannot create the poll timer");
+    pthread_atfork(NULL, NULL, udpAtForkChild);
+    atexit(udpShutdown);
+
+    struct fragnet_queue_stats st = { .sz = sizeof(st) };
+    fragnet_queue_stats(udp.fn, (unsigned)udp_config.queue, &st);
+    serverLog(LL_NOTICE,
+        "UDP transport: RESP on %s:%d, queue %d of %u, max datagram %d, idle timeout %ds%s",
+        addr, udp_config.port, udp_config.queue, fragnet_queue_count(udp.fn),
+        udp_config.max_datagram, udp_config.idle_timeout,
+        st.unfiltered ? ", UNFILTERED (no fragnetd rules)" : "");
+}
