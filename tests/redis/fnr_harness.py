@@ -1,0 +1,407 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Harness for the Redis fork's UDP tests: network namespaces, servers, and
+RESP clients over kernel sockets.
+
+Topology (mode "veth", the real thing):
+
+    netns fnr<id>s                         netns fnr<id>c
+    redis-server (the fork)                test clients (kernel UDP sockets)
+      UDP: libfragnet on DPDK  ---veth---  10.77.<n>.2/24
+           10.77.<n>.1/24
+      TCP: kernel, 127.0.0.1 (reached by creating sockets inside fnr<id>s)
+
+Mode "kshim" runs the same tests on loopback against a fork linked with
+tests/redis/kshim.c (no DPDK); it exists for transport development only.
+
+Everything created here is named with the fnr prefix and removed by name.
+"""
+import ctypes
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+
+
+def sh(*args, check=True, ns=None, timeout=30):
+    cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in args]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
+    return r.stdout
+
+
+def socket_in_ns(ns, family, kind):
+    """A socket created inside netns `ns` (None: the current one)."""
+    if ns is None:
+        return socket.socket(family, kind)
+    mine = os.open("/proc/self/ns/net", os.O_RDONLY)
+    theirs = os.open("/run/netns/" + ns, os.O_RDONLY)
+    try:
+        if _libc.setns(theirs, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns " + ns)
+        try:
+            return socket.socket(family, kind)
+        finally:
+            if _libc.setns(mine, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(mine)
+        os.close(theirs)
+
+
+# ---------------------------------------------------------------- RESP ---
+
+def resp_len(buf, off=0):
+    """Length of the complete RESP reply at buf[off:], or 0 if incomplete."""
+    nl = buf.find(b"\r\n", off)
+    if nl < 0:
+        return 0
+    t = buf[off:off + 1]
+    head = nl + 2 - off
+    if t in (b"+", b"-", b":", b"_", b",", b"#", b"("):
+        return head
+    if t in (b"$", b"=", b"!"):
+        n = int(buf[off + 1:nl])
+        if n < 0:
+            return head
+        return head + n + 2 if len(buf) >= off + head + n + 2 else 0
+    if t in (b"*", b"%", b"~", b">", b"|"):
+        n = int(buf[off + 1:nl])
+        if n < 0:
+            return head
+        if t in (b"%", b"|"):
+            n *= 2
+        pos = off + head
+        for _ in range(n):
+            l = resp_len(buf, pos)
+            if l == 0:
+                return 0
+            pos += l
+        return pos - off
+    raise ValueError("not RESP: %r" % buf[off:off + 40])
+
+
+def encode(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        if isinstance(a, int):
+            a = str(a)
+        if isinstance(a, str):
+            a = a.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def parse(raw):
+    """Decode one RESP2/3 reply (bytes) into Python values."""
+    val, _ = _parse(raw, 0)
+    return val
+
+
+def _parse(b, off):
+    nl = b.index(b"\r\n", off)
+    t, line = b[off:off + 1], b[off + 1:nl]
+    off = nl + 2
+    if t == b"+":
+        return line.decode(), off
+    if t == b"-":
+        return RespError(line.decode()), off
+    if t == b":":
+        return int(line), off
+    if t == b"_":
+        return None, off
+    if t in (b"$", b"=", b"!"):
+        n = int(line)
+        if n < 0:
+            return None, off
+        return b[off:off + n], off + n + 2
+    if t in (b"*", b"~", b">"):
+        n = int(line)
+        if n < 0:
+            return None, off
+        out = []
+        for _ in range(n):
+            v, off = _parse(b, off)
+            out.append(v)
+        return out, off
+    if t == b"%":
+        n = int(line)
+        out = {}
+        for _ in range(n):
+            k, off = _parse(b, off)
+            v, off = _parse(b, off)
+            out[k] = v
+        return out, off
+    return line, off
+
+
+class RespError(str):
+    pass
+
+
+class Client:
+    """A RESP client over one kernel socket: UDP (one flow) or TCP."""
+
+    def __init__(self, addr, port, proto="udp", ns=None, timeout=5.0):
+        kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+        self.proto = proto
+        self.s = socket_in_ns(ns, socket.AF_INET, kind)
+        if proto == "udp":
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.s.settimeout(timeout)
+        self.s.connect((addr, port))
+        self.buf = b""
+        self.datagrams = 0  # reply datagrams received (UDP)
+
+    def close(self):
+        self.s.close()
+
+    def local_port(self):
+        return self.s.getsockname()[1]
+
+    def send_raw(self, data, chunk=None):
+        """UDP: one datagram per `chunk` bytes (default: all in one)."""
+        if self.proto == "tcp":
+            self.s.sendall(data)
+            return
+        chunk = chunk or len(data) or 1
+        for i in range(0, max(len(data), 1), chunk):
+            self.s.send(data[i:i + chunk])
+
+    def read_replies(self, n, timeout=None):
+        """The raw bytes of the next n replies, as a list."""
+        out = []
+        deadline = time.monotonic() + (timeout or self.s.gettimeout())
+        while len(out) < n:
+            l = resp_len(self.buf) if self.buf else 0
+            if l:
+                out.append(self.buf[:l])
+                self.buf = self.buf[l:]
+                continue
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("got %d of %d replies (%d bytes pending)" % (len(out), n, len(self.buf)))
+            self.s.settimeout(left)
+            data = self.s.recv(1 << 17)
+            if not data and self.proto == "tcp":
+                raise ConnectionError("server closed the connection")
+            self.datagrams += 1
+            self.buf += data
+        return out
+
+    def raw(self, *args):
+        self.send_raw(encode(*args))
+        return self.read_replies(1)[0]
+
+    def __call__(self, *args):
+        return parse(self.raw(*args))
+
+    def pipeline(self, cmds, chunk=None):
+        self.send_raw(b"".join(encode(*c) for c in cmds), chunk)
+        return self.read_replies(len(cmds))
+
+    def expect_silence(self, secs=0.3):
+        """True when nothing arrives for secs."""
+        self.s.settimeout(secs)
+        try:
+            data = self.s.recv(65536)
+            self.buf += data
+            return False
+        except (socket.timeout, TimeoutError):
+            return True
+
+
+# -------------------------------------------------------------- server ---
+
+def redis_bin():
+    b = os.environ.get("FNR_REDIS_SERVER") or os.path.join(ROOT, "redis", "work", "bin", "redis-server")
+    if not os.access(b, os.X_OK):
+        raise RuntimeError("no fork at %s: run redis/build.sh" % b)
+    return b
+
+
+class Server:
+    """One fork instance. In veth mode it runs inside the server netns."""
+
+    def __init__(self, topo, name, tcp_port, udp_port, dpdk_port=None, queue=0,
+                 lcore=None, extra=(), aof=False):
+        self.topo, self.name = topo, name
+        self.tcp_port, self.udp_port = tcp_port, udp_port
+        self.dir = tempfile.mkdtemp(prefix="fnr-redis-%s-" % name)
+        self.log = os.path.join(self.dir, "redis.log")
+        args = [redis_bin(), "--port", tcp_port, "--bind", "127.0.0.1", "--dir", self.dir,
+                "--logfile", self.log, "--save", "", "--protected-mode", "no",
+                "--udp-port", udp_port, "--udp-address", topo.server_cidr,
+                "--udp-dpdk-ports", dpdk_port or topo.dpdk_port(queue)]
+        if lcore is not None:
+            args += ["--udp-lcores", str(lcore)]
+        if topo.mode == "veth" and topo.static_neigh:
+            args += ["--udp-neighbours", "%s=%s" % (topo.client_ip, topo.client_mac)]
+        if aof:
+            args += ["--appendonly", "yes", "--appendfsync", "always"]
+        args += [str(a) for a in extra]
+        self.args = args
+        self.proc = None
+
+    def start(self, wait=20):
+        cmd = (["ip", "netns", "exec", self.topo.server_ns] if self.topo.server_ns else []) + \
+            [str(a) for a in self.args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited (%d):\n%s" % (self.name, self.proc.returncode, self.tail()))
+            if os.path.exists(self.log) and "UDP transport: RESP on" in open(self.log).read() \
+                    and "Ready to accept" in open(self.log).read():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("%s did not start:\n%s" % (self.name, self.tail()))
+
+    def tail(self, n=30):
+        try:
+            return "".join(open(self.log).readlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+    def tcp(self, timeout=5.0):
+        return Client("127.0.0.1", self.tcp_port, "tcp", ns=self.topo.server_ns, timeout=timeout)
+
+    def udp(self, timeout=5.0):
+        return Client(self.topo.server_ip, self.udp_port, "udp", ns=self.topo.client_ns, timeout=timeout)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill9(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Topology:
+    """Namespaces and a two-queue veth pair (veth mode), or loopback (kshim)."""
+
+    def __init__(self, mode="veth", driver="af_packet", static_neigh=True, subnet=None):
+        self.mode, self.driver, self.static_neigh = mode, driver, static_neigh
+        tag = "%d" % (os.getpid() % 100000)
+        n = subnet if subnet is not None else 100 + os.getpid() % 100
+        if mode == "kshim":
+            self.server_ns = self.client_ns = None
+            self.server_ip = self.client_ip = "127.0.0.1"
+            self.server_cidr = "127.0.0.1/8"
+            return
+        self.server_ns, self.client_ns = "fnr%ss" % tag, "fnr%sc" % tag
+        self.if_s, self.if_c = "fnr%ss" % tag, "fnr%sc" % tag
+        self.server_ip, self.client_ip = "10.77.%d.1" % n, "10.77.%d.2" % n
+        self.server_cidr = self.server_ip + "/24"
+        self.up = False
+
+    def dpdk_port(self, queue=0):
+        if self.mode == "kshim":
+            return "kshim"
+        if self.driver == "af_packet":
+            return "net_af_packet%d,iface=%s" % (queue, self.if_s)
+        return "net_af_xdp%d,iface=%s,start_queue=%d,queue_count=1" % (queue, self.if_s, queue)
+
+    def setup(self):
+        if self.mode == "kshim":
+            return self
+        self.teardown()
+        self.up = True
+        sh("ip", "netns", "add", self.server_ns)
+        sh("ip", "netns", "add", self.client_ns)
+        sh("ip", "link", "add", self.if_s, "numtxqueues", 2, "numrxqueues", 2, "type", "veth",
+           "peer", "name", self.if_c, "numtxqueues", 2, "numrxqueues", 2)
+        sh("ip", "link", "set", self.if_s, "netns", self.server_ns)
+        sh("ip", "link", "set", self.if_c, "netns", self.client_ns)
+        sh("ip", "link", "set", "lo", "up", ns=self.server_ns)
+        sh("ip", "link", "set", self.if_s, "up", ns=self.server_ns)
+        sh("ip", "link", "set", "lo", "up", ns=self.client_ns)
+        sh("ip", "addr", "add", self.client_ip + "/24", "dev", self.if_c, ns=self.client_ns)
+        sh("ip", "link", "set", self.if_c, "up", ns=self.client_ns)
+        # The DPDK side checks UDP checksums: have the kernel fill them in.
+        sh("ethtool", "-K", self.if_c, "tx", "off", ns=self.client_ns, check=False)
+        self.server_mac = self._mac(self.server_ns, self.if_s)
+        self.client_mac = self._mac(self.client_ns, self.if_c)
+        if self.static_neigh:
+            sh("ip", "neigh", "replace", self.server_ip, "lladdr", self.server_mac, "dev", self.if_c,
+               "nud", "permanent", ns=self.client_ns)
+        return self
+
+    @staticmethod
+    def _mac(ns, ifname):
+        out = sh("ip", "-o", "link", "show", ifname, ns=ns)
+        return re.search(r"link/ether ([0-9a-f:]{17})", out).group(1)
+
+    def teardown(self):
+        if self.mode == "kshim":
+            return
+        for ns in (self.server_ns, self.client_ns):
+            if os.path.exists("/run/netns/" + ns):
+                sh("ip", "netns", "del", ns, check=False)
+        sh("ip", "link", "del", self.if_s, check=False)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+# --------------------------------------------------------------- runner ---
+
+class Runner:
+    """Minimal test runner printing one line per test and 'N passed, N failed'."""
+
+    def __init__(self, only=None):
+        self.passed, self.failed, self.only = 0, 0, only
+
+    def run(self, name, fn, *args):
+        if self.only and not re.search(self.only, name):
+            return
+        t0 = time.monotonic()
+        try:
+            fn(*args)
+            self.passed += 1
+            print("[ok] %s (%.2fs)" % (name, time.monotonic() - t0), flush=True)
+        except Exception as e:  # noqa: BLE001 - report and go on
+            self.failed += 1
+            print("[FAIL] %s: %s: %s" % (name, type(e).__name__, e), flush=True)
+
+    def summary(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 0 if self.failed == 0 and self.passed > 0 else 1
+
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def rand_bytes(n, seed=1):
+    r = random.Random(seed)
+    return bytes(r.getrandbits(8) for _ in range(n))

@@ -1,0 +1,399 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The Redis fork over UDP, from kernel clients in a peer network namespace.
+
+    test_udp.py [--mode veth|kshim] [--driver af_packet|af_xdp] [--only REGEX] [SUITE...]
+
+Suites: functional (one server: corpus, pipelining, big values, blocking,
+transactions, pub/sub, auth, limits, introspection, bad input), durability
+(appendfsync always + kill -9), two-instances (two servers, one per queue,
+net_af_xdp). Default: all. Needs root (namespaces, DPDK).
+"""
+import argparse
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fnr_harness import (Client, RespError, Runner, Server, Topology, check, encode,  # noqa: E402
+                         free_port, parse, rand_bytes)
+
+# Commands whose replies must be byte-identical over UDP and TCP. Each runs
+# against a freshly flushed database, in order.
+CORPUS = [
+    ["PING"], ["PING", "hello"], ["ECHO", "x" * 300],
+    ["SET", "s1", "v1"], ["GET", "s1"], ["GET", "missing"], ["SET", "s1", "v2", "GET"],
+    ["APPEND", "s1", "-tail"], ["STRLEN", "s1"], ["GETRANGE", "s1", 0, 3], ["SETRANGE", "s1", 2, "ZZ"],
+    ["MSET", "a", 1, "b", 2, "c", 3], ["MGET", "a", "b", "c", "nope"], ["INCR", "a"], ["INCRBY", "a", 40],
+    ["DECR", "b"], ["INCRBYFLOAT", "c", "1.5"], ["SETNX", "a", 9], ["GETDEL", "c"],
+    ["SET", "big", "y" * 5000], ["GET", "big"],
+    ["RPUSH", "l", "a", "b", "c", "d", "e"], ["LPUSH", "l", "z"], ["LRANGE", "l", 0, -1], ["LLEN", "l"],
+    ["LINDEX", "l", 2], ["LPOP", "l"], ["RPOP", "l", 2], ["LINSERT", "l", "BEFORE", "b", "x"],
+    ["LPOS", "l", "b"], ["LMOVE", "l", "l2", "LEFT", "RIGHT"], ["LRANGE", "l2", 0, -1],
+    ["HSET", "h", "f1", "v1", "f2", "v2", "f3", 3], ["HGET", "h", "f1"], ["HMGET", "h", "f1", "nope"],
+    ["HINCRBY", "h", "f3", 4], ["HLEN", "h"], ["HEXISTS", "h", "f2"], ["HDEL", "h", "f2"],
+    ["SADD", "st", "a", "b", "c"], ["SISMEMBER", "st", "b"], ["SCARD", "st"], ["SMISMEMBER", "st", "a", "q"],
+    ["SADD", "st2", "b", "c", "d"], ["SINTERCARD", 2, "st", "st2"], ["SREM", "st", "a"],
+    ["ZADD", "z", 1, "one", 2, "two", 3, "three"], ["ZRANGE", "z", 0, -1, "WITHSCORES"],
+    ["ZSCORE", "z", "two"], ["ZINCRBY", "z", "2.5", "one"], ["ZRANK", "z", "one"],
+    ["ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", 0, 2], ["ZCARD", "z"], ["ZPOPMIN", "z"],
+    ["XADD", "x", "1-1", "k", "v"], ["XADD", "x", "2-1", "k2", "v2"], ["XLEN", "x"],
+    ["XRANGE", "x", "-", "+"], ["XGROUP", "CREATE", "x", "g", "0"],
+    ["XREADGROUP", "GROUP", "g", "c1", "COUNT", 1, "STREAMS", "x", ">"], ["XPENDING", "x", "g"],
+    ["PFADD", "hll", "a", "b", "c"], ["PFCOUNT", "hll"],
+    ["SETBIT", "bits", 7, 1], ["BITCOUNT", "bits"], ["GETBIT", "bits", 7],
+    ["EXPIRE", "a", 100], ["TTL", "a"], ["PERSIST", "a"], ["TTL", "a"], ["TYPE", "h"], ["TYPE", "z"],
+    ["EXISTS", "a", "b", "zz"], ["RENAME", "b", "b2"], ["DEL", "b2", "nope"],
+    ["EVAL", "return {1, 'two', redis.call('GET', 's1')}", 0],
+    ["EVAL", "return redis.call('INCR', KEYS[1])", 1, "ctr"],
+    ["OBJECT", "ENCODING", "l"], ["DBSIZE"], ["SELECT", 1], ["DBSIZE"], ["SELECT", 0],
+    ["HELLO", 3], ["HGETALL", "h"], ["ZRANGE", "z", 0, -1, "WITHSCORES"], ["SMEMBERS", "st2"],
+    ["HELLO", 2],
+    ["GET"], ["NOSUCHCOMMAND", "x"], ["INCR", "h"], ["LPUSH", "s1", "wrongtype"],
+    ["MULTI"], ["SET", "m", 1], ["INCR", "m"], ["EXEC"],
+]
+
+
+def run_corpus(cli, srv_tcp):
+    srv_tcp("FLUSHALL")
+    out = []
+    for cmd in CORPUS:
+        out.append(cli.raw(*cmd))
+    return out
+
+
+def normalise(replies):
+    # HELLO reports the client id, which differs between two clients.
+    return [r if not r.startswith((b"%7", b"*14")) else b"<hello>" for r in replies]
+
+
+def t_corpus_identical(srv):
+    tcp, udp = srv.tcp(), srv.udp()
+    a = normalise(run_corpus(tcp, tcp))
+    b = normalise(run_corpus(udp, tcp))
+    for i, (x, y) in enumerate(zip(a, b)):
+        check(x == y, "reply %d to %r differs:\n tcp %r\n udp %r" % (i, CORPUS[i], x[:200], y[:200]))
+    check(len(a) == len(b) == len(CORPUS))
+    check(any(r.startswith(b"-") for r in a), "corpus has error replies")
+
+
+def t_corpus_pipelined(srv):
+    """The whole corpus pipelined: the same byte stream over UDP and TCP."""
+    tcp, udp = srv.tcp(), srv.udp()
+    stream = b"".join(encode(*c) for c in CORPUS)
+    tcp("FLUSHALL")
+    tcp.send_raw(stream)
+    a = normalise(tcp.read_replies(len(CORPUS)))
+    tcp("FLUSHALL")
+    udp.send_raw(stream, chunk=1400)  # several request datagrams, commands cut anywhere
+    b = normalise(udp.read_replies(len(CORPUS)))
+    check(a == b, "pipelined corpus differs")
+
+
+def t_pipeline_one_datagram(srv):
+    udp = srv.udp()
+    udp("DEL", "p")
+    replies = udp.pipeline([["INCR", "p"]] * 500)
+    check([parse(r) for r in replies] == list(range(1, 501)), "500 INCRs answered in order")
+    check(udp.datagrams > 1, "500 replies (> 1472 bytes) spanned several datagrams")
+    # 100 small replies fit one datagram: they must arrive as one.
+    udp.datagrams = 0
+    replies = udp.pipeline([["PING"]] * 100)
+    check(all(r == b"+PONG\r\n" for r in replies) and udp.datagrams == 1,
+          "100 PONGs in %d datagrams" % udp.datagrams)
+
+
+def t_big_value(srv):
+    udp, tcp = srv.udp(), srv.tcp()
+    val = rand_bytes(100 * 1024, seed=7)
+    # Request split over many datagrams that each fit the MTU.
+    check(parse(udp.pipeline([["SET", "big100k", val]], chunk=1400)[0]) == "OK", "SET 100 KB")
+    check(tcp("GET", "big100k") == val, "TCP reads the value written over UDP")
+    got = udp("GET", "big100k")
+    check(got == val, "GET 100 KB over UDP (%d bytes back)" % len(got or b""))
+    check(udp.datagrams >= 70, "reply spread over >= 70 datagrams (%d)" % udp.datagrams)
+
+
+def t_big_value_fragmented(srv):
+    """Request datagrams larger than the MTU: IP fragments, reassembled."""
+    udp, tcp = srv.udp(), srv.tcp()
+    val = rand_bytes(100 * 1024, seed=8)
+    check(parse(udp.pipeline([["SET", "big100kf", val]], chunk=40000)[0]) == "OK", "SET in 40 KB datagrams")
+    check(tcp("GET", "big100kf") == val, "value intact")
+
+
+def t_blpop_woken(srv):
+    waiter, pusher, tcp = srv.udp(timeout=10), srv.udp(), srv.tcp()
+    tcp("DEL", "bl", "bl2")
+    waiter.send_raw(encode("BLPOP", "bl", 8))
+    time.sleep(0.3)
+    check(waiter.expect_silence(0.2), "BLPOP answered before anything was pushed")
+    check(b"cmd=blpop" in tcp("CLIENT", "LIST"), "waiter is blocked")
+    check(pusher("RPUSH", "bl", "hello") == 1)
+    check(parse(waiter.read_replies(1)[0]) == [b"bl", b"hello"], "BLPOP woken by another UDP client")
+    # And by a TCP client.
+    waiter.send_raw(encode("BLPOP", "bl2", 8))
+    time.sleep(0.2)
+    tcp("LPUSH", "bl2", "fromtcp")
+    check(parse(waiter.read_replies(1)[0]) == [b"bl2", b"fromtcp"], "BLPOP woken by a TCP client")
+
+
+def t_multi_exec(srv):
+    udp, other = srv.udp(), srv.udp()
+    udp("DEL", "mx")
+    # One command per datagram.
+    check(udp("MULTI") == "OK")
+    check(udp("SET", "mx", 5) == "QUEUED")
+    check(other("GET", "mx") is None, "not visible before EXEC")
+    check(udp("INCRBY", "mx", 10) == "QUEUED")
+    check(udp("EXEC") == ["OK", 15], "EXEC results")
+    # All in one datagram, with WATCH broken by another client.
+    udp("WATCH", "mx")
+    other("SET", "mx", 0)
+    r = udp.pipeline([["MULTI"], ["INCR", "mx"], ["EXEC"]])
+    check(parse(r[2]) is None, "EXEC aborted by WATCH")
+    check(other("GET", "mx") == b"0")
+    r = udp.pipeline([["MULTI"], ["SYNC"], ["EXEC"]])
+    check(isinstance(parse(r[1]), RespError) and isinstance(parse(r[2]), RespError), "SYNC inside MULTI refused")
+
+
+def t_pubsub(srv):
+    sub, pub, tcp = srv.udp(), srv.udp(), srv.tcp()
+    check(parse(sub.raw("SUBSCRIBE", "news")) == [b"subscribe", b"news", 1])
+    check(parse(sub.raw("PSUBSCRIBE", "n*")) == [b"psubscribe", b"n*", 2])
+    check(pub("PUBLISH", "news", "hello") == 2, "two subscriptions match")
+    got = [parse(r) for r in sub.read_replies(2)]
+    check([b"message", b"news", b"hello"] in got and [b"pmessage", b"n*", b"news", b"hello"] in got, got)
+    check(tcp("PUBLISH", "news", "fromtcp") == 2)
+    got = [parse(r) for r in sub.read_replies(2)]
+    check([b"message", b"news", b"fromtcp"] in got, "message published over TCP delivered over UDP")
+    check(b"sub=1 psub=1" in tcp("CLIENT", "LIST"), "subscriber listed")
+
+
+def t_auth(srv):
+    tcp = srv.tcp()
+    tcp("CONFIG", "SET", "requirepass", "s3cret")
+    try:
+        udp = srv.udp()
+        r = udp("GET", "x")
+        check(isinstance(r, RespError) and r.startswith("NOAUTH"), "NOAUTH before AUTH: %r" % r)
+        r = udp("AUTH", "wrong")
+        check(isinstance(r, RespError) and r.startswith("WRONGPASS"), "wrong password: %r" % r)
+        check(udp("AUTH", "s3cret") == "OK")
+        check(udp("SET", "authed", 1) == "OK", "works after AUTH")
+        # A new flow (new source port) is a new client: not authenticated.
+        r = srv.udp()("GET", "authed")
+        check(isinstance(r, RespError) and r.startswith("NOAUTH"), "new flow must AUTH again")
+    finally:
+        tcp.raw("AUTH", "s3cret")
+        tcp("CONFIG", "SET", "requirepass", "")
+
+
+def t_protected_mode(srv):
+    tcp = srv.tcp()
+    tcp("CONFIG", "SET", "protected-mode", "yes")
+    try:
+        r = srv.udp()("PING")
+        check(isinstance(r, RespError) and r.startswith("DENIED"), "protected mode refuses UDP: %r" % r)
+    finally:
+        tcp("CONFIG", "SET", "protected-mode", "no")
+    check(srv.udp()("PING") == "PONG")
+
+
+def t_maxclients(srv):
+    tcp = srv.tcp()
+    n = int(tcp("INFO", "clients").split(b"connected_clients:")[1].split(b"\r\n")[0])
+    tcp("CONFIG", "SET", "maxclients", n + 1)
+    try:
+        a = srv.udp()
+        check(a("PING") == "PONG", "one more client fits")
+        r = srv.udp()("PING")
+        check(isinstance(r, RespError) and "max number of clients" in r, "over maxclients: %r" % r)
+        check(a("PING") == "PONG", "admitted flow unaffected")
+    finally:
+        tcp("CONFIG", "SET", "maxclients", 10000)
+
+
+def t_client_list_kill(srv):
+    tcp, udp = srv.tcp(), srv.udp()
+    udp("CLIENT", "SETNAME", "udpflow")
+    port = udp.local_port()
+    peer = "%s:%d" % (srv.topo.client_ip, port)
+    lst = tcp("CLIENT", "LIST").decode()
+    line = [l for l in lst.splitlines() if "name=udpflow" in l]
+    check(line, "UDP flow listed")
+    check(("addr=%s " % peer) in line[0], "addr is the UDP peer: %s" % line[0])
+    check(("laddr=%s:%d " % (srv.topo.server_ip, srv.udp_port)) in line[0], "laddr is ours: %s" % line[0])
+    cid = udp("CLIENT", "ID")
+    check(tcp("CLIENT", "KILL", "ADDR", peer) == 1, "CLIENT KILL ADDR takes the UDP peer")
+    check("name=udpflow" not in tcp("CLIENT", "LIST").decode(), "flow gone")
+    check(udp("CLIENT", "ID") != cid, "next datagram from the same port is a new client")
+    check(tcp("CLIENT", "KILL", "ID", udp("CLIENT", "ID")) == 1, "CLIENT KILL ID")
+
+
+def t_refused_commands(srv):
+    udp = srv.udp()
+    for cmd in (["SYNC"], ["PSYNC", "?", -1], ["REPLCONF", "listening-port", 1], ["SCRIPT", "DEBUG", "YES"]):
+        r = udp(*cmd)
+        check(isinstance(r, RespError) and "UDP" in r, "%s refused with a clear error: %r" % (cmd[0], r))
+    check(udp("PING") == "PONG", "client usable afterwards")
+    tcp = srv.tcp()
+    check(tcp("SCRIPT", "DEBUG", "NO") == "OK", "SCRIPT DEBUG still works over TCP")
+
+
+def t_bad_input(srv):
+    udp, tcp = srv.udp(), srv.tcp()
+    udp.send_raw(b"*abc\r\n")
+    r = parse(udp.read_replies(1)[0])
+    check(isinstance(r, RespError) and "Protocol error" in r, "protocol error reported: %r" % r)
+    # A flood of junk datagrams from many flows: the server survives.
+    junk = [rand_bytes(n, seed=n) for n in (1, 2, 7, 64, 512, 1400)]
+    junk += [b"*", b"$", b"*1\r\n$999999999\r\n", b"*2\r\n$3\r\nGET\r\n", b"\r\n\r\n", b"*-1\r\n",
+             b"*1\r\n$-5\r\n", b"\x00" * 100, b"PING\r\n" * 300]
+    socks = []
+    for i in range(20):
+        c = srv.udp(timeout=0.2)
+        socks.append(c)
+        for j in junk:
+            c.s.send(j)
+        c.s.send(b"")  # an empty datagram
+    time.sleep(0.5)
+    check(srv.alive(), "server alive after junk")
+    check(tcp("PING") == "PONG", "TCP still answers")
+    check(srv.udp()("PING") == "PONG", "a fresh UDP flow still answers")
+    for c in socks:
+        c.close()
+
+
+def t_idle_reaped(srv):
+    """Server started with udp-idle-timeout 2."""
+    tcp = srv.tcp()
+    idle, blocked = srv.udp(), srv.udp(timeout=10)
+    idle("CLIENT", "SETNAME", "idler")
+    blocked("CLIENT", "SETNAME", "blocker")
+    blocked.send_raw(encode("BLPOP", "never", 6))
+    time.sleep(4)
+    lst = tcp("CLIENT", "LIST").decode()
+    check("name=idler" not in lst, "idle flow reaped")
+    check("name=blocker" in lst, "blocked flow kept")
+    check(parse(blocked.read_replies(1, timeout=5)[0]) is None, "BLPOP times out normally")
+
+
+def t_info_and_stats(srv):
+    tcp, udp = srv.tcp(), srv.udp()
+    before = int(tcp("INFO", "stats").split(b"total_commands_processed:")[1].split(b"\r\n")[0])
+    udp.pipeline([["PING"]] * 10)
+    after = int(tcp("INFO", "stats").split(b"total_commands_processed:")[1].split(b"\r\n")[0])
+    check(after - before >= 11, "UDP commands counted (%d)" % (after - before))
+    check(b"udp-port" not in tcp("CONFIG", "GET", "*"), "udp directives hidden from CONFIG GET *")
+    r = tcp("CONFIG", "SET", "udp-port", 1)
+    check(isinstance(r, RespError), "udp-port is immutable")
+
+
+def functional(topo, runner):
+    udp_port, tcp_port = 6390, free_port()
+    srv = Server(topo, "func", tcp_port, udp_port, extra=["--udp-idle-timeout", 2]).start()
+    try:
+        for name, fn in [
+            ("corpus byte-identical over UDP and TCP", t_corpus_identical),
+            ("corpus pipelined byte-identical", t_corpus_pipelined),
+            ("pipelining within one datagram", t_pipeline_one_datagram),
+            ("100 KB value written and read", t_big_value),
+            ("100 KB value in fragmented datagrams", t_big_value_fragmented),
+            ("BLPOP woken by another client", t_blpop_woken),
+            ("MULTI/EXEC/WATCH", t_multi_exec),
+            ("pub/sub delivery", t_pubsub),
+            ("AUTH enforced", t_auth),
+            ("protected mode applies to UDP", t_protected_mode),
+            ("maxclients applies to UDP", t_maxclients),
+            ("CLIENT LIST/KILL with UDP peers", t_client_list_kill),
+            ("replication and SCRIPT DEBUG refused over UDP", t_refused_commands),
+            ("malformed input never crashes", t_bad_input),
+            ("idle flows reaped, blocked kept", t_idle_reaped),
+            ("INFO counts UDP; directives hidden and immutable", t_info_and_stats),
+        ]:
+            runner.run(name, fn, srv)
+        runner.run("server alive at the end", lambda: check(srv.alive(), srv.tail()))
+    finally:
+        srv.cleanup()
+
+
+def durability(topo, runner):
+    def body():
+        tcp_port = free_port()
+        srv = Server(topo, "aof", tcp_port, 6391, aof=True).start()
+        srv2 = None
+        try:
+            udp = srv.udp()
+            n = 300
+            for i in range(n):
+                check(udp("SET", "d:%d" % i, "v%d" % i) == "OK", "ack %d" % i)
+            # Pipelined writes too: acknowledged means durable.
+            replies = udp.pipeline([["INCR", "dctr"]] * 200)
+            check(parse(replies[-1]) == 200)
+            srv.kill9()
+            srv2 = Server(topo, "aof", tcp_port, 6391, aof=True)
+            srv2.dir, srv2.log = srv.dir, srv.log + ".2"
+            srv2.args = [a if a != srv.log else srv2.log for a in srv.args]
+            srv2.start()
+            tcp = srv2.tcp()
+            vals = tcp("MGET", *["d:%d" % i for i in range(n)])
+            missing = [i for i, v in enumerate(vals) if v != b"v%d" % i]
+            check(not missing, "%d acknowledged writes lost, first %s" % (len(missing), missing[:5]))
+            check(tcp("GET", "dctr") == b"200", "pipelined INCRs survived")
+            check(srv2.udp()("GET", "d:0") == b"v0", "UDP serves again after restart")
+        finally:
+            srv.cleanup() if srv2 is None else (srv.stop(), srv2.cleanup())
+    runner.run("appendfsync always: UDP-acknowledged writes survive kill -9", body)
+
+
+def two_instances(topo, runner):
+    def body():
+        a = Server(topo, "q0", free_port(), 6392, queue=0, lcore=0).start()
+        b = Server(topo, "q1", free_port(), 6392, queue=1, lcore=1)
+        try:
+            b.start()
+            seen = {}
+            for i in range(64):
+                c = a.udp(timeout=2)  # same address and port: the queue picks the instance
+                ports = set()
+                for _ in range(3):
+                    r = c("CONFIG", "GET", "port")
+                    ports.add(int(r[1]))
+                check(len(ports) == 1, "flow %d answered by one instance only: %s" % (i, ports))
+                p = ports.pop()
+                seen[p] = seen.get(p, 0) + 1
+                c("SET", "owner", p)
+                c.close()
+            check(set(seen) == {a.tcp_port, b.tcp_port}, "both instances served flows: %s" % seen)
+            check(a.alive() and b.alive())
+        finally:
+            a.cleanup()
+            b.cleanup()
+    runner.run("two instances, one per queue (net_af_xdp), side by side", body)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", default=os.environ.get("FNR_MODE", "veth"), choices=["veth", "kshim"])
+    ap.add_argument("--driver", default="af_packet", choices=["af_packet", "af_xdp"])
+    ap.add_argument("--no-static-neigh", action="store_true", help="rely on ARP")
+    ap.add_argument("--only", help="run tests whose name matches this regex")
+    ap.add_argument("suites", nargs="*", default=["functional", "durability", "two-instances"])
+    a = ap.parse_args()
+    runner = Runner(a.only)
+    for suite in a.suites:
+        driver = "af_xdp" if suite == "two-instances" else a.driver
+        if suite == "two-instances" and a.mode == "kshim":
+            continue  # one kernel socket has no queues to share out
+        topo = Topology(a.mode, driver, static_neigh=not a.no_static_neigh).setup()
+        try:
+            {"functional": functional, "durability": durability, "two-instances": two_instances}[suite](topo, runner)
+        finally:
+            topo.teardown()
+    return runner.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
