@@ -206,7 +206,8 @@ enum fragnet_drop {
 	FRAGNET_DROP_IP_CSUM,
 	FRAGNET_DROP_IP_NOT_OURS,
 	FRAGNET_DROP_IP_PROTO,       /* not UDP/ICMP */
-	FRAGNET_DROP_FRAG_MALFORMED,
+	FRAGNET_DROP_FRAG_MALFORMED, /* bad offset/length, or overlapping another */
+	FRAGNET_DROP_FRAG_DUPLICATE,
 	FRAGNET_DROP_FRAG_TIMEOUT,
 	FRAGNET_DROP_FRAG_NOMEM,
 	FRAGNET_DROP_FRAG_DISABLED,  /* fragment, but built without reassembly */
