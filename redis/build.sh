@@ -112,6 +112,8 @@ if ! make -C "$tree" -j"$jobs" USE_SYSTEM_JEMALLOC=yes USE_JEMALLOC=yes BUILD_TL
 fi
 mkdir -p "$work/bin"
 for b in redis-server redis-cli redis-benchmark; do
-	cmp -s "$tree/src/$b" "$work/bin/$b" 2>/dev/null || cp "$tree/src/$b" "$work/bin/$b"
+	# Replace, not overwrite: a running server keeps its old inode.
+	cmp -s "$tree/src/$b" "$work/bin/$b" 2>/dev/null ||
+		{ cp "$tree/src/$b" "$work/bin/$b.tmp" && mv -f "$work/bin/$b.tmp" "$work/bin/$b"; }
 done
 say "built $work/bin/redis-server (redis $version + fragnet UDP transport)"

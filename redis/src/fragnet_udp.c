@@ -415,7 +415,7 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
     if (f->rx_tail) f->rx_tail->next = g; else f->rx_head = g;
     f->rx_tail = g;
     f->rx_count++;
-    f->last_rx_ms = server.mstime;
+    f->last_rx_ms = mstime();
     linkTail(&udp.lru, &f->lru);
     if (f->conn.read_handler && !linkLinked(&f->pending))
         linkTail(&udp.pending, &f->pending);
@@ -537,8 +537,7 @@ const char *udpCommandRefusal(client *c) {
     if (!c->conn || connGetType(c->conn) != CONN_TYPE_UDP) return NULL;
     if (c->cmd->proc == syncCommand || c->cmd->proc == replconfCommand)
         return "-ERR replication is not available over UDP: replicas connect over TCP";
-    if (c->cmd->parent && c->cmd->parent->proc == scriptCommand &&
-        !strcasecmp(c->cmd->fullname, "script|debug"))
+    if (!strcasecmp(c->cmd->fullname, "script|debug"))
         return "-ERR SCRIPT DEBUG is not available over UDP: the debugger needs a TCP connection";
     return NULL;
 }
@@ -561,6 +560,17 @@ static void udpShutdown(void) {
         "%llu flows opened, %llu reaped, %llu denied",
         udp.rx_dgrams, udp.rx_dropped, udp.tx_dgrams, udp.tx_busy, udp.tx_errors,
         udp.flows_opened, udp.flows_reaped, udp.flows_denied);
+    struct fragnet_queue_stats st = { .sz = sizeof(st) };
+    if (fragnet_queue_stats(udp.fn, (unsigned)udp_config.queue, &st) == 0) {
+        sds drops = sdsempty();
+        for (unsigned i = 0; i < FRAGNET_DROP_MAX; i++)
+            if (st.drops[i]) drops = sdscatprintf(drops, " %s=%llu", fragnet_drop_name(i),
+                                                  (unsigned long long)st.drops[i]);
+        serverLog(LL_NOTICE, "UDP transport: queue rx %llu packets, tx %llu packets; drops:%s",
+                  (unsigned long long)st.rx_packets, (unsigned long long)st.tx_packets,
+                  sdslen(drops) ? drops : " none");
+        sdsfree(drops);
+    }
     fragnet_close(udp.fn);
     udp.fn = NULL;
     udp.q = NULL;

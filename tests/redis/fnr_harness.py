@@ -234,8 +234,9 @@ class Server:
     """One fork instance. In veth mode it runs inside the server netns."""
 
     def __init__(self, topo, name, tcp_port, udp_port, dpdk_port=None, queue=0,
-                 lcore=None, extra=(), aof=False):
+                 lcore=None, extra=(), aof=False, wrapper=()):
         self.topo, self.name = topo, name
+        self.wrapper = [str(a) for a in wrapper]
         self.tcp_port, self.udp_port = tcp_port, udp_port
         self.dir = tempfile.mkdtemp(prefix="fnr-redis-%s-" % name)
         self.log = os.path.join(self.dir, "redis.log")
@@ -252,10 +253,11 @@ class Server:
         args += [str(a) for a in extra]
         self.args = args
         self.proc = None
+        self.pid = None
 
     def start(self, wait=20):
         cmd = (["ip", "netns", "exec", self.topo.server_ns] if self.topo.server_ns else []) + \
-            [str(a) for a in self.args]
+            self.wrapper + [str(a) for a in self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
@@ -263,6 +265,9 @@ class Server:
                 raise RuntimeError("%s exited (%d):\n%s" % (self.name, self.proc.returncode, self.tail()))
             if os.path.exists(self.log) and "UDP transport: RESP on" in open(self.log).read() \
                     and "Ready to accept" in open(self.log).read():
+                # The server's own pid (the one started may be a wrapper).
+                m = re.search(r"^(\d+):M .*Ready to accept", open(self.log).read(), re.M)
+                self.pid = int(m.group(1))
                 return self
             time.sleep(0.05)
         raise RuntimeError("%s did not start:\n%s" % (self.name, self.tail()))
@@ -282,14 +287,24 @@ class Server:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def _signal(self, sig):
+        for pid in (self.pid, self.proc.pid):
+            try:
+                os.kill(pid, sig)
+            except (ProcessLookupError, TypeError):
+                pass
+
     def kill9(self):
         if self.alive():
-            self.proc.send_signal(signal.SIGKILL)
+            self._signal(signal.SIGKILL)
             self.proc.wait(10)
 
     def stop(self):
         if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
+            if self.pid:
+                os.kill(self.pid, signal.SIGTERM)
+            else:
+                self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:

@@ -11,6 +11,9 @@ net_af_xdp). Default: all. Needs root (namespaces, DPDK).
 """
 import argparse
 import os
+import re
+import shutil
+import tempfile
 import socket
 import sys
 import time
@@ -330,7 +333,7 @@ def durability(topo, runner):
             for i in range(n):
                 check(udp("SET", "d:%d" % i, "v%d" % i) == "OK", "ack %d" % i)
             # Pipelined writes too: acknowledged means durable.
-            replies = udp.pipeline([["INCR", "dctr"]] * 200)
+            replies = udp.pipeline([["INCR", "dctr"]] * 200, chunk=1400)
             check(parse(replies[-1]) == 200)
             srv.kill9()
             srv2 = Server(topo, "aof", tcp_port, 6391, aof=True)
@@ -346,6 +349,55 @@ def durability(topo, runner):
         finally:
             srv.cleanup() if srv2 is None else (srv.stop(), srv2.cleanup())
     runner.run("appendfsync always: UDP-acknowledged writes survive kill -9", body)
+    aof_ordering(topo, runner)
+
+
+def aof_ordering(topo, runner):
+    """Each UDP reply leaves only after its write reached the AOF file and was
+    fsynced: the syscall trace of the server must show, for every SET,
+    write(aof) -> fdatasync(aof) -> the packet transmit, never a transmit in
+    between. (net_af_packet kicks its TX ring with sendto(); kernel TCP replies
+    use write() on a socket, so they are told apart by the data.)"""
+    def body():
+        check(topo.driver == "af_packet", "ordering test needs net_af_packet (its TX is a syscall)")
+        trace = os.path.join(tempfile.mkdtemp(prefix="fnr-strace-"), "trace")
+        srv = Server(topo, "aofo", free_port(), 6393, aof=True,
+                     wrapper=["strace", "-f", "-tt", "-s", "64", "-o", trace,
+                              "-e", "trace=write,fdatasync,fsync,sendto"])
+        try:
+            srv.start(wait=60)
+            udp = srv.udp()
+            n = 20
+            for i in range(n):
+                check(udp("SET", "ord:%d" % i, "v") == "OK")
+            srv.stop()
+            lines = open(trace).read().splitlines()
+        finally:
+            srv.cleanup()
+            shutil.rmtree(os.path.dirname(trace), ignore_errors=True)
+        ev = []
+        for l in lines:
+            m = re.search(r'(write|fdatasync|fsync|sendto)\((\d+)(.*)', l)
+            if not m:
+                continue
+            call, fd, rest = m.group(1), int(m.group(2)), m.group(3)
+            if call == "write" and "SET" in rest and "ord:" in rest:
+                ev.append(("aofwrite", fd))
+            elif call in ("fdatasync", "fsync"):
+                ev.append(("sync", fd))
+            elif call == "sendto" and "NULL, 0" in rest:
+                ev.append(("tx", fd))
+        writes = [i for i, e in enumerate(ev) if e[0] == "aofwrite"]
+        check(len(writes) == n, "found %d AOF writes of %d SETs in the trace" % (len(writes), n))
+        for w in writes:
+            aof_fd = ev[w][1]
+            rest = ev[w + 1:]
+            sync = next((j for j, e in enumerate(rest) if e == ("sync", aof_fd)), None)
+            check(sync is not None, "AOF write not followed by fdatasync")
+            check(not any(e[0] == "tx" for e in rest[:sync]), "a packet left between AOF write and fsync")
+            nxt = next((j for j, e in enumerate(rest) if e[0] == "aofwrite"), len(rest))
+            check(any(e[0] == "tx" for e in rest[sync:nxt]), "reply transmitted after the fsync")
+    runner.run("UDP replies leave after the AOF write and fsync (syscall order)", body)
 
 
 def two_instances(topo, runner):
