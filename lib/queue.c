@@ -26,10 +26,9 @@
 #define IDLE_MIN_US 10
 #define IDLE_MAX_US 1000
 
-struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid)
+struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 {
 	static unsigned instance;
-	int socket = rte_eth_dev_socket_id(fn->port.ids[qid]);
 	struct fn_queue *q;
 
 	q = rte_zmalloc_socket("fn_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, socket);
@@ -46,6 +45,7 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid)
 	q->clk.now = rte_get_tsc_cycles();
 	q->ip_id = qid;
 	q->icmp_bucket.last = q->clk.now;
+	q->icmp_bucket.tokens = UINT64_MAX / 2;   /* full: capped at first use */
 	q->announce = FN_WITH_ARP && qid == 0;
 	q->filter.qid = qid;
 #if FN_WITH_FRAG
@@ -72,8 +72,6 @@ nomem:
 
 void fn_queue_free(struct fn_queue *q)
 {
-	struct rte_mbuf *m;
-
 	if (q == NULL)
 		return;
 	rte_pktmbuf_free_bulk(q->tx, q->n_tx);
@@ -81,12 +79,13 @@ void fn_queue_free(struct fn_queue *q)
 #if FN_WITH_FRAG
 	fn_reasm_free(q->reasm);
 	if (q->handoff) {
+		struct rte_mbuf *m;
+
 		while (rte_ring_dequeue(q->handoff, (void **)&m) == 0)
 			rte_pktmbuf_free(m);
 		rte_ring_free(q->handoff);
 	}
 #endif
-	(void)m;
 	rte_free(q);
 }
 
