@@ -39,7 +39,8 @@ static void usage(FILE *f)
 		"  --eal ARGS       extra DPDK EAL arguments\n"
 		"  --busy           busy-poll even when idle\n"
 		"  --rules FILE     filter with a compiled rules image\n"
-		"  --unfiltered     run without rules when no fragnetd answers\n");
+		"  --unfiltered     run without rules when no fragnetd answers\n"
+		"  --neighbour A,MAC  static neighbour (needed by builds without ARP)\n");
 }
 
 static void print_stats(struct fragnet *fn)
@@ -75,10 +76,12 @@ int main(int argc, char **argv)
 		{ "busy", no_argument, NULL, 'b' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "unfiltered", no_argument, NULL, 'U' },
+		{ "neighbour", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *ports[MAX_PORTS + 1] = { 0 };
+	struct fragnet_neighbour neigh[MAX_PORTS];
 	struct fragnet_config cfg = { .sz = sizeof(cfg), .app_name = "echo" };
 	unsigned n_ports = 0, udp_port = 7;
 	struct in_addr a;
@@ -124,6 +127,27 @@ int main(int argc, char **argv)
 		case 'b': cfg.idle = FRAGNET_IDLE_BUSY; break;
 		case 'r': cfg.rules_image = optarg; break;
 		case 'U': cfg.flags |= FRAGNET_F_UNFILTERED; break;
+		case 'n': {
+			struct fragnet_neighbour *nb = &neigh[cfg.n_neighbours];
+			char *comma = strchr(optarg, ',');
+
+			if (cfg.n_neighbours == MAX_PORTS || comma == NULL) {
+				fprintf(stderr, "fragnet-echo: --neighbour A.B.C.D,MAC\n");
+				return 2;
+			}
+			*comma = '\0';
+			if (inet_pton(AF_INET, optarg, &a) != 1 ||
+			    sscanf(comma + 1, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &nb->mac[0],
+				   &nb->mac[1], &nb->mac[2], &nb->mac[3], &nb->mac[4],
+				   &nb->mac[5]) != 6) {
+				fprintf(stderr, "fragnet-echo: bad neighbour %s\n", optarg);
+				return 2;
+			}
+			nb->addr = a.s_addr;
+			cfg.neighbours = neigh;
+			cfg.n_neighbours++;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
