@@ -190,7 +190,7 @@ FN_EXPORT struct fragnet *fragnet_open(const struct fragnet_config *user_cfg)
 	if (rc < 0)
 		goto free;
 	for (unsigned i = 0; i < fn->n_queues; i++) {
-		fn->queues[i] = fn_queue_create(fn, i);
+		fn->queues[i] = fn_queue_create(fn, i, rte_eth_dev_socket_id(fn->port.ids[i]));
 		if (fn->queues[i] == NULL) {
 			rc = -ENOMEM;
 			goto free;

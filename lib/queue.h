@@ -5,7 +5,8 @@
 
 #include "runtime.h"
 
-struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid);
+/* Queue qid's state, allocated on NUMA socket `socket`; NULL + errno. */
+struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket);
 void fn_queue_free(struct fn_queue *q);
 
 /* Receive a burst, process it, run due timers, flush. Returns packets received. */

@@ -69,7 +69,7 @@ int fn_rss_bind_ephemeral(struct fn_queue *q, uint32_t dst, uint16_t dport,
 
 	for (unsigned i = 0; i < EPHEMERAL_COUNT; i++) {
 		uint16_t port = rte_cpu_to_be_16(EPHEMERAL_FIRST + (start + i) % EPHEMERAL_COUNT);
-		int owner;
+		int owner, rc;
 
 		if (fn_udp_is_bound(fn->udp, port))
 			continue;
@@ -77,8 +77,11 @@ int fn_rss_bind_ephemeral(struct fn_queue *q, uint32_t dst, uint16_t dport,
 		owner = fn_rss_queue_of(fn, dst, q->addr, dport, port);
 		if (owner >= 0 && owner != q->qid)
 			continue;
-		if (fn_udp_bind(fn->udp, port, cb, arg) == 0)
+		rc = fn_udp_bind(fn->udp, port, cb, arg);
+		if (rc == 0)
 			return port;
+		if (rc == -ENOSPC)
+			return rc;
 	}
 	return -EADDRNOTAVAIL;
 }

@@ -36,7 +36,8 @@ int fn_rss_queue_of(const struct fragnet *fn, uint32_t src, uint32_t dst,
 int fn_rss_owner_of_datagram(const struct fragnet *fn, const struct rte_mbuf *chain);
 
 /* Bind an unused source port for a flow from queue q to dst:dport whose
- * replies hash back to q. Port (network order) or -EADDRNOTAVAIL. */
+ * replies hash back to q. Port (network order), -EADDRNOTAVAIL, or -ENOSPC
+ * (FRAGNET_MAX_PORTS bindings already). */
 int fn_rss_bind_ephemeral(struct fn_queue *q, uint32_t dst, uint16_t dport,
 			  fragnet_recv_fn cb, void *arg);
 
