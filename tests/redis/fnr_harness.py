@@ -2,7 +2,7 @@
 """Harness for the Redis fork's UDP tests: network namespaces, servers, and
 RESP clients over kernel sockets.
 
-Topology (mode "veth", the real thing):
+Topology (mode "veth", the real thing; one veth queue per server instance):
 
     netns fnr<id>s                         netns fnr<id>c
     redis-server (the fork)                test clients (kernel UDP sockets)
@@ -318,8 +318,9 @@ class Server:
 class Topology:
     """Namespaces and a two-queue veth pair (veth mode), or loopback (kshim)."""
 
-    def __init__(self, mode="veth", driver="af_packet", static_neigh=True, subnet=None):
+    def __init__(self, mode="veth", driver="af_xdp", static_neigh=True, subnet=None, queues=1):
         self.mode, self.driver, self.static_neigh = mode, driver, static_neigh
+        self.queues = queues
         tag = "%d" % (os.getpid() % 100000)
         n = subnet if subnet is not None else 100 + os.getpid() % 100
         if mode == "kshim":
@@ -337,7 +338,8 @@ class Topology:
         if self.mode == "kshim":
             return "kshim"
         if self.driver == "af_packet":
-            return "net_af_packet%d,iface=%s" % (queue, self.if_s)
+            # The fanout has the kernel reassemble fragments: frames up to 9 KB.
+            return "net_af_packet%d,iface=%s,blocksz=36864,framesz=9216,framecnt=512" % (queue, self.if_s)
         return "net_af_xdp%d,iface=%s,start_queue=%d,queue_count=1" % (queue, self.if_s, queue)
 
     def setup(self):
@@ -347,8 +349,9 @@ class Topology:
         self.up = True
         sh("ip", "netns", "add", self.server_ns)
         sh("ip", "netns", "add", self.client_ns)
-        sh("ip", "link", "add", self.if_s, "numtxqueues", 2, "numrxqueues", 2, "type", "veth",
-           "peer", "name", self.if_c, "numtxqueues", 2, "numrxqueues", 2)
+        q = self.queues
+        sh("ip", "link", "add", self.if_s, "numtxqueues", q, "numrxqueues", q, "type", "veth",
+           "peer", "name", self.if_c, "numtxqueues", q, "numrxqueues", q)
         sh("ip", "link", "set", self.if_s, "netns", self.server_ns)
         sh("ip", "link", "set", self.if_c, "netns", self.client_ns)
         sh("ip", "link", "set", "lo", "up", ns=self.server_ns)
