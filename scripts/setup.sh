@@ -19,7 +19,7 @@ packages=(
 	libnftnl-dev libmnl-dev libnftables-dev nftables
 	libcmocka-dev iproute2 iputils-ping ethtool procps kmod python3
 	valgrind tcpdump tshark
-	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev
+	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev strace
 )
 missing=()
 for p in "${packages[@]}"; do
