@@ -273,6 +273,36 @@ def t_bad_input(srv):
         c.close()
 
 
+def t_busy_script(srv):
+    """While a script runs, Redis serves events from processEventsWhileBlocked:
+    UDP clients must get -BUSY there, and may SCRIPT KILL over UDP."""
+    tcp, udp = srv.tcp(timeout=10), srv.udp()
+    tcp("CONFIG", "SET", "lua-time-limit", 100)
+    tcp.send_raw(encode("EVAL", "local i = 0 while true do i = i + 1 end", 0))
+    time.sleep(0.5)
+    r = udp("PING")
+    check(isinstance(r, RespError) and r.startswith("BUSY"), "-BUSY over UDP during a script: %r" % r)
+    check(udp("SCRIPT", "KILL") == "OK", "SCRIPT KILL over UDP")
+    r = parse(tcp.read_replies(1)[0])
+    check(isinstance(r, RespError) and "killed" in r, "script was killed: %r" % r)
+    check(udp("PING") == "PONG")
+
+
+def t_bgsave_fork(srv):
+    """A forked child (BGSAVE) must leave the queue to the parent."""
+    tcp, udp = srv.tcp(), srv.udp()
+    udp.pipeline([["SET", "bg:%d" % i, "x" * 100] for i in range(50)])
+    check(tcp("BGSAVE").startswith("Background saving"), "BGSAVE started")
+    for _ in range(100):
+        info = tcp("INFO", "persistence")
+        if b"rdb_bgsave_in_progress:0" in info:
+            break
+        check(udp("PING") == "PONG", "UDP served while the child saves")
+        time.sleep(0.05)
+    check(b"rdb_last_bgsave_status:ok" in info, "BGSAVE succeeded")
+    check(udp("GET", "bg:49") == b"x" * 100, "UDP served after the child exited")
+
+
 def t_idle_reaped(srv):
     """Server started with udp-idle-timeout 2."""
     tcp = srv.tcp()
@@ -317,6 +347,8 @@ def functional(topo, runner):
             ("CLIENT LIST/KILL with UDP peers", t_client_list_kill),
             ("replication and SCRIPT DEBUG refused over UDP", t_refused_commands),
             ("malformed input never crashes", t_bad_input),
+            ("-BUSY and SCRIPT KILL over UDP during a script", t_busy_script),
+            ("BGSAVE child leaves the queue alone", t_bgsave_fork),
             ("idle flows reaped, blocked kept", t_idle_reaped),
             ("INFO counts UDP; directives hidden and immutable", t_info_and_stats),
         ]:
