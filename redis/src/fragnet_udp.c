@@ -37,6 +37,9 @@ udpConfig udp_config;
 #define UDP_IDLE_POLL_MS 1
 /* Flows examined per reaper call. */
 #define UDP_REAP_BUDGET 64
+/* Request bytes waiting in all flows together; beyond, datagrams are dropped
+ * (per flow the bound is udp-max-queued-datagrams). */
+#define UDP_MAX_QUEUED_BYTES (64 * 1024 * 1024)
 
 /* ------------------------------------------------------------------------ */
 
@@ -101,6 +104,7 @@ static struct {
     dict *flows;
     udpLink lru, pending, writers;
     monotime last_rx_us;
+    size_t queued_bytes;        /* request bytes waiting in all flows */
     char *scratch;              /* writev gather buffer */
     size_t buf_room;            /* fragnet_buf_room(): zero-copy when it fits */
     const char **ports;
@@ -148,6 +152,7 @@ static void flowFree(udpFlow *f) {
     while (f->rx_head) {
         udpDgram *g = f->rx_head;
         f->rx_head = g->next;
+        udp.queued_bytes -= g->len;
         zfree(g);
     }
     zfree(f);
@@ -402,7 +407,8 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
     }
     udpFlow *f = flowLookup(d->src_addr, d->src_port);
     if (!f && !(f = flowAccept(d->src_addr, d->src_port))) return;
-    if (f->rx_count >= udp_config.max_queued || f->conn.state != CONN_STATE_CONNECTED) {
+    if (f->rx_count >= udp_config.max_queued || f->conn.state != CONN_STATE_CONNECTED ||
+        udp.queued_bytes + d->len > UDP_MAX_QUEUED_BYTES) {
         udp.rx_dropped++;
         return;
     }
@@ -415,6 +421,7 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
     if (f->rx_tail) f->rx_tail->next = g; else f->rx_head = g;
     f->rx_tail = g;
     f->rx_count++;
+    udp.queued_bytes += g->len;
     f->last_rx_ms = mstime();
     linkTail(&udp.lru, &f->lru);
     if (f->conn.read_handler && !linkLinked(&f->pending))
@@ -440,6 +447,7 @@ static int flowDispatch(udpFlow *f) {
         f->rx_head = g->next;
         if (!f->rx_head) f->rx_tail = NULL;
         f->rx_count--;
+        udp.queued_bytes -= g->len;
         zfree(g);
     }
     return 1;
