@@ -83,11 +83,17 @@ static struct fn_nft_state *ct_state(struct tclock *clk)
 	return s;
 }
 
+/* Whether the stack hands the same fn_pkt to both hooks of a packet (and
+ * so conntrack's reference in it), or builds a fresh one per hook. */
+static int keep_ref;
+
 /* A received packet: prerouting then (if accepted) input, like the stack. */
 static enum fn_verdict receive(struct fn_nft_state *s, struct tpkt *t)
 {
 	enum fn_verdict v = fn_nft_eval(s, FN_HOOK_PREROUTING, &t->pkt, NULL);
 
+	if (!keep_ref)
+		t->pkt.ct = 0;
 	return v == FN_ACCEPT ? fn_nft_eval(s, FN_HOOK_INPUT, &t->pkt, NULL) : v;
 }
 
@@ -95,6 +101,8 @@ static enum fn_verdict transmit(struct fn_nft_state *s, struct tpkt *t)
 {
 	enum fn_verdict v = fn_nft_eval(s, FN_HOOK_OUTPUT, &t->pkt, NULL);
 
+	if (!keep_ref)
+		t->pkt.ct = 0;
 	return v == FN_ACCEPT ? fn_nft_eval(s, FN_HOOK_POSTROUTING, &t->pkt, NULL) : v;
 }
 
@@ -178,19 +186,46 @@ static void test_unconfirmed_when_dropped(void **state)
 
 static void test_mark_on_new_flow(void **state)
 {
+	(void)state;
+	for (keep_ref = 0; keep_ref < 2; keep_ref++) {
+		struct tclock clk = { .mono = 100 * SEC };
+		struct fn_nft_state *s = ct_state(&clk);
+		struct tpkt t;
+
+		/* set at prerouting while the flow is pending, kept at confirm */
+		t_udp(&t, A, B, 1000, 77, 0);
+		receive(s, &t);
+		assert_int_equal(COUNT(10), 1);
+		t_udp(&t, B, A, 77, 1000, 0);
+		transmit(s, &t);
+		t_udp(&t, A, B, 1000, 77, 0);
+		receive(s, &t);
+		assert_int_equal(COUNT(3), 1);
+		fn_nft_state_free(s);
+	}
+	keep_ref = 0;
+}
+
+/* A packet lost between prerouting and input leaves no flow behind. */
+static void test_pending_forgotten(void **state)
+{
 	struct tclock clk = { .mono = 100 * SEC };
 	struct fn_nft_state *s = ct_state(&clk);
 	struct tpkt t;
 
 	(void)state;
-	/* set at prerouting while the flow is pending, kept at confirm */
-	t_udp(&t, A, B, 1000, 77, 0);
+	t_udp(&t, A, B, 1000, 77, 0);    /* ct mark set 7, then lost */
+	fn_nft_eval(s, FN_HOOK_PREROUTING, &t.pkt, NULL);
+	clk.mono += SEC;
+	t_udp(&t, A, B, 1000, 53, 0);
 	receive(s, &t);
-	t_udp(&t, B, A, 77, 1000, 0);
+	t_udp(&t, B, A, 53, 1000, 0);
 	transmit(s, &t);
-	t_udp(&t, A, B, 1000, 77, 0);
+	assert_int_equal(fn_nft_ct_count(s), 1);
+	t_udp(&t, A, B, 1000, 77, 0);    /* the same flow again: new */
 	receive(s, &t);
-	assert_int_equal(COUNT(3), 1);
+	assert_int_equal(COUNT(10), 2);
+	assert_int_equal(fn_nft_ct_count(s), 2);
 	fn_nft_state_free(s);
 }
 
@@ -279,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_udp_stream_timeout),
 		cmocka_unit_test(test_unconfirmed_when_dropped),
 		cmocka_unit_test(test_mark_on_new_flow),
+		cmocka_unit_test(test_pending_forgotten),
 		cmocka_unit_test(test_invalid_packets),
 		cmocka_unit_test(test_icmp),
 	};
