@@ -4,6 +4,10 @@
  * on deterministic mutations of them (byte flips, truncations, pseudo-random
  * edits from a fixed seed) and on the files or directories named on the
  * command line. So `meson test` exercises every target without clang.
+ *
+ *   replay_nft_X [PATH...]           run seeds, mutations and PATHs
+ *   replay_nft_X --write-seeds DIR   write the built-in seeds to DIR, to
+ *                                    start a libFuzzer corpus from
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -109,10 +113,32 @@ static void run_path(const char *path)
 		closedir(dir);
 }
 
+static const char *seed_dir;
+static unsigned seed_no;
+
+static void write_seed(const uint8_t *data, size_t size)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seed-%03u", seed_dir, seed_no++);
+	f = fopen(path, "wb");
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int i;
 
+	if (argc == 3 && !strcmp(argv[1], "--write-seeds")) {
+		seed_dir = argv[2];
+		fn_fuzz_seeds(write_seed);
+		printf("%u seeds written to %s\n", seed_no, seed_dir);
+		return 0;
+	}
 	fn_fuzz_seeds(mutate);
 	for (i = 1; i < argc; i++)
 		run_path(argv[i]);
