@@ -110,12 +110,13 @@ def routes_to_local(p: bytes, topo=Topology) -> bool:
 class Reassembler:
     """ip_defrag(): one reassembly context (the kernel keeps one per user:
     conntrack before PREROUTING, local delivery before INPUT, conntrack at
-    OUTPUT). add() returns the reassembled datagram when it completes."""
+    OUTPUT). add() returns the reassembled datagram when it completes, with
+    the mark of its first fragment (the head skb carries it up)."""
 
     def __init__(self):
         self.queues = {}
 
-    def add(self, p: bytes):
+    def add(self, p: bytes, mark=0):
         key = (p[4:6], p[12:16], p[16:20], p[9])
         q = self.queues.setdefault(key, {"frags": [], "len": 0, "last": False})
         hl = P.ip_ihl(p)
@@ -136,18 +137,18 @@ class Reassembler:
         if end == off:
             del self.queues[key]
             return None
-        for (o, e, _) in q["frags"]:
+        for (o, e, *_) in q["frags"]:
             if o == off and e == end:
                 return None                 # exact duplicate: ignored
             if off < e and o < end:
                 del self.queues[key]        # overlap: the whole queue dies
                 return None
-        q["frags"].append((off, end, p))
+        q["frags"].append((off, end, p, mark))
         if not q["last"]:
             return None
         q["frags"].sort(key=lambda f: f[0])
         pos = 0
-        for (o, e, _) in q["frags"]:
+        for (o, e, *_) in q["frags"]:
             if o != pos:
                 return None
             pos = e
@@ -158,7 +159,7 @@ class Reassembler:
         hdr = bytearray(head[:P.ip_ihl(head)])
         struct.pack_into("!H", hdr, 6, 0)
         data = b"".join(f[2][P.ip_ihl(f[2]):][:f[1] - f[0]] for f in q["frags"])
-        return P.fix_ipv4_header(bytes(hdr) + data)
+        return P.fix_ipv4_header(bytes(hdr) + data), q["frags"][0][3]
 
 
 def raw_send_fixup(p: bytes):

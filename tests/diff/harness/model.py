@@ -38,26 +38,29 @@ class PathModel:
             if l3 is None:
                 return hooks
             if self.conntrack and P.ip_is_fragment(l3):
-                l3 = self.defrag_pre.add(l3)
-                if l3 is None:
+                done = self.defrag_pre.add(l3)
+                if done is None:
                     return hooks
+                l3 = done[0]
             r = hook("prerouting", l2, l3, 0, pkttype, True)
             if r is None or not K.options_ok(r.l3_out) or not K.routes_to_local(r.l3_out):
                 return hooks
-            l3 = r.l3_out
+            l3, mark = r.l3_out, r.mark_out
             if P.ip_is_fragment(l3):
-                l3 = self.defrag_local.add(l3)
-                if l3 is None:
+                done = self.defrag_local.add(l3, mark)
+                if done is None:
                     return hooks
-            hook("input", l2, l3, r.mark_out, pkttype, True)
+                l3, mark = done
+            hook("input", l2, l3, mark, pkttype, True)
         else:
             l3 = K.raw_send_fixup(step.data)
             if l3 is None:
                 return hooks
             if self.conntrack and P.ip_is_fragment(l3):
-                l3 = self.defrag_out.add(l3)
-                if l3 is None:
+                done = self.defrag_out.add(l3)
+                if done is None:
                     return hooks
+                l3 = done[0]
             # Locally generated packets carry skb->pkt_type 0 (PACKET_HOST).
             r = hook("output", None, l3, 0, K.PKT_HOST, False)
             if r is not None:
