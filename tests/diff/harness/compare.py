@@ -138,8 +138,17 @@ class KernelOracle:
             t = self.pending.pop(0)
             r.verdict, r.chain, r.handle = self.info.kernel_verdict(t)
             r.handle = r.handle or 0
-            if t.after is not None and t.after.mark is not None:
-                r.mark_out = t.after.mark
+            if t.after is not None:
+                # Replay the kernel's own rewrites of the headers it showed.
+                out = bytearray(l3)
+                if t.after.nh:
+                    out[:len(t.after.nh)] = t.after.nh
+                if t.after.th and not P.ip_frag_offset(l3):
+                    hl = P.ip_ihl(l3)
+                    out[hl:hl + len(t.after.th)] = t.after.th
+                r.l3_out = bytes(out)
+                if t.after.mark is not None:
+                    r.mark_out = t.after.mark
         else:
             r.verdict, r.chain, r.handle = "missing-in-kernel", None, 0
         return r
