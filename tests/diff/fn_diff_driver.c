@@ -8,10 +8,14 @@
  *   fn-diff-driver [--netns NAME] [--app APP] RULESET
  *
  * Protocol (one line each way; "-" stands for none):
- *   > eval HOOK CPU PKTTYPE MARK IIF IIFNAME OIF OIFNAME L2HEX L3HEX
- *   < ok VERDICT CHAIN HANDLE MARK L3HEX      (the packet after the hook)
+ *   > eval HOOK CPU PKTTYPE MARK CT IIF IIFNAME OIF OIFNAME L2HEX L3HEX
+ *   < ok VERDICT CHAIN HANDLE MARK CT L3HEX   (the packet after the hook)
  *   > counters
- *   < counter CHAIN HANDLE PACKETS BYTES ...  then  < end
+ *   < counter CHAIN HANDLE PACKETS BYTES ...  (rule counters)
+ *   < named NAME PACKETS BYTES ...            (named counter objects)
+ *   < end
+ * CT is fn_pkt.ct, which the filter needs back at input (postrouting) for
+ * the packet it saw at prerouting (output).
  * On start it prints "ready", or "error MESSAGE" and exits 1.
  */
 #include <errno.h>
@@ -125,10 +129,6 @@ static char *read_file(const char *path)
 	return buf;
 }
 
-struct counter_out {
-	int unused;
-};
-
 static void print_counter(void *arg, const char *chain, uint64_t handle,
 			  uint64_t packets, uint64_t bytes)
 {
@@ -137,17 +137,24 @@ static void print_counter(void *arg, const char *chain, uint64_t handle,
 	       (unsigned long long)packets, (unsigned long long)bytes);
 }
 
+static void print_named(void *arg, const char *name, uint64_t packets, uint64_t bytes)
+{
+	(void)arg;
+	printf("named %s %llu %llu\n", name, (unsigned long long)packets,
+	       (unsigned long long)bytes);
+}
+
 /* One "eval" line: run the hook, answer with the verdict and the packet. */
 static int do_eval(struct fn_nft_state *st, char *args)
 {
 	static uint8_t frame[MAX_FRAME];
 	char hook_s[16], iifname_s[32], oifname_s[32];
 	static char l2_s[2 * MAX_FRAME + 2], l3_s[2 * MAX_FRAME + 2];
-	unsigned cpu, pkttype, mark, iif, oif;
+	unsigned cpu, pkttype, mark, ct, iif, oif;
 	char iifname[16] = {0}, oifname[16] = {0};
 
-	if (sscanf(args, "%15s %u %u %u %u %31s %u %31s %131073s %131073s", hook_s, &cpu,
-		   &pkttype, &mark, &iif, iifname_s, &oif, oifname_s, l2_s, l3_s) != 10)
+	if (sscanf(args, "%15s %u %u %u %u %u %31s %u %31s %131073s %131073s", hook_s, &cpu,
+		   &pkttype, &mark, &ct, &iif, iifname_s, &oif, oifname_s, l2_s, l3_s) != 11)
 		return -EINVAL;
 	int hook = hook_by_name(hook_s);
 	long l2_len = hex_decode(l2_s, frame, sizeof(frame));
@@ -177,14 +184,15 @@ static int do_eval(struct fn_nft_state *st, char *args)
 		.iifname = strcmp(iifname_s, "-") ? iifname : NULL,
 		.oifname = strcmp(oifname_s, "-") ? oifname : NULL,
 		.cpu = (uint16_t)cpu,
+		.ct = ct,
 	};
 	struct fn_nft_result res = {0};
 	enum fn_verdict v = fn_nft_eval(st, (enum fn_hook)hook, &pkt, &res);
 
-	printf("ok %s %s %llu %u ", v < sizeof(verdict_names) / sizeof(*verdict_names) &&
+	printf("ok %s %s %llu %u %u ", v < sizeof(verdict_names) / sizeof(*verdict_names) &&
 	       verdict_names[v] ? verdict_names[v] : "unknown",
 	       res.chain && *res.chain ? res.chain : "-", (unsigned long long)res.rule_handle,
-	       pkt.mark);
+	       pkt.mark, pkt.ct);
 	hex_print(pkt.l3, pkt.l3_len);
 	printf("\n");
 	return 0;
@@ -247,6 +255,7 @@ int main(int argc, char **argv)
 				printf("error bad eval line\n");
 		} else if (strcmp(line, "counters") == 0) {
 			fn_nft_counters(st, print_counter, NULL);
+			fn_nft_named_counters(st, print_named, NULL);
 			printf("end\n");
 		} else if (strcmp(line, "quit") == 0) {
 			break;

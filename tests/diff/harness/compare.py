@@ -111,8 +111,8 @@ def compare_step(info, ktrav, ihooks):
 def compare_counters(kc, ic):
     problems = []
     for key in sorted(set(kc) | set(ic), key=str):
-        if key[0] in ("counter", "quota"):
-            continue                 # named objects: kernel-only (no interpreter API)
+        if key[0] == "quota":
+            continue                 # quota objects: kernel-only (no interpreter API)
         kv, iv = kc.get(key, (0, 0)), ic.get(key, (0, 0))
         if kv != iv:
             problems.append(("diverge", "counter %s handle %s: kernel %d packets %d bytes, "
@@ -129,11 +129,11 @@ class KernelOracle:
         self.info = info
         self.pending = list(ktrav)
 
-    def __call__(self, hook, cpu, pkttype, mark, iif, iifname, oif, oifname, l2, l3):
+    def __call__(self, hook, cpu, pkttype, mark, ct, iif, iifname, oif, oifname, l2, l3):
         from .interp import HookResult
         r = HookResult()
         r.hook, r.l3_in, r.mark_in, r.iif, r.oif, r.l3_out = hook, l3, mark, iif, oif, l3
-        r.mark_out = mark
+        r.mark_out, r.ct_out = mark, ct
         if self.pending and self.pending[0].hook == hook:
             t = self.pending.pop(0)
             r.verdict, r.chain, r.handle = self.info.kernel_verdict(t)

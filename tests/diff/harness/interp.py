@@ -13,7 +13,7 @@ class HookResult:
     """One hook as the interpreter ran it: what went in, what it decided,
     what came out."""
     __slots__ = ("hook", "verdict", "chain", "handle", "l3_in", "mark_in", "iif", "oif",
-                 "l3_out", "mark_out")
+                 "l3_out", "mark_out", "ct_out")
 
 
 class Driver:
@@ -39,12 +39,12 @@ class Driver:
             raise RuntimeError("driver died: " + self.err.read().decode(errors="replace")[-2000:])
         return reply.strip()
 
-    def eval(self, hook, cpu, pkttype, mark, iif, iifname, oif, oifname, l2, l3):
-        reply = self._ask("eval %s %d %d %d %d %s %d %s %s %s" % (
-            hook, cpu, pkttype, mark, iif, iifname or "-", oif, oifname or "-",
+    def eval(self, hook, cpu, pkttype, mark, ct, iif, iifname, oif, oifname, l2, l3):
+        reply = self._ask("eval %s %d %d %d %d %d %s %d %s %s %s" % (
+            hook, cpu, pkttype, mark, ct, iif, iifname or "-", oif, oifname or "-",
             l2.hex() if l2 else "-", l3.hex()))
         w = reply.split()
-        if w[0] != "ok" or len(w) != 6:
+        if w[0] != "ok" or len(w) != 7:
             raise RuntimeError("driver: " + reply)
         r = HookResult()
         r.hook, r.l3_in, r.mark_in, r.iif, r.oif = hook, l3, mark, iif, oif
@@ -52,7 +52,8 @@ class Driver:
         r.chain = None if w[2] == "-" else w[2]
         r.handle = int(w[3])
         r.mark_out = int(w[4])
-        r.l3_out = bytes.fromhex(w[5])
+        r.ct_out = int(w[5])
+        r.l3_out = bytes.fromhex(w[6])
         return r
 
     def counters(self):
@@ -66,6 +67,9 @@ class Driver:
             w = line.split()
             if w[0] == "end":
                 return out
+            if w[0] == "named":
+                out[("counter", w[1])] = (int(w[2]), int(w[3]))
+                continue
             if w[0] != "counter":
                 raise RuntimeError("driver: " + line)
             key = (w[1], int(w[2]))

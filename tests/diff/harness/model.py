@@ -21,11 +21,13 @@ class PathModel:
         """Hook results of one step, in order."""
         hooks = []
 
-        def hook(name, l2, l3, mark, pkttype, inbound):
+        def hook(name, l2, l3, mark, pkttype, inbound, ct=0):
             if inbound:
-                r = evaluate(name, step.cpu, pkttype, mark, T.dut_ifindex, T.dut_if, 0, None, l2, l3)
+                r = evaluate(name, step.cpu, pkttype, mark, ct, T.dut_ifindex, T.dut_if, 0, None,
+                             l2, l3)
             else:
-                r = evaluate(name, step.cpu, pkttype, mark, 0, None, T.dut_ifindex, T.dut_if, l2, l3)
+                r = evaluate(name, step.cpu, pkttype, mark, ct, 0, None, T.dut_ifindex, T.dut_if,
+                             l2, l3)
             hooks.append(r)
             return r if r.verdict == "accept" else None
 
@@ -45,13 +47,13 @@ class PathModel:
             r = hook("prerouting", l2, l3, 0, pkttype, True)
             if r is None or not K.options_ok(r.l3_out) or not K.routes_to_local(r.l3_out):
                 return hooks
-            l3, mark = r.l3_out, r.mark_out
+            l3, mark, ct = r.l3_out, r.mark_out, r.ct_out
             if P.ip_is_fragment(l3):
                 done = self.defrag_local.add(l3, mark)
                 if done is None:
                     return hooks
-                l3, mark = done
-            hook("input", l2, l3, mark, pkttype, True)
+                (l3, mark), ct = done, 0
+            hook("input", l2, l3, mark, pkttype, True, ct)
         else:
             l3 = K.raw_send_fixup(step.data)
             if l3 is None:
@@ -64,5 +66,5 @@ class PathModel:
             # Locally generated packets carry skb->pkt_type 0 (PACKET_HOST).
             r = hook("output", None, l3, 0, K.PKT_HOST, False)
             if r is not None:
-                hook("postrouting", None, r.l3_out, r.mark_out, K.PKT_HOST, False)
+                hook("postrouting", None, r.l3_out, r.mark_out, K.PKT_HOST, False, r.ct_out)
         return hooks
