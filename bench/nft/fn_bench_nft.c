@@ -16,7 +16,6 @@
  * batches over loopback; the receive path, input hook included, runs inside
  * that call (softirq on the sending CPU), the receiver is drained untimed.
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <nftables/libnftables.h>
