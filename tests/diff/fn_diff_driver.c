@@ -27,7 +27,7 @@
 #include "filter.h"
 #include "nft/eval.h"
 
-#define MAX_FRAME 65536
+#define MAX_FRAME (65536 + 64)
 
 static const char *const verdict_names[] = {
 	[FN_ACCEPT] = "accept",
