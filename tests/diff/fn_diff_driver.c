@@ -164,9 +164,9 @@ static int do_eval(struct fn_nft_state *st, char *args)
 	if (l3_len < 20)
 		return -EINVAL;
 	if (strcmp(iifname_s, "-") != 0)
-		strncpy(iifname, iifname_s, sizeof(iifname) - 1);
+		memcpy(iifname, iifname_s, strnlen(iifname_s, sizeof(iifname) - 1));
 	if (strcmp(oifname_s, "-") != 0)
-		strncpy(oifname, oifname_s, sizeof(oifname) - 1);
+		memcpy(oifname, oifname_s, strnlen(oifname_s, sizeof(oifname) - 1));
 
 	/* Link and network headers are contiguous, as in an mbuf, so a link
 	 * payload load past the Ethernet header reads the IP header. */

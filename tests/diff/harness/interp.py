@@ -25,10 +25,10 @@ class Driver:
                                      stderr=self.err, text=True, env=env)
         first = self.proc.stdout.readline().strip()
         if first != "ready":
-            self.close()
             self.err.seek(0)
-            raise CompileError((first or "driver exited") + " " +
-                               self.err.read().decode(errors="replace").strip())
+            stderr = self.err.read().decode(errors="replace").strip()
+            self.close()
+            raise CompileError(((first or "driver exited") + " " + stderr).strip())
 
     def _ask(self, line):
         self.proc.stdin.write(line + "\n")

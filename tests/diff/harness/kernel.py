@@ -166,7 +166,8 @@ class Kernel:
 
     def counters(self, listing):
         """{(chain, handle): (packets, bytes)} of every rule with an
-        anonymous counter, plus named objects under ('object', name)."""
+        anonymous counter (its first one, as fn_nft_counters() reports a
+        rule), plus named objects under ('counter'|'quota', name)."""
         out = {}
         for item in listing["nftables"]:
             if "rule" in item:
@@ -175,6 +176,7 @@ class Kernel:
                     c = ex.get("counter")
                     if isinstance(c, dict):
                         out[(r["chain"], r["handle"])] = (c["packets"], c["bytes"])
+                        break
             elif "counter" in item:
                 c = item["counter"]
                 out[("counter", c["name"])] = (c["packets"], c["bytes"])

@@ -7,7 +7,9 @@ A schedule is a list of steps, run in order on both sides:
   out KIND key=value ...   an IP packet sent from inside the namespace
                            with IP_HDRINCL (output hooks)
   sleep SECONDS            both sides wait (limit refill)
-  battery [in|out]         the standard battery (below)
+  battery [in|out] [notcp] the standard battery (below); notcp leaves out
+                           its TCP packets (for ct rulesets: TCP tracking is
+                           tested on its own)
 
 KIND is udp, tcp, icmp or proto (any other IP protocol, proto=N). Keys:
   src dst sport dport len ttl tos id df=1 opts=nop|ra|HEX
@@ -15,6 +17,7 @@ KIND is udp, tcp, icmp or proto (any other IP protocol, proto=N). Keys:
   payload to N bytes) totlen=N (force IP total length) pad=N (link padding
   after the datagram) version=N ihl=N (malformed headers)
   dmac=dut|bcast|mcast|other   type= code= (icmp)  flags= (tcp, e.g. SA)
+  payload=HEX  exact transport payload (instead of len=)
   frag=S1,S2,...  split into fragments of S bytes of IP payload (the rest
                   goes in a last one); order=I,J,... sends them in that order
                   (indices may be left out or repeated)
@@ -111,12 +114,11 @@ out udp len=64 dport=53 frag=32
 """
 
 
-def battery(which="both"):
-    text = ""
-    if which in ("both", "in"):
-        text += BATTERY_IN
-    if which in ("both", "out"):
-        text += BATTERY_OUT
+def battery(words=()):
+    which = [w for w in words if w in ("in", "out")] or ["in", "out"]
+    text = (BATTERY_IN if "in" in which else "") + (BATTERY_OUT if "out" in which else "")
+    if "notcp" in words:
+        text = "\n".join(l for l in text.splitlines() if " tcp " not in l)
     return text
 
 
@@ -152,7 +154,7 @@ def _build_ip(path, kind, kv, ident):
     d.update(kv)
     src, dst = d["src"], d["dst"]
     n = _int(d.get("len", "16"))
-    payload = _payload(n, ident)
+    payload = bytes.fromhex(d["payload"]) if "payload" in d else _payload(n, ident)
     if kind == "udp":
         ulen = _int(d["ulen"]) if "ulen" in d else None
         l4 = P.udp(src, dst, _int(d.get("sport", "40000")), _int(d.get("dport", "4000")),
@@ -205,7 +207,7 @@ def parse(lines, ids=None):
             steps.append(Sleep(float(words[1])))
             continue
         if words[0] == "battery":
-            steps += parse(battery(words[1] if len(words) > 1 else "both").splitlines(), ids)
+            steps += parse(battery(words[1:]).splitlines(), ids)
             continue
         path, kind = words[0], words[1]
         if path not in ("in", "out"):
