@@ -6,18 +6,22 @@
  *
  *   fn-bench-nft interp CASE [--image-out FILE]   ns/packet, rules minus baseline
  *   fn-bench-nft image FILE PACKETS               eval PACKETS times (callgrind)
- *   fn-bench-nft kernel CASE                      ns/packet, run inside a netns
+ *   fn-bench-nft kernel CASE NS_RULES NS_BASE     ns/packet, in two namespaces
  *   fn-bench-nft list                             case names and descriptions
  *
  * Both sides report the cost of the rules: time with the ruleset minus time
  * with the same table holding an empty input chain whose policy gives the
  * packet the same fate (accept when no rule matches, drop when the last rule
- * or the set matches). The kernel side times sendmmsg() of 64-packet
- * batches over loopback; the receive path, input hook included, runs inside
- * that call (softirq on the sending CPU), the receiver is drained untimed.
+ * or the set matches). Runs with and without the rules alternate, and each
+ * side's median is taken, so that drift on a shared machine cancels out.
+ * The kernel side times sendmmsg() of 64-packet batches over loopback, the
+ * ruleset in one namespace and the baseline in another; the receive path,
+ * input hook included, runs inside that call (softirq on the sending CPU);
+ * the receiver is drained untimed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
 #include <stdio.h>
@@ -32,7 +36,7 @@
 #include "filter.h"
 #include "nft/eval.h"
 
-#define REPEATS 5
+#define REPEATS 7
 #define BATCH 64
 
 static uint64_t now_ns(void)
@@ -125,20 +129,27 @@ static enum fn_verdict eval_loop(struct fn_nft_state *s, uint64_t iters)
 	return v;
 }
 
-static double interp_ns(struct fn_nft_state *s)
+static double interp_run(struct fn_nft_state *s, uint64_t iters)
 {
-	double r[REPEATS];
-	uint64_t iters = 1000, t0 = now_ns();
+	uint64_t t0 = now_ns();
 
 	eval_loop(s, iters);
-	uint64_t per = (now_ns() - t0) / iters + 1;
-	iters = 200000000ull / per + 1000;      /* about 0.2 s per run */
+	return (double)(now_ns() - t0) / (double)iters;
+}
+
+/* Median ns/packet of the ruleset and of the baseline, runs alternating. */
+static void interp_ns(struct fn_nft_state *s, struct fn_nft_state *b, double *rules,
+		      double *base)
+{
+	double r[REPEATS], e[REPEATS];
+	uint64_t iters = 200000000ull / ((uint64_t)interp_run(s, 1000) + 1) + 1000;
+
 	for (int i = 0; i < REPEATS; i++) {
-		t0 = now_ns();
-		eval_loop(s, iters);
-		r[i] = (double)(now_ns() - t0) / (double)iters;
+		r[i] = interp_run(s, iters);      /* about 0.2 s per run */
+		e[i] = interp_run(b, iters);
 	}
-	return median(r, REPEATS);
+	*rules = median(r, REPEATS);
+	*base = median(e, REPEATS);
 }
 
 static int cmd_interp(const struct bench_case *c, const char *image_out)
@@ -149,8 +160,9 @@ static int cmd_interp(const struct bench_case *c, const char *image_out)
 	struct fn_nft_state *s = state_of(text, image_out ? &image : NULL, &len);
 	struct fn_nft_state *b = state_of(base, NULL, NULL);
 
+	double total, empty;
 	pin_cpu0();
-	double total = interp_ns(s), empty = interp_ns(b);
+	interp_ns(s, b, &total, &empty);
 	printf("%.1f %.1f\n", total - empty, total);
 	if (image_out) {
 		FILE *f = fopen(image_out, "wb");
@@ -191,6 +203,18 @@ static int cmd_image(const char *path, uint64_t packets)
 }
 
 /* ---- kernel side ---- */
+
+static void enter_netns(const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	int fd = open(path, O_RDONLY);
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+}
 
 static void nft_load(const char *text)
 {
@@ -263,32 +287,35 @@ static double kernel_run(struct loopback *l, unsigned packets)
 	return (double)spent / packets;
 }
 
-static double kernel_ns(struct loopback *l)
+/* Load `text` into namespace ns and open the loopback pair there (sockets
+ * keep their namespace once created). */
+static struct loopback kernel_setup(const char *ns, const char *text)
 {
-	double r[REPEATS];
-
-	kernel_run(l, 20000);                   /* warm up */
-	for (int i = 0; i < REPEATS; i++)
-		r[i] = kernel_run(l, 200000);
-	return median(r, REPEATS);
+	enter_netns(ns);
+	nft_load(text);
+	return loopback_open();
 }
 
-static int cmd_kernel(const struct bench_case *c)
+static int cmd_kernel(const struct bench_case *c, const char *ns_rules, const char *ns_base)
 {
 	char *text = bench_ruleset(c), *base = baseline_ruleset(c->match);
-	struct loopback l = loopback_open();
+	struct loopback lr = kernel_setup(ns_rules, text);
+	struct loopback lb = kernel_setup(ns_base, base);
+	double r[REPEATS], e[REPEATS];
 
 	pin_cpu0();
-	nft_load(base);
-	double b1 = kernel_ns(&l);
-	nft_load(text);
-	double total = kernel_ns(&l);
-	nft_load(base);
-	double b2 = kernel_ns(&l);
-	nft_load("");
-	printf("%.1f %.1f\n", total - (b1 + b2) / 2, total);
-	close(l.tx);
-	close(l.rx);
+	kernel_run(&lr, 20000);                 /* warm up */
+	kernel_run(&lb, 20000);
+	for (int i = 0; i < REPEATS; i++) {
+		r[i] = kernel_run(&lr, 200000);
+		e[i] = kernel_run(&lb, 200000);
+	}
+	double total = median(r, REPEATS);
+	printf("%.1f %.1f\n", total - median(e, REPEATS), total);
+	close(lr.tx);
+	close(lr.rx);
+	close(lb.tx);
+	close(lb.rx);
 	free(text);
 	free(base);
 	return 0;
@@ -306,8 +333,8 @@ int main(int argc, char **argv)
 	const struct bench_case *c = argc >= 3 ? bench_case_find(argv[2]) : NULL;
 	if (c && strcmp(argv[1], "interp") == 0)
 		return cmd_interp(c, argc == 5 && strcmp(argv[3], "--image-out") == 0 ? argv[4] : NULL);
-	if (c && strcmp(argv[1], "kernel") == 0)
-		return cmd_kernel(c);
+	if (c && argc == 5 && strcmp(argv[1], "kernel") == 0)
+		return cmd_kernel(c, argv[3], argv[4]);
 	if (c && strcmp(argv[1], "ruleset") == 0) {
 		char *t = bench_ruleset(c);
 		fputs(t, stdout);
@@ -315,6 +342,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: fn-bench-nft list | interp CASE [--image-out FILE] | "
-		"image FILE PACKETS | kernel CASE | ruleset CASE\n");
+		"image FILE PACKETS | kernel CASE NS_RULES NS_BASE | ruleset CASE\n");
 	return 2;
 }
