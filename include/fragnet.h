@@ -144,6 +144,8 @@ int fragnet_udp_unbind(struct fragnet *fn, uint16_t port);
  * device's hash is known (otherwise any free port). Returns the port (network
  * order, > 0) or:
  *  EADDRNOTAVAIL no suitable port is free
+ *  ENOSPC  too many bound ports (FRAGNET_MAX_PORTS)
+ *  EINVAL  cb NULL
  */
 int fragnet_udp_bind_ephemeral(struct fragnet_queue *q, uint32_t dst_addr,
 			       uint16_t dst_port, fragnet_recv_fn cb, void *arg);
@@ -206,7 +208,8 @@ enum fragnet_drop {
 	FRAGNET_DROP_IP_CSUM,
 	FRAGNET_DROP_IP_NOT_OURS,
 	FRAGNET_DROP_IP_PROTO,       /* not UDP/ICMP */
-	FRAGNET_DROP_FRAG_MALFORMED,
+	FRAGNET_DROP_FRAG_MALFORMED, /* bad offset/length, or overlapping another */
+	FRAGNET_DROP_FRAG_DUPLICATE,
 	FRAGNET_DROP_FRAG_TIMEOUT,
 	FRAGNET_DROP_FRAG_NOMEM,
 	FRAGNET_DROP_FRAG_DISABLED,  /* fragment, but built without reassembly */

@@ -44,8 +44,11 @@ struct fn_pkt {
 	uint8_t *l2;          /* Ethernet header, NULL where none exists yet (output) */
 	uint8_t *l3;
 	uint32_t l3_len;
-	uint16_t l4_off;      /* transport header offset from l3; 0 = no transport
-			       * header (non-first fragment, or truncated) */
+	uint16_t l4_off;      /* transport header offset from l3 (the IPv4 header
+			       * length); 0 = no transport header (non-first
+			       * fragment) */
+	uint16_t fragoff;     /* fragment offset in bytes (meta l4proto still
+			       * works on non-first fragments, payload th does not) */
 	uint8_t l4proto;      /* IPPROTO_* from the IPv4 header */
 	uint8_t pkttype;      /* enum fn_pkttype */
 	uint32_t mark;        /* meta mark, in and out */

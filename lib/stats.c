@@ -18,6 +18,7 @@ static const char *const drop_names[FRAGNET_DROP_MAX] = {
 	[FRAGNET_DROP_IP_NOT_OURS] = "ip_not_ours",
 	[FRAGNET_DROP_IP_PROTO] = "ip_proto",
 	[FRAGNET_DROP_FRAG_MALFORMED] = "frag_malformed",
+	[FRAGNET_DROP_FRAG_DUPLICATE] = "frag_duplicate",
 	[FRAGNET_DROP_FRAG_TIMEOUT] = "frag_timeout",
 	[FRAGNET_DROP_FRAG_NOMEM] = "frag_nomem",
 	[FRAGNET_DROP_FRAG_DISABLED] = "frag_disabled",

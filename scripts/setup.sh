@@ -17,8 +17,8 @@ packages=(
 	build-essential pkg-config meson ninja-build clang llvm libclang-rt-14-dev
 	dpdk dpdk-dev libdpdk-dev libbpf-dev libxdp-dev
 	libnftnl-dev libmnl-dev libnftables-dev nftables
-	libcmocka-dev iproute2 ethtool procps kmod
-	valgrind tcpdump tshark libpcap-dev python3
+	libcmocka-dev iproute2 iputils-ping ethtool procps kmod python3
+	valgrind tcpdump tshark libpcap-dev
 	redis-server redis-tools memcached tcl dpkg-dev
 )
 missing=()

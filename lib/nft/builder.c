@@ -27,6 +27,7 @@ struct fn_imgb {
 	struct buf strings;
 	struct bset *sets;
 	uint32_t n_sets, cap_sets;
+	const char *failed_set;    /* name of the set layout_set() refused */
 	uint32_t cur_chain;        /* chain of the current rule, FN_IMG_NONE */
 	size_t op_off;             /* offset of the last op in code */
 	bool in_rule;
@@ -399,6 +400,11 @@ void fn_imgb_object(struct fn_imgb *b, const char *name, uint32_t type,
 	b->h.n_objects++;
 }
 
+const char *fn_imgb_failed_set(const struct fn_imgb *b)
+{
+	return b->failed_set;
+}
+
 int fn_img_limit_init(struct fn_img_limit *l, uint64_t rate, uint64_t unit_secs,
 		      uint32_t burst, int bytes, int invert)
 {
@@ -469,6 +475,7 @@ static void layout_set(struct fn_imgb *b, struct bset *bs, struct buf *data)
 			if (!memcmp(bs->elems.p + (i - 1) * s->elem_size + 4,
 				    bs->elems.p + i * s->elem_size + 4, s->key_len)) {
 				fail(b, -EEXIST);
+				b->failed_set = bs->name;
 				return;
 			}
 		}

@@ -77,6 +77,9 @@ uint32_t fn_imgb_n_chains(const struct fn_imgb *b);
  */
 int fn_imgb_finish(struct fn_imgb *b, void **image, size_t *len);
 
+/* After -EEXIST from fn_imgb_finish(): the set with duplicate keys. */
+const char *fn_imgb_failed_set(const struct fn_imgb *b);
+
 /* The limit parameters the kernel derives from rate/unit/burst (nft_limit.c).
  * -EINVAL for a zero rate, -EOVERFLOW where the kernel refuses too. */
 int fn_img_limit_init(struct fn_img_limit *l, uint64_t rate, uint64_t unit_secs,

@@ -223,12 +223,32 @@ void fn_ct_gc(struct fn_ct_table *t, uint64_t now, unsigned budget)
 	}
 }
 
-static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t expires)
+/* Drop the expired entries chained where a new tuple goes. Removing an
+ * entry unlinks both of its nodes, possibly the next one in this chain, so
+ * each removal starts the walk over (chains are short). */
+static void sweep_bucket(struct fn_ct_table *t, const struct tuple *k, uint64_t now)
+{
+	uint32_t h = hash_tuple(t, k);
+
+	for (;;) {
+		uint32_t n = t->bucket[h];
+
+		while (n != NIL && t->e[n >> 1].expires > now)
+			n = t->e[n >> 1].next[n & 1];
+		if (n == NIL)
+			return;
+		remove_entry(t, n >> 1);
+	}
+}
+
+static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t now,
+		   uint64_t expires)
 {
 	struct entry *e;
 	struct tuple r;
 	uint32_t i, h;
 
+	sweep_bucket(t, &p->t, now);
 	if (t->count == t->capacity)
 		return false;
 	if (t->free_head == NIL)
@@ -577,7 +597,7 @@ void fn_ct_confirm(struct fn_nft_ctx *c)
 	if (!lookup(t, &k, now, &dir)) {
 		timeout = k.proto == PROTO_UDP ? UDP_TIMEOUT :
 			  k.proto == PROTO_ICMP ? ICMP_TIMEOUT : GENERIC_TIMEOUT;
-		insert(t, p, now + timeout);
+		insert(t, p, now, now + timeout);
 	}
 	p->seq = 0;
 }

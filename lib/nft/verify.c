@@ -99,6 +99,7 @@ int fn_verify_vdata(struct fn_verify *v, const struct fn_img_vdata *vd)
 	case FN_V_ACCEPT:
 	case FN_V_DROP:
 	case FN_V_CONTINUE:
+	case FN_V_BREAK:
 	case FN_V_RETURN:
 		return 0;
 	case FN_V_JUMP:

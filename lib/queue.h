@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* A queue's life: creation, one poll iteration, the polling loop, transmit. */
+#ifndef FN_QUEUE_H
+#define FN_QUEUE_H
+
+#include "runtime.h"
+
+/* Queue qid's state, allocated on NUMA socket `socket`; NULL + errno. */
+struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket);
+void fn_queue_free(struct fn_queue *q);
+
+/* Receive a burst, process it, run due timers, flush. Returns packets received. */
+int fn_queue_poll(struct fn_queue *q);
+
+/* Poll until fn->stop, following the configured idle policy. */
+void fn_queue_loop(struct fn_queue *q);
+
+#endif /* FN_QUEUE_H */

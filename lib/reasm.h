@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4 reassembly, per queue. Fragments of a datagram are kept as a list of
+ * mbufs sorted by offset; memory held is bounded per queue and a datagram
+ * that does not complete within FN_REASM_TIMEOUT_S is dropped. Like Linux, an
+ * exact duplicate fragment is ignored while an overlapping one discards the
+ * whole datagram (overlaps are how filters get evaded).
+ */
+#ifndef FN_REASM_H
+#define FN_REASM_H
+
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+struct fn_queue;
+struct fn_reasm;
+
+#define FN_REASM_TIMEOUT_S 30          /* Linux ipfrag_time */
+#define FN_REASM_MEM (4u << 20)        /* bytes of mbufs held (ipfrag_high_thresh) */
+#define FN_REASM_DATAGRAMS 64          /* in progress at once, per queue */
+#define FN_REASM_FRAGMENTS 128         /* per datagram: 64 KB in 552-byte pieces */
+
+struct fn_reasm *fn_reasm_create(int socket, uint32_t mem_limit, uint64_t timeout_ticks);
+void fn_reasm_free(struct fn_reasm *r);
+
+/*
+ * Add a fragment (m->data at its IPv4 header, validated, trimmed to its total
+ * length). Takes m. Returns the completed datagram as a segment chain (first
+ * segment from the IPv4 header, the others payload only), or NULL.
+ */
+struct rte_mbuf *fn_reasm_add(struct fn_queue *q, struct rte_mbuf *m);
+
+/* Drop datagrams that timed out (counted per fragment). */
+void fn_reasm_expire(struct fn_queue *q);
+
+/* Bytes of mbufs held and datagrams in progress (tests, stats). */
+uint32_t fn_reasm_mem(const struct fn_reasm *r);
+unsigned fn_reasm_pending(const struct fn_reasm *r);
+
+#endif /* FN_REASM_H */

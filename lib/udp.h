@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* UDP: port bindings, receive demux to callbacks, datagram building. */
+#ifndef FN_UDP_H
+#define FN_UDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "fragnet.h"
+
+struct fn_queue;
+struct fn_udp_table;
+
+struct fn_udp_table *fn_udp_table_create(int socket);
+void fn_udp_table_free(struct fn_udp_table *t);
+int fn_udp_bind(struct fn_udp_table *t, uint16_t port, fragnet_recv_fn cb, void *arg);
+int fn_udp_unbind(struct fn_udp_table *t, uint16_t port);
+bool fn_udp_is_bound(const struct fn_udp_table *t, uint16_t port);
+
+/* A whole datagram (l3, len) addressed to us with protocol UDP. l4_csum_ok:
+ * the device verified the UDP checksum. */
+void fn_udp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttype,
+		  bool l4_csum_ok);
+
+/* Send len bytes from data. */
+int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
+		const void *data, size_t len);
+/* Send the payload held in m (data at the payload, headroom for headers). Takes m. */
+int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
+		     uint32_t dst, uint16_t dport);
+
+#endif /* FN_UDP_H */

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Set up this machine (scripts/setup.sh) and run every test: the full build,
+# the stripped UDP-only build (-Dicmp=false -Dip_frag=false -Darp=static
+# -Dip_options=false -Dconntrack=false) on its own stack tests, and a short
+# libFuzzer run of every fuzz target (clang build with sanitizers).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh || exit 1
+
+udponly=(-Dicmp=false -Dip_frag=false -Darp=static -Dip_options=false -Dconntrack=false)
+if [ ! -f build-udponly/build.ninja ]; then
+	meson setup build-udponly "${udponly[@]}" >/dev/null || exit 1
+fi
+ninja -C build-udponly >/dev/null || exit 1
+# The fuzz targets under libFuzzer (clang, sanitizers), a short run each.
+if [ ! -f build-fuzz/build.ninja ]; then
+	CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null || exit 1
+fi
+ninja -C build-fuzz >/dev/null || exit 1
+
+status=0
+summary=()
+run() {
+	local name=$1; shift
+	echo "=== $name: meson test $*"
+	meson test --print-errorlogs "$@" | tee "/tmp/fragnet-test-$name.log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+	summary+=("$name: $(awk '/^Ok:/{ok=$2} /^Fail:/{f=$2} /^Timeout:/{t=$2} END{printf "%d passed, %d failed", ok, f+t}' "/tmp/fragnet-test-$name.log")")
+}
+run full -C build
+run udp-only -C build-udponly --suite unit --suite integration
+run fuzz -C build-fuzz --suite fuzz
+
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+exit $status

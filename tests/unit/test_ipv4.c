@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* IPv4: checksum vectors, header validation, broadcast and options handling. */
+#include <string.h>
+
+#include "eth.h"
+#include "unit.h"
+#include "neigh.h"
+#include "udp.h"
+
+/* The classic example header (RFC 1071 style): checksum 0xb861. */
+static void test_header_checksum_vector(void **state)
+{
+	uint8_t h[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+			  0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+	uint16_t c;
+
+	(void)state;
+	c = rte_ipv4_cksum((const struct rte_ipv4_hdr *)h);
+	memcpy(h + 10, &c, 2);
+	assert_int_equal(h[10], 0xb8);
+	assert_int_equal(h[11], 0x61);
+	assert_int_equal(rte_raw_cksum(h, 20), 0xffff);   /* what input checks */
+}
+
+/* A datagram we build carries the checksums an independent implementation
+ * computes (Python, RFC 1071 one's complement sums) for the same bytes. */
+static void test_udp_checksum_vector(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	const char *p = "fragnet checksum vector";
+	const uint8_t *f;
+	struct rte_mbuf *m;
+
+	(void)state;
+	h_knows(fn, H_PEER, &h_peer_mac);
+	assert_int_equal(fn_udp_send(q, RTE_BE16(7), H_PEER, RTE_BE16(9000), p, strlen(p)), 0);
+	m = h_tx_take(q, 0);
+	f = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(f[14 + 10], 0x66);   /* IPv4 header checksum 0x66b8 */
+	assert_int_equal(f[14 + 11], 0xb8);
+	assert_int_equal(f[34 + 6], 0x08);    /* UDP checksum 0x0829 */
+	assert_int_equal(f[34 + 7], 0x29);
+	rte_pktmbuf_free(m);
+	h_free(fn);
+}
+
+struct mutation {
+	const char *what;
+	size_t off;
+	uint8_t value;
+	bool fix_csum;
+	unsigned reason;
+};
+
+static void test_malformed_headers(void **state)
+{
+	static const struct mutation muts[] = {
+		{ "version 6", 0, 0x65, true, FRAGNET_DROP_IP_MALFORMED },
+		{ "ihl 4", 0, 0x44, true, FRAGNET_DROP_IP_MALFORMED },
+		{ "ihl 15 > total", 0, 0x4f, true, FRAGNET_DROP_IP_MALFORMED },
+		{ "total 19 < ihl", 3, 19, true, FRAGNET_DROP_IP_MALFORMED },
+		{ "total > frame", 3, 200, true, FRAGNET_DROP_IP_MALFORMED },
+		{ "bad checksum", 10, 0x12, false, FRAGNET_DROP_IP_CSUM },
+		{ "not our address", 19, 77, true, FRAGNET_DROP_IP_NOT_OURS },
+		{ "multicast source", 12, 224, true, FRAGNET_DROP_IP_MALFORMED },
+		{ "loopback source", 12, 127, true, FRAGNET_DROP_IP_MALFORMED },
+		{ "unknown protocol", 9, 200, true, FRAGNET_DROP_IP_PROTO },
+	};
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct h_rx rx = { 0 };
+
+	(void)state;
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	for (unsigned i = 0; i < RTE_DIM(muts); i++) {
+		uint8_t buf[128];
+		size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+		uint64_t before = q->stats.drops[muts[i].reason];
+
+		buf[muts[i].off] = muts[i].value;
+		if (muts[i].fix_csum) {
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		}
+		fn_eth_input(q, h_ip_frame(fn, buf, n));
+		if (q->stats.drops[muts[i].reason] != before + 1)
+			fail_msg("%s: not counted as %s", muts[i].what,
+				 fragnet_drop_name(muts[i].reason));
+		h_tx_clear(q);   /* ICMP errors some of them earn */
+	}
+	assert_int_equal(rx.n, 0);
+	h_free(fn);
+}
+
+static void test_padding_and_options(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct h_rx rx = { 0 };
+	uint8_t buf[128], opt[128];
+	size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)opt;
+
+	(void)state;
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	/* Ethernet pads short frames: the trailer is not part of the datagram. */
+	memset(buf + n, 0xee, 20);
+	fn_eth_input(q, h_ip_frame(fn, buf, n + 20));
+	assert_int_equal(rx.n, 1);
+	assert_int_equal(rx.last.len, 4);
+
+	/* The same datagram with 4 bytes of options (NOP NOP NOP EOL). */
+	memcpy(opt, buf, 20);
+	memcpy(opt + 20, "\x01\x01\x01\x00", 4);
+	memcpy(opt + 24, buf + 20, n - 20);
+	ip->version_ihl = 0x46;
+	ip->total_length = rte_cpu_to_be_16(n + 4);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	fn_eth_input(q, h_ip_frame(fn, opt, n + 4));
+	assert_int_equal(rx.n, FN_WITH_IP_OPTIONS ? 2 : 1);
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_IP_MALFORMED], FN_WITH_IP_OPTIONS ? 0 : 1);
+	h_free(fn);
+}
+
+static void test_broadcast(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct h_rx rx = { 0 };
+	static const uint32_t dsts[] = { RTE_BE32(0xffffffff), RTE_BE32(RTE_IPV4(10, 0, 0, 255)) };
+
+	(void)state;
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	for (unsigned i = 0; i < RTE_DIM(dsts); i++) {
+		uint8_t buf[128];
+		size_t n = h_udp_datagram(buf, H_PEER, dsts[i], 4000, 7, 1, "b", 1);
+
+		fn_eth_input(q, h_ip_frame(fn, buf, n));
+		assert_int_equal(rx.n, i + 1);
+		/* To a closed port: dropped, and no ICMP error for a broadcast. */
+		n = h_udp_datagram(buf, H_PEER, dsts[i], 4000, 8, 1, "b", 1);
+		fn_eth_input(q, h_ip_frame(fn, buf, n));
+		assert_int_equal(h_tx_count(q), 0);
+	}
+	h_free(fn);
+}
+
+/* An on-link sender is learned from its datagram, so the reply needs no ARP;
+ * what ARP taught is not overwritten by it. */
+static void test_neighbour_learning(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct rte_ether_addr mac;
+
+	(void)state;
+	assert_false(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
+	fn_eth_input(q, h_udp_frame(fn, 4000, 9, "x", 1));
+	assert_true(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
+	assert_true(rte_is_same_ether_addr(&mac, &h_peer_mac));
+	h_tx_clear(q);
+	h_free(fn);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header_checksum_vector),
+		cmocka_unit_test(test_udp_checksum_vector),
+		cmocka_unit_test(test_malformed_headers),
+		cmocka_unit_test(test_padding_and_options),
+		cmocka_unit_test(test_broadcast),
+		cmocka_unit_test(test_neighbour_learning),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

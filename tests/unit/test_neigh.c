@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The shared neighbour table: precedence of sources, capacity, and lock-free
+ * reads racing a writer. */
+#include <pthread.h>
+#include <string.h>
+
+#include "unit.h"
+#include "neigh.h"
+
+static const struct rte_ether_addr mac_a = { .addr_bytes = { 2, 0xa, 0xa, 0xa, 0xa, 0xa } };
+static const struct rte_ether_addr mac_b = { .addr_bytes = { 2, 0xb, 0xb, 0xb, 0xb, 0xb } };
+
+static void test_precedence(void **state)
+{
+	struct fn_neigh_table *t;
+	struct rte_ether_addr m;
+
+	(void)state;
+	h_eal();
+	t = fn_neigh_create(SOCKET_ID_ANY);
+	assert_false(fn_neigh_lookup(t, H_PEER, &m));
+	assert_int_equal(fn_neigh_update(t, 0, &mac_a, FN_NEIGH_ARP), -EINVAL);
+
+	/* Learned fills an empty slot only. */
+	assert_int_equal(fn_neigh_update(t, H_PEER, &mac_a, FN_NEIGH_LEARNED), 0);
+	assert_int_equal(fn_neigh_update(t, H_PEER, &mac_b, FN_NEIGH_LEARNED), 0);
+	assert_true(fn_neigh_lookup(t, H_PEER, &m));
+	assert_true(rte_is_same_ether_addr(&m, &mac_a));
+	/* ARP overrides it. */
+	assert_int_equal(fn_neigh_update(t, H_PEER, &mac_b, FN_NEIGH_ARP), 0);
+	assert_true(fn_neigh_lookup(t, H_PEER, &m));
+	assert_true(rte_is_same_ether_addr(&m, &mac_b));
+	/* Static beats everything. */
+	assert_int_equal(fn_neigh_update(t, H_GW, &mac_a, FN_NEIGH_STATIC), 0);
+	assert_int_equal(fn_neigh_update(t, H_GW, &mac_b, FN_NEIGH_ARP), 0);
+	assert_true(fn_neigh_lookup(t, H_GW, &m));
+	assert_true(rte_is_same_ether_addr(&m, &mac_a));
+	fn_neigh_free(t);
+}
+
+static void test_capacity(void **state)
+{
+	struct fn_neigh_table *t;
+	struct rte_ether_addr m;
+	unsigned ok = 0;
+
+	(void)state;
+	h_eal();
+	t = fn_neigh_create(SOCKET_ID_ANY);
+	for (uint32_t i = 1; i <= 2000; i++)
+		if (fn_neigh_update(t, rte_cpu_to_be_32(0x0a000000 + i), &mac_a, FN_NEIGH_ARP) == 0)
+			ok++;
+	assert_int_equal(ok, 768);   /* three quarters of 1024 slots */
+	assert_int_equal(fn_neigh_update(t, rte_cpu_to_be_32(0x0b000001), &mac_a, FN_NEIGH_ARP),
+			 -ENOSPC);
+	/* Every recorded entry is still found, every refused one is not. */
+	for (uint32_t i = 1; i <= 2000; i++)
+		assert_int_equal(fn_neigh_lookup(t, rte_cpu_to_be_32(0x0a000000 + i), &m), i <= 768);
+	fn_neigh_free(t);
+}
+
+struct race {
+	struct fn_neigh_table *t;
+	volatile bool stop;
+	unsigned long torn, reads;
+};
+
+static void *reader(void *arg)
+{
+	struct race *r = arg;
+	struct rte_ether_addr m;
+
+	while (!r->stop) {
+		if (!fn_neigh_lookup(r->t, H_PEER, &m))
+			continue;
+		r->reads++;
+		if (!rte_is_same_ether_addr(&m, &mac_a) && !rte_is_same_ether_addr(&m, &mac_b))
+			r->torn++;
+	}
+	return NULL;
+}
+
+static void test_lock_free_reads(void **state)
+{
+	struct race r = { 0 };
+	pthread_t th;
+
+	(void)state;
+	h_eal();
+	r.t = fn_neigh_create(SOCKET_ID_ANY);
+	assert_int_equal(pthread_create(&th, NULL, reader, &r), 0);
+	for (unsigned i = 0; i < 200000; i++)
+		fn_neigh_update(r.t, H_PEER, i & 1 ? &mac_a : &mac_b, FN_NEIGH_ARP);
+	r.stop = true;
+	pthread_join(th, NULL);
+	assert_true(r.reads > 0);
+	assert_int_equal(r.torn, 0);
+	fn_neigh_free(r.t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_capacity),
+		cmocka_unit_test(test_lock_free_reads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Reassembly: order, duplicates, overlaps, timeouts and the memory bound. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "eth.h"
+#include "unit.h"
+#include "reasm.h"
+#include "udp.h"
+
+#define PAYLOAD 3000
+
+struct frag {
+	uint32_t off, len;   /* in bytes of the IP payload */
+	bool more;
+};
+
+static uint8_t dgram[70000];
+static size_t dgram_len;
+
+static void make_datagram(uint16_t id, size_t payload_len)
+{
+	static uint8_t payload[66000];
+
+	for (size_t i = 0; i < payload_len; i++)
+		payload[i] = i * 13 + id;
+	dgram_len = h_udp_datagram(dgram, H_PEER, H_ADDR, 4000, 7, id, payload, payload_len);
+}
+
+static void send_frag(struct fragnet *fn, uint32_t off, uint32_t len, bool more)
+{
+	static uint8_t buf[2048];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+
+	memcpy(buf, dgram, 20);
+	memcpy(buf + 20, dgram + 20 + off, len);
+	ip->total_length = rte_cpu_to_be_16(20 + len);
+	ip->fragment_offset = rte_cpu_to_be_16(off / 8 | (more ? RTE_IPV4_HDR_MF_FLAG : 0));
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, 20 + len));
+}
+
+/* Split the current datagram into n pieces of `step` bytes. */
+static unsigned split(struct frag *f, uint32_t step)
+{
+	uint32_t total = dgram_len - 20;
+	unsigned n = 0;
+
+	for (uint32_t off = 0; off < total; off += step, n++) {
+		f[n].off = off;
+		f[n].len = RTE_MIN(step, total - off);
+		f[n].more = off + step < total;
+	}
+	return n;
+}
+
+struct fixture {
+	struct fragnet *fn;
+	struct h_rx rx;
+};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	fx->fn = h_new(1);
+	assert_int_equal(fn_udp_bind(fx->fn->udp, RTE_BE16(7), h_record, &fx->rx), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	h_free(fx->fn);
+	free(fx);
+	return 0;
+}
+
+static void check_delivered(struct fixture *fx, unsigned n)
+{
+	assert_int_equal(fx->rx.n, n);
+	assert_int_equal(fx->rx.last.len, dgram_len - 28);
+	assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
+	assert_int_equal(fn_reasm_pending(fx->fn->queues[0]->reasm), 0);
+	assert_int_equal(fn_reasm_mem(fx->fn->queues[0]->reasm), 0);
+}
+
+static void test_every_order(void **state)
+{
+	/* All 24 orders of 4 fragments. */
+	static const unsigned perms[24][4] = {
+		{0,1,2,3},{0,1,3,2},{0,2,1,3},{0,2,3,1},{0,3,1,2},{0,3,2,1},
+		{1,0,2,3},{1,0,3,2},{1,2,0,3},{1,2,3,0},{1,3,0,2},{1,3,2,0},
+		{2,0,1,3},{2,0,3,1},{2,1,0,3},{2,1,3,0},{2,3,0,1},{2,3,1,0},
+		{3,0,1,2},{3,0,2,1},{3,1,0,2},{3,1,2,0},{3,2,0,1},{3,2,1,0},
+	};
+	struct fixture *fx = *state;
+	struct frag f[8];
+
+	for (unsigned p = 0; p < 24; p++) {
+		make_datagram(100 + p, PAYLOAD);
+		assert_int_equal(split(f, 760), 4);
+		for (unsigned i = 0; i < 4; i++) {
+			const struct frag *x = &f[perms[p][i]];
+
+			assert_int_equal(fx->rx.n, p);
+			send_frag(fx->fn, x->off, x->len, x->more);
+		}
+		check_delivered(fx, p + 1);
+	}
+	assert_int_equal(h_drops(fx->fn->queues[0]), 0);
+}
+
+static void test_duplicates(void **state)
+{
+	struct fixture *fx = *state;
+	struct frag f[8];
+	unsigned n;
+
+	make_datagram(1, PAYLOAD);
+	n = split(f, 1480);
+	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+	for (unsigned i = 2; i < n; i++)
+		send_frag(fx->fn, f[i].off, f[i].len, f[i].more);
+	check_delivered(fx, 1);
+	assert_int_equal(fx->fn->queues[0]->stats.drops[FRAGNET_DROP_FRAG_DUPLICATE], 2);
+	/* A late duplicate starts a datagram that never completes. */
+	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+	assert_int_equal(fx->rx.n, 1);
+}
+
+static void test_overlaps_discard_the_datagram(void **state)
+{
+	static const struct frag overlapping[][3] = {
+		/* second piece starts inside the first */
+		{ { 0, 1480, true }, { 1472, 1480, true }, { 2952, 56, false } },
+		/* a piece inside another */
+		{ { 0, 1480, true }, { 8, 16, true }, { 1480, 1528, false } },
+		/* the last fragment ends before data already held */
+		{ { 1480, 1480, true }, { 8, 992, false }, { 0, 1480, true } },
+	};
+	struct fixture *fx = *state;
+	struct fn_queue *q = fx->fn->queues[0];
+
+	for (unsigned t = 0; t < RTE_DIM(overlapping); t++) {
+		uint64_t before = q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED];
+
+		make_datagram(10 + t, PAYLOAD);
+		send_frag(fx->fn, overlapping[t][0].off, overlapping[t][0].len, overlapping[t][0].more);
+		send_frag(fx->fn, overlapping[t][1].off, overlapping[t][1].len, overlapping[t][1].more);
+		/* both the offender and what was held are gone */
+		assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED], before + 2);
+		assert_int_equal(fn_reasm_pending(q->reasm), 0);
+		send_frag(fx->fn, overlapping[t][2].off, overlapping[t][2].len, overlapping[t][2].more);
+		assert_int_equal(fx->rx.n, 0);
+		h_tx_clear(q);
+		fn_reasm_expire(q);
+		q->clk.now += (FN_REASM_TIMEOUT_S + 1) * q->clk.hz;
+		fn_reasm_expire(q);
+	}
+}
+
+static void test_bad_fragments(void **state)
+{
+	struct fixture *fx = *state;
+	struct fn_queue *q = fx->fn->queues[0];
+
+	make_datagram(3, PAYLOAD);
+	send_frag(fx->fn, 0, 1001, true);       /* not a multiple of 8 */
+	send_frag(fx->fn, 65528, 100, false);   /* beyond 64 KB */
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED], 2);
+	assert_int_equal(fn_reasm_pending(q->reasm), 0);
+}
+
+static void test_timeout(void **state)
+{
+	struct fixture *fx = *state;
+	struct fn_queue *q = fx->fn->queues[0];
+	struct frag f[8];
+
+	make_datagram(4, PAYLOAD);
+	split(f, 1480);
+	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
+	q->clk.now += (FN_REASM_TIMEOUT_S - 1) * q->clk.hz;
+	fn_reasm_expire(q);
+	assert_int_equal(fn_reasm_pending(q->reasm), 1);
+	q->clk.now += 2 * q->clk.hz;
+	fn_reasm_expire(q);
+	assert_int_equal(fn_reasm_pending(q->reasm), 0);
+	assert_int_equal(fn_reasm_mem(q->reasm), 0);
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_TIMEOUT], 2);
+	/* The missing piece now starts a new, incomplete datagram. */
+	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+	assert_int_equal(fx->rx.n, 0);
+}
+
+static void test_memory_bound(void **state)
+{
+	struct fixture *fx = *state;
+	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_reasm *small = fn_reasm_create(SOCKET_ID_ANY, 10 * 2176, q->clk.hz);
+	struct fn_reasm *saved = q->reasm;
+	struct frag f[8];
+
+	q->reasm = small;
+	/* Twenty first halves: never more than 10 mbufs held, oldest evicted. */
+	for (unsigned i = 0; i < 20; i++) {
+		make_datagram(200 + i, PAYLOAD);
+		split(f, 1480);
+		send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+		assert_true(fn_reasm_mem(small) <= 10 * 2176);
+	}
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_NOMEM], 10);
+	/* The newest still completes. */
+	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
+	assert_int_equal(fx->rx.n, 1);
+	assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
+	/* Its two new pieces each pushed out one more of the older ten. */
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_NOMEM], 12);
+	assert_int_equal(fn_reasm_pending(small), 7);
+	/* More datagrams in flight than the table holds: oldest go. */
+	for (unsigned i = 0; i < FN_REASM_DATAGRAMS + 5; i++) {
+		make_datagram(300 + i, 100);
+		send_frag(fx->fn, 0, 16, true);
+	}
+	assert_true(fn_reasm_pending(small) <= FN_REASM_DATAGRAMS);
+	q->reasm = saved;
+	fn_reasm_free(small);
+}
+
+static void test_largest_datagram(void **state)
+{
+	struct fixture *fx = *state;
+	static struct frag f[64];
+	unsigned n;
+
+	make_datagram(5, FRAGNET_MAX_DGRAM);
+	n = split(f, 1480);
+	assert_int_equal(n, 45);
+	for (unsigned i = n; i-- > 0;)
+		send_frag(fx->fn, f[i].off, f[i].len, f[i].more);
+	check_delivered(fx, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_every_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlaps_discard_the_datagram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_fragments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_largest_datagram, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

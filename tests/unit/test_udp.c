@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* UDP: bindings, receive validation, and send -> parse round trips. */
+#include <string.h>
+
+#include "eth.h"
+#include "unit.h"
+#include "udp.h"
+
+static uint8_t payload[FRAGNET_MAX_DGRAM];
+
+static void test_bind_rules(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct h_rx rx = { 0 };
+
+	(void)state;
+	assert_int_equal(fn_udp_bind(fn->udp, 0, h_record, &rx), -EINVAL);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), NULL, &rx), -EINVAL);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), -EADDRINUSE);
+	assert_int_equal(fn_udp_unbind(fn->udp, RTE_BE16(7)), 0);
+	assert_int_equal(fn_udp_unbind(fn->udp, RTE_BE16(7)), -ENOENT);
+	for (unsigned i = 1; i <= FRAGNET_MAX_PORTS; i++)
+		assert_int_equal(fn_udp_bind(fn->udp, rte_cpu_to_be_16(i), h_record, &rx), 0);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(999), h_record, &rx), -ENOSPC);
+	/* A freed slot is reused. */
+	assert_int_equal(fn_udp_unbind(fn->udp, RTE_BE16(5)), 0);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(999), h_record, &rx), 0);
+	h_free(fn);
+}
+
+static void test_receive(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct h_rx rx = { 0 };
+
+	(void)state;
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "hello", 5));
+	assert_int_equal(rx.n, 1);
+	assert_int_equal(rx.last.len, 5);
+	assert_memory_equal(rx.data, "hello", 5);
+	assert_int_equal(rx.last.src_addr, H_PEER);
+	assert_int_equal(rx.last.dst_addr, H_ADDR);
+	assert_int_equal(rx.last.src_port, RTE_BE16(4000));
+	assert_int_equal(rx.last.dst_port, RTE_BE16(7));
+	assert_int_equal(q->stats.rx_datagrams, 1);
+	assert_int_equal(h_drops(q), 0);
+	h_free(fn);
+}
+
+/* Every truncation of a valid frame is dropped, counted, and never delivered. */
+static void test_truncated_at_every_length(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct h_rx rx = { 0 };
+	struct rte_mbuf *full = h_udp_frame(fn, 4000, 7, "0123456789abcdef", 16);
+	uint8_t bytes[128];
+	uint32_t len = full->data_len;
+
+	(void)state;
+	memcpy(bytes, rte_pktmbuf_mtod(full, void *), len);
+	rte_pktmbuf_free(full);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	for (uint32_t n = 0; n < len; n++) {
+		uint64_t before = h_drops(q);
+
+		fn_eth_input(q, h_frame(fn, bytes, n));
+		assert_int_equal(rx.n, 0);
+		assert_int_equal(h_drops(q), before + 1);
+	}
+	fn_eth_input(q, h_frame(fn, bytes, len));
+	assert_int_equal(rx.n, 1);
+	h_free(fn);
+}
+
+static void corrupt_and_feed(struct fragnet *fn, size_t off, uint8_t value, bool fix_ip_csum)
+{
+	uint8_t buf[128];
+	size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+
+	buf[off] = value;
+	if (fix_ip_csum) {
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, n));
+}
+
+static void test_bad_udp(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct h_rx rx = { 0 };
+	uint8_t buf[128];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	corrupt_and_feed(fn, 20 + 8, 'X', false);         /* payload: checksum fails */
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_UDP_CSUM], 1);
+	corrupt_and_feed(fn, 20 + 5, 7, false);           /* UDP length 7 < 8 */
+	corrupt_and_feed(fn, 20 + 5, 40, false);          /* UDP length > IP payload */
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_UDP_MALFORMED], 2);
+	assert_int_equal(rx.n, 0);
+
+	/* No checksum (0) is accepted. */
+	n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	buf[26] = buf[27] = 0;
+	fn_eth_input(q, h_ip_frame(fn, buf, n));
+	assert_int_equal(rx.n, 1);
+
+	/* A UDP length shorter than the IP payload: the datagram ends there. */
+	n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	buf[25] = 8 + 2;
+	buf[26] = buf[27] = 0;
+	fn_eth_input(q, h_ip_frame(fn, buf, n));
+	assert_int_equal(rx.n, 2);
+	assert_int_equal(rx.last.len, 2);
+	h_free(fn);
+}
+
+static void test_closed_port(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+
+	(void)state;
+	fn_eth_input(q, h_udp_frame(fn, 4000, 9, "x", 1));
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_UDP_NO_PORT], 1);
+#if FN_WITH_ICMP
+	/* Port unreachable goes back to the peer (learned from the frame). */
+	assert_int_equal(h_tx_count(q), 1);
+	{
+		struct rte_mbuf *m = h_tx_take(q, 0);
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		assert_int_equal(p[14 + 9], IPPROTO_ICMP);
+		assert_int_equal(p[34], 3);   /* destination unreachable */
+		assert_int_equal(p[35], 3);   /* port */
+		rte_pktmbuf_free(m);
+	}
+#endif
+	h_free(fn);
+}
+
+/* What we send, our own parser reads back identically, whatever the size. */
+static void test_send_round_trip(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 1471, 1472, 1473, 3000, 8000, 65507 };
+	struct fragnet *a = h_new(1), *b = h_new_peer();
+	struct h_rx rx = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = i * 7 + (i >> 8);
+	h_knows(a, H_PEER, &h_peer_mac);
+	assert_int_equal(fn_udp_bind(b->udp, RTE_BE16(9000), h_record, &rx), 0);
+	for (unsigned i = 0; i < RTE_DIM(sizes); i++) {
+		size_t len = sizes[i];
+		int rc = fn_udp_send(a->queues[0], RTE_BE16(7), H_PEER, RTE_BE16(9000),
+				     payload, len);
+
+		if (!FN_WITH_FRAG && len > 1472) {
+			assert_int_equal(rc, -EMSGSIZE);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(h_tx_count(a->queues[0]), len <= 1472 ? 1 : (len + 8 + 1479) / 1480);
+		h_deliver(a->queues[0], b->queues[0]);
+		assert_int_equal(rx.n, i + 1);
+		assert_int_equal(rx.last.len, len);
+		assert_memory_equal(rx.data, payload, len);
+		assert_int_equal(rx.last.src_port, RTE_BE16(7));
+		assert_int_equal(h_drops(b->queues[0]), 0);
+	}
+	assert_int_equal(fn_udp_send(a->queues[0], RTE_BE16(7), H_PEER, RTE_BE16(9000),
+				     payload, FRAGNET_MAX_DGRAM + 1), -EMSGSIZE);
+	h_free(a);
+	h_free(b);
+}
+
+static void test_no_route(void **state)
+{
+	struct fragnet *fn = h_new(1);
+
+	(void)state;
+	fn->gateway = 0;
+	assert_int_equal(fn_udp_send(fn->queues[0], RTE_BE16(7), H_FAR, RTE_BE16(9), "x", 1),
+			 -EHOSTUNREACH);
+	assert_int_equal(fn->queues[0]->stats.drops[FRAGNET_DROP_NO_ROUTE], 1);
+	assert_int_equal(fn_udp_send(fn->queues[0], RTE_BE16(7), H_ADDR, RTE_BE16(9), "x", 1),
+			 -EHOSTUNREACH);
+	h_free(fn);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bind_rules),
+		cmocka_unit_test(test_receive),
+		cmocka_unit_test(test_truncated_at_every_length),
+		cmocka_unit_test(test_bad_udp),
+		cmocka_unit_test(test_closed_port),
+		cmocka_unit_test(test_send_round_trip),
+		cmocka_unit_test(test_no_route),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
