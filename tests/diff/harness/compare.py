@@ -10,6 +10,7 @@ REJECT_VERDICTS = {
     "net-unreachable": "reject-net-unreach",
     "host-unreachable": "reject-host-unreach",
     "prot-unreachable": "reject-prot-unreach",
+    "no-route": "reject-net-unreach",      # icmpx no-route is ICMP net unreachable
 }
 
 
