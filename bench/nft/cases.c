@@ -41,10 +41,11 @@ const struct bench_case *bench_case_find(const char *name)
 	return NULL;
 }
 
-/* 10.x.y.z addresses that the packet (from 127.0.0.1) never has. */
+/* Distinct 10.x.y.z addresses, never the packet's 127.0.0.1. */
 static void other_addr(char *buf, size_t len, unsigned i)
 {
-	snprintf(buf, len, "10.%u.%u.%u", (i >> 16) & 0xff, (i >> 8) & 0xff, (i & 0xff) | 1);
+	i++;
+	snprintf(buf, len, "10.%u.%u.%u", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
 }
 
 char *bench_ruleset(const struct bench_case *c)
