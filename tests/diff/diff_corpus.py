@@ -123,7 +123,7 @@ def run_one(corpus, driver_exe, verbose):
                     problems.append(("model", "the model ran hooks %s, the kernel %s" %
                                      ([h.hook for h in ihooks], [t.hook for t in ktrav])))
                 for kind, p in problems:
-                    out.problems.append((i, step.text if hasattr(step, "text") else "", kind, p))
+                    out.problems.append((i, step.text, kind, p))
                 if verbose:
                     print("  step %d %s: kernel %s" % (i, step, [(t.hook,) + info.kernel_verdict(t)
                                                              for t in ktrav]))

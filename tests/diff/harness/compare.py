@@ -2,6 +2,7 @@
 step as the interpreter ran it (hook results), and the counters after it."""
 from . import kernel as KN
 from . import pkt as P
+from .interp import HookResult
 
 # reject expressions as nft -j lists them -> the interpreter's verdicts
 REJECT_VERDICTS = {
@@ -131,7 +132,6 @@ class KernelOracle:
         self.pending = list(ktrav)
 
     def __call__(self, hook, cpu, pkttype, mark, ct, iif, iifname, oif, oifname, l2, l3):
-        from .interp import HookResult
         r = HookResult()
         r.hook, r.l3_in, r.mark_in, r.iif, r.oif, r.l3_out = hook, l3, mark, iif, oif, l3
         r.mark_out, r.ct_out = mark, ct
