@@ -95,8 +95,6 @@ if [ -z "${FRAGNET_LIBS:-}" ]; then
 	libdir=$(printf '%s\n' $FRAGNET_LIBS | sed -n 's/^-L//p' | head -1)
 	[ -n "$libdir" ] && FRAGNET_LIBS="$FRAGNET_LIBS -Wl,-rpath,$libdir"
 fi
-# The uninstalled .pc file may not name include/; fragnet.h lives there.
-case " ${FRAGNET_CFLAGS:-} " in *"$root/include"*) ;; *) FRAGNET_CFLAGS="${FRAGNET_CFLAGS:-} -I$root/include" ;; esac
 # A different library means a relink, not a rebuild.
 if [ "$(cat "$tree/.fragnet-libs" 2>/dev/null)" != "$FRAGNET_LIBS" ]; then
 	rm -f "$tree/src/redis-server"
