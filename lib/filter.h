@@ -56,7 +56,19 @@ struct fn_pkt {
 	const char *iifname;  /* NUL padded to 16 bytes, or NULL */
 	const char *oifname;
 	uint16_t cpu;         /* queue id, for meta cpu */
+	uint8_t flags;        /* FN_PKT_F_* */
+	uint32_t ct;          /* conntrack's reference to a flow not yet
+			       * confirmed: 0 for a new packet; the filter sets
+			       * it at prerouting/output and needs it back at
+			       * input/postrouting for the same packet */
 };
+
+/* fn_pkt.flags */
+#define FN_PKT_F_L4_CSUM_OK 0x1   /* the UDP/ICMP checksum was verified (by
+				   * the NIC): conntrack need not check it */
+#define FN_PKT_F_CSUM_PARTIAL 0x2 /* the UDP checksum field holds only the
+				   * pseudo-header sum (transmit offload), as
+				   * the kernel's CHECKSUM_PARTIAL */
 
 /* What a hook decided. */
 enum fn_verdict {
@@ -112,8 +124,13 @@ int fn_rules_load_file(struct fn_rules *r, const char *path);
 /* Called by the stack at the start of every burst: switches to a newly
  * installed generation and reports that this queue holds no old pointer. */
 void fn_filter_burst_begin(struct fn_filter_queue *fq);
+/* Called by the stack when a queue stops polling for a while (before an
+ * idle sleep, when fragnet_run() returns): old generations are no longer
+ * held back by it. Its next fn_filter_burst_begin() brings it back. */
+void fn_filter_queue_offline(struct fn_filter_queue *fq);
 #else
 static inline void fn_filter_burst_begin(struct fn_filter_queue *fq) { (void)fq; }
+static inline void fn_filter_queue_offline(struct fn_filter_queue *fq) { (void)fq; }
 #endif
 
 #if FN_WITH_FILTER

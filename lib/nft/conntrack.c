@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-queue flow table (see conntrack.h for the semantics).
+ *
+ * Layout: a fixed pool of entries; each entry is linked into the hash twice,
+ * under its original and its reply tuple (node = entry * 2 + direction), so
+ * either direction is one lookup. Expired entries are skipped by lookups and
+ * unlinked by an incremental sweep. New flows wait in a small ring of pending
+ * slots between conntrack's hook and the confirm point.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "conntrack.h"
+
+#define NS 1000000000ull
+#define UDP_TIMEOUT (30 * NS)
+#define UDP_STREAM_TIMEOUT (120 * NS)
+#define UDP_STREAM_AFTER (2 * NS)
+#define ICMP_TIMEOUT (30 * NS)
+#define GENERIC_TIMEOUT (600 * NS)
+
+#define NIL 0xffffffffu
+#define PENDING 64 /* more than the packets of one burst in flight */
+
+#define PROTO_ICMP 1
+#define PROTO_UDP 17
+
+struct tuple {
+	uint32_t src, dst;
+	uint16_t sport, dport; /* UDP ports; ICMP: id, type << 8 | code */
+	uint8_t proto;
+	uint8_t pad[3];
+};
+
+struct entry {
+	struct tuple t;          /* original direction */
+	uint64_t expires;        /* monotonic ns */
+	uint64_t stream_ts;      /* UDP: a stream after this time */
+	uint32_t mark;
+	uint32_t status;
+	uint32_t next[2];        /* hash chain, per direction */
+	bool used;
+};
+
+struct pending {
+	struct tuple t;
+	uint64_t stream_ts;
+	uint32_t mark;
+	uint32_t seq;            /* matches fn_pkt.ct; 0: free */
+};
+
+struct fn_ct_table {
+	struct entry *e;
+	uint32_t *bucket;        /* node heads */
+	uint32_t mask;           /* buckets - 1 */
+	uint32_t capacity, count;
+	uint32_t free_head;      /* free list through next[0] */
+	uint32_t sweep;          /* gc cursor */
+	uint32_t seed;
+	uint32_t seq;
+	struct pending pend[PENDING];
+};
+
+struct fn_ct_table *fn_ct_table_new(unsigned capacity)
+{
+	struct fn_ct_table *t = calloc(1, sizeof(*t));
+	uint32_t i, nb = 1;
+
+	if (!t || capacity == 0)
+		goto fail;
+	while (nb < capacity)
+		nb <<= 1;
+	t->e = calloc(capacity, sizeof(*t->e));
+	t->bucket = malloc((size_t)nb * sizeof(*t->bucket));
+	if (!t->e || !t->bucket)
+		goto fail;
+	for (i = 0; i < nb; i++)
+		t->bucket[i] = NIL;
+	for (i = 0; i < capacity; i++)
+		t->e[i].next[0] = i + 1 < capacity ? i + 1 : NIL;
+	t->mask = nb - 1;
+	t->capacity = capacity;
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
+		t->seed = (uint32_t)(uintptr_t)t;
+	return t;
+fail:
+	if (t) {
+		free(t->e);
+		free(t->bucket);
+		free(t);
+	}
+	errno = ENOMEM;
+	return NULL;
+}
+
+void fn_ct_table_free(struct fn_ct_table *t)
+{
+	if (!t)
+		return;
+	free(t->e);
+	free(t->bucket);
+	free(t);
+}
+
+unsigned fn_ct_count(const struct fn_ct_table *t)
+{
+	return t->count;
+}
+
+static uint32_t hash_tuple(const struct fn_ct_table *t, const struct tuple *k)
+{
+	uint64_t h = t->seed;
+
+	h = (h ^ k->src) * 0x9e3779b97f4a7c15ull;
+	h = (h ^ k->dst) * 0x9e3779b97f4a7c15ull;
+	h = (h ^ ((uint64_t)k->sport << 16 | k->dport | (uint64_t)k->proto << 32)) *
+	    0x9e3779b97f4a7c15ull;
+	return (uint32_t)(h >> 32) & t->mask;
+}
+
+static bool icmp_invert_type(uint8_t type, uint8_t *inv)
+{
+	/* the kernel's invmap: request <-> reply */
+	switch (type) {
+	case 8: *inv = 0; return true;
+	case 0: *inv = 8; return true;
+	case 13: *inv = 14; return true;
+	case 14: *inv = 13; return true;
+	case 15: *inv = 16; return true;
+	case 16: *inv = 15; return true;
+	case 17: *inv = 18; return true;
+	case 18: *inv = 17; return true;
+	default: return false;
+	}
+}
+
+static bool invert(const struct tuple *o, struct tuple *r)
+{
+	*r = *o;
+	r->src = o->dst;
+	r->dst = o->src;
+	if (o->proto == PROTO_UDP) {
+		r->sport = o->dport;
+		r->dport = o->sport;
+	} else if (o->proto == PROTO_ICMP) {
+		uint8_t inv;
+
+		if (!icmp_invert_type((uint8_t)(o->dport >> 8), &inv))
+			return false;
+		r->dport = (uint16_t)(inv << 8 | (o->dport & 0xff));
+	}
+	return true;
+}
+
+static bool tuple_eq(const struct tuple *a, const struct tuple *b)
+{
+	return a->src == b->src && a->dst == b->dst && a->sport == b->sport &&
+	       a->dport == b->dport && a->proto == b->proto;
+}
+
+/* Find the live flow with tuple k in either direction. */
+static struct entry *lookup(struct fn_ct_table *t, const struct tuple *k,
+			    uint64_t now, uint8_t *dir)
+{
+	uint32_t n = t->bucket[hash_tuple(t, k)];
+
+	while (n != NIL) {
+		struct entry *e = &t->e[n >> 1];
+		uint8_t d = n & 1;
+		struct tuple cur;
+
+		if (d == 0)
+			cur = e->t;
+		else
+			invert(&e->t, &cur);
+		if (e->expires > now && tuple_eq(&cur, k)) {
+			*dir = d;
+			return e;
+		}
+		n = e->next[d];
+	}
+	return NULL;
+}
+
+static void unlink_node(struct fn_ct_table *t, uint32_t node, const struct tuple *k)
+{
+	uint32_t *p = &t->bucket[hash_tuple(t, k)];
+
+	while (*p != NIL) {
+		if (*p == node) {
+			*p = t->e[node >> 1].next[node & 1];
+			return;
+		}
+		p = &t->e[*p >> 1].next[*p & 1];
+	}
+}
+
+static void remove_entry(struct fn_ct_table *t, uint32_t i)
+{
+	struct entry *e = &t->e[i];
+	struct tuple r;
+
+	unlink_node(t, i * 2, &e->t);
+	invert(&e->t, &r);
+	unlink_node(t, i * 2 + 1, &r);
+	e->used = false;
+	e->next[0] = t->free_head;
+	t->free_head = i;
+	t->count--;
+}
+
+void fn_ct_gc(struct fn_ct_table *t, uint64_t now, unsigned budget)
+{
+	while (budget--) {
+		uint32_t i = t->sweep;
+
+		t->sweep = i + 1 < t->capacity ? i + 1 : 0;
+		if (t->e[i].used && t->e[i].expires <= now)
+			remove_entry(t, i);
+	}
+}
+
+static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t expires)
+{
+	struct entry *e;
+	struct tuple r;
+	uint32_t i, h;
+
+	if (t->count == t->capacity)
+		return false;
+	if (t->free_head == NIL)
+		return false;
+	i = t->free_head;
+	e = &t->e[i];
+	t->free_head = e->next[0];
+	memset(e, 0, sizeof(*e));
+	e->used = true;
+	e->t = p->t;
+	e->mark = p->mark;
+	e->stream_ts = p->stream_ts;
+	e->status = FN_IPS_CONFIRMED;
+	e->expires = expires;
+	h = hash_tuple(t, &e->t);
+	e->next[0] = t->bucket[h];
+	t->bucket[h] = i * 2;
+	invert(&e->t, &r);
+	h = hash_tuple(t, &r);
+	e->next[1] = t->bucket[h];
+	t->bucket[h] = i * 2 + 1;
+	t->count++;
+	return true;
+}
+
+/* The Internet checksum of the IP payload with its pseudo-header, as the
+ * kernel's nf_ip_checksum(): true when it verifies. */
+static bool l4_csum_ok(const struct fn_pkt *pkt, unsigned thoff, uint8_t proto)
+{
+	const uint8_t *ip = pkt->l3, *p = ip + thoff;
+	uint32_t len = pkt->l3_len - thoff, i;
+	uint64_t sum = 0;
+
+	if (proto == PROTO_UDP) {
+		for (i = 12; i < 20; i += 2)
+			sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+		sum += proto + len;
+	}
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+enum classify {
+	CL_INVALID,
+	CL_TRACK,      /* a flow tuple: look up, maybe create */
+	CL_ERROR,      /* an ICMP error quoting the packet in `inner` */
+};
+
+/* The packet's tuple, or why it has none. check_csum: prerouting. */
+static enum classify classify(const struct fn_nft_ctx *c, bool check_csum,
+			      struct tuple *k, struct tuple *inner)
+{
+	const struct fn_pkt *pkt = c->pkt;
+	const uint8_t *ip = pkt->l3, *l4;
+	uint32_t l4len;
+
+	if (!c->l4proto || !c->l4 || (ip[6] & 0x20))
+		return CL_INVALID; /* fragments: the kernel would have reassembled */
+	l4 = ip + c->thoff;
+	l4len = pkt->l3_len - c->thoff;
+	memset(k, 0, sizeof(*k));
+	k->src = rd32(ip + 12);
+	k->dst = rd32(ip + 16);
+	k->proto = c->tprot;
+	check_csum = check_csum && !(pkt->flags & FN_PKT_F_L4_CSUM_OK);
+
+	if (c->tprot == PROTO_UDP) {
+		uint16_t ulen;
+
+		if (l4len < 8)
+			return CL_INVALID;
+		ulen = rd16(l4 + 4);
+		if (ulen > l4len || ulen < 8)
+			return CL_INVALID;
+		if (check_csum && rd16(l4 + 6) && !l4_csum_ok(pkt, c->thoff, PROTO_UDP))
+			return CL_INVALID;
+		k->sport = rd16(l4);
+		k->dport = rd16(l4 + 2);
+		return CL_TRACK;
+	}
+	if (c->tprot == PROTO_ICMP) {
+		uint8_t type, itype;
+		const uint8_t *iip, *il4;
+		unsigned ihl;
+
+		if (l4len < 8)
+			return CL_INVALID;
+		if (check_csum && !l4_csum_ok(pkt, c->thoff, PROTO_ICMP))
+			return CL_INVALID;
+		type = l4[0];
+		if (type > 18)
+			return CL_INVALID;
+		if (type == 3 || type == 4 || type == 5 || type == 11 || type == 12) {
+			/* an error: the quoted header must give a tuple */
+			iip = l4 + 8;
+			if (l4len < 8 + 20 || (iip[0] >> 4) != 4)
+				return CL_INVALID;
+			ihl = (iip[0] & 0xf) * 4u;
+			if (ihl < 20 || l4len < 8 + ihl + 8)
+				return CL_INVALID;
+			il4 = iip + ihl;
+			memset(inner, 0, sizeof(*inner));
+			inner->src = rd32(iip + 12);
+			inner->dst = rd32(iip + 16);
+			inner->proto = iip[9];
+			if (inner->proto == PROTO_UDP) {
+				inner->sport = rd16(il4);
+				inner->dport = rd16(il4 + 2);
+			} else if (inner->proto == PROTO_ICMP) {
+				itype = il4[0];
+				if (itype == 3 || itype == 4 || itype == 5 || itype == 11 ||
+				    itype == 12)
+					return CL_INVALID; /* no errors about errors */
+				inner->sport = rd16(il4 + 4);
+				inner->dport = (uint16_t)(itype << 8 | il4[1]);
+			}
+			return CL_ERROR;
+		}
+		k->sport = rd16(l4 + 4);
+		k->dport = (uint16_t)(type << 8 | l4[1]);
+		return CL_TRACK;
+	}
+	return CL_TRACK; /* generic: addresses and protocol */
+}
+
+static uint64_t now_ns(const struct fn_nft_ctx *c)
+{
+	const struct fn_nft_env *env = c->qs->env;
+
+	return env->mono_ns(env->clock_arg);
+}
+
+static void view_invalid(struct fn_nft_ctx *c)
+{
+	memset(&c->ct, 0, sizeof(c->ct));
+	c->ct.state = FN_CT_STATE_INVALID;
+}
+
+static void view_entry(struct fn_nft_ctx *c, struct entry *e, uint8_t dir,
+		       uint32_t state)
+{
+	c->ct.tracked = true;
+	c->ct.state = state;
+	c->ct.status = e->status;
+	c->ct.mark = &e->mark;
+	c->ct.dir = dir;
+	c->ct.proto = e->t.proto;
+}
+
+static uint32_t state_of(const struct entry *e, uint8_t dir)
+{
+	if (dir == 1 || (e->status & FN_IPS_SEEN_REPLY))
+		return FN_CT_STATE_ESTABLISHED;
+	return FN_CT_STATE_NEW;
+}
+
+/* ICMP request types that may start a flow (the kernel's valid_new). */
+static bool may_create(const struct tuple *k)
+{
+	uint8_t type;
+
+	if (k->proto != PROTO_ICMP)
+		return true;
+	type = (uint8_t)(k->dport >> 8);
+	return type == 8 || type == 13 || type == 15 || type == 17;
+}
+
+/* An ICMP error relates to the flow its quoted packet belonged to, when the
+ * error goes back to that packet's sender. */
+static void view_related(struct fn_nft_ctx *c, const struct tuple *inner, uint64_t now)
+{
+	struct tuple inv;
+	struct entry *e;
+	uint8_t dir;
+
+	if (!invert(inner, &inv) ||
+	    !(e = lookup(c->qs->ct, &inv, now, &dir)) ||
+	    rd32(c->pkt->l3 + 16) != inner->src) {
+		view_invalid(c);
+		return;
+	}
+	view_entry(c, e, dir, FN_CT_STATE_RELATED);
+}
+
+static struct pending *pending_of(struct fn_ct_table *t, const struct fn_pkt *pkt,
+				  const struct tuple *k)
+{
+	struct pending *p;
+
+	if (!pkt->ct)
+		return NULL;
+	p = &t->pend[pkt->ct % PENDING];
+	if (p->seq != pkt->ct || !tuple_eq(&p->t, k))
+		return NULL;
+	return p;
+}
+
+static void view_pending(struct fn_nft_ctx *c, struct pending *p)
+{
+	memset(&c->ct, 0, sizeof(c->ct));
+	c->ct.tracked = true;
+	c->ct.state = FN_CT_STATE_NEW;
+	c->ct.mark = &p->mark;
+	c->ct.proto = p->t.proto;
+}
+
+bool fn_ct_in(struct fn_nft_ctx *c)
+{
+	struct fn_ct_table *t = c->qs->ct;
+	uint64_t now = now_ns(c);
+	struct tuple k, inner;
+	struct pending *p;
+	struct entry *e;
+	uint8_t dir;
+
+	c->ct_ready = true;
+	c->pkt->ct = 0;
+	fn_ct_gc(t, now, 4);
+	switch (classify(c, c->hook == FN_HOOK_PREROUTING, &k, &inner)) {
+	case CL_INVALID:
+		view_invalid(c);
+		return true;
+	case CL_ERROR:
+		view_related(c, &inner, now);
+		return true;
+	case CL_TRACK:
+		break;
+	}
+	e = lookup(t, &k, now, &dir);
+	if (e) {
+		uint32_t state = state_of(e, dir);
+
+		/* the protocol's own update, then the generic reply bit */
+		if (k.proto == PROTO_UDP) {
+			uint64_t extra = UDP_TIMEOUT;
+
+			if (e->status & FN_IPS_SEEN_REPLY) {
+				if (now > e->stream_ts) {
+					extra = UDP_STREAM_TIMEOUT;
+					e->status |= FN_IPS_ASSURED;
+				}
+			}
+			e->expires = now + extra;
+		} else {
+			e->expires = now + (k.proto == PROTO_ICMP ? ICMP_TIMEOUT :
+					    GENERIC_TIMEOUT);
+		}
+		if (dir == 1)
+			e->status |= FN_IPS_SEEN_REPLY;
+		view_entry(c, e, dir, state);
+		return true;
+	}
+	if (!may_create(&k)) {
+		view_invalid(c);
+		return true;
+	}
+	if (t->count == t->capacity) {
+		fn_ct_gc(t, now, t->capacity);
+		if (t->count == t->capacity)
+			return false; /* the kernel drops new flows when full */
+	}
+	if (++t->seq == 0)
+		t->seq = 1;
+	p = &t->pend[t->seq % PENDING];
+	p->t = k;
+	p->mark = 0;
+	p->stream_ts = now + UDP_STREAM_AFTER;
+	p->seq = t->seq;
+	c->pkt->ct = t->seq;
+	view_pending(c, p);
+	return true;
+}
+
+const struct fn_ct_view *fn_ct_get(struct fn_nft_ctx *c)
+{
+	struct fn_ct_table *t = c->qs->ct;
+	struct tuple k, inner;
+	struct pending *p;
+	struct entry *e;
+	uint64_t now;
+	uint8_t dir;
+
+	if (c->ct_ready)
+		return &c->ct;
+	c->ct_ready = true;
+	if (!c->ct_after) {
+		/* a chain that runs before conntrack's hook */
+		view_invalid(c);
+		return &c->ct;
+	}
+	/* input/postrouting: what conntrack decided at prerouting/output */
+	now = now_ns(c);
+	switch (classify(c, false, &k, &inner)) {
+	case CL_INVALID:
+		view_invalid(c);
+		break;
+	case CL_ERROR:
+		view_related(c, &inner, now);
+		break;
+	case CL_TRACK:
+		if ((p = pending_of(t, c->pkt, &k)))
+			view_pending(c, p);
+		else if ((e = lookup(t, &k, now, &dir)))
+			view_entry(c, e, dir, state_of(e, dir));
+		else
+			view_invalid(c);
+		break;
+	}
+	return &c->ct;
+}
+
+void fn_ct_confirm(struct fn_nft_ctx *c)
+{
+	struct fn_ct_table *t = c->qs->ct;
+	struct pending *p;
+	uint64_t now, timeout;
+	struct tuple k, inner;
+	uint8_t dir;
+
+	if (!c->pkt->ct || classify(c, false, &k, &inner) != CL_TRACK)
+		return;
+	p = pending_of(t, c->pkt, &k);
+	c->pkt->ct = 0;
+	if (!p)
+		return;
+	now = now_ns(c);
+	/* another packet of the flow may have been confirmed first: keep it */
+	if (!lookup(t, &k, now, &dir)) {
+		timeout = k.proto == PROTO_UDP ? UDP_TIMEOUT :
+			  k.proto == PROTO_ICMP ? ICMP_TIMEOUT : GENERIC_TIMEOUT;
+		insert(t, p, now + timeout);
+	}
+	p->seq = 0;
+}

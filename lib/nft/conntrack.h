@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-queue connection tracking for the ct expressions: UDP, ICMP (echo,
+ * timestamp, info, address mask; errors are "related" to the flow they
+ * quote) and, for other protocols, the kernel's generic tracker.
+ *
+ * It reproduces the kernel's observable behaviour:
+ *  - conntrack looks a packet up at priority -200 of prerouting (received)
+ *    and output (sent): chains before that see no flow (state invalid);
+ *  - a new flow is only inserted ("confirmed") when the packet leaves the
+ *    last hook (input or postrouting) accepted; until then it is pending,
+ *    referenced from fn_pkt.ct;
+ *  - state new until a reply has been seen, then established; replies and
+ *    later packets are established; ICMP errors about a flow are related;
+ *  - timeouts as the kernel's defaults: UDP 30 s, 120 s once it has been a
+ *    stream for 2 s; ICMP 30 s; other protocols 600 s;
+ *  - UDP/ICMP length checks, and checksum checks at prerouting, make a
+ *    packet invalid.
+ *
+ * A flow stays on one queue because RSS sends both directions there (the
+ * stack chooses source ports so that it does); the table needs no locks.
+ * It does not depend on the rules generation: flows survive rule changes.
+ */
+#ifndef FN_NFT_CONNTRACK_H
+#define FN_NFT_CONNTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nft.h"
+
+#define FN_CT_DEFAULT_CAPACITY 65536
+
+/* IPS_* status bits we maintain. */
+#define FN_IPS_SEEN_REPLY 0x2u
+#define FN_IPS_ASSURED 0x4u
+#define FN_IPS_CONFIRMED 0x8u
+
+/* NFT ct state bits. */
+#define FN_CT_STATE_INVALID 0x1u
+#define FN_CT_STATE_ESTABLISHED 0x2u
+#define FN_CT_STATE_RELATED 0x4u
+#define FN_CT_STATE_NEW 0x8u
+
+/* NULL + errno ENOMEM. capacity: most flows at once (then new flows are
+ * dropped, as the kernel does when its table is full). */
+struct fn_ct_table *fn_ct_table_new(unsigned capacity);
+void fn_ct_table_free(struct fn_ct_table *t);
+unsigned fn_ct_count(const struct fn_ct_table *t);
+
+/* Conntrack's own hook step (prerouting/output): look up, update, or start
+ * a pending flow. false: the packet must be dropped (table full). */
+bool fn_ct_in(struct fn_nft_ctx *c);
+/* End of input/postrouting, packet accepted: insert its pending flow. */
+void fn_ct_confirm(struct fn_nft_ctx *c);
+/* The packet's flow for ct expressions (looked up on first use). */
+const struct fn_ct_view *fn_ct_get(struct fn_nft_ctx *c);
+/* Forget expired flows, looking at up to `budget` slots. */
+void fn_ct_gc(struct fn_ct_table *t, uint64_t now, unsigned budget);
+
+#endif /* FN_NFT_CONNTRACK_H */

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Running an image outside the dataplane: tests, the offline evaluator
+ * (fragnet-eval), the filter benchmark. No DPDK. One struct fn_nft_state is
+ * one queue's worth of state (counters, conntrack, log budget) plus its own
+ * limits and quotas; it is single-threaded.
+ */
+#ifndef FN_NFT_EVAL_H
+#define FN_NFT_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+
+struct fn_nft_state;
+
+/* Verify and load an image (copied: the caller may free it). NULL + errno:
+ *  EBADMSG the image failed verification (fn_nft_image_check() says why)
+ *  ENOMEM */
+struct fn_nft_state *fn_nft_state_new(const void *image, size_t len);
+void fn_nft_state_free(struct fn_nft_state *s);
+
+/* 0, or -EBADMSG with the verifier's reason in err. */
+int fn_nft_image_check(const void *image, size_t len, char *err, size_t errlen);
+
+struct fn_nft_result {
+	enum fn_verdict verdict;
+	uint64_t rule_handle;   /* rule whose verdict decided; 0 = a chain policy
+				 * (or no base chain on the hook) */
+	const char *chain;      /* chain where it was decided; NULL when no
+				 * chain ran */
+};
+
+/*
+ * Run the base chains of `hook` on pkt (see filter.h for struct fn_pkt; the
+ * filter may rewrite the packet and pkt->mark, and keeps pkt->ct between
+ * prerouting and input, output and postrouting of one packet). res may be
+ * NULL. When several base chains accept, the last one is reported.
+ */
+enum fn_verdict fn_nft_eval(struct fn_nft_state *s, enum fn_hook hook,
+			    struct fn_pkt *pkt, struct fn_nft_result *res);
+
+/* Per-rule counter expressions, with the ruleset's initial values: cb once
+ * per rule that has a counter, in image order. */
+void fn_nft_counters(struct fn_nft_state *s,
+		     void (*cb)(void *arg, const char *chain, uint64_t handle,
+				uint64_t packets, uint64_t bytes), void *arg);
+
+/* Named counter objects: cb once per object. */
+void fn_nft_named_counters(struct fn_nft_state *s,
+			   void (*cb)(void *arg, const char *name,
+				      uint64_t packets, uint64_t bytes), void *arg);
+
+/* Replace the clocks (limits, conntrack timeouts, meta time): for tests and
+ * for replaying captures at their own timestamps. Both return ns. */
+void fn_nft_state_set_clock(struct fn_nft_state *s, uint64_t (*mono_ns)(void *),
+			    uint64_t (*real_ns)(void *), void *arg);
+/* Where log lines go (default: nowhere, only counted). */
+void fn_nft_state_set_log(struct fn_nft_state *s,
+			  void (*log)(void *arg, int level, const char *line),
+			  void *arg);
+/* Log lines written and suppressed by the rate limit. */
+void fn_nft_log_stats(const struct fn_nft_state *s, uint64_t *lines,
+		      uint64_t *suppressed);
+/* Flows in the conntrack table. */
+unsigned fn_nft_ct_count(const struct fn_nft_state *s);
+
+#endif /* FN_NFT_EVAL_H */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Comparison as the kernel's cmp/range: memcmp order (big-endian numbers),
+ * shared by cmp, range and the fused ops. */
+#ifndef FN_NFT_EXPR_CMP_H
+#define FN_NFT_EXPR_CMP_H
+
+#include <string.h>
+
+#include "nft.h"
+
+static inline int fn_memcmp(const void *a, const void *b, unsigned len)
+{
+	const uint8_t *x = a, *y = b;
+
+	/* the common lengths without a libc call */
+	switch (len) {
+	case 1:
+		return (int)x[0] - (int)y[0];
+	case 2: {
+		uint16_t u = (uint16_t)(x[0] << 8 | x[1]), v = (uint16_t)(y[0] << 8 | y[1]);
+
+		return (u > v) - (u < v);
+	}
+	case 4: {
+		uint32_t u = (uint32_t)x[0] << 24 | (uint32_t)x[1] << 16 |
+			     (uint32_t)x[2] << 8 | x[3];
+		uint32_t v = (uint32_t)y[0] << 24 | (uint32_t)y[1] << 16 |
+			     (uint32_t)y[2] << 8 | y[3];
+
+		return (u > v) - (u < v);
+	}
+	default:
+		return memcmp(a, b, len);
+	}
+}
+
+/* true when `d` (a memcmp result) satisfies op. */
+static inline bool fn_cmp_holds(unsigned op, int d)
+{
+	switch (op) {
+	case FN_CMP_EQ:
+		return d == 0;
+	case FN_CMP_NEQ:
+		return d != 0;
+	case FN_CMP_LT:
+		return d < 0;
+	case FN_CMP_LTE:
+		return d <= 0;
+	case FN_CMP_GT:
+		return d > 0;
+	default:
+		return d >= 0;
+	}
+}
+
+/* cmp of len bytes at a against the op's data: sets BREAK when it fails. */
+static inline void fn_cmp_apply(struct fn_nft_ctx *c, const void *a,
+				const uint32_t *data, unsigned len, unsigned op)
+{
+	if (!fn_cmp_holds(op, fn_memcmp(a, data, len)))
+		c->vcode = FN_V_BREAK;
+}
+
+#endif /* FN_NFT_EXPR_CMP_H */

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * payload: load (link, network, transport), the fused load+cmp, and payload
+ * set with the kernel's checksum fixups (nft_payload.c).
+ */
+#include <string.h>
+
+#include "expr_cmp.h"
+#include "expr_payload.h"
+
+/* Link layer: the Ethernet header, then the packet, as one byte string. */
+bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len,
+			  uint8_t *dst)
+{
+	const struct fn_pkt *pkt = c->pkt;
+	unsigned n;
+
+	if (!pkt->l2 || off + len > FN_ETH_HLEN + pkt->l3_len)
+		return false;
+	if (off < FN_ETH_HLEN) {
+		n = len < FN_ETH_HLEN - off ? len : FN_ETH_HLEN - off;
+		memcpy(dst, pkt->l2 + off, n);
+		dst += n;
+		len -= n;
+		off = FN_ETH_HLEN;
+	}
+	memcpy(dst, pkt->l3 + (off - FN_ETH_HLEN), len);
+	return true;
+}
+
+static void payload_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	const struct fn_op_payload *o = (const void *)op;
+
+	if (!fn_payload_load(c, o->base, o->offset, o->len, &c->reg[o->dreg]))
+		c->vcode = FN_V_BREAK;
+}
+
+static int check_base(struct fn_verify *v, unsigned base, unsigned len)
+{
+	if (base > FN_PAYLOAD_TRANSPORT)
+		return fn_verify_fail(v, "payload base %u", base);
+	if (len == 0 || len > FN_REGS_BYTES)
+		return fn_verify_fail(v, "payload length %u", len);
+	return 0;
+}
+
+static int payload_verify(struct fn_verify *v, const struct fn_op *op)
+{
+	const struct fn_op_payload *o = (const void *)op;
+	int err;
+
+	if (op->size * 4u != sizeof(*o))
+		return fn_verify_fail(v, "payload op size");
+	if ((err = check_base(v, o->base, o->len)))
+		return err;
+	return fn_verify_store(v, o->dreg, o->len);
+}
+
+static void payload_cmp_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	const struct fn_op_payload_cmp *o = (const void *)op;
+	uint32_t buf[FN_NREGS];
+
+	if (!fn_payload_load(c, o->base, o->offset, o->len, buf))
+		c->vcode = FN_V_BREAK;
+	else
+		fn_cmp_apply(c, buf, o->data, o->len, o->op);
+}
+
+static int payload_cmp_verify(struct fn_verify *v, const struct fn_op *op)
+{
+	const struct fn_op_payload_cmp *o = (const void *)op;
+	int err;
+
+	if ((err = check_base(v, o->base, o->len)))
+		return err;
+	if (o->op > FN_CMP_GTE)
+		return fn_verify_fail(v, "cmp op %u", o->op);
+	return fn_verify_data(v, op, sizeof(*o), o->len, 1);
+}
+
+/* One's complement arithmetic on 16-bit big-endian words (the kernel's
+ * csum_* helpers, in network byte order). */
+static uint32_t csum_add(uint32_t a, uint32_t b)
+{
+	uint32_t r = a + b;
+
+	return r + (r < b);
+}
+
+static uint16_t csum_fold16(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static uint32_t csum_bytes(const uint8_t *p, unsigned len)
+{
+	uint32_t s = 0;
+	unsigned i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		s = csum_add(s, (uint32_t)(p[i] << 8 | p[i + 1]));
+	if (len & 1)
+		s = csum_add(s, (uint32_t)p[len - 1] << 8);
+	return s;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* nft_csum_replace(): a complete checksum, 0 written as 0xffff. */
+static uint16_t csum_replace(uint16_t sum, uint32_t fsum, uint32_t tsum)
+{
+	uint16_t r = (uint16_t)~csum_fold16(csum_add(csum_add((uint16_t)~sum, ~fsum), tsum));
+
+	return r ? r : 0xffff;
+}
+
+/* Where bytes of `base` start in the packet, and how many there are. */
+static bool payload_span(struct fn_nft_ctx *c, unsigned base, uint8_t **start,
+			 unsigned *avail)
+{
+	struct fn_pkt *pkt = c->pkt;
+
+	switch (base) {
+	case FN_PAYLOAD_NETWORK:
+		*start = pkt->l3;
+		*avail = pkt->l3_len;
+		return true;
+	case FN_PAYLOAD_TRANSPORT:
+		if (!c->l4)
+			return false;
+		*start = pkt->l3 + c->thoff;
+		*avail = pkt->l3_len - c->thoff;
+		return true;
+	default:
+		return false; /* link writes are refused at load */
+	}
+}
+
+/* The transport checksum field a pseudo-header change must fix, if any
+ * (nft_payload_l4csum_offset()). */
+static uint8_t *l4csum_field(struct fn_nft_ctx *c)
+{
+	struct fn_pkt *pkt = c->pkt;
+	uint8_t *l4 = pkt->l3 + c->thoff;
+	unsigned avail = pkt->l3_len - c->thoff, off;
+
+	if (!c->l4)
+		return NULL;
+	switch (c->tprot) {
+	case 6:   /* TCP */
+		off = 16;
+		break;
+	case 17:  /* UDP: 0 means no checksum */
+		if (avail < 8 || rd16(l4 + 6) == 0)
+			return NULL;
+		off = 6;
+		break;
+	case 136: /* UDP-Lite */
+		off = 6;
+		break;
+	default:
+		return NULL;
+	}
+	return off + 2 <= avail ? l4 + off : NULL;
+}
+
+static void payload_set_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	const struct fn_op_payload_set *o = (const void *)op;
+	const uint8_t *src = fn_reg8(c, o->sreg);
+	bool partial = c->pkt->flags & FN_PKT_F_CSUM_PARTIAL;
+	uint8_t *start, *dst;
+	unsigned avail;
+
+	if (!payload_span(c, o->base, &start, &avail) || o->offset + o->len > avail) {
+		c->vcode = FN_V_BREAK;
+		return;
+	}
+	dst = start + o->offset;
+	if ((o->csum_type == FN_CSUM_INET || o->csum_flags) &&
+	    (o->base != FN_PAYLOAD_TRANSPORT || !partial)) {
+		uint32_t fsum = csum_bytes(dst, o->len), tsum = csum_bytes(src, o->len);
+		uint8_t *sum;
+
+		if (o->csum_type == FN_CSUM_INET) {
+			if (o->csum_offset + 2u > avail) {
+				c->vcode = FN_V_BREAK;
+				return;
+			}
+			sum = start + o->csum_offset;
+			wr16(sum, csum_replace(rd16(sum), fsum, tsum));
+		}
+		if ((o->csum_flags & FN_CSUM_F_L4) && (sum = l4csum_field(c))) {
+			if (!partial)
+				wr16(sum, csum_replace(rd16(sum), fsum, tsum));
+			else
+				wr16(sum, csum_fold16(csum_add(csum_add(rd16(sum), ~fsum),
+							       tsum)));
+		}
+	}
+	memmove(dst, src, o->len);
+}
+
+static int payload_set_verify(struct fn_verify *v, const struct fn_op *op)
+{
+	const struct fn_op_payload_set *o = (const void *)op;
+	int err;
+
+	if (op->size * 4u != sizeof(*o))
+		return fn_verify_fail(v, "payload set op size");
+	if ((err = check_base(v, o->base, o->len)))
+		return err;
+	if (o->base == FN_PAYLOAD_LINK)
+		return fn_verify_fail(v, "payload set of the link header");
+	if (o->csum_type > FN_CSUM_INET || o->csum_flags & ~FN_CSUM_F_L4)
+		return fn_verify_fail(v, "payload set checksum %u/%u", o->csum_type,
+				      o->csum_flags);
+	return fn_verify_load(v, o->sreg, o->len);
+}
+
+const struct fn_nft_op_type fn_op_payload = {
+	.name = "payload", .min_size = 2,
+	.eval = payload_eval, .verify = payload_verify,
+};
+
+const struct fn_nft_op_type fn_op_payload_cmp = {
+	.name = "payload+cmp", .min_size = 3,
+	.eval = payload_cmp_eval, .verify = payload_cmp_verify,
+};
+
+const struct fn_nft_op_type fn_op_payload_set = {
+	.name = "payload set", .min_size = 3,
+	.eval = payload_set_eval, .verify = payload_set_verify,
+};

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Payload loads, shared by the payload ops and the interpreter's inline
+ * dispatch of the fused payload+cmp op. */
+#ifndef FN_NFT_EXPR_PAYLOAD_H
+#define FN_NFT_EXPR_PAYLOAD_H
+
+#include <string.h>
+
+#include "nft.h"
+
+#define FN_ETH_HLEN 14
+
+bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len,
+			  uint8_t *dst);
+
+/*
+ * Copy len bytes at base+off into dst (a register or scratch words), with
+ * the last word zero padded as the kernel does. false means the bytes are
+ * not there: the op's result is BREAK.
+ */
+static inline bool fn_payload_load(const struct fn_nft_ctx *c, unsigned base,
+				   unsigned off, unsigned len, uint32_t *dst)
+{
+	const struct fn_pkt *pkt = c->pkt;
+
+	if (len % 4)
+		dst[len / 4] = 0;
+	if (FN_LIKELY(base == FN_PAYLOAD_NETWORK)) {
+		if (off + len > pkt->l3_len)
+			return false;
+		memcpy(dst, pkt->l3 + off, len);
+		return true;
+	}
+	if (base == FN_PAYLOAD_TRANSPORT) {
+		/* no transport header in a non-first fragment */
+		if (!c->l4 || c->thoff + off + len > pkt->l3_len)
+			return false;
+		memcpy(dst, pkt->l3 + c->thoff + off, len);
+		return true;
+	}
+	return fn_payload_load_link(c, off, len, (uint8_t *)dst);
+}
+
+#endif /* FN_NFT_EXPR_PAYLOAD_H */

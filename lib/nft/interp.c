@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The interpreter: runs the base chains of one hook over a packet, with the
+ * rule loop, jump stack and verdict handling of the kernel's nft_do_chain().
+ * The image is verified, so the only checks here are packet bounds.
+ *
+ * Dispatch: the hot op types are tested inline, in order of frequency, before
+ * falling back to an indirect call through the registry.
+ */
+#include <string.h>
+
+#include "conntrack.h"
+#include "expr_cmp.h"
+#include "expr_meta.h"
+#include "expr_payload.h"
+#include "nft.h"
+
+void fn_lookup_eval(struct fn_nft_ctx *c, const struct fn_op *op);
+
+static inline void eval_op(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	if (FN_LIKELY(op->type == FN_OP_PAYLOAD_CMP)) {
+		const struct fn_op_payload_cmp *o = (const void *)op;
+		uint32_t buf[FN_NREGS];
+
+		if (!fn_payload_load(c, o->base, o->offset, o->len, buf))
+			c->vcode = FN_V_BREAK;
+		else
+			fn_cmp_apply(c, buf, o->data, o->len, o->op);
+	} else if (op->type == FN_OP_META_CMP) {
+		const struct fn_op_meta_cmp *o = (const void *)op;
+		uint32_t buf[4];
+
+		if (!fn_meta_load(c, o->key, buf))
+			c->vcode = FN_V_BREAK;
+		else
+			fn_cmp_apply(c, buf, o->data, o->len, o->op);
+	} else if (op->type == FN_OP_CMP) {
+		const struct fn_op_cmp *o = (const void *)op;
+
+		fn_cmp_apply(c, &c->reg[o->sreg], o->data, o->len, o->op);
+	} else if (op->type == FN_OP_PAYLOAD) {
+		const struct fn_op_payload *o = (const void *)op;
+
+		if (!fn_payload_load(c, o->base, o->offset, o->len, &c->reg[o->dreg]))
+			c->vcode = FN_V_BREAK;
+	} else if (op->type == FN_OP_VERDICT) {
+		const struct fn_op_verdict *o = (const void *)op;
+
+		c->vcode = o->v.code;
+		c->vchain = o->v.chain;
+	} else if (op->type == FN_OP_LOOKUP) {
+		fn_lookup_eval(c, op);
+	} else {
+		fn_nft_op_types[op->type]->eval(c, op);
+	}
+}
+
+/* Evaluate one rule: CONTINUE, BREAK or the verdict of its last op. */
+static inline void eval_rule(struct fn_nft_ctx *c, const struct fn_img_rule *rule)
+{
+	const uint8_t *p = c->prog->code + rule->code_off;
+	const uint8_t *end = p + rule->code_len;
+
+	c->vcode = FN_V_CONTINUE;
+	while (p < end) {
+		const struct fn_op *op = (const void *)p;
+
+		eval_op(c, op);
+		if (c->vcode != FN_V_CONTINUE)
+			return;
+		p += op->size * 4u;
+	}
+}
+
+/* One base chain, with jumps: the verdict (ACCEPT or DROP) and who gave it. */
+static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base,
+			struct fn_nft_decision *d)
+{
+	const struct fn_nft_prog *prog = c->prog;
+	struct {
+		uint32_t chain, rule;
+	} stack[FN_JUMP_STACK];
+	unsigned sp = 0;
+	uint32_t chain = base, r, end;
+
+	r = prog->chains[chain].first_rule;
+	end = r + prog->chains[chain].n_rules;
+	for (;;) {
+		for (; r < end; r++) {
+			eval_rule(c, &prog->rules[r]);
+			if (c->vcode != FN_V_CONTINUE && c->vcode != FN_V_BREAK)
+				break;
+		}
+		if (r == end)
+			c->vcode = FN_V_RETURN; /* end of chain: back to the caller */
+
+		switch (c->vcode) {
+		case FN_V_ACCEPT:
+		case FN_V_DROP:
+			d->rule_handle = prog->rules[r].handle;
+			d->chain = chain;
+			return c->vcode;
+		case FN_V_JUMP:
+			/* a verified image is at most 15 deep; be safe anyway */
+			if (FN_UNLIKELY(sp == FN_JUMP_STACK)) {
+				d->rule_handle = prog->rules[r].handle;
+				d->chain = chain;
+				return FN_V_DROP;
+			}
+			stack[sp].chain = chain;
+			stack[sp].rule = r + 1;
+			sp++;
+			/* fall through */
+		case FN_V_GOTO:
+			chain = c->vchain;
+			r = prog->chains[chain].first_rule;
+			end = r + prog->chains[chain].n_rules;
+			continue;
+		default: /* RETURN */
+			break;
+		}
+		if (sp == 0)
+			break;
+		sp--;
+		chain = stack[sp].chain;
+		r = stack[sp].rule;
+		end = prog->chains[chain].first_rule + prog->chains[chain].n_rules;
+	}
+	d->rule_handle = 0;
+	d->chain = base;
+	return prog->chains[base].policy == FN_POLICY_ACCEPT ? FN_V_ACCEPT : FN_V_DROP;
+}
+
+/* What the kernel's nft_set_pktinfo_ipv4_validate() works out. */
+static inline void parse_ipv4(struct fn_nft_ctx *c, const struct fn_pkt *pkt)
+{
+	const uint8_t *ip = pkt->l3;
+	unsigned ihl;
+
+	c->l4proto = false;
+	c->l4 = false;
+	c->thoff = 0;
+	c->tprot = 0;
+	if (FN_UNLIKELY(pkt->l3_len < 20))
+		return;
+	ihl = (ip[0] & 0xf) * 4u;
+	if (FN_UNLIKELY((ip[0] >> 4) != 4 || ihl < 20 || ihl > pkt->l3_len ||
+			(unsigned)(ip[2] << 8 | ip[3]) < ihl))
+		return;
+	c->l4proto = true;
+	c->tprot = ip[9];
+	c->thoff = (uint16_t)ihl;
+	c->l4 = ((ip[6] & 0x1f) | ip[7]) == 0;
+}
+
+/* Conntrack's own hook: a full table drops new flows, decided by no rule. */
+static bool ct_step(struct fn_nft_ctx *c, struct fn_nft_decision *d)
+{
+	c->ct_after = true;
+	if (fn_ct_in(c))
+		return true;
+	d->verdict = FN_DROP;
+	d->rule_handle = 0;
+	d->chain = FN_IMG_NONE;
+	return false;
+}
+
+enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
+			   struct fn_pkt *pkt, struct fn_nft_decision *d)
+{
+	const struct fn_nft_prog *prog = qs->prog;
+	uint32_t first = prog->hdr->hook_first[hook], n = prog->hdr->hook_count[hook], i;
+	bool ct_hook_in = prog->conntrack &&
+			  (hook == FN_HOOK_PREROUTING || hook == FN_HOOK_OUTPUT);
+	struct fn_nft_ctx c;
+	int32_t v = FN_V_ACCEPT;
+
+	memset(c.reg, 0, sizeof(c.reg));
+	c.reject = 0;
+	c.hook = (uint8_t)hook;
+	c.qs = qs;
+	c.prog = prog;
+	c.pkt = pkt;
+	/* before conntrack's hook a packet has no flow; after it (and in
+	 * input/postrouting) the flow is looked up on first use */
+	c.ct_ready = false;
+	c.ct_after = !ct_hook_in;
+	parse_ipv4(&c, pkt);
+
+	d->verdict = FN_ACCEPT;
+	d->rule_handle = 0;
+	d->chain = FN_IMG_NONE;
+	for (i = 0; i < n; i++) {
+		if (ct_hook_in && i == prog->ct_chain[hook] && !ct_step(&c, d))
+			return FN_DROP;
+		v = do_chain(&c, first + i, d);
+		if (v == FN_V_DROP) {
+			d->verdict = c.reject ? (enum fn_verdict)c.reject : FN_DROP;
+			return d->verdict;
+		}
+	}
+	if (prog->conntrack) {
+		if (ct_hook_in && !c.ct_after && !ct_step(&c, d))
+			return FN_DROP;
+		if (hook == FN_HOOK_INPUT || hook == FN_HOOK_POSTROUTING)
+			fn_ct_confirm(&c);
+	}
+	return FN_ACCEPT;
+}
