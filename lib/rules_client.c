@@ -125,8 +125,9 @@ static int install_image(struct fn_rules_client *c, const struct fn_ctl_image *i
 	}
 	ap.status = rc;
 	if (rc < 0) {
-		FN_LOG(ERR, "rules generation %" PRIu64 " from fragnetd not applied (%s); "
-		       "generation %" PRIu64 " stays\n", im->generation, ap.msg, c->generation);
+		FN_LOG(ERR, "fragnetd generation %" PRIu64 " not applied (%s); "
+		       "fragnetd generation %" PRIu64 " stays\n", im->generation, ap.msg,
+		       c->generation);
 	} else {
 		c->generation = im->generation;
 		c->gens[c->n_gens++ % GEN_MAP].local = fn_rules_generation(c->rules);
@@ -456,8 +457,8 @@ static void *control_main(void *arg)
 				break;
 			rc = attach(c);
 			if (rc == 0) {
-				FN_LOG(INFO, "connected to fragnetd at %s: rules generation %" PRIu64
-				       "\n", c->path, c->generation);
+				FN_LOG(INFO, "reconnected to fragnetd at %s: fragnetd generation %"
+				       PRIu64 "\n", c->path, c->generation);
 				backoff = BACKOFF_MIN_MS;
 				logged = false;
 				continue;
@@ -480,8 +481,9 @@ static void *control_main(void *arg)
 		if (rc == 0)
 			rc = receive(c);
 		if (rc < 0 && rc != -EAGAIN) {
-			FN_LOG(WARNING, "lost fragnetd (%s); rules generation %" PRIu64
-			       " keeps filtering; reconnecting\n", strerror(-rc), c->generation);
+			FN_LOG(WARNING, "lost fragnetd (%s); fragnetd generation %" PRIu64
+			       " keeps filtering; reconnecting\n", rc == -ENOTCONN ?
+			       "it closed the connection" : strerror(-rc), c->generation);
 			disconnect(c);
 			logged = true;
 			backoff = BACKOFF_MIN_MS;
@@ -512,7 +514,7 @@ int fn_rules_client_start(struct fragnet *fn, struct fn_rules *rules, bool fallb
 	}
 	rc = attach(c);
 	if (rc == 0) {
-		FN_LOG(INFO, "%s registered with fragnetd at %s: rules generation %" PRIu64 "\n",
+		FN_LOG(INFO, "%s registered with fragnetd at %s: fragnetd generation %" PRIu64 "\n",
 		       fn->app_name, c->path, c->generation);
 	} else if (rc == -ENOTCONN && fallback) {
 		/* before the thread exists: it is the one that clears it */

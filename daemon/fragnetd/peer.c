@@ -458,6 +458,14 @@ static void on_message(struct fnd *d, struct fnd_peer *p, const void *msg, size_
 	const void *payload = fn_ctl_payload(msg);
 	char who[128];
 
+	if (type == FN_CTL_REQUEST && !(p->roles & FND_ROLE_ADMIN)) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "uid %u may not run fragnetctl commands (not in "
+			 "admin_users or admin_groups)", (unsigned)p->uid);
+		refuse(d, p, -EACCES, why);
+		return;
+	}
 	if (type < 0 || !allowed(p, type, n - sizeof(*h))) {
 		describe(p, who, sizeof(who));
 		if (type < 0)

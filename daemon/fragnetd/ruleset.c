@@ -42,7 +42,8 @@ static void scratch_name(const struct fnd *d, char *name, size_t len)
 /* Publish g (taking it), unless it changes nothing for the applications. */
 static uint64_t publish(struct fnd *d, struct fnd_generation *g, const char *source)
 {
-	struct fnd_buf_tables { char s[512]; size_t n; } t = { "", 0 };
+	char tables[512] = "";
+	size_t n = 0;
 	unsigned sent = 0;
 
 	if (d->current && fnd_generation_same(d->current, g)) {
@@ -79,12 +80,12 @@ static uint64_t publish(struct fnd *d, struct fnd_generation *g, const char *sou
 		fnd_peer_send_image(d, p, g);
 		sent++;
 	}
-	for (size_t i = 0; i < g->n_images && t.n < sizeof(t.s) - 1; i++)
-		t.n += (size_t)snprintf(t.s + t.n, sizeof(t.s) - t.n, "%s%s", t.n ? ", " : "",
-					g->images[i].table);
+	for (size_t i = 0; i < g->n_images && n < sizeof(tables) - 1; i++)
+		n += (size_t)snprintf(tables + n, sizeof(tables) - n, "%s%s", n ? ", " : "",
+				      g->images[i].table);
 	fnd_log(LOG_NOTICE, "generation %" PRIu64 " published (%s, nftables generation %" PRIu64
 		"): tables %s%s; sent to %u application(s)", g->number, source, g->nft_gen,
-		t.n ? t.s : "(none)", g->fallback.table[0] ? "" : ", no inet fragnet", sent);
+		n ? tables : "(none)", g->fallback.table[0] ? "" : ", no inet fragnet", sent);
 	fnd_ruleset_prune(d);
 	return g->number;
 }
