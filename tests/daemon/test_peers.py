@@ -13,6 +13,7 @@ import os
 import pwd
 import random
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -307,6 +308,29 @@ def check_config_errors(c, args):
         d.cleanup()
 
 
+def check_rules_dir(c, args):
+    """The examples in rules/ as a configured rules directory."""
+    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}r")
+    try:
+        d.start(rules=args.rules_dir)
+        text = d.ctl_json("list", "ruleset")["ruleset"]
+        c.check("a rules directory loads every *.nft in it (the examples of rules/)",
+                "table inet echo" in text and "table inet fragnet" in text, text[:300])
+        for name in sorted(os.listdir(args.rules_dir)):
+            if name.endswith(".nft"):
+                rc, out, err = d.ctl("check", os.path.join(args.rules_dir, name))
+                c.check(f"example rules/{name} passes check", rc == 0, err)
+        os.kill(d.proc.pid, signal.SIGHUP)
+        deadline = time.time() + 5
+        while time.time() < deadline and "SIGHUP" not in d.log_text():
+            time.sleep(0.05)
+        time.sleep(0.3)
+        c.check("SIGHUP reloads the directory (nothing changed: generation stays)",
+                "nothing changes for applications" in d.log_text(), d.log_text()[-300:])
+    finally:
+        d.cleanup()
+
+
 def run(args):
     c = Checks()
     nobody = pwd.getpwnam("nobody").pw_uid
@@ -327,6 +351,7 @@ def run(args):
     finally:
         d.cleanup()
     check_config_errors(c, args)
+    check_rules_dir(c, args)
     return c.summary()
 
 
@@ -335,6 +360,7 @@ def main():
     p.add_argument("--fragnetd", required=True)
     p.add_argument("--fragnetctl", required=True)
     p.add_argument("--seal", required=True)
+    p.add_argument("--rules-dir", required=True)
     args = p.parse_args()
     if os.geteuid() != 0:
         print("needs root (network namespaces, other uids)")
