@@ -63,12 +63,12 @@ class Daemon:
                 f.write(f"rules = {rules}\n")
             f.write(self.extra)
 
-    def start(self, rules=None, wait=True):
+    def start(self, rules=None, wait=True, env=None):
         self.write_config(rules)
         self.log = open(self.log_path, "a")
         offset = self.log.tell()  # an earlier run's lines are in the log too
         self.proc = subprocess.Popen([self.fragnetd, "-c", self.config], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=env)
         if wait:
             deadline = time.time() + 20
             while time.time() < deadline:

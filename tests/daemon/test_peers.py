@@ -331,6 +331,28 @@ def check_rules_dir(c, args):
         d.cleanup()
 
 
+def check_sd_notify(c, args):
+    """systemd's Type=notify: READY=1 once the socket serves, STOPPING=1 at the end."""
+    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}n")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = os.path.join(d.dir, "notify.sock")
+    notify.bind(path)
+    notify.settimeout(20)
+    try:
+        d.start(wait=False, env=dict(os.environ, NOTIFY_SOCKET=path))
+        ready = notify.recv(4096).decode()
+        rc, _, err = d.ctl("apps")
+        c.check("sd_notify: READY=1 with a status line", ready.startswith("READY=1\n") and
+                "STATUS=serving generation 1" in ready, ready)
+        c.check("... sent once the socket already serves", rc == 0, err)
+        d.proc.send_signal(signal.SIGTERM)
+        stopping = notify.recv(4096).decode()
+        c.check("sd_notify: STOPPING=1 on SIGTERM", stopping == "STOPPING=1", stopping)
+    finally:
+        notify.close()
+        d.cleanup()
+
+
 def run(args):
     c = Checks()
     nobody = pwd.getpwnam("nobody").pw_uid
@@ -352,6 +374,7 @@ def run(args):
         d.cleanup()
     check_config_errors(c, args)
     check_rules_dir(c, args)
+    check_sd_notify(c, args)
     return c.summary()
 
 
