@@ -28,22 +28,23 @@ int fn_lower_fail(struct lower *l, int ret, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (l->chain && l->expr_name)
-		n = snprintf(l->err, l->errlen,
+	if (l->chain && l->in_rule && l->expr_name)
+		snprintf(l->err, l->errlen,
 			     "table %s, chain %s, rule handle %llu, expression %u (%s): %s",
 			     l->table, l->chain, (unsigned long long)l->handle,
 			     l->expr_no, l->expr_name, msg);
+	else if (l->chain && l->in_rule)
+		snprintf(l->err, l->errlen, "table %s, chain %s, rule handle %llu: %s",
+			     l->table, l->chain, (unsigned long long)l->handle, msg);
 	else if (l->chain)
-		n = snprintf(l->err, l->errlen, "table %s, chain %s: %s", l->table,
+		snprintf(l->err, l->errlen, "table %s, chain %s: %s", l->table,
 			     l->chain, msg);
 	else
-		n = snprintf(l->err, l->errlen, "table %s: %s", l->table, msg);
-	(void)n;
+		snprintf(l->err, l->errlen, "table %s: %s", l->table, msg);
 	return ret;
 }
 
@@ -321,6 +322,7 @@ static int lower_rule(struct lower *l, const struct lchain *lc, struct nftnl_rul
 	int ret;
 
 	l->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+	l->in_rule = true;
 	l->expr_no = 0;
 	l->expr_name = NULL;
 	l->n_ops = 0;
@@ -331,6 +333,7 @@ static int lower_rule(struct lower *l, const struct lchain *lc, struct nftnl_rul
 	if (ret < 0)
 		return ret;
 	l->expr_name = NULL;
+	l->in_rule = false;
 	fuse(l);
 	fn_imgb_rule(l->b, lc->idx, l->handle);
 	for (i = 0; i < l->n_ops; i++) {

@@ -567,7 +567,7 @@ static int lower_ct(struct lower *l, struct nftnl_expr *e)
 static int lower_reject(struct lower *l, struct nftnl_expr *e)
 {
 	uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);
-	uint32_t code = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_CODE);
+	uint32_t code = nftnl_expr_get_u8(e, NFTNL_EXPR_REJECT_CODE); /* a u8 in libnftnl */
 	struct fn_op_reject *o;
 	uint8_t v;
 
@@ -664,7 +664,6 @@ static const struct {
 	{ "match", "iptables matches are not supported" },
 	{ "target", "iptables targets are not supported" },
 	{ "last", "last is not supported" },
-	{ "inner", "inner header matching is not supported" },
 };
 
 int fn_lower_expr(struct lower *l, struct nftnl_expr *e)

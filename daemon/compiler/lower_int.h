@@ -44,6 +44,7 @@ struct lower {
 	bool conntrack;
 	/* where we are, for messages */
 	const char *chain;
+	bool in_rule;
 	uint64_t handle;
 	unsigned expr_no;
 	const char *expr_name;

@@ -47,10 +47,14 @@ struct entry {
 
 struct pending {
 	struct tuple t;
+	uint64_t created;
 	uint64_t stream_ts;
 	uint32_t mark;
 	uint32_t seq;            /* matches fn_pkt.ct; 0: free */
 };
+
+/* A pending flow not confirmed within this time was dropped on the way. */
+#define PENDING_LIFE (NS / 2)
 
 struct fn_ct_table {
 	struct entry *e;
@@ -61,6 +65,7 @@ struct fn_ct_table {
 	uint32_t sweep;          /* gc cursor */
 	uint32_t seed;
 	uint32_t seq;
+	uint64_t pend_live;      /* bit i: pend[i] may hold a pending flow */
 	struct pending pend[PENDING];
 };
 
@@ -223,12 +228,32 @@ void fn_ct_gc(struct fn_ct_table *t, uint64_t now, unsigned budget)
 	}
 }
 
-static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t expires)
+/* Drop the expired entries chained where a new tuple goes. Removing an
+ * entry unlinks both of its nodes, possibly the next one in this chain, so
+ * each removal starts the walk over (chains are short). */
+static void sweep_bucket(struct fn_ct_table *t, const struct tuple *k, uint64_t now)
+{
+	uint32_t h = hash_tuple(t, k);
+
+	for (;;) {
+		uint32_t n = t->bucket[h];
+
+		while (n != NIL && t->e[n >> 1].expires > now)
+			n = t->e[n >> 1].next[n & 1];
+		if (n == NIL)
+			return;
+		remove_entry(t, n >> 1);
+	}
+}
+
+static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t now,
+		   uint64_t expires)
 {
 	struct entry *e;
 	struct tuple r;
 	uint32_t i, h;
 
+	sweep_bucket(t, &p->t, now);
 	if (t->count == t->capacity)
 		return false;
 	if (t->free_head == NIL)
@@ -431,17 +456,37 @@ static void view_related(struct fn_nft_ctx *c, const struct tuple *inner, uint64
 	view_entry(c, e, dir, FN_CT_STATE_RELATED);
 }
 
+/*
+ * The packet's pending flow: by the reference conntrack left in fn_pkt.ct,
+ * or, when the stack built a fresh fn_pkt for the next hook, by tuple (the
+ * newest live slot: packets of one lcore pass prerouting and input in
+ * order, so that is this packet's).
+ */
 static struct pending *pending_of(struct fn_ct_table *t, const struct fn_pkt *pkt,
-				  const struct tuple *k)
+				  const struct tuple *k, uint64_t now)
 {
-	struct pending *p;
+	struct pending *p, *best = NULL;
+	uint64_t live;
+	unsigned i;
 
-	if (!pkt->ct)
-		return NULL;
-	p = &t->pend[pkt->ct % PENDING];
-	if (p->seq != pkt->ct || !tuple_eq(&p->t, k))
-		return NULL;
-	return p;
+	if (pkt->ct) {
+		p = &t->pend[pkt->ct % PENDING];
+		if (p->seq == pkt->ct && tuple_eq(&p->t, k))
+			return p;
+	}
+	/* only the slots that may be live: none, once traffic is established */
+	for (live = t->pend_live; live; live &= live - 1) {
+		i = (unsigned)__builtin_ctzll(live);
+		p = &t->pend[i];
+		if (!p->seq || now - p->created >= PENDING_LIFE) {
+			p->seq = 0;
+			t->pend_live &= ~(1ull << i);
+			continue;
+		}
+		if (tuple_eq(&p->t, k) && (!best || (int32_t)(p->seq - best->seq) > 0))
+			best = p;
+	}
+	return best;
 }
 
 static void view_pending(struct fn_nft_ctx *c, struct pending *p)
@@ -511,7 +556,9 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 	if (++t->seq == 0)
 		t->seq = 1;
 	p = &t->pend[t->seq % PENDING];
+	t->pend_live |= 1ull << (t->seq % PENDING);
 	p->t = k;
+	p->created = now;
 	p->mark = 0;
 	p->stream_ts = now + UDP_STREAM_AFTER;
 	p->seq = t->seq;
@@ -547,7 +594,7 @@ const struct fn_ct_view *fn_ct_get(struct fn_nft_ctx *c)
 		view_related(c, &inner, now);
 		break;
 	case CL_TRACK:
-		if ((p = pending_of(t, c->pkt, &k)))
+		if ((p = pending_of(t, c->pkt, &k, now)))
 			view_pending(c, p);
 		else if ((e = lookup(t, &k, now, &dir)))
 			view_entry(c, e, dir, state_of(e, dir));
@@ -566,18 +613,19 @@ void fn_ct_confirm(struct fn_nft_ctx *c)
 	struct tuple k, inner;
 	uint8_t dir;
 
-	if (!c->pkt->ct || classify(c, false, &k, &inner) != CL_TRACK)
+	if (classify(c, false, &k, &inner) != CL_TRACK)
 		return;
-	p = pending_of(t, c->pkt, &k);
+	now = now_ns(c);
+	p = pending_of(t, c->pkt, &k, now);
 	c->pkt->ct = 0;
 	if (!p)
 		return;
-	now = now_ns(c);
 	/* another packet of the flow may have been confirmed first: keep it */
 	if (!lookup(t, &k, now, &dir)) {
 		timeout = k.proto == PROTO_UDP ? UDP_TIMEOUT :
 			  k.proto == PROTO_ICMP ? ICMP_TIMEOUT : GENERIC_TIMEOUT;
-		insert(t, p, now + timeout);
+		insert(t, p, now, now + timeout);
 	}
 	p->seq = 0;
+	t->pend_live &= ~(1ull << (p - t->pend));
 }

@@ -53,10 +53,30 @@ static inline bool fn_cmp_holds(unsigned op, int d)
 	}
 }
 
-/* cmp of len bytes at a against the op's data: sets BREAK when it fails. */
-static inline void fn_cmp_apply(struct fn_nft_ctx *c, const void *a,
+/* The first len (1..4) bytes of a word, as a mask in memory order. */
+static inline uint32_t fn_word_mask(unsigned len)
+{
+	static const uint8_t ones[8] = { 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
+	uint32_t m;
+
+	memcpy(&m, ones + 4 - len, 4);
+	return m;
+}
+
+/* cmp of len bytes at a against the op's data: sets BREAK when it fails.
+ * (In)equality within one word is a masked word compare (the op's data is
+ * zero padded). */
+static inline __attribute__((always_inline)) void
+fn_cmp_apply(struct fn_nft_ctx *c, const uint32_t *a,
 				const uint32_t *data, unsigned len, unsigned op)
 {
+	if (FN_LIKELY(len <= 4 && op <= FN_CMP_NEQ)) {
+		bool eq = ((*a ^ *data) & fn_word_mask(len)) == 0;
+
+		if (eq != (op == FN_CMP_EQ))
+			c->vcode = FN_V_BREAK;
+		return;
+	}
 	if (!fn_cmp_holds(op, fn_memcmp(a, data, len)))
 		c->vcode = FN_V_BREAK;
 }

@@ -37,7 +37,9 @@ static void limit_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 
 	do {
 		base = old > now - (int64_t)l->tokens_max ? old : now - (int64_t)l->tokens_max;
-		pass = (uint64_t)(now - base) >= cost;
+		/* signed: another lcore may have moved E past our (earlier)
+		 * clock reading, which leaves us no tokens, not 2^64 */
+		pass = cost <= (uint64_t)INT64_MAX && now - base >= (int64_t)cost;
 		next = pass ? base + (int64_t)cost : base;
 	} while (!atomic_compare_exchange_weak_explicit(empty, &old, next,
 							memory_order_relaxed,

@@ -18,7 +18,27 @@ bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len
  * the last word zero padded as the kernel does. false means the bytes are
  * not there: the op's result is BREAK.
  */
-static inline bool fn_payload_load(const struct fn_nft_ctx *c, unsigned base,
+/* Copy with the field sizes of IPv4/UDP headers inlined (no libc call). */
+static inline void fn_payload_copy(uint32_t *dst, const uint8_t *src, unsigned len)
+{
+	switch (len) {
+	case 1:
+		*(uint8_t *)dst = *src;
+		break;
+	case 2:
+		memcpy(dst, src, 2);
+		break;
+	case 4:
+		memcpy(dst, src, 4);
+		break;
+	default:
+		memcpy(dst, src, len);
+		break;
+	}
+}
+
+static inline __attribute__((always_inline)) bool
+fn_payload_load(const struct fn_nft_ctx *c, unsigned base,
 				   unsigned off, unsigned len, uint32_t *dst)
 {
 	const struct fn_pkt *pkt = c->pkt;
@@ -28,14 +48,14 @@ static inline bool fn_payload_load(const struct fn_nft_ctx *c, unsigned base,
 	if (FN_LIKELY(base == FN_PAYLOAD_NETWORK)) {
 		if (off + len > pkt->l3_len)
 			return false;
-		memcpy(dst, pkt->l3 + off, len);
+		fn_payload_copy(dst, pkt->l3 + off, len);
 		return true;
 	}
 	if (base == FN_PAYLOAD_TRANSPORT) {
 		/* no transport header in a non-first fragment */
 		if (!c->l4 || c->thoff + off + len > pkt->l3_len)
 			return false;
-		memcpy(dst, pkt->l3 + c->thoff + off, len);
+		fn_payload_copy(dst, pkt->l3 + c->thoff + off, len);
 		return true;
 	}
 	return fn_payload_load_link(c, off, len, (uint8_t *)dst);

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdint.h>
+#include <string.h>
+
+#include "builder.h"
+#include "filter.h"
+#include "samples.h"
+
+static void *op(struct fn_imgb *b, enum fn_op_type t, size_t size)
+{
+	return fn_imgb_op(b, t, size);
+}
+
+static void payload(struct fn_imgb *b, uint8_t base, uint8_t off, uint8_t len, uint8_t dreg)
+{
+	struct fn_op_payload *o = op(b, FN_OP_PAYLOAD, sizeof(*o));
+
+	if (o) {
+		o->base = base;
+		o->offset = off;
+		o->len = len;
+		o->dreg = dreg;
+	}
+}
+
+static void cmp(struct fn_imgb *b, uint8_t sreg, uint8_t cop, const void *d, uint8_t len)
+{
+	struct fn_op_cmp *o = op(b, FN_OP_CMP, sizeof(*o) + fn_img_round4(len));
+
+	if (o) {
+		o->sreg = sreg;
+		o->op = cop;
+		o->len = len;
+		fn_imgb_words(o->data, d, len);
+	}
+}
+
+static void verdict(struct fn_imgb *b, int32_t code, uint32_t chain)
+{
+	struct fn_op_verdict *o = op(b, FN_OP_VERDICT, sizeof(*o));
+
+	if (o) {
+		o->v.code = code;
+		o->v.chain = chain;
+	}
+}
+
+static void slot(struct fn_imgb *b, enum fn_op_type t, uint32_t s)
+{
+	struct fn_op_slot *o = op(b, t, sizeof(*o));
+
+	if (o)
+		o->slot = s;
+}
+
+/* Everything: conntrack, all hooks, every op type, every set kind. */
+static void full(struct fn_imgb *b)
+{
+	static const uint8_t p53[2] = { 0, 53 }, net10[4] = { 10, 0, 0, 0 };
+	static const uint8_t mask[4] = { 255, 255, 0, 0 }, zero[4] = { 0 };
+	uint8_t k[8] = { 0 }, fields[2] = { 4, 2 };
+	struct fn_img_vdata acc = { FN_V_ACCEPT, 0 }, jmp = { FN_V_JUMP, 5 };
+	struct fn_img_limit lim;
+	struct fn_img_quota q = { .bytes = 1000 };
+	uint32_t hset, iset, rset, map, vmap, mark = 5;
+
+	fn_imgb_table(b, "fragnet", FN_FAMILY_INET, 1);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "raw", FN_HOOK_PREROUTING, -300, FN_POLICY_ACCEPT);  /* 0 */
+	fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, 0, FN_POLICY_ACCEPT);     /* 1 */
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);           /* 2 */
+	fn_imgb_chain(b, "out", FN_HOOK_OUTPUT, 0, FN_POLICY_ACCEPT);         /* 3 */
+	fn_imgb_chain(b, "post", FN_HOOK_POSTROUTING, 0, FN_POLICY_DROP);     /* 4 */
+	fn_imgb_chain(b, "sub", FN_CHAIN_REGULAR, 0, 0);                      /* 5 */
+
+	hset = fn_imgb_set(b, "h", FN_SET_HASH, 0, 2, 0, 0, NULL);
+	k[1] = 53;
+	fn_imgb_elem(b, hset, k, NULL, 0, NULL);
+	k[1] = 54;
+	fn_imgb_elem(b, hset, k, NULL, 0, NULL);
+	iset = fn_imgb_set(b, "i", FN_SET_INTERVAL, 0, 4, 0, 0, NULL);
+	memcpy(k, net10, 4);
+	fn_imgb_elem(b, iset, k, NULL, 0, NULL);
+	k[0] = 11;
+	fn_imgb_elem(b, iset, k, NULL, FN_ELEM_F_END, NULL);
+	rset = fn_imgb_set(b, "r", FN_SET_RANGES, 0, 8, 0, 2, fields);
+	{
+		uint8_t lo[8] = { 10, 0, 0, 0, 0, 50, 0, 0 }, hi[8] = { 10, 0, 0, 255, 0, 60, 0, 0 };
+
+		fn_imgb_elem(b, rset, lo, hi, 0, NULL);
+	}
+	map = fn_imgb_set(b, "m", FN_SET_HASH, FN_SET_F_MAP, 2, 4, 0, NULL);
+	k[0] = 0;
+	k[1] = 53;
+	fn_imgb_elem(b, map, k, NULL, 0, &mark);
+	fn_imgb_catchall(b, map, &mark);
+	vmap = fn_imgb_set(b, "v", FN_SET_INTERVAL, FN_SET_F_MAP | FN_SET_F_VMAP, 2, 8, 0, NULL);
+	k[1] = 1;
+	fn_imgb_elem(b, vmap, k, NULL, 0, &acc);
+	k[1] = 100;
+	fn_imgb_elem(b, vmap, k, NULL, 0, &jmp);
+	k[1] = 200;
+	fn_imgb_elem(b, vmap, k, NULL, FN_ELEM_F_END, NULL);
+
+	/* raw: ct state before conntrack, link-layer load */
+	fn_imgb_rule(b, 0, 1);
+	{
+		struct fn_op_ct *o = op(b, FN_OP_CT, sizeof(*o));
+
+		if (o) {
+			o->key = FN_CT_STATE;
+			o->dreg = 0;
+		}
+	}
+	cmp(b, 0, FN_CMP_NEQ, zero, 4);
+	payload(b, FN_PAYLOAD_LINK, 12, 2, 1);
+	slot(b, FN_OP_COUNTER, fn_imgb_counter(b, 0, 1, 0, 0));
+	/* pre: fused forms, range, bitwise, lookups */
+	fn_imgb_rule(b, 1, 2);
+	{
+		struct fn_op_payload_cmp *o = op(b, FN_OP_PAYLOAD_CMP, sizeof(*o) + 4);
+
+		if (o) {
+			o->base = FN_PAYLOAD_TRANSPORT;
+			o->offset = 2;
+			o->len = 2;
+			o->op = FN_CMP_LTE;
+			fn_imgb_words(o->data, p53, 2);
+		}
+	}
+	{
+		struct fn_op_meta_cmp *o = op(b, FN_OP_META_CMP, sizeof(*o) + 4);
+
+		if (o) {
+			o->key = FN_META_L4PROTO;
+			o->op = FN_CMP_EQ;
+			o->len = 1;
+			o->data[0] = 17;
+		}
+	}
+	payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	{
+		struct fn_op_bitwise *o = op(b, FN_OP_BITWISE, sizeof(*o) + 8);
+
+		if (o) {
+			o->sreg = 0;
+			o->dreg = 2;
+			o->len = 4;
+			fn_imgb_words(o->data, mask, 4);
+			fn_imgb_words(o->data + 1, zero, 4);
+		}
+	}
+	{
+		struct fn_op_range *o = op(b, FN_OP_RANGE, sizeof(*o) + 8);
+
+		if (o) {
+			o->sreg = 2;
+			o->op = FN_CMP_NEQ;
+			o->len = 4;
+			fn_imgb_words(o->data, net10, 4);
+			fn_imgb_words(o->data + 1, mask, 4);
+		}
+	}
+	{
+		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
+
+		if (o) {
+			o->sreg = 0;
+			o->dreg = FN_REG_NONE;
+			o->set = iset;
+			o->invert = 1;
+		}
+	}
+	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 1);
+	{
+		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
+
+		if (o) {
+			o->sreg = 0;
+			o->dreg = FN_REG_NONE;
+			o->set = rset;
+		}
+	}
+	slot(b, FN_OP_LIMIT, (fn_img_limit_init(&lim, 100, 1, 10, 0, 0), fn_imgb_limit(b, &lim)));
+	verdict(b, FN_V_ACCEPT, 0);
+	/* in: map into mark, ct mark set, meta, byteorder, shift, vmap */
+	fn_imgb_rule(b, 2, 3);
+	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	{
+		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
+
+		if (o) {
+			o->sreg = 0;
+			o->dreg = 4;
+			o->set = map;
+		}
+	}
+	{
+		struct fn_op_meta_set *o = op(b, FN_OP_META_SET, sizeof(*o));
+
+		if (o) {
+			o->key = FN_META_MARK;
+			o->sreg = 4;
+		}
+	}
+	{
+		struct fn_op_ct_set *o = op(b, FN_OP_CT_SET, sizeof(*o));
+
+		if (o) {
+			o->key = FN_CT_MARK;
+			o->sreg = 4;
+		}
+	}
+	{
+		struct fn_op_meta *o = op(b, FN_OP_META, sizeof(*o));
+
+		if (o) {
+			o->key = FN_META_TIME_HOUR;
+			o->dreg = 5;
+		}
+	}
+	{
+		struct fn_op_byteorder *o = op(b, FN_OP_BYTEORDER, sizeof(*o));
+
+		if (o) {
+			o->sreg = 5;
+			o->dreg = 5;
+			o->op = FN_HTON;
+			o->len = 4;
+			o->size = 4;
+		}
+	}
+	{
+		struct fn_op_shift *o = op(b, FN_OP_SHIFT, sizeof(*o));
+
+		if (o) {
+			o->sreg = 5;
+			o->dreg = 6;
+			o->len = 4;
+			o->op = FN_SHIFT_RIGHT;
+			o->shift = 3;
+		}
+	}
+	slot(b, FN_OP_QUOTA, fn_imgb_quota(b, &q));
+	slot(b, FN_OP_LOG, fn_imgb_log(b, "in", 4));
+	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	{
+		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
+
+		if (o) {
+			o->sreg = 0;
+			o->dreg = FN_REG_VERDICT;
+			o->set = vmap;
+		}
+	}
+	fn_imgb_rule(b, 2, 4);
+	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	{
+		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
+
+		if (o) {
+			o->sreg = 0;
+			o->dreg = FN_REG_NONE;
+			o->set = hset;
+		}
+	}
+	{
+		struct fn_op_reject *o = op(b, FN_OP_REJECT, sizeof(*o));
+
+		if (o)
+			o->verdict = FN_REJECT_PORT_UNREACH;
+	}
+	/* out: payload set with checksums, immediate */
+	fn_imgb_rule(b, 3, 5);
+	{
+		struct fn_op_immediate *o = op(b, FN_OP_IMMEDIATE, sizeof(*o) + 4);
+
+		if (o) {
+			o->dreg = 3;
+			o->len = 2;
+			fn_imgb_words(o->data, p53, 2);
+		}
+	}
+	{
+		struct fn_op_payload_set *o = op(b, FN_OP_PAYLOAD_SET, sizeof(*o));
+
+		if (o) {
+			o->base = FN_PAYLOAD_TRANSPORT;
+			o->offset = 0;
+			o->len = 2;
+			o->sreg = 3;
+			o->csum_type = FN_CSUM_INET;
+			o->csum_offset = 6;
+		}
+	}
+	fn_imgb_rule(b, 3, 6);
+	verdict(b, FN_V_GOTO, 5);
+	/* post: ct direction, then accept */
+	fn_imgb_rule(b, 4, 7);
+	{
+		struct fn_op_ct *o = op(b, FN_OP_CT, sizeof(*o));
+
+		if (o) {
+			o->key = FN_CT_DIRECTION;
+			o->dreg = 0;
+		}
+	}
+	verdict(b, FN_V_ACCEPT, 0);
+	/* sub: return unless port 53 */
+	fn_imgb_rule(b, 5, 8);
+	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	cmp(b, 0, FN_CMP_NEQ, p53, 2);
+	verdict(b, FN_V_RETURN, 0);
+	fn_imgb_rule(b, 5, 9);
+	verdict(b, FN_V_DROP, 0);
+}
+
+/* A plain ip table: one input chain, policy drop. */
+static void small(struct fn_imgb *b)
+{
+	static const uint8_t p53[2] = { 0, 53 };
+
+	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 2);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
+	fn_imgb_rule(b, 0, 1);
+	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	cmp(b, 0, FN_CMP_EQ, p53, 2);
+	verdict(b, FN_V_ACCEPT, 0);
+}
+
+void *fn_sample_image(unsigned which, size_t *len)
+{
+	struct fn_imgb *b = fn_imgb_new();
+	void *img = NULL;
+
+	if (!b)
+		return NULL;
+	if (which == 0)
+		full(b);
+	else
+		small(b);
+	if (fn_imgb_finish(b, &img, len))
+		img = NULL;
+	fn_imgb_free(b);
+	return img;
+}

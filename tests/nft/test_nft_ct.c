@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Connection tracking as the ct expressions see it (conntrack.h). */
+#include <string.h>
+
+#include "conntrack.h"
+#include "nft_test.h"
+
+#define SEC 1000000000ull
+#define A IP4(1, 1, 1, 1)      /* the remote */
+#define B IP4(2, 2, 2, 2)      /* us */
+
+static void ct_op(struct fn_imgb *b, uint8_t key, uint8_t dreg)
+{
+	struct fn_op_ct *o = fn_imgb_op(b, FN_OP_CT, sizeof(*o));
+
+	o->key = key;
+	o->dreg = dreg;
+}
+
+/* handle base+0..4: state new, established, related, invalid; dir reply.
+ * Each only counts. */
+static void state_rules(struct fn_imgb *b, uint32_t chain, uint64_t base)
+{
+	static const uint32_t states[] = { FN_CT_STATE_NEW, FN_CT_STATE_ESTABLISHED,
+					   FN_CT_STATE_RELATED, FN_CT_STATE_INVALID };
+	uint8_t reply[1] = { 1 };
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		fn_imgb_rule(b, chain, base + i);
+		ct_op(b, FN_CT_STATE, 0);
+		t_cmp32(b, 0, FN_CMP_EQ, states[i]);
+		t_counter(b, chain, base + i);
+	}
+	fn_imgb_rule(b, chain, base + 4);
+	ct_op(b, FN_CT_DIRECTION, 0);
+	t_cmp(b, 0, FN_CMP_EQ, reply, 1);
+	t_counter(b, chain, base + 4);
+}
+
+/* Chains: raw prerouting (-300), prerouting (0) with ct mark set 7 on port
+ * 77, input (0) with state counters 10.. and a drop of port 99, output (0)
+ * with state counters 20.. */
+static struct fn_nft_state *ct_state(struct tclock *clk)
+{
+	struct fn_imgb *b = fn_imgb_new();
+	struct fn_nft_state *s;
+	uint8_t p77[2] = { 0, 77 }, p99[2] = { 0, 99 };
+	uint32_t seven = 7;
+
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "raw", FN_HOOK_PREROUTING, -300, FN_POLICY_ACCEPT);
+	fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, 0, FN_POLICY_ACCEPT);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_chain(b, "out", FN_HOOK_OUTPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);           /* before conntrack: no flow yet */
+	ct_op(b, FN_CT_STATE, 0);
+	t_cmp32(b, 0, FN_CMP_EQ, FN_CT_STATE_INVALID);
+	t_counter(b, 0, 1);
+	fn_imgb_rule(b, 1, 2);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p77);
+	t_imm(b, 1, &seven, 4);
+	{
+		struct fn_op_ct_set *o = fn_imgb_op(b, FN_OP_CT_SET, sizeof(*o));
+
+		o->key = FN_CT_MARK;
+		o->sreg = 1;
+	}
+	fn_imgb_rule(b, 1, 3);           /* mark 7 seen on an established flow */
+	ct_op(b, FN_CT_MARK, 0);
+	t_cmp32(b, 0, FN_CMP_EQ, 7);
+	ct_op(b, FN_CT_STATE, 1);
+	t_cmp32(b, 1, FN_CMP_EQ, FN_CT_STATE_ESTABLISHED);
+	t_counter(b, 1, 3);
+	state_rules(b, 2, 10);
+	fn_imgb_rule(b, 2, 15);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p99);
+	t_verdict(b, FN_V_DROP, 0);
+	state_rules(b, 3, 20);
+	s = t_load(b);
+	fn_nft_state_set_clock(s, t_mono, t_real, clk);
+	return s;
+}
+
+/* Whether the stack hands the same fn_pkt to both hooks of a packet (and
+ * so conntrack's reference in it), or builds a fresh one per hook. */
+static int keep_ref;
+
+/* A received packet: prerouting then (if accepted) input, like the stack. */
+static enum fn_verdict receive(struct fn_nft_state *s, struct tpkt *t)
+{
+	enum fn_verdict v = fn_nft_eval(s, FN_HOOK_PREROUTING, &t->pkt, NULL);
+
+	if (!keep_ref)
+		t->pkt.ct = 0;
+	return v == FN_ACCEPT ? fn_nft_eval(s, FN_HOOK_INPUT, &t->pkt, NULL) : v;
+}
+
+static enum fn_verdict transmit(struct fn_nft_state *s, struct tpkt *t)
+{
+	enum fn_verdict v = fn_nft_eval(s, FN_HOOK_OUTPUT, &t->pkt, NULL);
+
+	if (!keep_ref)
+		t->pkt.ct = 0;
+	return v == FN_ACCEPT ? fn_nft_eval(s, FN_HOOK_POSTROUTING, &t->pkt, NULL) : v;
+}
+
+#define COUNT(h) t_rule_packets(s, h)
+
+static void test_udp_flow(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, A, B, 1000, 53, 10);
+	receive(s, &t);
+	assert_int_equal(COUNT(1), 1);    /* raw: invalid, before conntrack */
+	assert_int_equal(COUNT(10), 1);   /* input: new */
+	assert_int_equal(fn_nft_ct_count(s), 1);
+	/* a second packet before any reply is still new */
+	t_udp(&t, A, B, 1000, 53, 10);
+	receive(s, &t);
+	assert_int_equal(COUNT(10), 2);
+	/* our reply: established, reply direction */
+	t_udp(&t, B, A, 53, 1000, 10);
+	transmit(s, &t);
+	assert_int_equal(COUNT(21), 1);
+	assert_int_equal(COUNT(24), 1);
+	/* then the remote's packets are established, original direction */
+	clk.mono += SEC;
+	t_udp(&t, A, B, 1000, 53, 10);
+	receive(s, &t);
+	assert_int_equal(COUNT(11), 1);
+	assert_int_equal(COUNT(14), 0);
+	/* replied but younger than 2 s: still the 30 s timeout */
+	clk.mono += 31 * SEC;
+	t_udp(&t, A, B, 1000, 53, 10);
+	receive(s, &t);
+	assert_int_equal(COUNT(10), 3);   /* expired: new again */
+	assert_int_equal(fn_nft_ct_count(s), 1);
+	fn_nft_state_free(s);
+}
+
+static void test_udp_stream_timeout(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	t_udp(&t, B, A, 53, 1000, 0);
+	transmit(s, &t);
+	clk.mono += 3 * SEC;              /* a stream after 2 s: 120 s */
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	clk.mono += 100 * SEC;
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(11), 2);
+	assert_int_equal(COUNT(10), 1);
+	fn_nft_state_free(s);
+}
+
+static void test_unconfirmed_when_dropped(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, A, B, 1000, 99, 0);
+	assert_int_equal(receive(s, &t), FN_DROP);
+	assert_int_equal(fn_nft_ct_count(s), 0);
+	/* our packet to A:99 starts its own flow: new */
+	t_udp(&t, B, A, 99, 1000, 0);
+	transmit(s, &t);
+	assert_int_equal(COUNT(20), 1);
+	assert_int_equal(fn_nft_ct_count(s), 1);
+	fn_nft_state_free(s);
+}
+
+static void test_mark_on_new_flow(void **state)
+{
+	(void)state;
+	for (keep_ref = 0; keep_ref < 2; keep_ref++) {
+		struct tclock clk = { .mono = 100 * SEC };
+		struct fn_nft_state *s = ct_state(&clk);
+		struct tpkt t;
+
+		/* set at prerouting while the flow is pending, kept at confirm */
+		t_udp(&t, A, B, 1000, 77, 0);
+		receive(s, &t);
+		assert_int_equal(COUNT(10), 1);
+		t_udp(&t, B, A, 77, 1000, 0);
+		transmit(s, &t);
+		t_udp(&t, A, B, 1000, 77, 0);
+		receive(s, &t);
+		assert_int_equal(COUNT(3), 1);
+		fn_nft_state_free(s);
+	}
+	keep_ref = 0;
+}
+
+/* A packet lost between prerouting and input leaves no flow behind. */
+static void test_pending_forgotten(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, A, B, 1000, 77, 0);    /* ct mark set 7, then lost */
+	fn_nft_eval(s, FN_HOOK_PREROUTING, &t.pkt, NULL);
+	clk.mono += SEC;
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	t_udp(&t, B, A, 53, 1000, 0);
+	transmit(s, &t);
+	assert_int_equal(fn_nft_ct_count(s), 1);
+	t_udp(&t, A, B, 1000, 77, 0);    /* the same flow again: new */
+	receive(s, &t);
+	assert_int_equal(COUNT(10), 2);
+	assert_int_equal(fn_nft_ct_count(s), 2);
+	fn_nft_state_free(s);
+}
+
+static void test_invalid_packets(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	/* a bad UDP checksum at prerouting */
+	t_udp(&t, A, B, 1000, 53, 4);
+	t.buf[26] ^= 0x55;
+	receive(s, &t);
+	assert_int_equal(COUNT(13), 1);
+	assert_int_equal(fn_nft_ct_count(s), 0);
+	/* unless the NIC vouched for it */
+	t_udp(&t, A, B, 1000, 53, 4);
+	t.buf[26] ^= 0x55;
+	t.pkt.flags = FN_PKT_F_L4_CSUM_OK;
+	receive(s, &t);
+	assert_int_equal(COUNT(10), 1);
+	/* a UDP length beyond the packet */
+	t_udp(&t, A, B, 1000, 54, 4);
+	t.buf[25] = 200;
+	t.buf[26] = t.buf[27] = 0;
+	receive(s, &t);
+	assert_int_equal(COUNT(13), 2);
+	/* an ICMP echo reply that answers nothing */
+	t_icmp(&t, A, B, 0, 0, 5, 1);
+	receive(s, &t);
+	assert_int_equal(COUNT(13), 3);
+	fn_nft_state_free(s);
+}
+
+static void test_icmp(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	t_icmp(&t, A, B, 8, 0, 42, 1);    /* echo request: new */
+	receive(s, &t);
+	assert_int_equal(COUNT(10), 1);
+	t_icmp(&t, B, A, 0, 0, 42, 1);    /* our echo reply: established */
+	transmit(s, &t);
+	assert_int_equal(COUNT(21), 1);
+	assert_int_equal(COUNT(24), 1);
+	/* we send UDP to A; A answers port unreachable: related */
+	t_udp(&t, B, A, 4000, 5000, 0);
+	transmit(s, &t);
+	{
+		struct tpkt err;
+		uint8_t *c = err.buf + 20;
+
+		t_icmp(&err, A, B, 3, 3, 0, 0);
+		memcpy(c + 8, t.buf, 28);  /* the quoted header and 8 bytes */
+		err.pkt.l3_len = 20 + 8 + 28;
+		err.buf[2] = 0;
+		err.buf[3] = 56;
+		t_ip_csum(&err);
+		c[2] = c[3] = 0;
+		{
+			uint32_t sum = 0;
+			unsigned i;
+
+			for (i = 0; i < 36; i += 2)
+				sum += (uint32_t)(c[i] << 8 | c[i + 1]);
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			c[2] = (uint8_t)(~sum >> 8);
+			c[3] = (uint8_t)~sum;
+		}
+		receive(s, &err);
+	}
+	assert_int_equal(COUNT(12), 1);
+	assert_int_equal(COUNT(14), 1);   /* the flow's reply direction */
+	fn_nft_state_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_udp_flow),
+		cmocka_unit_test(test_udp_stream_timeout),
+		cmocka_unit_test(test_unconfirmed_when_dropped),
+		cmocka_unit_test(test_mark_on_new_flow),
+		cmocka_unit_test(test_pending_forgotten),
+		cmocka_unit_test(test_invalid_packets),
+		cmocka_unit_test(test_icmp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The verifier refuses corrupt images, each for the reason it should. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nft_test.h"
+#include "samples.h"
+
+struct img {
+	uint8_t *p;
+	size_t len;
+	struct fn_img_header *h;
+};
+
+static struct img sample(unsigned which)
+{
+	struct img i;
+
+	i.p = fn_sample_image(which, &i.len);
+	assert_non_null(i.p);
+	i.h = (struct fn_img_header *)i.p;
+	return i;
+}
+
+static void refused(struct img *i, const char *reason)
+{
+	char err[256];
+
+	assert_int_equal(fn_nft_image_check(i->p, i->len, err, sizeof(err)), -EBADMSG);
+	if (!strstr(err, reason))
+		fail_msg("expected \"%s\", got \"%s\"", reason, err);
+	assert_null(fn_nft_state_new(i->p, i->len));
+	assert_int_equal(errno, EBADMSG);
+	free(i->p);
+}
+
+static void test_samples_accepted(void **state)
+{
+	unsigned w;
+
+	(void)state;
+	for (w = 0; w < FN_SAMPLES; w++) {
+		struct img i = sample(w);
+		char err[256];
+
+		if (fn_nft_image_check(i.p, i.len, err, sizeof(err)))
+			fail_msg("sample %u: %s", w, err);
+		free(i.p);
+	}
+}
+
+static void test_header(void **state)
+{
+	struct img i;
+
+	(void)state;
+	i = sample(1); i.h->magic ^= 1; refused(&i, "bad magic");
+	i = sample(1); i.h->version = 2; refused(&i, "version 2");
+	i = sample(1); i.len -= 8; refused(&i, "length mismatch");
+	i = sample(1); i.h->flags |= 0x80; refused(&i, "unknown flags");
+	i = sample(1); i.h->family = 10; refused(&i, "family 10");
+	i = sample(1); i.h->rules.off += 4; refused(&i, "rules section");
+	i = sample(1); i.h->code.len += 4096; refused(&i, "code section out of bounds");
+	i = sample(1); i.h->n_rules++; refused(&i, "rules section holds");
+	i = sample(1);
+	i.p[i.h->strings.off + i.h->strings.len - 1] = 'x';
+	refused(&i, "strings not NUL-terminated");
+	i = sample(1); i.len = 16; refused(&i, "too short");
+}
+
+static struct fn_op *first_op(struct img *i, unsigned rule)
+{
+	struct fn_img_rule *r = (struct fn_img_rule *)(i->p + i->h->rules.off) + rule;
+
+	return (struct fn_op *)(i->p + i->h->code.off + r->code_off);
+}
+
+static void test_ops(void **state)
+{
+	struct img i;
+
+	(void)state;
+	/* sample 1: payload (transport +2, 2 bytes -> reg 0), cmp, verdict */
+	i = sample(1); first_op(&i, 0)->type = 200; refused(&i, "unknown op type");
+	i = sample(1); first_op(&i, 0)->size = 200; refused(&i, "op size");
+	i = sample(1); first_op(&i, 0)->size = 0; refused(&i, "op size");
+	i = sample(1);
+	((struct fn_op_payload *)first_op(&i, 0))->dreg = 16;
+	refused(&i, "register 16 length 2 out of range");
+	i = sample(1);
+	((struct fn_op_payload *)first_op(&i, 0))->dreg = 3;
+	refused(&i, "register 0 read before written");
+	i = sample(1);
+	((struct fn_op_payload *)first_op(&i, 0))->base = 7;
+	refused(&i, "payload base 7");
+	{
+		struct fn_op_cmp *c;
+
+		i = sample(1);
+		c = (struct fn_op_cmp *)((uint8_t *)first_op(&i, 0) + 8);
+		((uint8_t *)c->data)[3] = 1; /* padding of the 2-byte operand */
+		refused(&i, "data padding not zero");
+		i = sample(1);
+		c = (struct fn_op_cmp *)((uint8_t *)first_op(&i, 0) + 8);
+		c->op = 9;
+		refused(&i, "cmp op 9");
+	}
+	{
+		struct fn_op_verdict *v;
+
+		i = sample(1);
+		v = (struct fn_op_verdict *)((uint8_t *)first_op(&i, 0) + 8 + 12);
+		v->v.code = 3; /* NF_QUEUE */
+		refused(&i, "verdict code 3");
+		i = sample(1);
+		v = (struct fn_op_verdict *)((uint8_t *)first_op(&i, 0) + 8 + 12);
+		v->v.code = FN_V_JUMP;
+		v->v.chain = 9;
+		refused(&i, "jump to chain 9");
+	}
+}
+
+static void test_chains_and_sets(void **state)
+{
+	struct img i;
+	struct fn_img_chain *c;
+	struct fn_img_set *s;
+
+	(void)state;
+	i = sample(0);
+	c = (struct fn_img_chain *)(i.p + i.h->chains.off);
+	c[0].priority = 100; /* raw now after pre on prerouting */
+	refused(&i, "not in priority order");
+	i = sample(0);
+	c = (struct fn_img_chain *)(i.p + i.h->chains.off);
+	c[2].policy = 7;
+	refused(&i, "policy 7");
+	i = sample(0);
+	c = (struct fn_img_chain *)(i.p + i.h->chains.off);
+	c[2].n_rules = 1000;
+	refused(&i, "rules out of range");
+	i = sample(0);
+	s = (struct fn_img_set *)(i.p + i.h->sets.off);
+	s[0].n_buckets = 3;
+	refused(&i, "buckets");
+	i = sample(0);
+	s = (struct fn_img_set *)(i.p + i.h->sets.off);
+	s[1].elems = i.h->set_data.len;
+	refused(&i, "elements out of bounds");
+	i = sample(0);
+	s = (struct fn_img_set *)(i.p + i.h->sets.off);
+	{
+		/* interval set "i": swap its two boundaries */
+		uint8_t *e = i.p + i.h->set_data.off + s[1].elems;
+		uint8_t tmp[4];
+
+		memcpy(tmp, e + 4, 4);
+		memcpy(e + 4, e + s[1].elem_size + 4, 4);
+		memcpy(e + s[1].elem_size + 4, tmp, 4);
+	}
+	refused(&i, "intervals not sorted");
+	i = sample(0);
+	s = (struct fn_img_set *)(i.p + i.h->sets.off);
+	s[2].field_len[1] = 9;
+	refused(&i, "fields do not add up");
+	i = sample(0);
+	((struct fn_img_limit *)(i.p + i.h->limits.off))->rate = 0;
+	refused(&i, "limit 0 parameters");
+	i = sample(0);
+	i.h->flags = 0;
+	refused(&i, "ct without the conntrack flag");
+}
+
+/* Every single-byte corruption of the full sample is refused or runs. */
+static void test_every_byte(void **state)
+{
+	struct img i = sample(0);
+	uint8_t *copy = malloc(i.len);
+	size_t pos;
+	unsigned accepted = 0;
+
+	(void)state;
+	assert_non_null(copy);
+	for (pos = 0; pos < i.len; pos++) {
+		struct fn_nft_state *s;
+		struct tpkt t;
+
+		memcpy(copy, i.p, i.len);
+		copy[pos] ^= 0xa5;
+		s = fn_nft_state_new(copy, i.len);
+		if (!s) {
+			assert_int_equal(errno, EBADMSG);
+			continue;
+		}
+		accepted++;
+		t_udp(&t, IP4(10, 0, 0, 7), IP4(2, 2, 2, 2), 99, 150, 8);
+		fn_nft_eval(s, FN_HOOK_PREROUTING, &t.pkt, NULL);
+		fn_nft_eval(s, FN_HOOK_INPUT, &t.pkt, NULL);
+		fn_nft_eval(s, FN_HOOK_OUTPUT, &t.pkt, NULL);
+		fn_nft_eval(s, FN_HOOK_POSTROUTING, &t.pkt, NULL);
+		fn_nft_state_free(s);
+	}
+	/* some bytes (data, handles, priorities) are free to change */
+	assert_true(accepted > 0 && accepted < i.len);
+	free(copy);
+	free(i.p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_samples_accepted),
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_ops),
+		cmocka_unit_test(test_chains_and_sets),
+		cmocka_unit_test(test_every_byte),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
