@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* libnftables in a namespace (nftns.h). */
-#include <ctype.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,53 +186,6 @@ int fnd_nft_list(struct fnd_nft *n, char **text, char *err, size_t errlen)
 	if (*text == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
-	}
-	return 0;
-}
-
-int fnd_nft_screen(const char *text, size_t len, char *err, size_t errlen)
-{
-	bool in_string = false, in_comment = false, word_start = true;
-	unsigned line = 1;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-
-		if (c == '\0') {
-			snprintf(err, errlen, "line %u: the rules text contains a NUL byte", line);
-			return -EINVAL;
-		}
-		if (c == '\n') {
-			line++;
-			in_comment = false;
-			in_string = false; /* nft strings do not span lines */
-			word_start = true;
-			continue;
-		}
-		if (in_comment)
-			continue;
-		if (in_string) {
-			if (c == '"')
-				in_string = false;
-			continue;
-		}
-		if (c == '#') {
-			in_comment = true;
-			continue;
-		}
-		if (c == '"') {
-			in_string = true;
-			continue;
-		}
-		if (word_start && len - i >= 7 && memcmp(text + i, "include", 7) == 0 &&
-		    (len - i == 7 || !(isalnum((unsigned char)text[i + 7]) ||
-				       text[i + 7] == '_'))) {
-			snprintf(err, errlen, "line %u: 'include' is not accepted in rules sent "
-				 "to fragnetd: send one self-contained file", line);
-			return -EINVAL;
-		}
-		word_start = !(isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.' ||
-			       c == '$' || c == '@');
 	}
 	return 0;
 }

@@ -30,11 +30,4 @@ int fnd_nft_replace_path(struct fnd_nft *n, const char *path, char *err, size_t 
 /* `nft -a list ruleset` into a malloc'd *text. 0 or -errno with err. */
 int fnd_nft_list(struct fnd_nft *n, char **text, char *err, size_t errlen);
 
-/*
- * Refuse text the daemon must not load on someone else's behalf: NUL bytes,
- * and `include` statements (they would make the daemon, as root, read files
- * the sender may not read). 0 or -EINVAL with the reason in err.
- */
-int fnd_nft_screen(const char *text, size_t len, char *err, size_t errlen);
-
 #endif /* FND_NFTNS_H */

@@ -17,7 +17,8 @@
 
 #include "ctl_proto.h"
 
-#define FND_QUERY_MAX_COUNTERS (1u << 20) /* per application */
+#define FND_QUERY_MAX_COUNTERS 65536u /* per application and query: bounds what a
+					  * registered peer can make us hold */
 
 struct fnd_counter {
 	uint64_t generation, handle, packets, bytes;

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "netns.h"
 #include "nftns.h"
+#include "screen.h"
 #include "notify.h"
 
 /* Notifications come in bursts (one per object, NEWGEN per commit): wait
@@ -170,7 +171,7 @@ static int apply(struct fnd *d, const char *text, size_t len, const char *source
 int fnd_ruleset_load(struct fnd *d, const char *text, size_t len, const char *source,
 		     bool check_only, uint64_t *number, char *err, size_t errlen)
 {
-	int rc = fnd_nft_screen(text, len, err, errlen);
+	int rc = fnd_screen_rules_text(text, len, err, errlen);
 
 	*number = 0;
 	if (rc == 0)
