@@ -47,7 +47,7 @@ struct fn_rules_client {
 	unsigned images;            /* images received on this connection */
 	int install_rc;             /* what installing the last one gave */
 	/* Which daemon generation each local install number is, for stats. */
-	struct { uint64_t local, daemon; } gens[GEN_MAP];
+	struct gen_pair { uint64_t local, daemon; } gens[GEN_MAP];
 	unsigned n_gens;
 	_Atomic(struct fn_image_map *) released; /* released by lib/nft, to unmap */
 	unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
@@ -129,13 +129,16 @@ static int install_image(struct fn_rules_client *c, const struct fn_ctl_image *i
 		       "fragnetd generation %" PRIu64 " stays\n", im->generation, ap.msg,
 		       c->generation);
 	} else {
+		struct gen_pair *g = &c->gens[c->n_gens++ % GEN_MAP];
+
+		/* only this thread installs: the current one is ours */
+		g->local = fn_rules_generation(c->rules);
+		g->daemon = im->generation;
 		c->generation = im->generation;
-		c->gens[c->n_gens++ % GEN_MAP].local = fn_rules_generation(c->rules);
-		c->gens[(c->n_gens - 1) % GEN_MAP].daemon = im->generation;
 		if (c->fallback && c->fn->unfiltered) {
 			FN_LOG(WARNING, "fragnetd answered: %s is filtered from now on\n",
 			       c->fn->app_name);
-			c->fn->unfiltered = false;
+			__atomic_store_n(&c->fn->unfiltered, false, __ATOMIC_RELAXED);
 		}
 	}
 	c->images++;
@@ -154,12 +157,11 @@ static uint64_t daemon_generation(const struct fn_rules_client *c, uint64_t loca
 	return 0;
 }
 
-/* Counters are collected under the rules lock and sent after it. */
+/* Counters are collected under the rules lock, already as protocol records,
+ * and sent after it. */
 struct counter_list {
-	struct fn_ctl_counter *c;
-	char (*chain)[FN_CTL_NFT_NAME_MAX];
-	char (*object)[FN_CTL_NFT_NAME_MAX];
-	size_t n, cap;
+	unsigned char *rec;
+	size_t len, cap, n;
 	const struct fn_rules_client *client;
 	bool nomem;
 };
@@ -169,37 +171,30 @@ static void collect_counter(void *arg, uint64_t generation, const char *chain,
 			    uint64_t bytes)
 {
 	struct counter_list *l = arg;
-	struct fn_ctl_counter *rec;
+	struct fn_ctl_counter rec = {
+		.generation = daemon_generation(l->client, generation),
+		.handle = handle,
+		.packets = packets,
+		.bytes = bytes,
+		.chain_len = (uint16_t)(chain ? strnlen(chain, FN_CTL_NFT_NAME_MAX - 1) : 0),
+		.object_len = (uint16_t)(object ? strnlen(object, FN_CTL_NFT_NAME_MAX - 1) : 0),
+	};
+	size_t size = fn_ctl_counter_size(rec.chain_len, rec.object_len);
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		void *a = realloc(l->c, cap * sizeof(*l->c));
-		void *b = a ? realloc(l->chain, cap * sizeof(*l->chain)) : NULL;
-		void *o = b ? realloc(l->object, cap * sizeof(*l->object)) : NULL;
+	if ((rec.chain_len == 0) == (rec.object_len == 0) || l->nomem)
+		return; /* neither a rule's nor an object's: nothing to name it by */
+	if (l->len + size > l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4096;
+		void *p = realloc(l->rec, cap);
 
-		if (a)
-			l->c = a;
-		if (b)
-			l->chain = b;
-		if (o == NULL) {
+		if (p == NULL) {
 			l->nomem = true;
 			return;
 		}
-		l->object = o;
+		l->rec = p;
 		l->cap = cap;
 	}
-	rec = &l->c[l->n];
-	memset(rec, 0, sizeof(*rec));
-	rec->generation = daemon_generation(l->client, generation);
-	rec->handle = handle;
-	rec->packets = packets;
-	rec->bytes = bytes;
-	snprintf(l->chain[l->n], FN_CTL_NFT_NAME_MAX, "%s", chain ? chain : "");
-	snprintf(l->object[l->n], FN_CTL_NFT_NAME_MAX, "%s", object ? object : "");
-	rec->chain_len = (uint16_t)strlen(l->chain[l->n]);
-	rec->object_len = (uint16_t)strlen(l->object[l->n]);
-	if ((rec->chain_len == 0) == (rec->object_len == 0))
-		return; /* neither a rule nor an object counter: not reportable */
+	fn_ctl_counter_put(l->rec, &l->len, &rec, chain, object);
 	l->n++;
 }
 
@@ -239,32 +234,33 @@ static int send_queue_stats(struct fn_rules_client *c, uint32_t seq)
 /* Counter records in as many STATS_COUNTERS messages as they need. */
 static int send_counters(struct fn_rules_client *c, uint32_t seq, const struct counter_list *l)
 {
-	char *msg = (char *)c->buf;
-	char *payload = msg + sizeof(struct fn_ctl_hdr);
-	size_t room = FN_CTL_MAX_MSG - sizeof(struct fn_ctl_hdr), pos = 0;
-	struct fn_ctl_counters_head *head = (void *)payload;
-	int rc;
+	struct fn_ctl_hdr *h = (struct fn_ctl_hdr *)c->buf;
+	struct fn_ctl_counters_head *head = (void *)(h + 1);
+	size_t room = FN_CTL_MAX_MSG - sizeof(*h) - sizeof(*head);
+	size_t pos = 0;
 
-	for (size_t i = 0; i <= l->n; i++) {
-		size_t need = i < l->n ?
-			fn_ctl_counter_size(l->c[i].chain_len, l->c[i].object_len) : 0;
+	while (pos < l->len) {
+		size_t used = 0;
+		int rc;
 
-		if (pos && (i == l->n || pos + need > room)) {
-			fn_ctl_build(msg, FN_CTL_STATS_COUNTERS, seq, NULL, 0);
-			((struct fn_ctl_hdr *)msg)->len = (uint32_t)(sizeof(struct fn_ctl_hdr) + pos);
-			rc = fn_ctl_send(c->sock, msg, sizeof(struct fn_ctl_hdr) + pos, -1);
-			if (rc < 0)
-				return rc;
-			pos = 0;
+		head->n = 0;
+		head->pad = 0;
+		while (pos + used < l->len) {
+			const struct fn_ctl_counter *r = (const void *)(l->rec + pos + used);
+			size_t size = fn_ctl_counter_size(r->chain_len, r->object_len);
+
+			if (used + size > room)
+				break;
+			used += size;
+			head->n++;
 		}
-		if (i == l->n)
-			break;
-		if (pos == 0) {
-			memset(head, 0, sizeof(*head));
-			pos = sizeof(*head);
-		}
-		fn_ctl_counter_put(payload, &pos, &l->c[i], l->chain[i], l->object[i]);
-		head->n++;
+		memcpy(head + 1, l->rec + pos, used);
+		fn_ctl_build(c->buf, FN_CTL_STATS_COUNTERS, seq, NULL, 0);
+		h->len = (uint32_t)(sizeof(*h) + sizeof(*head) + used);
+		rc = fn_ctl_send(c->sock, c->buf, h->len, -1);
+		if (rc < 0)
+			return rc;
+		pos += used;
 	}
 	return 0;
 }
@@ -283,14 +279,12 @@ static int answer_stats(struct fn_rules_client *c, uint32_t seq)
 		fn_rules_counters(c->rules, collect_counter, &l);
 	fn_rules_log_stats(c->rules, &end.log_lines, &end.log_suppressed);
 	rc = send_queue_stats(c, seq);
-	if (rc == 0 && !l.nomem)
+	if (rc == 0)
 		rc = send_counters(c, seq, &l);
-	end.n_counters = l.nomem ? 0 : (uint32_t)l.n;
+	end.n_counters = (uint32_t)l.n;
 	if (rc == 0)
 		rc = send_msg(c, FN_CTL_STATS_END, seq, &end, sizeof(end));
-	free(l.c);
-	free(l.chain);
-	free(l.object);
+	free(l.rec);
 	return rc;
 }
 
@@ -431,9 +425,11 @@ static int attach(struct fn_rules_client *c)
 		if (rc < 0)
 			goto fail;
 	}
-	/* A bad first image is fatal only when there are no rules at all. */
+	/* A bad first image is fatal only when there are no rules at all: an
+	 * image we cannot map (not sealed) is as unusable as one that fails
+	 * verification. */
 	if (c->install_rc < 0 && c->generation == 0) {
-		rc = c->install_rc == -EBADMSG ? -EBADMSG : -EPROTO;
+		rc = c->install_rc == -ENOMEM ? -ENOMEM : -EBADMSG;
 		goto fail;
 	}
 	return 0;

@@ -45,7 +45,7 @@ static uint64_t publish(struct fnd *d, struct fnd_generation *g, const char *sou
 {
 	char tables[512] = "";
 	size_t n = 0;
-	unsigned sent = 0;
+	unsigned apps = 0;
 
 	if (d->current && fnd_generation_same(d->current, g)) {
 		/* same rules for everyone: keep the number, refresh the text */
@@ -75,18 +75,18 @@ static uint64_t publish(struct fnd *d, struct fnd_generation *g, const char *sou
 		}
 	}
 	d->current = g;
-	for (struct fnd_peer *p = d->peers; p; p = p->next) {
-		if (!p->registered)
-			continue;
-		fnd_peer_send_image(d, p, g);
-		sent++;
-	}
 	for (size_t i = 0; i < g->n_images && n < sizeof(tables) - 1; i++)
 		n += (size_t)snprintf(tables + n, sizeof(tables) - n, "%s%s", n ? ", " : "",
 				      g->images[i].table);
+	for (struct fnd_peer *p = d->peers; p; p = p->next)
+		apps += p->fd >= 0 && p->registered;
 	fnd_log(LOG_NOTICE, "generation %" PRIu64 " published (%s, nftables generation %" PRIu64
-		"): tables %s%s; sent to %u application(s)", g->number, source, g->nft_gen,
-		n ? tables : "(none)", g->fallback.table[0] ? "" : ", no inet fragnet", sent);
+		"): tables %s, other applications get %s; sending to %u application(s)",
+		g->number, source, g->nft_gen, n ? tables : "none",
+		g->fallback.table[0] ? g->fallback.table : "no rules", apps);
+	for (struct fnd_peer *p = d->peers; p; p = p->next)
+		if (p->fd >= 0 && p->registered)
+			fnd_peer_send_image(d, p, g);
 	fnd_ruleset_prune(d);
 	return g->number;
 }
