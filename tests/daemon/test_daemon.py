@@ -257,6 +257,15 @@ def phase_drop_port(c, topo, daemon):
             cnt.get(("input", h9)) == 11, cnt)
     d = drops(daemon, "echo")
     c.check("stats: the 11 drops are counted as filter drops", d.get("filter") == 11, d)
+    rc, out, err = daemon.ctl("-j", "stats", "--watch", "0.2", "-n", "3")
+    lines = out.strip().splitlines()
+    c.check("stats --watch 0.2 -n 3 -j: three JSON reports",
+            rc == 0 and len(lines) == 3 and all(json.loads(x)["apps"] for x in lines),
+            out + err)
+    rc, out, err = daemon.ctl("apps")
+    c.check("apps (text): a header and the echo line",
+            rc == 0 and re.search(r"^echo\s+\d+\s+0\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+filtered$",
+                                  out, re.M) is not None, out)
     a = daemon.app("echo")
     c.check("apps: echo, 2 queues, filtered, with pid and uid",
             a is not None and a["queues"] == 2 and a["state"] == "filtered"

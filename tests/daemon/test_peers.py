@@ -278,6 +278,29 @@ def check_seal(c, d, seal):
         c.failed += int(m.group(2))
 
 
+def check_fragnetctl_usage(c, args):
+    ctl = args.fragnetctl
+    r = subprocess.run([ctl, "--help"], capture_output=True, text=True)
+    c.check("fragnetctl --help: a manual (NAME, SYNOPSIS, COMMANDS, EXIT STATUS), exit 0",
+            r.returncode == 0 and all(h in r.stdout for h in
+                                      ("NAME", "SYNOPSIS", "COMMANDS", "EXIT STATUS")), r.stderr)
+    for argv, expect in [([], "no command"), (["frobnicate"], "unknown command 'frobnicate'"),
+                         (["list"], "usage: fragnetctl list ruleset"),
+                         (["load"], "usage: fragnetctl load FILE"),
+                         (["load", "/nonexistent.nft"], "/nonexistent.nft: No such file"),
+                         (["stats", "--watch=x"], "--watch: 'x' is not a number"),
+                         (["stats", "extra"], "stats takes no arguments")]:
+        r = subprocess.run([ctl] + argv, capture_output=True, text=True)
+        c.check(f"fragnetctl {' '.join(argv) or '(nothing)'}: exit 2, one clear line",
+                r.returncode == 2 and expect in r.stderr and r.stderr.count("\n") <= 2,
+                r.stderr)
+    r = subprocess.run([ctl, "-s", "/nonexistent/fragnetd.sock", "apps"], capture_output=True,
+                       text=True)
+    c.check("fragnetctl without a daemon: exit 3, says where it looked",
+            r.returncode == 3 and "cannot reach fragnetd at /nonexistent/fragnetd.sock" in
+            r.stderr, r.stderr)
+
+
 def check_config_errors(c, args):
     d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}x")
     try:
@@ -372,6 +395,7 @@ def run(args):
         c.check("fragnetd stops cleanly", d.stop() == 0, d.log_text()[-300:])
     finally:
         d.cleanup()
+    check_fragnetctl_usage(c, args)
     check_config_errors(c, args)
     check_rules_dir(c, args)
     check_sd_notify(c, args)
