@@ -27,7 +27,7 @@
 #define FRAG_BITS RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)
 
 static inline struct fn_pkt pkt_view(uint8_t *l2, uint8_t *l3, uint32_t len,
-				     uint8_t pkttype, uint32_t iif, uint32_t oif)
+				     uint8_t pkttype, uint16_t cpu)
 {
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
 	uint16_t fragoff = (rte_be_to_cpu_16(ip->fragment_offset) &
@@ -39,23 +39,39 @@ static inline struct fn_pkt pkt_view(uint8_t *l2, uint8_t *l3, uint32_t len,
 		.fragoff = fragoff,
 		.l4proto = ip->next_proto_id,
 		.pkttype = pkttype,
-		.iif = iif, .oif = oif,
+		.cpu = cpu,
 	};
 }
 
+/*
+ * What one packet carries from hook to hook, as the kernel's skb does: the
+ * mark a rule set at prerouting is seen at input, and conntrack finds the
+ * flow it began tracking.
+ */
+struct hook_state {
+	uint32_t mark;
+	uint32_t ct;
+	uint8_t flags;            /* FN_PKT_F_* */
+};
+
 /* Run an ingress hook; false when the packet must go (counted, maybe answered). */
 static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
-			 uint8_t *l3, uint32_t len, uint8_t pkttype)
+			 uint8_t *l3, uint32_t len, uint8_t pkttype, struct hook_state *hs)
 {
 	struct fn_pkt pkt;
 	enum fn_verdict v;
 
 	if (likely(!(q->filter.hooks & (1u << hook))))
 		return true;
-	pkt = pkt_view(l2, l3, len, pkttype, q->fn->port.ifindex, 0);
+	pkt = pkt_view(l2, l3, len, pkttype, q->qid);
+	pkt.iif = q->fn->port.ifindex;
 	pkt.iifname = q->fn->port.ifname;
-	pkt.cpu = q->qid;
+	pkt.mark = hs->mark;
+	pkt.ct = hs->ct;
+	pkt.flags = hs->flags;
 	v = fn_filter_hook(&q->filter, hook, &pkt);
+	hs->mark = pkt.mark;
+	hs->ct = pkt.ct;
 	if (likely(v == FN_ACCEPT))
 		return true;
 	FN_DROP(&q->stats, FILTER);
@@ -64,18 +80,20 @@ static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
 	return false;
 }
 
-static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len)
+/* Output and postrouting on one packet. Locally sent packets are
+ * PACKET_HOST to nftables, as in the kernel. */
+static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t flags)
 {
 	static const enum fn_hook hooks[] = { FN_HOOK_OUTPUT, FN_HOOK_POSTROUTING };
+	struct fn_pkt pkt;
 
+	if (likely(!(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING))))
+		return 0;
+	pkt = pkt_view(NULL, l3, len, FN_PKT_HOST, q->qid);
+	pkt.oif = q->fn->port.ifindex;
+	pkt.oifname = q->fn->port.ifname;
+	pkt.flags = flags;
 	for (unsigned i = 0; i < RTE_DIM(hooks); i++) {
-		struct fn_pkt pkt;
-
-		if (likely(!(q->filter.hooks & (1u << hooks[i]))))
-			continue;
-		pkt = pkt_view(NULL, l3, len, FN_PKT_OUTGOING, 0, q->fn->port.ifindex);
-		pkt.oifname = q->fn->port.ifname;
-		pkt.cpu = q->qid;
 		if (fn_filter_hook(&q->filter, hooks[i], &pkt) != FN_ACCEPT) {
 			FN_DROP(&q->stats, FILTER);
 			return -EPERM;
@@ -86,11 +104,12 @@ static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len)
 
 /* Transport demux of a whole datagram that passed the input hook. */
 static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t len,
-			  uint8_t pkttype, bool l4_csum_ok)
+			  uint8_t pkttype, struct hook_state *hs)
 {
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+	bool l4_csum_ok = hs->flags & FN_PKT_F_L4_CSUM_OK;
 
-	if (!ingress_hook(q, FN_HOOK_INPUT, l2, l3, len, pkttype))
+	if (!ingress_hook(q, FN_HOOK_INPUT, l2, l3, len, pkttype, hs))
 		return;
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
@@ -120,6 +139,7 @@ static inline bool martian_source(uint32_t src)
 void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t pkttype)
 {
 	struct fragnet *fn = q->fn;
+	struct hook_state hs = { 0 };
 	struct rte_ipv4_hdr *ip;
 	uint16_t len = m->data_len, ihl, total;
 	uint64_t csum_flags;
@@ -173,7 +193,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 		struct rte_mbuf *chain;
 
 		if (!q->filter.defrag_first &&
-		    !ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype))
+		    !ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
 			goto free;
 		chain = fn_reasm_add(q, m);
 		if (chain != NULL)
@@ -185,10 +205,10 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 #endif
 	}
 
-	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype))
-		local_deliver(q, l2, (uint8_t *)ip, total, pkttype,
-			      (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) ==
-			      RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		hs.flags |= FN_PKT_F_L4_CSUM_OK;
+	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
+		local_deliver(q, l2, (uint8_t *)ip, total, pkttype, &hs);
 	goto free;
 
 malformed:
@@ -221,6 +241,7 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 {
 	struct fragnet *fn = q->fn;
 	int owner = fn_rss_owner_of_datagram(fn, chain);
+	struct hook_state hs = { 0 };
 	uint8_t pkttype;
 	uint32_t len;
 
@@ -238,9 +259,9 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 	pkttype = ((struct rte_ipv4_hdr *)q->rx_dgram)->dst_addr == q->addr ?
 		  FN_PKT_HOST : FN_PKT_BROADCAST;
 	if (q->filter.defrag_first &&
-	    !ingress_hook(q, FN_HOOK_PREROUTING, NULL, q->rx_dgram, len, pkttype))
+	    !ingress_hook(q, FN_HOOK_PREROUTING, NULL, q->rx_dgram, len, pkttype, &hs))
 		return;
-	local_deliver(q, NULL, q->rx_dgram, len, pkttype, false);
+	local_deliver(q, NULL, q->rx_dgram, len, pkttype, &hs);
 }
 #endif
 
@@ -302,7 +323,8 @@ int fn_ipv4_output(struct fn_queue *q, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return -EHOSTUNREACH;
 	}
-	rc = egress_hooks(q, (uint8_t *)ip, m->data_len);
+	rc = egress_hooks(q, (uint8_t *)ip, m->data_len,
+			  m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM ? FN_PKT_F_CSUM_PARTIAL : 0);
 	if (unlikely(rc < 0)) {
 		rte_pktmbuf_free(m);
 		return rc;
@@ -323,7 +345,7 @@ int fn_ipv4_output_linear(struct fn_queue *q, uint8_t *l3, uint32_t len)
 		FN_DROP(&q->stats, NO_ROUTE);
 		return -EHOSTUNREACH;
 	}
-	rc = egress_hooks(q, l3, len);
+	rc = egress_hooks(q, l3, len, 0);
 	if (unlikely(rc < 0))
 		return rc;
 	if (len > q->fn->port.mtu)

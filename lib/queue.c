@@ -189,6 +189,7 @@ static void idle(struct fn_queue *q)
 		return;
 	}
 	shift = RTE_MIN(n - IDLE_SPIN, 7u);
+	fn_filter_queue_offline(&q->filter);   /* do not hold old rules asleep */
 	rte_delay_us_sleep(RTE_MIN(IDLE_MAX_US, IDLE_MIN_US << shift));
 }
 
@@ -202,4 +203,5 @@ void fn_queue_loop(struct fn_queue *q)
 		else
 			idle(q);
 	}
+	fn_filter_queue_offline(&q->filter);
 }

@@ -18,7 +18,7 @@ packages=(
 	dpdk dpdk-dev libdpdk-dev libbpf-dev libxdp-dev
 	libnftnl-dev libmnl-dev libnftables-dev nftables
 	libcmocka-dev iproute2 iputils-ping ethtool procps kmod python3
-	valgrind tcpdump tshark
+	valgrind tcpdump tshark libpcap-dev
 	redis-server redis-tools memcached tcl dpkg-dev
 )
 missing=()

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Rulesets and packet of the filter benchmark (see cases.h). */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cases.h"
+
+const struct bench_case bench_cases[] = {
+	{"saddr-1-none", "1 x ip saddr, no match", BENCH_SADDR, 1, 0},
+	{"saddr-10-none", "10 x ip saddr, no match", BENCH_SADDR, 10, 0},
+	{"saddr-100-none", "100 x ip saddr, no match", BENCH_SADDR, 100, 0},
+	{"saddr-1000-none", "1000 x ip saddr, no match", BENCH_SADDR, 1000, 0},
+	{"saddr-1-last", "1 x ip saddr, last matches", BENCH_SADDR, 1, 1},
+	{"saddr-10-last", "10 x ip saddr, last matches", BENCH_SADDR, 10, 1},
+	{"saddr-100-last", "100 x ip saddr, last matches", BENCH_SADDR, 100, 1},
+	{"saddr-1000-last", "1000 x ip saddr, last matches", BENCH_SADDR, 1000, 1},
+	{"dport-1-none", "1 x udp dport, no match", BENCH_DPORT_RULES, 1, 0},
+	{"dport-10-none", "10 x udp dport, no match", BENCH_DPORT_RULES, 10, 0},
+	{"dport-100-none", "100 x udp dport, no match", BENCH_DPORT_RULES, 100, 0},
+	{"dport-1000-none", "1000 x udp dport, no match", BENCH_DPORT_RULES, 1000, 0},
+	{"dport-1-last", "1 x udp dport, last matches", BENCH_DPORT_RULES, 1, 1},
+	{"dport-10-last", "10 x udp dport, last matches", BENCH_DPORT_RULES, 10, 1},
+	{"dport-100-last", "100 x udp dport, last matches", BENCH_DPORT_RULES, 100, 1},
+	{"dport-1000-last", "1000 x udp dport, last matches", BENCH_DPORT_RULES, 1000, 1},
+	{"set-10-miss", "set of 10 saddr, miss", BENCH_SET, 10, 0},
+	{"set-1k-miss", "set of 1k saddr, miss", BENCH_SET, 1000, 0},
+	{"set-100k-miss", "set of 100k saddr, miss", BENCH_SET, 100000, 0},
+	{"set-10-hit", "set of 10 saddr, hit", BENCH_SET, 10, 1},
+	{"set-1k-hit", "set of 1k saddr, hit", BENCH_SET, 1000, 1},
+	{"set-100k-hit", "set of 100k saddr, hit", BENCH_SET, 100000, 1},
+};
+const size_t bench_n_cases = sizeof(bench_cases) / sizeof(bench_cases[0]);
+
+const struct bench_case *bench_case_find(const char *name)
+{
+	for (size_t i = 0; i < bench_n_cases; i++)
+		if (strcmp(bench_cases[i].name, name) == 0)
+			return &bench_cases[i];
+	return NULL;
+}
+
+/* Distinct 10.x.y.z addresses, never the packet's 127.0.0.1. */
+static void other_addr(char *buf, size_t len, unsigned i)
+{
+	i++;
+	snprintf(buf, len, "10.%u.%u.%u", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+}
+
+char *bench_ruleset(const struct bench_case *c)
+{
+	char *text = NULL, addr[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "table inet fragnet {\n");
+	if (c->kind == BENCH_SET) {
+		fprintf(f, "\tset s {\n\t\ttype ipv4_addr\n\t\telements = { ");
+		for (unsigned i = 0; i < c->n; i++) {
+			if (c->match && i == c->n - 1)
+				snprintf(addr, sizeof(addr), "127.0.0.1");
+			else
+				other_addr(addr, sizeof(addr), i);
+			fprintf(f, "%s%s", i ? ", " : "", addr);
+		}
+		fprintf(f, " }\n\t}\n");
+	}
+	fprintf(f, "\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n");
+	if (c->kind == BENCH_SET) {
+		fprintf(f, "\t\tip saddr @s drop\n");
+	} else {
+		for (unsigned i = 0; i < c->n; i++) {
+			bool last = c->match && i == c->n - 1;
+			if (c->kind == BENCH_SADDR) {
+				if (last)
+					snprintf(addr, sizeof(addr), "127.0.0.1");
+				else
+					other_addr(addr, sizeof(addr), i);
+				fprintf(f, "\t\tip saddr %s drop\n", addr);
+			} else {
+				fprintf(f, "\t\tudp dport %u drop\n", last ? BENCH_DPORT : 10000 + i);
+			}
+		}
+	}
+	fprintf(f, "\t}\n}\n");
+	fclose(f);
+	return text;
+}
+
+static uint16_t csum16(const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+uint32_t bench_packet(uint8_t *b)
+{
+	const uint32_t payload = 32, len = 20 + 8 + payload;
+
+	memset(b, 0, len);
+	b[0] = 0x45;
+	b[2] = (uint8_t)(len >> 8);
+	b[3] = (uint8_t)len;
+	b[5] = 1;
+	b[6] = 0x40;             /* DF, as the kernel sends it */
+	b[8] = 64;
+	b[9] = 17;
+	b[12] = 127; b[15] = 1;
+	b[16] = 127; b[19] = 1;
+	uint16_t c = csum16(b, 20);
+	b[10] = (uint8_t)(c >> 8);
+	b[11] = (uint8_t)c;
+	b[20] = BENCH_SPORT >> 8; b[21] = BENCH_SPORT & 0xff;
+	b[22] = BENCH_DPORT >> 8; b[23] = BENCH_DPORT & 0xff;
+	b[24] = 0; b[25] = 8 + payload;
+	return len;
+}

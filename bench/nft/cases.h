@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The filter benchmark's cases: one ruleset and one packet per case, the
+ * same for the interpreter and for kernel nftables. Every ruleset is one
+ * input chain in table inet fragnet; the packet is UDP 127.0.0.1:40000 ->
+ * 127.0.0.1:5000 (the kernel side sends it over loopback).
+ */
+#ifndef FN_BENCH_NFT_CASES_H
+#define FN_BENCH_NFT_CASES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_SPORT 40000
+#define BENCH_DPORT 5000
+
+struct bench_case {
+	const char *name;
+	const char *what;      /* for the table */
+	int kind;              /* enum bench_kind */
+	unsigned n;            /* rules, or set elements */
+	int match;             /* the packet matches (the last rule / the set) */
+};
+
+enum bench_kind { BENCH_SADDR, BENCH_DPORT_RULES, BENCH_SET };
+
+extern const struct bench_case bench_cases[];
+extern const size_t bench_n_cases;
+
+const struct bench_case *bench_case_find(const char *name);
+/* The ruleset text of a case (malloc'd). */
+char *bench_ruleset(const struct bench_case *c);
+/* The IPv4/UDP datagram of a case into buf (at least 64 bytes); its length. */
+uint32_t bench_packet(uint8_t *buf);
+
+#endif

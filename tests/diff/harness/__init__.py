@@ -1,0 +1,1 @@
+"""Kernel differential harness for the libfragnet nftables interpreter."""

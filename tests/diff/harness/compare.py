@@ -1,0 +1,155 @@
+"""Compares one step as the kernel ran it (trace traversals) with the same
+step as the interpreter ran it (hook results), and the counters after it."""
+from . import kernel as KN
+from . import pkt as P
+from .interp import HookResult
+
+# reject expressions as nft -j lists them -> the interpreter's verdicts
+REJECT_VERDICTS = {
+    "port-unreachable": "reject-port-unreach",
+    "admin-prohibited": "reject-admin-prohib",
+    "net-unreachable": "reject-net-unreach",
+    "host-unreachable": "reject-host-unreach",
+    "prot-unreachable": "reject-prot-unreach",
+    "no-route": "reject-net-unreach",      # icmpx no-route is ICMP net unreachable
+}
+
+
+class RulesetInfo:
+    """What the comparison needs to know about the loaded ruleset."""
+
+    def __init__(self, listing):
+        self.rejects = {}
+        self.base_chains = {}
+        self.conntrack = False
+        for item in listing["nftables"]:
+            if "chain" in item and "hook" in item["chain"]:
+                c = item["chain"]
+                self.base_chains[c["name"]] = (c["hook"], c["prio"])
+            if "rule" in item:
+                r = item["rule"]
+                for ex in r["expr"]:
+                    if "reject" in ex:
+                        self.rejects[(r["chain"], r["handle"])] = _reject_verdict(ex["reject"])
+                if _mentions(r["expr"], "ct"):
+                    self.conntrack = True
+
+    def check_priorities(self):
+        for name, (hook, prio) in self.base_chains.items():
+            if not -KN.HARNESS_PRIO < prio < KN.HARNESS_PRIO:
+                raise ValueError("chain %s: priority %d is outside (-%d, %d), where the "
+                                 "harness chains cannot observe it" %
+                                 (name, prio, KN.HARNESS_PRIO, KN.HARNESS_PRIO))
+
+    def kernel_verdict(self, tr):
+        v, chain, handle = KN.decide(tr)
+        if v == "drop" and (chain, handle) in self.rejects:
+            v = self.rejects[(chain, handle)]
+        return v, chain, handle
+
+
+def _reject_verdict(arg):
+    if not arg:
+        return REJECT_VERDICTS["port-unreachable"]
+    if arg.get("type") == "tcp reset":
+        return "reject-tcp-reset"
+    return REJECT_VERDICTS.get(arg.get("expr", "port-unreachable"), "reject-" + str(arg))
+
+
+def _mentions(obj, key):
+    if isinstance(obj, dict):
+        return key in obj or any(_mentions(v, key) for v in obj.values())
+    if isinstance(obj, list):
+        return any(_mentions(v, key) for v in obj)
+    return False
+
+
+def _snap_diff(what, seen, l3, mark):
+    """Differences between a trace snapshot and the packet we hold."""
+    out = []
+    if seen.nh is not None and seen.nh != l3[:len(seen.nh)]:
+        out.append("%s IP header: kernel %s, interpreter side %s" %
+                   (what, seen.nh.hex(), l3[:len(seen.nh)].hex()))
+    if seen.th is not None and not P.ip_frag_offset(l3):
+        th = l3[P.ip_ihl(l3):P.ip_ihl(l3) + len(seen.th)]
+        if seen.th != th:
+            out.append("%s transport header: kernel %s, interpreter side %s" %
+                       (what, seen.th.hex(), th.hex()))
+    if seen.mark is not None and seen.mark != mark:
+        out.append("%s mark: kernel %d, interpreter side %d" % (what, seen.mark, mark))
+    return out
+
+
+def compare_step(info, ktrav, ihooks):
+    """A list of problems (empty when the step agrees). Each is (kind, text):
+    kind 'model' when what the harness fed the first hook differs from what
+    the kernel saw (a harness bug), 'diverge' otherwise."""
+    problems = []
+    kh, ih = [t.hook for t in ktrav], [h.hook for h in ihooks]
+    if kh != ih:
+        problems.append(("diverge", "hooks run: kernel %s, interpreter %s" % (kh, ih)))
+    for i, (t, h) in enumerate(zip(ktrav, ihooks)):
+        if t.hook != h.hook:
+            break
+        kind = "model" if i == 0 else "diverge"
+        if t.before is not None:
+            problems += [(kind, "%s: %s" % (t.hook, d))
+                         for d in _snap_diff("packet in", t.before, h.l3_in, h.mark_in)]
+            if t.before.iif is not None and t.before.iif != h.iif:
+                problems.append(("model", "%s: iif kernel %d, fed %d" % (t.hook, t.before.iif, h.iif)))
+            if t.before.oif is not None and t.before.oif != h.oif:
+                problems.append(("model", "%s: oif kernel %d, fed %d" % (t.hook, t.before.oif, h.oif)))
+        k = info.kernel_verdict(t)
+        i_dec = (h.verdict, h.chain, h.handle if h.chain else None)
+        if k != i_dec:
+            problems.append(("diverge", "%s: kernel %s chain=%s handle=%s, interpreter %s chain=%s "
+                             "handle=%s" % ((t.hook,) + k + i_dec)))
+        elif t.after is not None and h.verdict == "accept":
+            problems += [("diverge", "%s: %s" % (t.hook, d))
+                         for d in _snap_diff("packet out", t.after, h.l3_out, h.mark_out)]
+    return problems
+
+
+def compare_counters(kc, ic):
+    problems = []
+    for key in sorted(set(kc) | set(ic), key=str):
+        if key[0] == "quota":
+            continue                 # quota objects: kernel-only (no interpreter API)
+        kv, iv = kc.get(key, (0, 0)), ic.get(key, (0, 0))
+        if kv != iv:
+            problems.append(("diverge", "counter %s handle %s: kernel %d packets %d bytes, "
+                             "interpreter %d packets %d bytes" % (key + kv + iv)))
+    return problems
+
+
+class KernelOracle:
+    """Stands in for the interpreter when none is built: answers each hook
+    with the kernel's own verdict, so that the path model alone is checked
+    against the kernel (packets and hooks as the kernel saw them)."""
+
+    def __init__(self, info, ktrav):
+        self.info = info
+        self.pending = list(ktrav)
+
+    def __call__(self, hook, cpu, pkttype, mark, ct, iif, iifname, oif, oifname, l2, l3):
+        r = HookResult()
+        r.hook, r.l3_in, r.mark_in, r.iif, r.oif, r.l3_out = hook, l3, mark, iif, oif, l3
+        r.mark_out, r.ct_out = mark, ct
+        if self.pending and self.pending[0].hook == hook:
+            t = self.pending.pop(0)
+            r.verdict, r.chain, r.handle = self.info.kernel_verdict(t)
+            r.handle = r.handle or 0
+            if t.after is not None:
+                # Replay the kernel's own rewrites of the headers it showed.
+                out = bytearray(l3)
+                if t.after.nh:
+                    out[:len(t.after.nh)] = t.after.nh
+                if t.after.th and not P.ip_frag_offset(l3):
+                    hl = P.ip_ihl(l3)
+                    out[hl:hl + len(t.after.th)] = t.after.th
+                r.l3_out = bytes(out)
+                if t.after.mark is not None:
+                    r.mark_out = t.after.mark
+        else:
+            r.verdict, r.chain, r.handle = "missing-in-kernel", None, 0
+        return r
