@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,7 +149,8 @@ int main(int argc, char **argv)
 		close(re);
 	}
 	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
-		 (unsigned long)m->addr, (unsigned long)m->addr + ((len + 4095) & ~4095ul));
+		 (unsigned long)m->addr,
+		 (unsigned long)((uintptr_t)m->addr + ((len + 4095) & ~(size_t)4095)));
 	re = open(path, O_RDWR | O_CLOEXEC);
 	if (re < 0) {
 		check("reopening /proc/self/map_files read-write refused", true, NULL);
