@@ -22,6 +22,7 @@
 #include "port.h"
 #include "queue.h"
 #include "rss.h"
+#include "rules_client.h"
 #include "runtime.h"
 #include "udp.h"
 
@@ -70,6 +71,9 @@ static unsigned pool_size(unsigned n_queues)
 
 static void teardown(struct fragnet *fn)
 {
+#if FN_WITH_FILTER
+	fn_rules_client_stop(fn->rules_client); /* it reads the queues */
+#endif
 	for (unsigned i = 0; i < FN_MAX_QUEUES; i++) {
 		if (fn->queues[i] == NULL)
 			continue;
@@ -80,6 +84,7 @@ static void teardown(struct fragnet *fn)
 #if FN_WITH_FILTER
 	if (fn->rules)
 		fn_rules_destroy(fn->rules);
+	fn_rules_client_free(fn->rules_client); /* after the images are released */
 #endif
 	rte_mempool_free(fn->pool);
 	fn_udp_table_free(fn->udp);
@@ -108,6 +113,14 @@ static int attach_rules(struct fragnet *fn)
 		}
 		return 0;
 	}
+	/* fragnetd: the first generation now, the next ones from its thread */
+	int rc = fn_rules_client_start(fn, fn->rules, cfg->flags & FRAGNET_F_UNFILTERED,
+				       &fn->rules_client);
+
+	if (fn->rules_client != NULL)
+		return 0;
+	if (rc != -ENOTCONN)
+		return rc;
 #else
 	if (cfg->rules_image) {
 		FN_LOG(ERR, "this build has no filter (-Dfilter=false): cannot load %s\n",

@@ -30,6 +30,7 @@
 struct fn_neigh_table;
 struct fn_reasm;
 struct fn_udp_table;
+struct fn_rules_client;
 struct rte_ring;
 
 /* How flows map to queues on this port, when we know it. */
@@ -68,6 +69,7 @@ struct fragnet {
 	struct fn_udp_table *udp;
 	struct fn_neigh_table *neigh;
 	struct fn_rules *rules;
+	struct fn_rules_client *rules_client; /* fragnetd connection (rules_client.h) */
 	volatile bool stop;
 	bool running;
 	bool unfiltered;

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Reading fragnetd.conf (config.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fragnet.h>
+
+#include "config.h"
+
+#define LINE_MAX_LEN 4096
+
+bool fnd_idlist_has(const struct fnd_idlist *l, unsigned id)
+{
+	if (l->any)
+		return true;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->ids[i] == id)
+			return true;
+	return false;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_uint(const char *s, unsigned long max, int base, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, base);
+	if (errno || end == s || *end || *out > max || *s == '-')
+		return -EINVAL;
+	return 0;
+}
+
+/* "root, 1001 redis" or "*": names resolved now, so a typo fails at start. */
+static int parse_ids(char *v, bool groups, struct fnd_idlist *l, char *why, size_t whylen)
+{
+	for (char *tok = strtok(v, ", \t"); tok; tok = strtok(NULL, ", \t")) {
+		unsigned long id;
+		unsigned *ids;
+
+		if (strcmp(tok, "*") == 0) {
+			l->any = true;
+			continue;
+		}
+		if (parse_uint(tok, UINT_MAX - 1, 10, &id) < 0) {
+			if (groups) {
+				struct group *g = getgrnam(tok);
+
+				if (g == NULL)
+					goto unknown;
+				id = g->gr_gid;
+			} else {
+				struct passwd *p = getpwnam(tok);
+
+				if (p == NULL)
+					goto unknown;
+				id = p->pw_uid;
+			}
+		}
+		ids = realloc(l->ids, (l->n + 1) * sizeof(*ids));
+		if (ids == NULL)
+			return -ENOMEM;
+		l->ids = ids;
+		l->ids[l->n++] = (unsigned)id;
+		continue;
+unknown:
+		snprintf(why, whylen, "no such %s '%s'", groups ? "group" : "user", tok);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_string(char **field, const char *v, char *why, size_t whylen)
+{
+	if (*v == '\0') {
+		snprintf(why, whylen, "empty value");
+		return -EINVAL;
+	}
+	*field = strdup(v);
+	return *field ? 0 : -ENOMEM;
+}
+
+static int parse_netns(char **field, const char *v, char *why, size_t whylen)
+{
+	if (*v == '\0' || strlen(v) > 64 || strchr(v, '/') || v[0] == '.') {
+		snprintf(why, whylen, "bad namespace name '%s'", v);
+		return -EINVAL;
+	}
+	return set_string(field, v, why, whylen);
+}
+
+static int parse_ms(unsigned *field, const char *v, char *why, size_t whylen)
+{
+	unsigned long ms;
+
+	if (parse_uint(v, 600000, 10, &ms) < 0 || ms == 0) {
+		snprintf(why, whylen, "'%s' is not a time in ms (1-600000)", v);
+		return -EINVAL;
+	}
+	*field = (unsigned)ms;
+	return 0;
+}
+
+enum key {
+	K_SOCKET, K_SOCKET_MODE, K_NETNS, K_RULES, K_APP_USERS, K_APP_GROUPS,
+	K_ADMIN_USERS, K_ADMIN_GROUPS, K_STATS_TIMEOUT, K_APPLY_TIMEOUT, K_MAX
+};
+
+static const char *const keys[K_MAX] = {
+	[K_SOCKET] = "socket",
+	[K_SOCKET_MODE] = "socket_mode",
+	[K_NETNS] = "netns",
+	[K_RULES] = "rules",
+	[K_APP_USERS] = "app_users",
+	[K_APP_GROUPS] = "app_groups",
+	[K_ADMIN_USERS] = "admin_users",
+	[K_ADMIN_GROUPS] = "admin_groups",
+	[K_STATS_TIMEOUT] = "stats_timeout_ms",
+	[K_APPLY_TIMEOUT] = "apply_timeout_ms",
+};
+
+static int set_key(struct fnd_config *cfg, enum key k, char *v, char *why, size_t whylen)
+{
+	unsigned long mode;
+
+	switch (k) {
+	case K_SOCKET:
+		if (v[0] != '/') {
+			snprintf(why, whylen, "the socket path must be absolute");
+			return -EINVAL;
+		}
+		free(cfg->socket);
+		cfg->socket = NULL;
+		return set_string(&cfg->socket, v, why, whylen);
+	case K_SOCKET_MODE:
+		if (parse_uint(v, 0777, 8, &mode) < 0) {
+			snprintf(why, whylen, "'%s' is not an octal mode", v);
+			return -EINVAL;
+		}
+		cfg->socket_mode = (mode_t)mode;
+		return 0;
+	case K_NETNS:
+		free(cfg->netns);
+		cfg->netns = NULL;
+		return parse_netns(&cfg->netns, v, why, whylen);
+	case K_RULES:
+		return set_string(&cfg->rules, v, why, whylen);
+	case K_APP_USERS:
+		return parse_ids(v, false, &cfg->app_users, why, whylen);
+	case K_APP_GROUPS:
+		return parse_ids(v, true, &cfg->app_groups, why, whylen);
+	case K_ADMIN_USERS:
+		return parse_ids(v, false, &cfg->admin_users, why, whylen);
+	case K_ADMIN_GROUPS:
+		return parse_ids(v, true, &cfg->admin_groups, why, whylen);
+	case K_STATS_TIMEOUT:
+		return parse_ms(&cfg->stats_timeout_ms, v, why, whylen);
+	case K_APPLY_TIMEOUT:
+		return parse_ms(&cfg->apply_timeout_ms, v, why, whylen);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int defaults(struct fnd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->socket = strdup(FRAGNET_DEFAULT_SOCKET);
+	cfg->netns = strdup(FND_DEFAULT_NETNS);
+	cfg->socket_mode = 0666;
+	cfg->stats_timeout_ms = 500;
+	cfg->apply_timeout_ms = 2000;
+	return cfg->socket && cfg->netns ? 0 : -ENOMEM;
+}
+
+int fnd_config_load(const char *path, struct fnd_config *cfg, char *err, size_t errlen)
+{
+	bool seen[K_MAX] = { false };
+	char line[LINE_MAX_LEN], why[256];
+	unsigned lineno = 0;
+	FILE *f;
+	int rc = defaults(cfg);
+
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		return rc;
+	}
+	if (path == NULL)
+		return 0;
+	f = fopen(path, "re");
+	if (f == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *hash, *eq, *key, *val;
+		enum key k;
+
+		lineno++;
+		if (strlen(line) == sizeof(line) - 1 && line[sizeof(line) - 2] != '\n') {
+			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		key = trim(line);
+		if (*key == '\0')
+			continue;
+		eq = strchr(key, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		for (k = 0; k < K_MAX; k++)
+			if (strcmp(key, keys[k]) == 0)
+				break;
+		if (k == K_MAX) {
+			snprintf(err, errlen, "%s:%u: unknown key '%s'", path, lineno, key);
+			rc = -EINVAL;
+			break;
+		}
+		if (seen[k]) {
+			snprintf(err, errlen, "%s:%u: '%s' given twice", path, lineno, key);
+			rc = -EINVAL;
+			break;
+		}
+		seen[k] = true;
+		why[0] = '\0';
+		rc = set_key(cfg, k, val, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno, key,
+				 why[0] ? why : strerror(-rc));
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+	}
+	fclose(f);
+	return rc;
+}
+
+void fnd_config_free(struct fnd_config *cfg)
+{
+	free(cfg->socket);
+	free(cfg->netns);
+	free(cfg->rules);
+	free(cfg->app_users.ids);
+	free(cfg->app_groups.ids);
+	free(cfg->admin_users.ids);
+	free(cfg->admin_groups.ids);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fragnetd's configuration file: `key = value` lines, `#` comments, blank
+ * lines ignored. Every key is optional; an unknown key, a repeated key or a
+ * bad value is an error naming the line. See README.md for the keys.
+ */
+#ifndef FND_CONFIG_H
+#define FND_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define FND_DEFAULT_CONFIG "/etc/fragnet/fragnetd.conf"
+#define FND_DEFAULT_NETNS "fragnet"
+
+/* Users or groups allowed in a role: ids, or everyone. */
+struct fnd_idlist {
+	bool any;
+	unsigned *ids;
+	size_t n;
+};
+
+struct fnd_config {
+	char *socket;              /* unix socket path */
+	mode_t socket_mode;        /* permissions of the socket file */
+	char *netns;               /* the compile namespace, under /run/netns */
+	char *rules;               /* rules file or directory; NULL: none */
+	struct fnd_idlist app_users, app_groups;     /* may register applications */
+	struct fnd_idlist admin_users, admin_groups; /* may run fragnetctl */
+	unsigned stats_timeout_ms; /* how long a query waits for applications */
+	unsigned apply_timeout_ms; /* how long `load` waits for applications */
+};
+
+/* Defaults, then the file (NULL path: defaults only). 0 or -errno with the
+ * reason in err ("fragnetd.conf:7: unknown key 'sokcet'"). */
+int fnd_config_load(const char *path, struct fnd_config *cfg, char *err, size_t errlen);
+void fnd_config_free(struct fnd_config *cfg);
+
+bool fnd_idlist_has(const struct fnd_idlist *l, unsigned id);
+
+#endif /* FND_CONFIG_H */

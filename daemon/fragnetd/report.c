@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Command output (report.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fragnetd.h"
+#include "generation.h"
+#include "query.h"
+#include "report.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static void json_name(struct fnd_buf *b, const char *s)
+{
+	fnd_buf_json_str(b, s, strlen(s));
+}
+
+/* Drop reason names come from applications: print only what a name is. */
+static void safe_word(char *out, size_t len, const char *in)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < len; i++)
+		out[i] = isalnum((unsigned char)in[i]) || in[i] == '_' ? in[i] : '?';
+	out[i] = '\0';
+}
+
+struct totals {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dgrams, tx_dgrams, drops;
+};
+
+static void sum_queues(const struct fnd_app_report *a, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned q = 0; q < a->n_queues; q++) {
+		const struct fn_ctl_queue_stats *s = &a->queues[q];
+
+		if (!a->have_queue[q])
+			continue;
+		t->rx_packets += s->rx_packets;
+		t->rx_bytes += s->rx_bytes;
+		t->tx_packets += s->tx_packets;
+		t->tx_bytes += s->tx_bytes;
+		t->rx_dgrams += s->rx_datagrams;
+		t->tx_dgrams += s->tx_datagrams;
+		t->drops += s->drops_total;
+	}
+}
+
+/* The generation whose counters the application reported. */
+static uint64_t app_generation(const struct fnd_app_report *a)
+{
+	return a->answered ? a->end.generation : a->applied_gen;
+}
+
+static const char *app_state(const struct fnd_app_report *a)
+{
+	if (!a->answered)
+		return "no-answer";
+	if (a->end.unfiltered)
+		return "UNFILTERED";
+	if (a->refused_gen > a->applied_gen)
+		return "refused";
+	if (a->sent_gen > a->end.generation)
+		return "applying";
+	return "filtered";
+}
+
+/* ------------------------------------------------------------ apps */
+
+static void apps_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "generation %" PRIu64 " published (nftables generation %" PRIu64
+		       "), %zu application(s)\n", d->current->number, d->current->nft_gen,
+		       q->n_apps);
+	if (q->n_apps == 0)
+		return;
+	fnd_buf_printf(b, "%-16s %8s %6s %6s %10s %12s %12s %10s  %s\n", "NAME", "PID", "UID",
+		       "QUEUES", "GENERATION", "RX", "TX", "DROPS", "STATE");
+	for (size_t i = 0; i < q->n_apps; i++) {
+		const struct fnd_app_report *a = &q->apps[i];
+		struct totals t;
+
+		sum_queues(a, &t);
+		fnd_buf_printf(b, "%-16s %8d %6u %6u %10" PRIu64, a->name, (int)a->pid,
+			       (unsigned)a->uid, a->n_queues, app_generation(a));
+		if (a->answered)
+			fnd_buf_printf(b, " %12" PRIu64 " %12" PRIu64 " %10" PRIu64, t.rx_packets,
+				       t.tx_packets, t.drops);
+		else
+			fnd_buf_printf(b, " %12s %12s %10s", "-", "-", "-");
+		fnd_buf_printf(b, "  %s\n", app_state(a));
+	}
+}
+
+static void app_json_head(const struct fnd_app_report *a, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "{\"name\":");
+	json_name(b, a->name);
+	fnd_buf_printf(b, ",\"pid\":%d,\"uid\":%u,\"queues\":%u,\"answered\":%s,"
+		       "\"state\":\"%s\",\"generation\":%" PRIu64 ",\"generation_sent\":%" PRIu64
+		       ",\"generation_refused\":%" PRIu64 ",\"unfiltered\":%s",
+		       (int)a->pid, (unsigned)a->uid, a->n_queues, a->answered ? "true" : "false",
+		       app_state(a), app_generation(a), a->sent_gen, a->refused_gen,
+		       a->answered && a->end.unfiltered ? "true" : "false");
+}
+
+static void totals_json(const struct totals *t, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64 ",\"tx_packets\":%"
+		       PRIu64 ",\"tx_bytes\":%" PRIu64 ",\"rx_datagrams\":%" PRIu64
+		       ",\"tx_datagrams\":%" PRIu64 ",\"drops\":%" PRIu64, t->rx_packets,
+		       t->rx_bytes, t->tx_packets, t->tx_bytes, t->rx_dgrams, t->tx_dgrams,
+		       t->drops);
+}
+
+static void apps_json(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"nft_generation\":%" PRIu64 ",\"apps\":[",
+		       d->current->number, d->current->nft_gen);
+	for (size_t i = 0; i < q->n_apps; i++) {
+		const struct fnd_app_report *a = &q->apps[i];
+		struct totals t;
+
+		sum_queues(a, &t);
+		fnd_buf_printf(b, "%s", i ? "," : "");
+		app_json_head(a, b);
+		fnd_buf_printf(b, ",");
+		totals_json(&t, b);
+		fnd_buf_printf(b, "}");
+	}
+	fnd_buf_printf(b, "]}\n");
+}
+
+/* ------------------------------------------------------------ stats */
+
+static void drops_text(const struct fn_ctl_queue_stats *s, struct fnd_buf *b)
+{
+	for (uint32_t i = 0; i < s->n_drops; i++) {
+		char name[FN_CTL_DROP_NAME_MAX];
+
+		safe_word(name, sizeof(name), s->drops[i].name);
+		fnd_buf_printf(b, " %s=%" PRIu64, name, s->drops[i].count);
+	}
+}
+
+static void stats_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "generation %" PRIu64 ", %zu application(s)\n", d->current->number,
+		       q->n_apps);
+	for (size_t i = 0; i < q->n_apps; i++) {
+		const struct fnd_app_report *a = &q->apps[i];
+		struct totals t;
+
+		fnd_buf_printf(b, "\n%s[%d] uid %u: generation %" PRIu64 ", %s", a->name,
+			       (int)a->pid, (unsigned)a->uid, app_generation(a), app_state(a));
+		if (!a->answered) {
+			fnd_buf_printf(b, " (no answer within %u ms)\n", d->cfg.stats_timeout_ms);
+			continue;
+		}
+		fnd_buf_printf(b, ", rule log lines %" PRIu64 " (%" PRIu64 " suppressed)\n",
+			       a->end.log_lines, a->end.log_suppressed);
+		fnd_buf_printf(b, "  %-6s %12s %14s %12s %14s %10s %10s %9s  %s\n", "QUEUE",
+			       "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DGRAMS_IN",
+			       "DGRAMS_OUT", "DROPS", "BY REASON");
+		for (unsigned qi = 0; qi < a->n_queues; qi++) {
+			const struct fn_ctl_queue_stats *s = &a->queues[qi];
+
+			if (!a->have_queue[qi])
+				continue;
+			fnd_buf_printf(b, "  %-6u %12" PRIu64 " %14" PRIu64 " %12" PRIu64 " %14"
+				       PRIu64 " %10" PRIu64 " %10" PRIu64 " %9" PRIu64 " ", qi,
+				       s->rx_packets, s->rx_bytes, s->tx_packets, s->tx_bytes,
+				       s->rx_datagrams, s->tx_datagrams, s->drops_total);
+			drops_text(s, b);
+			fnd_buf_printf(b, "\n");
+		}
+		sum_queues(a, &t);
+		fnd_buf_printf(b, "  %-6s %12" PRIu64 " %14" PRIu64 " %12" PRIu64 " %14" PRIu64
+			       " %10" PRIu64 " %10" PRIu64 " %9" PRIu64 "\n", "total",
+			       t.rx_packets, t.rx_bytes, t.tx_packets, t.tx_bytes, t.rx_dgrams,
+			       t.tx_dgrams, t.drops);
+	}
+}
+
+static void stats_json(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"apps\":[", d->current->number);
+	for (size_t i = 0; i < q->n_apps; i++) {
+		const struct fnd_app_report *a = &q->apps[i];
+		struct totals t;
+		bool first = true;
+
+		sum_queues(a, &t);
+		fnd_buf_printf(b, "%s", i ? "," : "");
+		app_json_head(a, b);
+		fnd_buf_printf(b, ",\"log_lines\":%" PRIu64 ",\"log_suppressed\":%" PRIu64
+			       ",\"total\":{", a->end.log_lines, a->end.log_suppressed);
+		totals_json(&t, b);
+		fnd_buf_printf(b, "},\"queue_stats\":[");
+		for (unsigned qi = 0; qi < a->n_queues; qi++) {
+			const struct fn_ctl_queue_stats *s = &a->queues[qi];
+
+			if (!a->have_queue[qi])
+				continue;
+			fnd_buf_printf(b, "%s{\"queue\":%u,\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%"
+				       PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+				       ",\"rx_datagrams\":%" PRIu64 ",\"tx_datagrams\":%" PRIu64
+				       ",\"drops\":%" PRIu64 ",\"filter_generation\":%" PRIu64
+				       ",\"drops_by_reason\":{", first ? "" : ",", qi, s->rx_packets,
+				       s->rx_bytes, s->tx_packets, s->tx_bytes, s->rx_datagrams,
+				       s->tx_datagrams, s->drops_total, s->filter_generation);
+			for (uint32_t r = 0; r < s->n_drops; r++) {
+				char name[FN_CTL_DROP_NAME_MAX];
+
+				safe_word(name, sizeof(name), s->drops[r].name);
+				fnd_buf_printf(b, "%s\"%s\":%" PRIu64, r ? "," : "", name,
+					       s->drops[r].count);
+			}
+			fnd_buf_printf(b, "}}");
+			first = false;
+		}
+		fnd_buf_printf(b, "]}");
+	}
+	fnd_buf_printf(b, "]}\n");
+}
+
+/* ------------------------------------------------------------ list ruleset */
+
+/* The block "table FAMILY NAME { ... }" of an nft listing, or NULL. */
+static const char *table_block(const char *text, const char *table, size_t *len)
+{
+	size_t n = strlen(table);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		const char *end;
+
+		if (strncmp(p, "table ", 6) != 0 || strncmp(p + 6, table, n) != 0 ||
+		    strncmp(p + 6 + n, " {", 2) != 0)
+			continue;
+		end = strstr(p, "\n}");
+		end = end ? end + 2 : p + strlen(p);
+		if (*end == '\n')
+			end++;
+		*len = (size_t)(end - p);
+		return p;
+	}
+	return NULL;
+}
+
+/* The k-th counter of a rule (or of a named object) in the app's report. */
+static const struct fnd_counter *find_counter(const struct fnd_app_report *a, uint64_t gen,
+					      const char *chain, uint64_t handle,
+					      const char *object, unsigned k)
+{
+	for (size_t i = 0; i < a->n_counters; i++) {
+		const struct fnd_counter *c = &a->counters[i];
+
+		if (c->generation != gen)
+			continue;
+		if (object ? c->object == NULL || strcmp(c->object, object) != 0 :
+			     c->chain == NULL || strcmp(c->chain, chain) != 0 ||
+			     c->handle != handle)
+			continue;
+		if (k-- == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* "packets N bytes N" at p replaced by the counter (or "?" without one). */
+static const char *put_counter(struct fnd_buf *b, const char *p, const struct fnd_counter *c)
+{
+	unsigned long long pk, by;
+	int n = 0;
+
+	if (sscanf(p, "packets %llu bytes %llu%n", &pk, &by, &n) != 2 || n == 0)
+		return NULL;
+	if (c)
+		fnd_buf_printf(b, "packets %" PRIu64 " bytes %" PRIu64, c->packets, c->bytes);
+	else
+		fnd_buf_printf(b, "packets ? bytes ?");
+	return p + n;
+}
+
+static uint64_t line_handle(const char *line, size_t len)
+{
+	const char *h = NULL;
+	unsigned long long v;
+
+	for (const char *p = line; p + 9 <= line + len; p++)
+		if (memcmp(p, "# handle ", 9) == 0)
+			h = p;
+	return h && sscanf(h + 9, "%llu", &v) == 1 ? v : 0;
+}
+
+/* Copy a table block with the application's counters in it. */
+static void substitute(const char *block, size_t len, const struct fnd_app_report *a,
+		       uint64_t gen, struct fnd_buf *b)
+{
+	char chain[FN_CTL_NFT_NAME_MAX] = "", object[FN_CTL_NFT_NAME_MAX] = "";
+	const char *p = block, *end = block + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *q = p, *line_end = eol ? eol : end;
+		uint64_t handle = line_handle(p, (size_t)(line_end - p));
+		unsigned k = 0;
+		char name[FN_CTL_NFT_NAME_MAX];
+
+		while (*q == '\t' || *q == ' ')
+			q++;
+		if (sscanf(q, "chain %255s {", name) == 1)
+			snprintf(chain, sizeof(chain), "%s", name);
+		if (sscanf(q, "counter %255s {", name) == 1)
+			snprintf(object, sizeof(object), "%s", name);
+		fnd_buf_add(b, p, (size_t)(q - p));
+		if (object[0] && strncmp(q, "packets ", 8) == 0) {
+			/* the body of a named counter object */
+			const char *rest = put_counter(b, q, a ?
+				find_counter(a, gen, NULL, 0, object, 0) : NULL);
+
+			object[0] = '\0';
+			if (rest)
+				q = rest;
+		} else if (handle && a) {
+			/* a rule: each "counter packets N bytes N" in order */
+			for (const char *c = q; (c = strstr(c, "counter packets ")) && c < line_end; ) {
+				const char *rest;
+
+				fnd_buf_add(b, q, (size_t)(c - q) + 8);
+				rest = put_counter(b, c + 8, find_counter(a, gen, chain, handle,
+									  NULL, k++));
+				q = rest ? rest : c + 8;
+				c = q;
+			}
+		}
+		fnd_buf_add(b, q, (size_t)(line_end - q));
+		if (eol)
+			fnd_buf_add(b, "\n", 1);
+		p = eol ? eol + 1 : end;
+	}
+}
+
+static const char *app_table(struct fnd *d, const struct fnd_app_report *a)
+{
+	return fnd_generation_image(d->current, a->name)->table;
+}
+
+static void ruleset_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+{
+	const char *text = d->current->text;
+
+	fnd_buf_printf(b, "# fragnetd generation %" PRIu64 " (nftables generation %" PRIu64
+		       "): counters are each application's own, summed over its lcores\n",
+		       d->current->number, d->current->nft_gen);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		char table[300], family[16], name[256];
+		const char *block;
+		size_t len;
+		unsigned users = 0;
+
+		if (sscanf(p, "table %15s %255s {", family, name) != 2)
+			continue;
+		snprintf(table, sizeof(table), "%s %s", family, name);
+		block = table_block(text, table, &len);
+		if (block == NULL)
+			continue;
+		for (size_t i = 0; i < q->n_apps; i++) {
+			const struct fnd_app_report *a = &q->apps[i];
+			uint64_t gen = app_generation(a);
+			struct fnd_generation *g = fnd_ruleset_find(d, gen);
+			const char *ablock;
+			size_t alen;
+
+			if (strcmp(app_table(d, a), table) != 0)
+				continue;
+			users++;
+			fnd_buf_printf(b, "\n# %s[%d]: generation %" PRIu64 ", %u lcore(s)%s\n",
+				       a->name, (int)a->pid, gen, a->n_queues,
+				       a->answered ? "" : ", no answer: counters unknown");
+			ablock = g ? table_block(g->text, table, &alen) : NULL;
+			if (ablock == NULL) {
+				fnd_buf_printf(b, "# (its generation has no table %s)\n", table);
+				continue;
+			}
+			substitute(ablock, alen, a, gen, b);
+		}
+		if (users == 0) {
+			fnd_buf_printf(b, "\n# not applied by any application\n");
+			substitute(block, len, NULL, 0, b);
+		}
+	}
+	for (size_t i = 0; i < q->n_apps; i++)
+		if (app_table(d, &q->apps[i])[0] == '\0')
+			fnd_buf_printf(b, "\n# %s[%d]: no table inet %s, ip %s or inet fragnet: "
+				       "nothing filtered\n", q->apps[i].name, (int)q->apps[i].pid,
+				       q->apps[i].name, q->apps[i].name);
+}
+
+static void ruleset_json(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"nft_generation\":%" PRIu64
+		       ",\"ruleset\":", d->current->number, d->current->nft_gen);
+	json_name(b, d->current->text);
+	fnd_buf_printf(b, ",\"apps\":[");
+	for (size_t i = 0; i < q->n_apps; i++) {
+		const struct fnd_app_report *a = &q->apps[i];
+
+		fnd_buf_printf(b, "%s", i ? "," : "");
+		app_json_head(a, b);
+		fnd_buf_printf(b, ",\"table\":");
+		json_name(b, app_table(d, a));
+		fnd_buf_printf(b, ",\"counters\":[");
+		for (size_t c = 0; c < a->n_counters; c++) {
+			const struct fnd_counter *k = &a->counters[c];
+
+			fnd_buf_printf(b, "%s{\"generation\":%" PRIu64 ",", c ? "," : "",
+				       k->generation);
+			if (k->chain) {
+				fnd_buf_printf(b, "\"chain\":");
+				json_name(b, k->chain);
+				fnd_buf_printf(b, ",\"handle\":%" PRIu64 ",", k->handle);
+			} else {
+				fnd_buf_printf(b, "\"object\":");
+				json_name(b, k->object);
+				fnd_buf_printf(b, ",");
+			}
+			fnd_buf_printf(b, "\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
+				       k->packets, k->bytes);
+		}
+		fnd_buf_printf(b, "]}");
+	}
+	fnd_buf_printf(b, "]}\n");
+}
+
+int fnd_report(struct fnd *d, const struct fnd_query *q, struct fnd_buf *out)
+{
+	bool json = q->flags & FN_CTL_F_JSON;
+
+	switch (q->command) {
+	case FN_CTL_CMD_APPS:
+		(json ? apps_json : apps_text)(d, q, out);
+		break;
+	case FN_CTL_CMD_STATS:
+		(json ? stats_json : stats_text)(d, q, out);
+		break;
+	case FN_CTL_CMD_LIST_RULESET:
+		(json ? ruleset_json : ruleset_text)(d, q, out);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return out->failed ? -ENOMEM : 0;
+}

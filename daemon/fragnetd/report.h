@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The output of `fragnetctl list ruleset`, `apps` and `stats`, as text for
+ * people or JSON (-j) for programs, made from a finished query.
+ *
+ * `list ruleset` is the nft listing of the generation each application
+ * applies, with the counters replaced by that application's own, summed
+ * over its lcores: the kernel's counters in the compile namespace never see
+ * a packet.
+ */
+#ifndef FND_REPORT_H
+#define FND_REPORT_H
+
+#include "buf.h"
+
+struct fnd;
+struct fnd_query;
+
+/* 0, or -ENOMEM. */
+int fnd_report(struct fnd *d, const struct fnd_query *q, struct fnd_buf *out);
+
+#endif /* FND_REPORT_H */

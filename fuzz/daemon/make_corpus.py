@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of fuzz_ctl: one well-formed message of every type
+of lib/ctl_proto.h, and near misses of each (one byte short, a bad string).
+  make_corpus.py corpus-ctl"""
+import os
+import struct
+import sys
+
+MAGIC, VERSION = 0x54434E46, 1
+HDR = struct.Struct("<IHHII")
+
+
+def msg(mtype, payload, seq=1):
+    return HDR.pack(MAGIC, VERSION, mtype, HDR.size + len(payload), seq) + payload
+
+
+def counter(gen, handle, packets, nbytes, chain=b"", obj=b""):
+    names = chain + obj
+    return struct.pack("<QQQQHHI", gen, handle, packets, nbytes, len(chain), len(obj), 0) + \
+        names + b"\0" * (-len(names) % 8)
+
+
+def drop(name, count):
+    return struct.pack("<24sQ", name, count)
+
+
+SEEDS = {
+    "hello": msg(1, struct.pack("<II64s", 2, 0, b"echo")),
+    "image": msg(2, struct.pack("<QQ", 3, 400)),
+    "applied": msg(3, struct.pack("<QiI", 3, 0, 0) + b"ok".ljust(1024, b"\0")),
+    "applied-refused": msg(3, struct.pack("<QiI", 3, -74, 0) + b"bad image".ljust(1024, b"\0")),
+    "stats-req": msg(4, b""),
+    "stats-queue": msg(5, struct.pack("<II8Q", 1, 2, 10, 1000, 9, 900, 8, 7, 3, 2)
+                       + drop(b"filter", 2) + drop(b"eth_dst", 1)
+                       + b"\0" * 32 * 30),
+    "stats-counters": msg(6, struct.pack("<II", 3, 0)
+                          + counter(3, 2, 11, 319, chain=b"input")
+                          + counter(3, 3, 20, 690, chain=b"input")
+                          + counter(3, 0, 5, 100, obj=b"named")),
+    "stats-end": msg(7, struct.pack("<QIIIIQQ", 3, 2, 0, 3, 0, 0, 0)),
+    "error": msg(8, struct.pack("<iI", -13, 0) + b"not allowed".ljust(1024, b"\0")),
+    "request-load": msg(9, struct.pack("<IIII", 1, 0, 120, 0) + b"rules.nft".ljust(256, b"\0")),
+    "request-list": msg(9, struct.pack("<IIII", 3, 1, 0, 0) + b"\0" * 256),
+    "data": msg(10, b"table inet echo {\n}\n"),
+    "reply": msg(11, struct.pack("<iI", 0, 65) + b"done".ljust(1024, b"\0")),
+}
+
+
+# Bytes of the string that ends each message type's payload.
+TRAILING_STRING = {"hello": 64, "applied": 1024, "applied-refused": 1024, "error": 1024,
+                   "request-load": 256, "request-list": 256, "reply": 1024}
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for old in os.listdir(out):
+        os.unlink(os.path.join(out, old))
+    for name, data in SEEDS.items():
+        near = {name: data, name + "-short": data[:-1]}
+        if name in TRAILING_STRING:
+            n = TRAILING_STRING[name]
+            near[name + "-unterminated"] = data[:-n] + b"A" * n
+        for n, d in near.items():
+            with open(os.path.join(out, n), "wb") as f:
+                f.write(d)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The library's side of fragnetd: register this application, install every
+ * generation of rules the daemon sends, answer its stats requests, and
+ * outlive it.
+ *
+ * fragnet_open() connects and installs the first generation before any queue
+ * runs. From then on a control thread (a DPDK control thread, never an
+ * lcore) owns the connection: a new image is mapped read-only and handed to
+ * fn_rules_install(), which switches the queues at their next burst; when
+ * the daemon goes away the last generation keeps filtering and the thread
+ * reconnects with back-off, taking whatever generation it is sent then.
+ * Old images are unmapped by this thread once lib/nft has released them, so
+ * no lcore ever makes that system call.
+ *
+ * The socket is cfg->daemon_socket, else $FRAGNET_DAEMON_SOCKET, else
+ * FRAGNET_DEFAULT_SOCKET.
+ */
+#ifndef FN_RULES_CLIENT_H
+#define FN_RULES_CLIENT_H
+
+#include <stdbool.h>
+
+struct fragnet;
+struct fn_rules;
+struct fn_rules_client;
+
+/*
+ * Connect, register as fn->app_name and install the first generation into
+ * rules, then start the control thread. With `fallback` (the application
+ * runs unfiltered when no daemon answers) a missing daemon is not final:
+ * the thread is started anyway and keeps trying; the first generation it
+ * installs ends the unfiltered mode (fn->unfiltered).
+ * Returns 0 with *out set, or:
+ *  -ENOTCONN no daemon answered (with fallback, *out is set all the same)
+ *  -EACCES   the daemon refused this process (its reason is logged)
+ *  -EBADMSG  the image failed verification
+ *  -ENOMEM, or the errno of creating the thread
+ */
+int fn_rules_client_start(struct fragnet *fn, struct fn_rules *rules, bool fallback,
+			  struct fn_rules_client **out);
+
+/* Stop the thread and close the connection; installs stop here. NULL is fine. */
+void fn_rules_client_stop(struct fn_rules_client *c);
+
+/* Free the client, after fn_rules_destroy() has released every image. */
+void fn_rules_client_free(struct fn_rules_client *c);
+
+#endif /* FN_RULES_CLIENT_H */

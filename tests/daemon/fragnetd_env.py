@@ -1,0 +1,151 @@
+"""A private fragnetd for tests: its own config, socket and compile namespace
+under names derived from the test's pid (namespaces start with "fnc"), so it
+never meets the real /run/fragnet or another test. Everything it creates is
+removed by name."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from netns import sh  # noqa: E402,F401  (re-exported for the tests)
+
+
+class Checks:
+    """One line per check, and the summary every test prints."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, name, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok   {name}")
+        else:
+            self.failed += 1
+            print(f"FAIL {name} {detail}")
+        sys.stdout.flush()
+        return cond
+
+    def summary(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
+
+
+class Daemon:
+    def __init__(self, fragnetd, fragnetctl, tag=None, extra_config=""):
+        tag = tag or f"fnc{os.getpid() % 100000}d"
+        self.fragnetd, self.fragnetctl = fragnetd, fragnetctl
+        self.dir = tempfile.mkdtemp(prefix="fragnetd-test-")
+        os.chmod(self.dir, 0o755)  # other uids must reach the socket
+        self.socket = os.path.join(self.dir, "fragnetd.sock")
+        self.config = os.path.join(self.dir, "fragnetd.conf")
+        self.netns = tag
+        self.extra = extra_config
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "fragnetd.log")
+        self.env = dict(os.environ, FRAGNET_DAEMON_SOCKET=self.socket)
+
+    def rules_file(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def write_config(self, rules=None):
+        with open(self.config, "w") as f:
+            f.write(f"socket = {self.socket}\nnetns = {self.netns}\n")
+            if rules:
+                f.write(f"rules = {rules}\n")
+            f.write(self.extra)
+
+    def start(self, rules=None, wait=True, env=None):
+        self.write_config(rules)
+        self.log = open(self.log_path, "a")
+        offset = self.log.tell()  # an earlier run's lines are in the log too
+        self.proc = subprocess.Popen([self.fragnetd, "-c", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=env)
+        if wait:
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("fragnetd exited:\n" + self.log_text())
+                if "ready on" in self.log_text()[offset:]:
+                    return self
+                time.sleep(0.05)
+            raise RuntimeError("fragnetd did not become ready:\n" + self.log_text())
+        return self
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc = None
+        self.log.close()
+        return rc
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+        self.log.close()
+
+    def ctl(self, *args, timeout=60):
+        """fragnetctl: (exit status, stdout, stderr)."""
+        r = subprocess.run([self.fragnetctl, "-s", self.socket] + list(args),
+                           capture_output=True, text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
+    def ctl_json(self, *args):
+        rc, out, err = self.ctl("-j", *args)
+        if rc != 0:
+            raise RuntimeError(f"fragnetctl {' '.join(args)}: exit {rc}: {err}")
+        return json.loads(out)
+
+    def app(self, name):
+        for a in self.ctl_json("apps")["apps"]:
+            if a["name"] == name:
+                return a
+        return None
+
+    def wait_applied(self, name, generation, timeout=10):
+        """Seconds until application `name` applies `generation`, or None."""
+        start = time.time()
+        while time.time() - start < timeout:
+            a = self.app(name)
+            if a and a["generation"] >= generation and a["state"] == "filtered":
+                return time.time() - start
+            time.sleep(0.02)
+        return None
+
+    def counters(self, name):
+        """{(chain, handle): packets} of application `name`'s current generation."""
+        for a in self.ctl_json("list", "ruleset")["apps"]:
+            if a["name"] == name:
+                return {(c.get("chain"), c.get("handle")): c["packets"] for c in a["counters"]}
+        return {}
+
+    def cleanup(self):
+        if self.proc is not None:
+            self.stop()
+        # the daemon removes a namespace it made; one it adopted stays: remove it here
+        for ns in (self.netns, self.netns + ".check"):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,463 @@
+#!/usr/bin/env python3
+"""fragnetd end to end: a private fragnetd, fragnet-echo as the application in
+a network namespace (af_packet, two queues) on a veth pair, kernel clients in
+the peer namespace.
+
+  test_daemon.py --fragnetd F --fragnetctl C --echo E
+
+Phases: no daemon; rules that drop a port and their counters; check and
+refused loads; a live nft edit; reloads while traffic flows; kill -9 and
+restart; unfiltered until a daemon appears. Prints one line per check and
+"N passed, N failed".
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from fragnetd_env import Checks, Daemon  # noqa: E402
+from netns import SERVER_ADDR, Topology, sh  # noqa: E402
+
+ECHO_PORT = 7
+DROP_PORT = 9
+
+RULES_DROP9 = """table inet echo {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		udp dport 9 counter drop
+		udp dport 7 counter accept
+	}
+}
+"""
+# The same filtering, another image (one more rule): each load is a new generation.
+RULES_DROP9_B = """table inet echo {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		udp dport 9 counter drop
+		udp dport 7 counter accept
+		udp dport 4242 counter drop
+	}
+}
+"""
+RULES_DROP7 = """table inet echo {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		udp dport 7 counter drop
+	}
+}
+"""
+RULES_OPEN = """table inet echo {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		udp dport 7 counter accept
+	}
+}
+"""
+RULES_SYNTAX = """table inet echo {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		udp dport 9 countr drop
+	}
+}
+"""
+RULES_UNSUPPORTED = """table inet echo {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		udp dport 9 counter drop
+		fib daddr type local accept
+	}
+}
+"""
+
+
+# ---------------------------------------------------------------- client side
+# Run inside the client namespace (this script re-executes itself there).
+
+def client_echo(count, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    ok = 0
+    for i in range(count):
+        msg = f"echo {i}".encode()
+        s.sendto(msg, (SERVER_ADDR, port))
+        try:
+            data, _ = s.recvfrom(2048)
+            ok += data == msg
+        except socket.timeout:
+            pass
+    return {"ok": ok}
+
+
+def client_probe(port):
+    """One datagram to port: 'reply', 'refused' (ICMP port unreachable) or 'timeout'."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1.0)
+    s.connect((SERVER_ADDR, port))
+    s.send(b"probe")
+    try:
+        s.recv(100)
+        return {"result": "reply"}
+    except ConnectionRefusedError:
+        return {"result": "refused"}
+    except socket.timeout:
+        return {"result": "timeout"}
+
+
+def client_send(count, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(count):
+        s.sendto(b"x", (SERVER_ADDR, port))
+        time.sleep(0.001)
+    return {"sent": count}
+
+
+def client_stream(seconds):
+    """Echo traffic with a window of outstanding datagrams, plus one datagram
+    to the dropped port per round, for `seconds`; every echo is accounted for."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.settimeout(1.0)
+    d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    window, seq, sent7, sent9 = 8, 0, 0, 0
+    got, outstanding = set(), set()
+    end = time.time() + seconds
+    while time.time() < end or outstanding:
+        while time.time() < end and len(outstanding) < window:
+            s.sendto(seq.to_bytes(8, "big"), (SERVER_ADDR, ECHO_PORT))
+            outstanding.add(seq)
+            seq += 1
+            sent7 += 1
+            d.sendto(b"d", (SERVER_ADDR, DROP_PORT))
+            sent9 += 1
+        try:
+            data, _ = s.recvfrom(64)
+        except socket.timeout:
+            break  # what is outstanding now is lost
+        n = int.from_bytes(data[:8], "big")
+        if n in outstanding:
+            outstanding.discard(n)
+            got.add(n)
+    return {"sent7": sent7, "got7": len(got), "lost7": len(outstanding), "sent9": sent9}
+
+
+def client_main(argv):
+    cmd, args = argv[0], [int(a) for a in argv[1:]]
+    r = {"echo": client_echo, "probe": client_probe, "send": client_send,
+         "stream": client_stream}[cmd](*args)
+    print(json.dumps(r))
+
+
+# ---------------------------------------------------------------- test side
+
+def in_client(topo, *args, timeout=60):
+    out = sh(sys.executable, os.path.abspath(__file__), "client", *map(str, args),
+             ns=topo.client_ns, capture=True, timeout=timeout)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def client_popen(topo, *args):
+    return subprocess.Popen(["ip", "netns", "exec", topo.client_ns, sys.executable,
+                             os.path.abspath(__file__), "client"] + [str(a) for a in args],
+                            stdout=subprocess.PIPE, text=True)
+
+
+class Echo:
+    """fragnet-echo in the server namespace, talking to the test's daemon."""
+
+    def __init__(self, topo, echo, daemon, unfiltered=False):
+        cmd = (f"exec {echo} " + " ".join(topo.ports("af_packet"))
+               + f" --addr {SERVER_ADDR}/24 --udp-port {ECHO_PORT}"
+               + (" --unfiltered" if unfiltered else ""))
+        self.proc = subprocess.Popen(["ip", "netns", "exec", topo.server_ns, "sh", "-c", cmd],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env=daemon.env)
+        self.output = []
+
+    def wait_started(self, timeout=40):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            if "echoing on" in line:
+                return True
+        return False
+
+    def text(self):
+        return "".join(self.output)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        self.output.append(out or "")
+        return self.proc.returncode
+
+
+def handle_of(text, fragment):
+    for line in text.splitlines():
+        if fragment in line:
+            m = re.search(r"# handle (\d+)", line)
+            if m:
+                return int(m.group(1))
+    return None
+
+
+def drops(daemon, name):
+    """{reason: count} summed over the application's queues."""
+    total = {}
+    for a in daemon.ctl_json("stats")["apps"]:
+        if a["name"] != name:
+            continue
+        for q in a["queue_stats"]:
+            for k, v in q["drops_by_reason"].items():
+                total[k] = total.get(k, 0) + v
+    return total
+
+
+def phase_no_daemon(c, topo, args, daemon):
+    echo = Echo(topo, args.echo, daemon)
+    started = echo.wait_started(timeout=40)
+    rc = echo.stop()
+    c.check("without fragnetd (and without --unfiltered) the application refuses to start",
+            not started and rc != 0 and "not connected" in echo.text(), echo.text()[-400:])
+
+
+def phase_drop_port(c, topo, daemon):
+    r = in_client(topo, "probe", DROP_PORT)
+    c.check("a port the rules drop: no ICMP answer (dropped by the filter, not closed)",
+            r["result"] == "timeout", r)
+    r = in_client(topo, "send", 10, DROP_PORT)
+    r = in_client(topo, "echo", 20, ECHO_PORT)
+    c.check("the accepted port still echoes (20 of 20)", r["ok"] == 20, r)
+    rc, out, err = daemon.ctl("list", "ruleset")
+    c.check("list ruleset: port 9 rule counted 11 packets (1 probe + 10)",
+            rc == 0 and "udp dport 9 counter packets 11 bytes" in out, out + err)
+    c.check("list ruleset: port 7 rule counted 20 packets",
+            "udp dport 7 counter packets 20 bytes" in out, out)
+    c.check("list ruleset names the application and its lcores",
+            re.search(r"# echo\[\d+\]: generation \d+, 2 lcore\(s\)", out) is not None, out)
+    j = daemon.ctl_json("list", "ruleset")
+    h9 = handle_of(j["ruleset"], "udp dport 9")
+    cnt = daemon.counters("echo")
+    c.check("list ruleset -j: the same counters by chain and handle",
+            cnt.get(("input", h9)) == 11, cnt)
+    d = drops(daemon, "echo")
+    c.check("stats: the 11 drops are counted as filter drops", d.get("filter") == 11, d)
+    rc, out, err = daemon.ctl("-j", "stats", "--watch", "0.2", "-n", "3")
+    lines = out.strip().splitlines()
+    c.check("stats --watch 0.2 -n 3 -j: three JSON reports",
+            rc == 0 and len(lines) == 3 and all(json.loads(x)["apps"] for x in lines),
+            out + err)
+    rc, out, err = daemon.ctl("apps")
+    c.check("apps (text): a header and the echo line",
+            rc == 0 and re.search(r"^echo\s+\d+\s+0\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+filtered$",
+                                  out, re.M) is not None, out)
+    a = daemon.app("echo")
+    c.check("apps: echo, 2 queues, filtered, with pid and uid",
+            a is not None and a["queues"] == 2 and a["state"] == "filtered"
+            and a["pid"] > 0 and a["uid"] == 0 and a["rx_packets"] > 0, a)
+
+
+def phase_refused_loads(c, topo, daemon):
+    gen = daemon.app("echo")["generation"]
+    good = daemon.rules_file("good.nft", RULES_DROP9_B)
+    rc, out, err = daemon.ctl("check", good)
+    c.check("check of a good file: exit 0", rc == 0 and "every table lowers" in out, out + err)
+    c.check("check changes nothing", daemon.app("echo")["generation"] == gen)
+    bad = daemon.rules_file("syntax.nft", RULES_SYNTAX)
+    rc, out, err = daemon.ctl("load", bad)
+    c.check("load of a syntax error: exit 1, nft's message at file:line",
+            rc == 1 and "syntax.nft:4:" in err and "countr" in err, f"rc={rc} {err}")
+    uns = daemon.rules_file("unsupported.nft", RULES_UNSUPPORTED)
+    rc, out, err = daemon.ctl("load", uns)
+    c.check("load of an unsupported rule: exit 1, names table, chain, handle, expression",
+            rc == 1 and re.search(r"table inet echo, chain input, rule handle \d+, "
+                                  r"expression \d+ \(fib\)", err) is not None, f"rc={rc} {err}")
+    c.check("... and quotes the rule", "rule: fib daddr type local accept" in err, err)
+    rc, out, err = daemon.ctl("-j", "check", uns)
+    c.check("check -j of it: JSON with ok false", rc == 1 and json.loads(out)["ok"] is False,
+            out + err)
+    inc = daemon.rules_file("include.nft", 'include "/etc/shadow"\n')
+    rc, out, err = daemon.ctl("load", inc)
+    c.check("load of a file with 'include' is refused", rc == 1 and "include" in err, err)
+    c.check("refused loads changed no generation", daemon.app("echo")["generation"] == gen)
+    before = daemon.counters("echo")
+    r = in_client(topo, "send", 5, DROP_PORT)
+    r = in_client(topo, "echo", 5, ECHO_PORT)
+    after = daemon.counters("echo")
+    j = daemon.ctl_json("list", "ruleset")
+    h9 = handle_of(j["ruleset"], "udp dport 9")
+    c.check("the old rules still filter (port 9 counted 5 more, port 7 echoes)",
+            after.get(("input", h9), 0) - before.get(("input", h9), 0) == 5 and r["ok"] == 5,
+            (before, after, r))
+
+
+def phase_live_edit(c, topo, daemon):
+    gen = daemon.app("echo")["generation"]
+    r = in_client(topo, "echo", 3, ECHO_PORT)
+    c.check("before the edit port 7 echoes", r["ok"] == 3, r)
+    t0 = time.time()
+    sh("ip", "netns", "exec", daemon.netns, "nft", "insert", "rule", "inet", "echo", "input",
+       "udp", "dport", "7", "counter", "drop")
+    waited = daemon.wait_applied("echo", gen + 1, timeout=5)
+    elapsed = time.time() - t0
+    c.check("a rule added with stock nft in the daemon's namespace is applied within 1 s",
+            waited is not None and elapsed < 1.0, f"{elapsed:.3f} s")
+    r = in_client(topo, "echo", 3, ECHO_PORT)
+    c.check("... and filters: port 7 no longer echoes", r["ok"] == 0, r)
+    gen = daemon.app("echo")["generation"]
+    sh("ip", "netns", "exec", daemon.netns, "nft", "add", "rule", "inet", "echo", "input",
+       "fib", "daddr", "type", "local", "accept")
+    time.sleep(0.5)
+    c.check("an nft edit that cannot be lowered is logged and not published",
+            "not published" in daemon.log_text() and daemon.app("echo")["generation"] == gen,
+            daemon.log_text()[-500:])
+
+
+def phase_reload_under_traffic(c, topo, daemon):
+    a = daemon.rules_file("a.nft", RULES_DROP9)
+    b = daemon.rules_file("b.nft", RULES_DROP9_B)
+    rc, _, err = daemon.ctl("load", a)
+    c.check("load of the reload test's first ruleset", rc == 0, err)
+    gen0 = daemon.app("echo")["generation"]
+    drops0 = drops(daemon, "echo")
+    client = client_popen(topo, "stream", 4)
+    reloads, failures = 0, []
+    time.sleep(0.3)
+    deadline = time.time() + 3.2
+    while time.time() < deadline:
+        rc, out, err = daemon.ctl("load", b if reloads % 2 == 0 else a)
+        reloads += 1
+        if rc != 0:
+            failures.append(err or out)
+        time.sleep(0.2)
+    out, _ = client.communicate(timeout=60)
+    r = json.loads(out.strip().splitlines()[-1])
+    drops1 = drops(daemon, "echo")
+    app = daemon.app("echo")
+    c.check(f"{reloads} reloads while traffic flowed, each applied by the application",
+            not failures and app["generation"] == gen0 + reloads, (failures, app))
+    c.check(f"no echo lost to the reloads ({r['got7']} of {r['sent7']})",
+            r["sent7"] > 1000 and r["got7"] == r["sent7"] and r["lost7"] == 0, r)
+    c.check(f"every datagram to the dropped port was judged and dropped by a generation "
+            f"({r['sent9']})", drops1.get("filter", 0) - drops0.get("filter", 0) == r["sent9"],
+            (drops0, drops1, r))
+    other = {k: v - drops0.get(k, 0) for k, v in drops1.items()
+             if k not in ("filter", "eth_dst") and v != drops0.get(k, 0)}
+    c.check("no other drops during the reloads", not other, other)
+    # the live generation counts exactly what it sees
+    j = daemon.ctl_json("list", "ruleset")
+    h9 = handle_of(j["ruleset"], "udp dport 9")
+    before = daemon.counters("echo").get(("input", h9), 0)
+    in_client(topo, "send", 50, DROP_PORT)
+    after = daemon.counters("echo").get(("input", h9), 0)
+    c.check("the final generation counted the next 50 exactly", after - before == 50,
+            (before, after))
+
+
+def phase_kill9(c, topo, daemon, args):
+    drop7 = daemon.rules_file("drop7.nft", RULES_DROP7)
+    rc, _, err = daemon.ctl("load", drop7)
+    c.check("load: drop port 7", rc == 0, err)
+    r = in_client(topo, "echo", 3, ECHO_PORT)
+    c.check("port 7 dropped", r["ok"] == 0, r)
+    daemon.kill9()
+    r = in_client(topo, "echo", 5, ECHO_PORT)
+    c.check("after kill -9 of fragnetd the last rules keep filtering (no echo)", r["ok"] == 0, r)
+    r = in_client(topo, "probe", DROP_PORT)
+    c.check("... and the application still answers (ICMP for a closed port)",
+            r["result"] == "refused", r)
+    daemon.start(rules=daemon.rules_file("open.nft", RULES_OPEN))
+    t0 = time.time()
+    waited = daemon.wait_applied("echo", 1, timeout=15)
+    c.check("restarted fragnetd: the application reconnects and applies its generation",
+            waited is not None, daemon.log_text()[-500:])
+    r = in_client(topo, "echo", 5, ECHO_PORT)
+    c.check(f"... and the new rules apply: port 7 echoes again "
+            f"({time.time() - t0:.1f} s after restart)", r["ok"] == 5, r)
+
+
+def phase_unfiltered(c, topo, args, daemon):
+    daemon.stop()
+    echo = Echo(topo, args.echo, daemon, unfiltered=True)
+    started = echo.wait_started()
+    c.check("--unfiltered without fragnetd: starts, and says UNFILTERED loudly",
+            started and "*** echo runs UNFILTERED" in echo.text(), echo.text()[-400:])
+    r = in_client(topo, "echo", 3, ECHO_PORT)
+    c.check("... and serves unfiltered", r["ok"] == 3, r)
+    daemon.start(rules=daemon.rules_file("drop7b.nft", RULES_DROP7))
+    waited = daemon.wait_applied("echo", 1, timeout=15)
+    a = daemon.app("echo")
+    c.check("when fragnetd appears, its rules apply (state filtered, not UNFILTERED)",
+            waited is not None and a["unfiltered"] is False, a)
+    r = in_client(topo, "echo", 3, ECHO_PORT)
+    c.check("... port 7 is dropped from then on", r["ok"] == 0, r)
+    echo.stop()
+
+
+def run(args):
+    c = Checks()
+    daemon = Daemon(args.fragnetd, args.fragnetctl)
+    try:
+        with Topology(prefix="fnc") as topo:
+            phase_no_daemon(c, topo, args, daemon)
+            daemon.start(rules=daemon.rules_file("drop9.nft", RULES_DROP9))
+            echo = Echo(topo, args.echo, daemon)
+            if not c.check("fragnet-echo starts with rules from fragnetd", echo.wait_started(),
+                           echo.text()[-500:]):
+                echo.stop()
+                return c.summary()
+            try:
+                phase_drop_port(c, topo, daemon)
+                phase_refused_loads(c, topo, daemon)
+                phase_live_edit(c, topo, daemon)
+                phase_reload_under_traffic(c, topo, daemon)
+                phase_kill9(c, topo, daemon, args)
+            finally:
+                rc = echo.stop()
+            c.check("fragnet-echo exits cleanly", rc == 0, echo.text()[-300:])
+            c.check("the application logged losing and finding fragnetd",
+                    "lost fragnetd" in echo.text() and "reconnected to fragnetd" in echo.text(),
+                    echo.text()[-800:])
+            phase_unfiltered(c, topo, args, daemon)
+            rc = daemon.stop()
+            c.check("fragnetd stops cleanly on SIGTERM", rc == 0, daemon.log_text()[-300:])
+    finally:
+        daemon.cleanup()
+    c.check("no namespace of this test is left", not any(
+        n.startswith(daemon.netns) for n in os.listdir("/run/netns")) if os.path.isdir(
+        "/run/netns") else True)
+    return c.summary()
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "client":
+        client_main(sys.argv[2:])
+        return 0
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--fragnetd", required=True)
+    p.add_argument("--fragnetctl", required=True)
+    p.add_argument("--echo", required=True)
+    args = p.parse_args()
+    if os.geteuid() != 0:
+        print("needs root (network namespaces, DPDK)")
+        return 1
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

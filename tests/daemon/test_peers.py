@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+"""fragnetd against its peers: who may connect, what they may ask, and what
+happens to bytes that are not the protocol. Also runs test_seal (an
+application trying to write its rules) and checks configuration errors.
+
+  test_peers.py --fragnetd F --fragnetctl C --seal T
+
+Prints one line per check and "N passed, N failed".
+"""
+import argparse
+import array
+import os
+import pwd
+import random
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fragnetd_env import Checks, Daemon  # noqa: E402
+
+# lib/ctl_proto.h
+MAGIC, VERSION = 0x54434E46, 1
+HDR = struct.Struct("<IHHII")
+(HELLO, IMAGE, APPLIED, STATS_REQ, STATS_QUEUE, STATS_COUNTERS, STATS_END, ERROR, REQUEST,
+ DATA, REPLY) = range(1, 12)
+MAX_MSG = 65536
+
+RULES = """table inet sealtest {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		udp dport 7 counter accept
+	}
+}
+"""
+
+
+def msg(mtype, payload=b"", seq=0, magic=MAGIC, version=VERSION, length=None):
+    return HDR.pack(magic, version, mtype, HDR.size + len(payload) if length is None else length,
+                    seq) + payload
+
+
+def hello(name=b"peer", queues=1):
+    return msg(HELLO, struct.pack("<II64s", queues, 0, name))
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.settimeout(5)
+    s.connect(path)
+    return s
+
+
+def recv_msg(s):
+    """(type, payload, fds) of the next message, or None when closed."""
+    fds = array.array("i")
+    try:
+        data, anc, _, _ = s.recvmsg(MAX_MSG, socket.CMSG_SPACE(4 * fds.itemsize))
+    except (ConnectionResetError, socket.timeout):
+        return None
+    for level, kind, cdata in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(cdata[:len(cdata) - len(cdata) % fds.itemsize])
+    if not data:
+        return None
+    _, _, mtype, _, _ = HDR.unpack_from(data)
+    return mtype, data[HDR.size:], list(fds)
+
+
+def closed_by_daemon(s):
+    """True when the daemon hangs up (after any messages it still sends)."""
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        try:
+            m = recv_msg(s)
+        except OSError:
+            return True
+        if m is None:
+            return True
+        for fd in m[2]:
+            os.close(fd)
+    return False
+
+
+def as_uid(uid, fn):
+    """Run fn() in a child process with uid/gid `uid`; its exit status is fn's result."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os._exit(fn())
+        except BaseException as e:  # noqa: BLE001 - report anything as failure
+            print(f"child: {e}")
+            os._exit(99)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def error_text(m):
+    status, _ = struct.unpack_from("<iI", m[1])
+    return status, m[1][8:].split(b"\0")[0].decode()
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+# ---------------------------------------------------------------- checks
+
+def check_credentials(c, d, nobody, app_uid):
+    def refused_nobody():
+        s = connect(d.socket)
+        m = recv_msg(s)
+        ok = m is not None and m[0] == ERROR
+        status, text = error_text(m) if ok else (0, "")
+        return 0 if ok and status == -13 and f"uid {nobody}" in text and \
+            closed_by_daemon(s) else 1
+    c.check(f"a peer with uid {nobody} (not allowed) gets EACCES and is disconnected",
+            as_uid(nobody, refused_nobody) == 0)
+    c.check("... and the daemon logs the refusal",
+            re.search(rf"uid {nobody} gid \d+ is not allowed", d.log_text()) is not None)
+
+    def app_can_register():
+        s = connect(d.socket)
+        s.sendmsg([hello(b"sealtest")])
+        m = recv_msg(s)
+        if m is None or m[0] != IMAGE or len(m[2]) != 1:
+            return 1
+        os.close(m[2][0])
+        return 0
+    c.check(f"an allowed application uid ({app_uid}) registers and receives its image",
+            as_uid(app_uid, app_can_register) == 0)
+
+    def app_cannot_admin():
+        s = connect(d.socket)
+        s.sendmsg([msg(REQUEST, struct.pack("<IIII256s", 4, 0, 0, 0, b""))])  # apps
+        m = recv_msg(s)
+        if m is None or m[0] != ERROR:
+            return 1
+        status, text = error_text(m)
+        return 0 if status == -13 and "may not run fragnetctl" in text else 1
+    c.check("... but may not run fragnetctl commands", as_uid(app_uid, app_cannot_admin) == 0)
+
+    def ctl_as_app():
+        r2 = subprocess.run([d.fragnetctl, "-s", d.socket, "apps"], capture_output=True,
+                            text=True)
+        return 0 if r2.returncode == 3 and "refused" in r2.stderr else 1
+
+    c.check("fragnetctl run by that uid: exit 3, 'refused'", as_uid(app_uid, ctl_as_app) == 0)
+
+
+def malformed_messages(rnd):
+    """Hand-made bad messages, then random ones."""
+    good_hello = hello(b"x")
+    cases = [
+        b"\0",
+        b"FNCT",
+        HDR.pack(MAGIC, VERSION, HELLO, HDR.size, 0)[:15],
+        msg(HELLO, b"", magic=0xdeadbeef),
+        msg(HELLO, struct.pack("<II64s", 1, 0, b"x"), version=2),
+        msg(0, b""),
+        msg(99, b"abc"),
+        msg(HELLO, struct.pack("<II64s", 1, 0, b"x"), length=10),
+        msg(HELLO, struct.pack("<II64s", 1, 0, b"x"), length=0xffffffff),
+        msg(HELLO, struct.pack("<II", 1, 0) + b"A" * 64),           # name not terminated
+        msg(HELLO, struct.pack("<II64s", 0, 0, b"x")),                # no queues
+        msg(HELLO, struct.pack("<II64s", 100000, 0, b"x")),           # too many
+        msg(HELLO, struct.pack("<II64s", 1, 0, b"../etc")),           # bad name
+        msg(HELLO, struct.pack("<II64s", 1, 0, b"x") + b"extra"),
+        msg(APPLIED, struct.pack("<QiI", 1, 0, 0) + b"\0" * 1024),   # before hello
+        msg(STATS_END, b"\0" * 40),
+        msg(DATA, b"text without a request"),
+        msg(DATA, b""),
+        msg(IMAGE, struct.pack("<QQ", 1, 100)),                       # daemon-only type
+        msg(REPLY, b"\0" * 1032),
+        msg(REQUEST, struct.pack("<IIII256s", 77, 0, 0, 0, b"")),     # unknown command
+        msg(REQUEST, struct.pack("<IIII256s", 1, 0, 1 << 30, 0, b"")),  # huge text
+        msg(REQUEST, struct.pack("<IIII", 1, 0, 10, 0) + b"A" * 256),  # source unterminated
+        msg(REQUEST, struct.pack("<IIII256s", 1, 0xff, 10, 0, b"")),  # unknown flags
+        msg(STATS_COUNTERS, struct.pack("<II", 5, 0)),                # records missing
+        msg(STATS_COUNTERS, struct.pack("<II", 1, 0) + struct.pack("<QQQQHHI", 1, 1, 1, 1,
+                                                                     1000, 0, 0)),
+        good_hello + good_hello,                                      # two in one
+        b"\xff" * MAX_MSG,
+    ]
+    # registered, then nonsense: HELLO twice, stats for no query, bad counters
+    sequences = [
+        [good_hello, good_hello],
+        [good_hello, msg(STATS_COUNTERS, struct.pack("<II", 1, 0)
+                         + struct.pack("<QQQQHHI", 1, 1, 1, 1, 0, 0, 0))],
+        [good_hello, msg(REQUEST, struct.pack("<IIII256s", 4, 0, 0, 0, b""))],
+        [msg(REQUEST, struct.pack("<IIII256s", 1, 0, 4, 0, b"f")), msg(DATA, b"12345")],
+        [msg(REQUEST, struct.pack("<IIII256s", 1, 0, 4, 0, b"f")), good_hello],
+    ]
+    for _ in range(400):
+        n = rnd.choice([0, 1, 8, 15, 16, 17, 40, 100, 1100, rnd.randrange(0, 70000)])
+        body = bytes(rnd.getrandbits(8) for _ in range(min(n, 2000))) + b"\0" * max(0, n - 2000)
+        if rnd.random() < 0.6 and n >= 16:
+            t = rnd.randrange(0, 14)
+            body = HDR.pack(MAGIC, VERSION, t, n if rnd.random() < 0.7 else
+                            rnd.randrange(0, 1 << 32), rnd.randrange(0, 1 << 32)) + body[16:]
+        cases.append(body[:MAX_MSG + 100])
+    return cases, sequences
+
+
+def check_malformed(c, d):
+    rnd = random.Random(4242)
+    cases, sequences = malformed_messages(rnd)
+    pid = d.proc.pid
+    # the image for names without a table is made (and its memfd kept) on first use
+    s = connect(d.socket)
+    s.sendmsg([hello(b"x")])
+    m = recv_msg(s)
+    for fd in (m[2] if m else []):
+        os.close(fd)
+    s.close()
+    time.sleep(0.2)
+    fds_before = open_fds(pid)
+    closed = 0
+    for body in cases:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(5)
+        s.connect(d.socket)
+        try:
+            if rnd.random() < 0.3:
+                # and an fd the daemon never asked for
+                r, w = os.pipe()
+                s.sendmsg([body], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                    array.array("i", [r, w]))])
+                os.close(r)
+                os.close(w)
+            else:
+                s.sendmsg([body])
+        except OSError:
+            pass  # e.g. EMSGSIZE: too large to send at all
+        closed += closed_by_daemon(s)
+        s.close()
+    for seq in sequences:
+        s = connect(d.socket)
+        for body in seq:
+            s.sendmsg([body])
+        closed += closed_by_daemon(s)
+        s.close()
+    total = len(cases) + len(sequences)
+    c.check(f"{total} malformed or out-of-turn messages: the daemon is alive", d.alive())
+    c.check("... it closed every such connection", closed == total, f"{closed} of {total}")
+    time.sleep(0.3)
+    fds_after = open_fds(pid)
+    c.check("... no fd leaked (passed fds closed too)", fds_after <= fds_before,
+            f"{fds_before} -> {fds_after}")
+    rc, out, err = d.ctl("apps")
+    c.check("... and still serves fragnetctl", rc == 0, err)
+    s = connect(d.socket)
+    s.sendmsg([hello(b"sealtest")])
+    m = recv_msg(s)
+    c.check("... and applications", m is not None and m[0] == IMAGE and len(m[2]) == 1)
+    if m:
+        for fd in m[2]:
+            os.close(fd)
+    s.close()
+    c.check("... each one logged on one line",
+            d.log_text().count("malformed") + d.log_text().count("out of turn") > 0)
+
+
+def check_seal(c, d, seal):
+    r = subprocess.run([seal, d.socket], capture_output=True, text=True, timeout=60)
+    print(r.stdout, end="")
+    m = re.search(r"(\d+) passed, (\d+) failed", r.stdout)
+    c.check("test_seal ran", m is not None and r.returncode in (0, 1), r.stderr)
+    if m:
+        c.passed += int(m.group(1))
+        c.failed += int(m.group(2))
+
+
+def check_fragnetctl_usage(c, args):
+    ctl = args.fragnetctl
+    r = subprocess.run([ctl, "--help"], capture_output=True, text=True)
+    c.check("fragnetctl --help: a manual (NAME, SYNOPSIS, COMMANDS, EXIT STATUS), exit 0",
+            r.returncode == 0 and all(h in r.stdout for h in
+                                      ("NAME", "SYNOPSIS", "COMMANDS", "EXIT STATUS")), r.stderr)
+    for argv, expect in [([], "no command"), (["frobnicate"], "unknown command 'frobnicate'"),
+                         (["list"], "usage: fragnetctl list ruleset"),
+                         (["load"], "usage: fragnetctl load FILE"),
+                         (["load", "/nonexistent.nft"], "/nonexistent.nft: No such file"),
+                         (["stats", "--watch=x"], "--watch: 'x' is not a number"),
+                         (["stats", "extra"], "stats takes no arguments")]:
+        r = subprocess.run([ctl] + argv, capture_output=True, text=True)
+        c.check(f"fragnetctl {' '.join(argv) or '(nothing)'}: exit 2, one clear line",
+                r.returncode == 2 and expect in r.stderr and r.stderr.count("\n") <= 2,
+                r.stderr)
+    r = subprocess.run([ctl, "-s", "/nonexistent/fragnetd.sock", "apps"], capture_output=True,
+                       text=True)
+    c.check("fragnetctl without a daemon: exit 3, says where it looked",
+            r.returncode == 3 and "cannot reach fragnetd at /nonexistent/fragnetd.sock" in
+            r.stderr, r.stderr)
+
+
+def check_config_errors(c, args):
+    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}x")
+    try:
+        for text, expect in [
+            ("sokcet = /tmp/x\n", "fragnetd.conf:1: unknown key 'sokcet'"),
+            ("netns = a\nnetns = b\n", "fragnetd.conf:2: 'netns' given twice"),
+            ("app_users = no-such-user-here\n", "no such user 'no-such-user-here'"),
+            ("socket_mode = 999\n", "is not an octal mode"),
+            ("socket = relative.sock\n", "must be absolute"),
+            ("just some words\n", "expected 'key = value'"),
+        ]:
+            with open(d.config, "w") as f:
+                f.write(text)
+            r = subprocess.run([args.fragnetd, "-c", d.config], capture_output=True, text=True,
+                               timeout=30)
+            c.check(f"config error reported: {expect}",
+                    r.returncode == 1 and expect in r.stderr, r.stderr)
+        d.write_config(rules=d.rules_file("bad.nft", "table inet x {\n\tchain c {\n"
+                                                     "\t\tfib daddr type local accept\n"
+                                                     "\t}\n}\n"))
+        r = subprocess.run([args.fragnetd, "-c", d.config], capture_output=True, text=True,
+                           timeout=30)
+        c.check("a rules file that does not lower stops the start, naming the rule",
+                r.returncode == 1 and "fib" in r.stderr and "cannot start" in r.stderr, r.stderr)
+        c.check("... and leaves no namespace behind",
+                not os.path.exists(f"/run/netns/{d.netns}"))
+    finally:
+        d.cleanup()
+
+
+def check_rules_dir(c, args):
+    """The examples in rules/ as a configured rules directory."""
+    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}r")
+    try:
+        d.start(rules=args.rules_dir)
+        text = d.ctl_json("list", "ruleset")["ruleset"]
+        c.check("a rules directory loads every *.nft in it (the examples of rules/)",
+                "table inet echo" in text and "table inet fragnet" in text, text[:300])
+        for name in sorted(os.listdir(args.rules_dir)):
+            if name.endswith(".nft"):
+                rc, out, err = d.ctl("check", os.path.join(args.rules_dir, name))
+                c.check(f"example rules/{name} passes check", rc == 0, err)
+        os.kill(d.proc.pid, signal.SIGHUP)
+        deadline = time.time() + 5
+        while time.time() < deadline and "SIGHUP" not in d.log_text():
+            time.sleep(0.05)
+        time.sleep(0.3)
+        c.check("SIGHUP reloads the directory (nothing changed: generation stays)",
+                "nothing changes for applications" in d.log_text(), d.log_text()[-300:])
+    finally:
+        d.cleanup()
+
+
+def check_sd_notify(c, args):
+    """systemd's Type=notify: READY=1 once the socket serves, STOPPING=1 at the end."""
+    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}n")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = os.path.join(d.dir, "notify.sock")
+    notify.bind(path)
+    notify.settimeout(20)
+    try:
+        d.start(wait=False, env=dict(os.environ, NOTIFY_SOCKET=path))
+        ready = notify.recv(4096).decode()
+        rc, _, err = d.ctl("apps")
+        c.check("sd_notify: READY=1 with a status line", ready.startswith("READY=1\n") and
+                "STATUS=serving generation 1" in ready, ready)
+        c.check("... sent once the socket already serves", rc == 0, err)
+        d.proc.send_signal(signal.SIGTERM)
+        stopping = notify.recv(4096).decode()
+        c.check("sd_notify: STOPPING=1 on SIGTERM", stopping == "STOPPING=1", stopping)
+    finally:
+        notify.close()
+        d.cleanup()
+
+
+def run(args):
+    c = Checks()
+    nobody = pwd.getpwnam("nobody").pw_uid
+    app_uid = pwd.getpwnam("daemon").pw_uid
+    d = Daemon(args.fragnetd, args.fragnetctl, extra_config="app_users = daemon\n")
+    try:
+        d.start(rules=d.rules_file("sealtest.nft", RULES))
+        os.chmod(d.log_path, 0o644)
+        check_credentials(c, d, nobody, app_uid)
+        check_seal(c, d, args.seal)
+        check_malformed(c, d)
+        second = subprocess.run([args.fragnetd, "-c", d.config], capture_output=True,
+                                text=True, timeout=30)
+        c.check("a second fragnetd on the same socket refuses to start",
+                second.returncode == 1 and "another fragnetd" in second.stderr,
+                second.stderr)
+        c.check("fragnetd stops cleanly", d.stop() == 0, d.log_text()[-300:])
+    finally:
+        d.cleanup()
+    check_fragnetctl_usage(c, args)
+    check_config_errors(c, args)
+    check_rules_dir(c, args)
+    check_sd_notify(c, args)
+    return c.summary()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--fragnetd", required=True)
+    p.add_argument("--fragnetctl", required=True)
+    p.add_argument("--seal", required=True)
+    p.add_argument("--rules-dir", required=True)
+    args = p.parse_args()
+    if os.geteuid() != 0:
+        print("needs root (network namespaces, other uids)")
+        return 1
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
