@@ -6,11 +6,15 @@
  *   fragnet-echo --port net_af_packet0,iface=veth0,qpairs=2 --queues 2 \
  *                --addr 10.0.0.1/24 --udp-port 7 --unfiltered
  *
- * Prints per-queue counters when it stops (SIGINT/SIGTERM).
+ * Prints per-queue counters when it stops (SIGINT/SIGTERM). --poll drives the
+ * queues from one thread with fragnet_poll() instead of fragnet_run();
+ * --zero-copy replies through library buffers instead of copying sends.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <signal.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +23,45 @@
 
 #define MAX_PORTS 16
 
+static volatile sig_atomic_t stopping;
+
 static void echo(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg)
 {
 	(void)arg;
 	fragnet_udp_send(q, d->dst_port, d->src_addr, d->src_port, d->data, d->len);
+}
+
+static void echo_zero_copy(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg)
+{
+	struct fragnet_buf *b;
+	void *data;
+
+	(void)arg;
+	if (d->len > fragnet_buf_room(q)) {
+		echo(q, d, arg);
+		return;
+	}
+	b = fragnet_buf_alloc(q, d->len, &data);
+	if (b == NULL)
+		return;
+	memcpy(data, d->data, d->len);
+	fragnet_udp_send_buf(q, b, d->dst_port, d->src_addr, d->src_port);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/* An application with its own loop: one thread polls every queue. */
+static void poll_loop(struct fragnet *fn)
+{
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stopping)
+		for (unsigned q = 0; q < fragnet_queue_count(fn); q++)
+			fragnet_poll(fragnet_queue(fn, q));
 }
 
 static void usage(FILE *f)
@@ -40,7 +79,9 @@ static void usage(FILE *f)
 		"  --busy           busy-poll even when idle\n"
 		"  --rules FILE     filter with a compiled rules image\n"
 		"  --unfiltered     run without rules when no fragnetd answers\n"
-		"  --neighbour A,MAC  static neighbour (needed by builds without ARP)\n");
+		"  --neighbour A,MAC  static neighbour (needed by builds without ARP)\n"
+		"  --poll           one thread polls all queues (fragnet_poll)\n"
+		"  --zero-copy      reply through library buffers\n");
 }
 
 static void print_stats(struct fragnet *fn)
@@ -77,6 +118,8 @@ int main(int argc, char **argv)
 		{ "rules", required_argument, NULL, 'r' },
 		{ "unfiltered", no_argument, NULL, 'U' },
 		{ "neighbour", required_argument, NULL, 'n' },
+		{ "poll", no_argument, NULL, 'P' },
+		{ "zero-copy", no_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -84,6 +127,7 @@ int main(int argc, char **argv)
 	struct fragnet_neighbour neigh[MAX_PORTS];
 	struct fragnet_config cfg = { .sz = sizeof(cfg), .app_name = "echo" };
 	unsigned n_ports = 0, udp_port = 7;
+	bool poll = false, zero_copy = false;
 	struct in_addr a;
 	struct fragnet *fn;
 	char *slash;
@@ -148,6 +192,8 @@ int main(int argc, char **argv)
 			cfg.n_neighbours++;
 			break;
 		}
+		case 'P': poll = true; break;
+		case 'z': zero_copy = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -163,7 +209,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fragnet-echo: cannot start: %s\n", strerror(errno));
 		return 1;
 	}
-	rc = fragnet_udp_bind(fn, htons(udp_port), echo, NULL);
+	rc = fragnet_udp_bind(fn, htons(udp_port), zero_copy ? echo_zero_copy : echo, NULL);
 	if (rc < 0) {
 		fprintf(stderr, "fragnet-echo: bind %u: %s\n", udp_port, strerror(-rc));
 		fragnet_close(fn);
@@ -172,7 +218,10 @@ int main(int argc, char **argv)
 	printf("fragnet-echo: echoing on UDP port %u, %u queue(s)\n", udp_port,
 	       fragnet_queue_count(fn));
 	fflush(stdout);
-	rc = fragnet_run(fn);
+	if (poll)
+		poll_loop(fn);
+	else
+		rc = fragnet_run(fn);
 	if (rc < 0)
 		fprintf(stderr, "fragnet-echo: run: %s\n", strerror(-rc));
 	print_stats(fn);

@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_ethdev.h>
@@ -84,6 +87,21 @@ static int iface_flags(const char *ifname, short *flags, bool set)
 	return rc < 0 ? -errno : 0;
 }
 
+/* libbpf and libxdp narrate every af_xdp setup on stderr (unknown ELF
+ * sections, no bpffs, dispatcher fallbacks). The PMD reports real failures
+ * itself, so their chatter goes to our log at debug level. */
+static int bpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return rte_vlog(RTE_LOG_DEBUG, fn_logtype, fmt, ap);
+}
+
+static int xdp_log(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return rte_vlog(RTE_LOG_DEBUG, fn_logtype, fmt, ap);
+}
+
 static int probe_one(const char *spec, uint16_t *port_id)
 {
 	char name[RTE_DEV_NAME_MAX_LEN];
@@ -112,6 +130,8 @@ int fn_port_probe(struct fragnet *fn)
 	int rc;
 
 	port->saved_promisc = -1;
+	libbpf_set_print(bpf_log);
+	libxdp_set_print(xdp_log);
 	for (const char *const *p = cfg->ports; *p; p++, n++) {
 		if (n == FN_MAX_QUEUES) {
 			FN_LOG(ERR, "at most %d ports per interface\n", FN_MAX_QUEUES);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -20,7 +21,7 @@
 #include "queue.h"
 #include "reasm.h"
 
-#define TX_RETRIES 16          /* empty tx bursts before we drop the rest */
+#define TX_RETRIES 4           /* tx bursts per flush */
 #define HANDOFF_RING 1024
 #define IDLE_SPIN 1000         /* empty polls before the first sleep */
 #define IDLE_MIN_US 10
@@ -91,34 +92,38 @@ void fn_queue_free(struct fn_queue *q)
 
 void fn_tx(struct fn_queue *q, struct rte_mbuf *m)
 {
-	if (unlikely(q->n_tx == FN_TX_PENDING))
+	if (unlikely(q->n_tx == FN_TX_PENDING)) {
 		fn_tx_flush(q);
+		if (q->n_tx == FN_TX_PENDING) {   /* the device takes nothing */
+			FN_DROP(&q->stats, TX_FULL);
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
 	q->tx[q->n_tx++] = m;
 }
 
+/* Hand queued frames to the device. What it does not take stays queued for
+ * the next iteration (a full ring is usually drained by then); frames are
+ * dropped only when the queue itself overflows, in fn_tx(). */
 int fn_tx_flush(struct fn_queue *q)
 {
 	uint16_t n = q->n_tx, sent = 0;
 	unsigned tries = 0;
 	uint64_t bytes = 0;
 
+	/* Count before the burst: the device may free what it takes at once. */
 	for (uint16_t i = 0; i < n; i++)
 		bytes += q->tx[i]->pkt_len;
-	while (sent < n) {
-		uint16_t k = rte_eth_tx_burst(q->port_id, q->port_queue, q->tx + sent, n - sent);
-
-		sent += k;
-		if (k == 0 && ++tries == TX_RETRIES)
-			break;
-	}
-	for (uint16_t i = sent; i < n; i++) {
+	while (sent < n && tries++ < TX_RETRIES)
+		sent += rte_eth_tx_burst(q->port_id, q->port_queue, q->tx + sent, n - sent);
+	for (uint16_t i = sent; i < n; i++)
 		bytes -= q->tx[i]->pkt_len;
-		FN_DROP(&q->stats, TX_FULL);
-	}
-	rte_pktmbuf_free_bulk(q->tx + sent, n - sent);
+	if (sent < n)
+		memmove(q->tx, q->tx + sent, (n - sent) * sizeof(q->tx[0]));
 	q->stats.tx_packets += sent;
 	q->stats.tx_bytes += bytes;
-	q->n_tx = 0;
+	q->n_tx = n - sent;
 	return sent;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up this machine (scripts/setup.sh) and run every test: the full build,
-# then the stripped UDP-only build (-Dicmp=false -Dip_frag=false -Darp=static
-# -Dip_options=false -Dconntrack=false) on its own stack tests.
+# the stripped UDP-only build (-Dicmp=false -Dip_frag=false -Darp=static
+# -Dip_options=false -Dconntrack=false) on its own stack tests, and a short
+# libFuzzer run of every fuzz target (clang build with sanitizers).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
@@ -11,6 +12,11 @@ if [ ! -f build-udponly/build.ninja ]; then
 	meson setup build-udponly "${udponly[@]}" >/dev/null || exit 1
 fi
 ninja -C build-udponly >/dev/null || exit 1
+# The fuzz targets under libFuzzer (clang, sanitizers), a short run each.
+if [ ! -f build-fuzz/build.ninja ]; then
+	CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false >/dev/null || exit 1
+fi
+ninja -C build-fuzz >/dev/null || exit 1
 
 status=0
 summary=()
@@ -23,6 +29,7 @@ run() {
 }
 run full -C build
 run udp-only -C build-udponly --suite unit --suite integration
+run fuzz -C build-fuzz --suite fuzz
 
 echo "=== summary"
 printf '%s\n' "${summary[@]}"

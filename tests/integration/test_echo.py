@@ -208,7 +208,7 @@ def run(args):
     c = Checks()
     with Topology() as topo:
         server_mac = topo.mac(topo.server_ns, topo.server_if)
-        extra = []
+        extra = args.mode.split()
         if "arp" not in features:
             client_mac = topo.mac(topo.client_ns, topo.client_if)
             extra.append(f"--neighbour {CLIENT_ADDR},{client_mac}")
@@ -261,6 +261,7 @@ def main():
     p.add_argument("--echo", required=True)
     p.add_argument("--pmd", choices=["af_packet", "af_xdp"], required=True)
     p.add_argument("--features", default="arp,icmp,frag")
+    p.add_argument("--mode", default="", help="extra fragnet-echo flags, e.g. --poll --zero-copy")
     args = p.parse_args()
     if os.geteuid() != 0:
         print("needs root (network namespaces, DPDK)")

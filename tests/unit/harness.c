@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,14 @@
 #include "neigh.h"
 #include "queue.h"
 #include "udp.h"
+
+/* Setup failures are the harness's own bugs: stop loudly. */
+#define MUST(cond) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s:%d: harness: %s\n", __FILE__, __LINE__, #cond); \
+		abort(); \
+	} \
+} while (0)
 
 const struct rte_ether_addr h_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 1 } };
 const struct rte_ether_addr h_peer_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 2 } };
@@ -53,13 +62,11 @@ static struct fragnet *new_stack(unsigned n_queues, uint32_t addr,
 					   SOCKET_ID_ANY);
 	fn->neigh = fn_neigh_create(SOCKET_ID_ANY);
 	fn->udp = fn_udp_table_create(SOCKET_ID_ANY);
-	assert_non_null(fn->pool);
-	assert_non_null(fn->neigh);
-	assert_non_null(fn->udp);
+	MUST(fn->pool && fn->neigh && fn->udp);
 	for (unsigned i = 0; i < n_queues; i++) {
 		fn->port.ids[i] = RTE_MAX_ETHPORTS - 1;   /* never a real port */
 		fn->queues[i] = fn_queue_create(fn, i, SOCKET_ID_ANY);
-		assert_non_null(fn->queues[i]);
+		MUST(fn->queues[i]);
 		fn->queues[i]->announce = false;
 	}
 	return fn;
@@ -77,7 +84,7 @@ struct fragnet *h_new_peer(void)
 
 void h_knows(struct fragnet *fn, uint32_t addr, const struct rte_ether_addr *mac)
 {
-	assert_int_equal(fn_neigh_update(fn->neigh, addr, mac, FN_NEIGH_STATIC), 0);
+	MUST(fn_neigh_update(fn->neigh, addr, mac, FN_NEIGH_STATIC) == 0);
 }
 
 unsigned h_deliver(struct fn_queue *from, struct fn_queue *to)
@@ -99,7 +106,7 @@ void h_free(struct fragnet *fn)
 	}
 	fn_udp_table_free(fn->udp);
 	fn_neigh_free(fn->neigh);
-	assert_int_equal(rte_mempool_in_use_count(fn->pool), 0);   /* no leaks */
+	MUST(rte_mempool_in_use_count(fn->pool) == 0);   /* no mbuf leaked */
 	rte_mempool_free(fn->pool);
 	free(fn);
 }
@@ -108,8 +115,7 @@ struct rte_mbuf *h_frame(struct fragnet *fn, const void *bytes, size_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(fn->pool);
 
-	assert_non_null(m);
-	assert_true(len <= rte_pktmbuf_tailroom(m));
+	MUST(m && len <= rte_pktmbuf_tailroom(m));
 	memcpy(rte_pktmbuf_append(m, len), bytes, len);
 	return m;
 }
@@ -119,7 +125,7 @@ struct rte_mbuf *h_ip_frame(struct fragnet *fn, const void *l3, size_t len)
 	uint8_t buf[2048];
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)buf;
 
-	assert_true(len + sizeof(*eth) <= sizeof(buf));
+	MUST(len + sizeof(*eth) <= sizeof(buf));
 	eth->dst_addr = h_mac;
 	eth->src_addr = h_peer_mac;
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
@@ -169,7 +175,7 @@ struct rte_mbuf *h_tx_take(struct fn_queue *q, unsigned i)
 {
 	struct rte_mbuf *m;
 
-	assert_true(i < q->n_tx);
+	MUST(i < q->n_tx);
 	m = q->tx[i];
 	memmove(&q->tx[i], &q->tx[i + 1], (q->n_tx - i - 1) * sizeof(q->tx[0]));
 	q->n_tx--;
@@ -197,7 +203,7 @@ void h_record(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg)
 
 	rx->n++;
 	rx->last = *d;
-	assert_true(d->len <= sizeof(rx->data));
+	MUST(d->len <= sizeof(rx->data));
 	memcpy(rx->data, d->data, d->len);
 	rx->last.data = rx->data;
 	rx->queue = ((struct fn_queue *)q)->qid;

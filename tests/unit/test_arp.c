@@ -6,7 +6,7 @@
 
 #include "arp.h"
 #include "eth.h"
-#include "harness.h"
+#include "unit.h"
 #include "neigh.h"
 #include "udp.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "eth.h"
-#include "harness.h"
+#include "unit.h"
 #include "udp.h"
 
 static struct rte_mbuf *frame_to(struct fragnet *fn, const uint8_t dst[6], uint16_t type)

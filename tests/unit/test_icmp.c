@@ -5,7 +5,7 @@
 #include <rte_icmp.h>
 
 #include "eth.h"
-#include "harness.h"
+#include "unit.h"
 #include "icmp.h"
 #include "udp.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "eth.h"
-#include "harness.h"
+#include "unit.h"
 #include "neigh.h"
 #include "udp.h"
 

@@ -4,7 +4,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "harness.h"
+#include "unit.h"
 #include "neigh.h"
 
 static const struct rte_ether_addr mac_a = { .addr_bytes = { 2, 0xa, 0xa, 0xa, 0xa, 0xa } };

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "eth.h"
-#include "harness.h"
+#include "unit.h"
 #include "reasm.h"
 #include "udp.h"
 

@@ -8,7 +8,7 @@
 #include <rte_thash.h>
 
 #include "eth.h"
-#include "harness.h"
+#include "unit.h"
 #include "ipv4.h"
 #include "rss.h"
 #include "udp.h"

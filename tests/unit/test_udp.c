@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "eth.h"
-#include "harness.h"
+#include "unit.h"
 #include "udp.h"
 
 static uint8_t payload[FRAGNET_MAX_DGRAM];
