@@ -14,8 +14,17 @@
  * the run. Open loop (--open): send as fast as the port takes frames, count
  * what returns; this is the generator's own ceiling.
  *
+ * --linger: after the result, keep the port open (not polled) until
+ * SIGTERM, so that the server can be stopped while we are quiet.
+ *
  * Prints per-second rates on stderr and one result line on stdout:
- *   rx_pps=... tx_pps=... lost=... bad=... samples=<per-second rx rates>
+ *   rx_pps=... tx_pps=... lost=... bad=... idle=... rx_burst=... samples=<per-second rx>
+ * idle is the share of the measured time spent in loop iterations that
+ * neither received nor sent anything: waiting for the server. Well above
+ * zero means the generator was not the bottleneck. rx_burst is the mean size
+ * of the non-empty receive bursts. With --watch-pid P, server_cpu is the CPU
+ * time process P (the server) got during the measurement, in % of one CPU:
+ * on a shared machine, rx_pps * 100 / server_cpu is the rate per CPU-second.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -33,6 +42,8 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "cpu_usage.h"
+
 #define BURST 32
 #define MAX_FLOWS 4096
 #define POOL_SIZE 16383
@@ -45,7 +56,8 @@ struct opts {
 	uint32_t src_ip, dst_ip;        /* network order */
 	uint16_t dport;
 	unsigned flows, size, window;
-	bool open;
+	bool open, linger;
+	int watch_pid;
 	double warmup, duration;
 };
 
@@ -125,6 +137,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "open", no_argument, NULL, 'o' },
 		{ "warmup", required_argument, NULL, 'W' },
 		{ "duration", required_argument, NULL, 't' },
+		{ "linger", no_argument, NULL, 'L' },
+		{ "watch-pid", required_argument, NULL, 'P' },
 		{ 0 }
 	};
 	int c;
@@ -144,9 +158,11 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'o': o->open = true; break;
 		case 'W': o->warmup = atof(optarg); break;
 		case 't': o->duration = atof(optarg); break;
+		case 'L': o->linger = true; break;
+		case 'P': o->watch_pid = atoi(optarg); break;
 		default: die("usage: fn-gen [EAL] -- --dst-mac M --src-ip A --dst-ip B "
 			     "[--dport P] [--flows N] [--size FRAME] [--window W | --open] "
-			     "[--warmup S] [--duration S]");
+			     "[--warmup S] [--duration S] [--linger] [--watch-pid PID]");
 		}
 	}
 	if (!have_mac || o->src_ip == 0 || o->dst_ip == 0)
@@ -192,10 +208,13 @@ int main(int argc, char **argv)
 	uint8_t *tmpl;
 	uint64_t hz, now, start, t_measure, t_end, next_sample, last_rx_tsc;
 	uint64_t n_tx = 0, n_rx = 0, lost = 0, bad = 0, inflight = 0;
-	uint64_t rx_at_measure = 0, tx_at_measure = 0, rx_at_sample = 0;
+	uint64_t rx_at_measure = 0, tx_at_measure = 0, rx_at_sample = 0, idle_tsc = 0;
+	uint64_t rx_bursts = 0, rx_bursts_at_measure = 0;
 	double samples[MAX_SECONDS];
 	unsigned n_samples = 0, flow = 0;
 	bool measuring = false;
+	bool did_work = true;
+	double server_cpu0 = -1;
 	uint16_t port;
 	int n;
 
@@ -222,15 +241,21 @@ int main(int argc, char **argv)
 	next_sample = t_measure + hz;
 	last_rx_tsc = start;
 
+	now = start;
 	while (!quit) {
 		uint16_t nrx, ntx = 0, sent;
+		uint64_t prev = now;
 
 		now = rte_get_tsc_cycles();
+		if (measuring && !did_work)
+			idle_tsc += now - prev;   /* the last iteration found nothing to do */
 		if (!measuring && now >= t_measure) {
 			measuring = true;
 			rx_at_measure = n_rx;
 			tx_at_measure = n_tx;
 			rx_at_sample = n_rx;
+			rx_bursts_at_measure = rx_bursts;
+			server_cpu0 = o.watch_pid ? proc_cpu_seconds(o.watch_pid) : -1;
 		}
 		if (now >= next_sample && n_samples < MAX_SECONDS) {
 			samples[n_samples++] = (double)(n_rx - rx_at_sample);
@@ -243,6 +268,7 @@ int main(int argc, char **argv)
 
 		nrx = rte_eth_rx_burst(port, 0, rx, BURST);
 		if (nrx) {
+			rx_bursts++;
 			last_rx_tsc = now;
 			n_rx += nrx;
 			inflight -= RTE_MIN(inflight, (uint64_t)nrx);
@@ -296,21 +322,35 @@ int main(int argc, char **argv)
 			rte_pktmbuf_free_bulk(tx + sent, ntx - sent);
 		n_tx += sent;
 		inflight += sent;
+		did_work = nrx + sent > 0;
 	}
 
 	now = rte_get_tsc_cycles();
 	{
 		double secs = (double)(now - t_measure) / hz;
+		double server_cpu1 = o.watch_pid ? proc_cpu_seconds(o.watch_pid) : -1;
 
 		if (!measuring || secs <= 0)
 			die("stopped before the measurement started");
-		printf("rx_pps=%.0f tx_pps=%.0f lost=%lu bad=%lu samples=", (n_rx - rx_at_measure) / secs,
-		       (n_tx - tx_at_measure) / secs, lost, bad);
+		printf("rx_pps=%.0f tx_pps=%.0f lost=%lu bad=%lu idle=%.0f rx_burst=%.1f "
+		       "server_cpu=%.0f samples=",
+		       (n_rx - rx_at_measure) / secs, (n_tx - tx_at_measure) / secs, lost, bad,
+		       100.0 * idle_tsc / (now - t_measure),
+		       (double)(n_rx - rx_at_measure) / RTE_MAX(rx_bursts - rx_bursts_at_measure, 1ul),
+		       server_cpu0 >= 0 && server_cpu1 >= 0 ?
+		       100 * (server_cpu1 - server_cpu0) / secs : -1.0);
 		for (unsigned i = 0; i < n_samples; i++)
 			printf("%s%.0f", i ? "," : "", samples[i]);
 		printf("\n");
 	}
 	fflush(stdout);
+	/* memif unmaps its shared rings from the interrupt thread when the peer
+	 * goes away, under the feet of an lcore still in a burst (seen as a
+	 * SIGSEGV in eth_memif_tx of the server). With --linger we stop polling
+	 * and keep the port open until told to exit, so the server can be
+	 * stopped first. */
+	while (o.linger && !quit)
+		sleep(1);
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 	rte_eal_cleanup();

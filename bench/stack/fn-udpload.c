@@ -16,7 +16,11 @@
  *              [--warmup 1] [--duration 3] [--open]
  *
  * One result line on stdout:
- *   rps=... sent_pps=... p50_us=... p99_us=... lost=... cpu=<% of one CPU>
+ *   rps=... sent_pps=... p50_us=... p99_us=... lost=... cpu=... cpu_busy=...
+ * cpu is this process's CPU time (% of one CPU); cpu_busy is how busy the
+ * CPU we run on was, everything included (our softirqs, other processes).
+ * Pin the tool (taskset) for cpu_busy to mean anything. With --watch-pid P,
+ * server_cpu is the CPU time process P got (% of one CPU).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,11 +31,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "cpu_usage.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX_FLOWS 1024
@@ -97,7 +104,7 @@ static double percentile(double p)
 static void usage(void)
 {
 	fprintf(stderr, "usage: fn-udpload --dst A:P [--flows N] [--window W] [--size BYTES] "
-		"[--warmup S] [--duration S] [--open]\n");
+		"[--warmup S] [--duration S] [--open] [--watch-pid PID]\n");
 	exit(2);
 }
 
@@ -111,6 +118,7 @@ int main(int argc, char **argv)
 		{ "warmup", required_argument, NULL, 'W' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "open", no_argument, NULL, 'o' },
+		{ "watch-pid", required_argument, NULL, 'P' },
 		{ 0 }
 	};
 	static uint8_t rxbuf[BATCH][MAX_DGRAM], txbuf[MAX_DGRAM];
@@ -120,7 +128,10 @@ int main(int argc, char **argv)
 	struct iovec txiov, rxiov[BATCH];
 	struct epoll_event evs[MAX_FLOWS];
 	unsigned n_flows = 16, window = 64, size = 18;
-	double warmup = 1, duration = 3, cpu0 = 0;
+	double warmup = 1, duration = 3, cpu0 = 0, server0 = 0;
+	int watch_pid = 0;
+	uint64_t busy0 = 0, total0 = 0, busy1, total1;
+	int my_cpu = -1;
 	uint64_t sent = 0, recvd = 0, lost = 0, sent0 = 0, recvd0 = 0;
 	uint64_t t_start, t_measure, t_end, now, next_stall_check;
 	bool open_loop = false, measuring = false;
@@ -145,6 +156,7 @@ int main(int argc, char **argv)
 		case 'W': warmup = atof(optarg); break;
 		case 't': duration = atof(optarg); break;
 		case 'o': open_loop = true; break;
+		case 'P': watch_pid = atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -190,6 +202,9 @@ int main(int argc, char **argv)
 			sent0 = sent;
 			recvd0 = recvd;
 			cpu0 = cpu_seconds();
+			my_cpu = sched_getcpu();
+			cpu_jiffies(my_cpu, &busy0, &total0);
+			server0 = watch_pid ? proc_cpu_seconds(watch_pid) : -1;
 		}
 		/* Send: top every flow up to its window, or one batch (open loop). */
 		for (unsigned k = 0; k < (open_loop ? 1 : n_flows); k++) {
@@ -251,9 +266,15 @@ int main(int argc, char **argv)
 			fprintf(stderr, "fn-udpload: stopped before the measurement started\n");
 			return 1;
 		}
-		printf("rps=%.0f sent_pps=%.0f p50_us=%.0f p99_us=%.0f lost=%lu cpu=%.0f\n",
+		cpu_jiffies(my_cpu, &busy1, &total1);
+		double server1 = watch_pid ? proc_cpu_seconds(watch_pid) : -1;
+
+		printf("rps=%.0f sent_pps=%.0f p50_us=%.0f p99_us=%.0f lost=%lu cpu=%.0f "
+		       "cpu_busy=%.0f server_cpu=%.0f\n",
 		       (recvd - recvd0) / secs, (sent - sent0) / secs, percentile(0.50),
-		       percentile(0.99), lost, 100 * (cpu_seconds() - cpu0) / secs);
+		       percentile(0.99), lost, 100 * (cpu_seconds() - cpu0) / secs,
+		       total1 > total0 ? 100.0 * (busy1 - busy0) / (total1 - total0) : -1.0,
+		       server0 >= 0 && server1 >= 0 ? 100 * (server1 - server0) / secs : -1.0);
 	}
 	return 0;
 }
