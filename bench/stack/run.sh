@@ -106,7 +106,10 @@ stop() {
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
+	if kill -0 "$pid" 2>/dev/null; then   # hung: its child (under timeout) first
+		pkill -KILL -P "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null
+	fi
 	wait "$pid" 2>/dev/null
 	STOP_RC=$?
 	for i in "${PIDS[@]}"; do
