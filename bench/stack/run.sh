@@ -323,7 +323,7 @@ udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's r
 	local n=$((++RUN_N)) server spid res ready="echoing on"
 	case $kind in
 	af_xdp|af_packet)
-		local port="net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1${XDP_EXTRA:-}"
+		local port="net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1"
 		[ "$kind" = af_packet ] && port="net_af_packet0,iface=$IF_S,qpairs=1"
 		# ip netns exec gives a private /sys without bpffs; libxdp wants it.
 		start "srv$n" ip netns exec "$NS_S" sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null;
