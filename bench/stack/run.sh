@@ -86,8 +86,11 @@ median() {
 best() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1; }
 # per_cpu RATE CPU%: the rate per CPU-second the server was given.
 per_cpu() { awk -v r="$1" -v c="$2" 'BEGIN {if (c > 5) printf "%.0f", r * 100 / c; else print "nan"}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "nan" || b == "nan" || b == 0) print "-"; else printf "%.2f", a/b}'; }
-scale() { awk -v a="$1" -v d="$2" -v p="$3" 'BEGIN {if (a == "nan" || a == "") print "-"; else printf "%.*f", p, a/d}'; }
+# Figures are numbers, or "nan"/empty when not measured (shown as "-").
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0)
+	print "-"; else printf "%.2f", a / b}'; }
+scale() { awk -v a="$1" -v d="$2" -v p="$3" 'BEGIN {if (a !~ /^[0-9.]+$/) print "-";
+	else printf "%.*f", p, a / d}'; }
 
 # start NAME CMD...: run in the background, output in $TMP/NAME.log.
 start() {
@@ -378,7 +381,20 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ the table
 
-md() { median ${1:-}; }
+# Skipped comparisons (--only) leave their figures unset: print them as "-".
+set +u
+md() { local m; m=$(median ${1:-}); [ "$m" = nan ] && echo - || echo "$m"; }
+pct() { local m; m=$(md "${1:-}"); [ "$m" = - ] && echo - || echo "$m%"; }
+# runs DIVISOR "R1 R2.." ["C1 C2.."]: every run's figure, with the per-CPU
+# figure in brackets when given.
+runs() {
+	awk -v d="$1" -v r="$2" -v c="${3:-}" 'BEGIN {
+		n = split(r, a, " "); split(c, b, " ");
+		for (i = 1; i <= n; i++) {
+			printf "%s%.2f", (i > 1 ? " " : ""), a[i] / d;
+			if (c != "") printf " (%.2f)", b[i] / d;
+		} }'
+}
 R_XDP=$(md "${RPS[af_xdp]}") R_KER=$(md "${RPS[kernel]}") R_PKT=$(md "${RPS[af_packet]}")
 OPEN_X_SENT=$(kv sent_pps "${OPEN[af_xdp]}") OPEN_X_RPS=$(kv rps "${OPEN[af_xdp]}")
 OPEN_K_SENT=$(kv sent_pps "${OPEN[kernel]}") OPEN_K_RPS=$(kv rps "${OPEN[kernel]}")
@@ -407,13 +423,13 @@ row "" "  per CPU-second the server was given, Mpps" "full     $(scale "$M_FULL_
 row "" "  same, UDP-only build" "udp-only $(scale "$M_UDPO_C" 1e6 2)" \
 	"testpmd macswap $(scale "$M_TP_C" 1e6 2)" "$(ratio "$M_UDPO_C" "$M_TP_C")"
 row "" "  CPU the server was given (% of CPU $SERVER_CPU)" \
-	"full $(md "${SCPU[full]}")%, udp-only $(md "${SCPU[udponly]}")%" "testpmd $(md "${SCPU[testpmd]}")%" ""
+	"full $(pct "${SCPU[full]}"), udp-only $(pct "${SCPU[udponly]}")" "testpmd $(pct "${SCPU[testpmd]}")" ""
 row "" "  best 1-second sample of all runs, Mpps" \
 	"full $(scale "$(best ${SAMPLES[full]})" 1e6 2), udp-only $(scale "$(best ${SAMPLES[udponly]})" 1e6 2)" \
 	"testpmd macswap $(scale "$(best ${SAMPLES[testpmd]})" 1e6 2)" \
 	"$(ratio "$(best ${SAMPLES[full]})" "$(best ${SAMPLES[testpmd]})")"
-row "" "  generator check: fn-gen idle time, closed loop" "full $(md "${GEN_IDLE[full]}")%, udp-only $(md "${GEN_IDLE[udponly]}")%" \
-	"testpmd $(md "${GEN_IDLE[testpmd]}")%" ""
+row "" "  generator check: fn-gen idle time, closed loop" "full $(pct "${GEN_IDLE[full]}"), udp-only $(pct "${GEN_IDLE[udponly]}")" \
+	"testpmd $(pct "${GEN_IDLE[testpmd]}")" ""
 row "" "  generator check: fn-gen open loop, Mpps" "sends $(scale "$(kv tx_pps "$GEN_OPEN")" 1e6 3)" \
 	"(into testpmd rxonly)" ""
 row 2 "UDP echo over veth, kreq/s (closed loop, w=$UDP_WINDOW)" "af_xdp    $(scale "$R_XDP" 1e3 1)" \
@@ -423,15 +439,15 @@ row "" "  same server on net_af_packet, kreq/s" "af_packet $(scale "$R_PKT" 1e3 
 	"kernel recvmmsg $(scale "$R_KER" 1e3 1)" "$(ratio "$R_PKT" "$R_KER")"
 row "" "  latency p50/p99, us" "af_packet $(lat af_packet)" "" ""
 row "" "  CPU the server process got (% of CPU $SERVER_CPU)" \
-	"xdp $(md "${SCPU2[af_xdp]}")%, packet $(md "${SCPU2[af_packet]}")%" "kernel $(md "${SCPU2[kernel]}")%" ""
+	"xdp $(pct "${SCPU2[af_xdp]}"), packet $(pct "${SCPU2[af_packet]}")" "kernel $(pct "${SCPU2[kernel]}")" ""
 row "" "  load tool check: fn-udpload CPU%, its CPU busy%" \
-	"af_xdp $(md "${UCPU[af_xdp]}")%, $(md "${UBUSY[af_xdp]}")%" \
-	"kernel $(md "${UCPU[kernel]}")%, $(md "${UBUSY[kernel]}")%" ""
+	"af_xdp $(pct "${UCPU[af_xdp]}"), $(pct "${UBUSY[af_xdp]}")" \
+	"kernel $(pct "${UCPU[kernel]}"), $(pct "${UBUSY[kernel]}")" ""
 # Which side limited the closed loop: a load tool near 100% of its CPU was
 # the bottleneck itself (a kernel UDP client core manages a few 100 kpps).
 verdict() {   # verdict KIND OPEN_SENT
 	awk -v c="$(md "${UCPU[$1]}")" -v r="$(md "${RPS[$1]}")" -v o="$2" 'BEGIN {
-		if (c == "nan") { print "-"; exit }
+		if (c !~ /^[0-9.]+$/) { print "-"; exit }
 		if (c >= 90) printf "TOOL (its cpu %d%%)", c;
 		else printf "server (%d%% of offer)", (o > 0 ? 100 * r / o : 0) }'
 }
@@ -468,6 +484,10 @@ How each figure was measured
     and end of its measured seconds; the rate divided by that share of one CPU is what the server
     echoes per second of CPU it actually got. Both servers spin, so on this shared CPU each only
     gets its slice; this is the figure that is stable across runs, the raw rate is what came back.
+    Every run, in order (Mpps; per CPU-second in brackets):
+      testpmd $(runs 1e6 "${PPS[testpmd]:-}" "${PER_CPU[testpmd]:-}")
+      full    $(runs 1e6 "${PPS[full]:-}" "${PER_CPU[full]:-}")
+      udp-only $(runs 1e6 "${PPS[udponly]:-}" "${PER_CPU[udponly]:-}")
     Frames written off after 250 ms without a reply (all runs): testpmd ${GEN_LOST[testpmd]:-0},
     full ${GEN_LOST[full]:-0}, udp-only ${GEN_LOST[udponly]:-0}.
     fragnet counters of its last run: ${FN_MEMIF_COUNTERS:-none}
@@ -490,6 +510,8 @@ How each figure was measured
     tool: one kernel-socket client core manages a few hundred kpps (notes/platform.md); the ratio
     then only says that both servers kept up with it. "server" gives the closed-loop rate
     as a share of what the tool offers open loop against the same server.
+    Every run, in order (kreq/s): af_xdp $(runs 1e3 "${RPS[af_xdp]:-}"); kernel $(runs 1e3 "${RPS[kernel]:-}");
+      af_packet $(runs 1e3 "${RPS[af_packet]:-}")
     Requests written off after 250 ms without a reply (all runs): af_xdp ${UDP_LOST[af_xdp]:-0},
     kernel ${UDP_LOST[kernel]:-0}, af_packet ${UDP_LOST[af_packet]:-0}.
     fragnet counters of its last af_xdp run: ${FN_VETH_COUNTERS:-none}
