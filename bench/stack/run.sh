@@ -79,8 +79,8 @@ kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
 
 median() {
 	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
-		awk '{a[NR]=$1} END {if (NR == 0) print "nan";
-			else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
+		awk '{a[NR]=$1} END {if (NR == 0) print "nan";   # %.10g: no exponent
+			else printf "%.10g\n", (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
 }
 
 best() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1; }
