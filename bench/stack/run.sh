@@ -1,0 +1,537 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The stack benchmark (issue 2): one command, one table, four comparisons
+# measured side by side in one run.
+#
+#   1. fragnet-echo on one lcore against testpmd macswap (the ceiling) on the
+#      same memif pair, both driven by fn-gen (a DPDK generator, other CPU).
+#   2. fragnet-echo (net_af_xdp, net_af_packet) against a kernel UDP echo
+#      server (recvmmsg/sendmmsg) on the same veth, loaded by fn-udpload from
+#      the peer namespace; open-loop rows show the load tool's own ceiling.
+#   3. Instructions per echoed packet under callgrind, full and UDP-only builds.
+#   4. Code size of the stack, full and UDP-only builds.
+#
+#   sudo bench/stack/run.sh [--reps N] [--duration S] [--window W] [--udp-window W]
+#                           [--only 1,2,3,4]
+#
+# Builds build-bench/ (full) and build-bench-udponly/ (the UDP-only options),
+# both --buildtype=release. Everything it creates (namespaces and veths named
+# fnp<pid>*, processes, a temp dir for memif sockets and logs) is removed on
+# exit. Needs root, hugepages (2 MB, about 200 MB free), valgrind, testpmd.
+set -uo pipefail
+
+REPS=5          # runs per throughput figure, interleaved; the median is reported
+DURATION=2      # measured seconds per run (after WARMUP)
+WARMUP=1
+GEN_WINDOW=256  # fn-gen frames in flight (memif rings hold 1024)
+UDP_FLOWS=16    # fn-udpload sockets
+UDP_WINDOW=64   # fn-udpload requests in flight, over all flows
+FRAME=60        # Ethernet frame without FCS: 18 bytes of UDP payload
+SERVER_CPU=1    # servers (fragnet lcore, testpmd forwarding lcore, kernel echo)
+CLIENT_CPU=0    # generators
+ONLY=1,2,3,4    # which comparisons to run
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--reps) REPS=$2; shift 2 ;;
+	--duration) DURATION=$2; shift 2 ;;
+	--window) GEN_WINDOW=$2; shift 2 ;;
+	--udp-window) UDP_WINDOW=$2; shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
+	-h|--help) sed -n '3,/^set -uo/{/^#/p}' "$0"; exit 0 ;;
+	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+FULL=$SRC/build-bench
+UDPO=$SRC/build-bench-udponly
+UDPONLY_OPTS=(-Dicmp=false -Dip_frag=false -Darp=static -Dip_options=false -Dconntrack=false)
+TAG=fnp$(($$ % 100000))
+NS_S=${TAG}s NS_C=${TAG}c IF_S=${TAG}a IF_C=${TAG}b
+SUBNET=10.95.0
+RUN_TIMEOUT=$((WARMUP + DURATION + 30))
+PIDS=()
+RUN_N=0         # numbers the logs and memif sockets of each run
+TMP=
+
+say() { echo "[bench/stack] $*" >&2; }
+want() { [[ ",$ONLY," == *",$1,"* ]]; }
+die() { say "error: $*"; exit 1; }
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	ip netns del "$NS_S" 2>/dev/null
+	ip netns del "$NS_C" 2>/dev/null
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------------ helpers
+
+# kv KEY "k=v k=v": the value of KEY.
+kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
+
+median() {
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+		awk '{a[NR]=$1} END {if (NR == 0) print "nan";   # %.10g: no exponent
+			else printf "%.10g\n", (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
+}
+
+best() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1; }
+# per_cpu RATE CPU%: the rate per CPU-second the server was given.
+per_cpu() { awk -v r="$1" -v c="$2" 'BEGIN {if (c > 5) printf "%.0f", r * 100 / c; else print "nan"}'; }
+# Figures are numbers, or "nan"/empty when not measured (shown as "-").
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0)
+	print "-"; else printf "%.2f", a / b}'; }
+scale() { awk -v a="$1" -v d="$2" -v p="$3" 'BEGIN {if (a !~ /^[0-9.]+$/) print "-";
+	else printf "%.*f", p, a / d}'; }
+
+# start NAME CMD...: run in the background, output in $TMP/NAME.log.
+start() {
+	local name=$1; shift
+	"$@" >"$TMP/$name.log" 2>&1 &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+}
+
+# stop PID: SIGTERM (the servers print their counters), then wait; the exit
+# status is left in STOP_RC (timeout passes its command's on: 139 = SIGSEGV).
+stop() {
+	local pid=$1 i keep=()
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then   # hung: its child (under timeout) first
+		pkill -KILL -P "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	STOP_RC=$?
+	for i in "${PIDS[@]}"; do
+		[ "$i" = "$pid" ] || keep+=("$i")
+	done
+	PIDS=("${keep[@]}")
+}
+
+wait_for() {   # wait_for SECONDS TEST...
+	local deadline=$((SECONDS + $1)); shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.1
+	done
+}
+
+# ------------------------------------------------------------------ checks
+
+[ "$(id -u)" -eq 0 ] || die "needs root (hugepages, network namespaces, XDP)"
+for tool in meson ninja valgrind callgrind_annotate dpdk-testpmd ethtool taskset size; do
+	command -v $tool >/dev/null || die "$tool not found"
+done
+[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (server and generator on different CPUs)"
+free_mb=$(awk '/HugePages_Free/ {f=$2} /Hugepagesize/ {s=$2} END {print int(f*s/1024)}' /proc/meminfo)
+[ "$free_mb" -ge 200 ] || die "needs about 200 MB of free hugepages, has ${free_mb} MB " \
+	"(echo 256 > /proc/sys/vm/nr_hugepages)"
+case ${MESON_BUILD_ROOT:-} in
+"$FULL"|"$UDPO") die "run it from another build dir or directly: it builds $MESON_BUILD_ROOT itself" ;;
+esac
+TMP=$(mktemp -d /tmp/fnp-stack.XXXXXX)
+
+# ------------------------------------------------------------------ builds
+
+build() {   # build DIR [meson options]
+	local dir=$1; shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		say "configuring $dir"
+		meson setup "$dir" "$SRC" --buildtype=release "$@" >"$TMP/setup.log" 2>&1 ||
+			{ cat "$TMP/setup.log" >&2; die "meson setup $dir failed"; }
+	fi
+	# bench/stack is picked up at configure time; an older dir may lack it.
+	# (libfragnet.so is built as a dependency of fragnet-echo and fn-icount.)
+	if ! ninja -C "$dir" -t targets all 2>/dev/null | grep -q 'bench/stack/fn-gen:'; then
+		meson setup --reconfigure "$dir" >"$TMP/setup.log" 2>&1 ||
+			{ cat "$TMP/setup.log" >&2; die "meson reconfigure $dir failed"; }
+	fi
+	say "building $dir"
+	ninja -C "$dir" -j2 examples/fragnet-echo bench/stack/fn-gen \
+		bench/stack/fn-kecho bench/stack/fn-udpload bench/stack/fn-icount \
+		>"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "build of $dir failed"; }
+}
+build "$FULL"
+build "$UDPO" "${UDPONLY_OPTS[@]}"
+B=$FULL/bench/stack
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+T_START=$SECONDS
+
+# ------------------------------------------------------------------ 4. code size
+if want 4; then
+
+# .text of every lib/*.c object (not lib/nft/), and of the shared library.
+text_of() { size -A "$@" 2>/dev/null | awk '$1 == ".text" {s += $2} END {print s + 0}'; }
+objs() {   # objs BUILD_DIR stack|nft
+	local d=$1/lib/libfragnet_internal.a.p f
+	for f in "$SRC"/lib/*.c; do
+		[ "$2" = stack ] && [ -f "$d/$(basename "$f").o" ] && echo "$d/$(basename "$f").o"
+	done
+	if [ "$2" = nft ] && [ -d "$SRC/lib/nft" ]; then
+		for f in "$SRC"/lib/nft/*.c; do
+			[ -f "$d/nft_$(basename "$f").o" ] && echo "$d/nft_$(basename "$f").o"
+		done
+	fi
+}
+SZ_FULL=$(text_of $(objs "$FULL" stack))
+SZ_UDPO=$(text_of $(objs "$UDPO" stack))
+SZ_SO_FULL=$(text_of "$FULL/lib/libfragnet.so")
+SZ_SO_UDPO=$(text_of "$UDPO/lib/libfragnet.so")
+NFT_OBJS=$(objs "$FULL" nft)
+SZ_NFT=$( [ -n "$NFT_OBJS" ] && text_of $NFT_OBJS || echo "")
+N_OBJ_FULL=$(objs "$FULL" stack | wc -l)
+N_OBJ_UDPO=$(objs "$UDPO" stack | wc -l)
+
+
+fi
+# ------------------------------------------------------------------ 3. callgrind
+if want 3; then
+
+# fn-icount polls a net_ring loopback; callgrind collects inside fragnet_poll().
+ICOUNT_BURSTS=1000
+icount() {   # icount BUILD_DIR NAME: sets IC (per packet) and IC_STACK
+	local out=$TMP/cg-$2.out pkts total stack
+	say "callgrind: $2 build, $ICOUNT_BURSTS bursts of 32"
+	timeout 300 valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out" \
+		"$1/bench/stack/fn-icount" --bursts $ICOUNT_BURSTS >"$TMP/icount-$2.log" 2>&1 ||
+		{ tail "$TMP/icount-$2.log" >&2; die "fn-icount under callgrind failed ($2)"; }
+	pkts=$(kv packets "$(grep packets= "$TMP/icount-$2.log")")
+	total=$(awk '/^totals:/ {print $2}' "$out")
+	stack=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
+		awk '/:fn_eth_input / {gsub(",", "", $1); print $1; exit}')
+	# Top functions by self count, per packet: "udp_sum 204.0 (libfragnet.so)".
+	callgrind_annotate "$out" 2>/dev/null |
+		awk -v p="$pkts" '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ {
+			n = $1; gsub(",", "", n); sub(/^[^)]*\) +/, "");
+			f = $1; sub(/^.*:/, "", f); o = $2; gsub(/[][]/, "", o); sub(/^.*\//, "", o);
+			printf "%7.1f  %s (%s)\n", n / p, f, o }' | head -10 >"$TMP/hot-$2.txt"
+	IC=$(scale "$total" "$pkts" 0)
+	IC_STACK=$(scale "${stack:-nan}" "$pkts" 0)
+}
+icount "$FULL" full
+IC_FULL=$IC IC_FULL_STACK=$IC_STACK
+icount "$UDPO" udponly
+IC_UDPO=$IC IC_UDPO_STACK=$IC_STACK
+
+
+fi
+# ------------------------------------------------------------------ 1. memif
+if want 1; then
+
+SMAC=02:fe:00:00:00:01 GMAC=02:fe:00:00:00:02
+memif() {   # memif ROLE N -> devargs of one end of the pair, socket N
+	echo "net_memif0,role=$1,id=0,socket=$TMP/memif$2.sock,socket-abstract=no,mac=$3"
+}
+
+# memif_run KIND [fn-gen options]: sets RES to the generator's result line.
+memif_run() {
+	local kind=$1; shift
+	local n=$((++RUN_N)) server spid gen res
+	local sock=$TMP/memif$n.sock
+	case $kind in
+	testpmd|rxonly)
+		# Main lcore and forwarding lcore both on SERVER_CPU; the main one
+		# sleeps (--stats-period) while the other polls.
+		local mode=macswap
+		[ "$kind" = rxonly ] && mode=rxonly
+		start "srv$n" timeout $RUN_TIMEOUT dpdk-testpmd --lcores "0@$SERVER_CPU,1@$SERVER_CPU" \
+			--in-memory --no-pci --no-telemetry --vdev "$(memif server $n $SMAC)" -- \
+			--forward-mode=$mode --nb-cores=1 --total-num-mbufs=8192 \
+			--stats-period=60 --no-mlockall ;;
+	full|udponly)
+		local dir=$FULL
+		[ "$kind" = udponly ] && dir=$UDPO
+		start "srv$n" timeout $RUN_TIMEOUT "$dir/examples/fragnet-echo" \
+			--port "$(memif server $n $SMAC)" --addr "$SUBNET.1/24" --busy --unfiltered \
+			--lcores $SERVER_CPU --eal "--in-memory" ;;
+	esac
+	server=$LAST_PID
+	wait_for 20 test -S "$sock" || { cat "$TMP/srv$n.log" >&2; die "$kind did not create $sock"; }
+	spid=$(pgrep -P "$server" | head -1)   # the server under timeout
+	# The generator lingers after its result so that the server stops first:
+	# memif crashes a peer that is still polling when the other end leaves.
+	start "gen$n" timeout $RUN_TIMEOUT "$B/fn-gen" -l $CLIENT_CPU --in-memory --no-pci \
+		--no-telemetry --log-level='*:error' --vdev "$(memif client $n $GMAC)" -- \
+		--dst-mac $SMAC --src-ip "$SUBNET.2" --dst-ip "$SUBNET.1" --size $FRAME \
+		--warmup $WARMUP --duration $DURATION --linger --watch-pid "${spid:-0}" "$@"
+	gen=$LAST_PID
+	wait_for $RUN_TIMEOUT grep -q '^rx_pps=' "$TMP/gen$n.log"
+	stop "$server"
+	case $STOP_RC in 134|136|139) cat "$TMP/srv$n.log" >&2; die "$kind crashed (exit $STOP_RC)" ;; esac
+	stop "$gen"
+	res=$(grep '^rx_pps=' "$TMP/gen$n.log")
+	[ -n "$res" ] || { cat "$TMP/gen$n.log" "$TMP/srv$n.log" >&2; die "fn-gen against $kind failed"; }
+	cp "$TMP/srv$n.log" "$TMP/last-$kind.log"
+	RES=$res
+}
+
+declare -A PPS SAMPLES GEN_IDLE GEN_LOST SCPU PER_CPU
+for r in $(seq "$REPS"); do
+	for kind in testpmd full udponly; do
+		say "memif: $kind, run $r/$REPS"
+		memif_run $kind --window $GEN_WINDOW
+		PPS[$kind]+=" $(kv rx_pps "$RES")"
+		SAMPLES[$kind]+=" $(kv samples "$RES" | tr , ' ')"
+		GEN_IDLE[$kind]+=" $(kv idle "$RES")"
+		SCPU[$kind]+=" $(kv server_cpu "$RES")"
+		PER_CPU[$kind]+=" $(per_cpu "$(kv rx_pps "$RES")" "$(kv server_cpu "$RES")")"
+		GEN_LOST[$kind]=$(( ${GEN_LOST[$kind]:-0} + $(kv lost "$RES") ))
+	done
+done
+say "memif: fn-gen open loop into testpmd rxonly"
+memif_run rxonly --open
+GEN_OPEN=$RES
+M_TP=$(median ${PPS[testpmd]}) M_FULL=$(median ${PPS[full]}) M_UDPO=$(median ${PPS[udponly]})
+FN_MEMIF_COUNTERS=$(grep '^queue 0' "$TMP/last-full.log")
+
+
+fi
+# ------------------------------------------------------------------ 2. veth
+if want 2; then
+
+say "veth: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
+ip netns add "$NS_S" && ip netns add "$NS_C" || die "cannot create namespaces"
+# One queue each way: everything lands on rx queue 0, the one af_xdp binds.
+ip link add "$IF_S" type veth peer name "$IF_C" || die "cannot create veth"
+ip link set "$IF_S" netns "$NS_S" && ip link set "$IF_C" netns "$NS_C" || die "cannot move veth"
+for ns in "$NS_S" "$NS_C"; do
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1   # no stray ND/MLD frames
+	ip -n "$ns" link set lo up
+done
+ip -n "$NS_S" link set "$IF_S" up
+ip -n "$NS_C" link set "$IF_C" up
+ip -n "$NS_C" addr add "$SUBNET.2/24" dev "$IF_C"
+# The kernel leaves UDP checksums to veth "hardware"; a DPDK port reads the
+# raw frame, so the client finishes them (README, "Virtual ports").
+ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null
+S_MAC=$(ip -n "$NS_S" -o link show "$IF_S" | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
+ip -n "$NS_C" neigh replace "$SUBNET.1" lladdr "$S_MAC" dev "$IF_C" nud permanent
+
+udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's result line
+	local kind=$1; shift
+	local n=$((++RUN_N)) server spid res ready="echoing on"
+	case $kind in
+	af_xdp|af_packet)
+		local port="net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1"
+		[ "$kind" = af_packet ] && port="net_af_packet0,iface=$IF_S,qpairs=1"
+		# ip netns exec gives a private /sys without bpffs; libxdp wants it.
+		start "srv$n" ip netns exec "$NS_S" sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null;
+			exec "$@"' sh timeout $RUN_TIMEOUT "$FULL/examples/fragnet-echo" --port "$port" \
+			--addr "$SUBNET.1/24" --busy --unfiltered --lcores $SERVER_CPU --eal "--in-memory" ;;
+	kernel)
+		ip -n "$NS_S" addr add "$SUBNET.1/24" dev "$IF_S"
+		start "srv$n" ip netns exec "$NS_S" taskset -c $SERVER_CPU timeout $RUN_TIMEOUT \
+			"$B/fn-kecho" --port 7 ;;
+	esac
+	server=$LAST_PID
+	wait_for 30 grep -q "$ready" "$TMP/srv$n.log" ||
+		{ cat "$TMP/srv$n.log" >&2; die "$kind echo server did not start"; }
+	spid=$(pgrep -P "$server" | head -1)   # the server under timeout
+	res=$(ip netns exec "$NS_C" taskset -c $CLIENT_CPU timeout $RUN_TIMEOUT "$B/fn-udpload" \
+		--dst "$SUBNET.1:7" --flows $UDP_FLOWS --size $((FRAME - 42)) --warmup $WARMUP \
+		--duration $DURATION --watch-pid "${spid:-0}" "$@" 2>>"$TMP/load$n.log")
+	stop "$server"
+	case $STOP_RC in 134|136|139) cat "$TMP/srv$n.log" >&2; die "$kind crashed (exit $STOP_RC)" ;; esac
+	[ "$kind" = kernel ] && ip -n "$NS_S" addr del "$SUBNET.1/24" dev "$IF_S"
+	[ -n "$res" ] || { cat "$TMP/load$n.log" "$TMP/srv$n.log" >&2; die "fn-udpload against $kind failed"; }
+	cp "$TMP/srv$n.log" "$TMP/last-$kind.log"
+	RES=$res
+}
+
+declare -A RPS P50 P99 UCPU UBUSY UDP_LOST SCPU2
+for r in $(seq "$REPS"); do
+	for kind in af_xdp kernel af_packet; do
+		say "veth: $kind, run $r/$REPS"
+		udp_run $kind --window $UDP_WINDOW
+		RPS[$kind]+=" $(kv rps "$RES")"
+		P50[$kind]+=" $(kv p50_us "$RES")"
+		P99[$kind]+=" $(kv p99_us "$RES")"
+		UCPU[$kind]+=" $(kv cpu "$RES")"
+		UBUSY[$kind]+=" $(kv cpu_busy "$RES")"
+		SCPU2[$kind]+=" $(kv server_cpu "$RES")"
+		UDP_LOST[$kind]=$(( ${UDP_LOST[$kind]:-0} + $(kv lost "$RES") ))
+	done
+done
+declare -A OPEN
+for kind in af_xdp kernel; do
+	say "veth: fn-udpload open loop against $kind"
+	udp_run $kind --window $UDP_FLOWS --open
+	OPEN[$kind]=$RES
+done
+FN_VETH_COUNTERS=$(grep '^queue 0' "$TMP/last-af_xdp.log")
+ip netns del "$NS_S"; ip netns del "$NS_C"
+
+
+fi
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ------------------------------------------------------------------ the table
+
+# Skipped comparisons (--only) leave their figures unset: print them as "-".
+set +u
+md() { local m; m=$(median ${1:-}); [ "$m" = nan ] && echo - || echo "$m"; }
+pct() { local m; m=$(md "${1:-}"); [ "$m" = - ] && echo - || echo "$m%"; }
+# runs DIVISOR "R1 R2.." ["C1 C2.."]: every run's figure, with the per-CPU
+# figure in brackets when given.
+runs() {
+	awk -v d="$1" -v r="$2" -v c="${3:-}" 'BEGIN {
+		n = split(r, a, " "); split(c, b, " ");
+		for (i = 1; i <= n; i++) {
+			printf "%s%.2f", (i > 1 ? " " : ""), a[i] / d;
+			if (c != "") printf " (%.2f)", b[i] / d;
+		} }'
+}
+R_XDP=$(md "${RPS[af_xdp]}") R_KER=$(md "${RPS[kernel]}") R_PKT=$(md "${RPS[af_packet]}")
+OPEN_X_SENT=$(kv sent_pps "${OPEN[af_xdp]}") OPEN_X_RPS=$(kv rps "${OPEN[af_xdp]}")
+OPEN_K_SENT=$(kv sent_pps "${OPEN[kernel]}") OPEN_K_RPS=$(kv rps "${OPEN[kernel]}")
+lat() { echo "$(md "${P50[$1]}")/$(md "${P99[$1]}")"; }
+
+row() { printf '  %-2s %-50s %-24s %-26s %s\n' "$@"; }
+hr() { printf '  %s\n' "$(printf '%.0s-' $(seq 112))"; }
+
+cat <<EOF
+
+libfragnet stack benchmark (bench/stack/run.sh), $(date -u '+%Y-%m-%d %H:%M UTC')
+host: $(nproc) vCPU $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), DPDK $(pkg-config --modversion libdpdk), git $(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')
+load average: $LOAD_START at start, $LOAD_END at end (shared VM: absolute rates are noisy, the ratios were taken side by side)
+medians of $REPS runs of ${DURATION}s (after ${WARMUP}s warm-up); servers on CPU $SERVER_CPU, generators on CPU $CLIENT_CPU; $FRAME-byte frames (18 B of UDP payload)
+
+EOF
+row "#" "measurement" "fragnet" "reference" "fragnet/reference"
+hr
+row 1 "UDP echo, one lcore, memif pair, Mpps" "full     $(scale "$M_FULL" 1e6 2)" \
+	"testpmd macswap $(scale "$M_TP" 1e6 2)" "$(ratio "$M_FULL" "$M_TP")"
+row "" "  same, UDP-only build" "udp-only $(scale "$M_UDPO" 1e6 2)" \
+	"testpmd macswap $(scale "$M_TP" 1e6 2)" "$(ratio "$M_UDPO" "$M_TP")"
+M_FULL_C=$(median ${PER_CPU[full]}) M_UDPO_C=$(median ${PER_CPU[udponly]}) M_TP_C=$(median ${PER_CPU[testpmd]})
+row "" "  per CPU-second the server was given, Mpps" "full     $(scale "$M_FULL_C" 1e6 2)" \
+	"testpmd macswap $(scale "$M_TP_C" 1e6 2)" "$(ratio "$M_FULL_C" "$M_TP_C")"
+row "" "  same, UDP-only build" "udp-only $(scale "$M_UDPO_C" 1e6 2)" \
+	"testpmd macswap $(scale "$M_TP_C" 1e6 2)" "$(ratio "$M_UDPO_C" "$M_TP_C")"
+row "" "  CPU the server was given (% of CPU $SERVER_CPU)" \
+	"full $(pct "${SCPU[full]}"), udp-only $(pct "${SCPU[udponly]}")" "testpmd $(pct "${SCPU[testpmd]}")" ""
+row "" "  best 1-second sample of all runs, Mpps" \
+	"full $(scale "$(best ${SAMPLES[full]})" 1e6 2), udp-only $(scale "$(best ${SAMPLES[udponly]})" 1e6 2)" \
+	"testpmd macswap $(scale "$(best ${SAMPLES[testpmd]})" 1e6 2)" \
+	"$(ratio "$(best ${SAMPLES[full]})" "$(best ${SAMPLES[testpmd]})")"
+row "" "  generator check: fn-gen idle time, closed loop" "full $(pct "${GEN_IDLE[full]}"), udp-only $(pct "${GEN_IDLE[udponly]}")" \
+	"testpmd $(pct "${GEN_IDLE[testpmd]}")" ""
+row "" "  generator check: fn-gen open loop, Mpps" "sends $(scale "$(kv tx_pps "$GEN_OPEN")" 1e6 3)" \
+	"(into testpmd rxonly)" ""
+row 2 "UDP echo over veth, kreq/s (closed loop, w=$UDP_WINDOW)" "af_xdp    $(scale "$R_XDP" 1e3 1)" \
+	"kernel recvmmsg $(scale "$R_KER" 1e3 1)" "$(ratio "$R_XDP" "$R_KER")"
+row "" "  latency p50/p99, us" "af_xdp    $(lat af_xdp)" "kernel $(lat kernel)" ""
+row "" "  same server on net_af_packet, kreq/s" "af_packet $(scale "$R_PKT" 1e3 1)" \
+	"kernel recvmmsg $(scale "$R_KER" 1e3 1)" "$(ratio "$R_PKT" "$R_KER")"
+row "" "  latency p50/p99, us" "af_packet $(lat af_packet)" "" ""
+row "" "  CPU the server process got (% of CPU $SERVER_CPU)" \
+	"xdp $(pct "${SCPU2[af_xdp]}"), packet $(pct "${SCPU2[af_packet]}")" "kernel $(pct "${SCPU2[kernel]}")" ""
+row "" "  load tool check: fn-udpload CPU%, its CPU busy%" \
+	"af_xdp $(pct "${UCPU[af_xdp]}"), $(pct "${UBUSY[af_xdp]}")" \
+	"kernel $(pct "${UCPU[kernel]}"), $(pct "${UBUSY[kernel]}")" ""
+# Which side limited the closed loop: a load tool near 100% of its CPU was
+# the bottleneck itself (a kernel UDP client core manages a few 100 kpps).
+verdict() {   # verdict KIND OPEN_SENT
+	awk -v c="$(md "${UCPU[$1]}")" -v r="$(md "${RPS[$1]}")" -v o="$2" 'BEGIN {
+		if (c !~ /^[0-9.]+$/) { print "-"; exit }
+		if (c >= 90) printf "TOOL (its cpu %d%%)", c;
+		else printf "server (%d%% of offer)", (o > 0 ? 100 * r / o : 0) }'
+}
+row "" "  which side limited the closed loop" "$(verdict af_xdp "$OPEN_X_SENT")" \
+	"$(verdict kernel "$OPEN_K_SENT")" ""
+row "" "  load tool check: open loop offers/served, kpps" \
+	"$(scale "$OPEN_X_SENT" 1e3 0)/$(scale "$OPEN_X_RPS" 1e3 0) af_xdp" \
+	"$(scale "$OPEN_K_SENT" 1e3 0)/$(scale "$OPEN_K_RPS" 1e3 0) kernel" ""
+row 3 "instructions per echoed packet (callgrind)" "udp-only $IC_UDPO" "full build $IC_FULL" \
+	"$(ratio "$IC_UDPO" "$IC_FULL")"
+row "" "  of which fn_eth_input and below" "udp-only $IC_UDPO_STACK" "full build $IC_FULL_STACK" \
+	"$(ratio "$IC_UDPO_STACK" "$IC_FULL_STACK")"
+row 4 "stack code: .text of lib/*.c objects, bytes" "udp-only $SZ_UDPO" "full build $SZ_FULL" \
+	"$(ratio "$SZ_UDPO" "$SZ_FULL")"
+row "" "  .text of libfragnet.so, bytes" "udp-only $SZ_SO_UDPO" "full build $SZ_SO_FULL" \
+	"$(ratio "$SZ_SO_UDPO" "$SZ_SO_FULL")"
+row "" "  lib/nft/ interpreter objects, .text bytes" \
+	"${SZ_NFT:-not in this tree}" "" ""
+hr
+cat <<EOF
+
+How each figure was measured
+ 1. Server: fragnet-echo (--busy, one queue, EAL main lcore pinned to CPU $SERVER_CPU, --in-memory
+    hugepages) on net_memif0 role=server, or dpdk-testpmd --forward-mode=macswap with its forwarding
+    lcore on CPU $SERVER_CPU, on an identical memif (copy mode, default rings). Generator: fn-gen,
+    one lcore on CPU $CLIENT_CPU, memif role=client, keeps $GEN_WINDOW frames in flight (64 UDP flows,
+    valid IPv4 and UDP checksums) and counts replies per second; each reply is rewritten into the
+    next request. Both ends poll; a memif copy costs the same on each side, so the generator and
+    testpmd do similar work per packet: the macswap figure is the ceiling of this pair, not of a NIC.
+    Generator check: "idle" is the share of fn-gen's measured time spent in loop iterations that
+    found nothing to receive and nothing to send, i.e. waiting for the server; "open loop" is
+    fn-gen sending bursts as fast as memif takes them, into testpmd rxonly.
+    "Per CPU-second": fn-gen reads the server's CPU time (/proc/PID/stat, all threads) at the start
+    and end of its measured seconds; the rate divided by that share of one CPU is what the server
+    echoes per second of CPU it actually got. Both servers spin, so on this shared CPU each only
+    gets its slice; this is the figure that is stable across runs, the raw rate is what came back.
+    Every run, in order (Mpps; per CPU-second in brackets):
+      testpmd $(runs 1e6 "${PPS[testpmd]:-}" "${PER_CPU[testpmd]:-}")
+      full    $(runs 1e6 "${PPS[full]:-}" "${PER_CPU[full]:-}")
+      udp-only $(runs 1e6 "${PPS[udponly]:-}" "${PER_CPU[udponly]:-}")
+    Frames written off after 250 ms without a reply (all runs): testpmd ${GEN_LOST[testpmd]:-0},
+    full ${GEN_LOST[full]:-0}, udp-only ${GEN_LOST[udponly]:-0}.
+    fragnet counters of its last run: ${FN_MEMIF_COUNTERS:-none}
+ 2. veth pair $IF_S/$IF_C between namespaces, one queue each way, client finishes checksums
+    (ethtool -K tx off), static neighbour entry on the client. Server side, one at a time on
+    CPU $SERVER_CPU: fragnet-echo --busy on net_af_xdp (queue 0, native XDP in copy mode) or on
+    net_af_packet (qpairs=1), or fn-kecho (one UDP socket, blocking recvmmsg then sendmmsg of the
+    same batch, up to 64) with the address on the veth. Load: fn-udpload on CPU $CLIENT_CPU, $UDP_FLOWS
+    connected sockets, $UDP_WINDOW requests in flight in all, sendmmsg/recvmmsg, latency from a
+    timestamp in each request. Server CPU: what the server process got during the measured seconds
+    (fragnet spins, so it takes all it is given; the kernel server's figure is what it needed,
+    without its softirq work on CPU $CLIENT_CPU). On veth the receiving side's kernel work (XDP and the copy into the
+    AF_XDP ring, or IP/UDP input for the kernel server) runs in softirq on the sender's CPU, so
+    both servers pay for the client's receive path and the client pays for theirs alike.
+    Load tool check: fn-udpload's own CPU time, and how busy CPU $CLIENT_CPU was in all (its softirqs
+    for the server's receive path and other tenants included) during the closed-loop runs; below
+    100% the tool was waiting for the server. Open loop: batches of 32 back to back, offered vs
+    served (the offer depends on the server: its receive path runs on the client CPU).
+    "TOOL" (the tool at 90% of its CPU or more) means the closed-loop figures measure the load
+    tool: one kernel-socket client core manages a few hundred kpps (notes/platform.md); the ratio
+    then only says that both servers kept up with it. "server" gives the closed-loop rate
+    as a share of what the tool offers open loop against the same server.
+    Every run, in order (kreq/s): af_xdp $(runs 1e3 "${RPS[af_xdp]:-}"); kernel $(runs 1e3 "${RPS[kernel]:-}");
+      af_packet $(runs 1e3 "${RPS[af_packet]:-}")
+    Requests written off after 250 ms without a reply (all runs): af_xdp ${UDP_LOST[af_xdp]:-0},
+    kernel ${UDP_LOST[kernel]:-0}, af_packet ${UDP_LOST[af_packet]:-0}.
+    fragnet counters of its last af_xdp run: ${FN_VETH_COUNTERS:-none}
+ 3. fn-icount on a net_ring port whose rx and tx ring are one ring (the ring PMD loopback), under
+    valgrind --tool=callgrind --collect-atstart=no, collecting only inside fragnet_poll() (client
+    requests): $ICOUNT_BURSTS bursts of 32 requests (after 100 uncounted), each one poll: rx burst,
+    Ethernet, IPv4 and UDP input with software checksums (the ring PMD offloads nothing), the
+    echo callback of examples/echo.c (fragnet_udp_send: mbuf alloc, copy), UDP/IPv4/Ethernet
+    output, tx burst. Counted: stack + callback + poll-loop overhead + the ring PMD (a ring
+    dequeue/enqueue, about 13 instructions per packet); not counted: building the requests and
+    freeing the replies (a NIC's tx completion). "of which" is the inclusive count of
+    fn_eth_input (stack and callback only, no PMD, no loop).
+ 4. size -A, sum of .text over the objects of lib/*.c in libfragnet_internal.a
+    ($N_OBJ_FULL objects full, $N_OBJ_UDPO UDP-only), release build, and .text of libfragnet.so.
+    UDP-only: ${UDPONLY_OPTS[*]}.
+
+Callgrind hot spots, full build (self instructions per packet, function, object):
+$(sed 's/^/  /' "$TMP/hot-full.txt" 2>/dev/null)
+Callgrind hot spots, UDP-only build:
+$(sed 's/^/  /' "$TMP/hot-udponly.txt" 2>/dev/null)
+
+run time $((SECONDS - T_START)) s (plus builds)
+EOF
