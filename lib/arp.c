@@ -100,7 +100,7 @@ void fn_arp_input(struct fn_queue *q, struct rte_mbuf *m)
 		fn_arp_service(q);
 	}
 free:
-	rte_pktmbuf_free(m);
+	fn_rx_done(q, m);
 }
 
 void fn_arp_park(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)

@@ -44,7 +44,7 @@ void fn_eth_input(struct fn_queue *q, struct rte_mbuf *m)
 		goto drop;
 	}
 drop:
-	rte_pktmbuf_free(m);
+	fn_rx_done(q, m);
 }
 
 void fn_eth_output(struct fn_queue *q, struct rte_mbuf *m,

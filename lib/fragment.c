@@ -4,6 +4,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
+#include "csum.h"
 #include "fragment.h"
 #include "ipv4.h"
 #include "runtime.h"
@@ -39,7 +40,7 @@ int fn_ipv4_fragment(struct fn_queue *q, const uint8_t *l3, uint32_t len, uint32
 		f->fragment_offset = rte_cpu_to_be_16(bits);
 		f->total_length = rte_cpu_to_be_16(ihl + chunk);
 		f->hdr_checksum = 0;
-		f->hdr_checksum = rte_ipv4_cksum(f);
+		f->hdr_checksum = fn_csum(f, ihl);
 		frags[i]->l3_len = ihl;
 		fn_ipv4_xmit(q, frags[i], nexthop);
 	}

@@ -5,6 +5,7 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
+#include "csum.h"
 #include "icmp.h"
 #include "ipv4.h"
 #include "runtime.h"
@@ -37,7 +38,7 @@ static void send_icmp(struct fn_queue *q, uint32_t dst, uint32_t icmp_len)
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
 
 	icmp->icmp_cksum = 0;
-	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, icmp_len);
+	icmp->icmp_cksum = fn_csum(icmp, icmp_len);
 	fn_ipv4_header(q, ip, IPPROTO_ICMP, dst, sizeof(*ip) + icmp_len);
 	fn_ipv4_output_linear(q, q->tx_dgram, sizeof(*ip) + icmp_len);
 }
@@ -50,7 +51,7 @@ void fn_icmp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttyp
 	uint32_t icmp_len = len - ihl;
 	struct rte_icmp_hdr *reply;
 
-	if (icmp_len < sizeof(*icmp) || rte_raw_cksum(icmp, icmp_len) != 0xffff) {
+	if (icmp_len < sizeof(*icmp) || !fn_csum_ok(icmp, icmp_len)) {
 		FN_DROP(&q->stats, ICMP_MALFORMED);
 		return;
 	}

@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 
 #include "arp.h"
+#include "csum.h"
 #include "eth.h"
 #include "fragment.h"
 #include "icmp.h"
@@ -156,7 +157,8 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	csum_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (unlikely(csum_flags != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 		     (csum_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-		      rte_raw_cksum(ip, ihl) != 0xffff))) {
+		      !(likely(ihl == sizeof(*ip)) ? fn_csum_ok(ip, sizeof(*ip))
+						   : fn_csum_ok(ip, ihl))))) {
 		FN_DROP(&q->stats, IP_CSUM);
 		goto free;
 	}
@@ -179,13 +181,15 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	 * deliver to another queue or, with one process per queue, to another
 	 * process altogether. ARP still overrides what is learned this way.
 	 */
-	if (ip->src_addr != 0 && fn_on_link(fn, ip->src_addr)) {
+	if (ip->src_addr != q->learned_src && ip->src_addr != 0 &&
+	    fn_on_link(fn, ip->src_addr)) {
 		struct rte_ether_addr mac;
 		const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)l2;
 
 		if (!fn_neigh_lookup(fn->neigh, ip->src_addr, &mac))
 			fn_neigh_update(fn->neigh, ip->src_addr, &eth->src_addr,
 					FN_NEIGH_LEARNED);
+		q->learned_src = ip->src_addr;   /* skip the lookup for its next packets */
 	}
 
 	if (unlikely(ip->fragment_offset & FRAG_BITS)) {
@@ -214,7 +218,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 malformed:
 	FN_DROP(&q->stats, IP_MALFORMED);
 free:
-	rte_pktmbuf_free(m);
+	fn_rx_done(q, m);
 }
 
 #if FN_WITH_FRAG
@@ -233,7 +237,7 @@ static uint32_t linearize(struct fn_queue *q, const struct rte_mbuf *chain)
 	ip->total_length = rte_cpu_to_be_16(len);
 	ip->fragment_offset &= RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = fn_csum(ip, rte_ipv4_hdr_len(ip));
 	return len;
 }
 
@@ -281,7 +285,7 @@ void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
 	ip->src_addr = q->addr;
 	ip->dst_addr = dst;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = fn_csum(ip, sizeof(*ip));
 }
 
 uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)

@@ -75,7 +75,10 @@ void fn_queue_free(struct fn_queue *q)
 {
 	if (q == NULL)
 		return;
+	/* What the device never took is lost at close: say so. */
+	q->stats.drops[FRAGNET_DROP_TX_FULL] += q->n_tx;
 	rte_pktmbuf_free_bulk(q->tx, q->n_tx);
+	fn_rx_done_flush(q);
 	fn_arp_flush(q);
 #if FN_WITH_FRAG
 	fn_reasm_free(q->reasm);
@@ -171,6 +174,7 @@ int fn_queue_poll(struct fn_queue *q)
 	if (q->handoff != NULL && unlikely(!rte_ring_empty(q->handoff)))
 		drain_handoff(q);
 #endif
+	fn_rx_done_flush(q);
 	if (unlikely(q->clk.now >= q->next_timer))
 		timers(q);
 	if (q->n_tx)

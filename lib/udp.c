@@ -13,6 +13,7 @@
 #include <rte_spinlock.h>
 #include <rte_udp.h>
 
+#include "csum.h"
 #include "icmp.h"
 #include "ipv4.h"
 #include "runtime.h"
@@ -129,14 +130,11 @@ static bool lookup(const struct fn_udp_table *t, uint16_t port, fragnet_recv_fn 
 static uint16_t udp_sum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
 			uint16_t ulen)
 {
-	uint32_t sum = rte_raw_cksum(udp, ulen);
+	uint64_t sum = fn_csum_add(0, udp, ulen);
 
-	sum += (ip->src_addr & 0xffff) + (ip->src_addr >> 16);
-	sum += (ip->dst_addr & 0xffff) + (ip->dst_addr >> 16);
-	sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(ulen);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	sum += (uint64_t)ip->src_addr + ip->dst_addr +
+	       rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(ulen);
+	return fn_csum_fold(sum);
 }
 
 void fn_udp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttype,

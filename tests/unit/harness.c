@@ -95,6 +95,7 @@ unsigned h_deliver(struct fn_queue *from, struct fn_queue *to)
 		fn_eth_input(to, h_tx_take(from, 0));
 		n++;
 	}
+	fn_rx_done_flush(to);   /* the frames belong to the sender's pool */
 	return n;
 }
 
@@ -184,6 +185,7 @@ struct rte_mbuf *h_tx_take(struct fn_queue *q, unsigned i)
 
 void h_tx_clear(struct fn_queue *q)
 {
+	fn_rx_done_flush(q);   /* what the poll loop does after each burst */
 	rte_pktmbuf_free_bulk(q->tx, q->n_tx);
 	q->n_tx = 0;
 }
