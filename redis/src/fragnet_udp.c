@@ -680,6 +680,10 @@ void udpInit(void) {
     udp.pid = getpid();
     sched_getaffinity(0, sizeof(udp.cpus), &udp.cpus);
     udp.fn = fragnet_open(&cfg);
+    if (!udp.fn && errno == ENOTCONN)
+        udpFatal("fragnetd is not answering at %s and udp-require-rules is yes",
+                 cfg.daemon_socket ? cfg.daemon_socket :
+                 getenv("FRAGNET_DAEMON_SOCKET") ? getenv("FRAGNET_DAEMON_SOCKET") : "the default socket");
     if (!udp.fn) udpFatal("fragnet_open failed: %s", strerror(errno));
     udp.q = fragnet_queue(udp.fn, (unsigned)udp_config.queue);
     if (!udp.q)
@@ -704,8 +708,9 @@ void udpInit(void) {
     struct fragnet_queue_stats st = { .sz = sizeof(st) };
     fragnet_queue_stats(udp.fn, (unsigned)udp_config.queue, &st);
     serverLog(LL_NOTICE,
-        "UDP transport: RESP on %s:%d, queue %d of %u, max datagram %d, idle timeout %ds%s",
+        "UDP transport: RESP on %s:%d, queue %d of %u, max datagram %d, idle timeout %ds, %s%s",
         addr, udp_config.port, udp_config.queue, fragnet_queue_count(udp.fn),
         udp_config.max_datagram, udp_config.idle_timeout,
-        st.unfiltered ? ", UNFILTERED (no fragnetd rules)" : "");
+        st.unfiltered ? "UNFILTERED (no fragnetd rules)" : "rules from fragnetd for application ",
+        st.unfiltered ? "" : cfg.app_name ? cfg.app_name : "fragnet");
 }

@@ -2,16 +2,13 @@
 """Harness for the Redis fork's UDP tests: network namespaces, servers, and
 RESP clients over kernel sockets.
 
-Topology (mode "veth", the real thing; one veth queue per server instance):
+Topology (one veth queue per server instance):
 
     netns fnr<id>s                         netns fnr<id>c
     redis-server (the fork)                test clients (kernel UDP sockets)
       UDP: libfragnet on DPDK  ---veth---  10.77.<n>.2/24
            10.77.<n>.1/24
       TCP: kernel, 127.0.0.1 (reached by creating sockets inside fnr<id>s)
-
-Mode "kshim" runs the same tests on loopback against a fork linked with
-tests/redis/kshim.c (no DPDK); it exists for transport development only.
 
 Everything created here is named with the fnr prefix and removed by name.
 """
@@ -152,12 +149,14 @@ class RespError(str):
 class Client:
     """A RESP client over one kernel socket: UDP (one flow) or TCP."""
 
-    def __init__(self, addr, port, proto="udp", ns=None, timeout=5.0):
+    def __init__(self, addr, port, proto="udp", ns=None, timeout=5.0, source=None):
         kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
         self.proto = proto
         self.s = socket_in_ns(ns, socket.AF_INET, kind)
         if proto == "udp":
             self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        if source:
+            self.s.bind((source, 0))
         self.s.settimeout(timeout)
         self.s.connect((addr, port))
         self.buf = b""
@@ -231,10 +230,10 @@ def redis_bin():
 
 
 class Server:
-    """One fork instance. In veth mode it runs inside the server netns."""
+    """One fork instance. It runs inside the server netns."""
 
     def __init__(self, topo, name, tcp_port, udp_port, dpdk_port=None, queue=0,
-                 lcore=None, extra=(), aof=False, wrapper=()):
+                 lcore=None, extra=(), aof=False, wrapper=(), daemon_socket=None):
         self.topo, self.name = topo, name
         self.wrapper = [str(a) for a in wrapper]
         self.tcp_port, self.udp_port = tcp_port, udp_port
@@ -246,8 +245,12 @@ class Server:
                 "--udp-dpdk-ports", dpdk_port or topo.dpdk_port(queue)]
         if lcore is not None:
             args += ["--udp-lcores", str(lcore)]
-        if topo.mode == "veth" and topo.static_neigh:
-            args += ["--udp-neighbours", "%s=%s" % (topo.client_ip, topo.client_mac)]
+        if topo.static_neigh:
+            args += ["--udp-neighbours", " ".join("%s=%s" % (ip, topo.client_mac)
+                                                  for ip in [topo.client_ip] + topo.extra_client_ips)]
+        # fragnetd: the test's own, or a socket nobody listens on (unfiltered,
+        # never the machine's /run/fragnet).
+        args += ["--udp-daemon-socket", daemon_socket or os.path.join(self.dir, "no-fragnetd.sock")]
         if aof:
             args += ["--appendonly", "yes", "--appendfsync", "always"]
         args += [str(a) for a in extra]
@@ -281,8 +284,9 @@ class Server:
     def tcp(self, timeout=5.0):
         return Client("127.0.0.1", self.tcp_port, "tcp", ns=self.topo.server_ns, timeout=timeout)
 
-    def udp(self, timeout=5.0):
-        return Client(self.topo.server_ip, self.udp_port, "udp", ns=self.topo.client_ns, timeout=timeout)
+    def udp(self, timeout=5.0, source=None):
+        return Client(self.topo.server_ip, self.udp_port, "udp", ns=self.topo.client_ns, timeout=timeout,
+                      source=source)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -316,35 +320,30 @@ class Server:
 
 
 class Topology:
-    """Namespaces and a two-queue veth pair (veth mode), or loopback (kshim)."""
+    """Two namespaces and a veth pair with `queues` queues."""
 
-    def __init__(self, mode="veth", driver="af_xdp", static_neigh=True, subnet=None, queues=1):
+    def __init__(self, mode="veth", driver="af_xdp", static_neigh=True, subnet=None, queues=1,
+                 extra_hosts=()):
         self.mode, self.driver, self.static_neigh = mode, driver, static_neigh
         self.queues = queues
+        self.extra_client_ips = []
         tag = "%d" % (os.getpid() % 100000)
         n = subnet if subnet is not None else 100 + os.getpid() % 100
-        if mode == "kshim":
-            self.server_ns = self.client_ns = None
-            self.server_ip = self.client_ip = "127.0.0.1"
-            self.server_cidr = "127.0.0.1/8"
-            return
         self.server_ns, self.client_ns = "fnr%ss" % tag, "fnr%sc" % tag
         self.if_s, self.if_c = "fnr%ss" % tag, "fnr%sc" % tag
         self.server_ip, self.client_ip = "10.77.%d.1" % n, "10.77.%d.2" % n
+        # More client addresses on the same veth (host numbers in the /24).
+        self.extra_client_ips = ["10.77.%d.%d" % (n, h) for h in extra_hosts]
         self.server_cidr = self.server_ip + "/24"
         self.up = False
 
     def dpdk_port(self, queue=0):
-        if self.mode == "kshim":
-            return "kshim"
         if self.driver == "af_packet":
             # The fanout has the kernel reassemble fragments: frames up to 9 KB.
             return "net_af_packet%d,iface=%s,blocksz=36864,framesz=9216,framecnt=512" % (queue, self.if_s)
         return "net_af_xdp%d,iface=%s,start_queue=%d,queue_count=1" % (queue, self.if_s, queue)
 
     def setup(self):
-        if self.mode == "kshim":
-            return self
         self.teardown()
         self.up = True
         sh("ip", "netns", "add", self.server_ns)
@@ -358,6 +357,8 @@ class Topology:
         sh("ip", "link", "set", self.if_s, "up", ns=self.server_ns)
         sh("ip", "link", "set", "lo", "up", ns=self.client_ns)
         sh("ip", "addr", "add", self.client_ip + "/24", "dev", self.if_c, ns=self.client_ns)
+        for ip in self.extra_client_ips:
+            sh("ip", "addr", "add", ip + "/24", "dev", self.if_c, ns=self.client_ns)
         sh("ip", "link", "set", self.if_c, "up", ns=self.client_ns)
         # The DPDK side checks UDP checksums: have the kernel fill them in.
         sh("ethtool", "-K", self.if_c, "tx", "off", ns=self.client_ns, check=False)
@@ -374,8 +375,6 @@ class Topology:
         return re.search(r"link/ether ([0-9a-f:]{17})", out).group(1)
 
     def teardown(self):
-        if self.mode == "kshim":
-            return
         for ns in (self.server_ns, self.client_ns):
             if os.path.exists("/run/netns/" + ns):
                 sh("ip", "netns", "del", ns, check=False)

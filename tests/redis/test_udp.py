@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The Redis fork over UDP, from kernel clients in a peer network namespace.
 
-    test_udp.py [--mode veth|kshim] [--driver af_packet|af_xdp] [--only REGEX] [SUITE...]
+    test_udp.py [--driver af_packet|af_xdp] [--only REGEX] [SUITE...]
 
 Suites: functional (one server: corpus, pipelining, big values, blocking,
 transactions, pub/sub, auth, limits, introspection, bad input), durability
@@ -463,7 +463,7 @@ def two_instances(topo, runner):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", default=os.environ.get("FNR_MODE", "veth"), choices=["veth", "kshim"])
+    ap.add_argument("--mode", default="veth", choices=["veth"], help="(the only mode left)")
     ap.add_argument("--driver", default="af_xdp", choices=["af_packet", "af_xdp"])
     ap.add_argument("--no-static-neigh", action="store_true", help="rely on ARP")
     ap.add_argument("--only", help="run tests whose name matches this regex")
@@ -472,8 +472,6 @@ def main():
     runner = Runner(a.only)
     for suite in a.suites:
         driver = "af_xdp" if suite == "two-instances" else a.driver
-        if suite == "two-instances" and a.mode == "kshim":
-            continue  # one kernel socket has no queues to share out
         topo = Topology(a.mode, driver, static_neigh=not a.no_static_neigh,
                         queues=2 if suite == "two-instances" else 1).setup()
         try:
