@@ -1,47 +1,70 @@
 #!/usr/bin/env bash
 # The Redis fork over UDP (libfragnet, DPDK net_af_xdp) against Debian's stock
-# redis-server over kernel TCP and memcached over kernel UDP, side by side in
-# one run, on one veth pair between two network namespaces.
+# redis-server over kernel TCP and memcached over kernel UDP, and the fork
+# with a 100-rule fragnetd ruleset against no rules, side by side in one run,
+# on veth pairs between two network namespaces.
 #
-#   bench/redis/run.sh [-T SECONDS] [-o CSV]
+#   bench/redis/run.sh [-T SECONDS] [-R ROUNDS] [-o CSV]
 #
 # Where things run (2 vCPUs): every server is pinned to CPU 1; the load
 # generator runs on CPU 0 in the peer namespace and talks through the
 # kernel's veth (one pair for the fork's DPDK port, one for the kernel's
 # servers), so the client side is the same path for every server.
 # Who polls: the fork polls its queue from its event loop (spinning while
-# traffic flows); stock Redis and memcached sleep in epoll_wait; the load
-# generators (fnr-bench and redis-benchmark) sleep in epoll_wait.
+# traffic flows, sleeping 1 ms at a time after 50 ms without a datagram, so
+# that it leaves CPU 1 to the others during their turns); stock Redis and
+# memcached sleep in epoll_wait; the load generators (fnr-bench and
+# redis-benchmark) sleep in epoll_wait.
 # Same mix everywhere: 90% GET / 10% SET, 100000 keys (written first),
 # 64-byte values; 1 and 50 clients, pipeline 1 and 16. fnr-bench drives all
 # three servers with that exact mix; redis-benchmark (which runs GET and SET
-# separately) gives the familiar reference for stock Redis.
-# TODO (needs fragnetd): the fork with a 100-rule ruleset against no rules.
+# separately) gives the familiar reference for stock Redis, right after
+# fnr-bench on it, sized to about T seconds per test.
+# Rules: the fork registers with a private fragnetd (--udp-require-rules yes)
+# and is measured twice per configuration, back to back: with no rules (a
+# ruleset without a table for it) and with 100 rules in table inet redis that
+# every request traverses (50 "ip saddr NET counter drop" for other
+# networks, 49 "udp dport PORT counter accept" for other services, then the
+# accept for the clients' network and the Redis port). After every 100-rule
+# run the script checks with fragnetctl that the 99 first rules matched
+# nothing and the last one matched every request.
+# Noise: all servers run at once, and every configuration is measured on all
+# of them back to back, ROUNDS times, each round in a rotated order; the
+# tables give medians and the spread (max-min)/median over the rounds, and
+# the CPU steal time of the run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 T=5
+R=3
 out=
-while getopts "T:o:" o; do
+while getopts "T:R:o:" o; do
 	case $o in
 	T) T=$OPTARG ;;
+	R) R=$OPTARG ;;
 	o) out=$OPTARG ;;
-	*) echo "usage: $0 [-T seconds] [-o results.csv]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-T seconds] [-R rounds] [-o results.csv]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 fork=${FNR_REDIS_SERVER:-$root/redis/work/bin/redis-server}
 bench=${FNR_BENCH:-$root/build/bench/redis/fnr-bench}
-for b in "$fork" "$bench" /usr/bin/redis-server /usr/bin/redis-benchmark /usr/bin/memcached; do
+fragnetd=${FRAGNETD:-$root/build/daemon/fragnetd/fragnetd}
+fragnetctl=${FRAGNETCTL:-$root/build/daemon/fragnetctl/fragnetctl}
+for b in "$fork" "$bench" "$fragnetd" "$fragnetctl" /usr/bin/redis-server /usr/bin/redis-benchmark \
+	/usr/bin/memcached; do
 	[ -x "$b" ] || { echo "missing $b (scripts/setup.sh builds and installs everything)" >&2; exit 1; }
 done
 
 tag=$$
 S=fnrb${tag}s C=fnrb${tag}c              # namespaces: servers, load generator
+D=fnrb${tag}d                            # fragnetd's compile namespace
 FS=fnrb${tag}f FC=fnrb${tag}g            # veth pair of the fork (DPDK side: FS)
 KS=fnrb${tag}k KC=fnrb${tag}l            # veth pair of the kernel servers
 FIP=10.78.0.1 FCIP=10.78.0.2 KIP=10.78.1.1 KCIP=10.78.1.2
 work=$(mktemp -d /tmp/fnr-bench.XXXXXX)
+chmod 755 "$work"
+sock=$work/fragnetd.sock
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -53,13 +76,14 @@ cleanup() {
 	done
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	ip netns del "$S" 2>/dev/null || true
-	ip netns del "$C" 2>/dev/null || true
+	for ns in "$S" "$C" "$D" "$D.check"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 inS() { ip netns exec "$S" "$@"; }
 inC() { ip netns exec "$C" "$@"; }
+ctl() { "$fragnetctl" -s "$sock" "$@"; }
 
 ip netns add "$S"
 ip netns add "$C"
@@ -82,6 +106,25 @@ fmac=$(inS cat /sys/class/net/"$FS"/address)
 fcmac=$(inC cat /sys/class/net/"$FC"/address)
 inC ip neigh replace "$FIP" lladdr "$fmac" dev "$FC" nud permanent
 
+# The rulesets. 100 rules: 99 the traffic has to pass, then its accept.
+{
+	echo "table inet redis {"
+	echo "	chain input {"
+	echo "		type filter hook input priority filter; policy drop;"
+	for i in $(seq 0 49); do echo "		ip saddr 172.16.$i.0/24 counter drop"; done
+	for i in $(seq 0 48); do echo "		udp dport $((7000 + i)) counter accept"; done
+	echo "		ip saddr 10.78.0.0/24 udp dport 6380 counter accept"
+	echo "	}"
+	echo "}"
+} >"$work/rules100.nft"
+echo "# no rules: no table for the Redis fork, nothing filtered" >"$work/norules.nft"
+[ "$(grep -c counter "$work/rules100.nft")" = 100 ] || { echo "rules100.nft is not 100 rules" >&2; exit 1; }
+printf 'socket = %s\nnetns = %s\nrules = %s\n' "$sock" "$D" "$work/norules.nft" >"$work/fragnetd.conf"
+"$fragnetd" -c "$work/fragnetd.conf" >"$work/fragnetd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q "ready on" "$work/fragnetd.log" && break; sleep 0.1; done
+grep -q "ready on" "$work/fragnetd.log" || { cat "$work/fragnetd.log" >&2; exit 1; }
+
 wait_tcp() { # ns addr port
 	for _ in $(seq 100); do
 		ip netns exec "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null && return 0
@@ -92,40 +135,69 @@ wait_tcp() { # ns addr port
 }
 
 results=$work/results.csv
-echo "server,tool,clients,pipeline,rps,p50_us,p99_us,lost" >"$results"
+echo "round,server,tool,clients,pipeline,rps,p50_us,p99_us,lost" >"$results"
+round=0
 fnr() { # label proto host port clients pipeline
-	local line
+	local line rps p50 p99 lost
 	line=$(inC taskset -c 0 "$bench" --proto "$2" -h "$3" -p "$4" -c "$5" -P "$6" -T "$T" \
 		--warmup 1 -r 100000 -d 64 --get-ratio 0.9 --csv --label x) || { echo "fnr-bench failed: $1" >&2; return 1; }
 	IFS=, read -r _ _ _ _ rps p50 p99 _ lost <<<"$line"
-	echo "$1,fnr-bench,$5,$6,$rps,$p50,$p99,$lost" >>"$results"
-	printf '  %-30s %3d clients  P=%-3d %10s req/s  p50 %6s us  p99 %6s us  lost %s\n' \
+	echo "$round,$1,fnr-bench,$5,$6,$rps,$p50,$p99,$lost" >>"$results"
+	printf '  %-28s %3d clients  P=%-3d %9s req/s  p50 %6s us  p99 %6s us  lost %s\n' \
 		"$1" "$5" "$6" "$rps" "$p50" "$p99" "$lost"
 }
+# redis-benchmark runs a request count, not a time: about T seconds per
+# test at the rate fnr-bench just measured on the same server.
 rbench() { # clients pipeline
-	local n=$(( $1 * $2 * 20000 )); [ $n -gt 2000000 ] && n=2000000
+	local rps n
+	rps=$(tail -1 "$results" | cut -d, -f6)
+	n=$(awk "BEGIN{n = int($rps * $T); print (n < 1000 ? 1000 : n)}")
 	inC taskset -c 0 redis-benchmark -h "$KIP" -p 6379 -c "$1" -P "$2" -t get,set -r 100000 -d 64 \
 		-n "$n" --csv 2>/dev/null | tail -n +2 | tr -d '"' |
 	while IFS=, read -r test rps _ _ p50 _ p99 _; do
 		p50us=$(awk "BEGIN{printf \"%d\", $p50*1000}"); p99us=$(awk "BEGIN{printf \"%d\", $p99*1000}")
-		echo "stock RESP/TCP ($test only),redis-benchmark,$1,$2,${rps%.*},$p50us,$p99us,0" >>"$results"
-		printf '  %-30s %3d clients  P=%-3d %10s req/s  p50 %6s us  p99 %6s us\n' \
+		echo "$round,stock RESP/TCP ($test only),redis-benchmark,$1,$2,${rps%.*},$p50us,$p99us,0" >>"$results"
+		printf '  %-28s %3d clients  P=%-3d %9s req/s  p50 %6s us  p99 %6s us\n' \
 			"stock RESP/TCP ($test, r-b)" "$1" "$2" "${rps%.*}" "$p50us" "$p99us"
 	done
 }
 fill() { # proto host port
 	inC "$bench" --proto "$1" -h "$2" -p "$3" -c 1 -T 0.1 --warmup 0 -r 100000 -d 64 --fill --csv >/dev/null
 }
+# fragnetctl load waits until the fork applied the generation (exit 4 if not).
+rules() { # norules|rules100
+	ctl load "$work/$1.nft" >/dev/null || { echo "fragnetctl load $1.nft failed" >&2; return 1; }
+}
+# After a 100-rule run: the 99 first rules matched nothing, the last all.
+check_rules() { # requests/s of the run, pipeline
+	ctl -j list ruleset | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+app = [a for a in j["apps"] if a["name"] == "redis"][0]
+pk = [c["packets"] for c in sorted(app["counters"], key=lambda c: c["handle"])]
+reqs = float(sys.argv[1]) * float(sys.argv[3]) / float(sys.argv[2])
+ok = len(pk) == 100 and sum(pk[:99]) == 0 and pk[99] >= reqs
+print("    rules: %d counters, the first 99 matched %d, the last %d (requests measured: %d, plus warm-up)%s"
+      % (len(pk), sum(pk[:99]), pk[-1] if pk else 0, reqs, "" if ok else "  <-- NOT AS EXPECTED"))
+sys.exit(0 if ok else 1)' "$1" "$2" "$T" | tee -a "$work/rules-check.txt"
+}
+fork_run() { # norules|rules100 clients pipeline
+	local label="fork RESP/UDP (no rules)" rps
+	rules "$1"
+	[ "$1" = rules100 ] && label="fork RESP/UDP (100 rules)"
+	fnr "$label" resp-udp "$FIP" 6380 "$2" "$3"
+	if [ "$1" = rules100 ]; then
+		rps=$(tail -1 "$results" | cut -d, -f6)
+		check_rules "$rps" "$3"
+	fi
+}
 
-# All three servers run at once, each pinned to CPU 1, and every
-# configuration is measured on all three back to back, so that a noisy
-# machine shifts them together. The fork polls adaptively here (spinning
-# while traffic flows, sleeping 1 ms at a time after 50 ms of silence) so
-# that it does not take CPU 1 from the others during their turns.
+# All servers run at once, each pinned to CPU 1.
 ip netns exec "$S" taskset -c 1 "$fork" --port 7000 --bind 127.0.0.1 --save "" --appendonly no \
 	--dir "$work" --protected-mode no --logfile "$work/fork.log" --udp-port 6380 \
 	--udp-address "$FIP/24" --udp-dpdk-ports "net_af_xdp0,iface=$FS,start_queue=0,queue_count=1" \
-	--udp-lcores 1 --udp-neighbours "$FCIP=$fcmac" &
+	--udp-lcores 1 --udp-neighbours "$FCIP=$fcmac" \
+	--udp-daemon-socket "$sock" --udp-require-rules yes 2>"$work/fork.stderr" &
 pids+=($!)
 ip netns exec "$S" taskset -c 1 /usr/bin/redis-server --port 6379 --bind "$KIP" --save "" \
 	--appendonly no --dir "$work" --protected-mode no --logfile "$work/stock.log" &
@@ -135,26 +207,93 @@ pids+=($!)
 wait_tcp "$S" 127.0.0.1 7000 || { tail "$work/fork.log"; exit 1; }
 wait_tcp "$S" "$KIP" 6379
 wait_tcp "$S" "$KIP" 11211
-echo "fork: $(/usr/bin/redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')+fragnet over UDP (net_af_xdp);" \
+echo "fork: $(/usr/bin/redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')+fragnet over UDP (net_af_xdp), rules from a private fragnetd;" \
 	"stock: Debian redis-server over kernel TCP; memcached $(memcached -V | cut -d' ' -f2) over kernel UDP"
+echo "$R round(s) of ${T} s measurements (plus 1 s warm-up each), order rotated every round"
 fill resp-udp "$FIP" 6380
 fill resp-tcp "$KIP" 6379
 fill memcache-udp "$KIP" 11211
-for c in 1 50; do for p in 1 16; do
-	fnr "fork RESP/UDP" resp-udp "$FIP" 6380 "$c" "$p"
-	fnr "stock RESP/TCP" resp-tcp "$KIP" 6379 "$c" "$p"
-	rbench "$c" "$p"
-	fnr "memcached text/UDP" memcache-udp "$KIP" 11211 "$c" "$p"
-done; done
-kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
-grep "UDP transport" "$work/fork.log" | tail -2 | sed 's/^[0-9]*:M [^*]*\* /  fork: /'
+
+steal() { awk '/^cpu / {print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+read -r steal0 total0 < <(steal)
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+t_start=$(date +%s)
+configs=("1 1" "1 16" "50 1" "50 16")
+servers=(norules rules100 stock memcached)
+for round in $(seq 1 "$R"); do
+	echo "== round $round of $R"
+	for i in 0 1 2 3; do
+		set -- ${configs[$(( (i + round - 1) % 4 ))]}
+		c=$1 p=$2
+		for j in 0 1 2 3; do
+			case ${servers[$(( (j + round - 1) % 4 ))]} in
+			norules) fork_run norules "$c" "$p" ;;
+			rules100) fork_run rules100 "$c" "$p" ;;
+			stock) fnr "stock RESP/TCP" resp-tcp "$KIP" 6379 "$c" "$p"
+				rbench "$c" "$p" ;;
+			memcached) fnr "memcached text/UDP" memcache-udp "$KIP" 11211 "$c" "$p" ;;
+			esac
+		done
+	done
+done
+read -r steal1 total1 < <(steal)
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+rules norules
+drops=$(ctl -j stats | python3 -c '
+import json, sys
+print(sum(q["drops_by_reason"].get("filter", 0) for a in json.load(sys.stdin)["apps"] if a["name"] == "redis"
+          for q in a["queue_stats"]))')
+grep "UDP transport" "$work/fork.log" | tail -1 | sed 's/^[0-9]*:M [^*]*\* /fork: /'
+echo "fork's filter drops over the run: $drops"
 
 echo
-echo "| server, transport | tool | clients | pipeline | requests/s | p50 us | p99 us | lost |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
-tail -n +2 "$results" | while IFS=, read -r s tool c p rps p50 p99 lost; do
-	echo "| $s | $tool | $c | $p | $rps | $p50 | $p99 | $lost |"
-done
-echo "(load average during the run: $(cut -d' ' -f1-3 /proc/loadavg); 2 vCPUs)"
+python3 - "$results" <<'PY'
+import csv, statistics as st, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+order, cells = [], {}
+for r in rows:
+    k = (r["server"], r["tool"], int(r["clients"]), int(r["pipeline"]))
+    if k not in cells:
+        order.append(k)
+        cells[k] = []
+    cells[k].append(r)
+def med(rs, f): return st.median(float(r[f]) for r in rs)
+def spread(rs):
+    v = [float(r["rps"]) for r in rs]
+    return 100 * (max(v) - min(v)) / st.median(v) if len(v) > 1 and st.median(v) else 0
+rank = {"fork RESP/UDP (no rules)": 0, "fork RESP/UDP (100 rules)": 1, "stock RESP/TCP": 2,
+        "stock RESP/TCP (GET only)": 3, "stock RESP/TCP (SET only)": 4, "memcached text/UDP": 5}
+order.sort(key=lambda k: (k[2], k[3], rank.get(k[0], 9)))
+n = max(len(v) for v in cells.values())
+print("Medians of %d round(s); spread = (max - min) / median of requests/s over the rounds." % n)
+print()
+print("| server, transport | tool | clients | pipeline | requests/s | spread | p50 us | p99 us | lost |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+for k in order:
+    rs = cells[k]
+    print("| %s | %s | %d | %d | %.0f | %.0f%% | %.0f | %.0f | %d |" % (
+        k[0], k[1], k[2], k[3], med(rs, "rps"), spread(rs), med(rs, "p50_us"), med(rs, "p99_us"),
+        sum(int(r["lost"]) for r in rs)))
+print()
+print("The fork with 100 rules against no rules (same process, rules swapped by fragnetctl load")
+print("between back-to-back runs; ratio = median over rounds of 100-rule/no-rule requests/s):")
+print()
+print("| clients | pipeline | no rules req/s | 100 rules req/s | ratio (min-max) | p50 us none / 100 | p99 us none / 100 |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+for c, p in sorted({(k[2], k[3]) for k in order}):
+    a = cells.get(("fork RESP/UDP (no rules)", "fnr-bench", c, p), [])
+    b = cells.get(("fork RESP/UDP (100 rules)", "fnr-bench", c, p), [])
+    if not a or not b:
+        continue
+    byround = {r["round"]: float(r["rps"]) for r in a}
+    ratios = [float(r["rps"]) / byround[r["round"]] for r in b if byround.get(r["round"])]
+    print("| %d | %d | %.0f | %.0f | %.3f (%.3f-%.3f) | %.0f / %.0f | %.0f / %.0f |" % (
+        c, p, med(a, "rps"), med(b, "rps"), st.median(ratios), min(ratios), max(ratios),
+        med(a, "p50_us"), med(b, "p50_us"), med(a, "p99_us"), med(b, "p99_us")))
+PY
+python3 -c "
+s0, t0, s1, t1 = map(float, '$steal0 $total0 $steal1 $total1'.split())
+print('\nRun: %d s; CPU steal %.1f%% of the time (other guests on the host); load average %s at the start, %s at the end; 2 vCPUs.'
+      % ($(date +%s) - $t_start, 100 * (s1 - s0) / max(t1 - t0, 1), '$load0', '$load1'))"
 [ -n "$out" ] && cp "$results" "$out"
 exit 0
