@@ -1,67 +1,172 @@
 #!/usr/bin/env bash
-# The demo: fragnet-echo on a DPDK af_xdp port (two queues) at one end of a veth
-# pair, kernel UDP clients in a peer network namespace, results on screen.
-# Everything it creates is named fndemo* and removed on exit.
+# The demo: the Redis fork serving RESP over UDP on a DPDK port (net_af_xdp on
+# one end of a veth pair), filtered by rules from fragnetd, with load from
+# kernel clients in a peer network namespace; results and fragnetctl
+# counters on screen.
+#
+#   sudo scripts/demo.sh
+#
+# Everything it creates is named fndemo* (namespaces fndemos, fndemoc and
+# fragnetd's fndemod, interfaces fndemo0/fndemo1, /tmp/fndemo.*) and is
+# removed on exit, also on Ctrl-C; it stops every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+root=$PWD
+[ "$(id -u)" = 0 ] || { echo "demo: run as root: sudo scripts/demo.sh" >&2; exit 1; }
 
-S=fndemos C=fndemoc
-cleanup() {
-	[ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-	ip netns del $S 2>/dev/null || true
-	ip netns del $C 2>/dev/null || true
+S=fndemos C=fndemoc D=fndemod                # server, clients, fragnetd's namespace
+SIP=10.98.0.1 CIP=10.98.0.2 OUTSIDER=10.98.0.200
+PORT=6379                                    # UDP (the fork's transport) and TCP (kernel)
+work=
+pids=()
+
+stop_pid() { # pid: SIGTERM, up to 10 s, then SIGKILL
+	kill "$1" 2>/dev/null || return 0
+	for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
 }
-trap cleanup EXIT
-cleanup
+cleanup() {
+	local i
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
+	pids=()
+	for ns in $S $C $D $D.check; do ip netns del "$ns" 2>/dev/null || true; done
+	ip link del fndemo0 2>/dev/null || true
+	[ -n "$work" ] && rm -rf "$work"
+	work=
+}
+# On any exit; a second Ctrl-C must not cut the cleanup short.
+trap 'trap "" INT TERM; cleanup' EXIT
+trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT TERM
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
+fail() { # message, then the logs that explain it
+	echo "demo: $1" >&2
+	for f in "$work"/*.log "$work"/*.stderr; do
+		[ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
+	done
+	exit 1
+}
 
+echo "demo: set up and build (scripts/setup.sh), then run the Redis fork on a DPDK port with"
+echo "      fragnetd's rules and load it from a peer namespace (about 20 s after the build)"
+scripts/setup.sh
+fork=$root/redis/work/bin/redis-server
+fnr_bench=$root/build/bench/redis/fnr-bench
+fragnetd=$root/build/daemon/fragnetd/fragnetd
+fragnetctl=$root/build/daemon/fragnetctl/fragnetctl
+for b in "$fork" "$fnr_bench" "$fragnetd" "$fragnetctl"; do
+	[ -x "$b" ] || fail "missing $b after scripts/setup.sh"
+done
+ctl() { "$fragnetctl" -s "$work/fragnetd.sock" "$@"; }
+
+cleanup # what an interrupted earlier run may have left
+work=$(mktemp -d /tmp/fndemo.XXXXXX)
+chmod 755 "$work"
+# Two CPUs or more: the fork polls on the last one, the load runs elsewhere.
+ncpu=$(nproc)
+lcore=$((ncpu - 1))
+load_cpus=0
+[ "$ncpu" -gt 2 ] && load_cpus="0-$((ncpu - 2))"
+[ "$ncpu" -eq 1 ] && load_cpus=0
+
+say "network: namespaces $S (the fork) and $C (clients), veth fndemo0 <-> fndemo1"
 ip netns add $S
 ip netns add $C
-ip link add fndemo0 numtxqueues 2 numrxqueues 2 type veth peer name fndemo1 numtxqueues 2 numrxqueues 2
+ip link add fndemo0 type veth peer name fndemo1
 ip link set fndemo0 netns $S
 ip link set fndemo1 netns $C
+ip -n $S link set lo up
 ip -n $S link set fndemo0 up
+ip -n $C link set lo up
+ip -n $C addr add $CIP/24 dev fndemo1
+ip -n $C addr add $OUTSIDER/24 dev fndemo1
 ip -n $C link set fndemo1 up
-ip -n $C addr add 10.98.0.2/24 dev fndemo1
+# The kernel leaves UDP checksums to the "device" on veth; a DPDK port reads
+# the raw frame, so the client side computes them (real NICs do it in hardware).
 ip netns exec $C ethtool -K fndemo1 tx off >/dev/null
+echo "fork: $SIP/24 on fndemo0 through DPDK (no kernel address); clients: $CIP and $OUTSIDER on fndemo1"
 
-echo "== starting fragnet-echo on net_af_xdp (2 queues) in namespace $S"
-ip netns exec $S sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec build/examples/fragnet-echo \
-	--port net_af_xdp0,iface=fndemo0,start_queue=0,queue_count=1 \
-	--port net_af_xdp1,iface=fndemo0,start_queue=1,queue_count=1 \
-	--addr 10.98.0.1/24 --udp-port 7 --unfiltered' > /tmp/fndemo-server.log 2>&1 &
-server=$!
-for _ in $(seq 50); do grep -q "echoing on" /tmp/fndemo-server.log && break; sleep 0.2; done
+say "fragnetd with rules/redis.nft (private socket $work/fragnetd.sock, namespace $D)"
+printf 'socket = %s\nnetns = %s\nrules = %s\n' "$work/fragnetd.sock" $D "$root/rules/redis.nft" \
+	>"$work/fragnetd.conf"
+"$fragnetd" -c "$work/fragnetd.conf" >"$work/fragnetd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do grep -q "ready on" "$work/fragnetd.log" && break; sleep 0.1; done
+grep -q "ready on" "$work/fragnetd.log" || fail "fragnetd did not start"
+sed 's/^/  /' "$work/fragnetd.log"
 
-echo "== ping from $C"
-ip netns exec $C ping -c 3 -i 0.2 10.98.0.1
-echo "== UDP echo load from $C: 32 flows, closed loop, 3 seconds"
-ip netns exec $C python3 - <<'PY'
-import socket, time, select
-socks = []
-for _ in range(32):
+say "the Redis fork: UDP $PORT on net_af_xdp (fndemo0, queue 0, core $lcore), TCP $PORT on 127.0.0.1 in $S"
+# libxdp keeps its program in bpffs; the namespace's private /sys needs its own.
+ip netns exec $S sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"' fork \
+	"$fork" --port $PORT --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
+	--logfile "$work/redis.log" --protected-mode no \
+	--udp-port $PORT --udp-address $SIP/24 \
+	--udp-dpdk-ports "net_af_xdp0,iface=fndemo0,start_queue=0,queue_count=1" \
+	--udp-lcores $lcore --udp-daemon-socket "$work/fragnetd.sock" --udp-require-rules yes \
+	2>"$work/redis.stderr" &
+pids+=($!)
+for _ in $(seq 300); do
+	grep -q "Ready to accept" "$work/redis.log" 2>/dev/null && break
+	kill -0 "${pids[-1]}" 2>/dev/null || fail "the fork exited"
+	sleep 0.1
+done
+grep -q "Ready to accept" "$work/redis.log" 2>/dev/null || fail "the fork did not start"
+grep -h "UDP transport\|UNFILTERED" "$work/redis.log" | sed 's/^[0-9]*:M [^*#]*[*#] /  /'
+
+say "a ping, and a few commands over UDP from $C"
+ip netns exec $C ping -c 3 -i 0.2 -W 1 $SIP | sed -n 's/^/  /; /packets transmitted/p'
+ip netns exec $C python3 - "$SIP" $PORT "$CIP" "$OUTSIDER" <<'PY'
+import socket, sys
+server, port, inside, outside = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def resp(*args):
+    return b"".join([b"*%d\r\n" % len(args)] + [b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args])
+def ask(src, *args):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setblocking(False)
-    s.connect(("10.98.0.1", 7))
-    socks.append(s)
-for s in socks:
-    s.send(b"x" * 64)
-done, lat, t0 = 0, [], time.time()
-sent_at = {s.fileno(): time.perf_counter() for s in socks}
-by_fd = {s.fileno(): s for s in socks}
-while time.time() - t0 < 3:
-    r, _, _ = select.select(socks, [], [], 0.5)
-    for s in r:
-        s.recv(2048)
-        now = time.perf_counter()
-        lat.append(now - sent_at[s.fileno()])
-        done += 1
-        sent_at[s.fileno()] = now
-        s.send(b"x" * 64)
-lat.sort()
-print(f"{done / 3:.0f} echoes/s, latency p50 {lat[len(lat) // 2] * 1e6:.0f} us, "
-      f"p99 {lat[int(len(lat) * 0.99)] * 1e6:.0f} us (kernel client in Python: the client is the bottleneck)")
+    s.bind((src, 0))
+    s.settimeout(1.0)
+    s.sendto(resp(*args), (server, port))
+    try:
+        reply = s.recv(65536)
+        return repr(reply.decode())
+    except socket.timeout:
+        return "no answer (dropped by the rules)"
+    finally:
+        s.close()
+try:
+    for cmd in (["PING"], ["SET", "demo", "hello over UDP"], ["GET", "demo"], ["INCR", "visits"]):
+        print("  from %-12s %-28s -> %s" % (inside, " ".join(cmd), ask(inside, *cmd)))
+    print("  from %-12s %-28s -> %s" % (outside, "PING", ask(outside, "PING")))
+except KeyboardInterrupt:
+    sys.exit(130)
 PY
-kill "$server"; wait "$server" 2>/dev/null || true; server=
-echo "== server counters"
-grep -E "^queue|fragnet" /tmp/fndemo-server.log
+
+say "load: fnr-bench in $C (CPU $load_cpus), 50 UDP flows, 90% GET / 10% SET, 100k keys, 64-byte values"
+ip netns exec $C "$fnr_bench" --proto resp-udp -h $SIP -p $PORT -c 1 -T 0.1 --warmup 0 \
+	-r 100000 -d 64 --fill --csv >/dev/null || fail "fnr-bench could not fill the keys"
+for p in 1 16; do
+	ip netns exec $C taskset -c "$load_cpus" "$fnr_bench" --proto resp-udp -h $SIP -p $PORT \
+		-c 50 -P $p -T 5 --warmup 1 -r 100000 -d 64 --get-ratio 0.9 |
+		sed 's/^/  /' || fail "fnr-bench failed"
+done
+echo "  (one Redis core; clients are kernel UDP sockets over veth, which costs more than"
+echo "   the server side here: see bench/redis/run.sh for the comparison with stock Redis)"
+
+say "fragnetctl apps"
+ctl apps | sed 's/^/  /'
+say "fragnetctl stats   (the fork's queue: packets, and drops by reason)"
+ctl stats | sed 's/^/  /'
+echo "  (eth_dst: frames for other addresses, here the client kernel's IPv6 multicast;"
+echo "   filter: what the rules dropped, here the PING from $OUTSIDER)"
+say "fragnetctl list ruleset   (the fork's own counters, summed over its lcores)"
+ctl list ruleset | sed 's/^/  /'
+say "kernel TCP still works: redis-cli in $S"
+echo "  DBSIZE -> $(ip netns exec $S redis-cli -p $PORT DBSIZE) keys (written over UDP)"
+echo "  GET demo -> $(ip netns exec $S redis-cli -p $PORT GET demo)"
+
+say "done: stopping the fork and fragnetd, removing fndemo*"
+cleanup
+echo "  clean. Next: README.md, \"The Redis fork\"; redis/README.md; bench/redis/run.sh"
