@@ -4,7 +4,7 @@
 # with a 100-rule fragnetd ruleset against no rules, side by side in one run,
 # on veth pairs between two network namespaces.
 #
-#   bench/redis/run.sh [-T SECONDS] [-R ROUNDS] [-o CSV]
+#   bench/redis/run.sh [-T SECONDS] [-R ROUNDS] [-A PAIRS] [-o CSV]
 #
 # Where things run (2 vCPUs): every server is pinned to CPU 1; the load
 # generator runs on CPU 0 in the peer namespace and talks through the
@@ -29,21 +29,26 @@
 # run the script checks with fragnetctl that the 99 first rules matched
 # nothing and the last one matched every request.
 # Noise: all servers run at once, and every configuration is measured on all
-# of them back to back, ROUNDS times, each round in a rotated order; the
-# tables give medians and the spread (max-min)/median over the rounds, and
-# the CPU steal time of the run.
+# of them back to back, ROUNDS times, each round in a rotated order (the
+# fork's two runs always adjacent); the tables give medians and the spread
+# (max-min)/median over the rounds, and the CPU steal time of the run. Then
+# PAIRS (-A, default 10) short alternating no-rules/100-rules pairs at 50
+# clients, pipeline 1 give a paired ratio with quartiles.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 T=5
 R=3
+AB=10
+TAB=2
 out=
-while getopts "T:R:o:" o; do
+while getopts "T:R:A:o:" o; do
 	case $o in
 	T) T=$OPTARG ;;
 	R) R=$OPTARG ;;
+	A) AB=$OPTARG ;;
 	o) out=$OPTARG ;;
-	*) echo "usage: $0 [-T seconds] [-R rounds] [-o results.csv]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-T seconds] [-R rounds] [-A pairs] [-o results.csv]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -137,10 +142,18 @@ wait_tcp() { # ns addr port
 results=$work/results.csv
 echo "round,server,tool,clients,pipeline,rps,p50_us,p99_us,lost" >"$results"
 round=0
+# A run that fails (fnr-bench gives up on a TCP request after 5 s, or on a
+# UDP server that stopped answering) is recorded with no figures and the
+# rounds go on; the tables say how many runs each median comes from.
 fnr() { # label proto host port clients pipeline
-	local line rps p50 p99 lost
-	line=$(inC taskset -c 0 "$bench" --proto "$2" -h "$3" -p "$4" -c "$5" -P "$6" -T "$T" \
-		--warmup 1 -r 100000 -d 64 --get-ratio 0.9 --csv --label x) || { echo "fnr-bench failed: $1" >&2; return 1; }
+	local line rps p50 p99 lost timeout=500
+	[ "$2" = resp-tcp ] && timeout=5000   # TCP loses nothing: only a stall times out
+	if ! line=$(inC taskset -c 0 "$bench" --proto "$2" -h "$3" -p "$4" -c "$5" -P "$6" -T "$T" \
+		--warmup 1 -r 100000 -d 64 --get-ratio 0.9 --timeout $timeout --csv --label x); then
+		echo "$round,$1,fnr-bench,$5,$6,,,,0" >>"$results"
+		printf '  %-28s %3d clients  P=%-3d FAILED (see above)\n' "$1" "$5" "$6"
+		return 0
+	fi
 	IFS=, read -r _ _ _ _ rps p50 p99 _ lost <<<"$line"
 	echo "$round,$1,fnr-bench,$5,$6,$rps,$p50,$p99,$lost" >>"$results"
 	printf '  %-28s %3d clients  P=%-3d %9s req/s  p50 %6s us  p99 %6s us  lost %s\n' \
@@ -151,7 +164,7 @@ fnr() { # label proto host port clients pipeline
 rbench() { # clients pipeline
 	local rps n
 	rps=$(tail -1 "$results" | cut -d, -f6)
-	n=$(awk "BEGIN{n = int($rps * $T); print (n < 1000 ? 1000 : n)}")
+	n=$(awk "BEGIN{n = int(${rps:-0} * $T); print (n < 1000 ? 1000 : n)}")
 	inC taskset -c 0 redis-benchmark -h "$KIP" -p 6379 -c "$1" -P "$2" -t get,set -r 100000 -d 64 \
 		-n "$n" --csv 2>/dev/null | tail -n +2 | tr -d '"' |
 	while IFS=, read -r test rps _ _ p50 _ p99 _; do
@@ -186,8 +199,8 @@ fork_run() { # norules|rules100 clients pipeline
 	rules "$1"
 	[ "$1" = rules100 ] && label="fork RESP/UDP (100 rules)"
 	fnr "$label" resp-udp "$FIP" 6380 "$2" "$3"
-	if [ "$1" = rules100 ]; then
-		rps=$(tail -1 "$results" | cut -d, -f6)
+	rps=$(tail -1 "$results" | cut -d, -f6)
+	if [ "$1" = rules100 ] && [ -n "$rps" ]; then
 		check_rules "$rps" "$3"
 	fi
 }
@@ -219,16 +232,22 @@ read -r steal0 total0 < <(steal)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 configs=("1 1" "1 16" "50 1" "50 16")
-servers=(norules rules100 stock memcached)
+# The fork's two runs of a configuration are always adjacent (their order
+# alternates by round): the ratio compares runs seconds apart.
+units=(fork stock memcached)
 for round in $(seq 1 "$R"); do
 	echo "== round $round of $R"
 	for i in 0 1 2 3; do
 		set -- ${configs[$(( (i + round - 1) % 4 ))]}
 		c=$1 p=$2
-		for j in 0 1 2 3; do
-			case ${servers[$(( (j + round - 1) % 4 ))]} in
-			norules) fork_run norules "$c" "$p" ;;
-			rules100) fork_run rules100 "$c" "$p" ;;
+		for j in 0 1 2; do
+			case ${units[$(( (j + round - 1) % 3 ))]} in
+			fork)
+				if [ $((round % 2)) = 1 ]; then
+					fork_run norules "$c" "$p"; fork_run rules100 "$c" "$p"
+				else
+					fork_run rules100 "$c" "$p"; fork_run norules "$c" "$p"
+				fi ;;
 			stock) fnr "stock RESP/TCP" resp-tcp "$KIP" 6379 "$c" "$p"
 				rbench "$c" "$p" ;;
 			memcached) fnr "memcached text/UDP" memcache-udp "$KIP" 11211 "$c" "$p" ;;
@@ -236,6 +255,21 @@ for round in $(seq 1 "$R"); do
 		done
 	done
 done
+# Rules A/B: many short alternating pairs at 50 clients, pipeline 1 (one
+# datagram per command: where a per-packet cost shows most).
+if [ "$AB" -gt 0 ]; then
+	echo "== rules A/B: $AB alternating pairs of ${TAB} s runs, 50 clients, pipeline 1"
+	T_main=$T T=$TAB
+	for k in $(seq 1 "$AB"); do
+		round=ab$k
+		if [ $((k % 2)) = 1 ]; then
+			fork_run norules 50 1; fork_run rules100 50 1
+		else
+			fork_run rules100 50 1; fork_run norules 50 1
+		fi
+	done
+	T=$T_main
+fi
 read -r steal1 total1 < <(steal)
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 rules norules
@@ -250,13 +284,19 @@ echo
 python3 - "$results" <<'PY'
 import csv, statistics as st, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
-order, cells = [], {}
+ab = [r for r in rows if r["round"].startswith("ab")]
+rows = [r for r in rows if not r["round"].startswith("ab")]
+order, cells, failed = [], {}, {}
 for r in rows:
     k = (r["server"], r["tool"], int(r["clients"]), int(r["pipeline"]))
     if k not in cells:
         order.append(k)
         cells[k] = []
-    cells[k].append(r)
+        failed[k] = 0
+    if r["rps"]:
+        cells[k].append(r)
+    else:
+        failed[k] += 1
 def med(rs, f): return st.median(float(r[f]) for r in rs)
 def spread(rs):
     v = [float(r["rps"]) for r in rs]
@@ -264,16 +304,20 @@ def spread(rs):
 rank = {"fork RESP/UDP (no rules)": 0, "fork RESP/UDP (100 rules)": 1, "stock RESP/TCP": 2,
         "stock RESP/TCP (GET only)": 3, "stock RESP/TCP (SET only)": 4, "memcached text/UDP": 5}
 order.sort(key=lambda k: (k[2], k[3], rank.get(k[0], 9)))
-n = max(len(v) for v in cells.values())
-print("Medians of %d round(s); spread = (max - min) / median of requests/s over the rounds." % n)
+n = max(len(v) + failed[k] for k, v in cells.items())
+print("Medians of %d round(s); spread = (max - min) / median of requests/s over the rounds;" % n)
+print("runs = rounds with figures (a failed run has none).")
 print()
-print("| server, transport | tool | clients | pipeline | requests/s | spread | p50 us | p99 us | lost |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| server, transport | tool | clients | pipeline | requests/s | spread | p50 us | p99 us | lost | runs |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for k in order:
     rs = cells[k]
-    print("| %s | %s | %d | %d | %.0f | %.0f%% | %.0f | %.0f | %d |" % (
+    if not rs:
+        print("| %s | %s | %d | %d | - | - | - | - | - | 0 of %d |" % (k + (failed[k],)))
+        continue
+    print("| %s | %s | %d | %d | %.0f | %.0f%% | %.0f | %.0f | %d | %d |" % (
         k[0], k[1], k[2], k[3], med(rs, "rps"), spread(rs), med(rs, "p50_us"), med(rs, "p99_us"),
-        sum(int(r["lost"]) for r in rs)))
+        sum(int(r["lost"]) for r in rs), len(rs)))
 print()
 print("The fork with 100 rules against no rules (same process, rules swapped by fragnetctl load")
 print("between back-to-back runs; ratio = median over rounds of 100-rule/no-rule requests/s):")
@@ -287,9 +331,27 @@ for c, p in sorted({(k[2], k[3]) for k in order}):
         continue
     byround = {r["round"]: float(r["rps"]) for r in a}
     ratios = [float(r["rps"]) / byround[r["round"]] for r in b if byround.get(r["round"])]
+    if not ratios:
+        continue
     print("| %d | %d | %.0f | %.0f | %.3f (%.3f-%.3f) | %.0f / %.0f | %.0f / %.0f |" % (
         c, p, med(a, "rps"), med(b, "rps"), st.median(ratios), min(ratios), max(ratios),
         med(a, "p50_us"), med(b, "p50_us"), med(a, "p99_us"), med(b, "p99_us")))
+pairs = {}
+for r in ab:
+    if r["rps"]:
+        pairs.setdefault(r["round"], {})["100" in r["server"]] = r
+ratios = sorted(float(p[True]["rps"]) / float(p[False]["rps"]) for p in pairs.values() if len(p) == 2)
+if ratios:
+    q = lambda f: ratios[min(len(ratios) - 1, int(f * len(ratios)))]
+    a = [p[False] for p in pairs.values() if len(p) == 2]
+    b = [p[True] for p in pairs.values() if len(p) == 2]
+    print()
+    print("Rules A/B, 50 clients, pipeline 1, %d adjacent pairs of short runs: 100-rule/no-rule requests/s"
+          % len(ratios))
+    print("median %.3f, quartiles %.3f-%.3f, range %.3f-%.3f; medians %.0f vs %.0f req/s, p50 %.0f vs %.0f us,"
+          " p99 %.0f vs %.0f us (no rules vs 100 rules)" % (
+              st.median(ratios), q(0.25), q(0.75), ratios[0], ratios[-1], med(a, "rps"), med(b, "rps"),
+              med(a, "p50_us"), med(b, "p50_us"), med(a, "p99_us"), med(b, "p99_us")))
 PY
 python3 -c "
 s0, t0, s1, t1 = map(float, '$steal0 $total0 $steal1 $total1'.split())
