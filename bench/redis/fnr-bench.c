@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -408,6 +409,15 @@ static void fill_keys(struct worker *w)
 	}
 }
 
+/* Involuntary context switches of the whole process: how often another task
+ * took our CPU, the noise a shared machine adds to a run. */
+static long preempted(void)
+{
+	struct rusage ru;
+
+	return getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_nivcsw : 0;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -431,7 +441,7 @@ static void usage(void)
 		"  --fill         SET every key once before measuring\n"
 		"  --timeout MS   a request unanswered this long is lost (default 500)\n"
 		"  --busy         poll the sockets without sleeping\n"
-		"  --csv          one line: label,proto,flows,pipeline,rps,p50,p99,p999,lost\n"
+		"  --csv          one line: label,proto,flows,pipeline,rps,p50,p99,p999,lost,preempted\n"
 		"  --label S      label for --csv\n");
 	exit(2);
 }
@@ -491,12 +501,14 @@ int main(int argc, char **argv)
 	for (int i = 0; i < o.threads; i++) pthread_create(&w[i].tid, NULL, worker_main, &w[i]);
 	struct timespec ts = { (time_t)o.warmup, (long)((o.warmup - (time_t)o.warmup) * 1e9) };
 	nanosleep(&ts, NULL);
+	long pre0 = preempted();
 	uint64_t t0 = now_ns();
 	measuring = 1;
 	ts = (struct timespec){ (time_t)o.duration, (long)((o.duration - (time_t)o.duration) * 1e9) };
 	nanosleep(&ts, NULL);
 	measuring = 0;
 	uint64_t t1 = now_ns();
+	long pre1 = preempted();
 	stopping = 1;
 	for (int i = 0; i < o.threads; i++) pthread_join(w[i].tid, NULL);
 
@@ -520,8 +532,8 @@ int main(int argc, char **argv)
 	}
 	static const char *pn[] = { "resp-udp", "resp-tcp", "memcache-udp" };
 	if (o.csv) {
-		printf("%s,%s,%d,%d,%.0f,%u,%u,%u,%llu\n", o.label ? o.label : "", pn[o.proto], o.flows,
-		       o.pipeline, rps, p50, p99, p999, (unsigned long long)lost);
+		printf("%s,%s,%d,%d,%.0f,%u,%u,%u,%llu,%ld\n", o.label ? o.label : "", pn[o.proto], o.flows,
+		       o.pipeline, rps, p50, p99, p999, (unsigned long long)lost, pre1 - pre0);
 	} else {
 		printf("====== %s %s:%d, %d flows, pipeline %d, %.0f%% GET, %d-byte values, %d keys ======\n",
 		       pn[o.proto], o.host, o.port, o.flows, o.pipeline, o.get_ratio * 100, o.vsize,
@@ -532,6 +544,8 @@ int main(int argc, char **argv)
 		printf("  throughput: %.0f requests/s (commands)\n", rps);
 		printf("  latency (us, request round trip): p50 %u  p99 %u  p99.9 %u  max %u\n", p50,
 		       p99, p999, pmax);
+		printf("  preempted %ld times while measuring (another task took the CPU)\n",
+		       pre1 - pre0);
 	}
 	return reqs ? 0 : 1;
 }

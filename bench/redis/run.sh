@@ -11,10 +11,12 @@
 # kernel's veth (one pair for the fork's DPDK port, one for the kernel's
 # servers), so the client side is the same path for every server.
 # Who polls: the fork polls its queue from its event loop (spinning while
-# traffic flows, sleeping 1 ms at a time after 50 ms without a datagram, so
-# that it leaves CPU 1 to the others during their turns); stock Redis and
-# memcached sleep in epoll_wait; the load generators (fnr-bench and
-# redis-benchmark) sleep in epoll_wait.
+# traffic flows; it sleeps 1 ms at a time after 50 ms without a datagram);
+# stock Redis and memcached sleep in epoll_wait; the load generators
+# (fnr-bench and redis-benchmark) sleep in epoll_wait. All three servers
+# are started at once, but only the one being measured runs: the others are
+# stopped with SIGSTOP (otherwise the idle fork's 1 ms wake-ups preempt the
+# server under test about 1000 times a second).
 # Same mix everywhere: 90% GET / 10% SET, 100000 keys (written first),
 # 64-byte values; 1 and 50 clients, pipeline 1 and 16. fnr-bench drives all
 # three servers with that exact mix; redis-benchmark (which runs GET and SET
@@ -28,12 +30,15 @@
 # accept for the clients' network and the Redis port). After every 100-rule
 # run the script checks with fragnetctl that the 99 first rules matched
 # nothing and the last one matched every request.
-# Noise: all servers run at once, and every configuration is measured on all
-# of them back to back, ROUNDS times, each round in a rotated order (the
+# Noise: every configuration is measured on all servers back to back, ROUNDS times, each round in a rotated order (the
 # fork's two runs always adjacent); the tables give medians and the spread
 # (max-min)/median over the rounds, and the CPU steal time of the run. Then
 # PAIRS (-A, default 10) short alternating no-rules/100-rules pairs at 50
-# clients, pipeline 1 give a paired ratio with quartiles.
+# clients, pipeline 1 give a paired ratio with quartiles. Each run records
+# the involuntary context switches of the generator and of the serving
+# thread (how often another task took their CPU; for memcached that
+# includes its own LRU and maintenance threads, which share CPU 1), and the
+# tables report them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -72,7 +77,7 @@ chmod 755 "$work"
 sock=$work/fragnetd.sock
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done
 	for _ in $(seq 30); do
 		alive=0
 		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
@@ -140,24 +145,35 @@ wait_tcp() { # ns addr port
 }
 
 results=$work/results.csv
-echo "round,server,tool,clients,pipeline,rps,p50_us,p99_us,lost" >"$results"
+echo "round,server,tool,clients,pipeline,rps,p50_us,p99_us,lost,client_preempt_s,server_preempt_s" >"$results"
 round=0
+# Involuntary context switches of the thread that serves (Redis's main
+# thread, memcached's mc-worker): how often another task took its CPU.
+preempts() { # pid[:thread name]
+	local pid=${1%%:*} t
+	t=/proc/$pid/task/$pid
+	[ "$1" != "$pid" ] && t=$(grep -lx "${1#*:}" /proc/"$pid"/task/*/comm | head -1) && t=${t%/comm}
+	awk '/^nonvoluntary_ctxt_switches/ {print $2}' "$t/status" 2>/dev/null || echo 0
+}
 # A run that fails (fnr-bench gives up on a TCP request after 5 s, or on a
 # UDP server that stopped answering) is recorded with no figures and the
 # rounds go on; the tables say how many runs each median comes from.
-fnr() { # label proto host port clients pipeline
-	local line rps p50 p99 lost timeout=500
+fnr() { # label proto host port clients pipeline server-pid[:thread]
+	local line rps p50 p99 lost cpre spre0 spre timeout=500
 	[ "$2" = resp-tcp ] && timeout=5000   # TCP loses nothing: only a stall times out
+	spre0=$(preempts "$7")
 	if ! line=$(inC taskset -c 0 "$bench" --proto "$2" -h "$3" -p "$4" -c "$5" -P "$6" -T "$T" \
 		--warmup 1 -r 100000 -d 64 --get-ratio 0.9 --timeout $timeout --csv --label x); then
-		echo "$round,$1,fnr-bench,$5,$6,,,,0" >>"$results"
+		echo "$round,$1,fnr-bench,$5,$6,,,,0,," >>"$results"
 		printf '  %-28s %3d clients  P=%-3d FAILED (see above)\n' "$1" "$5" "$6"
 		return 0
 	fi
-	IFS=, read -r _ _ _ _ rps p50 p99 _ lost <<<"$line"
-	echo "$round,$1,fnr-bench,$5,$6,$rps,$p50,$p99,$lost" >>"$results"
-	printf '  %-28s %3d clients  P=%-3d %9s req/s  p50 %6s us  p99 %6s us  lost %s\n' \
-		"$1" "$5" "$6" "$rps" "$p50" "$p99" "$lost"
+	spre=$(awk "BEGIN{printf \"%.1f\", ($(preempts "$7") - $spre0) / ($T + 1)}")
+	IFS=, read -r _ _ _ _ rps p50 p99 _ lost cpre <<<"$line"
+	cpre=$(awk "BEGIN{printf \"%.1f\", $cpre / $T}")
+	echo "$round,$1,fnr-bench,$5,$6,$rps,$p50,$p99,$lost,$cpre,$spre" >>"$results"
+	printf '  %-28s %3d clients  P=%-3d %9s req/s  p50 %6s us  p99 %6s us  lost %s  preempted/s %s+%s\n' \
+		"$1" "$5" "$6" "$rps" "$p50" "$p99" "$lost" "$cpre" "$spre"
 }
 # redis-benchmark runs a request count, not a time: about T seconds per
 # test at the rate fnr-bench just measured on the same server.
@@ -169,7 +185,7 @@ rbench() { # clients pipeline
 		-n "$n" --csv 2>/dev/null | tail -n +2 | tr -d '"' |
 	while IFS=, read -r test rps _ _ p50 _ p99 _; do
 		p50us=$(awk "BEGIN{printf \"%d\", $p50*1000}"); p99us=$(awk "BEGIN{printf \"%d\", $p99*1000}")
-		echo "$round,stock RESP/TCP ($test only),redis-benchmark,$1,$2,${rps%.*},$p50us,$p99us,0" >>"$results"
+		echo "$round,stock RESP/TCP ($test only),redis-benchmark,$1,$2,${rps%.*},$p50us,$p99us,0,," >>"$results"
 		printf '  %-28s %3d clients  P=%-3d %9s req/s  p50 %6s us  p99 %6s us\n' \
 			"stock RESP/TCP ($test, r-b)" "$1" "$2" "${rps%.*}" "$p50us" "$p99us"
 	done
@@ -198,7 +214,7 @@ fork_run() { # norules|rules100 clients pipeline
 	local label="fork RESP/UDP (no rules)" rps
 	rules "$1"
 	[ "$1" = rules100 ] && label="fork RESP/UDP (100 rules)"
-	fnr "$label" resp-udp "$FIP" 6380 "$2" "$3"
+	fnr "$label" resp-udp "$FIP" 6380 "$2" "$3" "$fork_pid"
 	rps=$(tail -1 "$results" | cut -d, -f6)
 	if [ "$1" = rules100 ] && [ -n "$rps" ]; then
 		check_rules "$rps" "$3"
@@ -211,11 +227,14 @@ ip netns exec "$S" taskset -c 1 "$fork" --port 7000 --bind 127.0.0.1 --save "" -
 	--udp-address "$FIP/24" --udp-dpdk-ports "net_af_xdp0,iface=$FS,start_queue=0,queue_count=1" \
 	--udp-lcores 1 --udp-neighbours "$FCIP=$fcmac" \
 	--udp-daemon-socket "$sock" --udp-require-rules yes 2>"$work/fork.stderr" &
+fork_pid=$!
 pids+=($!)
 ip netns exec "$S" taskset -c 1 /usr/bin/redis-server --port 6379 --bind "$KIP" --save "" \
 	--appendonly no --dir "$work" --protected-mode no --logfile "$work/stock.log" &
+stock_pid=$!
 pids+=($!)
 ip netns exec "$S" taskset -c 1 memcached -u root -U 11211 -p 11211 -l "$KIP" -t 1 -m 256 &
+mc_pid=$!
 pids+=($!)
 wait_tcp "$S" 127.0.0.1 7000 || { tail "$work/fork.log"; exit 1; }
 wait_tcp "$S" "$KIP" 6379
@@ -232,6 +251,17 @@ read -r steal0 total0 < <(steal)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t_start=$(date +%s)
 configs=("1 1" "1 16" "50 1" "50 16")
+# Only the server being measured runs: the others are stopped (SIGSTOP), so
+# that their timers (the idle fork wakes every 1 ms) never take CPU 1.
+only() { # fork|stock|memcached
+	local p
+	for p in "$fork_pid" "$stock_pid" "$mc_pid"; do kill -STOP "$p"; done
+	case $1 in
+	fork) kill -CONT "$fork_pid" ;;
+	stock) kill -CONT "$stock_pid" ;;
+	memcached) kill -CONT "$mc_pid" ;;
+	esac
+}
 # The fork's two runs of a configuration are always adjacent (their order
 # alternates by round): the ratio compares runs seconds apart.
 units=(fork stock memcached)
@@ -241,16 +271,18 @@ for round in $(seq 1 "$R"); do
 		set -- ${configs[$(( (i + round - 1) % 4 ))]}
 		c=$1 p=$2
 		for j in 0 1 2; do
-			case ${units[$(( (j + round - 1) % 3 ))]} in
+			unit=${units[$(( (j + round - 1) % 3 ))]}
+			only "$unit"
+			case $unit in
 			fork)
 				if [ $((round % 2)) = 1 ]; then
 					fork_run norules "$c" "$p"; fork_run rules100 "$c" "$p"
 				else
 					fork_run rules100 "$c" "$p"; fork_run norules "$c" "$p"
 				fi ;;
-			stock) fnr "stock RESP/TCP" resp-tcp "$KIP" 6379 "$c" "$p"
+			stock) fnr "stock RESP/TCP" resp-tcp "$KIP" 6379 "$c" "$p" "$stock_pid"
 				rbench "$c" "$p" ;;
-			memcached) fnr "memcached text/UDP" memcache-udp "$KIP" 11211 "$c" "$p" ;;
+			memcached) fnr "memcached text/UDP" memcache-udp "$KIP" 11211 "$c" "$p" "$mc_pid:mc-worker" ;;
 			esac
 		done
 	done
@@ -260,6 +292,7 @@ done
 if [ "$AB" -gt 0 ]; then
 	echo "== rules A/B: $AB alternating pairs of ${TAB} s runs, 50 clients, pipeline 1"
 	T_main=$T T=$TAB
+	only fork
 	for k in $(seq 1 "$AB"); do
 		round=ab$k
 		if [ $((k % 2)) = 1 ]; then
@@ -270,6 +303,7 @@ if [ "$AB" -gt 0 ]; then
 	done
 	T=$T_main
 fi
+for p in "$fork_pid" "$stock_pid" "$mc_pid"; do kill -CONT "$p"; done
 read -r steal1 total1 < <(steal)
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 rules norules
@@ -298,6 +332,12 @@ for r in rows:
     else:
         failed[k] += 1
 def med(rs, f): return st.median(float(r[f]) for r in rs)
+def pre(r): return float(r["client_preempt_s"]) + float(r["server_preempt_s"]) if r["client_preempt_s"] else None
+def medpre(rs):
+    v = [pre(r) for r in rs if pre(r) is not None]
+    return "%.0f" % st.median(v) if v else "-"
+QUIET = 100  # preemptions/s (client + server) below which a run counts as quiet: a CPU hog
+             # sharing the core under CFS preempts every few ms (>= 100-250/s)
 def spread(rs):
     v = [float(r["rps"]) for r in rs]
     return 100 * (max(v) - min(v)) / st.median(v) if len(v) > 1 and st.median(v) else 0
@@ -306,18 +346,25 @@ rank = {"fork RESP/UDP (no rules)": 0, "fork RESP/UDP (100 rules)": 1, "stock RE
 order.sort(key=lambda k: (k[2], k[3], rank.get(k[0], 9)))
 n = max(len(v) + failed[k] for k, v in cells.items())
 print("Medians of %d round(s); spread = (max - min) / median of requests/s over the rounds;" % n)
-print("runs = rounds with figures (a failed run has none).")
+print("runs = rounds with figures (a failed run has none); preempt/s = median involuntary context")
+print("switches per second of the load generator plus the server (other tasks taking their CPU).")
 print()
-print("| server, transport | tool | clients | pipeline | requests/s | spread | p50 us | p99 us | lost | runs |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| server, transport | tool | clients | pipeline | requests/s | spread | p50 us | p99 us | lost | runs | preempt/s |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for k in order:
     rs = cells[k]
     if not rs:
-        print("| %s | %s | %d | %d | - | - | - | - | - | 0 of %d |" % (k + (failed[k],)))
+        print("| %s | %s | %d | %d | - | - | - | - | - | 0 of %d | - |" % (k + (failed[k],)))
         continue
-    print("| %s | %s | %d | %d | %.0f | %.0f%% | %.0f | %.0f | %d | %d |" % (
+    print("| %s | %s | %d | %d | %.0f | %.0f%% | %.0f | %.0f | %d | %d | %s |" % (
         k[0], k[1], k[2], k[3], med(rs, "rps"), spread(rs), med(rs, "p50_us"), med(rs, "p99_us"),
-        sum(int(r["lost"]) for r in rs), len(rs)))
+        sum(int(r["lost"]) for r in rs), len(rs), medpre(rs)))
+allruns = [r for rs in cells.values() for r in rs if pre(r) is not None]
+if allruns:
+    noisy = [r for r in allruns if pre(r) >= QUIET]
+    print()
+    print("%d of %d fnr-bench runs were preempted %d or more times per second (client + server)."
+          % (len(noisy), len(allruns), QUIET))
 print()
 print("The fork with 100 rules against no rules (same process, rules swapped by fragnetctl load")
 print("between back-to-back runs; ratio = median over rounds of 100-rule/no-rule requests/s):")
@@ -352,6 +399,13 @@ if ratios:
           " p99 %.0f vs %.0f us (no rules vs 100 rules)" % (
               st.median(ratios), q(0.25), q(0.75), ratios[0], ratios[-1], med(a, "rps"), med(b, "rps"),
               med(a, "p50_us"), med(b, "p50_us"), med(a, "p99_us"), med(b, "p99_us")))
+    quiet = sorted(float(p[True]["rps"]) / float(p[False]["rps"]) for p in pairs.values()
+                   if len(p) == 2 and all(pre(r) is not None and pre(r) < QUIET for r in p.values()))
+    if quiet:
+        print("pairs where both runs were quiet (< %d preemptions/s): %d, ratio median %.3f, range %.3f-%.3f"
+              % (QUIET, len(quiet), st.median(quiet), quiet[0], quiet[-1]))
+    else:
+        print("no pair had both runs quiet (< %d preemptions/s)" % QUIET)
 PY
 python3 -c "
 s0, t0, s1, t1 = map(float, '$steal0 $total0 $steal1 $total1'.split())
