@@ -2,7 +2,7 @@
 # Redis's own test suite (from Debian's source package) against the fork,
 # over kernel TCP. The UDP transport stays off here: the harness starts
 # nested servers, which would all want the same queue; UDP is covered by
-# tests/redis/udp_test.py against a server in a network namespace.
+# tests/redis/test_udp.py against a server in a network namespace.
 #   tests/redis/redis-suite.sh [TREE]    (TREE: redis/work/tree)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
