@@ -373,6 +373,7 @@ def durability(topo, runner):
             check(parse(replies[-1]) == 200)
             srv.kill9()
             srv2 = Server(topo, "aof", tcp_port, 6391, aof=True)
+            os.rmdir(srv2.dir)  # it restarts in the first server's directory
             srv2.dir, srv2.log = srv.dir, srv.log + ".2"
             srv2.args = [a if a != srv.log else srv2.log for a in srv.args]
             srv2.start()
