@@ -143,7 +143,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	struct hook_state hs = { 0 };
 	struct rte_ipv4_hdr *ip;
 	uint16_t len = m->data_len, ihl, total;
-	uint64_t csum_flags;
+	uint64_t csum_flags, l4_csum;
 
 	if (unlikely(m->nb_segs != 1 || len < sizeof(*ip)))
 		goto malformed;
@@ -209,7 +209,13 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 #endif
 	}
 
-	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+	/* Only the NIC's word lets conntrack and UDP skip the software check:
+	 * GOOD, or NONE (the data was verified but the field was never
+	 * filled in: a sender's checksum offload seen through virtio, the
+	 * kernel's CHECKSUM_PARTIAL). Reassembled datagrams are checked in
+	 * software. */
+	l4_csum = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (l4_csum == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_csum == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		hs.flags |= FN_PKT_F_L4_CSUM_OK;
 	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
 		local_deliver(q, l2, (uint8_t *)ip, total, pkttype, &hs);
