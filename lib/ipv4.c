@@ -252,7 +252,7 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 	struct fragnet *fn = q->fn;
 	int owner = fn_rss_owner_of_datagram(fn, chain);
 	struct hook_state hs = { 0 };
-	uint8_t pkttype;
+	uint8_t *l2 = NULL, pkttype;
 	uint32_t len;
 
 	/* The device hashed the fragments on addresses only; the flow may
@@ -264,14 +264,21 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 		}
 		return;
 	}
+	/* Like the kernel's reassembled skb, the datagram keeps the link
+	 * header of its first fragment (still in front of the data). */
+	if (rte_pktmbuf_headroom(chain) >= RTE_ETHER_HDR_LEN) {
+		memcpy(q->rx_l2, rte_pktmbuf_mtod(chain, uint8_t *) - RTE_ETHER_HDR_LEN,
+		       RTE_ETHER_HDR_LEN);
+		l2 = q->rx_l2;
+	}
 	len = linearize(q, chain);
 	rte_pktmbuf_free(chain);
 	pkttype = ((struct rte_ipv4_hdr *)q->rx_dgram)->dst_addr == q->addr ?
 		  FN_PKT_HOST : FN_PKT_BROADCAST;
 	if (q->filter.defrag_first &&
-	    !ingress_hook(q, FN_HOOK_PREROUTING, NULL, q->rx_dgram, len, pkttype, &hs))
+	    !ingress_hook(q, FN_HOOK_PREROUTING, l2, q->rx_dgram, len, pkttype, &hs))
 		return;
-	local_deliver(q, NULL, q->rx_dgram, len, pkttype, &hs);
+	local_deliver(q, l2, q->rx_dgram, len, pkttype, &hs);
 }
 #endif
 
