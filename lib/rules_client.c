@@ -533,6 +533,12 @@ int fn_rules_client_start(struct fragnet *fn, struct fn_rules *rules, bool fallb
 	return 0;
 fail:
 	fn_rules_client_stop(c);
+	if (c->generation != 0) {
+		/* lib/nft holds images that are released into c: c must
+		 * outlive the rules */
+		*out = c;
+		return rc;
+	}
 	fn_rules_client_free(c);
 	return rc;
 }

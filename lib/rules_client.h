@@ -35,7 +35,8 @@ struct fn_rules_client;
  *  -ENOTCONN no daemon answered (with fallback, *out is set all the same)
  *  -EACCES   the daemon refused this process (its reason is logged)
  *  -EBADMSG  the image failed verification
- *  -ENOMEM, or the errno of creating the thread
+ *  -ENOMEM, or the errno of creating the thread (after the first generation
+ *            was installed: *out is set, stopped, and freed like any other)
  */
 int fn_rules_client_start(struct fragnet *fn, struct fn_rules *rules, bool fallback,
 			  struct fn_rules_client **out);
