@@ -31,6 +31,9 @@ struct fn_rules_client;
  * runs unfiltered when no daemon answers) a missing daemon is not final:
  * the thread is started anyway and keeps trying; the first generation it
  * installs ends the unfiltered mode (fn->unfiltered).
+ * From then on rules report each replaced generation's final counters to
+ * the client (fn_rules_on_retire()), which keeps the last ones for its
+ * stats answers (final_counters.h).
  * Returns 0 with *out set, or:
  *  -ENOTCONN no daemon answered (with fallback, *out is set all the same)
  *  -EACCES   the daemon refused this process (its reason is logged)

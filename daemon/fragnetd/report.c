@@ -29,6 +29,20 @@ static void safe_word(char *out, size_t len, const char *in)
 	out[i] = '\0';
 }
 
+/* "chain":..,"handle":N or "object":.., then "packets":N,"bytes":N */
+static void counter_json(const struct fnd_counter *c, struct fnd_buf *b)
+{
+	if (c->chain) {
+		fnd_buf_printf(b, "\"chain\":");
+		json_name(b, c->chain);
+		fnd_buf_printf(b, ",\"handle\":%" PRIu64, c->handle);
+	} else {
+		fnd_buf_printf(b, "\"object\":");
+		json_name(b, c->object);
+	}
+	fnd_buf_printf(b, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64, c->packets, c->bytes);
+}
+
 struct totals {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dgrams, tx_dgrams, drops;
 };
@@ -252,7 +266,7 @@ static const char *table_block(const char *text, const char *table, size_t *len)
 	return NULL;
 }
 
-/* The k-th counter of a rule (or of a named object) in the app's report. */
+/* The k-th live counter of a rule (or of a named object) in the app's report. */
 static const struct fnd_counter *find_counter(const struct fnd_app_report *a, uint64_t gen,
 					      const char *chain, uint64_t handle,
 					      const char *object, unsigned k)
@@ -260,7 +274,7 @@ static const struct fnd_counter *find_counter(const struct fnd_app_report *a, ui
 	for (size_t i = 0; i < a->n_counters; i++) {
 		const struct fnd_counter *c = &a->counters[i];
 
-		if (c->generation != gen)
+		if (c->generation != gen || c->final)
 			continue;
 		if (object ? c->object == NULL || strcmp(c->object, object) != 0 :
 			     c->chain == NULL || strcmp(c->chain, chain) != 0 ||
@@ -416,22 +430,15 @@ static void ruleset_json(struct fnd *d, const struct fnd_query *q, struct fnd_bu
 		fnd_buf_printf(b, ",\"table\":");
 		json_name(b, app_table(d, a));
 		fnd_buf_printf(b, ",\"counters\":[");
-		for (size_t c = 0; c < a->n_counters; c++) {
+		for (size_t c = 0, n = 0; c < a->n_counters; c++) {
 			const struct fnd_counter *k = &a->counters[c];
 
-			fnd_buf_printf(b, "%s{\"generation\":%" PRIu64 ",", c ? "," : "",
+			if (k->final)
+				continue; /* list counters shows those */
+			fnd_buf_printf(b, "%s{\"generation\":%" PRIu64 ",", n++ ? "," : "",
 				       k->generation);
-			if (k->chain) {
-				fnd_buf_printf(b, "\"chain\":");
-				json_name(b, k->chain);
-				fnd_buf_printf(b, ",\"handle\":%" PRIu64 ",", k->handle);
-			} else {
-				fnd_buf_printf(b, "\"object\":");
-				json_name(b, k->object);
-				fnd_buf_printf(b, ",");
-			}
-			fnd_buf_printf(b, "\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
-				       k->packets, k->bytes);
+			counter_json(k, b);
+			fnd_buf_printf(b, "}");
 		}
 		fnd_buf_printf(b, "]}");
 	}
