@@ -156,6 +156,7 @@ enum fn_ctl_command {
 	FN_CTL_CMD_LIST_RULESET,   /* nft text with the applications' counters */
 	FN_CTL_CMD_APPS,           /* registered applications */
 	FN_CTL_CMD_STATS,          /* per-queue counters of every application */
+	FN_CTL_CMD_LIST_COUNTERS,  /* counters per generation, and their totals */
 	FN_CTL_CMD_END
 };
 

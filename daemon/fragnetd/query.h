@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Stats queries: `fragnetctl list ruleset`, `apps` and `stats` need
- * numbers that only the applications have (per-queue counters, per-rule
- * counters summed over their lcores, the final counters of the generations
- * they replaced). A query asks every registered application at once and is
- * answered when all have replied or its time (stats_timeout_ms) is up; an
- * application that does not answer is shown as such, never waited for.
+ * Stats queries: `fragnetctl list ruleset`, `list counters`, `apps` and
+ * `stats` need numbers that only the applications have (per-queue counters,
+ * per-rule counters summed over their lcores, the final counters of the
+ * generations they replaced). A query asks every registered application
+ * at once and is answered when all have replied or its time
+ * (stats_timeout_ms) is up; an application that does not answer is shown
+ * as such, never waited for.
  */
 #ifndef FND_QUERY_H
 #define FND_QUERY_H

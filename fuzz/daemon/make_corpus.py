@@ -42,6 +42,7 @@ SEEDS = {
     "error": msg(8, struct.pack("<iI", -13, 0) + b"not allowed".ljust(1024, b"\0")),
     "request-load": msg(9, struct.pack("<IIII", 1, 0, 120, 0) + b"rules.nft".ljust(256, b"\0")),
     "request-list": msg(9, struct.pack("<IIII", 3, 1, 0, 0) + b"\0" * 256),
+    "request-counters": msg(9, struct.pack("<IIII", 6, 1, 0, 0) + b"\0" * 256),
     "data": msg(10, b"table inet echo {\n}\n"),
     "reply": msg(11, struct.pack("<iI", 0, 65) + b"done".ljust(1024, b"\0")),
 }
@@ -49,7 +50,8 @@ SEEDS = {
 
 # Bytes of the string that ends each message type's payload.
 TRAILING_STRING = {"hello": 64, "applied": 1024, "applied-refused": 1024, "error": 1024,
-                   "request-load": 256, "request-list": 256, "reply": 1024}
+                   "request-load": 256, "request-list": 256, "request-counters": 256,
+                   "reply": 1024}
 
 
 def main():
