@@ -81,6 +81,8 @@ static int check_counters(const char *p, size_t len)
 		/* a rule counter names its chain, an object counter itself */
 		if ((c->chain_len == 0) == (c->object_len == 0))
 			return -EBADMSG;
+		if (c->flags & ~FN_CTL_COUNTER_F_FINAL)
+			return -EBADMSG;
 		if (len - pos < fn_ctl_counter_size(c->chain_len, c->object_len))
 			return -EBADMSG;
 		pos += fn_ctl_counter_size(c->chain_len, c->object_len);

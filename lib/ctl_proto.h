@@ -20,6 +20,8 @@
  *                                 <-     IMAGE ...           on every commit
  *                                 <-     STATS_REQ(seq)
  *   STATS_QUEUE x queues, STATS_COUNTERS x chunks, STATS_END (all with seq) ->
+ *   (the counters of the generation applied, and the final counters of the
+ *   last generations it replaced on this connection)
  *
  *   fragnetctl                           fragnetd
  *   REQUEST(command, text_len)    ->
@@ -39,7 +41,7 @@
 #include <sys/types.h>
 
 #define FN_CTL_MAGIC 0x54434e46u   /* "FNCT" read as a little-endian u32 */
-#define FN_CTL_VERSION 1
+#define FN_CTL_VERSION 2           /* 2: final counters of replaced generations */
 #define FN_CTL_MAX_MSG 65536u
 #define FN_CTL_NAME_MAX 64         /* application names, NUL included */
 #define FN_CTL_MSG_MAX 1024        /* error and status messages */
@@ -109,7 +111,9 @@ struct fn_ctl_queue_stats {
  * a struct fn_ctl_counter followed by chain_len bytes of chain name and
  * object_len bytes of object name (no NULs), padded with zeros to 8 bytes.
  * A rule counter has a chain and a handle; a named counter object has an
- * object name, no chain and handle 0.
+ * object name, no chain and handle 0. A record with FN_CTL_COUNTER_F_FINAL
+ * is a replaced generation's count once no lcore could add to it; without,
+ * the live count of the generation applied.
  */
 struct fn_ctl_counters_head {
 	uint32_t n;
@@ -121,8 +125,10 @@ struct fn_ctl_counter {
 	uint64_t handle;
 	uint64_t packets, bytes;
 	uint16_t chain_len, object_len;
-	uint32_t pad;
+	uint32_t flags;            /* FN_CTL_COUNTER_F_* */
 };
+
+#define FN_CTL_COUNTER_F_FINAL 0x1u
 
 #define FN_CTL_NFT_NAME_MAX 256    /* NFT_NAME_MAXLEN, NUL included */
 
@@ -131,8 +137,11 @@ struct fn_ctl_stats_end {
 	uint32_t n_queues;
 	uint32_t unfiltered;       /* 1: running without rules */
 	uint32_t n_counters;       /* records sent in STATS_COUNTERS */
-	uint32_t pad;
+	uint32_t final_gens;       /* replaced generations with final records */
 	uint64_t log_lines, log_suppressed;
+	uint32_t pending_gens;     /* replaced, not released yet: no records */
+	uint32_t pad;
+	uint64_t dropped_gens;     /* installed on this connection, finals not kept */
 };
 
 struct fn_ctl_error {
@@ -147,6 +156,7 @@ enum fn_ctl_command {
 	FN_CTL_CMD_LIST_RULESET,   /* nft text with the applications' counters */
 	FN_CTL_CMD_APPS,           /* registered applications */
 	FN_CTL_CMD_STATS,          /* per-queue counters of every application */
+	FN_CTL_CMD_LIST_COUNTERS,  /* counters per generation, and their totals */
 	FN_CTL_CMD_END
 };
 

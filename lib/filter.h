@@ -57,8 +57,9 @@ struct fn_pkt {
 	const char *oifname;
 	uint16_t cpu;         /* queue id, for meta cpu */
 	uint8_t flags;        /* FN_PKT_F_* */
-	uint32_t ct;          /* conntrack's reference to a flow not yet
-			       * confirmed: 0 for a new packet; the filter sets
+	uint32_t ct;          /* what conntrack attached to the packet, as the
+			       * kernel's skb->_nfct (its flow and state, or
+			       * invalid): 0 for a new packet; the filter sets
 			       * it at prerouting/output and needs it back at
 			       * input/postrouting for the same packet */
 };

@@ -117,7 +117,8 @@ static int attach_rules(struct fragnet *fn)
 	int rc = fn_rules_client_start(fn, fn->rules, cfg->flags & FRAGNET_F_UNFILTERED,
 				       &fn->rules_client);
 
-	if (fn->rules_client != NULL)
+	/* on other errors a client that is set is freed by teardown() */
+	if (rc == 0 || (rc == -ENOTCONN && fn->rules_client != NULL))
 		return 0;
 	if (rc != -ENOTCONN)
 		return rc;

@@ -143,7 +143,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	struct hook_state hs = { 0 };
 	struct rte_ipv4_hdr *ip;
 	uint16_t len = m->data_len, ihl, total;
-	uint64_t csum_flags;
+	uint64_t csum_flags, l4_csum;
 
 	if (unlikely(m->nb_segs != 1 || len < sizeof(*ip)))
 		goto malformed;
@@ -209,7 +209,13 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 #endif
 	}
 
-	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+	/* Only the NIC's word lets conntrack and UDP skip the software check:
+	 * GOOD, or NONE (the data was verified but the field was never
+	 * filled in: a sender's checksum offload seen through virtio, the
+	 * kernel's CHECKSUM_PARTIAL). Reassembled datagrams are checked in
+	 * software. */
+	l4_csum = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (l4_csum == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_csum == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		hs.flags |= FN_PKT_F_L4_CSUM_OK;
 	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
 		local_deliver(q, l2, (uint8_t *)ip, total, pkttype, &hs);
@@ -246,7 +252,7 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 	struct fragnet *fn = q->fn;
 	int owner = fn_rss_owner_of_datagram(fn, chain);
 	struct hook_state hs = { 0 };
-	uint8_t pkttype;
+	uint8_t *l2 = NULL, pkttype;
 	uint32_t len;
 
 	/* The device hashed the fragments on addresses only; the flow may
@@ -258,14 +264,21 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 		}
 		return;
 	}
+	/* Like the kernel's reassembled skb, the datagram keeps the link
+	 * header of its first fragment (still in front of the data). */
+	if (rte_pktmbuf_headroom(chain) >= RTE_ETHER_HDR_LEN) {
+		memcpy(q->rx_l2, rte_pktmbuf_mtod(chain, uint8_t *) - RTE_ETHER_HDR_LEN,
+		       RTE_ETHER_HDR_LEN);
+		l2 = q->rx_l2;
+	}
 	len = linearize(q, chain);
 	rte_pktmbuf_free(chain);
 	pkttype = ((struct rte_ipv4_hdr *)q->rx_dgram)->dst_addr == q->addr ?
 		  FN_PKT_HOST : FN_PKT_BROADCAST;
 	if (q->filter.defrag_first &&
-	    !ingress_hook(q, FN_HOOK_PREROUTING, NULL, q->rx_dgram, len, pkttype, &hs))
+	    !ingress_hook(q, FN_HOOK_PREROUTING, l2, q->rx_dgram, len, pkttype, &hs))
 		return;
-	local_deliver(q, NULL, q->rx_dgram, len, pkttype, &hs);
+	local_deliver(q, l2, q->rx_dgram, len, pkttype, &hs);
 }
 #endif
 

@@ -21,6 +21,7 @@
 
 #include "ctl_proto.h"
 #include "filter.h"
+#include "final_counters.h"
 #include "image_map.h"
 #include "log.h"
 #include "nft/rules.h"
@@ -49,6 +50,7 @@ struct fn_rules_client {
 	/* Which daemon generation each local install number is, for stats. */
 	struct gen_pair { uint64_t local, daemon; } gens[GEN_MAP];
 	unsigned n_gens;
+	struct fn_final_counters *finals; /* of the generations replaced */
 	_Atomic(struct fn_image_map *) released; /* released by lib/nft, to unmap */
 	unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
 };
@@ -135,6 +137,7 @@ static int install_image(struct fn_rules_client *c, const struct fn_ctl_image *i
 		g->local = fn_rules_generation(c->rules);
 		g->daemon = im->generation;
 		c->generation = im->generation;
+		fn_final_counters_track(c->finals, c->rules, g->local, g->daemon);
 		if (c->fallback && c->fn->unfiltered) {
 			FN_LOG(WARNING, "fragnetd answered: %s is filtered from now on\n",
 			       c->fn->app_name);
@@ -157,8 +160,8 @@ static uint64_t daemon_generation(const struct fn_rules_client *c, uint64_t loca
 	return 0;
 }
 
-/* Counters are collected under the rules lock, already as protocol records,
- * and sent after it. */
+/* Counters are collected as protocol records (the live ones under the
+ * rules lock) and sent after. */
 struct counter_list {
 	unsigned char *rec;
 	size_t len, cap, n;
@@ -166,18 +169,18 @@ struct counter_list {
 	bool nomem;
 };
 
-static void collect_counter(void *arg, uint64_t generation, const char *chain,
-			    uint64_t handle, const char *object, uint64_t packets,
-			    uint64_t bytes)
+static void add_counter(struct counter_list *l, uint64_t generation, uint32_t flags,
+			const char *chain, uint64_t handle, const char *object,
+			uint64_t packets, uint64_t bytes)
 {
-	struct counter_list *l = arg;
 	struct fn_ctl_counter rec = {
-		.generation = daemon_generation(l->client, generation),
+		.generation = generation,
 		.handle = handle,
 		.packets = packets,
 		.bytes = bytes,
 		.chain_len = (uint16_t)(chain ? strnlen(chain, FN_CTL_NFT_NAME_MAX - 1) : 0),
 		.object_len = (uint16_t)(object ? strnlen(object, FN_CTL_NFT_NAME_MAX - 1) : 0),
+		.flags = flags,
 	};
 	size_t size = fn_ctl_counter_size(rec.chain_len, rec.object_len);
 
@@ -196,6 +199,24 @@ static void collect_counter(void *arg, uint64_t generation, const char *chain,
 	}
 	fn_ctl_counter_put(l->rec, &l->len, &rec, chain, object);
 	l->n++;
+}
+
+/* The current generation's, numbered by lib/nft. */
+static void collect_live(void *arg, uint64_t generation, const char *chain, uint64_t handle,
+			 const char *object, uint64_t packets, uint64_t bytes)
+{
+	struct counter_list *l = arg;
+
+	add_counter(l, daemon_generation(l->client, generation), 0, chain, handle, object,
+		    packets, bytes);
+}
+
+/* A replaced generation's, numbered by the daemon already. */
+static void collect_final(void *arg, uint64_t generation, const char *chain,
+			  uint64_t handle, const char *object, uint64_t packets, uint64_t bytes)
+{
+	add_counter(arg, generation, FN_CTL_COUNTER_F_FINAL, chain, handle, object, packets,
+		    bytes);
 }
 
 static int send_queue_stats(struct fn_rules_client *c, uint32_t seq)
@@ -273,10 +294,16 @@ static int answer_stats(struct fn_rules_client *c, uint32_t seq)
 		.n_queues = c->fn->n_queues,
 		.unfiltered = c->fn->unfiltered,
 	};
+	struct fn_final_state fin;
 	int rc;
 
 	if (c->generation)
-		fn_rules_counters(c->rules, collect_counter, &l);
+		fn_rules_counters(c->rules, collect_live, &l);
+	fn_final_counters_report(c->finals, fn_rules_generation(c->rules), collect_final, &l,
+				 &fin);
+	end.final_gens = fin.kept;
+	end.pending_gens = fin.pending;
+	end.dropped_gens = fin.dropped;
 	fn_rules_log_stats(c->rules, &end.log_lines, &end.log_suppressed);
 	rc = send_queue_stats(c, seq);
 	if (rc == 0)
@@ -406,6 +433,8 @@ static int attach(struct fn_rules_client *c)
 		rc = errno == EACCES ? -EACCES : -ENOTCONN;
 		goto fail;
 	}
+	/* maybe another daemon: it numbers its generations from 1 */
+	fn_final_counters_reset(c->finals);
 	rc = send_msg(c, FN_CTL_HELLO, 0, &hello, sizeof(hello));
 	if (rc < 0) {
 		rc = -ENOTCONN;
@@ -504,10 +533,12 @@ int fn_rules_client_start(struct fragnet *fn, struct fn_rules *rules, bool fallb
 	c->fallback = fallback;
 	c->path = strdup(socket_path(&fn->cfg));
 	c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->path == NULL || c->wake < 0) {
+	c->finals = fn_final_counters_new();
+	if (c->path == NULL || c->wake < 0 || c->finals == NULL) {
 		rc = -ENOMEM;
 		goto fail;
 	}
+	fn_rules_on_retire(rules, fn_final_counters_on_retire, c->finals);
 	rc = attach(c);
 	if (rc == 0) {
 		FN_LOG(INFO, "%s registered with fragnetd at %s: fragnetd generation %" PRIu64 "\n",
@@ -533,6 +564,13 @@ int fn_rules_client_start(struct fragnet *fn, struct fn_rules *rules, bool fallb
 	return 0;
 fail:
 	fn_rules_client_stop(c);
+	if (c->generation != 0) {
+		/* lib/nft holds images that are released into c, and reports
+		 * into c->finals: c must outlive the rules */
+		*out = c;
+		return rc;
+	}
+	fn_rules_on_retire(rules, NULL, NULL);
 	fn_rules_client_free(c);
 	return rc;
 }
@@ -559,6 +597,7 @@ void fn_rules_client_free(struct fn_rules_client *c)
 	if (c == NULL)
 		return;
 	unmap_released(c);
+	fn_final_counters_free(c->finals);
 	if (c->wake >= 0)
 		close(c->wake);
 	free(c->path);

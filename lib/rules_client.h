@@ -31,11 +31,15 @@ struct fn_rules_client;
  * runs unfiltered when no daemon answers) a missing daemon is not final:
  * the thread is started anyway and keeps trying; the first generation it
  * installs ends the unfiltered mode (fn->unfiltered).
+ * From then on rules report each replaced generation's final counters to
+ * the client (fn_rules_on_retire()), which keeps the last ones for its
+ * stats answers (final_counters.h).
  * Returns 0 with *out set, or:
  *  -ENOTCONN no daemon answered (with fallback, *out is set all the same)
  *  -EACCES   the daemon refused this process (its reason is logged)
  *  -EBADMSG  the image failed verification
- *  -ENOMEM, or the errno of creating the thread
+ *  -ENOMEM, or the errno of creating the thread (after the first generation
+ *            was installed: *out is set, stopped, and freed like any other)
  */
 int fn_rules_client_start(struct fragnet *fn, struct fn_rules *rules, bool fallback,
 			  struct fn_rules_client **out);

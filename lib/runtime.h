@@ -130,6 +130,7 @@ struct fn_queue {
 
 	/* A reassembled datagram being delivered; a datagram being built for
 	 * fragmentation. Separate so that a callback may echo what it got. */
+	uint8_t rx_l2[RTE_ETHER_HDR_LEN];   /* its first fragment's Ethernet header */
 	uint8_t rx_dgram[FN_DGRAM_BUF] __rte_cache_aligned;
 	uint8_t tx_dgram[FN_DGRAM_BUF] __rte_cache_aligned;
 };

@@ -19,6 +19,7 @@
 #include "compiler.h"
 #include "dump.h"
 #include "lower.h"
+#include "netns_switch.h"
 
 struct fn_compiler {
 	int ns_fd;
@@ -29,29 +30,6 @@ struct fn_compiler {
 static int self_ns(void)
 {
 	return open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-}
-
-/* Run fn inside the compiler's namespace, then come back. */
-static int ns_enter(int ns_fd, int *home)
-{
-	*home = self_ns();
-	if (*home < 0)
-		return -errno;
-	if (setns(ns_fd, CLONE_NEWNET) < 0) {
-		int err = -errno;
-
-		close(*home);
-		return err;
-	}
-	return 0;
-}
-
-static int ns_leave(int home)
-{
-	int err = setns(home, CLONE_NEWNET) < 0 ? -errno : 0;
-
-	close(home);
-	return err;
 }
 
 struct fn_compiler *fn_compiler_new(const char *netns, char *err, size_t errlen)
@@ -194,12 +172,12 @@ int fn_compile_current(struct fn_compiler *c, const char *app, void **image,
 
 	*image = NULL;
 	*len = 0;
-	if ((ret = ns_enter(c->ns_fd, &home))) {
+	if ((ret = fn_netns_enter(c->ns_fd, &home))) {
 		snprintf(err, errlen, "cannot enter the namespace: %s", strerror(-ret));
 		return ret;
 	}
 	ret = compile_here(c, app, image, len, err, errlen);
-	if ((ret2 = ns_leave(home))) {
+	if ((ret2 = fn_netns_leave(home))) {
 		free(*image);
 		*image = NULL;
 		snprintf(err, errlen, "cannot leave the namespace: %s", strerror(-ret2));
@@ -217,7 +195,7 @@ int fn_compile_text(struct fn_compiler *c, const char *text, const char *app,
 
 	*image = NULL;
 	*len = 0;
-	if ((ret = ns_enter(c->ns_fd, &home))) {
+	if ((ret = fn_netns_enter(c->ns_fd, &home))) {
 		snprintf(err, errlen, "cannot enter the namespace: %s", strerror(-ret));
 		return ret;
 	}
@@ -245,7 +223,7 @@ int fn_compile_text(struct fn_compiler *c, const char *text, const char *app,
 	}
 out:
 	free(saved);
-	if ((ret2 = ns_leave(home))) {
+	if ((ret2 = fn_netns_leave(home))) {
 		free(*image);
 		*image = NULL;
 		*len = 0;

@@ -260,8 +260,6 @@ static const char *meta_refusal(uint32_t key)
 {
 	switch (key) {
 	case NFT_META_PRIORITY: return "meta priority (no packet priority here)";
-	case NFT_META_IIFTYPE:
-	case NFT_META_OIFTYPE: return "meta iiftype/oiftype";
 	case NFT_META_SKUID:
 	case NFT_META_SKGID: return "meta skuid/skgid (no sockets here)";
 	case NFT_META_NFTRACE: return "meta nftrace (no tracing)";
@@ -312,7 +310,7 @@ static int lower_meta(struct lower *l, struct nftnl_expr *e)
 		case NFT_META_CPU: case NFT_META_TIME_HOUR:
 			len = 4;
 			break;
-		case NFT_META_PROTOCOL:
+		case NFT_META_PROTOCOL: case NFT_META_IIFTYPE: case NFT_META_OIFTYPE:
 			len = 2;
 			break;
 		case NFT_META_IIFNAME: case NFT_META_OIFNAME:

@@ -47,6 +47,7 @@ static void usage(FILE *f)
 "    fragnetctl [-s SOCKET] [-j] load FILE\n"
 "    fragnetctl [-s SOCKET] [-j] check FILE\n"
 "    fragnetctl [-s SOCKET] [-j] list ruleset\n"
+"    fragnetctl [-s SOCKET] [-j] list counters\n"
 "    fragnetctl [-s SOCKET] [-j] apps\n"
 "    fragnetctl [-s SOCKET] [-j] stats [-w [SECONDS]] [-n COUNT]\n"
 "\n"
@@ -75,6 +76,17 @@ static void usage(FILE *f)
 "        The ruleset as nft lists it, once per application that applies a\n"
 "        table, with that application's live counters summed over all its\n"
 "        lcores (counters in the daemon's namespace never see a packet).\n"
+"    list counters\n"
+"        Each application's counters per generation: live for the generation\n"
+"        it applies, final for the last 32 generations it replaced since it\n"
+"        connected. A generation's final count is taken once no lcore can\n"
+"        add to it, so every packet judged is in exactly one generation's\n"
+"        count. Then each counter's total over those generations. A counter\n"
+"        is a rule's chain and handle (or a named counter): a load that\n"
+"        recreates a table numbers its rules anew, so a total adds whatever\n"
+"        rule had that handle in each generation. Each application's header\n"
+"        says how many replaced generations are listed, pending (replaced a\n"
+"        moment ago, not final yet) and no longer kept.\n"
 "    apps\n"
 "        Registered applications: name, pid, uid, queues, the generation\n"
 "        they apply, received and sent packets, drops, and their state\n"
@@ -106,6 +118,7 @@ static void usage(FILE *f)
 "EXAMPLES\n"
 "    fragnetctl check rules/echo.nft && fragnetctl load rules/echo.nft\n"
 "    fragnetctl list ruleset\n"
+"    fragnetctl -j list counters\n"
 "    fragnetctl -j apps\n"
 "    fragnetctl stats -w 2\n"
 "    ip netns exec fragnet nft add rule inet echo input udp dport 9 drop\n"
@@ -444,8 +457,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return fail(EXIT_USAGE, "no command (load, check, list ruleset, apps, stats); "
-			    "try --help");
+		return fail(EXIT_USAGE, "no command (load, check, list ruleset, list counters, "
+			    "apps, stats); try --help");
 	cmd = argv[optind++];
 	if (strcmp(cmd, "load") == 0 || strcmp(cmd, "check") == 0) {
 		if (argc - optind != 1)
@@ -454,9 +467,11 @@ int main(int argc, char **argv)
 				 flags, argv[optind]);
 	}
 	if (strcmp(cmd, "list") == 0) {
-		if (argc - optind != 1 || strcmp(argv[optind], "ruleset") != 0)
-			return fail(EXIT_USAGE, "usage: %s list ruleset", prog);
-		return cmd_show(socket_path, FN_CTL_CMD_LIST_RULESET, flags);
+		if (argc - optind == 1 && strcmp(argv[optind], "ruleset") == 0)
+			return cmd_show(socket_path, FN_CTL_CMD_LIST_RULESET, flags);
+		if (argc - optind == 1 && strcmp(argv[optind], "counters") == 0)
+			return cmd_show(socket_path, FN_CTL_CMD_LIST_COUNTERS, flags);
+		return fail(EXIT_USAGE, "usage: %s list ruleset | list counters", prog);
 	}
 	if (argc != optind)
 		return fail(EXIT_USAGE, "%s takes no arguments", cmd);

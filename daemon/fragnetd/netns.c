@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "netns.h"
+#include "netns_switch.h"
 
 #define NSFS_MAGIC_NUMBER 0x6e736673
 
@@ -40,29 +41,6 @@ int fnd_netns_open(const char *name)
 		return -ENOENT;
 	}
 	return fd;
-}
-
-int fnd_netns_enter(int ns_fd, int *home)
-{
-	*home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (*home < 0)
-		return -errno;
-	if (setns(ns_fd, CLONE_NEWNET) < 0) {
-		int err = -errno;
-
-		close(*home);
-		*home = -1;
-		return err;
-	}
-	return 0;
-}
-
-int fnd_netns_leave(int home)
-{
-	int err = setns(home, CLONE_NEWNET) < 0 ? -errno : 0;
-
-	close(home);
-	return err;
 }
 
 /* /run/netns as a shared mount point, as iproute2 does, so bind mounts made
@@ -121,11 +99,11 @@ int fnd_netns_create(const char *name, bool *created, char *err, size_t errlen)
 	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot bind the namespace on %s: %s", path, strerror(errno));
-		fnd_netns_leave(home);
+		fn_netns_leave(home);
 		home = -1;
 		goto fail;
 	}
-	rc = fnd_netns_leave(home);
+	rc = fn_netns_leave(home);
 	home = -1;
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot return to our namespace: %s", strerror(-rc));

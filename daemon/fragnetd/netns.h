@@ -20,10 +20,7 @@ int fnd_netns_create(const char *name, bool *created, char *err, size_t errlen);
 /* Unmount and remove /run/netns/NAME. 0 or -errno. */
 int fnd_netns_delete(const char *name);
 
-/* Move the calling thread into the namespace at ns_fd; *home remembers
- * where it was for fnd_netns_leave(). 0 or -errno. */
-int fnd_netns_enter(int ns_fd, int *home);
-int fnd_netns_leave(int home);
+/* Entering and leaving: fn_netns_enter()/fn_netns_leave() (compiler). */
 
 /* An fd for /run/netns/NAME, or -errno. */
 int fnd_netns_open(const char *name);

@@ -11,6 +11,7 @@
 #include <nftables/libnftables.h>
 
 #include "netns.h"
+#include "netns_switch.h"
 #include "nftns.h"
 
 struct fnd_nft {
@@ -27,7 +28,7 @@ struct fnd_nft *fnd_nft_new(int ns_fd)
 		return NULL;
 	n->ns_fd = ns_fd;
 	/* created inside: whatever sockets it opens belong to the namespace */
-	rc = fnd_netns_enter(ns_fd, &home);
+	rc = fn_netns_enter(ns_fd, &home);
 	if (rc < 0) {
 		free(n);
 		errno = -rc;
@@ -38,7 +39,7 @@ struct fnd_nft *fnd_nft_new(int ns_fd)
 		nft_ctx_free(n->ctx);
 		n->ctx = NULL;
 	}
-	rc = fnd_netns_leave(home);
+	rc = fn_netns_leave(home);
 	if (n->ctx == NULL || rc < 0) {
 		if (n->ctx)
 			nft_ctx_free(n->ctx);
@@ -97,7 +98,7 @@ static int run(struct fnd_nft *n, const char *cmd, const char *fdpath, const cha
 {
 	int home, rc, leave;
 
-	rc = fnd_netns_enter(n->ns_fd, &home);
+	rc = fn_netns_enter(n->ns_fd, &home);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot enter the namespace: %s", strerror(-rc));
 		return rc;
@@ -107,7 +108,7 @@ static int run(struct fnd_nft *n, const char *cmd, const char *fdpath, const cha
 		tidy_error(nft_ctx_get_error_buffer(n->ctx), fdpath, source, err, errlen);
 	else
 		nft_ctx_get_error_buffer(n->ctx); /* warnings: not ours to show */
-	leave = fnd_netns_leave(home);
+	leave = fn_netns_leave(home);
 	if (leave < 0) {
 		snprintf(err, errlen, "cannot leave the namespace: %s", strerror(-leave));
 		return leave;

@@ -11,6 +11,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "netns.h"
+#include "netns_switch.h"
 #include "notify.h"
 
 struct fnd_notify {
@@ -25,7 +26,7 @@ struct fnd_notify *fnd_notify_open(int ns_fd)
 
 	if (n == NULL)
 		return NULL;
-	rc = fnd_netns_enter(ns_fd, &home);
+	rc = fn_netns_enter(ns_fd, &home);
 	if (rc < 0) {
 		free(n);
 		errno = -rc;
@@ -36,7 +37,7 @@ struct fnd_notify *fnd_notify_open(int ns_fd)
 	    mnl_socket_bind(n->sock, 0, MNL_SOCKET_AUTOPID) < 0 ||
 	    mnl_socket_setsockopt(n->sock, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
 		err = errno;
-	rc = fnd_netns_leave(home);
+	rc = fn_netns_leave(home);
 	if (err || rc < 0) {
 		if (n->sock)
 			mnl_socket_close(n->sock);

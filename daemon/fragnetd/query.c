@@ -147,6 +147,7 @@ static void add_counters(struct fnd_app_report *a, const void *msg)
 		c->handle = v.c->handle;
 		c->packets = v.c->packets;
 		c->bytes = v.c->bytes;
+		c->final = v.c->flags & FN_CTL_COUNTER_F_FINAL;
 		c->chain = name_dup(v.chain, v.c->chain_len);
 		c->object = name_dup(v.object, v.c->object_len);
 		if ((v.c->chain_len && c->chain == NULL) || (v.c->object_len && c->object == NULL)) {

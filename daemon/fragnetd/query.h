@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Stats queries: `fragnetctl list ruleset`, `apps` and `stats` need live
- * numbers that only the applications have (per-queue counters, per-rule
- * counters summed over their lcores). A query asks every registered
- * application at once and is answered when all have replied or its time
+ * Stats queries: `fragnetctl list ruleset`, `list counters`, `apps` and
+ * `stats` need numbers that only the applications have (per-queue counters,
+ * per-rule counters summed over their lcores, the final counters of the
+ * generations they replaced). A query asks every registered application
+ * at once and is answered when all have replied or its time
  * (stats_timeout_ms) is up; an application that does not answer is shown
  * as such, never waited for.
  */
@@ -24,6 +25,7 @@ struct fnd_counter {
 	uint64_t generation, handle, packets, bytes;
 	char *chain;               /* NULL for a named counter object */
 	char *object;              /* NULL for a rule counter */
+	bool final;                /* a replaced generation's final count */
 };
 
 /* What one application answered (or did not). */

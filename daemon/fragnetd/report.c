@@ -29,6 +29,20 @@ static void safe_word(char *out, size_t len, const char *in)
 	out[i] = '\0';
 }
 
+/* "chain":..,"handle":N or "object":.., then "packets":N,"bytes":N */
+static void counter_json(const struct fnd_counter *c, struct fnd_buf *b)
+{
+	if (c->chain) {
+		fnd_buf_printf(b, "\"chain\":");
+		json_name(b, c->chain);
+		fnd_buf_printf(b, ",\"handle\":%" PRIu64, c->handle);
+	} else {
+		fnd_buf_printf(b, "\"object\":");
+		json_name(b, c->object);
+	}
+	fnd_buf_printf(b, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64, c->packets, c->bytes);
+}
+
 struct totals {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dgrams, tx_dgrams, drops;
 };
@@ -252,7 +266,7 @@ static const char *table_block(const char *text, const char *table, size_t *len)
 	return NULL;
 }
 
-/* The k-th counter of a rule (or of a named object) in the app's report. */
+/* The k-th live counter of a rule (or of a named object) in the app's report. */
 static const struct fnd_counter *find_counter(const struct fnd_app_report *a, uint64_t gen,
 					      const char *chain, uint64_t handle,
 					      const char *object, unsigned k)
@@ -260,7 +274,7 @@ static const struct fnd_counter *find_counter(const struct fnd_app_report *a, ui
 	for (size_t i = 0; i < a->n_counters; i++) {
 		const struct fnd_counter *c = &a->counters[i];
 
-		if (c->generation != gen)
+		if (c->generation != gen || c->final)
 			continue;
 		if (object ? c->object == NULL || strcmp(c->object, object) != 0 :
 			     c->chain == NULL || strcmp(c->chain, chain) != 0 ||
@@ -416,24 +430,242 @@ static void ruleset_json(struct fnd *d, const struct fnd_query *q, struct fnd_bu
 		fnd_buf_printf(b, ",\"table\":");
 		json_name(b, app_table(d, a));
 		fnd_buf_printf(b, ",\"counters\":[");
-		for (size_t c = 0; c < a->n_counters; c++) {
+		for (size_t c = 0, n = 0; c < a->n_counters; c++) {
 			const struct fnd_counter *k = &a->counters[c];
 
-			fnd_buf_printf(b, "%s{\"generation\":%" PRIu64 ",", c ? "," : "",
+			if (k->final)
+				continue; /* list counters shows those */
+			fnd_buf_printf(b, "%s{\"generation\":%" PRIu64 ",", n++ ? "," : "",
 				       k->generation);
-			if (k->chain) {
-				fnd_buf_printf(b, "\"chain\":");
-				json_name(b, k->chain);
-				fnd_buf_printf(b, ",\"handle\":%" PRIu64 ",", k->handle);
-			} else {
-				fnd_buf_printf(b, "\"object\":");
-				json_name(b, k->object);
-				fnd_buf_printf(b, ",");
-			}
-			fnd_buf_printf(b, "\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}",
-				       k->packets, k->bytes);
+			counter_json(k, b);
+			fnd_buf_printf(b, "}");
 		}
 		fnd_buf_printf(b, "]}");
+	}
+	fnd_buf_printf(b, "]}\n");
+}
+
+/* ------------------------------------------------------------ list counters */
+
+/*
+ * Every counter an application reported: its generation's live ones and the
+ * final ones of the generations it replaced. A counter is the k-th counter
+ * of rule (chain, handle) or of a named object, as nft identifies it; its
+ * total adds it up over the generations it is in.
+ */
+struct row {
+	const struct fnd_counter *c;
+	size_t idx;                /* order the application reported it in */
+	unsigned k;                /* k-th of its rule in its generation */
+};
+
+static int key_cmp(const struct fnd_counter *x, const struct fnd_counter *y)
+{
+	int r;
+
+	if ((x->chain == NULL) != (y->chain == NULL))
+		return x->chain ? -1 : 1;       /* rules before objects */
+	if (x->chain == NULL)
+		return strcmp(x->object, y->object);
+	r = strcmp(x->chain, y->chain);
+	if (r)
+		return r;
+	return x->handle < y->handle ? -1 : x->handle > y->handle;
+}
+
+static int cmp_u64(uint64_t x, uint64_t y)
+{
+	return x < y ? -1 : x > y;
+}
+
+/* generation, counter, then the order reported: to number the k-th */
+static int by_gen_key(const void *p, const void *q)
+{
+	const struct row *x = p, *y = q;
+	int r = cmp_u64(x->c->generation, y->c->generation);
+
+	if (r == 0)
+		r = key_cmp(x->c, y->c);
+	return r ? r : cmp_u64(x->idx, y->idx);
+}
+
+/* newest generation first, each in the order reported */
+static int by_listing(const void *p, const void *q)
+{
+	const struct row *x = p, *y = q;
+	int r = cmp_u64(y->c->generation, x->c->generation);
+
+	return r ? r : cmp_u64(x->idx, y->idx);
+}
+
+/* counter, then generation: to add up */
+static int by_key_gen(const void *p, const void *q)
+{
+	const struct row *x = p, *y = q;
+	int r = key_cmp(x->c, y->c);
+
+	if (r == 0)
+		r = x->k < y->k ? -1 : x->k > y->k;
+	return r ? r : cmp_u64(x->c->generation, y->c->generation);
+}
+
+static bool same_counter(const struct row *x, const struct row *y)
+{
+	return key_cmp(x->c, y->c) == 0 && x->k == y->k;
+}
+
+/* The rows of an application, with k set; NULL when it has none (or no memory). */
+static struct row *app_rows(const struct fnd_app_report *a)
+{
+	struct row *rows;
+
+	if (a->n_counters == 0)
+		return NULL;
+	rows = calloc(a->n_counters, sizeof(*rows));
+	if (rows == NULL)
+		return NULL;
+	for (size_t i = 0; i < a->n_counters; i++) {
+		rows[i].c = &a->counters[i];
+		rows[i].idx = i;
+	}
+	qsort(rows, a->n_counters, sizeof(*rows), by_gen_key);
+	for (size_t i = 1; i < a->n_counters; i++)
+		if (rows[i].c->generation == rows[i - 1].c->generation &&
+		    key_cmp(rows[i].c, rows[i - 1].c) == 0)
+			rows[i].k = rows[i - 1].k + 1;
+	return rows;
+}
+
+/* Chain and object names come from applications: printable, one word. */
+static void safe_name(char *out, size_t len, const char *in)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < len; i++)
+		out[i] = isgraph((unsigned char)in[i]) ? in[i] : '?';
+	out[i] = '\0';
+}
+
+static void counter_label(const struct row *r, char *out, size_t len)
+{
+	char name[FN_CTL_NFT_NAME_MAX];
+	int n;
+
+	safe_name(name, sizeof(name), r->c->chain ? r->c->chain : r->c->object);
+	if (r->c->chain)
+		n = snprintf(out, len, "chain %s handle %" PRIu64, name, r->c->handle);
+	else
+		n = snprintf(out, len, "counter %s", name);
+	if (r->k && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, " (its counter #%u)", r->k + 1);
+}
+
+static void history_head_text(const struct fnd_app_report *a, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "\n# %s[%d]: generation %" PRIu64, a->name, (int)a->pid,
+		       app_generation(a));
+	if (!a->answered) {
+		fnd_buf_printf(b, ", no answer: counters unknown\n");
+		return;
+	}
+	fnd_buf_printf(b, " live; final counters of %u replaced generation(s), %u pending, %"
+		       PRIu64 " not kept\n", a->end.final_gens, a->end.pending_gens,
+		       a->end.dropped_gens);
+}
+
+static void counters_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "# fragnetd generation %" PRIu64 ": counters by generation, summed "
+		       "over each application's lcores; \"final\" is a replaced generation's "
+		       "count once no lcore could add to it\n", d->current->number);
+	for (size_t i = 0; i < q->n_apps; i++) {
+		const struct fnd_app_report *a = &q->apps[i];
+		struct row *rows = app_rows(a);
+		size_t n = a->n_counters;
+		char label[FN_CTL_NFT_NAME_MAX + 64], state[24];
+
+		history_head_text(a, b);
+		if (rows == NULL) {
+			b->failed |= n > 0;
+			continue;
+		}
+		fnd_buf_printf(b, "%12s  %-8s %14s %16s  %s\n", "GENERATION", "STATE", "PACKETS",
+			       "BYTES", "COUNTER");
+		qsort(rows, n, sizeof(*rows), by_listing);
+		for (size_t r = 0; r < n; r++) {
+			counter_label(&rows[r], label, sizeof(label));
+			fnd_buf_printf(b, "%12" PRIu64 "  %-8s %14" PRIu64 " %16" PRIu64 "  %s\n",
+				       rows[r].c->generation, rows[r].c->final ? "final" : "live",
+				       rows[r].c->packets, rows[r].c->bytes, label);
+		}
+		qsort(rows, n, sizeof(*rows), by_key_gen);
+		for (size_t r = 0, end; r < n; r = end) {
+			uint64_t packets = 0, bytes = 0;
+			unsigned gens = 0;
+
+			for (end = r; end < n && same_counter(&rows[end], &rows[r]); end++) {
+				packets += rows[end].c->packets;
+				bytes += rows[end].c->bytes;
+				gens++;
+			}
+			counter_label(&rows[r], label, sizeof(label));
+			snprintf(state, sizeof(state), "%u gen%s", gens, gens == 1 ? "" : "s");
+			fnd_buf_printf(b, "%12s  %-8s %14" PRIu64 " %16" PRIu64 "  %s\n", "total",
+				       state, packets, bytes, label);
+		}
+		free(rows);
+	}
+}
+
+static void counters_json(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+{
+	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"apps\":[", d->current->number);
+	for (size_t i = 0; i < q->n_apps; i++) {
+		const struct fnd_app_report *a = &q->apps[i];
+		struct row *rows = app_rows(a);
+		size_t n = rows ? a->n_counters : 0;
+
+		b->failed |= rows == NULL && a->n_counters > 0;
+		fnd_buf_printf(b, "%s", i ? "," : "");
+		app_json_head(a, b);
+		fnd_buf_printf(b, ",\"final_generations\":%u,\"pending_generations\":%u,"
+			       "\"dropped_generations\":%" PRIu64 ",\"generations\":[",
+			       a->end.final_gens, a->end.pending_gens, a->end.dropped_gens);
+		if (n)
+			qsort(rows, n, sizeof(*rows), by_listing);
+		for (size_t r = 0; r < n; r++) {
+			bool first = r == 0 || rows[r].c->generation != rows[r - 1].c->generation;
+
+			if (first)
+				fnd_buf_printf(b, "%s{\"generation\":%" PRIu64 ",\"state\":\"%s\","
+					       "\"counters\":[", r ? "]}," : "",
+					       rows[r].c->generation,
+					       rows[r].c->final ? "final" : "live");
+			fnd_buf_printf(b, "%s{", first ? "" : ",");
+			counter_json(rows[r].c, b);
+			fnd_buf_printf(b, "}");
+		}
+		fnd_buf_printf(b, "%s],\"totals\":[", n ? "]}" : "");
+		if (n)
+			qsort(rows, n, sizeof(*rows), by_key_gen);
+		for (size_t r = 0, end; r < n; r = end) {
+			struct fnd_counter sum = *rows[r].c;
+			unsigned gens = 0;
+
+			sum.packets = sum.bytes = 0;
+			for (end = r; end < n && same_counter(&rows[end], &rows[r]); end++) {
+				sum.packets += rows[end].c->packets;
+				sum.bytes += rows[end].c->bytes;
+				gens++;
+			}
+			fnd_buf_printf(b, "%s{", r ? "," : "");
+			counter_json(&sum, b);
+			if (rows[r].k)
+				fnd_buf_printf(b, ",\"counter\":%u", rows[r].k + 1);
+			fnd_buf_printf(b, ",\"generations\":%u}", gens);
+		}
+		fnd_buf_printf(b, "]}");
+		free(rows);
 	}
 	fnd_buf_printf(b, "]}\n");
 }
@@ -451,6 +683,9 @@ int fnd_report(struct fnd *d, const struct fnd_query *q, struct fnd_buf *out)
 		break;
 	case FN_CTL_CMD_LIST_RULESET:
 		(json ? ruleset_json : ruleset_text)(d, q, out);
+		break;
+	case FN_CTL_CMD_LIST_COUNTERS:
+		(json ? counters_json : counters_text)(d, q, out);
 		break;
 	default:
 		return -EINVAL;

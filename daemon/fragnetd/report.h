@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The output of `fragnetctl list ruleset`, `apps` and `stats`, as text for
- * people or JSON (-j) for programs, made from a finished query.
+ * The output of `fragnetctl list ruleset`, `list counters`, `apps` and
+ * `stats`, as text for people or JSON (-j) for programs, made from a
+ * finished query.
  *
  * `list ruleset` is the nft listing of the generation each application
  * applies, with the counters replaced by that application's own, summed
  * over its lcores: the kernel's counters in the compile namespace never see
- * a packet.
+ * a packet. `list counters` adds the final counters of the generations each
+ * application replaced, per generation and in total.
  */
 #ifndef FND_REPORT_H
 #define FND_REPORT_H

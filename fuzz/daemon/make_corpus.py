@@ -6,7 +6,7 @@ import os
 import struct
 import sys
 
-MAGIC, VERSION = 0x54434E46, 1
+MAGIC, VERSION = 0x54434E46, 2
 HDR = struct.Struct("<IHHII")
 
 
@@ -14,10 +14,10 @@ def msg(mtype, payload, seq=1):
     return HDR.pack(MAGIC, VERSION, mtype, HDR.size + len(payload), seq) + payload
 
 
-def counter(gen, handle, packets, nbytes, chain=b"", obj=b""):
+def counter(gen, handle, packets, nbytes, chain=b"", obj=b"", final=False):
     names = chain + obj
-    return struct.pack("<QQQQHHI", gen, handle, packets, nbytes, len(chain), len(obj), 0) + \
-        names + b"\0" * (-len(names) % 8)
+    return struct.pack("<QQQQHHI", gen, handle, packets, nbytes, len(chain), len(obj),
+                       1 if final else 0) + names + b"\0" * (-len(names) % 8)
 
 
 def drop(name, count):
@@ -33,14 +33,16 @@ SEEDS = {
     "stats-queue": msg(5, struct.pack("<II8Q", 1, 2, 10, 1000, 9, 900, 8, 7, 3, 2)
                        + drop(b"filter", 2) + drop(b"eth_dst", 1)
                        + b"\0" * 32 * 30),
-    "stats-counters": msg(6, struct.pack("<II", 3, 0)
+    "stats-counters": msg(6, struct.pack("<II", 4, 0)
                           + counter(3, 2, 11, 319, chain=b"input")
                           + counter(3, 3, 20, 690, chain=b"input")
-                          + counter(3, 0, 5, 100, obj=b"named")),
-    "stats-end": msg(7, struct.pack("<QIIIIQQ", 3, 2, 0, 3, 0, 0, 0)),
+                          + counter(3, 0, 5, 100, obj=b"named")
+                          + counter(2, 2, 7, 203, chain=b"input", final=True)),
+    "stats-end": msg(7, struct.pack("<QIIIIQQIIQ", 3, 2, 0, 4, 1, 0, 0, 0, 0, 0)),
     "error": msg(8, struct.pack("<iI", -13, 0) + b"not allowed".ljust(1024, b"\0")),
     "request-load": msg(9, struct.pack("<IIII", 1, 0, 120, 0) + b"rules.nft".ljust(256, b"\0")),
     "request-list": msg(9, struct.pack("<IIII", 3, 1, 0, 0) + b"\0" * 256),
+    "request-counters": msg(9, struct.pack("<IIII", 6, 1, 0, 0) + b"\0" * 256),
     "data": msg(10, b"table inet echo {\n}\n"),
     "reply": msg(11, struct.pack("<iI", 0, 65) + b"done".ljust(1024, b"\0")),
 }
@@ -48,7 +50,8 @@ SEEDS = {
 
 # Bytes of the string that ends each message type's payload.
 TRAILING_STRING = {"hello": 64, "applied": 1024, "applied-refused": 1024, "error": 1024,
-                   "request-load": 256, "request-list": 256, "reply": 1024}
+                   "request-load": 256, "request-list": 256, "request-counters": 256,
+                   "reply": 1024}
 
 
 def main():

@@ -33,6 +33,8 @@ struct fn_imgb {
 	bool in_rule;
 };
 
+/* n more zeroed bytes at the end of x. NULL with b->err set on failure, but
+ * also, without an error, for n == 0 on a buffer never grown. */
 static void *buf_grow(struct fn_imgb *b, struct buf *x, size_t n)
 {
 	void *p;
@@ -481,8 +483,11 @@ static void layout_set(struct fn_imgb *b, struct bset *bs, struct buf *data)
 		}
 	}
 	s->elems = (uint32_t)data->len;
+	/* an empty set grows nothing, and buf_grow() may then return NULL
+	 * without an error: only b->err says it failed, and the buckets of
+	 * an empty hash set must still be written */
 	e = buf_grow(b, data, (size_t)total * s->elem_size);
-	if (!e)
+	if (b->err)
 		return;
 	if (n)
 		memcpy(e, bs->elems.p, (size_t)n * s->elem_size);

@@ -7,6 +7,12 @@
  * either direction is one lookup. Expired entries are skipped by lookups and
  * unlinked by an incremental sweep. New flows wait in a small ring of pending
  * slots between conntrack's hook and the confirm point.
+ *
+ * What conntrack decided at prerouting/output travels with the packet in
+ * fn_pkt.ct, as the kernel's skb->_nfct carries the flow and its ctinfo:
+ * input and postrouting read that decision back and never look the packet
+ * up again. (A second look would see a bad checksum as established, and a
+ * packet rewritten in between as another flow.)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,6 +30,25 @@
 
 #define NIL 0xffffffffu
 #define PENDING 64 /* more than the packets of one burst in flight */
+
+/*
+ * fn_pkt.ct, the reference: its top two bits say what it is.
+ *   0                        conntrack has not seen the packet: invalid
+ *   REF_INVALID              seen, no flow attached (invalid)
+ *   REF_PENDING | seq        a new flow waiting for confirmation (pend[])
+ *   REF_ENTRY | state | dir | index   a confirmed flow, with the state the
+ *                            packet had in it (the kernel's ctinfo)
+ */
+#define REF_KIND 0xc0000000u
+#define REF_PENDING 0x40000000u
+#define REF_ENTRY 0x80000000u
+#define REF_INVALID 0xc0000000u
+#define REF_SEQ_MASK 0x3fffffffu
+#define REF_DIR 0x20000000u
+#define REF_STATE_SHIFT 27     /* 2 bits: enum ref_state */
+#define REF_INDEX_MASK 0x07ffffffu
+
+enum ref_state { RS_NEW, RS_ESTABLISHED, RS_RELATED };
 
 #define PROTO_ICMP 1
 #define PROTO_UDP 17
@@ -47,14 +72,10 @@ struct entry {
 
 struct pending {
 	struct tuple t;
-	uint64_t created;
 	uint64_t stream_ts;
 	uint32_t mark;
-	uint32_t seq;            /* matches fn_pkt.ct; 0: free */
+	uint32_t seq;            /* fn_pkt.ct's seq; 0: free */
 };
-
-/* A pending flow not confirmed within this time was dropped on the way. */
-#define PENDING_LIFE (NS / 2)
 
 struct fn_ct_table {
 	struct entry *e;
@@ -65,16 +86,21 @@ struct fn_ct_table {
 	uint32_t sweep;          /* gc cursor */
 	uint32_t seed;
 	uint32_t seq;
-	uint64_t pend_live;      /* bit i: pend[i] may hold a pending flow */
 	struct pending pend[PENDING];
 };
 
 struct fn_ct_table *fn_ct_table_new(unsigned capacity)
 {
-	struct fn_ct_table *t = calloc(1, sizeof(*t));
+	struct fn_ct_table *t;
 	uint32_t i, nb = 1;
 
-	if (!t || capacity == 0)
+	/* an entry's index must fit in a packet's reference */
+	if (capacity == 0 || capacity > REF_INDEX_MASK + 1u) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
 		goto fail;
 	while (nb < capacity)
 		nb <<= 1;
@@ -320,14 +346,23 @@ enum classify {
 	CL_ERROR,      /* an ICMP error quoting the packet in `inner` */
 };
 
-/* The packet's tuple, or why it has none. check_csum: prerouting. */
+/*
+ * The packet's tuple, or why it has none. check_csum: prerouting.
+ * *l4_error: the tuple is good but the protocol's own check fails (UDP
+ * length or checksum): the kernel finds this in udp_error(), called from
+ * nf_conntrack_udp_packet() after the flow was looked up (or created), so
+ * the packet is invalid and changes nothing in its flow, but a full table
+ * still drops it first. ICMP is checked before the lookup, as in
+ * nf_conntrack_icmpv4_error().
+ */
 static enum classify classify(const struct fn_nft_ctx *c, bool check_csum,
-			      struct tuple *k, struct tuple *inner)
+			      struct tuple *k, struct tuple *inner, bool *l4_error)
 {
 	const struct fn_pkt *pkt = c->pkt;
 	const uint8_t *ip = pkt->l3, *l4;
 	uint32_t l4len;
 
+	*l4_error = false;
 	if (!c->l4proto || !c->l4 || (ip[6] & 0x20))
 		return CL_INVALID; /* fragments: the kernel would have reassembled */
 	l4 = ip + c->thoff;
@@ -336,20 +371,27 @@ static enum classify classify(const struct fn_nft_ctx *c, bool check_csum,
 	k->src = rd32(ip + 12);
 	k->dst = rd32(ip + 16);
 	k->proto = c->tprot;
+	/* the kernel checks only on the way in (state->hook == PRE_ROUTING,
+	 * nf_conntrack_checksum on), and trusts a checksum the NIC verified
+	 * (CHECKSUM_UNNECESSARY) */
 	check_csum = check_csum && !(pkt->flags & FN_PKT_F_L4_CSUM_OK);
 
 	if (c->tprot == PROTO_UDP) {
 		uint16_t ulen;
 
-		if (l4len < 8)
-			return CL_INVALID;
-		ulen = rd16(l4 + 4);
-		if (ulen > l4len || ulen < 8)
-			return CL_INVALID;
-		if (check_csum && rd16(l4 + 6) && !l4_csum_ok(pkt, c->thoff, PROTO_UDP))
-			return CL_INVALID;
+		if (l4len < 4)
+			return CL_INVALID; /* no ports: no tuple */
 		k->sport = rd16(l4);
 		k->dport = rd16(l4 + 2);
+		if (l4len < 8) {
+			*l4_error = true;
+			return CL_TRACK;
+		}
+		ulen = rd16(l4 + 4);
+		/* nf_ip_checksum() sums the whole IP payload, with its length
+		 * in the pseudo-header, whatever the UDP length says */
+		*l4_error = ulen > l4len || ulen < 8 ||
+			    (check_csum && rd16(l4 + 6) && !l4_csum_ok(pkt, c->thoff, PROTO_UDP));
 		return CL_TRACK;
 	}
 	if (c->tprot == PROTO_ICMP) {
@@ -404,28 +446,48 @@ static uint64_t now_ns(const struct fn_nft_ctx *c)
 	return env->mono_ns(env->clock_arg);
 }
 
+static const uint32_t ref_state_bit[] = {
+	[RS_NEW] = FN_CT_STATE_NEW,
+	[RS_ESTABLISHED] = FN_CT_STATE_ESTABLISHED,
+	[RS_RELATED] = FN_CT_STATE_RELATED,
+};
+
 static void view_invalid(struct fn_nft_ctx *c)
 {
 	memset(&c->ct, 0, sizeof(c->ct));
 	c->ct.state = FN_CT_STATE_INVALID;
 }
 
+static void attach_invalid(struct fn_nft_ctx *c)
+{
+	c->pkt->ct = REF_INVALID;
+	view_invalid(c);
+}
+
 static void view_entry(struct fn_nft_ctx *c, struct entry *e, uint8_t dir,
-		       uint32_t state)
+		       enum ref_state rs)
 {
 	c->ct.tracked = true;
-	c->ct.state = state;
+	c->ct.state = ref_state_bit[rs];
 	c->ct.status = e->status;
 	c->ct.mark = &e->mark;
 	c->ct.dir = dir;
 	c->ct.proto = e->t.proto;
 }
 
-static uint32_t state_of(const struct entry *e, uint8_t dir)
+static void attach_entry(struct fn_nft_ctx *c, struct entry *e, uint8_t dir,
+			 enum ref_state rs)
+{
+	c->pkt->ct = REF_ENTRY | (uint32_t)rs << REF_STATE_SHIFT |
+		     (dir ? REF_DIR : 0) | (uint32_t)(e - c->qs->ct->e);
+	view_entry(c, e, dir, rs);
+}
+
+static enum ref_state state_of(const struct entry *e, uint8_t dir)
 {
 	if (dir == 1 || (e->status & FN_IPS_SEEN_REPLY))
-		return FN_CT_STATE_ESTABLISHED;
-	return FN_CT_STATE_NEW;
+		return RS_ESTABLISHED;
+	return RS_NEW;
 }
 
 /* ICMP request types that may start a flow (the kernel's valid_new). */
@@ -441,7 +503,7 @@ static bool may_create(const struct tuple *k)
 
 /* An ICMP error relates to the flow its quoted packet belonged to, when the
  * error goes back to that packet's sender. */
-static void view_related(struct fn_nft_ctx *c, const struct tuple *inner, uint64_t now)
+static void attach_related(struct fn_nft_ctx *c, const struct tuple *inner, uint64_t now)
 {
 	struct tuple inv;
 	struct entry *e;
@@ -450,43 +512,10 @@ static void view_related(struct fn_nft_ctx *c, const struct tuple *inner, uint64
 	if (!invert(inner, &inv) ||
 	    !(e = lookup(c->qs->ct, &inv, now, &dir)) ||
 	    rd32(c->pkt->l3 + 16) != inner->src) {
-		view_invalid(c);
+		attach_invalid(c);
 		return;
 	}
-	view_entry(c, e, dir, FN_CT_STATE_RELATED);
-}
-
-/*
- * The packet's pending flow: by the reference conntrack left in fn_pkt.ct,
- * or, when the stack built a fresh fn_pkt for the next hook, by tuple (the
- * newest live slot: packets of one lcore pass prerouting and input in
- * order, so that is this packet's).
- */
-static struct pending *pending_of(struct fn_ct_table *t, const struct fn_pkt *pkt,
-				  const struct tuple *k, uint64_t now)
-{
-	struct pending *p, *best = NULL;
-	uint64_t live;
-	unsigned i;
-
-	if (pkt->ct) {
-		p = &t->pend[pkt->ct % PENDING];
-		if (p->seq == pkt->ct && tuple_eq(&p->t, k))
-			return p;
-	}
-	/* only the slots that may be live: none, once traffic is established */
-	for (live = t->pend_live; live; live &= live - 1) {
-		i = (unsigned)__builtin_ctzll(live);
-		p = &t->pend[i];
-		if (!p->seq || now - p->created >= PENDING_LIFE) {
-			p->seq = 0;
-			t->pend_live &= ~(1ull << i);
-			continue;
-		}
-		if (tuple_eq(&p->t, k) && (!best || (int32_t)(p->seq - best->seq) > 0))
-			best = p;
-	}
-	return best;
+	attach_entry(c, e, dir, RS_RELATED);
 }
 
 static void view_pending(struct fn_nft_ctx *c, struct pending *p)
@@ -498,6 +527,17 @@ static void view_pending(struct fn_nft_ctx *c, struct pending *p)
 	c->ct.proto = p->t.proto;
 }
 
+/* The pending flow a reference names, if its slot still holds it. */
+static struct pending *pending_of(struct fn_ct_table *t, uint32_t ref)
+{
+	struct pending *p;
+
+	if ((ref & REF_KIND) != REF_PENDING)
+		return NULL;
+	p = &t->pend[(ref & REF_SEQ_MASK) % PENDING];
+	return p->seq == (ref & REF_SEQ_MASK) ? p : NULL;
+}
+
 bool fn_ct_in(struct fn_nft_ctx *c)
 {
 	struct fn_ct_table *t = c->qs->ct;
@@ -505,25 +545,30 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 	struct tuple k, inner;
 	struct pending *p;
 	struct entry *e;
+	bool l4_error;
 	uint8_t dir;
 
 	c->ct_ready = true;
-	c->pkt->ct = 0;
 	fn_ct_gc(t, now, 4);
-	switch (classify(c, c->hook == FN_HOOK_PREROUTING, &k, &inner)) {
+	switch (classify(c, c->hook == FN_HOOK_PREROUTING, &k, &inner, &l4_error)) {
 	case CL_INVALID:
-		view_invalid(c);
+		attach_invalid(c);
 		return true;
 	case CL_ERROR:
-		view_related(c, &inner, now);
+		attach_related(c, &inner, now);
 		return true;
 	case CL_TRACK:
 		break;
 	}
 	e = lookup(t, &k, now, &dir);
 	if (e) {
-		uint32_t state = state_of(e, dir);
+		enum ref_state rs = state_of(e, dir);
 
+		if (l4_error) {
+			/* the flow stays as it was: no refresh, no reply bit */
+			attach_invalid(c);
+			return true;
+		}
 		/* the protocol's own update, then the generic reply bit */
 		if (k.proto == PROTO_UDP) {
 			uint64_t extra = UDP_TIMEOUT;
@@ -541,11 +586,11 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 		}
 		if (dir == 1)
 			e->status |= FN_IPS_SEEN_REPLY;
-		view_entry(c, e, dir, state);
+		attach_entry(c, e, dir, rs);
 		return true;
 	}
 	if (!may_create(&k)) {
-		view_invalid(c);
+		attach_invalid(c);
 		return true;
 	}
 	if (t->count == t->capacity) {
@@ -553,16 +598,19 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 		if (t->count == t->capacity)
 			return false; /* the kernel drops new flows when full */
 	}
-	if (++t->seq == 0)
+	if (l4_error) {
+		attach_invalid(c); /* the new flow is freed unconfirmed */
+		return true;
+	}
+	t->seq = (t->seq + 1) & REF_SEQ_MASK;
+	if (t->seq == 0)
 		t->seq = 1;
 	p = &t->pend[t->seq % PENDING];
-	t->pend_live |= 1ull << (t->seq % PENDING);
 	p->t = k;
-	p->created = now;
 	p->mark = 0;
 	p->stream_ts = now + UDP_STREAM_AFTER;
 	p->seq = t->seq;
-	c->pkt->ct = t->seq;
+	c->pkt->ct = REF_PENDING | t->seq;
 	view_pending(c, p);
 	return true;
 }
@@ -570,11 +618,9 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 const struct fn_ct_view *fn_ct_get(struct fn_nft_ctx *c)
 {
 	struct fn_ct_table *t = c->qs->ct;
-	struct tuple k, inner;
+	uint32_t ref = c->pkt->ct;
 	struct pending *p;
 	struct entry *e;
-	uint64_t now;
-	uint8_t dir;
 
 	if (c->ct_ready)
 		return &c->ct;
@@ -585,21 +631,23 @@ const struct fn_ct_view *fn_ct_get(struct fn_nft_ctx *c)
 		return &c->ct;
 	}
 	/* input/postrouting: what conntrack decided at prerouting/output */
-	now = now_ns(c);
-	switch (classify(c, false, &k, &inner)) {
-	case CL_INVALID:
-		view_invalid(c);
-		break;
-	case CL_ERROR:
-		view_related(c, &inner, now);
-		break;
-	case CL_TRACK:
-		if ((p = pending_of(t, c->pkt, &k, now)))
+	switch (ref & REF_KIND) {
+	case REF_PENDING:
+		if ((p = pending_of(t, ref)))
 			view_pending(c, p);
-		else if ((e = lookup(t, &k, now, &dir)))
-			view_entry(c, e, dir, state_of(e, dir));
 		else
 			view_invalid(c);
+		break;
+	case REF_ENTRY:
+		e = &t->e[ref & REF_INDEX_MASK];
+		if ((ref & REF_INDEX_MASK) < t->capacity && e->used)
+			view_entry(c, e, (ref & REF_DIR) ? 1 : 0,
+				   (enum ref_state)((ref >> REF_STATE_SHIFT) & 3));
+		else
+			view_invalid(c);
+		break;
+	default: /* not seen by conntrack, or invalid */
+		view_invalid(c);
 		break;
 	}
 	return &c->ct;
@@ -608,24 +656,21 @@ const struct fn_ct_view *fn_ct_get(struct fn_nft_ctx *c)
 void fn_ct_confirm(struct fn_nft_ctx *c)
 {
 	struct fn_ct_table *t = c->qs->ct;
-	struct pending *p;
+	struct pending *p = pending_of(t, c->pkt->ct);
+	struct entry *e;
 	uint64_t now, timeout;
-	struct tuple k, inner;
 	uint8_t dir;
 
-	if (classify(c, false, &k, &inner) != CL_TRACK)
-		return;
-	now = now_ns(c);
-	p = pending_of(t, c->pkt, &k, now);
-	c->pkt->ct = 0;
 	if (!p)
 		return;
+	now = now_ns(c);
 	/* another packet of the flow may have been confirmed first: keep it */
-	if (!lookup(t, &k, now, &dir)) {
-		timeout = k.proto == PROTO_UDP ? UDP_TIMEOUT :
-			  k.proto == PROTO_ICMP ? ICMP_TIMEOUT : GENERIC_TIMEOUT;
-		insert(t, p, now, now + timeout);
+	if (!(e = lookup(t, &p->t, now, &dir))) {
+		timeout = p->t.proto == PROTO_UDP ? UDP_TIMEOUT :
+			  p->t.proto == PROTO_ICMP ? ICMP_TIMEOUT : GENERIC_TIMEOUT;
+		if (insert(t, p, now, now + timeout))
+			e = lookup(t, &p->t, now, &dir);
 	}
+	c->pkt->ct = e ? REF_ENTRY | (uint32_t)(e - t->e) | (dir ? REF_DIR : 0) : REF_INVALID;
 	p->seq = 0;
-	t->pend_live &= ~(1ull << (p - t->pend));
 }

@@ -7,15 +7,18 @@
  * It reproduces the kernel's observable behaviour:
  *  - conntrack looks a packet up at priority -200 of prerouting (received)
  *    and output (sent): chains before that see no flow (state invalid);
+ *  - what conntrack decided for a packet travels in fn_pkt.ct to input or
+ *    postrouting, which read it back (the kernel's skb->_nfct): a packet
+ *    invalid at prerouting is invalid at input, even on a known flow;
  *  - a new flow is only inserted ("confirmed") when the packet leaves the
- *    last hook (input or postrouting) accepted; until then it is pending,
- *    referenced from fn_pkt.ct;
+ *    last hook (input or postrouting) accepted; until then it is pending;
  *  - state new until a reply has been seen, then established; replies and
  *    later packets are established; ICMP errors about a flow are related;
  *  - timeouts as the kernel's defaults: UDP 30 s, 120 s once it has been a
  *    stream for 2 s; ICMP 30 s; other protocols 600 s;
- *  - UDP/ICMP length checks, and checksum checks at prerouting, make a
- *    packet invalid.
+ *  - UDP/ICMP length checks, and checksum checks at prerouting (unless the
+ *    NIC verified it: FN_PKT_F_L4_CSUM_OK), make a packet invalid; such a
+ *    packet changes nothing in its flow.
  *
  * A flow stays on one queue because RSS sends both directions there (the
  * stack chooses source ports so that it does); the table needs no locks.
@@ -42,8 +45,9 @@
 #define FN_CT_STATE_RELATED 0x4u
 #define FN_CT_STATE_NEW 0x8u
 
-/* NULL + errno ENOMEM. capacity: most flows at once (then new flows are
- * dropped, as the kernel does when its table is full). */
+/* NULL + errno ENOMEM, or EINVAL for a capacity of 0 or over 2^27.
+ * capacity: most flows at once (then new flows are dropped, as the kernel
+ * does when its table is full). */
 struct fn_ct_table *fn_ct_table_new(unsigned capacity);
 void fn_ct_table_free(struct fn_ct_table *t);
 unsigned fn_ct_count(const struct fn_ct_table *t);

@@ -64,6 +64,27 @@ fail:
 	return NULL;
 }
 
+int fn_nft_state_replace_code(struct fn_nft_state *s, const void *image, size_t len)
+{
+	const struct fn_img_section *code = &s->prog.hdr->code;
+	const uint8_t *p = image;
+	int ret;
+
+	if (len != s->prog.len)
+		return -EINVAL;
+	ret = fn_nft_image_check(image, len, NULL, 0);
+	if (ret)
+		return ret;
+	/* the header holds the section offsets: the code lands where the
+	 * verified program already points */
+	if (memcmp(p, s->image, code->off) ||
+	    memcmp(p + code->off + code->len, (uint8_t *)s->image + code->off + code->len,
+		   len - code->off - code->len))
+		return -EINVAL;
+	memcpy((uint8_t *)s->image + code->off, p + code->off, code->len);
+	return 0;
+}
+
 void fn_nft_state_free(struct fn_nft_state *s)
 {
 	if (!s)

@@ -66,4 +66,16 @@ void fn_nft_log_stats(const struct fn_nft_state *s, uint64_t *lines,
 /* Flows in the conntrack table. */
 unsigned fn_nft_ct_count(const struct fn_nft_state *s);
 
+/*
+ * Run later packets with the ops of another image of the same ruleset: one
+ * whose bytes outside the code section are those of the loaded image (the
+ * same chains, rules, sets, counters and objects), so all state carries on.
+ * For tests that put one packet through other semantics (tests/diff).
+ * 0, or:
+ *  -EBADMSG the image failed verification
+ *  -EINVAL  its layout differs from the loaded image's
+ *  -ENOMEM
+ */
+int fn_nft_state_replace_code(struct fn_nft_state *s, const void *image, size_t len);
+
 #endif /* FN_NFT_EVAL_H */

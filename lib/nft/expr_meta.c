@@ -8,6 +8,9 @@
 
 #define SECS_PER_DAY 86400u
 
+/* Our ports are Ethernet (DPDK ethdevs): dev->type ARPHRD_ETHER. */
+#define ARPHRD_ETHER 1
+
 static void store_name(uint32_t *dst, const char *name)
 {
 	/* strncpy(IFNAMSIZ) of the name or "": zero padded */
@@ -45,6 +48,19 @@ bool fn_meta_load_slow(const struct fn_nft_ctx *c, unsigned key, uint32_t *dst)
 	case FN_META_OIFNAME:
 		store_name(dst, pkt->oif ? pkt->oifname : NULL);
 		return true;
+	case FN_META_IIFTYPE:
+		/* the kernel breaks where the device is missing: no input
+		 * device on output/postrouting, no output device on
+		 * prerouting/input (nft_meta_store_iftype) */
+		if (!pkt->iif)
+			return false;
+		fn_reg_store16(dst, ARPHRD_ETHER);
+		return true;
+	case FN_META_OIFTYPE:
+		if (!pkt->oif)
+			return false;
+		fn_reg_store16(dst, ARPHRD_ETHER);
+		return true;
 	case FN_META_PKTTYPE:
 		fn_reg_store8(dst, pkt->pkttype);
 		return true;
@@ -75,6 +91,8 @@ static unsigned meta_len(unsigned key)
 {
 	switch (key) {
 	case FN_META_PROTOCOL:
+	case FN_META_IIFTYPE:
+	case FN_META_OIFTYPE:
 		return 2;
 	case FN_META_LEN:
 	case FN_META_MARK:

@@ -41,21 +41,13 @@ static inline __attribute__((always_inline)) bool
 fn_payload_load(const struct fn_nft_ctx *c, unsigned base,
 				   unsigned off, unsigned len, uint32_t *dst)
 {
-	const struct fn_pkt *pkt = c->pkt;
-
 	if (len % 4)
 		dst[len / 4] = 0;
-	if (FN_LIKELY(base == FN_PAYLOAD_NETWORK)) {
-		if (off + len > pkt->l3_len)
+	if (FN_LIKELY(base != FN_PAYLOAD_LINK)) {
+		/* network or transport: see fn_nft_ctx.base_ptr */
+		if (off + len > c->base_len[base])
 			return false;
-		fn_payload_copy(dst, pkt->l3 + off, len);
-		return true;
-	}
-	if (base == FN_PAYLOAD_TRANSPORT) {
-		/* no transport header in a non-first fragment */
-		if (!c->l4 || c->thoff + off + len > pkt->l3_len)
-			return false;
-		fn_payload_copy(dst, pkt->l3 + c->thoff + off, len);
+		fn_payload_copy(dst, c->base_ptr[base] + off, len);
 		return true;
 	}
 	return fn_payload_load_link(c, off, len, (uint8_t *)dst);

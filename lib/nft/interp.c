@@ -142,6 +142,10 @@ static inline void parse_ipv4(struct fn_nft_ctx *c, const struct fn_pkt *pkt)
 	c->l4 = false;
 	c->thoff = 0;
 	c->tprot = 0;
+	c->base_ptr[FN_PAYLOAD_NETWORK] = pkt->l3;
+	c->base_len[FN_PAYLOAD_NETWORK] = pkt->l3_len;
+	c->base_ptr[FN_PAYLOAD_TRANSPORT] = pkt->l3;
+	c->base_len[FN_PAYLOAD_TRANSPORT] = 0;
 	if (FN_UNLIKELY(pkt->l3_len < 20))
 		return;
 	ihl = (ip[0] & 0xf) * 4u;
@@ -152,6 +156,8 @@ static inline void parse_ipv4(struct fn_nft_ctx *c, const struct fn_pkt *pkt)
 	c->tprot = ip[9];
 	c->thoff = (uint16_t)ihl;
 	c->l4 = ((ip[6] & 0x1f) | ip[7]) == 0;
+	c->base_ptr[FN_PAYLOAD_TRANSPORT] = ip + ihl;
+	c->base_len[FN_PAYLOAD_TRANSPORT] = c->l4 ? pkt->l3_len - ihl : 0;
 }
 
 /* Conntrack's own hook: a full table drops new flows, decided by no rule. */

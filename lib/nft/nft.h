@@ -136,6 +136,12 @@ struct fn_nft_ctx {
 	bool l4proto;         /* header valid, tprot known (fragments too) */
 	bool l4;              /* transport header readable: not a later fragment */
 	uint16_t thoff;       /* transport header offset from l3 */
+	/* Where network (1) and transport (2) payload loads read, and how
+	 * many bytes they may: one bound and one pointer for either base, set
+	 * once per hook run. The transport length is 0 without a readable
+	 * transport header (non-first fragment, a header that does not parse). */
+	const uint8_t *base_ptr[3];
+	uint32_t base_len[3];
 	bool ct_after;        /* conntrack's hook has run (or is not in this hook) */
 	bool ct_ready;        /* ct below is computed */
 	struct fn_nft_qstate *qs;

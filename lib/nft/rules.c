@@ -8,6 +8,8 @@
  * The old generation is retired with a DPDK QSBR token and released once
  * every online queue has reported a quiescent state (at its next burst
  * start) — checked without blocking, by the installer and by the queues.
+ * Just before it is freed its counters are final, and go to whoever asked
+ * for them (fn_rules_on_retire).
  * Conntrack tables belong to the queues, not to generations: flows survive
  * rule changes, as in the kernel.
  *
@@ -60,6 +62,8 @@ struct fn_rules {
 	struct gen *retired;
 	atomic_bool has_retired;
 	uint64_t numbers;
+	fn_rules_counter_cb on_retire; /* final counters, and its argument */
+	void *on_retire_arg;
 	struct fn_nft_env env;
 	struct rules_queue q[];
 };
@@ -117,6 +121,49 @@ static void gen_free(struct fn_rules *r, struct gen *g)
 	free(g);
 }
 
+/* Each counter of g summed over the queues (plus the value the image
+ * starts it at), in slot order. */
+static void report_counters(struct fn_rules *r, const struct gen *g,
+			    fn_rules_counter_cb cb, void *arg)
+{
+	const struct fn_nft_prog *p = &g->prog;
+	uint32_t i;
+	unsigned qi;
+
+	for (i = 0; i < p->hdr->n_counters; i++) {
+		const struct fn_img_counter *c = &p->counters[i];
+		uint64_t packets = c->packets, bytes = c->bytes;
+		const char *name = NULL;
+		uint32_t o;
+
+		/* plain reads of counters the lcores write: each aligned
+		 * 64-bit value is read whole, possibly one burst behind
+		 * (never behind once the generation is released) */
+		for (qi = 0; qi < r->n_queues; qi++) {
+			packets += g->qs[qi]->counters[i].packets;
+			bytes += g->qs[qi]->counters[i].bytes;
+		}
+		if (c->chain == FN_IMG_NONE) {
+			for (o = 0; o < p->hdr->n_objects; o++)
+				if (p->objects[o].type == FN_OBJ_COUNTER && p->objects[o].slot == i)
+					name = fn_nft_str(p, p->objects[o].name);
+			cb(arg, g->number, NULL, 0, name, packets, bytes);
+		} else {
+			cb(arg, g->number, fn_nft_str(p, p->chains[c->chain].name),
+			   c->rule_handle, NULL, packets, bytes);
+		}
+	}
+}
+
+/* Free an installed generation no queue can use any more: its counters
+ * are final, so they are reported first, while the image is still there. */
+static void gen_retire(struct fn_rules *r, struct gen *g)
+{
+	if (r->on_retire)
+		report_counters(r, g, r->on_retire, r->on_retire_arg);
+	gen_free(r, g);
+}
+
 void fn_rules_destroy(struct fn_rules *r)
 {
 	struct gen *g, *next;
@@ -124,11 +171,14 @@ void fn_rules_destroy(struct fn_rules *r)
 
 	if (!r)
 		return;
-	gen_free(r, atomic_load(&r->current));
+	/* no queue runs any more: every generation is final */
 	for (g = r->retired; g; g = next) {
 		next = g->next;
-		gen_free(r, g);
+		gen_retire(r, g);
 	}
+	g = atomic_load(&r->current);
+	if (g)
+		gen_retire(r, g);
 	for (i = 0; i < r->n_queues; i++) {
 		fn_ct_table_free(r->q[i].ct);
 		if (r->q[i].fq)
@@ -162,7 +212,7 @@ static void reclaim_locked(struct fn_rules *r)
 	while ((g = *pp)) {
 		if (rte_rcu_qsbr_check(r->qsbr, g->token, false) == 1) {
 			*pp = g->next;
-			gen_free(r, g);
+			gen_retire(r, g);
 		} else {
 			pp = &g->next;
 		}
@@ -349,42 +399,22 @@ uint64_t fn_rules_generation(struct fn_rules *r)
 
 int fn_rules_counters(struct fn_rules *r, fn_rules_counter_cb cb, void *arg)
 {
-	const struct fn_nft_prog *p;
 	struct gen *g;
-	uint32_t i;
-	unsigned qi;
 
 	pthread_mutex_lock(&r->lock);
 	g = atomic_load(&r->current);
-	if (!g) {
-		pthread_mutex_unlock(&r->lock);
-		return -ENOENT;
-	}
-	p = &g->prog;
-	for (i = 0; i < p->hdr->n_counters; i++) {
-		const struct fn_img_counter *c = &p->counters[i];
-		uint64_t packets = c->packets, bytes = c->bytes;
-		const char *name = NULL;
-		uint32_t o;
-
-		/* plain reads of counters the lcores write: each aligned
-		 * 64-bit value is read whole, possibly one burst behind */
-		for (qi = 0; qi < r->n_queues; qi++) {
-			packets += g->qs[qi]->counters[i].packets;
-			bytes += g->qs[qi]->counters[i].bytes;
-		}
-		if (c->chain == FN_IMG_NONE) {
-			for (o = 0; o < p->hdr->n_objects; o++)
-				if (p->objects[o].type == FN_OBJ_COUNTER && p->objects[o].slot == i)
-					name = fn_nft_str(p, p->objects[o].name);
-			cb(arg, g->number, NULL, 0, name, packets, bytes);
-		} else {
-			cb(arg, g->number, fn_nft_str(p, p->chains[c->chain].name),
-			   c->rule_handle, NULL, packets, bytes);
-		}
-	}
+	if (g)
+		report_counters(r, g, cb, arg);
 	pthread_mutex_unlock(&r->lock);
-	return 0;
+	return g ? 0 : -ENOENT;
+}
+
+void fn_rules_on_retire(struct fn_rules *r, fn_rules_counter_cb cb, void *arg)
+{
+	pthread_mutex_lock(&r->lock);
+	r->on_retire = cb;
+	r->on_retire_arg = arg;
+	pthread_mutex_unlock(&r->lock);
 }
 
 void fn_rules_log_stats(struct fn_rules *r, uint64_t *lines, uint64_t *suppressed)

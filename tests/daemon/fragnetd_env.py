@@ -12,28 +12,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from checks import Checks  # noqa: E402,F401  (re-exported for the tests)
 from netns import sh  # noqa: E402,F401  (re-exported for the tests)
-
-
-class Checks:
-    """One line per check, and the summary every test prints."""
-
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, name, cond, detail=""):
-        if cond:
-            self.passed += 1
-            print(f"ok   {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name} {detail}")
-        sys.stdout.flush()
-        return cond
-
-    def summary(self):
-        print(f"{self.passed} passed, {self.failed} failed")
-        return 1 if self.failed else 0
 
 
 class Daemon:

@@ -78,7 +78,7 @@ static void header_rules(void **state)
 	h->magic ^= 1;
 	assert_int_equal(fn_ctl_check(buf, n), -EBADMSG);
 	h->magic ^= 1;
-	h->version = 2;
+	h->version = FN_CTL_VERSION + 1;
 	assert_int_equal(fn_ctl_check(buf, n), -EBADMSG);
 	h->version = FN_CTL_VERSION;
 	h->type = 0;
@@ -128,7 +128,8 @@ static void counters_round_trip(void **state)
 	struct fn_ctl_counters_head *head = (void *)payload;
 	struct fn_ctl_counter a = { .generation = 3, .handle = 4, .packets = 5, .bytes = 6,
 				    .chain_len = 5 };
-	struct fn_ctl_counter b = { .generation = 3, .packets = 7, .object_len = 9 };
+	struct fn_ctl_counter b = { .generation = 2, .packets = 7, .object_len = 9,
+				    .flags = FN_CTL_COUNTER_F_FINAL };
 	struct fn_ctl_counter_view v;
 	size_t pos = sizeof(*head), it = 0, n;
 
@@ -141,9 +142,11 @@ static void counters_round_trip(void **state)
 	assert_int_equal(fn_ctl_check(buf, n), FN_CTL_STATS_COUNTERS);
 	assert_int_equal(fn_ctl_counters_next(buf, &it, &v), 1);
 	assert_int_equal(v.c->handle, 4);
+	assert_int_equal(v.c->flags, 0);
 	assert_memory_equal(v.chain, "input", 5);
 	assert_int_equal(fn_ctl_counters_next(buf, &it, &v), 1);
 	assert_int_equal(v.c->packets, 7);
+	assert_int_equal(v.c->flags, FN_CTL_COUNTER_F_FINAL);
 	assert_memory_equal(v.object, "my_count", 8);
 	assert_int_equal(fn_ctl_counters_next(buf, &it, &v), 0);
 
@@ -158,6 +161,11 @@ static void counters_round_trip(void **state)
 	((struct fn_ctl_counter *)(head + 1))->chain_len = 0;  /* neither */
 	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_STATS_COUNTERS, payload, pos)), -EBADMSG);
 	((struct fn_ctl_counter *)(head + 1))->chain_len = 4000; /* past the end */
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_STATS_COUNTERS, payload, pos)), -EBADMSG);
+	((struct fn_ctl_counter *)(head + 1))->chain_len = 5;
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_STATS_COUNTERS, payload, pos)),
+			 FN_CTL_STATS_COUNTERS);
+	((struct fn_ctl_counter *)(head + 1))->flags = 0x2;      /* an unknown flag */
 	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_STATS_COUNTERS, payload, pos)), -EBADMSG);
 }
 

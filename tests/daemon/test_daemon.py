@@ -6,7 +6,8 @@ the peer namespace.
   test_daemon.py --fragnetd F --fragnetctl C --echo E
 
 Phases: no daemon; rules that drop a port and their counters; check and
-refused loads; a live nft edit; reloads while traffic flows; kill -9 and
+refused loads; a live nft edit; reloads while traffic flows, where the
+counters of every generation add up to exactly the traffic; kill -9 and
 restart; unfiltered until a daemon appears. Prints one line per check and
 "N passed, N failed".
 """
@@ -121,7 +122,8 @@ def client_send(count, port):
 
 def client_stream(seconds):
     """Echo traffic with a window of outstanding datagrams, plus one datagram
-    to the dropped port per round, for `seconds`; every echo is accounted for."""
+    to the dropped port per round, for `seconds` or until SIGUSR1; every
+    echo is accounted for."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     s.settimeout(1.0)
@@ -129,6 +131,11 @@ def client_stream(seconds):
     window, seq, sent7, sent9 = 8, 0, 0, 0
     got, outstanding = set(), set()
     end = time.time() + seconds
+
+    def stop(signum, frame):
+        nonlocal end
+        end = 0
+    signal.signal(signal.SIGUSR1, stop)
     while time.time() < end or outstanding:
         while time.time() < end and len(outstanding) < window:
             s.sendto(seq.to_bytes(8, "big"), (SERVER_ADDR, ECHO_PORT))
@@ -328,40 +335,118 @@ def phase_live_edit(c, topo, daemon):
             daemon.log_text()[-500:])
 
 
+def rx_datagrams(daemon, name):
+    """UDP datagrams application `name` delivered to its sockets (all queues)."""
+    for a in daemon.ctl_json("stats")["apps"]:
+        if a["name"] == name:
+            return a["total"]["rx_datagrams"]
+    return None
+
+
+def counter_history(daemon, name, timeout=5):
+    """`list counters -j` of application `name`, once no replaced generation
+    is pending (a queue releases one within a millisecond of its next burst)."""
+    deadline = time.time() + timeout
+    while True:
+        app = next((a for a in daemon.ctl_json("list", "counters")["apps"]
+                    if a["name"] == name), None)
+        if (app and app["pending_generations"] == 0) or time.time() > deadline:
+            return app or {"generations": [], "totals": [], "pending_generations": None,
+                           "dropped_generations": None}
+        time.sleep(0.05)
+
+
 def phase_reload_under_traffic(c, topo, daemon):
     a = daemon.rules_file("a.nft", RULES_DROP9)
     b = daemon.rules_file("b.nft", RULES_DROP9_B)
-    rc, _, err = daemon.ctl("load", a)
-    c.check("load of the reload test's first ruleset", rc == 0, err)
+    # A counter is its rule's chain and handle: both files must number the
+    # rules every test packet crosses alike for the sums to mean anything.
+    handles = []
+    for f in (b, a):
+        rc, _, err = daemon.ctl("load", f)
+        c.check(f"load of {os.path.basename(f)} before the traffic", rc == 0, err)
+        text = daemon.ctl_json("list", "ruleset")["ruleset"]
+        handles.append((handle_of(text, "udp dport 9"), handle_of(text, "udp dport 7")))
+    c.check("a.nft and b.nft give the port 9 and port 7 rules the same handles",
+            handles[0] == handles[1] and None not in handles[0], handles)
+    h9, h7 = handles[1]
     gen0 = daemon.app("echo")["generation"]
     drops0 = drops(daemon, "echo")
-    client = client_popen(topo, "stream", 4)
+    rx0 = rx_datagrams(daemon, "echo")
+    # the stream runs until told to stop (60 s at most), however long the
+    # loads take on a busy machine
+    client = client_popen(topo, "stream", 60)
     reloads, failures = 0, []
     time.sleep(0.3)
-    deadline = time.time() + 3.2
-    while time.time() < deadline:
+    # each generation lives 0.2 s or more while the traffic flows
+    while reloads < 12 and client.poll() is None:
         rc, out, err = daemon.ctl("load", b if reloads % 2 == 0 else a)
         reloads += 1
         if rc != 0:
             failures.append(err or out)
         time.sleep(0.2)
+    during = reloads if client.poll() is None else 0
+    client.send_signal(signal.SIGUSR1)
     out, _ = client.communicate(timeout=60)
     r = json.loads(out.strip().splitlines()[-1])
     drops1 = drops(daemon, "echo")
+    rx = rx_datagrams(daemon, "echo") - rx0
     app = daemon.app("echo")
-    c.check(f"{reloads} reloads while traffic flowed, each applied by the application",
-            not failures and app["generation"] == gen0 + reloads, (failures, app))
+    last = app["generation"]
+    c.check(f"{during} reloads while traffic flowed, each applied by the application",
+            during >= 12 and not failures and last == gen0 + reloads, (during, failures, app))
     c.check(f"no echo lost to the reloads ({r['got7']} of {r['sent7']})",
             r["sent7"] > 1000 and r["got7"] == r["sent7"] and r["lost7"] == 0, r)
+    c.check(f"the server received each echo request once ({rx} datagrams)", rx == r["sent7"],
+            (rx, r))
     c.check(f"every datagram to the dropped port was judged and dropped by a generation "
             f"({r['sent9']})", drops1.get("filter", 0) - drops0.get("filter", 0) == r["sent9"],
             (drops0, drops1, r))
     other = {k: v - drops0.get(k, 0) for k, v in drops1.items()
              if k not in ("filter", "eth_dst") and v != drops0.get(k, 0)}
     c.check("no other drops during the reloads", not other, other)
+
+    # Per generation: every packet was judged by exactly one generation, so
+    # the generations' counters add up to exactly what the server received.
+    hist = counter_history(daemon, "echo")
+    gens = {g["generation"]: g for g in hist["generations"] if g["generation"] >= gen0}
+    states = {n: g["state"] for n, g in gens.items()}
+    want = {n: "final" for n in range(gen0, last)}
+    want[last] = "live"
+    c.check(f"list counters: generations {gen0}..{last}, final but the live {last}; "
+            f"none pending, none dropped",
+            states == want and hist["pending_generations"] == 0
+            and hist["dropped_generations"] == 0, (states, hist["pending_generations"],
+                                                   hist["dropped_generations"]))
+
+    def count(g, handle):
+        return sum(k["packets"] for k in g["counters"]
+                   if k.get("chain") == "input" and k.get("handle") == handle)
+    per7 = {n: count(g, h7) for n, g in sorted(gens.items())}
+    per9 = {n: count(g, h9) for n, g in sorted(gens.items())}
+    judged = [n for n in per7 if per7[n] > 0]
+    c.check(f"the echoes were judged by {len(judged)} generations", len(judged) >= 10, per7)
+    c.check(f"port 7 rule over the generations: {sum(per7.values())} = the {rx} datagrams "
+            f"the server received", sum(per7.values()) == rx, per7)
+    c.check(f"port 9 drop rule over the generations: {sum(per9.values())} = the "
+            f"{r['sent9']} datagrams sent to port 9", sum(per9.values()) == r["sent9"], per9)
+    totals = {(t.get("chain"), t.get("handle")): t for t in hist["totals"]}
+    t7 = totals.get(("input", h7), {})
+    with7 = [g for g in hist["generations"] if any(
+        k.get("chain") == "input" and k.get("handle") == h7 for k in g["counters"])]
+    c.check("list counters totals: the port 7 rule's total adds up every generation listed",
+            t7.get("generations") == len(with7) >= len(gens)
+            and t7.get("packets") == sum(count(g, h7) for g in with7), t7)
+    rc, out, err = daemon.ctl("list", "counters")
+    c.check("list counters (text): a final row, the live row and a total for the port 7 rule",
+            rc == 0 and re.search(rf"^\s+{last - 1}\s+final\s+\d+\s+\d+\s+chain input "
+                                  rf"handle {h7}$", out, re.M) is not None
+            and re.search(rf"^\s+{last}\s+live\s+\d+\s+\d+\s+chain input handle {h7}$",
+                          out, re.M) is not None
+            and re.search(rf"^\s+total\s+\d+ gens\s+{t7.get('packets')}\s+\d+\s+chain input "
+                          rf"handle {h7}$", out, re.M) is not None, out)
+
     # the live generation counts exactly what it sees
-    j = daemon.ctl_json("list", "ruleset")
-    h9 = handle_of(j["ruleset"], "udp dport 9")
     before = daemon.counters("echo").get(("input", h9), 0)
     in_client(topo, "send", 50, DROP_PORT)
     after = daemon.counters("echo").get(("input", h9), 0)

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fragnetd_env import Checks, Daemon  # noqa: E402
 
 # lib/ctl_proto.h
-MAGIC, VERSION = 0x54434E46, 1
+MAGIC, VERSION = 0x54434E46, 2
 HDR = struct.Struct("<IHHII")
 (HELLO, IMAGE, APPLIED, STATS_REQ, STATS_QUEUE, STATS_COUNTERS, STATS_END, ERROR, REQUEST,
  DATA, REPLY) = range(1, 12)
@@ -163,7 +163,7 @@ def malformed_messages(rnd):
         b"FNCT",
         HDR.pack(MAGIC, VERSION, HELLO, HDR.size, 0)[:15],
         msg(HELLO, b"", magic=0xdeadbeef),
-        msg(HELLO, struct.pack("<II64s", 1, 0, b"x"), version=2),
+        msg(HELLO, struct.pack("<II64s", 1, 0, b"x"), version=VERSION + 1),
         msg(0, b""),
         msg(99, b"abc"),
         msg(HELLO, struct.pack("<II64s", 1, 0, b"x"), length=10),

@@ -14,16 +14,32 @@
  *   < counter CHAIN HANDLE PACKETS BYTES ...  (rule counters)
  *   < named NAME PACKETS BYTES ...            (named counter objects)
  *   < end
+ *   > evalk HOOK ... (as eval)
+ *   < ok VERDICT CHAIN HANDLE MARK CT L3HEX   (what a kernel with the
+ *                                             payload fast path bug does)
+ *   < honest VERDICT CHAIN HANDLE MARK CT L3HEX  (what the interpreter does)
+ *   < delta CHAIN HANDLE PACKETS BYTES ...    (what the first counted beyond
+ *   < dnamed NAME PACKETS BYTES ...            the second, where they differ)
+ *   < end
  * CT is fn_pkt.ct, which the filter needs back at input (postrouting) for
  * the packet it saw at prerouting (output).
+ * evalk is asked instead of eval for non-first fragments when the kernel has
+ * the bug (harness/quirk.py). It runs the hook with the ops rewritten by
+ * fast_path_quirk.c for this packet's IPv4 header length, on the
+ * interpreter's state, which then carries on from what the kernel did (as
+ * the harness carries on along the kernel's path); the interpreter's own
+ * answer comes from a fork of the state taken before.
  * On start it prints "ready", or "error MESSAGE" and exits 1.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "compiler.h"
+#include "fast_path_quirk.h"
 #include "filter.h"
 #include "nft/eval.h"
 
@@ -70,12 +86,6 @@ static long hex_decode(const char *hex, uint8_t *out, size_t cap)
 		out[i] = (uint8_t)v;
 	}
 	return (long)(n / 2);
-}
-
-static void hex_print(const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", p[i]);
 }
 
 /* Smallest header of each transport we know: shorter means "no transport
@@ -144,34 +154,91 @@ static void print_named(void *arg, const char *name, uint64_t packets, uint64_t 
 	       (unsigned long long)bytes);
 }
 
-/* One "eval" line: run the hook, answer with the verdict and the packet. */
-static int do_eval(struct fn_nft_state *st, char *args)
+/* A rule or named counter as fn_nft_counters() lists it. */
+struct count {
+	char name[64];          /* chain, or the object's name */
+	uint64_t handle;        /* UINT64_MAX: a named counter */
+	uint64_t packets, bytes;
+};
+
+struct counts {
+	struct count *c;
+	size_t n, cap;
+};
+
+static void add_count(struct counts *cs, const char *name, uint64_t handle,
+		      uint64_t packets, uint64_t bytes)
 {
-	static uint8_t frame[MAX_FRAME];
+	if (cs->n == cs->cap) {
+		size_t cap = cs->cap ? cs->cap * 2 : 64;
+		struct count *n = realloc(cs->c, cap * sizeof(*n));
+
+		if (!n)
+			abort();
+		cs->c = n;
+		cs->cap = cap;
+	}
+	snprintf(cs->c[cs->n].name, sizeof(cs->c[cs->n].name), "%s", name);
+	cs->c[cs->n].handle = handle;
+	cs->c[cs->n].packets = packets;
+	cs->c[cs->n].bytes = bytes;
+	cs->n++;
+}
+
+static void collect_counter(void *arg, const char *chain, uint64_t handle,
+			    uint64_t packets, uint64_t bytes)
+{
+	add_count(arg, chain, handle, packets, bytes);
+}
+
+static void collect_named(void *arg, const char *name, uint64_t packets, uint64_t bytes)
+{
+	add_count(arg, name, UINT64_MAX, packets, bytes);
+}
+
+static void collect(struct fn_nft_state *st, struct counts *cs)
+{
+	cs->n = 0;
+	fn_nft_counters(st, collect_counter, cs);
+	fn_nft_named_counters(st, collect_named, cs);
+}
+
+/* One hook evaluation, as parsed from an eval line. */
+struct eval_req {
+	int hook;
+	struct fn_pkt pkt;
+	char iifname[16], oifname[16];
+};
+
+static uint8_t frame[MAX_FRAME];
+
+/* Parse an eval line into req (its packet in the static frame). */
+static int parse_eval(char *args, struct eval_req *req)
+{
 	char hook_s[16], iifname_s[32], oifname_s[32];
 	static char l2_s[2 * MAX_FRAME + 2], l3_s[2 * MAX_FRAME + 2];
 	unsigned cpu, pkttype, mark, ct, iif, oif;
-	char iifname[16] = {0}, oifname[16] = {0};
 
+	memset(req, 0, sizeof(*req));
 	if (sscanf(args, "%15s %u %u %u %u %u %31s %u %31s %131073s %131073s", hook_s, &cpu,
 		   &pkttype, &mark, &ct, &iif, iifname_s, &oif, oifname_s, l2_s, l3_s) != 11)
 		return -EINVAL;
-	int hook = hook_by_name(hook_s);
+	req->hook = hook_by_name(hook_s);
 	long l2_len = hex_decode(l2_s, frame, sizeof(frame));
-	if (hook < 0 || l2_len < 0)
+	if (req->hook < 0 || l2_len < 0)
 		return -EINVAL;
 	long l3_len = hex_decode(l3_s, frame + l2_len, sizeof(frame) - (size_t)l2_len);
 	if (l3_len < 20)
 		return -EINVAL;
 	if (strcmp(iifname_s, "-") != 0)
-		memcpy(iifname, iifname_s, strnlen(iifname_s, sizeof(iifname) - 1));
+		memcpy(req->iifname, iifname_s, strnlen(iifname_s, sizeof(req->iifname) - 1));
 	if (strcmp(oifname_s, "-") != 0)
-		memcpy(oifname, oifname_s, strnlen(oifname_s, sizeof(oifname) - 1));
+		memcpy(req->oifname, oifname_s, strnlen(oifname_s, sizeof(req->oifname) - 1));
 
 	/* Link and network headers are contiguous, as in an mbuf, so a link
 	 * payload load past the Ethernet header reads the IP header. */
 	uint8_t *l3 = frame + l2_len;
-	struct fn_pkt pkt = {
+	req->pkt = (struct fn_pkt){
 		.l2 = l2_len ? frame : NULL,
 		.l3 = l3,
 		.l3_len = (uint32_t)l3_len,
@@ -181,20 +248,148 @@ static int do_eval(struct fn_nft_state *st, char *args)
 		.mark = mark,
 		.iif = iif,
 		.oif = oif,
-		.iifname = strcmp(iifname_s, "-") ? iifname : NULL,
-		.oifname = strcmp(oifname_s, "-") ? oifname : NULL,
+		.iifname = strcmp(iifname_s, "-") ? req->iifname : NULL,
+		.oifname = strcmp(oifname_s, "-") ? req->oifname : NULL,
 		.cpu = (uint16_t)cpu,
 		.ct = ct,
 	};
-	struct fn_nft_result res = {0};
-	enum fn_verdict v = fn_nft_eval(st, (enum fn_hook)hook, &pkt, &res);
+	return 0;
+}
 
-	printf("ok %s %s %llu %u %u ", v < sizeof(verdict_names) / sizeof(*verdict_names) &&
-	       verdict_names[v] ? verdict_names[v] : "unknown",
-	       res.chain && *res.chain ? res.chain : "-", (unsigned long long)res.rule_handle,
-	       pkt.mark, pkt.ct);
-	hex_print(pkt.l3, pkt.l3_len);
-	printf("\n");
+/* Run the hook and answer, to f, with the verdict and the packet. */
+static void run_eval(FILE *f, const char *tag, struct fn_nft_state *st, struct eval_req *req)
+{
+	struct fn_pkt *pkt = &req->pkt;
+	struct fn_nft_result res = {0};
+	enum fn_verdict v = fn_nft_eval(st, (enum fn_hook)req->hook, pkt, &res);
+
+	fprintf(f, "%s %s %s %llu %u %u ", tag,
+		v < sizeof(verdict_names) / sizeof(*verdict_names) &&
+		verdict_names[v] ? verdict_names[v] : "unknown",
+		res.chain && *res.chain ? res.chain : "-", (unsigned long long)res.rule_handle,
+		pkt->mark, pkt->ct);
+	for (uint32_t i = 0; i < pkt->l3_len; i++)
+		fprintf(f, "%02x", pkt->l3[i]);
+	fprintf(f, "\n");
+}
+
+/* One "eval" line. */
+static int do_eval(struct fn_nft_state *st, char *args)
+{
+	struct eval_req req;
+
+	if (parse_eval(args, &req) < 0)
+		return -EINVAL;
+	run_eval(stdout, "ok", st, &req);
+	return 0;
+}
+
+/*
+ * The interpreter's own answer for req, from a fork of st (so st is left as
+ * it was): its "honest" line into *line, its counters after into *cs.
+ * 0, or -1 if the child could not be run.
+ */
+static int honest_in_child(struct fn_nft_state *st, struct eval_req *req,
+			   char **line, struct counts *cs)
+{
+	int fds[2], status;
+	pid_t pid;
+
+	fflush(stdout);
+	if (pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		FILE *f = fdopen(fds[1], "w");
+		struct counts after = {0};
+
+		close(fds[0]);
+		run_eval(f, "honest", st, req);
+		collect(st, &after);
+		fprintf(f, "%zu\n", after.n);
+		fwrite(after.c, sizeof(*after.c), after.n, f);
+		fclose(f);
+		_exit(0);
+	}
+	close(fds[1]);
+	FILE *f = fdopen(fds[0], "r");
+	size_t cap = 0, n = 0;
+	int ok = f && getline(line, &cap, f) > 0 && fscanf(f, "%zu\n", &n) == 1;
+
+	cs->n = 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		struct count c;
+
+		ok = fread(&c, sizeof(c), 1, f) == 1;
+		if (ok)
+			add_count(cs, c.name, c.handle, c.packets, c.bytes);
+	}
+	if (f)
+		fclose(f);
+	else
+		close(fds[0]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/* One "evalk" line (see the protocol at the top). */
+static int do_evalk(struct fn_nft_state *st, const void *image, size_t len, char *args)
+{
+	static struct counts honest, kernel;
+	struct eval_req req;
+	char *honest_line = NULL;
+	void *quirky;
+	int rc;
+
+	if (parse_eval(args, &req) < 0)
+		return -EINVAL;
+	if (fn_quirk_fast_payload_image(image, len, (req.pkt.l3[0] & 0xf) * 4u, &quirky) < 0) {
+		printf("error the fast path cannot be modelled for this packet\n");
+		return 0;
+	}
+	/* the child rewrites only its own copy of the packet */
+	if (honest_in_child(st, &req, &honest_line, &honest) < 0) {
+		free(quirky);
+		free(honest_line);
+		printf("error could not run the interpreter's own answer\n");
+		return 0;
+	}
+	rc = fn_nft_state_replace_code(st, quirky, len);
+	free(quirky);
+	if (rc < 0) {
+		free(honest_line);
+		printf("error the rewritten image: %s\n", strerror(-rc));
+		return 0;
+	}
+	run_eval(stdout, "ok", st, &req);
+	collect(st, &kernel);
+	rc = fn_nft_state_replace_code(st, image, len);
+	fputs(honest_line, stdout);
+	free(honest_line);
+	if (rc < 0) {
+		printf("error restoring the image: %s\n", strerror(-rc));
+		exit(1);
+	}
+	/* both lists come in image order from the same image */
+	for (size_t i = 0; i < kernel.n && i < honest.n; i++) {
+		const struct count *k = &kernel.c[i], *h = &honest.c[i];
+
+		if (k->packets == h->packets && k->bytes == h->bytes)
+			continue;
+		if (k->handle == UINT64_MAX)
+			printf("dnamed %s %lld %lld\n", k->name,
+			       (long long)(k->packets - h->packets), (long long)(k->bytes - h->bytes));
+		else
+			printf("delta %s %llu %lld %lld\n", k->name, (unsigned long long)k->handle,
+			       (long long)(k->packets - h->packets), (long long)(k->bytes - h->bytes));
+	}
+	printf("end\n");
 	return 0;
 }
 
@@ -252,6 +447,9 @@ int main(int argc, char **argv)
 		line[strcspn(line, "\n")] = '\0';
 		if (strncmp(line, "eval ", 5) == 0) {
 			if (do_eval(st, line + 5) < 0)
+				printf("error bad eval line\n");
+		} else if (strncmp(line, "evalk ", 6) == 0) {
+			if (do_evalk(st, image, len, line + 6) < 0)
 				printf("error bad eval line\n");
 		} else if (strcmp(line, "counters") == 0) {
 			fn_nft_counters(st, print_counter, NULL);

@@ -19,6 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import Checks  # noqa: E402
 from netns import CLIENT_ADDR, SERVER_ADDR, Topology, sh  # noqa: E402
 
 ECHO_PORT = 7
@@ -139,20 +140,6 @@ def client_main(argv):
 
 # ---------------------------------------------------------------- test side
 
-class Checks:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, name, cond, detail=""):
-        if cond:
-            self.passed += 1
-            print(f"ok   {name}")
-        else:
-            self.failed += 1
-            print(f"FAIL {name} {detail}")
-        sys.stdout.flush()
-
-
 def in_client(topo, *args, timeout=60):
     out = sh(sys.executable, os.path.abspath(__file__), "client", *map(str, args),
              ns=topo.client_ns, capture=True, timeout=timeout)
@@ -251,8 +238,7 @@ def run(args):
         c.check("interface left as found (flags, no XDP program)",
                 ("PROMISC" in link_before) == ("PROMISC" in link_after)
                 and "xdp" not in link_after.split("link/ether")[0], link_after)
-    print(f"{c.passed} passed, {c.failed} failed")
-    return 1 if c.failed else 0
+    return c.summary()
 
 
 def main():

@@ -19,7 +19,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from netns import SERVER_ADDR, Topology, sh  # noqa: E402
-from test_echo import Checks, Server  # noqa: E402
+from checks import Checks  # noqa: E402
+from test_echo import Server  # noqa: E402
 
 ECHO_PORT = 7
 
@@ -127,8 +128,7 @@ def run(args):
         finally:
             rc = srv.stop()
         c.check("server exited cleanly", rc == 0, f"exit {rc}")
-    print(f"{c.passed} passed, {c.failed} failed")
-    return 1 if c.failed else 0
+    return c.summary()
 
 
 def main():

@@ -83,17 +83,12 @@ static struct fn_nft_state *ct_state(struct tclock *clk)
 	return s;
 }
 
-/* Whether the stack hands the same fn_pkt to both hooks of a packet (and
- * so conntrack's reference in it), or builds a fresh one per hook. */
-static int keep_ref;
-
-/* A received packet: prerouting then (if accepted) input, like the stack. */
+/* A received packet: prerouting then (if accepted) input, like the stack,
+ * which carries fn_pkt.ct (conntrack's decision) from one to the other. */
 static enum fn_verdict receive(struct fn_nft_state *s, struct tpkt *t)
 {
 	enum fn_verdict v = fn_nft_eval(s, FN_HOOK_PREROUTING, &t->pkt, NULL);
 
-	if (!keep_ref)
-		t->pkt.ct = 0;
 	return v == FN_ACCEPT ? fn_nft_eval(s, FN_HOOK_INPUT, &t->pkt, NULL) : v;
 }
 
@@ -101,8 +96,6 @@ static enum fn_verdict transmit(struct fn_nft_state *s, struct tpkt *t)
 {
 	enum fn_verdict v = fn_nft_eval(s, FN_HOOK_OUTPUT, &t->pkt, NULL);
 
-	if (!keep_ref)
-		t->pkt.ct = 0;
 	return v == FN_ACCEPT ? fn_nft_eval(s, FN_HOOK_POSTROUTING, &t->pkt, NULL) : v;
 }
 
@@ -186,24 +179,21 @@ static void test_unconfirmed_when_dropped(void **state)
 
 static void test_mark_on_new_flow(void **state)
 {
-	(void)state;
-	for (keep_ref = 0; keep_ref < 2; keep_ref++) {
-		struct tclock clk = { .mono = 100 * SEC };
-		struct fn_nft_state *s = ct_state(&clk);
-		struct tpkt t;
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	struct tpkt t;
 
-		/* set at prerouting while the flow is pending, kept at confirm */
-		t_udp(&t, A, B, 1000, 77, 0);
-		receive(s, &t);
-		assert_int_equal(COUNT(10), 1);
-		t_udp(&t, B, A, 77, 1000, 0);
-		transmit(s, &t);
-		t_udp(&t, A, B, 1000, 77, 0);
-		receive(s, &t);
-		assert_int_equal(COUNT(3), 1);
-		fn_nft_state_free(s);
-	}
-	keep_ref = 0;
+	(void)state;
+	/* set at prerouting while the flow is pending, kept at confirm */
+	t_udp(&t, A, B, 1000, 77, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(10), 1);
+	t_udp(&t, B, A, 77, 1000, 0);
+	transmit(s, &t);
+	t_udp(&t, A, B, 1000, 77, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(3), 1);
+	fn_nft_state_free(s);
 }
 
 /* A packet lost between prerouting and input leaves no flow behind. */
@@ -258,6 +248,52 @@ static void test_invalid_packets(void **state)
 	t_icmp(&t, A, B, 0, 0, 5, 1);
 	receive(s, &t);
 	assert_int_equal(COUNT(13), 3);
+	fn_nft_state_free(s);
+}
+
+/* A bad checksum on an established flow: conntrack finds the flow, then
+ * udp_error() makes the packet invalid (input sees invalid, not
+ * established) and leaves the flow alone (no refresh). The NIC's word that
+ * the checksum is good is taken. Outgoing checksums are never checked. */
+static void test_bad_checksum_on_flow(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, A, B, 1000, 53, 4);
+	receive(s, &t);
+	t_udp(&t, B, A, 53, 1000, 4);
+	transmit(s, &t);
+	assert_int_equal(COUNT(21), 1);
+	t_udp(&t, A, B, 1000, 53, 4);
+	receive(s, &t);
+	assert_int_equal(COUNT(11), 1);       /* established, expires at 130 s */
+	clk.mono += 20 * SEC;
+	t_udp(&t, A, B, 1000, 53, 4);
+	t.buf[26] ^= 0x55;
+	receive(s, &t);
+	assert_int_equal(COUNT(13), 1);       /* invalid at input */
+	assert_int_equal(COUNT(11), 1);
+	/* the bad packet did not refresh the flow (it would have been a
+	 * stream by then, 120 s): 31 s after the last good one it is gone */
+	clk.mono += 11 * SEC;
+	t_udp(&t, A, B, 1000, 53, 4);
+	receive(s, &t);
+	assert_int_equal(COUNT(10), 2);       /* new again */
+	/* a bad checksum the NIC vouched for is not checked */
+	t_udp(&t, A, B, 1000, 53, 4);
+	t.buf[26] ^= 0x55;
+	t.pkt.flags = FN_PKT_F_L4_CSUM_OK;
+	receive(s, &t);
+	assert_int_equal(COUNT(10), 3);
+	assert_int_equal(COUNT(13), 1);
+	/* nor is our own packet's: output does not check */
+	t_udp(&t, B, A, 53, 1000, 4);
+	t.buf[26] ^= 0x55;
+	transmit(s, &t);
+	assert_int_equal(COUNT(21), 2);
 	fn_nft_state_free(s);
 }
 
@@ -316,6 +352,7 @@ int main(void)
 		cmocka_unit_test(test_mark_on_new_flow),
 		cmocka_unit_test(test_pending_forgotten),
 		cmocka_unit_test(test_invalid_packets),
+		cmocka_unit_test(test_bad_checksum_on_flow),
 		cmocka_unit_test(test_icmp),
 	};
 

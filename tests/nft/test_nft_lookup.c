@@ -254,6 +254,53 @@ static void test_inverted_lookup(void **state)
 	}
 }
 
+/* Empty named sets (`set e { type ipv4_addr; }`): no elements, one empty
+ * bucket, whether the empty set is laid out alone, before or after another
+ * set's elements. A lookup never matches, an inverted one always does. */
+static void test_empty_sets(void **state)
+{
+	int layout;
+
+	(void)state;
+	for (layout = 0; layout < 3; layout++) {
+		struct fn_imgb *b = fn_imgb_new();
+		struct fn_nft_state *s;
+		uint32_t empty = 0, ports = 0, other;
+		uint8_t k[2];
+		uint64_t h;
+
+		fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+		fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+		if (layout == 2)
+			ports = fn_imgb_set(b, "ports", FN_SET_HASH, 0, 2, 0, 0, NULL);
+		empty = fn_imgb_set(b, "empty", FN_SET_HASH, 0, 2, 0, 0, NULL);
+		if (layout == 1)
+			ports = fn_imgb_set(b, "ports", FN_SET_HASH, 0, 2, 0, 0, NULL);
+		other = layout ? ports : empty;
+		be16(k, 53);
+		if (layout)
+			fn_imgb_elem(b, ports, k, NULL, 0, NULL);
+		fn_imgb_rule(b, 0, 1);          /* udp dport @empty drop */
+		t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+		t_lookup(b, 0, FN_REG_NONE, empty, 0);
+		t_verdict(b, FN_V_DROP, 0);
+		fn_imgb_rule(b, 0, 2);          /* udp dport @ports drop */
+		t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+		t_lookup(b, 0, FN_REG_NONE, other, 0);
+		t_verdict(b, FN_V_DROP, 0);
+		fn_imgb_rule(b, 0, 3);          /* udp dport != @empty drop */
+		t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+		t_lookup(b, 0, FN_REG_NONE, empty, 1);
+		t_verdict(b, FN_V_DROP, 0);
+		s = t_load(b);
+		assert_int_equal(run(s, IP4(1, 1, 1, 1), 53, &h), FN_DROP);
+		assert_int_equal(h, layout ? 2 : 3);
+		assert_int_equal(run(s, IP4(1, 1, 1, 1), 54, &h), FN_DROP);
+		assert_int_equal(h, 3);
+		fn_nft_state_free(s);
+	}
+}
+
 static void test_bad_sets_refused(void **state)
 {
 	uint8_t k[2] = { 0, 1 };
@@ -313,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_map_and_catchall),
 		cmocka_unit_test(test_verdict_maps),
 		cmocka_unit_test(test_inverted_lookup),
+		cmocka_unit_test(test_empty_sets),
 		cmocka_unit_test(test_bad_sets_refused),
 	};
 

@@ -45,6 +45,26 @@ static void check(uint8_t key, const void *want, uint8_t len, struct tpkt *t,
 		assert_int_equal(meta_is(key, want, len, fused, t, clk), expect);
 }
 
+/* `meta KEY != want drop`, unfused. */
+static enum fn_verdict meta_is_not(uint8_t key, const void *want, uint8_t len,
+				   struct tpkt *t)
+{
+	struct fn_imgb *b = fn_imgb_new();
+	struct fn_nft_state *s;
+	enum fn_verdict v;
+
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);
+	t_meta(b, key, 2);
+	t_cmp(b, 2, FN_CMP_NEQ, want, len);
+	t_verdict(b, FN_V_DROP, 0);
+	s = t_load(b);
+	v = t_run(s, FN_HOOK_INPUT, t, NULL);
+	fn_nft_state_free(s);
+	return v;
+}
+
 static void test_packet_keys(void **state)
 {
 	struct tpkt t;
@@ -91,6 +111,32 @@ static void test_l4proto_without_valid_header(void **state)
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 8, 5);
 	t.buf[0] = 0x44;
 	check(FN_META_L4PROTO, l4, 4, &t, NULL, FN_ACCEPT);
+}
+
+/* meta iiftype/oiftype: ARPHRD_ETHER (1, host order, 2 bytes) for the
+ * device the packet has; BREAK where it has none (no input device on
+ * output, no output device on input), so even `!= ether` does not match. */
+static void test_iftype(void **state)
+{
+	uint16_t ether = 1, loopback = 772;
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 8, 0);
+	t.pkt.iif = 3;
+	t.pkt.iifname = "veth0";
+	check(FN_META_IIFTYPE, &ether, 2, &t, NULL, FN_DROP);
+	check(FN_META_IIFTYPE, &loopback, 2, &t, NULL, FN_ACCEPT);
+	check(FN_META_OIFTYPE, &ether, 2, &t, NULL, FN_ACCEPT);
+	assert_int_equal(meta_is_not(FN_META_OIFTYPE, &loopback, 2, &t), FN_ACCEPT);
+	assert_int_equal(meta_is_not(FN_META_IIFTYPE, &loopback, 2, &t), FN_DROP);
+
+	t_udp(&t, IP4(2, 2, 2, 2), IP4(1, 1, 1, 1), 8, 7, 0);
+	t.pkt.oif = 3;
+	t.pkt.oifname = "veth0";
+	check(FN_META_OIFTYPE, &ether, 2, &t, NULL, FN_DROP);
+	check(FN_META_IIFTYPE, &ether, 2, &t, NULL, FN_ACCEPT);
+	assert_int_equal(meta_is_not(FN_META_IIFTYPE, &loopback, 2, &t), FN_ACCEPT);
 }
 
 static void test_time_keys(void **state)
@@ -144,6 +190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_packet_keys),
 		cmocka_unit_test(test_l4proto_without_valid_header),
+		cmocka_unit_test(test_iftype),
 		cmocka_unit_test(test_time_keys),
 		cmocka_unit_test(test_mark_set),
 	};

@@ -207,6 +207,58 @@ static void test_every_byte(void **state)
 	free(i.p);
 }
 
+/* One rule: udp port at offset `off` == 53: counter, drop; and `rules`
+ * more rules that only count. */
+static void *port_image(uint8_t off, unsigned rules, size_t *len)
+{
+	struct fn_imgb *b = fn_imgb_new();
+	uint8_t p53[2] = { 0, 53 };
+
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	for (unsigned r = 0; r < rules; r++) {
+		fn_imgb_rule(b, 0, 10 + r);
+		t_counter(b, 0, 10 + r);
+	}
+	fn_imgb_rule(b, 0, 1);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, off, 2, FN_CMP_EQ, p53);
+	t_counter(b, 0, 1);
+	t_verdict(b, FN_V_DROP, 0);
+	return t_image(b, len);
+}
+
+/* fn_nft_state_replace_code(): later packets run the other image's ops,
+ * state carries on; another layout or a corrupt image is refused. */
+static void test_replace_code(void **state)
+{
+	size_t len, len_b, len_c;
+	void *dport = port_image(2, 0, &len), *sport = port_image(0, 0, &len_b);
+	void *other = port_image(0, 1, &len_c);
+	struct fn_nft_state *s = fn_nft_state_new(dport, len);
+	struct tpkt t;
+
+	(void)state;
+	assert_non_null(s);
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 53, 0);
+	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_DROP);
+	assert_int_equal(len_b, len);
+	assert_int_equal(fn_nft_state_replace_code(s, sport, len_b), 0);
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 53, 0);
+	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_ACCEPT);
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 53, 7, 0);
+	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_DROP);
+	assert_int_equal(t_rule_packets(s, 1), 2);      /* the counter carried on */
+	assert_int_equal(fn_nft_state_replace_code(s, other, len_c), -EINVAL);
+	((struct fn_img_header *)dport)->magic ^= 1;
+	assert_int_equal(fn_nft_state_replace_code(s, dport, len), -EBADMSG);
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 53, 7, 0);
+	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_DROP);
+	fn_nft_state_free(s);
+	free(dport);
+	free(sport);
+	free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_ops),
 		cmocka_unit_test(test_chains_and_sets),
 		cmocka_unit_test(test_every_byte),
+		cmocka_unit_test(test_replace_code),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

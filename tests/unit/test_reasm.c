@@ -110,6 +110,8 @@ static void test_every_order(void **state)
 			send_frag(fx->fn, x->off, x->len, x->more);
 		}
 		check_delivered(fx, p + 1);
+		/* The filter sees the first fragment's link header, as in Linux. */
+		assert_memory_equal(fx->fn->queues[0]->rx_l2 + 6, h_peer_mac.addr_bytes, 6);
 	}
 	assert_int_equal(h_drops(fx->fn->queues[0]), 0);
 }

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lib/final_counters.c over the real lib/nft glue (no EAL needed): a
+ * replaced generation's counters show once it is released, not before;
+ * the history keeps the last FN_FINAL_GENS and counts the rest; a reset
+ * drops what belongs to the last connection; generations beyond the slots
+ * are counted, not misfiled; and with lcores filtering through reloads
+ * while the control thread collects, finals plus the live counters add up
+ * to exactly what was judged.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "final_counters.h"
+#include "nft_test.h"
+
+#define DAEMON(local) ((local) + 1000) /* fragnetd's numbers differ from lib/nft's */
+
+/* Chain "in": rule 1 counts and accepts UDP port 53, rule 2 counts and
+ * drops port 54. */
+static void *image(size_t *len)
+{
+	struct fn_imgb *b = fn_imgb_new();
+	uint8_t p53[2] = { 0, 53 }, p54[2] = { 0, 54 };
+
+	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p53);
+	t_counter(b, 0, 1);
+	t_verdict(b, FN_V_ACCEPT, 0);
+	fn_imgb_rule(b, 0, 2);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p54);
+	t_counter(b, 0, 2);
+	t_verdict(b, FN_V_DROP, 0);
+	return t_image(b, len);
+}
+
+static void hits(struct fn_filter_queue *fq, uint16_t port, int n)
+{
+	struct tpkt t;
+
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, port, 0);
+	while (n-- > 0)
+		fn_filter_hook(fq, FN_HOOK_INPUT, &t.pkt);
+}
+
+struct fixture {
+	struct fn_rules *rules;
+	struct fn_final_counters *f;
+	struct fn_filter_queue q[2];
+	uint64_t local;
+};
+
+static void setup(struct fixture *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->rules = fn_rules_create(2);
+	x->f = fn_final_counters_new();
+	assert_non_null(x->rules);
+	assert_non_null(x->f);
+	fn_rules_queue_attach(x->rules, &x->q[0], 0);
+	fn_rules_queue_attach(x->rules, &x->q[1], 1);
+	fn_rules_on_retire(x->rules, fn_final_counters_on_retire, x->f);
+	fn_final_counters_reset(x->f); /* as on connecting */
+}
+
+static void teardown(struct fixture *x)
+{
+	fn_rules_destroy(x->rules);
+	fn_final_counters_free(x->f);
+}
+
+/* What the control thread does with each image. */
+static void install(struct fixture *x)
+{
+	size_t len;
+	void *img = image(&len);
+
+	assert_int_equal(fn_rules_install(x->rules, img, len, free, img), 0);
+	x->local = fn_rules_generation(x->rules);
+	fn_final_counters_track(x->f, x->rules, x->local, DAEMON(x->local));
+}
+
+static void bursts(struct fixture *x)
+{
+	fn_filter_burst_begin(&x->q[0]);
+	fn_filter_burst_begin(&x->q[1]);
+}
+
+/* A report, by fragnetd generation: packets of rules 1 and 2. */
+#define MAX_GENS 128
+
+struct seen {
+	uint64_t p[MAX_GENS][3];
+	int records;
+	uint64_t first, last;          /* daemon generations, in report order */
+	bool ordered;
+};
+
+static void seen_cb(void *arg, uint64_t generation, const char *chain, uint64_t handle,
+		    const char *object, uint64_t packets, uint64_t bytes)
+{
+	struct seen *s = arg;
+
+	(void)bytes;
+	assert_string_equal(chain, "in");
+	assert_null(object);
+	assert_true(handle == 1 || handle == 2);
+	assert_true(generation > DAEMON(0) && generation < DAEMON(MAX_GENS));
+	if (s->records++ == 0)
+		s->first = generation;
+	s->ordered &= generation >= s->last;
+	s->last = generation;
+	s->p[generation - DAEMON(0)][handle] = packets;
+}
+
+static struct fn_final_state report(struct fixture *x, struct seen *s)
+{
+	struct fn_final_state st;
+
+	memset(s, 0, sizeof(*s));
+	s->ordered = true;
+	fn_final_counters_report(x->f, x->local, seen_cb, s, &st);
+	return st;
+}
+
+static void test_final_once_released(void **state)
+{
+	struct fixture x;
+	struct fn_final_state st;
+	struct seen s;
+
+	(void)state;
+	setup(&x);
+	install(&x);
+	bursts(&x);
+	hits(&x.q[0], 53, 3);
+	hits(&x.q[1], 54, 2);
+	st = report(&x, &s);
+	assert_int_equal(st.kept + st.pending + st.dropped, 0); /* the live one is not final */
+	assert_int_equal(s.records, 0);
+
+	install(&x);
+	hits(&x.q[1], 53, 4);                  /* still generation 1 on q1 */
+	st = report(&x, &s);
+	assert_int_equal(st.pending, 1);       /* replaced, not released */
+	assert_int_equal(st.kept, 0);
+	bursts(&x);                            /* q1 releases it */
+	hits(&x.q[0], 53, 1);                  /* generation 2 */
+	st = report(&x, &s);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.kept, 1);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(s.records, 2);
+	assert_int_equal(s.p[1][1], 7);
+	assert_int_equal(s.p[1][2], 2);
+	st = report(&x, &s);                   /* kept: reported again */
+	assert_int_equal(st.kept, 1);
+	assert_int_equal(s.p[1][1], 7);
+	teardown(&x);
+}
+
+static void test_history_bound(void **state)
+{
+	enum { GENS = FN_FINAL_GENS + 8 };
+	struct fixture x;
+	struct fn_final_state st;
+	struct seen s;
+	int g;
+
+	(void)state;
+	setup(&x);
+	for (g = 1; g <= GENS; g++) {
+		install(&x);
+		bursts(&x);
+		hits(&x.q[g % 2], 53, g);
+	}
+	st = report(&x, &s);
+	assert_int_equal(st.kept, FN_FINAL_GENS);
+	assert_int_equal(st.dropped, GENS - 1 - FN_FINAL_GENS);
+	assert_int_equal(st.pending, 0);
+	assert_true(s.ordered);
+	assert_int_equal(s.first, DAEMON(GENS - FN_FINAL_GENS));
+	assert_int_equal(s.last, DAEMON(GENS - 1));
+	for (g = GENS - FN_FINAL_GENS; g < GENS; g++)
+		assert_int_equal(s.p[g][1], g);
+	teardown(&x);
+}
+
+/* A new connection: the old history, and generations installed before it
+ * that are released after, are gone; new ones count again. */
+static void test_reset(void **state)
+{
+	struct fixture x;
+	struct fn_final_state st;
+	struct seen s;
+
+	(void)state;
+	setup(&x);
+	install(&x);
+	bursts(&x);
+	install(&x);
+	bursts(&x);
+	hits(&x.q[0], 53, 5);
+	st = report(&x, &s);
+	assert_int_equal(st.kept, 1);
+	fn_final_counters_reset(x.f);
+	st = report(&x, &s);
+	assert_int_equal(st.kept + st.pending + st.dropped, 0);
+	install(&x);                           /* the new daemon's first */
+	st = report(&x, &s);
+	assert_int_equal(st.pending, 0);       /* 2 belongs to the old connection */
+	bursts(&x);
+	install(&x);
+	bursts(&x);
+	st = report(&x, &s);
+	assert_int_equal(st.kept, 1);          /* 3 only */
+	assert_int_equal(s.first, DAEMON(3));
+	assert_int_equal(s.p[2][1], 0);
+	teardown(&x);
+}
+
+/* A queue that stays online without a burst holds every generation back:
+ * past FN_FINAL_SLOTS of them the next ones get no record and are counted,
+ * and their reports do not land in another generation's record. */
+static void test_slots_exhausted(void **state)
+{
+	enum { GENS = FN_FINAL_SLOTS + 6 };
+	struct fixture x;
+	struct fn_final_state st;
+	struct seen s;
+	int g;
+
+	(void)state;
+	setup(&x);
+	for (g = 1; g <= GENS; g++) {
+		install(&x);
+		fn_filter_burst_begin(&x.q[0]); /* q1 is stuck in its first burst */
+		hits(&x.q[0], 53, g);
+		if (g == 1)
+			fn_filter_burst_begin(&x.q[1]);
+	}
+	st = report(&x, &s);
+	assert_int_equal(st.pending, FN_FINAL_SLOTS);
+	assert_int_equal(st.dropped, GENS - FN_FINAL_SLOTS);
+	assert_int_equal(st.kept, 0);
+	fn_filter_burst_begin(&x.q[1]);       /* everything but the current goes */
+	st = report(&x, &s);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.kept, FN_FINAL_GENS);
+	assert_int_equal(st.dropped, GENS - FN_FINAL_GENS); /* the live one's will be */
+	for (g = FN_FINAL_SLOTS - FN_FINAL_GENS + 1; g <= FN_FINAL_SLOTS; g++)
+		assert_int_equal(s.p[g][1], g);
+	teardown(&x);
+}
+
+struct lcore {
+	struct fn_filter_queue *q;
+	atomic_bool *stop;
+	atomic_int *online;
+	uint64_t judged[MAX_GENS];     /* port 53 packets, by their burst's generation */
+};
+
+static void *filter(void *arg)
+{
+	struct lcore *l = arg;
+
+	fn_filter_burst_begin(l->q);
+	atomic_fetch_add(l->online, 1);
+	while (!atomic_load(l->stop)) {
+		hits(l->q, 53, 16);
+		l->judged[l->q->generation] += 16;
+		fn_filter_burst_begin(l->q);
+	}
+	fn_filter_queue_offline(l->q);
+	return NULL;
+}
+
+static void live_cb(void *arg, uint64_t generation, const char *chain, uint64_t handle,
+		    const char *object, uint64_t packets, uint64_t bytes)
+{
+	(void)generation;
+	(void)chain;
+	(void)object;
+	(void)bytes;
+	if (handle == 1)
+		*(uint64_t *)arg = packets;
+}
+
+/* The control thread installs, tracks and collects while two lcores
+ * filter and release: each replaced generation's final count is exactly
+ * what the lcores judged with it, and with the live one nothing is
+ * missing. */
+static void test_lcores_and_control_thread(void **state)
+{
+	enum { GENS = 30 };
+	struct fixture x;
+	struct lcore l[2] = { 0 };
+	atomic_bool stop = false;
+	atomic_int online = 0;
+	pthread_t th[2];
+	struct fn_final_state st;
+	struct seen s;
+	uint64_t live = 0, total = 0;
+	int i, g;
+
+	(void)state;
+	setup(&x);
+	install(&x);
+	for (i = 0; i < 2; i++) {
+		l[i].q = &x.q[i];
+		l[i].stop = &stop;
+		l[i].online = &online;
+		assert_int_equal(pthread_create(&th[i], NULL, filter, &l[i]), 0);
+	}
+	while (atomic_load(&online) < 2)
+		sched_yield();
+	for (g = 2; g <= GENS; g++) {
+		install(&x);
+		report(&x, &s);
+		sched_yield();
+	}
+	atomic_store(&stop, true);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	/* the lcores may have gone offline before releasing the last one
+	 * replaced: a burst does, as a sleeping queue's next one would */
+	fn_filter_burst_begin(&x.q[0]);
+	fn_filter_queue_offline(&x.q[0]);
+	st = report(&x, &s);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.dropped, 0);
+	assert_int_equal(st.kept, GENS - 1);
+	for (g = 1; g < GENS; g++) {
+		if (s.p[g][1] != l[0].judged[g] + l[1].judged[g])
+			fail_msg("generation %d: final %lu, judged %lu", g,
+				 (unsigned long)s.p[g][1],
+				 (unsigned long)(l[0].judged[g] + l[1].judged[g]));
+		total += s.p[g][1];
+	}
+	assert_int_equal(fn_rules_counters(x.rules, live_cb, &live), 0);
+	assert_int_equal(live, l[0].judged[GENS] + l[1].judged[GENS]);
+	assert_true(total > 0);
+	teardown(&x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_final_once_released),
+		cmocka_unit_test(test_history_bound),
+		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_slots_exhausted),
+		cmocka_unit_test(test_lcores_and_control_thread),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
