@@ -166,6 +166,126 @@ static int elems_cb(const struct nlmsghdr *nlh, void *set)
 	return nftnl_set_elems_nlmsg_parse(nlh, set) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
+/* One element's identity: its key, interval end and flags, as dumped. */
+struct elem_id {
+	uint8_t bytes[2 * NFT_DATA_VALUE_MAXLEN + 4];
+};
+
+static int cmp_elem_id(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct elem_id));
+}
+
+/*
+ * A set element dump is consistent when no element shows twice. The kernel
+ * walks a hash set afresh for every netlink message of the dump, and while
+ * the table is still being resized after a big load (it grows in a worker,
+ * after the commit) the walk can hand out an element twice, or skip one: the
+ * dump carries no NLM_F_DUMP_INTR for it. Duplicates are the visible sign;
+ * the caller dumps again until two dumps in a row are clean and agree.
+ * Returns the element count, or -EINTR for an inconsistent dump, -ENOMEM.
+ */
+static long elems_consistent(struct nftnl_set *s)
+{
+	struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+	struct nftnl_set_elem *e;
+	struct elem_id *ids = NULL;
+	size_t n = 0, cap = 0;
+	long ret;
+
+	if (!it)
+		return -ENOMEM;
+	while ((e = nftnl_set_elems_iter_next(it))) {
+		struct elem_id *id;
+		uint32_t len = 0, flags = 0;
+		const void *p;
+
+		if (n == cap) {
+			struct elem_id *grown = realloc(ids, (cap = cap ? 2 * cap : 256) * sizeof(*ids));
+
+			if (!grown) {
+				free(ids);
+				nftnl_set_elems_iter_destroy(it);
+				return -ENOMEM;
+			}
+			ids = grown;
+		}
+		id = &ids[n++];
+		memset(id, 0, sizeof(*id));
+		if ((p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len)))
+			memcpy(id->bytes, p, len < NFT_DATA_VALUE_MAXLEN ? len : NFT_DATA_VALUE_MAXLEN);
+		if ((p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &len)))
+			memcpy(id->bytes + NFT_DATA_VALUE_MAXLEN, p,
+			       len < NFT_DATA_VALUE_MAXLEN ? len : NFT_DATA_VALUE_MAXLEN);
+		if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+			flags = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
+		memcpy(id->bytes + 2 * NFT_DATA_VALUE_MAXLEN, &flags, 4);
+	}
+	nftnl_set_elems_iter_destroy(it);
+	qsort(ids, n, sizeof(*ids), cmp_elem_id);
+	ret = (long)n;
+	for (size_t i = 1; i < n; i++)
+		if (!memcmp(&ids[i - 1], &ids[i], sizeof(*ids)))
+			ret = -EINTR;
+	free(ids);
+	return ret;
+}
+
+/* An empty set naming the same set as s: what a trial dump parses into. */
+static struct nftnl_set *same_set(const struct nftnl_set *s)
+{
+	struct nftnl_set *t = nftnl_set_alloc();
+
+	if (!t)
+		return NULL;
+	nftnl_set_set_str(t, NFTNL_SET_TABLE, nftnl_set_get_str(s, NFTNL_SET_TABLE));
+	nftnl_set_set_str(t, NFTNL_SET_NAME, nftnl_set_get_str(s, NFTNL_SET_NAME));
+	nftnl_set_set_u32(t, NFTNL_SET_FAMILY, nftnl_set_get_u32(s, NFTNL_SET_FAMILY));
+	return t;
+}
+
+/* Dump the elements of set s into it, until two dumps in a row are clean
+ * and have the same number of elements (see elems_consistent). */
+static int dump_elems(struct fn_nl *nl, struct nftnl_set *s, int family)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	long last = -1;
+
+	for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+		struct nftnl_set *copy = same_set(s);
+		struct nlmsghdr *nlh;
+		long n;
+		int ret;
+
+		if (!copy)
+			return -ENOMEM;
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family,
+					    NLM_F_DUMP, ++nl->seq);
+		nftnl_set_elems_nlmsg_build_payload(nlh, copy);
+		ret = talk(nl, nlh, elems_cb, copy);
+		n = ret ? ret : elems_consistent(copy);
+		if (n == -EINTR || (n >= 0 && n != last)) {
+			last = n;
+			nftnl_set_free(copy);
+			if (n == -EINTR)
+				nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+			continue;
+		}
+		nftnl_set_free(copy);
+		if (n < 0)
+			return (int)n;
+		/* a clean dump that agrees with the previous one: keep it */
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family,
+					    NLM_F_DUMP, ++nl->seq);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		ret = talk(nl, nlh, elems_cb, s);
+		if (ret)
+			return ret;
+		return elems_consistent(s) == n ? 0 : -EINTR;
+	}
+	return -EINTR;
+}
+
 static int get_genid(struct fn_nl *nl, uint32_t *genid)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -307,12 +427,7 @@ static int dump_once(struct fn_nl *nl, const char *app, struct fn_dump *d,
 #undef KEEP_TABLE
 
 	for (i = 0; i < sets.n; i++) {
-		struct nftnl_set *s = sets.items[i];
-
-		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family,
-					    NLM_F_DUMP, ++nl->seq);
-		nftnl_set_elems_nlmsg_build_payload(nlh, s);
-		ret = talk(nl, nlh, elems_cb, s);
+		ret = dump_elems(nl, sets.items[i], family);
 		if (ret)
 			goto fail;
 	}

@@ -224,6 +224,38 @@ static void test_sets_and_maps(void **state)
 }
 
 /* Chains of equal priority: the later one runs first (kernel hook order). */
+/* A big hash set: the kernel resizes it after the commit, and a dump taken
+ * meanwhile can repeat or skip elements; the compiler must still lower
+ * exactly the set that was loaded. */
+static void test_big_set_dumped_whole(void **state)
+{
+	enum { N = 100000 };
+	size_t cap = 256 + (size_t)N * 16, o = 0;
+	char *text = malloc(cap);
+	struct fn_nft_state *s;
+	struct fn_nft_result r;
+
+	(void)state;
+	assert_non_null(text);
+	o += snprintf(text + o, cap - o, "table inet fragnet {\n set deny { type ipv4_addr\n elements = { ");
+	for (unsigned i = 1; i <= N; i++)
+		o += snprintf(text + o, cap - o, "%s10.%u.%u.%u", i > 1 ? ", " : "",
+			      i >> 16 & 255, i >> 8 & 255, i & 255);
+	snprintf(text + o, cap - o, " }\n }\n chain input { type filter hook input priority 0\n"
+		 " ip saddr @deny drop\n }\n}\n");
+	s = load(text);
+	free(text);
+	/* every element is there (a sample across the whole range) ... */
+	for (unsigned i = 1; i <= N; i += 97)
+		assert_int_equal(in_udp(s, IP4(10, i >> 16 & 255, i >> 8 & 255, i & 255), 53, &r),
+				 FN_DROP);
+	assert_int_equal(in_udp(s, IP4(10, N >> 16 & 255, N >> 8 & 255, N & 255), 53, &r), FN_DROP);
+	/* ... and nothing else */
+	assert_int_equal(in_udp(s, IP4(10, 2, 0, 0), 53, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(10, 0, 0, 0), 53, &r), FN_ACCEPT);
+	fn_nft_state_free(s);
+}
+
 static void test_equal_priority(void **state)
 {
 	struct fn_nft_state *s = load(
@@ -454,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_fused_forms),
 		cmocka_unit_test(test_table_choice),
 		cmocka_unit_test(test_sets_and_maps),
+		cmocka_unit_test(test_big_set_dumped_whole),
 		cmocka_unit_test(test_equal_priority),
 		cmocka_unit_test(test_stateful),
 		cmocka_unit_test(test_conntrack),
