@@ -4,7 +4,7 @@
 # kernel clients in a peer network namespace; results and fragnetctl
 # counters on screen.
 #
-#   sudo scripts/demo.sh
+#   scripts/demo.sh   (as root)
 #
 # Everything it creates is named fndemo* (namespaces fndemos, fndemoc and
 # fragnetd's fndemod, interfaces fndemo0/fndemo1, /tmp/fndemo.*) and is
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-[ "$(id -u)" = 0 ] || { echo "demo: run as root: sudo scripts/demo.sh" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "demo: run as root (e.g. sudo scripts/demo.sh)" >&2; exit 1; }
 
 S=fndemos C=fndemoc D=fndemod                # server, clients, fragnetd's namespace
 SIP=10.98.0.1 CIP=10.98.0.2 OUTSIDER=10.98.0.200
