@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "csum.h"
 #include "reasm.h"
 
 #define REASM_SLOTS 32
@@ -39,17 +40,6 @@ void fn_reasm_free(struct fn_reasm *r)
 
 static bool has(const struct slot *s, uint32_t u) { return s->have[u / 8] & (1u << (u % 8)); }
 static void set(struct slot *s, uint32_t u) { s->have[u / 8] |= (uint8_t)(1u << (u % 8)); }
-
-static uint16_t csum(const uint8_t *p, uint32_t n)
-{
-	uint32_t sum = 0;
-
-	for (uint32_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static struct slot *find(struct fn_reasm *r, const uint8_t key[11])
 {
@@ -119,9 +109,8 @@ uint32_t fn_reasm_add(struct fn_reasm *r, const uint8_t *p, uint32_t len, uint8_
 	out[3] = (uint8_t)n;
 	out[6] = out[7] = 0;
 	out[10] = out[11] = 0;
-	uint16_t c = csum(out, s->hdr_len);
-	out[10] = (uint8_t)(c >> 8);
-	out[11] = (uint8_t)c;
+	uint16_t c = fn_csum(out, s->hdr_len);   /* memory order */
+	memcpy(out + 10, &c, 2);
 	s->used = false;
 	return n;
 }
