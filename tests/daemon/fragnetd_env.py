@@ -4,6 +4,7 @@ never meets the real /run/fragnet or another test. Everything it creates is
 removed by name."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -129,3 +130,14 @@ class Daemon:
         for ns in (self.netns, self.netns + ".check"):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def handle_of(ruleset_text, fragment):
+    """The handle of the first rule in `fragnetctl list ruleset` text that
+    contains `fragment`, or None."""
+    for line in ruleset_text.splitlines():
+        if fragment in line:
+            m = re.search(r"# handle (\d+)", line)
+            if m:
+                return int(m.group(1))
+    return None

@@ -24,7 +24,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from fragnetd_env import Checks, Daemon  # noqa: E402
+from fragnetd_env import Checks, Daemon, handle_of  # noqa: E402
 from netns import SERVER_ADDR, Topology, sh  # noqa: E402
 
 ECHO_PORT = 7
@@ -212,15 +212,6 @@ class Echo:
             out, _ = self.proc.communicate()
         self.output.append(out or "")
         return self.proc.returncode
-
-
-def handle_of(text, fragment):
-    for line in text.splitlines():
-        if fragment in line:
-            m = re.search(r"# handle (\d+)", line)
-            if m:
-                return int(m.group(1))
-    return None
 
 
 def drops(daemon, name):

@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
 from fnr_harness import Server, Topology, free_port, redis_bin  # noqa: E402
-from fragnetd_env import Checks, Daemon  # noqa: E402
+from fragnetd_env import Checks, Daemon, handle_of  # noqa: E402
 
 UDP_PORT = 6394
 ALLOWED = (63, 128)      # host numbers besides .2 (the topology's own client address)
@@ -56,15 +56,6 @@ def rules_deny(port, subnet):
 	}}
 }}
 """
-
-
-def handle_of(text, fragment):
-    for line in text.splitlines():
-        if fragment in line:
-            m = re.search(r"# handle (\d+)", line)
-            if m:
-                return int(m.group(1))
-    return None
 
 
 def filter_drops(daemon, name):

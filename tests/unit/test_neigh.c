@@ -2,7 +2,9 @@
 /* The shared neighbour table: precedence of sources, capacity, and lock-free
  * reads racing a writer. */
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "neigh.h"
@@ -73,7 +75,7 @@ static void *reader(void *arg)
 	while (!r->stop) {
 		if (!fn_neigh_lookup(r->t, H_PEER, &m))
 			continue;
-		r->reads++;
+		__atomic_store_n(&r->reads, r->reads + 1, __ATOMIC_RELAXED);
 		if (!rte_is_same_ether_addr(&m, &mac_a) && !rte_is_same_ether_addr(&m, &mac_b))
 			r->torn++;
 	}
@@ -83,17 +85,29 @@ static void *reader(void *arg)
 static void test_lock_free_reads(void **state)
 {
 	struct race r = { 0 };
+	pthread_attr_t attr;
 	pthread_t th;
+	cpu_set_t cpus;
 
 	(void)state;
 	h_eal();
 	r.t = fn_neigh_create(SOCKET_ID_ANY);
-	assert_int_equal(pthread_create(&th, NULL, reader, &r), 0);
-	for (unsigned i = 0; i < 200000; i++)
+	/* EAL pinned this thread to one CPU; let the reader run on any, so that
+	 * on a multi-core machine it reads while the writer writes. */
+	CPU_ZERO(&cpus);
+	for (long c = 0; c < sysconf(_SC_NPROCESSORS_ONLN) && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &cpus);
+	pthread_attr_init(&attr);
+	pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	assert_int_equal(pthread_create(&th, &attr, reader, &r), 0);
+	pthread_attr_destroy(&attr);
+	/* Keep writing until the reader has overlapped many updates: on a busy
+	 * machine the reader thread may not run until the writer is done. */
+	for (unsigned i = 0; i < 200000 || __atomic_load_n(&r.reads, __ATOMIC_RELAXED) < 100000; i++)
 		fn_neigh_update(r.t, H_PEER, i & 1 ? &mac_a : &mac_b, FN_NEIGH_ARP);
 	r.stop = true;
 	pthread_join(th, NULL);
-	assert_true(r.reads > 0);
+	assert_true(r.reads >= 100000);
 	assert_int_equal(r.torn, 0);
 	fn_neigh_free(r.t);
 }
