@@ -282,6 +282,16 @@ static void fuse(struct lower *l)
 		if (b && b->u.h.type == FN_OP_CMP && a->u.h.type == FN_OP_META) {
 			const struct fn_op_meta *m = (const void *)&a->u;
 
+			/* `meta nfproto ipv4`, which nft puts before every IPv4
+			 * match in an inet table, always holds: the stack carries
+			 * IPv4 only, and the interpreter's nfproto is constant.
+			 * Nothing to run. */
+			if (m->key == FN_META_NFPROTO && cmp->sreg == m->dreg && cmp->len == 1 &&
+			    cmp->op == FN_CMP_EQ && *(const uint8_t *)cmp->data == NFPROTO_IPV4 &&
+			    reg_dead_after(l, i + 2, a->writes)) {
+				i++;
+				continue;
+			}
 			if (cmp->sreg == m->dreg && cmp->len <= 16 &&
 			    (a->writes & reg_mask(m->dreg, cmp->len)) == reg_mask(m->dreg, cmp->len) &&
 			    reg_dead_after(l, i + 2, a->writes)) {

@@ -23,6 +23,17 @@ static inline void eval_op(struct fn_nft_ctx *c, const struct fn_op *op)
 		const struct fn_op_payload_cmp *o = (const void *)op;
 		uint32_t buf[FN_NREGS];
 
+		/* `ip saddr X`, `udp dport N`: a field of at most a word with a
+		 * whole word of header behind it is one unaligned load; the
+		 * compare looks at its first len bytes only. */
+		if (FN_LIKELY(o->len <= 4 && o->base != FN_PAYLOAD_LINK &&
+			      o->offset + 4u <= c->base_len[o->base])) {
+			uint32_t w;
+
+			memcpy(&w, c->base_ptr[o->base] + o->offset, 4);
+			fn_cmp_apply(c, &w, o->data, o->len, o->op);
+			return;
+		}
 		if (!fn_payload_load(c, o->base, o->offset, o->len, buf))
 			c->vcode = FN_V_BREAK;
 		else

@@ -292,6 +292,59 @@ static void test_lowers_synthetic(void **state)
 	fn_nft_state_free(s);
 }
 
+/* Lower one rule: `meta nfproto P` then counter; the image size. */
+static size_t lower_nfproto_rule(int nfproto, struct fn_nft_state **s)
+{
+	struct nftnl_expr *e;
+	struct fake f;
+	char err[256];
+	uint8_t p = (uint8_t)nfproto;
+	size_t len;
+	void *img;
+
+	fake_init(&f, "filter", NF_INET_LOCAL_IN);
+	if (nfproto) {
+		e = add(&f, "meta");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+		e = add(&f, "cmp");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &p, 1);
+	}
+	add(&f, "counter");
+	assert_int_equal(fn_lower(&f.d, &img, &len, err, sizeof(err)), 0);
+	fake_free(&f);
+	*s = fn_nft_state_new(img, len);
+	free(img);
+	assert_non_null(*s);
+	return len;
+}
+
+/* `meta nfproto ipv4` (before every IPv4 match in an inet table) always
+ * holds in this IPv4 stack: it lowers to nothing. ipv6 is kept, and never
+ * matches. */
+static void test_nfproto_ipv4_folded(void **state)
+{
+	struct fn_nft_state *none, *v4, *v6;
+	size_t len_none = lower_nfproto_rule(0, &none);
+	size_t len_v4 = lower_nfproto_rule(NFPROTO_IPV4, &v4);
+	size_t len_v6 = lower_nfproto_rule(NFPROTO_IPV6, &v6);
+	struct tpkt t;
+
+	(void)state;
+	assert_int_equal(len_v4, len_none);
+	assert_true(len_v6 > len_none);
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 1, 2, 0);
+	assert_int_equal(t_run(v4, FN_HOOK_INPUT, &t, NULL), FN_ACCEPT);
+	assert_int_equal(t_run(v6, FN_HOOK_INPUT, &t, NULL), FN_ACCEPT);
+	assert_int_equal(t_rule_packets(v4, 7), 1);
+	assert_int_equal(t_rule_packets(v6, 7), 0);
+	fn_nft_state_free(none);
+	fn_nft_state_free(v4);
+	fn_nft_state_free(v6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_refused_chains),
 		cmocka_unit_test(test_refused_sets),
 		cmocka_unit_test(test_lowers_synthetic),
+		cmocka_unit_test(test_nfproto_ipv4_folded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
