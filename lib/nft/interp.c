@@ -42,6 +42,12 @@ static inline void eval_op(struct fn_nft_ctx *c, const struct fn_op *op)
 		const struct fn_op_meta_cmp *o = (const void *)op;
 		uint32_t buf[4];
 
+		/* `meta l4proto udp`, before every `udp dport` in an inet table */
+		if (o->key == FN_META_L4PROTO && o->len == 1 && o->op == FN_CMP_EQ) {
+			if (!c->l4proto || c->tprot != *(const uint8_t *)o->data)
+				c->vcode = FN_V_BREAK;
+			return;
+		}
 		if (!fn_meta_load(c, o->key, buf))
 			c->vcode = FN_V_BREAK;
 		else

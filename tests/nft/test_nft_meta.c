@@ -97,20 +97,26 @@ static void test_packet_keys(void **state)
 	check(FN_META_IIFNAME, "eth", 3, &t, NULL, FN_ACCEPT);
 }
 
+/* l4proto as nft compares it (one byte, the interpreter's inline case) and
+ * as a whole register. */
 static void test_l4proto_without_valid_header(void **state)
 {
 	struct tpkt t;
-	uint8_t l4[4] = { 17, 0, 0, 0 };
+	uint8_t l4[4] = { 17, 0, 0, 0 }, tcp[1] = { 6 };
 
 	(void)state;
-	/* later fragments still have a protocol */
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 8, 5);
+	check(FN_META_L4PROTO, l4, 1, &t, NULL, FN_DROP);
+	check(FN_META_L4PROTO, tcp, 1, &t, NULL, FN_ACCEPT);
+	/* later fragments still have a protocol */
 	t.buf[7] = 10;
 	check(FN_META_L4PROTO, l4, 4, &t, NULL, FN_DROP);
+	check(FN_META_L4PROTO, l4, 1, &t, NULL, FN_DROP);
 	/* an IPv4 header that does not parse has none: BREAK */
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 8, 5);
 	t.buf[0] = 0x44;
 	check(FN_META_L4PROTO, l4, 4, &t, NULL, FN_ACCEPT);
+	check(FN_META_L4PROTO, l4, 1, &t, NULL, FN_ACCEPT);
 }
 
 /* meta iiftype/oiftype: ARPHRD_ETHER (1, host order, 2 bytes) for the
