@@ -56,8 +56,8 @@ echo "      fragnetd's rules and load it from a peer namespace (about 20 s after
 scripts/setup.sh
 fork=$root/redis/work/bin/redis-server
 fnr_bench=$root/build/bench/redis/fnr-bench
-fragnetd=$root/build/daemon/fragnetd/fragnetd
-fragnetctl=$root/build/daemon/fragnetctl/fragnetctl
+fragnetd=$root/build/daemon/fragnetd
+fragnetctl=$root/build/tools/fragnetctl/fragnetctl
 for b in "$fork" "$fnr_bench" "$fragnetd" "$fragnetctl"; do
 	[ -x "$b" ] || fail "missing $b after scripts/setup.sh"
 done

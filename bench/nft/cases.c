@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cases.h"
-#include "csum.h"
+#include "stack/csum.h"
 
 const struct bench_case bench_cases[] = {
 	{"saddr-1-none", "1 x ip saddr, no match", BENCH_SADDR, 1, 0},

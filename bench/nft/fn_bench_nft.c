@@ -33,7 +33,7 @@
 
 #include "cases.h"
 #include "compiler.h"
-#include "filter.h"
+#include "filter/filter.h"
 #include "nft/eval.h"
 
 #define REPEATS 7

@@ -59,8 +59,8 @@ done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
 fork=${FNR_REDIS_SERVER:-$root/redis/work/bin/redis-server}
 bench=${FNR_BENCH:-$root/build/bench/redis/fnr-bench}
-fragnetd=${FRAGNETD:-$root/build/daemon/fragnetd/fragnetd}
-fragnetctl=${FRAGNETCTL:-$root/build/daemon/fragnetctl/fragnetctl}
+fragnetd=${FRAGNETD:-$root/build/daemon/fragnetd}
+fragnetctl=${FRAGNETCTL:-$root/build/tools/fragnetctl/fragnetctl}
 for b in "$fork" "$bench" "$fragnetd" "$fragnetctl" /usr/bin/redis-server /usr/bin/redis-benchmark \
 	/usr/bin/memcached; do
 	[ -x "$b" ] || { echo "missing $b (scripts/setup.sh builds and installs everything)" >&2; exit 1; }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* fragnetd's configuration parser (daemon/fragnetd/config.c) on any bytes. */
+/* fragnetd's configuration parser (daemon/config.c) on any bytes. */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The control protocol parser (lib/ctl_proto.c) on arbitrary bytes: what
+ * The control protocol parser (lib/ctl/proto.c) on arbitrary bytes: what
  * fragnetd runs on every message from any local process it accepted, and
  * what the library and fragnetctl run on the daemon's replies. Every field
  * a checked message promises is then read, so an unchecked length or an
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ctl_proto.h"
+#include "ctl/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The screening of rules text from fragnetctl (daemon/fragnetd/screen.c). */
+/* The screening of rules text from fragnetctl (daemon/screen.c). */
 #include <stdint.h>
 #include <string.h>
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_ctl: one well-formed message of every type
-of lib/ctl_proto.h, and near misses of each (one byte short, a bad string).
+of lib/ctl/proto.h, and near misses of each (one byte short, a bad string).
   make_corpus.py corpus-ctl"""
 import os
 import struct

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
 #include "fuzz.h"
 #include "packets.h"
 #include "samples.h"
+#include "nft/eval.h"
 
 static uint64_t clock_ns(void *arg)
 {

@@ -2,9 +2,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "builder.h"
-#include "filter.h"
 #include "samples.h"
+#include "filter/filter.h"
+#include "nft/builder.h"
 
 static void *op(struct fn_imgb *b, enum fn_op_type t, size_t size)
 {

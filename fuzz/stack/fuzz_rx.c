@@ -15,11 +15,11 @@
 
 #include <rte_ip.h>
 
-#include "arp.h"
-#include "eth.h"
 #include "harness.h"
-#include "reasm.h"
-#include "udp.h"
+#include "stack/arp.h"
+#include "stack/eth.h"
+#include "stack/reasm.h"
+#include "stack/udp.h"
 
 static struct fragnet *fn;
 

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "filter.h"
+#include "packet.h"
 
 struct fn_nft_state;
 

@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "filter.h"
 #include "image.h"
+#include "packet.h"
 
 #define FN_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FN_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * daemon/fragnetd/config.c: defaults, every key, and each kind of mistake
+ * daemon/config.c: defaults, every key, and each kind of mistake
  * reported with its file and line.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/ctl_proto.c: every message type built and checked back, each length
+ * lib/ctl/proto.c: every message type built and checked back, each length
  * and string rule of fn_ctl_check() broken once, counter records round trip,
  * and fds over a real socketpair (the one expected kept, surplus closed).
  */
@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ctl_proto.h"
+#include "ctl/proto.h"
 
 static unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
 

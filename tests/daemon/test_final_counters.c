@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/final_counters.c over the real lib/nft glue (no EAL needed): a
+ * lib/filter/final_counters.c over the real lib/nft glue (no EAL needed): a
  * replaced generation's counters show once it is released, not before;
  * the history keeps the last FN_FINAL_GENS and counts the rest; a reset
  * drops what belongs to the last connection; generations beyond the slots
@@ -14,8 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "final_counters.h"
 #include "nft_test.h"
+#include "filter/final_counters.h"
+#include "filter/generation.h"
 
 #define DAEMON(local) ((local) + 1000) /* fragnetd's numbers differ from lib/nft's */
 
@@ -49,7 +50,7 @@ static void hits(struct fn_filter_queue *fq, uint16_t port, int n)
 }
 
 struct fixture {
-	struct fn_rules *rules;
+	struct fn_filter *rules;
 	struct fn_final_counters *f;
 	struct fn_filter_queue q[2];
 	uint64_t local;
@@ -58,19 +59,19 @@ struct fixture {
 static void setup(struct fixture *x)
 {
 	memset(x, 0, sizeof(*x));
-	x->rules = fn_rules_create(2);
+	x->rules = fn_filter_create(2);
 	x->f = fn_final_counters_new();
 	assert_non_null(x->rules);
 	assert_non_null(x->f);
-	fn_rules_queue_attach(x->rules, &x->q[0], 0);
-	fn_rules_queue_attach(x->rules, &x->q[1], 1);
-	fn_rules_on_retire(x->rules, fn_final_counters_on_retire, x->f);
+	fn_filter_queue_attach(x->rules, &x->q[0], 0);
+	fn_filter_queue_attach(x->rules, &x->q[1], 1);
+	fn_filter_on_retire(x->rules, fn_final_counters_on_retire, x->f);
 	fn_final_counters_reset(x->f); /* as on connecting */
 }
 
 static void teardown(struct fixture *x)
 {
-	fn_rules_destroy(x->rules);
+	fn_filter_destroy(x->rules);
 	fn_final_counters_free(x->f);
 }
 
@@ -80,8 +81,8 @@ static void install(struct fixture *x)
 	size_t len;
 	void *img = image(&len);
 
-	assert_int_equal(fn_rules_install(x->rules, img, len, free, img), 0);
-	x->local = fn_rules_generation(x->rules);
+	assert_int_equal(fn_filter_install(x->rules, img, len, free, img), 0);
+	x->local = fn_filter_generation(x->rules);
 	fn_final_counters_track(x->f, x->rules, x->local, DAEMON(x->local));
 }
 
@@ -342,7 +343,7 @@ static void test_lcores_and_control_thread(void **state)
 				 (unsigned long)(l[0].judged[g] + l[1].judged[g]));
 		total += s.p[g][1];
 	}
-	assert_int_equal(fn_rules_counters(x.rules, live_cb, &live), 0);
+	assert_int_equal(fn_filter_counters(x.rules, live_cb, &live), 0);
 	assert_int_equal(live, l[0].judged[GENS] + l[1].judged[GENS]);
 	assert_true(total > 0);
 	teardown(&x);

@@ -23,7 +23,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fragnetd_env import Checks, Daemon  # noqa: E402
 
-# lib/ctl_proto.h
+# lib/ctl/proto.h
 MAGIC, VERSION = 0x54434E46, 2
 HDR = struct.Struct("<IHHII")
 (HELLO, IMAGE, APPLIED, STATS_REQ, STATS_QUEUE, STATS_COUNTERS, STATS_END, ERROR, REQUEST,

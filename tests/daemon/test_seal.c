@@ -22,8 +22,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl_proto.h"
-#include "image_map.h"
+#include "ctl/proto.h"
+#include "filter/image_map.h"
 
 static unsigned passed, failed;
 

@@ -40,7 +40,7 @@
 
 #include "compiler.h"
 #include "fast_path_quirk.h"
-#include "filter.h"
+#include "filter/filter.h"
 #include "nft/eval.h"
 
 #define MAX_FRAME (65536 + 64)
@@ -89,7 +89,7 @@ static long hex_decode(const char *hex, uint8_t *out, size_t cap)
 }
 
 /* Smallest header of each transport we know: shorter means "no transport
- * header" (fn_pkt.l4_off = 0), as lib/filter.h defines it. */
+ * header" (fn_pkt.l4_off = 0), as lib/nft/packet.h defines it. */
 static unsigned l4_min(uint8_t proto)
 {
 	switch (proto) {

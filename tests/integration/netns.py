@@ -68,7 +68,7 @@ class Topology:
         i = self.server_if
         if pmd == "af_packet":
             # framesz: the af_packet fanout hands over datagrams the kernel
-            # already reassembled, up to the frame size (see lib/port.c).
+            # already reassembled, up to the frame size (see lib/runtime/port.c).
             return ["--port", f"net_af_packet0,iface={i},qpairs=2,blocksz=36864,"
                               "framesz=9216,framecnt=512", "--queues", "2"]
         if pmd == "af_xdp":

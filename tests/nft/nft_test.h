@@ -10,10 +10,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "builder.h"
-#include "eval.h"
-#include "filter.h"
-#include "image.h"
+#include "filter/filter.h"
+#include "nft/builder.h"
+#include "nft/eval.h"
+#include "nft/image.h"
 
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "compiler.h"
-#include "nft.h"
 #include "nft_test.h"
+#include "nft/nft.h"
 
 static struct fn_compiler *cc;
 static char err[1024];

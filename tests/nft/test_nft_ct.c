@@ -2,8 +2,8 @@
 /* Connection tracking as the ct expressions see it (conntrack.h). */
 #include <string.h>
 
-#include "conntrack.h"
 #include "nft_test.h"
+#include "nft/conntrack.h"
 
 #define SEC 1000000000ull
 #define A IP4(1, 1, 1, 1)      /* the remote */

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "nft_test.h"
-#include "rules.h"
+#include "filter/generation.h"
 
 static int released;
 
@@ -80,7 +80,7 @@ static void sum_cb(void *arg, uint64_t generation, const char *chain, uint64_t h
 static void test_generations(void **state)
 {
 	struct fn_filter_queue q0 = { 0 }, q1 = { 0 };
-	struct fn_rules *r = fn_rules_create(2);
+	struct fn_filter *r = fn_filter_create(2);
 	struct sum sum = { 0 };
 	size_t len;
 	void *img;
@@ -88,17 +88,17 @@ static void test_generations(void **state)
 	(void)state;
 	assert_non_null(r);
 	released = 0;
-	fn_rules_queue_attach(r, &q0, 0);
-	fn_rules_queue_attach(r, &q1, 1);
+	fn_filter_queue_attach(r, &q0, 0);
+	fn_filter_queue_attach(r, &q1, 1);
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(q0.hooks, 0);
-	assert_int_equal(fn_rules_generation(r), 0);
-	assert_int_equal(fn_rules_counters(r, sum_cb, &sum), -ENOENT);
+	assert_int_equal(fn_filter_generation(r), 0);
+	assert_int_equal(fn_filter_counters(r, sum_cb, &sum), -ENOENT);
 	assert_int_equal(hook(&q0, 99), FN_ACCEPT); /* no rules: nothing runs */
 
 	img = image(53, 0, &len);
-	assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
-	assert_int_equal(fn_rules_generation(r), 1);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(fn_filter_generation(r), 1);
 	assert_int_equal(q0.generation, 0);          /* not before its next burst */
 	fn_filter_burst_begin(&q0);
 	fn_filter_burst_begin(&q1);
@@ -109,14 +109,14 @@ static void test_generations(void **state)
 	assert_int_equal(hook(&q0, 54), FN_DROP);
 	assert_int_equal(hook(&q1, 53), FN_ACCEPT);
 	assert_int_equal(hook(&q1, 53), FN_ACCEPT);
-	assert_int_equal(fn_rules_counters(r, sum_cb, &sum), 0);
+	assert_int_equal(fn_filter_counters(r, sum_cb, &sum), 0);
 	assert_int_equal(sum.calls, 1);
 	assert_int_equal(sum.packets, 3);            /* summed over the queues */
 	assert_int_equal(sum.generation, 1);
 
 	/* generation 2: generation 1 stays until both queues moved on */
 	img = image(54, 0, &len);
-	assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(q0.generation, 2);
 	assert_int_equal(hook(&q0, 54), FN_ACCEPT);
@@ -131,7 +131,7 @@ static void test_generations(void **state)
 	/* an offline queue holds nothing back */
 	fn_filter_queue_offline(&q1);
 	img = image(55, 0, &len);
-	assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
 	fn_filter_burst_begin(&q0);
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(released, 2);
@@ -141,13 +141,13 @@ static void test_generations(void **state)
 	/* a bad image changes nothing */
 	img = image(56, 0, &len);
 	((uint32_t *)img)[0] ^= 1;
-	assert_int_equal(fn_rules_install(r, img, len, release, img), -EBADMSG);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), -EBADMSG);
 	free(img);
-	assert_int_equal(fn_rules_generation(r), 3);
+	assert_int_equal(fn_filter_generation(r), 3);
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(hook(&q0, 55), FN_ACCEPT);
 
-	fn_rules_destroy(r);
+	fn_filter_destroy(r);
 	assert_int_equal(released, 3);
 	assert_null(q0.priv);
 }
@@ -155,8 +155,8 @@ static void test_generations(void **state)
 static void test_load_file(void **state)
 {
 	struct fn_filter_queue q0 = { 0 };
-	struct fn_rules *r = fn_rules_create(1);
-	char path[] = "/tmp/fn_rules_XXXXXX";
+	struct fn_filter *r = fn_filter_create(1);
+	char path[] = "/tmp/fn_filter_XXXXXX";
 	size_t len;
 	void *img = image(53, 0, &len);
 	int fd = mkstemp(path);
@@ -166,15 +166,15 @@ static void test_load_file(void **state)
 	assert_int_equal(write(fd, img, len), (ssize_t)len);
 	close(fd);
 	free(img);
-	fn_rules_queue_attach(r, &q0, 0);
-	assert_int_equal(fn_rules_load_file(r, path), 0);
+	fn_filter_queue_attach(r, &q0, 0);
+	assert_int_equal(fn_filter_load_file(r, path), 0);
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(hook(&q0, 53), FN_ACCEPT);
 	assert_int_equal(hook(&q0, 80), FN_DROP);
 	unlink(path);
-	assert_int_equal(fn_rules_load_file(r, path), -ENOENT);
-	assert_int_equal(fn_rules_generation(r), 1);
-	fn_rules_destroy(r);
+	assert_int_equal(fn_filter_load_file(r, path), -ENOENT);
+	assert_int_equal(fn_filter_generation(r), 1);
+	fn_filter_destroy(r);
 }
 
 struct worker {
@@ -192,7 +192,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* What fn_rules_on_retire reported, by generation. */
+/* What fn_filter_on_retire reported, by generation. */
 #define MAX_GENS 64
 
 struct finals {
@@ -234,7 +234,7 @@ static void hits(struct fn_filter_queue *fq, int n)
 static void test_retire_counters(void **state)
 {
 	struct fn_filter_queue q0 = { 0 }, q1 = { 0 };
-	struct fn_rules *r = fn_rules_create(2);
+	struct fn_filter *r = fn_filter_create(2);
 	struct finals f = { .main = pthread_self() };
 	struct tpkt t;
 	size_t len;
@@ -244,11 +244,11 @@ static void test_retire_counters(void **state)
 	(void)state;
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 53, 0);
 	released = 0;
-	fn_rules_queue_attach(r, &q0, 0);
-	fn_rules_queue_attach(r, &q1, 1);
-	fn_rules_on_retire(r, final_cb, &f);
+	fn_filter_queue_attach(r, &q0, 0);
+	fn_filter_queue_attach(r, &q1, 1);
+	fn_filter_on_retire(r, final_cb, &f);
 	img = image(53, 0, &len);
-	assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
 	fn_filter_burst_begin(&q0);
 	fn_filter_burst_begin(&q1);
 	hits(&q0, 2);
@@ -256,7 +256,7 @@ static void test_retire_counters(void **state)
 
 	/* generation 2: q0 moves, q1 still counts into generation 1 */
 	img = image(53, 0, &len);
-	assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
 	fn_filter_burst_begin(&q0);
 	hits(&q0, 1);
 	hits(&q1, 2);
@@ -272,7 +272,7 @@ static void test_retire_counters(void **state)
 	hits(&q1, 3);
 	fn_filter_queue_offline(&q1);
 	img = image(53, 0, &len);
-	assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
 	assert_int_equal(atomic_load(&f.n), 1);      /* q0 has not passed yet */
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(atomic_load(&f.n), 2);
@@ -281,9 +281,9 @@ static void test_retire_counters(void **state)
 
 	/* generation 4 is installed while 3 waits for q0: destroy reports both */
 	img = image(53, 0, &len);
-	assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
 	assert_int_equal(atomic_load(&f.n), 2);
-	fn_rules_destroy(r);
+	fn_filter_destroy(r);
 	assert_int_equal(atomic_load(&f.n), 4);
 	assert_int_equal(f.packets[3], 6);
 	assert_int_equal(f.packets[4], 0);
@@ -327,7 +327,7 @@ static void *count_by_generation(void *arg)
 static void test_retire_under_load(void **state)
 {
 	enum { GENS = 40 };
-	struct fn_rules *r = fn_rules_create(2);
+	struct fn_filter *r = fn_filter_create(2);
 	struct counting_worker w[2] = { 0 };
 	struct finals f = { .main = pthread_self() };
 	atomic_bool stop = false;
@@ -340,13 +340,13 @@ static void test_retire_under_load(void **state)
 
 	(void)state;
 	released = 0;
-	fn_rules_on_retire(r, final_cb, &f);
+	fn_filter_on_retire(r, final_cb, &f);
 	img = image(53, 0, &len);
-	assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
 	for (i = 0; i < 2; i++) {
 		w[i].stop = &stop;
 		w[i].online = &online;
-		fn_rules_queue_attach(r, &w[i].q, (unsigned)i);
+		fn_filter_queue_attach(r, &w[i].q, (unsigned)i);
 		assert_int_equal(pthread_create(&th[i], NULL, count_by_generation, &w[i]), 0);
 	}
 	/* a queue that is not online yet holds nothing back: wait for both */
@@ -356,7 +356,7 @@ static void test_retire_under_load(void **state)
 		double deadline = now_s() + 10;
 
 		img = image(53, 0, &len);
-		assert_int_equal(fn_rules_install(r, img, len, release, img), 0);
+		assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
 		/* the previous one goes once both lcores started a burst */
 		while (atomic_load(&f.n) < g - 1)
 			if (now_s() > deadline)
@@ -366,7 +366,7 @@ static void test_retire_under_load(void **state)
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	assert_int_equal(w[0].judged[0] + w[1].judged[0], 0);
-	fn_rules_destroy(r);
+	fn_filter_destroy(r);
 	assert_int_equal(atomic_load(&f.n), GENS);
 	for (g = 1; g <= GENS; g++) {
 		assert_int_equal(f.reports[g], 1);
@@ -408,7 +408,7 @@ static void *hammer(void *arg)
  * not each: one bucket for the application. */
 static void test_limit_shared_by_lcores(void **state)
 {
-	struct fn_rules *r = fn_rules_create(2);
+	struct fn_filter *r = fn_filter_create(2);
 	struct worker w[2] = { 0 };
 	pthread_t th[2];
 	atomic_bool go = false;
@@ -419,10 +419,10 @@ static void test_limit_shared_by_lcores(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(fn_rules_install(r, img, len, free, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, free, img), 0);
 	for (i = 0; i < 2; i++) {
 		w[i].go = &go;
-		fn_rules_queue_attach(r, &w[i].q, (unsigned)i);
+		fn_filter_queue_attach(r, &w[i].q, (unsigned)i);
 		assert_int_equal(pthread_create(&th[i], NULL, hammer, &w[i]), 0);
 	}
 	atomic_store(&go, true);
@@ -439,7 +439,7 @@ static void test_limit_shared_by_lcores(void **state)
 	if ((double)total > 20 + 200 * secs + 10 || total < 20)
 		fail_msg("%lu of %lu passed in %.3f s", (unsigned long)total,
 			 (unsigned long)(w[0].sent + w[1].sent), secs);
-	fn_rules_destroy(r);
+	fn_filter_destroy(r);
 }
 
 int main(void)

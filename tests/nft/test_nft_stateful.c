@@ -2,8 +2,8 @@
 /* counter, limit, quota, named objects and log, with a manual clock. */
 #include <string.h>
 
-#include "nft.h"
 #include "nft_test.h"
+#include "nft/nft.h"
 
 #define SEC 1000000000ull
 

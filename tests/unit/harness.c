@@ -7,11 +7,11 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
-#include "eth.h"
 #include "harness.h"
-#include "neigh.h"
-#include "queue.h"
-#include "udp.h"
+#include "runtime/queue.h"
+#include "stack/eth.h"
+#include "stack/neigh.h"
+#include "stack/udp.h"
 
 /* Setup failures are the harness's own bugs: stop loudly. */
 #define MUST(cond) do { \

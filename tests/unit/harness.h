@@ -18,7 +18,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
-#include "runtime.h"
+#include "runtime/runtime.h"
 
 #define H_ADDR RTE_BE32(RTE_IPV4(10, 0, 0, 1))
 #define H_PEER RTE_BE32(RTE_IPV4(10, 0, 0, 2))

@@ -4,11 +4,11 @@
 
 #include <rte_arp.h>
 
-#include "arp.h"
-#include "eth.h"
 #include "unit.h"
-#include "neigh.h"
-#include "udp.h"
+#include "stack/arp.h"
+#include "stack/eth.h"
+#include "stack/neigh.h"
+#include "stack/udp.h"
 
 #define OTHER RTE_BE32(RTE_IPV4(10, 0, 0, 5))
 static const struct rte_ether_addr other_mac = { .addr_bytes = { 2, 5, 5, 5, 5, 5 } };

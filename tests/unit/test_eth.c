@@ -2,9 +2,9 @@
 /* Ethernet: which frames we take, and the header we put on what we send. */
 #include <string.h>
 
-#include "eth.h"
 #include "unit.h"
-#include "udp.h"
+#include "stack/eth.h"
+#include "stack/udp.h"
 
 static struct rte_mbuf *frame_to(struct fragnet *fn, const uint8_t dst[6], uint16_t type)
 {

@@ -2,9 +2,9 @@
 /* Fragmentation on transmit: the shape of the fragments, and all-or-nothing. */
 #include <string.h>
 
-#include "fragment.h"
 #include "unit.h"
-#include "udp.h"
+#include "stack/fragment.h"
+#include "stack/udp.h"
 
 static uint8_t payload[FRAGNET_MAX_DGRAM];
 

@@ -4,10 +4,10 @@
 
 #include <rte_icmp.h>
 
-#include "eth.h"
 #include "unit.h"
-#include "icmp.h"
-#include "udp.h"
+#include "stack/eth.h"
+#include "stack/icmp.h"
+#include "stack/udp.h"
 
 static size_t echo_request(uint8_t *buf, uint32_t dst, const void *data, size_t len)
 {

@@ -2,10 +2,10 @@
 /* IPv4: checksum vectors, header validation, broadcast and options handling. */
 #include <string.h>
 
-#include "eth.h"
 #include "unit.h"
-#include "neigh.h"
-#include "udp.h"
+#include "stack/eth.h"
+#include "stack/neigh.h"
+#include "stack/udp.h"
 
 /* The classic example header (RFC 1071 style): checksum 0xb861. */
 static void test_header_checksum_vector(void **state)

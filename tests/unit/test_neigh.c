@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "unit.h"
-#include "neigh.h"
+#include "stack/neigh.h"
 
 static const struct rte_ether_addr mac_a = { .addr_bytes = { 2, 0xa, 0xa, 0xa, 0xa, 0xa } };
 static const struct rte_ether_addr mac_b = { .addr_bytes = { 2, 0xb, 0xb, 0xb, 0xb, 0xb } };

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eth.h"
 #include "unit.h"
-#include "reasm.h"
-#include "udp.h"
+#include "stack/eth.h"
+#include "stack/reasm.h"
+#include "stack/udp.h"
 
 #define PAYLOAD 3000
 

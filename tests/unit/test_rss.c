@@ -7,11 +7,11 @@
 #include <rte_ring.h>
 #include <rte_thash.h>
 
-#include "eth.h"
 #include "unit.h"
-#include "ipv4.h"
-#include "rss.h"
-#include "udp.h"
+#include "stack/eth.h"
+#include "stack/ipv4.h"
+#include "stack/rss.h"
+#include "stack/udp.h"
 
 #define IP(a, b, c, d) RTE_BE32(RTE_IPV4(a, b, c, d))
 

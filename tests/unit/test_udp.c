@@ -2,9 +2,9 @@
 /* UDP: bindings, receive validation, and send -> parse round trips. */
 #include <string.h>
 
-#include "eth.h"
 #include "unit.h"
-#include "udp.h"
+#include "stack/eth.h"
+#include "stack/udp.h"
 
 static uint8_t payload[FRAGNET_MAX_DGRAM];
 

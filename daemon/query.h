@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stats queries: `fragnetctl list ruleset`, `list counters`, `apps` and
+ * `stats` need numbers that only the applications have (per-queue counters,
+ * per-rule counters summed over their lcores, the final counters of the
+ * generations they replaced). A query asks every registered application
+ * at once and is answered when all have replied or its time
+ * (stats_timeout_ms) is up; an application that does not answer is shown
+ * as such, never waited for.
+ */
+#ifndef FND_QUERY_H
+#define FND_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ctl/proto.h"
+
+#define FND_QUERY_MAX_COUNTERS 65536u /* per application and query: bounds what a
+					  * registered peer can make us hold */
+
+struct fnd_counter {
+	uint64_t generation, handle, packets, bytes;
+	char *chain;               /* NULL for a named counter object */
+	char *object;              /* NULL for a rule counter */
+	bool final;                /* a replaced generation's final count */
+};
+
+/* What one application answered (or did not). */
+struct fnd_app_report {
+	uint64_t peer_id;
+	char name[FN_CTL_NAME_MAX];
+	pid_t pid;
+	uid_t uid;
+	unsigned n_queues;
+	uint64_t sent_gen, applied_gen, refused_gen;
+	bool asked;                /* a request went out: an answer is expected */
+	bool answered;
+	struct fn_ctl_queue_stats *queues; /* n_queues, by qid */
+	bool *have_queue;
+	struct fnd_counter *counters;
+	size_t n_counters, cap;
+	struct fn_ctl_stats_end end;
+};
+
+struct fnd_query {
+	struct fnd_query *next;
+	uint32_t seq;              /* of the STATS_REQ sent to applications */
+	uint64_t ctl_peer;         /* who asked */
+	uint32_t ctl_seq;
+	unsigned command;          /* enum fn_ctl_command */
+	unsigned flags;            /* FN_CTL_F_* */
+	int64_t deadline;          /* ms, monotonic */
+	size_t pending;            /* applications yet to answer */
+	struct fnd_app_report *apps;
+	size_t n_apps;
+};
+
+#endif /* FND_QUERY_H */

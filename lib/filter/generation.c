@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The glue behind filter.h and generation.h: generations of rules shared by the queues.
+ *
+ * A generation is a verified image plus its state (per-queue counters, the
+ * shared limit buckets and quotas). Installing one publishes a pointer; each
+ * queue picks it up at its next burst, so a burst sees one whole generation.
+ * The old generation is retired with a DPDK QSBR token and released once
+ * every online queue has reported a quiescent state (at its next burst
+ * start) — checked without blocking, by the installer and by the queues.
+ * Just before it is freed its counters are final, and go to whoever asked
+ * for them (fn_filter_on_retire).
+ * Conntrack tables belong to the queues, not to generations: flows survive
+ * rule changes, as in the kernel.
+ *
+ * lib/nft/ itself knows nothing of DPDK; the QSBR here is what ties it to
+ * the lcores.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_rcu_qsbr.h>
+
+#include "filter.h"
+#include "generation.h"
+#include "nft/conntrack.h"
+#include "nft/nft.h"
+#include "runtime/log.h"
+
+struct gen {
+	uint64_t number;
+	struct fn_nft_prog prog;
+	struct fn_nft_shared *shared;
+	struct fn_nft_qstate **qs;     /* per queue */
+	void (*release)(void *arg);
+	void *arg;
+	uint64_t token;                /* QSBR token taken when retired */
+	struct gen *next;              /* retired list */
+};
+
+struct rules_queue {
+	struct fn_filter *rules;
+	struct fn_filter_queue *fq;
+	struct gen *gen;               /* generation this queue applies */
+	struct fn_nft_qstate *qs;
+	struct fn_ct_table *ct;        /* created with the first ct ruleset */
+	unsigned qid;
+	bool online;
+};
+
+struct fn_filter {
+	unsigned n_queues;
+	struct rte_rcu_qsbr *qsbr;
+	_Atomic(struct gen *) current;
+	pthread_mutex_t lock;          /* install, retire, release, readers */
+	struct gen *retired;
+	atomic_bool has_retired;
+	uint64_t numbers;
+	fn_filter_counter_cb on_retire; /* final counters, and its argument */
+	void *on_retire_arg;
+	struct fn_nft_env env;
+	struct rules_queue q[];
+};
+
+/* Log expression lines go to the library log (syslog level -> rte level). */
+static void log_line(void *arg, int level, const char *line)
+{
+	(void)arg;
+	rte_log((uint32_t)(level < 0 ? 0 : level > 7 ? 7 : level) + 1, fn_logtype,
+		"fragnet: nft: %s\n", line);
+}
+
+struct fn_filter *fn_filter_create(unsigned n_queues)
+{
+	struct fn_filter *r;
+	size_t qsz;
+
+	if (n_queues == 0 || n_queues > RTE_MAX_LCORE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r) + n_queues * sizeof(r->q[0]));
+	if (!r)
+		goto nomem;
+	qsz = rte_rcu_qsbr_get_memsize(n_queues);
+	r->qsbr = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(qsz, RTE_CACHE_LINE_SIZE));
+	if (!r->qsbr || rte_rcu_qsbr_init(r->qsbr, n_queues) != 0)
+		goto nomem;
+	r->n_queues = n_queues;
+	pthread_mutex_init(&r->lock, NULL);
+	fn_nft_env_default(&r->env);
+	r->env.log = log_line;
+	return r;
+nomem:
+	if (r)
+		free(r->qsbr);
+	free(r);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void gen_free(struct fn_filter *r, struct gen *g)
+{
+	unsigned i;
+
+	if (!g)
+		return;
+	if (g->qs)
+		for (i = 0; i < r->n_queues; i++)
+			fn_nft_qstate_free(g->qs[i]);
+	free(g->qs);
+	fn_nft_shared_free(g->shared);
+	if (g->release)
+		g->release(g->arg);
+	free(g);
+}
+
+/* Each counter of g summed over the queues (plus the value the image
+ * starts it at), in slot order. */
+static void report_counters(struct fn_filter *r, const struct gen *g,
+			    fn_filter_counter_cb cb, void *arg)
+{
+	const struct fn_nft_prog *p = &g->prog;
+	uint32_t i;
+	unsigned qi;
+
+	for (i = 0; i < p->hdr->n_counters; i++) {
+		const struct fn_img_counter *c = &p->counters[i];
+		uint64_t packets = c->packets, bytes = c->bytes;
+		const char *name = NULL;
+		uint32_t o;
+
+		/* plain reads of counters the lcores write: each aligned
+		 * 64-bit value is read whole, possibly one burst behind
+		 * (never behind once the generation is released) */
+		for (qi = 0; qi < r->n_queues; qi++) {
+			packets += g->qs[qi]->counters[i].packets;
+			bytes += g->qs[qi]->counters[i].bytes;
+		}
+		if (c->chain == FN_IMG_NONE) {
+			for (o = 0; o < p->hdr->n_objects; o++)
+				if (p->objects[o].type == FN_OBJ_COUNTER && p->objects[o].slot == i)
+					name = fn_nft_str(p, p->objects[o].name);
+			cb(arg, g->number, NULL, 0, name, packets, bytes);
+		} else {
+			cb(arg, g->number, fn_nft_str(p, p->chains[c->chain].name),
+			   c->rule_handle, NULL, packets, bytes);
+		}
+	}
+}
+
+/* Free an installed generation no queue can use any more: its counters
+ * are final, so they are reported first, while the image is still there. */
+static void gen_retire(struct fn_filter *r, struct gen *g)
+{
+	if (r->on_retire)
+		report_counters(r, g, r->on_retire, r->on_retire_arg);
+	gen_free(r, g);
+}
+
+void fn_filter_destroy(struct fn_filter *r)
+{
+	struct gen *g, *next;
+	unsigned i;
+
+	if (!r)
+		return;
+	/* no queue runs any more: every generation is final */
+	for (g = r->retired; g; g = next) {
+		next = g->next;
+		gen_retire(r, g);
+	}
+	g = atomic_load(&r->current);
+	if (g)
+		gen_retire(r, g);
+	for (i = 0; i < r->n_queues; i++) {
+		fn_ct_table_free(r->q[i].ct);
+		if (r->q[i].fq)
+			r->q[i].fq->priv = NULL;
+	}
+	pthread_mutex_destroy(&r->lock);
+	free(r->qsbr);
+	free(r);
+}
+
+void fn_filter_queue_attach(struct fn_filter *r, struct fn_filter_queue *fq, unsigned qid)
+{
+	struct rules_queue *q = &r->q[qid];
+
+	q->rules = r;
+	q->fq = fq;
+	q->qid = qid;
+	fq->priv = q;
+	fq->qid = (uint16_t)qid;
+	fq->hooks = 0;
+	fq->defrag_first = false;
+	fq->generation = 0;
+	rte_rcu_qsbr_thread_register(r->qsbr, qid);
+}
+
+/* Release retired generations no queue can still use. */
+static void reclaim_locked(struct fn_filter *r)
+{
+	struct gen **pp = &r->retired, *g;
+
+	while ((g = *pp)) {
+		if (rte_rcu_qsbr_check(r->qsbr, g->token, false) == 1) {
+			*pp = g->next;
+			gen_retire(r, g);
+		} else {
+			pp = &g->next;
+		}
+	}
+	atomic_store(&r->has_retired, r->retired != NULL);
+}
+
+static struct gen *gen_new(struct fn_filter *r, const void *image, size_t len, int *err)
+{
+	char msg[256];
+	struct gen *g = calloc(1, sizeof(*g));
+	unsigned i;
+
+	*err = -ENOMEM;
+	if (!g)
+		return NULL;
+	*err = fn_nft_verify(image, len, &g->prog, msg, sizeof(msg));
+	if (*err) {
+		if (*err == -EBADMSG)
+			FN_LOG(ERR, "rules image refused: %s\n", msg);
+		free(g);
+		return NULL;
+	}
+	if (g->prog.conntrack && !FN_WITH_CONNTRACK) {
+		FN_LOG(ERR, "rules image uses ct, but this build has no conntrack\n");
+		*err = -EOPNOTSUPP;
+		free(g);
+		return NULL;
+	}
+	*err = -ENOMEM;
+	g->shared = fn_nft_shared_new(&g->prog, &r->env);
+	g->qs = calloc(r->n_queues, sizeof(*g->qs));
+	if (!g->shared || !g->qs)
+		goto fail;
+	for (i = 0; i < r->n_queues; i++) {
+		/* only installers create tables, under the lock */
+		if (g->prog.conntrack && !r->q[i].ct &&
+		    !(r->q[i].ct = fn_ct_table_new(FN_CT_DEFAULT_CAPACITY)))
+			goto fail;
+		g->qs[i] = fn_nft_qstate_new(&g->prog, g->shared, &r->env,
+					     g->prog.conntrack ? r->q[i].ct : NULL);
+		if (!g->qs[i])
+			goto fail;
+	}
+	*err = 0;
+	return g;
+fail:
+	gen_free(r, g);
+	return NULL;
+}
+
+int fn_filter_install(struct fn_filter *r, const void *image, size_t len,
+		     void (*release)(void *arg), void *arg)
+{
+	struct gen *g, *old;
+	int err;
+
+	pthread_mutex_lock(&r->lock);
+	g = gen_new(r, image, len, &err);
+	if (!g) {
+		pthread_mutex_unlock(&r->lock);
+		return err;
+	}
+	g->release = release;
+	g->arg = arg;
+	g->number = ++r->numbers;
+	old = atomic_exchange(&r->current, g);
+	if (old) {
+		old->token = rte_rcu_qsbr_start(r->qsbr);
+		old->next = r->retired;
+		r->retired = old;
+	}
+	reclaim_locked(r);
+	pthread_mutex_unlock(&r->lock);
+	FN_LOG(INFO, "rules generation %" PRIu64 " installed (table %s, %u rules)\n",
+	       g->number, fn_nft_str(&g->prog, g->prog.hdr->table_name),
+	       g->prog.hdr->n_rules);
+	return 0;
+}
+
+int fn_filter_load_file(struct fn_filter *r, const char *path)
+{
+	struct stat st;
+	void *buf = NULL;
+	size_t done = 0;
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (st.st_size <= 0 || st.st_size > (1 << 30)) {
+		err = -EBADMSG;
+		goto out;
+	}
+	buf = aligned_alloc(8, ((size_t)st.st_size + 7) & ~(size_t)7);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (done < (size_t)st.st_size) {
+		n = read(fd, (char *)buf + done, (size_t)st.st_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	err = fn_filter_install(r, buf, done, free, buf);
+	if (!err)
+		buf = NULL; /* owned by the generation now */
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+void fn_filter_burst_begin(struct fn_filter_queue *fq)
+{
+	struct rules_queue *q = fq->priv;
+	struct fn_filter *r;
+	struct gen *g;
+
+	if (FN_UNLIKELY(!q))
+		return;
+	r = q->rules;
+	if (FN_UNLIKELY(!q->online)) {
+		rte_rcu_qsbr_thread_online(r->qsbr, q->qid);
+		q->online = true;
+	}
+	/* nothing from the previous burst is held past this point */
+	rte_rcu_qsbr_quiescent(r->qsbr, q->qid);
+	g = atomic_load_explicit(&r->current, memory_order_acquire);
+	if (FN_UNLIKELY(g != q->gen)) {
+		q->gen = g;
+		q->qs = g ? g->qs[q->qid] : NULL;
+		fq->hooks = g ? g->prog.hooks : 0;
+		fq->defrag_first = g && g->prog.conntrack;
+		fq->generation = g ? g->number : 0;
+	}
+	if (FN_UNLIKELY(atomic_load_explicit(&r->has_retired, memory_order_relaxed)) &&
+	    pthread_mutex_trylock(&r->lock) == 0) {
+		reclaim_locked(r);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+void fn_filter_queue_offline(struct fn_filter_queue *fq)
+{
+	struct rules_queue *q = fq->priv;
+
+	if (!q || !q->online)
+		return;
+	rte_rcu_qsbr_thread_offline(q->rules->qsbr, q->qid);
+	q->online = false;
+}
+
+enum fn_verdict fn_filter_run(struct fn_filter_queue *fq, enum fn_hook hook,
+			      struct fn_pkt *pkt)
+{
+	struct rules_queue *q = fq->priv;
+	struct fn_nft_decision d;
+
+	return fn_nft_run(q->qs, hook, pkt, &d);
+}
+
+uint64_t fn_filter_generation(struct fn_filter *r)
+{
+	struct gen *g;
+	uint64_t n;
+
+	pthread_mutex_lock(&r->lock);
+	g = atomic_load(&r->current);
+	n = g ? g->number : 0;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+int fn_filter_counters(struct fn_filter *r, fn_filter_counter_cb cb, void *arg)
+{
+	struct gen *g;
+
+	pthread_mutex_lock(&r->lock);
+	g = atomic_load(&r->current);
+	if (g)
+		report_counters(r, g, cb, arg);
+	pthread_mutex_unlock(&r->lock);
+	return g ? 0 : -ENOENT;
+}
+
+void fn_filter_on_retire(struct fn_filter *r, fn_filter_counter_cb cb, void *arg)
+{
+	pthread_mutex_lock(&r->lock);
+	r->on_retire = cb;
+	r->on_retire_arg = arg;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void fn_filter_log_stats(struct fn_filter *r, uint64_t *lines, uint64_t *suppressed)
+{
+	struct gen *g;
+	unsigned qi;
+
+	*lines = *suppressed = 0;
+	pthread_mutex_lock(&r->lock);
+	g = atomic_load(&r->current);
+	for (qi = 0; g && qi < r->n_queues; qi++) {
+		*lines += g->qs[qi]->log_lines;
+		*suppressed += g->qs[qi]->log_suppressed;
+	}
+	pthread_mutex_unlock(&r->lock);
+}

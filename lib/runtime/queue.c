@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-queue loop, run to completion: rx burst -> stack -> callbacks ->
+ * tx burst, on one lcore, with no locks. Timers (ARP retries, reassembly
+ * expiry) piggyback on the loop once a millisecond.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "log.h"
+#include "queue.h"
+#include "stack/arp.h"
+#include "stack/eth.h"
+#include "stack/ipv4.h"
+#include "stack/reasm.h"
+
+#define TX_RETRIES 4           /* tx bursts per flush */
+#define HANDOFF_RING 1024
+#define IDLE_SPIN 1000         /* empty polls before the first sleep */
+#define IDLE_MIN_US 10
+#define IDLE_MAX_US 1000
+
+struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
+{
+	static unsigned instance;
+	struct fn_queue *q;
+
+	q = rte_zmalloc_socket("fn_queue", sizeof(*q), RTE_CACHE_LINE_SIZE, socket);
+	if (q == NULL)
+		goto nomem;
+	q->fn = fn;
+	q->qid = qid;
+	q->port_id = fn->port.ids[qid];
+	q->port_queue = fn->port.queue_of[qid];
+	q->addr = fn->addr;
+	q->mac = fn->port.mac;
+	q->pool = fn->pool;
+	q->clk.hz = rte_get_tsc_hz();
+	q->clk.now = rte_get_tsc_cycles();
+	q->ip_id = qid;
+	q->icmp_bucket.last = q->clk.now;
+	q->icmp_bucket.tokens = UINT64_MAX / 2;   /* full: capped at first use */
+	q->announce = FN_WITH_ARP && qid == 0;
+	q->filter.qid = qid;
+#if FN_WITH_FRAG
+	q->reasm = fn_reasm_create(socket, FN_REASM_MEM, FN_REASM_TIMEOUT_S * q->clk.hz);
+	if (q->reasm == NULL)
+		goto nomem;
+	if (fn->n_queues > 1) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "fn_handoff_%u_%u", instance, qid);
+		q->handoff = rte_ring_create(name, HANDOFF_RING, socket, RING_F_SC_DEQ);
+		if (q->handoff == NULL)
+			goto nomem;
+	}
+#endif
+	if (qid + 1 == fn->n_queues)
+		instance++;
+	return q;
+nomem:
+	fn_queue_free(q);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void fn_queue_free(struct fn_queue *q)
+{
+	if (q == NULL)
+		return;
+	/* What the device never took is lost at close: say so. */
+	q->stats.drops[FRAGNET_DROP_TX_FULL] += q->n_tx;
+	rte_pktmbuf_free_bulk(q->tx, q->n_tx);
+	fn_rx_done_flush(q);
+	fn_arp_flush(q);
+#if FN_WITH_FRAG
+	fn_reasm_free(q->reasm);
+	if (q->handoff) {
+		struct rte_mbuf *m;
+
+		while (rte_ring_dequeue(q->handoff, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(q->handoff);
+	}
+#endif
+	rte_free(q);
+}
+
+void fn_tx(struct fn_queue *q, struct rte_mbuf *m)
+{
+	if (unlikely(q->n_tx == FN_TX_PENDING)) {
+		fn_tx_flush(q);
+		if (q->n_tx == FN_TX_PENDING) {   /* the device takes nothing */
+			FN_DROP(&q->stats, TX_FULL);
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	q->tx[q->n_tx++] = m;
+}
+
+/* Hand queued frames to the device. What it does not take stays queued for
+ * the next iteration (a full ring is usually drained by then); frames are
+ * dropped only when the queue itself overflows, in fn_tx(). */
+int fn_tx_flush(struct fn_queue *q)
+{
+	uint16_t n = q->n_tx, sent = 0;
+	unsigned tries = 0;
+	uint64_t bytes = 0;
+
+	/* Count before the burst: the device may free what it takes at once. */
+	for (uint16_t i = 0; i < n; i++)
+		bytes += q->tx[i]->pkt_len;
+	while (sent < n && tries++ < TX_RETRIES)
+		sent += rte_eth_tx_burst(q->port_id, q->port_queue, q->tx + sent, n - sent);
+	for (uint16_t i = sent; i < n; i++)
+		bytes -= q->tx[i]->pkt_len;
+	if (sent < n)
+		memmove(q->tx, q->tx + sent, (n - sent) * sizeof(q->tx[0]));
+	q->stats.tx_packets += sent;
+	q->stats.tx_bytes += bytes;
+	q->n_tx = n - sent;
+	return sent;
+}
+
+static void timers(struct fn_queue *q)
+{
+	q->next_timer = q->clk.now + q->clk.hz / 1000;
+	if (unlikely(q->announce)) {
+		fn_arp_announce(q);
+		q->announce = false;
+	}
+	if (q->arp.n_req || q->arp.n)
+		fn_arp_service(q);
+#if FN_WITH_FRAG
+	fn_reasm_expire(q);
+#endif
+}
+
+#if FN_WITH_FRAG
+static void drain_handoff(struct fn_queue *q)
+{
+	struct rte_mbuf *chains[FN_BURST];
+	unsigned n = rte_ring_dequeue_burst(q->handoff, (void **)chains, FN_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		fn_ipv4_input_reassembled(q, chains[i]);
+}
+#endif
+
+int fn_queue_poll(struct fn_queue *q)
+{
+	struct rte_mbuf *pkts[FN_BURST];
+	uint16_t n;
+
+	q->clk.now = rte_get_tsc_cycles();
+	fn_filter_burst_begin(&q->filter);
+	n = rte_eth_rx_burst(q->port_id, q->port_queue, pkts, FN_BURST);
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		q->stats.rx_packets++;
+		q->stats.rx_bytes += pkts[i]->pkt_len;
+		fn_eth_input(q, pkts[i]);
+	}
+#if FN_WITH_FRAG
+	if (q->handoff != NULL && unlikely(!rte_ring_empty(q->handoff)))
+		drain_handoff(q);
+#endif
+	fn_rx_done_flush(q);
+	if (unlikely(q->clk.now >= q->next_timer))
+		timers(q);
+	if (q->n_tx)
+		fn_tx_flush(q);
+	return n;
+}
+
+/* Nothing arrived: spin a while (cheap, keeps latency), then sleep with a
+ * growing interval so an idle queue costs almost no CPU. */
+static void idle(struct fn_queue *q)
+{
+	unsigned n = ++q->idle_polls, shift;
+
+	if (n < IDLE_SPIN) {
+		rte_pause();
+		return;
+	}
+	shift = RTE_MIN(n - IDLE_SPIN, 7u);
+	fn_filter_queue_offline(&q->filter);   /* do not hold old rules asleep */
+	rte_delay_us_sleep(RTE_MIN(IDLE_MAX_US, IDLE_MIN_US << shift));
+}
+
+void fn_queue_loop(struct fn_queue *q)
+{
+	bool busy = q->fn->cfg.idle == FRAGNET_IDLE_BUSY;
+
+	while (!__atomic_load_n(&q->fn->stop, __ATOMIC_RELAXED)) {
+		if (fn_queue_poll(q) > 0 || busy)
+			q->idle_polls = 0;
+		else
+			idle(q);
+	}
+	fn_filter_queue_offline(&q->filter);
+}

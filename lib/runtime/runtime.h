@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The two objects everything else hangs off: the process-wide struct fragnet
+ * (one logical interface, its ports, shared tables) and the per-queue struct
+ * fn_queue (one per lcore: the whole stack state that packets touch).
+ */
+#ifndef FN_RUNTIME_H
+#define FN_RUNTIME_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "fn_build_config.h"
+#include "fragnet.h"
+#include "stats.h"
+#include "filter/filter.h"
+
+#define FN_MAX_QUEUES 16        /* X540: 16 RSS queues */
+#define FN_BURST 32
+#define FN_TX_PENDING 512       /* queued until the end of the iteration */
+#define FN_ARP_WAIT 64          /* packets parked for ARP, per queue */
+#define FN_ARP_REQUESTS 16      /* neighbours being resolved, per queue */
+#define FN_DGRAM_BUF (FRAGNET_MAX_DGRAM + 64) /* one whole IPv4 datagram */
+
+struct fn_neigh_table;
+struct fn_reasm;
+struct fn_udp_table;
+struct fn_ctl_client;
+struct rte_ring;
+
+/* How flows map to queues on this port, when we know it. */
+struct fn_rss {
+	bool known;             /* device hashes with Toeplitz and the key below */
+	uint8_t key[40];        /* as programmed into the device */
+	uint16_t reta_size;
+	uint16_t reta[512];     /* hash bucket -> queue */
+};
+
+/* The logical interface: one multi-queue port, or one port per queue. */
+struct fn_port {
+	uint16_t ids[FN_MAX_QUEUES];    /* DPDK port of queue i */
+	uint16_t queue_of[FN_MAX_QUEUES]; /* device queue of queue i */
+	unsigned n_ports;               /* distinct DPDK ports */
+	struct rte_ether_addr mac;
+	uint16_t mtu;                   /* IP MTU */
+	bool tx_csum;                   /* device fills IPv4 and UDP checksums */
+	bool rx_csum;                   /* device checks them (flags in the mbuf) */
+	char ifname[IF_NAMESIZE];       /* kernel interface behind af_xdp/af_packet */
+	uint32_t ifindex;               /* its index, or 1 */
+	int saved_promisc;              /* kernel IFF_PROMISC at open, -1 unknown */
+	struct fn_rss rss;
+};
+
+struct fn_queue;
+
+struct fragnet {
+	struct fragnet_config cfg;      /* a copy; the strings below are ours */
+	char *app_name;
+	unsigned n_queues;
+	uint32_t addr, netmask, gateway; /* network order */
+	struct fn_port port;
+	struct rte_mempool *pool;
+	struct fn_queue *queues[FN_MAX_QUEUES];
+	struct fn_udp_table *udp;
+	struct fn_neigh_table *neigh;
+	struct fn_filter *filter;
+	struct fn_ctl_client *ctl;  /* fragnetd connection (ctl/client.h) */
+	volatile bool stop;
+	bool running;
+	bool unfiltered;
+};
+
+/* Ticks since start; refreshed once per burst. */
+struct fn_clock {
+	uint64_t now;
+	uint64_t hz;
+};
+
+/* A neighbour we are resolving, and the packets waiting for it. */
+struct fn_arp_request {
+	uint32_t addr;
+	uint8_t tries;
+	uint64_t next_try;
+};
+
+struct fn_arp_wait {
+	struct rte_mbuf *pkts[FN_ARP_WAIT];  /* ethernet header room reserved */
+	uint32_t nexthop[FN_ARP_WAIT];
+	unsigned n;
+	struct fn_arp_request req[FN_ARP_REQUESTS];
+	unsigned n_req;
+};
+
+struct fn_token_bucket {
+	uint64_t tokens;                /* in ticks */
+	uint64_t last;
+};
+
+struct fn_queue {
+	/* Read for every packet. */
+	struct fragnet *fn;
+	uint16_t qid;
+	uint16_t port_id, port_queue;
+	uint32_t addr;                  /* copy of fn->addr, network order */
+	struct rte_ether_addr mac;
+	struct rte_mempool *pool;
+	struct fn_clock clk;
+	struct fn_filter_queue filter;
+	unsigned n_tx;
+	struct rte_mbuf *tx[FN_TX_PENDING];
+	unsigned n_done;
+	struct rte_mbuf *done[FN_BURST];  /* received, consumed: freed in bulk */
+	uint32_t learned_src;             /* last source checked for learning */
+	struct fn_stats stats;
+
+	/* Colder. */
+	uint32_t ip_id;
+	struct fn_arp_wait arp;
+	struct fn_token_bucket icmp_bucket;
+	struct fn_reasm *reasm;
+	struct rte_ring *handoff;       /* reassembled datagrams owned by us */
+	uint64_t next_timer;
+	unsigned idle_polls;
+	bool announce;                  /* gratuitous ARP pending (queue 0) */
+
+	/* A reassembled datagram being delivered; a datagram being built for
+	 * fragmentation. Separate so that a callback may echo what it got. */
+	uint8_t rx_l2[RTE_ETHER_HDR_LEN];   /* its first fragment's Ethernet header */
+	uint8_t rx_dgram[FN_DGRAM_BUF] __rte_cache_aligned;
+	uint8_t tx_dgram[FN_DGRAM_BUF] __rte_cache_aligned;
+};
+
+static inline void fn_rx_done_flush(struct fn_queue *q)
+{
+	rte_pktmbuf_free_bulk(q->done, q->n_done);
+	q->n_done = 0;
+}
+
+/* A received frame the stack is finished with; freed in bulk at the end of
+ * the burst, which costs a fraction of one free per frame. */
+static inline void fn_rx_done(struct fn_queue *q, struct rte_mbuf *m)
+{
+	if (unlikely(q->n_done == FN_BURST))
+		fn_rx_done_flush(q);
+	q->done[q->n_done++] = m;
+}
+
+/* Queue the frame for transmission at the end of this iteration. */
+void fn_tx(struct fn_queue *q, struct rte_mbuf *m);
+int fn_tx_flush(struct fn_queue *q);
+
+static inline struct rte_mbuf *fn_alloc(struct fn_queue *q)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(q->pool);
+
+	if (unlikely(m == NULL))
+		FN_DROP(&q->stats, NO_MBUF);
+	return m;
+}
+
+static inline bool fn_on_link(const struct fragnet *fn, uint32_t addr)
+{
+	return ((addr ^ fn->addr) & fn->netmask) == 0;
+}
+
+/* Limited broadcast, or the directed broadcast of our subnet. */
+static inline bool fn_is_broadcast(const struct fragnet *fn, uint32_t addr)
+{
+	return addr == UINT32_MAX ||
+	       (fn->netmask != UINT32_MAX && addr == (fn->addr | ~fn->netmask));
+}
+
+#endif /* FN_RUNTIME_H */

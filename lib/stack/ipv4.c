@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4 receive and transmit paths, in the netfilter order:
+ *   receive:  validate -> PREROUTING -> [reassemble] -> INPUT -> UDP/ICMP
+ *   transmit: build -> OUTPUT -> POSTROUTING -> [fragment] -> next hop
+ * Like the kernel, prerouting sees fragments one by one unless the rules use
+ * conntrack (then the kernel defragments first, and so do we), and input
+ * always sees whole datagrams.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ring.h>
+
+#include "arp.h"
+#include "csum.h"
+#include "eth.h"
+#include "fragment.h"
+#include "icmp.h"
+#include "ipv4.h"
+#include "neigh.h"
+#include "reasm.h"
+#include "rss.h"
+#include "udp.h"
+#include "runtime/runtime.h"
+
+#define FRAG_BITS RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)
+
+static inline struct fn_pkt pkt_view(uint8_t *l2, uint8_t *l3, uint32_t len,
+				     uint8_t pkttype, uint16_t cpu)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+	uint16_t fragoff = (rte_be_to_cpu_16(ip->fragment_offset) &
+			    RTE_IPV4_HDR_OFFSET_MASK) * 8;
+
+	return (struct fn_pkt){
+		.l2 = l2, .l3 = l3, .l3_len = len,
+		.l4_off = fragoff ? 0 : rte_ipv4_hdr_len(ip),
+		.fragoff = fragoff,
+		.l4proto = ip->next_proto_id,
+		.pkttype = pkttype,
+		.cpu = cpu,
+	};
+}
+
+/*
+ * What one packet carries from hook to hook, as the kernel's skb does: the
+ * mark a rule set at prerouting is seen at input, and conntrack finds the
+ * flow it began tracking.
+ */
+struct hook_state {
+	uint32_t mark;
+	uint32_t ct;
+	uint8_t flags;            /* FN_PKT_F_* */
+};
+
+/* Run an ingress hook; false when the packet must go (counted, maybe answered). */
+static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
+			 uint8_t *l3, uint32_t len, uint8_t pkttype, struct hook_state *hs)
+{
+	struct fn_pkt pkt;
+	enum fn_verdict v;
+
+	if (likely(!(q->filter.hooks & (1u << hook))))
+		return true;
+	pkt = pkt_view(l2, l3, len, pkttype, q->qid);
+	pkt.iif = q->fn->port.ifindex;
+	pkt.iifname = q->fn->port.ifname;
+	pkt.mark = hs->mark;
+	pkt.ct = hs->ct;
+	pkt.flags = hs->flags;
+	v = fn_filter_hook(&q->filter, hook, &pkt);
+	hs->mark = pkt.mark;
+	hs->ct = pkt.ct;
+	if (likely(v == FN_ACCEPT))
+		return true;
+	FN_DROP(&q->stats, FILTER);
+	if (v != FN_DROP)
+		fn_icmp_reject(q, l3, len, v);
+	return false;
+}
+
+/* Output and postrouting on one packet. Locally sent packets are
+ * PACKET_HOST to nftables, as in the kernel. */
+static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t flags)
+{
+	static const enum fn_hook hooks[] = { FN_HOOK_OUTPUT, FN_HOOK_POSTROUTING };
+	struct fn_pkt pkt;
+
+	if (likely(!(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING))))
+		return 0;
+	pkt = pkt_view(NULL, l3, len, FN_PKT_HOST, q->qid);
+	pkt.oif = q->fn->port.ifindex;
+	pkt.oifname = q->fn->port.ifname;
+	pkt.flags = flags;
+	for (unsigned i = 0; i < RTE_DIM(hooks); i++) {
+		if (fn_filter_hook(&q->filter, hooks[i], &pkt) != FN_ACCEPT) {
+			FN_DROP(&q->stats, FILTER);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
+/* Transport demux of a whole datagram that passed the input hook. */
+static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t len,
+			  uint8_t pkttype, struct hook_state *hs)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+	bool l4_csum_ok = hs->flags & FN_PKT_F_L4_CSUM_OK;
+
+	if (!ingress_hook(q, FN_HOOK_INPUT, l2, l3, len, pkttype, hs))
+		return;
+	switch (ip->next_proto_id) {
+	case IPPROTO_UDP:
+		fn_udp_input(q, l3, len, pkttype, l4_csum_ok);
+		break;
+#if FN_WITH_ICMP
+	case IPPROTO_ICMP:
+		fn_icmp_input(q, l3, len, pkttype);
+		break;
+#endif
+	default:
+		FN_DROP(&q->stats, IP_PROTO);
+		if (pkttype == FN_PKT_HOST)
+			fn_icmp_error(q, l3, len, FN_ICMP_DEST_UNREACH, FN_ICMP_PROT_UNREACH);
+		break;
+	}
+}
+
+/* Sources we never answer: multicast, limited broadcast, loopback. */
+static inline bool martian_source(uint32_t src)
+{
+	uint8_t first = rte_be_to_cpu_32(src) >> 24;
+
+	return first >= 224 || first == 127;
+}
+
+void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t pkttype)
+{
+	struct fragnet *fn = q->fn;
+	struct hook_state hs = { 0 };
+	struct rte_ipv4_hdr *ip;
+	uint16_t len = m->data_len, ihl, total;
+	uint64_t csum_flags, l4_csum;
+
+	if (unlikely(m->nb_segs != 1 || len < sizeof(*ip)))
+		goto malformed;
+	ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	ihl = (ip->version_ihl & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+	total = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || ihl > total ||
+		     total > len || (!FN_WITH_IP_OPTIONS && ihl != sizeof(*ip))))
+		goto malformed;
+
+	csum_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (unlikely(csum_flags != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+		     (csum_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+		      !(likely(ihl == sizeof(*ip)) ? fn_csum_ok(ip, sizeof(*ip))
+						   : fn_csum_ok(ip, ihl))))) {
+		FN_DROP(&q->stats, IP_CSUM);
+		goto free;
+	}
+	if (total < len)
+		rte_pktmbuf_trim(m, len - total);   /* Ethernet padding */
+
+	if (ip->dst_addr != q->addr) {
+		if (!fn_is_broadcast(fn, ip->dst_addr)) {
+			FN_DROP(&q->stats, IP_NOT_OURS);
+			goto free;
+		}
+		pkttype = FN_PKT_BROADCAST;
+	}
+	if (unlikely(martian_source(ip->src_addr)))
+		goto malformed;
+
+	/*
+	 * A datagram from an on-link host teaches us its MAC when we have no
+	 * entry yet, so the reply need not wait for ARP, which the device may
+	 * deliver to another queue or, with one process per queue, to another
+	 * process altogether. ARP still overrides what is learned this way.
+	 */
+	if (ip->src_addr != q->learned_src && ip->src_addr != 0 &&
+	    fn_on_link(fn, ip->src_addr)) {
+		struct rte_ether_addr mac;
+		const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)l2;
+
+		if (!fn_neigh_lookup(fn->neigh, ip->src_addr, &mac))
+			fn_neigh_update(fn->neigh, ip->src_addr, &eth->src_addr,
+					FN_NEIGH_LEARNED);
+		q->learned_src = ip->src_addr;   /* skip the lookup for its next packets */
+	}
+
+	if (unlikely(ip->fragment_offset & FRAG_BITS)) {
+#if FN_WITH_FRAG
+		struct rte_mbuf *chain;
+
+		if (!q->filter.defrag_first &&
+		    !ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
+			goto free;
+		chain = fn_reasm_add(q, m);
+		if (chain != NULL)
+			fn_ipv4_input_reassembled(q, chain);
+		return;
+#else
+		FN_DROP(&q->stats, FRAG_DISABLED);
+		goto free;
+#endif
+	}
+
+	/* Only the NIC's word lets conntrack and UDP skip the software check:
+	 * GOOD, or NONE (the data was verified but the field was never
+	 * filled in: a sender's checksum offload seen through virtio, the
+	 * kernel's CHECKSUM_PARTIAL). Reassembled datagrams are checked in
+	 * software. */
+	l4_csum = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	if (l4_csum == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_csum == RTE_MBUF_F_RX_L4_CKSUM_NONE)
+		hs.flags |= FN_PKT_F_L4_CSUM_OK;
+	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
+		local_deliver(q, l2, (uint8_t *)ip, total, pkttype, &hs);
+	goto free;
+
+malformed:
+	FN_DROP(&q->stats, IP_MALFORMED);
+free:
+	fn_rx_done(q, m);
+}
+
+#if FN_WITH_FRAG
+/* Copy a reassembled chain into rx_dgram as one datagram, as the kernel
+ * presents it: total length of the whole, fragment bits cleared (DF kept),
+ * header checksum recomputed. */
+static uint32_t linearize(struct fn_queue *q, const struct rte_mbuf *chain)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)q->rx_dgram;
+	uint32_t len = 0;
+
+	for (const struct rte_mbuf *s = chain; s != NULL; s = s->next) {
+		memcpy(q->rx_dgram + len, rte_pktmbuf_mtod(s, void *), s->data_len);
+		len += s->data_len;
+	}
+	ip->total_length = rte_cpu_to_be_16(len);
+	ip->fragment_offset &= RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = fn_csum(ip, rte_ipv4_hdr_len(ip));
+	return len;
+}
+
+void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
+{
+	struct fragnet *fn = q->fn;
+	int owner = fn_rss_owner_of_datagram(fn, chain);
+	struct hook_state hs = { 0 };
+	uint8_t *l2 = NULL, pkttype;
+	uint32_t len;
+
+	/* The device hashed the fragments on addresses only; the flow may
+	 * belong to another queue, whose conntrack and sockets must see it. */
+	if (owner >= 0 && owner != q->qid) {
+		if (rte_ring_enqueue(fn->queues[owner]->handoff, chain) != 0) {
+			FN_DROP(&q->stats, HANDOFF);
+			rte_pktmbuf_free(chain);
+		}
+		return;
+	}
+	/* Like the kernel's reassembled skb, the datagram keeps the link
+	 * header of its first fragment (still in front of the data). */
+	if (rte_pktmbuf_headroom(chain) >= RTE_ETHER_HDR_LEN) {
+		memcpy(q->rx_l2, rte_pktmbuf_mtod(chain, uint8_t *) - RTE_ETHER_HDR_LEN,
+		       RTE_ETHER_HDR_LEN);
+		l2 = q->rx_l2;
+	}
+	len = linearize(q, chain);
+	rte_pktmbuf_free(chain);
+	pkttype = ((struct rte_ipv4_hdr *)q->rx_dgram)->dst_addr == q->addr ?
+		  FN_PKT_HOST : FN_PKT_BROADCAST;
+	if (q->filter.defrag_first &&
+	    !ingress_hook(q, FN_HOOK_PREROUTING, l2, q->rx_dgram, len, pkttype, &hs))
+		return;
+	local_deliver(q, l2, q->rx_dgram, len, pkttype, &hs);
+}
+#endif
+
+void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
+		    uint32_t dst, uint16_t total_len)
+{
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16(total_len);
+	/* Queues interleave their IDs so that two queues sending to one host
+	 * never reuse an ID while its fragments may still be in flight. */
+	ip->packet_id = rte_cpu_to_be_16(q->ip_id);
+	q->ip_id += q->fn->n_queues;
+	ip->fragment_offset = 0;
+	ip->time_to_live = FN_IPV4_TTL;
+	ip->next_proto_id = proto;
+	ip->src_addr = q->addr;
+	ip->dst_addr = dst;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = fn_csum(ip, sizeof(*ip));
+}
+
+uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
+{
+	if (fn_on_link(fn, dst) || dst == UINT32_MAX)
+		return dst;
+	return fn->gateway;
+}
+
+void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
+{
+	static const struct rte_ether_addr bcast = {
+		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct rte_ether_addr mac;
+
+	if (fn_is_broadcast(q->fn, nexthop))
+		fn_eth_output(q, m, &bcast, RTE_ETHER_TYPE_IPV4);
+	else if (likely(fn_neigh_lookup(q->fn->neigh, nexthop, &mac)))
+		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);
+	else
+		fn_arp_park(q, m, nexthop);
+}
+
+static uint32_t route(struct fn_queue *q, uint32_t dst)
+{
+	if (dst == q->addr || dst == 0)
+		return 0;   /* no loopback in this stack */
+	return fn_ipv4_nexthop(q->fn, dst);
+}
+
+int fn_ipv4_output(struct fn_queue *q, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint32_t nexthop = route(q, ip->dst_addr);
+	int rc;
+
+	if (unlikely(nexthop == 0)) {
+		FN_DROP(&q->stats, NO_ROUTE);
+		rte_pktmbuf_free(m);
+		return -EHOSTUNREACH;
+	}
+	rc = egress_hooks(q, (uint8_t *)ip, m->data_len,
+			  m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM ? FN_PKT_F_CSUM_PARTIAL : 0);
+	if (unlikely(rc < 0)) {
+		rte_pktmbuf_free(m);
+		return rc;
+	}
+	m->l3_len = sizeof(*ip);
+	fn_ipv4_xmit(q, m, nexthop);
+	return 0;
+}
+
+int fn_ipv4_output_linear(struct fn_queue *q, uint8_t *l3, uint32_t len)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+	uint32_t nexthop = route(q, ip->dst_addr);
+	struct rte_mbuf *m;
+	int rc;
+
+	if (unlikely(nexthop == 0)) {
+		FN_DROP(&q->stats, NO_ROUTE);
+		return -EHOSTUNREACH;
+	}
+	rc = egress_hooks(q, l3, len, 0);
+	if (unlikely(rc < 0))
+		return rc;
+	if (len > q->fn->port.mtu)
+		return fn_ipv4_fragment(q, l3, len, nexthop);
+	m = fn_alloc(q);
+	if (unlikely(m == NULL))
+		return -ENOBUFS;
+	memcpy(rte_pktmbuf_append(m, len), l3, len);
+	m->l3_len = sizeof(*ip);
+	fn_ipv4_xmit(q, m, nexthop);
+	return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPv4: validation and local delivery on receive (with the prerouting and
+ * input hooks), header building, output hooks, fragmentation and next-hop
+ * resolution on transmit.
+ */
+#ifndef FN_IPV4_H
+#define FN_IPV4_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "filter/filter.h"
+
+struct fn_queue;
+struct fragnet;
+
+#define FN_IPV4_TTL 64
+
+/* Consume a received packet; m->data at the IPv4 header, l2 the Ethernet header. */
+void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t pkttype);
+
+/* Deliver a reassembled datagram (segment chain, first segment at the IPv4
+ * header) on this queue; frees the chain. */
+void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain);
+
+/* Fill an IPv4 header (no options, checksum included) from us to dst. */
+void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
+		    uint32_t dst, uint16_t total_len);
+
+/*
+ * Send a datagram built in one mbuf (data at the IPv4 header, total length
+ * <= MTU): output and postrouting hooks, next hop, Ethernet. Takes m.
+ * 0, or -EPERM (filtered), -EHOSTUNREACH.
+ */
+int fn_ipv4_output(struct fn_queue *q, struct rte_mbuf *m);
+
+/*
+ * Send a datagram of any size built in contiguous memory (l3, len): hooks,
+ * then one packet or fragments. 0, or -EPERM, -EHOSTUNREACH, -ENOBUFS,
+ * -EMSGSIZE (larger than the MTU in a build without fragmentation).
+ */
+int fn_ipv4_output_linear(struct fn_queue *q, uint8_t *l3, uint32_t len);
+
+/* Next hop for dst: dst itself on-link, the gateway, or 0 (no route). */
+uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst);
+
+/* Hand a finished packet (data at the IPv4 header) to its next hop. Takes m. */
+void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop);
+
+#endif /* FN_IPV4_H */

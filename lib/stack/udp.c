@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * UDP. Bindings are shared by all queues and may change while packets flow
+ * (a callback may bind), so each binding slot is read under a sequence
+ * counter: readers never block and never see a callback paired with another
+ * binding's argument.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_malloc.h>
+#include <rte_spinlock.h>
+#include <rte_udp.h>
+
+#include "csum.h"
+#include "icmp.h"
+#include "ipv4.h"
+#include "udp.h"
+#include "runtime/runtime.h"
+
+#define HDRS (sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
+
+struct binding {
+	uint32_t seq;            /* odd while being written */
+	uint16_t port;           /* 0 = free */
+	fragnet_recv_fn cb;
+	void *arg;
+};
+
+struct fn_udp_table {
+	rte_spinlock_t lock;     /* writers only */
+	uint8_t slot[65536];     /* port (network order) -> binding index + 1 */
+	struct binding b[FRAGNET_MAX_PORTS];
+};
+
+struct fn_udp_table *fn_udp_table_create(int socket)
+{
+	struct fn_udp_table *t;
+
+	t = rte_zmalloc_socket("fn_udp", sizeof(*t), RTE_CACHE_LINE_SIZE, socket);
+	if (t == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rte_spinlock_init(&t->lock);
+	return t;
+}
+
+void fn_udp_table_free(struct fn_udp_table *t)
+{
+	rte_free(t);
+}
+
+static void write_binding(struct binding *b, uint16_t port, fragnet_recv_fn cb, void *arg)
+{
+	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	b->port = port;
+	b->cb = cb;
+	b->arg = arg;
+	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELEASE);
+}
+
+int fn_udp_bind(struct fn_udp_table *t, uint16_t port, fragnet_recv_fn cb, void *arg)
+{
+	int rc = -ENOSPC;
+
+	if (port == 0 || cb == NULL)
+		return -EINVAL;
+	rte_spinlock_lock(&t->lock);
+	if (t->slot[port]) {
+		rc = -EADDRINUSE;
+	} else {
+		for (unsigned i = 0; i < FRAGNET_MAX_PORTS; i++) {
+			if (t->b[i].port == 0) {
+				write_binding(&t->b[i], port, cb, arg);
+				__atomic_store_n(&t->slot[port], i + 1, __ATOMIC_RELEASE);
+				rc = 0;
+				break;
+			}
+		}
+	}
+	rte_spinlock_unlock(&t->lock);
+	return rc;
+}
+
+int fn_udp_unbind(struct fn_udp_table *t, uint16_t port)
+{
+	unsigned i;
+
+	if (port == 0)
+		return -EINVAL;
+	rte_spinlock_lock(&t->lock);
+	i = t->slot[port];
+	if (i) {
+		__atomic_store_n(&t->slot[port], 0, __ATOMIC_RELEASE);
+		write_binding(&t->b[i - 1], 0, NULL, NULL);
+	}
+	rte_spinlock_unlock(&t->lock);
+	return i ? 0 : -ENOENT;
+}
+
+bool fn_udp_is_bound(const struct fn_udp_table *t, uint16_t port)
+{
+	return __atomic_load_n(&t->slot[port], __ATOMIC_ACQUIRE) != 0;
+}
+
+static bool lookup(const struct fn_udp_table *t, uint16_t port, fragnet_recv_fn *cb, void **arg)
+{
+	unsigned i = __atomic_load_n(&t->slot[port], __ATOMIC_ACQUIRE);
+	const struct binding *b;
+	uint32_t seq;
+	uint16_t bport;
+
+	if (i == 0)
+		return false;
+	b = &t->b[i - 1];
+	do {
+		seq = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+		bport = b->port;
+		*cb = b->cb;
+		*arg = b->arg;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) || seq != __atomic_load_n(&b->seq, __ATOMIC_RELAXED));
+	return bport == port;
+}
+
+/* One's complement sum of the pseudo header and the UDP datagram. */
+static uint16_t udp_sum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
+			uint16_t ulen)
+{
+	uint64_t sum = fn_csum_add(0, udp, ulen);
+
+	sum += (uint64_t)ip->src_addr + ip->dst_addr +
+	       rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(ulen);
+	return fn_csum_fold(sum);
+}
+
+void fn_udp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttype,
+		  bool l4_csum_ok)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
+	uint32_t ihl = rte_ipv4_hdr_len(ip);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(l3 + ihl);
+	struct fragnet_dgram d;
+	fragnet_recv_fn cb;
+	uint16_t ulen;
+	void *arg;
+
+	if (unlikely(len < ihl + sizeof(*udp)))
+		goto malformed;
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (unlikely(ulen < sizeof(*udp) || ulen > len - ihl))
+		goto malformed;
+	if (udp->dgram_cksum != 0 && !l4_csum_ok && udp_sum(ip, udp, ulen) != 0xffff) {
+		FN_DROP(&q->stats, UDP_CSUM);
+		return;
+	}
+	if (unlikely(!lookup(q->fn->udp, udp->dst_port, &cb, &arg))) {
+		FN_DROP(&q->stats, UDP_NO_PORT);
+		if (pkttype == FN_PKT_HOST)
+			fn_icmp_error(q, l3, len, FN_ICMP_DEST_UNREACH, FN_ICMP_PORT_UNREACH);
+		return;
+	}
+	d = (struct fragnet_dgram){
+		.src_addr = ip->src_addr, .dst_addr = ip->dst_addr,
+		.src_port = udp->src_port, .dst_port = udp->dst_port,
+		.data = udp + 1, .len = ulen - sizeof(*udp),
+	};
+	q->stats.rx_datagrams++;
+	cb((struct fragnet_queue *)q, &d, arg);
+	return;
+malformed:
+	FN_DROP(&q->stats, UDP_MALFORMED);
+}
+
+static void udp_header(struct rte_udp_hdr *udp, uint16_t sport, uint16_t dport, uint16_t ulen)
+{
+	udp->src_port = sport;
+	udp->dst_port = dport;
+	udp->dgram_len = rte_cpu_to_be_16(ulen);
+	udp->dgram_cksum = 0;
+}
+
+static inline uint16_t udp_cksum_final(uint16_t sum)
+{
+	uint16_t c = (uint16_t)~sum;
+
+	return c == 0 ? 0xffff : c;   /* 0 means "no checksum" in UDP */
+}
+
+/* A datagram larger than one frame: build it whole in tx_dgram, then let
+ * IPv4 fragment it. */
+static int send_linear(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
+		       const void *data, size_t len)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)q->tx_dgram;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint16_t ulen = sizeof(*udp) + len;
+
+	if (!FN_WITH_FRAG)
+		return -EMSGSIZE;
+	if ((const uint8_t *)data != (const uint8_t *)(udp + 1))
+		memmove(udp + 1, data, len);
+	udp_header(udp, sport, dport, ulen);
+	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, HDRS + len);
+	udp->dgram_cksum = udp_cksum_final(udp_sum(ip, udp, ulen));
+	q->stats.tx_datagrams++;
+	return fn_ipv4_output_linear(q, q->tx_dgram, HDRS + len);
+}
+
+int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
+		     uint32_t dst, uint16_t dport)
+{
+	uint32_t len = m->pkt_len;
+	struct rte_ipv4_hdr *ip;
+	struct rte_udp_hdr *udp;
+
+	if (HDRS + len > q->fn->port.mtu) {
+		int rc;
+
+		if (len > FRAGNET_MAX_DGRAM) {
+			rte_pktmbuf_free(m);
+			return -EMSGSIZE;
+		}
+		rc = send_linear(q, sport, dst, dport, rte_pktmbuf_mtod(m, void *), len);
+		rte_pktmbuf_free(m);
+		return rc;
+	}
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, HDRS);
+	udp = (struct rte_udp_hdr *)(ip + 1);
+	udp_header(udp, sport, dport, sizeof(*udp) + len);
+	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, HDRS + len);
+	if (q->fn->port.tx_csum) {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		m->l2_len = sizeof(struct rte_ether_hdr);
+		m->l3_len = sizeof(*ip);
+		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	} else {
+		udp->dgram_cksum = udp_cksum_final(udp_sum(ip, udp, sizeof(*udp) + len));
+	}
+	q->stats.tx_datagrams++;
+	return fn_ipv4_output(q, m);
+}
+
+int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
+		const void *data, size_t len)
+{
+	struct rte_mbuf *m;
+
+	if (len > FRAGNET_MAX_DGRAM)
+		return -EMSGSIZE;
+	if (HDRS + len > q->fn->port.mtu)
+		return send_linear(q, sport, dst, dport, data, len);
+	m = fn_alloc(q);
+	if (unlikely(m == NULL))
+		return -ENOBUFS;
+	memcpy(rte_pktmbuf_append(m, len), data, len);
+	return fn_udp_send_mbuf(q, m, sport, dst, dport);
+}
