@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * payload: load (link, network, transport), the fused load+cmp, and payload
- * set with the kernel's checksum fixups (nft_payload.c).
+ * set with the kernel's checksum fixups (nft_payload.c). The evals of load
+ * and load+cmp are inline in expr_payload.h.
  */
 #include <string.h>
 
-#include "expr_cmp.h"
 #include "expr_payload.h"
 
 /* Link layer: the Ethernet header, then the packet, as one byte string. */
@@ -28,14 +28,6 @@ bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len
 	return true;
 }
 
-static void payload_eval(struct fn_nft_ctx *c, const struct fn_op *op)
-{
-	const struct fn_op_payload *o = (const void *)op;
-
-	if (!fn_payload_load(c, o->base, o->offset, o->len, &c->reg[o->dreg]))
-		c->vcode = FN_V_BREAK;
-}
-
 static int check_base(struct fn_verify *v, unsigned base, unsigned len)
 {
 	if (base > FN_PAYLOAD_TRANSPORT)
@@ -55,17 +47,6 @@ static int payload_verify(struct fn_verify *v, const struct fn_op *op)
 	if ((err = check_base(v, o->base, o->len)))
 		return err;
 	return fn_verify_store(v, o->dreg, o->len);
-}
-
-static void payload_cmp_eval(struct fn_nft_ctx *c, const struct fn_op *op)
-{
-	const struct fn_op_payload_cmp *o = (const void *)op;
-	uint32_t buf[FN_NREGS];
-
-	if (!fn_payload_load(c, o->base, o->offset, o->len, buf))
-		c->vcode = FN_V_BREAK;
-	else
-		fn_cmp_apply(c, buf, o->data, o->len, o->op);
 }
 
 static int payload_cmp_verify(struct fn_verify *v, const struct fn_op *op)
@@ -233,12 +214,12 @@ static int payload_set_verify(struct fn_verify *v, const struct fn_op *op)
 
 const struct fn_nft_op_type fn_op_payload = {
 	.name = "payload", .min_size = 2,
-	.eval = payload_eval, .verify = payload_verify,
+	.eval = fn_payload_eval, .verify = payload_verify,
 };
 
 const struct fn_nft_op_type fn_op_payload_cmp = {
 	.name = "payload+cmp", .min_size = 3,
-	.eval = payload_cmp_eval, .verify = payload_cmp_verify,
+	.eval = fn_payload_cmp_eval, .verify = payload_cmp_verify,
 };
 
 const struct fn_nft_op_type fn_op_payload_set = {
