@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fragnetd.h"
-#include "generation.h"
 #include "query.h"
 #include "report.h"
 
@@ -65,12 +63,6 @@ static void sum_queues(const struct fnd_app_report *a, struct totals *t)
 	}
 }
 
-/* The generation whose counters the application reported. */
-static uint64_t app_generation(const struct fnd_app_report *a)
-{
-	return a->answered ? a->end.generation : a->applied_gen;
-}
-
 static const char *app_state(const struct fnd_app_report *a)
 {
 	if (!a->answered)
@@ -86,10 +78,10 @@ static const char *app_state(const struct fnd_app_report *a)
 
 /* ------------------------------------------------------------ apps */
 
-static void apps_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+static void apps_text(const struct fnd_query *q, struct fnd_buf *b)
 {
 	fnd_buf_printf(b, "generation %" PRIu64 " published (nftables generation %" PRIu64
-		       "), %zu application(s)\n", d->current->number, d->current->nft_gen,
+		       "), %zu application(s)\n", q->generation, q->nft_generation,
 		       q->n_apps);
 	if (q->n_apps == 0)
 		return;
@@ -101,7 +93,7 @@ static void apps_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *
 
 		sum_queues(a, &t);
 		fnd_buf_printf(b, "%-16s %8d %6u %6u %10" PRIu64, a->name, (int)a->pid,
-			       (unsigned)a->uid, a->n_queues, app_generation(a));
+			       (unsigned)a->uid, a->n_queues, fnd_app_report_generation(a));
 		if (a->answered)
 			fnd_buf_printf(b, " %12" PRIu64 " %12" PRIu64 " %10" PRIu64, t.rx_packets,
 				       t.tx_packets, t.drops);
@@ -119,7 +111,7 @@ static void app_json_head(const struct fnd_app_report *a, struct fnd_buf *b)
 		       "\"state\":\"%s\",\"generation\":%" PRIu64 ",\"generation_sent\":%" PRIu64
 		       ",\"generation_refused\":%" PRIu64 ",\"unfiltered\":%s",
 		       (int)a->pid, (unsigned)a->uid, a->n_queues, a->answered ? "true" : "false",
-		       app_state(a), app_generation(a), a->sent_gen, a->refused_gen,
+		       app_state(a), fnd_app_report_generation(a), a->sent_gen, a->refused_gen,
 		       a->answered && a->end.unfiltered ? "true" : "false");
 }
 
@@ -132,10 +124,10 @@ static void totals_json(const struct totals *t, struct fnd_buf *b)
 		       t->drops);
 }
 
-static void apps_json(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+static void apps_json(const struct fnd_query *q, struct fnd_buf *b)
 {
 	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"nft_generation\":%" PRIu64 ",\"apps\":[",
-		       d->current->number, d->current->nft_gen);
+		       q->generation, q->nft_generation);
 	for (size_t i = 0; i < q->n_apps; i++) {
 		const struct fnd_app_report *a = &q->apps[i];
 		struct totals t;
@@ -162,18 +154,18 @@ static void drops_text(const struct fn_ctl_queue_stats *s, struct fnd_buf *b)
 	}
 }
 
-static void stats_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+static void stats_text(const struct fnd_query *q, struct fnd_buf *b)
 {
-	fnd_buf_printf(b, "generation %" PRIu64 ", %zu application(s)\n", d->current->number,
+	fnd_buf_printf(b, "generation %" PRIu64 ", %zu application(s)\n", q->generation,
 		       q->n_apps);
 	for (size_t i = 0; i < q->n_apps; i++) {
 		const struct fnd_app_report *a = &q->apps[i];
 		struct totals t;
 
 		fnd_buf_printf(b, "\n%s[%d] uid %u: generation %" PRIu64 ", %s", a->name,
-			       (int)a->pid, (unsigned)a->uid, app_generation(a), app_state(a));
+			       (int)a->pid, (unsigned)a->uid, fnd_app_report_generation(a), app_state(a));
 		if (!a->answered) {
-			fnd_buf_printf(b, " (no answer within %u ms)\n", d->cfg.stats_timeout_ms);
+			fnd_buf_printf(b, " (no answer within %u ms)\n", q->timeout_ms);
 			continue;
 		}
 		fnd_buf_printf(b, ", rule log lines %" PRIu64 " (%" PRIu64 " suppressed)\n",
@@ -201,9 +193,9 @@ static void stats_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf 
 	}
 }
 
-static void stats_json(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+static void stats_json(const struct fnd_query *q, struct fnd_buf *b)
 {
-	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"apps\":[", d->current->number);
+	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"apps\":[", q->generation);
 	for (size_t i = 0; i < q->n_apps; i++) {
 		const struct fnd_app_report *a = &q->apps[i];
 		struct totals t;
@@ -360,18 +352,13 @@ static void substitute(const char *block, size_t len, const struct fnd_app_repor
 	}
 }
 
-static const char *app_table(struct fnd *d, const struct fnd_app_report *a)
+static void ruleset_text(const struct fnd_query *q, struct fnd_buf *b)
 {
-	return fnd_generation_image(d->current, a->name)->table;
-}
-
-static void ruleset_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
-{
-	const char *text = d->current->text;
+	const char *text = q->ruleset;
 
 	fnd_buf_printf(b, "# fragnetd generation %" PRIu64 " (nftables generation %" PRIu64
 		       "): counters are each application's own, summed over its lcores\n",
-		       d->current->number, d->current->nft_gen);
+		       q->generation, q->nft_generation);
 	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		char table[300], family[16], name[256];
 		const char *block;
@@ -386,18 +373,17 @@ static void ruleset_text(struct fnd *d, const struct fnd_query *q, struct fnd_bu
 			continue;
 		for (size_t i = 0; i < q->n_apps; i++) {
 			const struct fnd_app_report *a = &q->apps[i];
-			uint64_t gen = app_generation(a);
-			struct fnd_generation *g = fnd_ruleset_find(d, gen);
+			uint64_t gen = fnd_app_report_generation(a);
 			const char *ablock;
 			size_t alen;
 
-			if (strcmp(app_table(d, a), table) != 0)
+			if (strcmp(a->table, table) != 0)
 				continue;
 			users++;
 			fnd_buf_printf(b, "\n# %s[%d]: generation %" PRIu64 ", %u lcore(s)%s\n",
 				       a->name, (int)a->pid, gen, a->n_queues,
 				       a->answered ? "" : ", no answer: counters unknown");
-			ablock = g ? table_block(g->text, table, &alen) : NULL;
+			ablock = a->ruleset ? table_block(a->ruleset, table, &alen) : NULL;
 			if (ablock == NULL) {
 				fnd_buf_printf(b, "# (its generation has no table %s)\n", table);
 				continue;
@@ -410,17 +396,17 @@ static void ruleset_text(struct fnd *d, const struct fnd_query *q, struct fnd_bu
 		}
 	}
 	for (size_t i = 0; i < q->n_apps; i++)
-		if (app_table(d, &q->apps[i])[0] == '\0')
+		if (q->apps[i].table[0] == '\0')
 			fnd_buf_printf(b, "\n# %s[%d]: no table inet %s, ip %s or inet fragnet: "
 				       "nothing filtered\n", q->apps[i].name, (int)q->apps[i].pid,
 				       q->apps[i].name, q->apps[i].name);
 }
 
-static void ruleset_json(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+static void ruleset_json(const struct fnd_query *q, struct fnd_buf *b)
 {
 	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"nft_generation\":%" PRIu64
-		       ",\"ruleset\":", d->current->number, d->current->nft_gen);
-	json_name(b, d->current->text);
+		       ",\"ruleset\":", q->generation, q->nft_generation);
+	json_name(b, q->ruleset);
 	fnd_buf_printf(b, ",\"apps\":[");
 	for (size_t i = 0; i < q->n_apps; i++) {
 		const struct fnd_app_report *a = &q->apps[i];
@@ -428,7 +414,7 @@ static void ruleset_json(struct fnd *d, const struct fnd_query *q, struct fnd_bu
 		fnd_buf_printf(b, "%s", i ? "," : "");
 		app_json_head(a, b);
 		fnd_buf_printf(b, ",\"table\":");
-		json_name(b, app_table(d, a));
+		json_name(b, a->table);
 		fnd_buf_printf(b, ",\"counters\":[");
 		for (size_t c = 0, n = 0; c < a->n_counters; c++) {
 			const struct fnd_counter *k = &a->counters[c];
@@ -563,7 +549,7 @@ static void counter_label(const struct row *r, char *out, size_t len)
 static void history_head_text(const struct fnd_app_report *a, struct fnd_buf *b)
 {
 	fnd_buf_printf(b, "\n# %s[%d]: generation %" PRIu64, a->name, (int)a->pid,
-		       app_generation(a));
+		       fnd_app_report_generation(a));
 	if (!a->answered) {
 		fnd_buf_printf(b, ", no answer: counters unknown\n");
 		return;
@@ -573,11 +559,11 @@ static void history_head_text(const struct fnd_app_report *a, struct fnd_buf *b)
 		       a->end.dropped_gens);
 }
 
-static void counters_text(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+static void counters_text(const struct fnd_query *q, struct fnd_buf *b)
 {
 	fnd_buf_printf(b, "# fragnetd generation %" PRIu64 ": counters by generation, summed "
 		       "over each application's lcores; \"final\" is a replaced generation's "
-		       "count once no lcore could add to it\n", d->current->number);
+		       "count once no lcore could add to it\n", q->generation);
 	for (size_t i = 0; i < q->n_apps; i++) {
 		const struct fnd_app_report *a = &q->apps[i];
 		struct row *rows = app_rows(a);
@@ -617,9 +603,9 @@ static void counters_text(struct fnd *d, const struct fnd_query *q, struct fnd_b
 	}
 }
 
-static void counters_json(struct fnd *d, const struct fnd_query *q, struct fnd_buf *b)
+static void counters_json(const struct fnd_query *q, struct fnd_buf *b)
 {
-	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"apps\":[", d->current->number);
+	fnd_buf_printf(b, "{\"generation\":%" PRIu64 ",\"apps\":[", q->generation);
 	for (size_t i = 0; i < q->n_apps; i++) {
 		const struct fnd_app_report *a = &q->apps[i];
 		struct row *rows = app_rows(a);
@@ -670,22 +656,22 @@ static void counters_json(struct fnd *d, const struct fnd_query *q, struct fnd_b
 	fnd_buf_printf(b, "]}\n");
 }
 
-int fnd_report(struct fnd *d, const struct fnd_query *q, struct fnd_buf *out)
+int fnd_report(const struct fnd_query *q, struct fnd_buf *out)
 {
 	bool json = q->flags & FN_CTL_F_JSON;
 
 	switch (q->command) {
 	case FN_CTL_CMD_APPS:
-		(json ? apps_json : apps_text)(d, q, out);
+		(json ? apps_json : apps_text)(q, out);
 		break;
 	case FN_CTL_CMD_STATS:
-		(json ? stats_json : stats_text)(d, q, out);
+		(json ? stats_json : stats_text)(q, out);
 		break;
 	case FN_CTL_CMD_LIST_RULESET:
-		(json ? ruleset_json : ruleset_text)(d, q, out);
+		(json ? ruleset_json : ruleset_text)(q, out);
 		break;
 	case FN_CTL_CMD_LIST_COUNTERS:
-		(json ? counters_json : counters_text)(d, q, out);
+		(json ? counters_json : counters_text)(q, out);
 		break;
 	default:
 		return -EINVAL;

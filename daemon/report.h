@@ -15,10 +15,9 @@
 
 #include "buf.h"
 
-struct fnd;
 struct fnd_query;
 
 /* 0, or -ENOMEM. */
-int fnd_report(struct fnd *d, const struct fnd_query *q, struct fnd_buf *out);
+int fnd_report(const struct fnd_query *q, struct fnd_buf *out);
 
 #endif /* FND_REPORT_H */
