@@ -10,7 +10,7 @@
  *   command ──> ruleset (load, check), query (start), app (who applied), peer
  *   query ────> app (who is registered), ruleset (generations), report, peer
  *   app ──────> ruleset (current generation; hold/release), peer
- *   report ───> (a finished query holds all it shows)
+ *   report ───> doc (its output described once, as a tree; text and JSON from it)
  *   ruleset ──> generation, nftns, netns, notify, screen, event
  *   peer ─────> event, ctl/proto
  *
