@@ -6,13 +6,15 @@
  * Who calls whom (an arrow is a call into the other module's header;
  * nothing calls back up except through the hooks named):
  *
- *   main ──> every module: new in this order, free in reverse (peers first)
+ *   main ─────> every module below: new in this order, free in reverse
+ *               (peers first); the ruleset again on SIGHUP
  *   command ──> ruleset (load, check), query (start), app (who applied), peer
  *   query ────> app (who is registered), ruleset (generations), report, peer
  *   app ──────> ruleset (current generation; hold/release), peer
  *   report ───> doc (its output described once, as a tree; text and JSON from it)
- *   ruleset ──> generation, nftns, netns, notify, screen, event
- *   peer ─────> event, ctl/proto
+ *   ruleset ──> generation, nftns, netns, notify, screen
+ *   peer ─────> ctl/proto
+ *   besides, wherever needed: event (fds, timers), log
  *
  *   hooks: peer hands each message type to the module that registered it
  *   (app: HELLO, APPLIED; query: STATS_*; command: REQUEST, DATA) and tells

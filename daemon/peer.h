@@ -56,6 +56,7 @@ struct fnd_peer {
 	struct fnd_app *app;       /* app.c: a registered application */
 	struct fnd_request *req;   /* command.c: a load or check under way */
 
+	/* peer.c's own */
 	bool closing;              /* close once the output is flushed */
 	bool polling_out;          /* waiting for the socket to take more */
 	struct fnd_out *out_head, *out_tail;
