@@ -236,6 +236,11 @@ fail:
 	return NULL;
 }
 
+FN_EXPORT unsigned fragnet_version(void)
+{
+	return FRAGNET_VERSION;
+}
+
 FN_EXPORT void fragnet_close(struct fragnet *fn)
 {
 	if (fn == NULL)
@@ -391,28 +396,6 @@ FN_EXPORT int fragnet_run(struct fragnet *fn)
 FN_EXPORT void fragnet_stop(struct fragnet *fn)
 {
 	__atomic_store_n(&fn->stop, true, __ATOMIC_RELAXED);
-}
-
-FN_EXPORT int fragnet_queue_stats(const struct fragnet *fn, unsigned qid,
-				  struct fragnet_queue_stats *st)
-{
-	const struct fn_queue *q;
-
-	if (st == NULL || st->sz < sizeof(*st))
-		return -EINVAL;
-	if (qid >= fn->n_queues)
-		return -ERANGE;
-	q = fn->queues[qid];
-	st->rx_packets = q->stats.rx_packets;
-	st->rx_bytes = q->stats.rx_bytes;
-	st->tx_packets = q->stats.tx_packets;
-	st->tx_bytes = q->stats.tx_bytes;
-	st->rx_datagrams = q->stats.rx_datagrams;
-	st->tx_datagrams = q->stats.tx_datagrams;
-	memcpy(st->drops, q->stats.drops, sizeof(st->drops));
-	st->filter_generation = q->filter.generation;
-	st->unfiltered = fn->unfiltered;
-	return 0;
 }
 
 FN_EXPORT void fragnet_mac(const struct fragnet *fn, uint8_t mac[6])
