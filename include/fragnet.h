@@ -24,7 +24,8 @@
  *  - A struct the caller allocates starts with size_t sz, set to its sizeof.
  *    Fields are only ever added at the end. The library reads (or fills)
  *    only the first sz bytes, so the sz of any released header is accepted;
- *    fields beyond what the library knows are zeroed on output.
+ *    fields beyond what the library knows are zeroed on output and must be
+ *    zero on input (E2BIG otherwise).
  *  - No array in the API has a length fixed by this header: where a number
  *    of things can grow (drop reasons), the caller asks the library how many
  *    there are and says how many it has room for.
@@ -121,7 +122,11 @@ struct fragnet_config {
 	/* Static neighbours, n_neighbours entries. */
 	const struct fragnet_neighbour *neighbours;
 	unsigned n_neighbours;
-	/* New fields go here. */
+	/*
+	 * New fields go here, starting at or beyond the current sizeof (not in
+	 * the tail padding after n_neighbours), so that an older library sees
+	 * the larger sz and refuses options it does not have.
+	 */
 };
 
 /* Where fragnetd listens unless daemon_socket says otherwise. A NULL
@@ -134,6 +139,8 @@ struct fragnet_config {
  * Returns NULL and sets errno:
  *  EINVAL  bad or inconsistent configuration (the log says which field),
  *          or cfg->sz smaller than the fields every release had (up to flags)
+ *  E2BIG   cfg->sz is larger than this library's struct and fields it does
+ *          not know are set: the program needs a newer library
  *  ENODEV  a port could not be probed or configured
  *  ENOMEM  no memory for mbufs or per-queue state
  *  ENOTCONN no daemon answered and FRAGNET_F_UNFILTERED was not given

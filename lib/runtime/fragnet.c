@@ -38,11 +38,28 @@ static struct fragnet *volatile signalled;
 /* The oldest config layout we accept: everything up to and including flags. */
 #define CONFIG_MIN_SZ (offsetof(struct fragnet_config, flags) + sizeof(unsigned))
 
+/* A config from a newer header: fine while the fields we lack are unset. */
+static bool tail_is_zero(const struct fragnet_config *cfg)
+{
+	const unsigned char *p = (const unsigned char *)cfg;
+
+	for (size_t i = sizeof(*cfg); i < cfg->sz; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
 static int check_config(const struct fragnet_config *cfg)
 {
 	if (cfg == NULL || cfg->sz < CONFIG_MIN_SZ) {
 		FN_LOG(ERR, "config: sz must be sizeof(struct fragnet_config)\n");
 		return -EINVAL;
+	}
+	if (!tail_is_zero(cfg)) {
+		FN_LOG(ERR, "config: sz %zu sets options that libfragnet %d.%d.%d (sz %zu) "
+		       "does not have\n", cfg->sz, FRAGNET_VERSION_MAJOR, FRAGNET_VERSION_MINOR,
+		       FRAGNET_VERSION_PATCH, sizeof(*cfg));
+		return -E2BIG;
 	}
 	if (cfg->ports == NULL || cfg->ports[0] == NULL) {
 		FN_LOG(ERR, "config: no ports\n");
