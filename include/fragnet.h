@@ -281,6 +281,12 @@ enum fragnet_drop {
 	FRAGNET_DROP_TX_FULL,        /* device did not take it */
 	FRAGNET_DROP_HANDOFF,        /* ring to the owning queue was full */
 	FRAGNET_DROP_NO_ROUTE,
+	FRAGNET_DROP_IP_SRC,         /* a source no host sends from: broadcast,
+				      * multicast, loopback, 0.0.0.0/8, ours */
+	FRAGNET_DROP_NEIGH_REFUSED,  /* a neighbour not recorded: off-link sender,
+				      * no room, or a reply nobody asked for */
+	FRAGNET_DROP_NEIGH_EVICTED,  /* a neighbour forgotten to make room */
+	FRAGNET_DROP_FRAG_QUOTA,     /* a source over its share of reassembly */
 	/* New reasons go here (and FN_DROP_COUNT in lib/runtime/stats.h follows). */
 };
 

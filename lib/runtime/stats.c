@@ -42,6 +42,10 @@ static const char *const drop_names[] = {
 	[FRAGNET_DROP_TX_FULL] = "tx_full",
 	[FRAGNET_DROP_HANDOFF] = "handoff",
 	[FRAGNET_DROP_NO_ROUTE] = "no_route",
+	[FRAGNET_DROP_IP_SRC] = "ip_src",
+	[FRAGNET_DROP_NEIGH_REFUSED] = "neigh_refused",
+	[FRAGNET_DROP_NEIGH_EVICTED] = "neigh_evicted",
+	[FRAGNET_DROP_FRAG_QUOTA] = "frag_quota",
 };
 _Static_assert(RTE_DIM(drop_names) == FN_DROP_COUNT,
 	       "a drop reason without a name, or FN_DROP_COUNT not following the enum");

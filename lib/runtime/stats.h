@@ -13,7 +13,7 @@
 
 /* The drop reasons this library counts. The public enum only grows at its
  * end, so this is its last member + 1 (stats.c checks it against the names). */
-#define FN_DROP_COUNT (FRAGNET_DROP_NO_ROUTE + 1)
+#define FN_DROP_COUNT (FRAGNET_DROP_FRAG_QUOTA + 1)
 
 struct fn_stats {
 	uint64_t rx_packets, rx_bytes;
