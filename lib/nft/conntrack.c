@@ -87,6 +87,7 @@ struct fn_ct_table {
 	uint32_t sweep;          /* gc cursor */
 	uint32_t seed;
 	uint32_t seq;
+	uint64_t examined;       /* entries looked at, by every walk (tests) */
 	struct pending pend[PENDING];
 };
 
@@ -140,6 +141,11 @@ void fn_ct_table_free(struct fn_ct_table *t)
 unsigned fn_ct_count(const struct fn_ct_table *t)
 {
 	return t->count;
+}
+
+uint64_t fn_ct_examined(const struct fn_ct_table *t)
+{
+	return t->examined;
 }
 
 static uint32_t hash_tuple(const struct fn_ct_table *t, const struct tuple *k)
@@ -204,6 +210,7 @@ static struct entry *lookup(struct fn_ct_table *t, const struct tuple *k,
 		uint8_t d = n & 1;
 		struct tuple cur;
 
+		t->examined++;
 		if (d == 0)
 			cur = e->t;
 		else
@@ -222,6 +229,7 @@ static void unlink_node(struct fn_ct_table *t, uint32_t node, const struct tuple
 	uint32_t *p = &t->bucket[hash_tuple(t, k)];
 
 	while (*p != NIL) {
+		t->examined++;
 		if (*p == node) {
 			*p = t->e[node >> 1].next[node & 1];
 			return;
@@ -250,6 +258,7 @@ void fn_ct_gc(struct fn_ct_table *t, uint64_t now, unsigned budget)
 		uint32_t i = t->sweep;
 
 		t->sweep = i + 1 < t->capacity ? i + 1 : 0;
+		t->examined++;
 		if (t->e[i].used && t->e[i].expires <= now)
 			remove_entry(t, i);
 	}
@@ -265,8 +274,10 @@ static void sweep_bucket(struct fn_ct_table *t, const struct tuple *k, uint64_t 
 	for (;;) {
 		uint32_t n = t->bucket[h];
 
-		while (n != NIL && t->e[n >> 1].expires > now)
+		while (n != NIL && t->e[n >> 1].expires > now) {
+			t->examined++;
 			n = t->e[n >> 1].next[n & 1];
+		}
 		if (n == NIL)
 			return;
 		remove_entry(t, n >> 1);

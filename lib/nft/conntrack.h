@@ -51,6 +51,9 @@
 struct fn_ct_table *fn_ct_table_new(unsigned capacity);
 void fn_ct_table_free(struct fn_ct_table *t);
 unsigned fn_ct_count(const struct fn_ct_table *t);
+/* Entries looked at so far by lookups, sweeps and evictions: the table's
+ * work, which tests bound per packet. */
+uint64_t fn_ct_examined(const struct fn_ct_table *t);
 
 /* Conntrack's own hook step (prerouting/output): look up, update, or start
  * a pending flow. false: the packet must be dropped (table full). */

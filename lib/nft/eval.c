@@ -191,3 +191,8 @@ unsigned fn_nft_ct_count(const struct fn_nft_state *s)
 {
 	return s->ct ? fn_ct_count(s->ct) : 0;
 }
+
+uint64_t fn_nft_ct_examined(const struct fn_nft_state *s)
+{
+	return s->ct ? fn_ct_examined(s->ct) : 0;
+}

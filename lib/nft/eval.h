@@ -65,6 +65,8 @@ void fn_nft_log_stats(const struct fn_nft_state *s, uint64_t *lines,
 		      uint64_t *suppressed);
 /* Flows in the conntrack table. */
 unsigned fn_nft_ct_count(const struct fn_nft_state *s);
+/* Flow entries conntrack has looked at so far (fn_ct_examined()). */
+uint64_t fn_nft_ct_examined(const struct fn_nft_state *s);
 
 /*
  * Run later packets with the ops of another image of the same ruleset: one
