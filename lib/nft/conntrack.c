@@ -8,6 +8,10 @@
  * unlinked by an incremental sweep. New flows wait in a small ring of pending
  * slots between conntrack's hook and the confirm point.
  *
+ * No packet costs more than a few hash chains: when the table is full, a new
+ * flow looks only near its own bucket for a flow to push out (early drop),
+ * so a flood of new flows cannot make every packet sweep the table.
+ *
  * What conntrack decided at prerouting/output travels with the packet in
  * fn_pkt.ct, as the kernel's skb->_nfct carries the flow and its ctinfo:
  * input and postrouting read that decision back and never look the packet
@@ -31,6 +35,9 @@
 
 #define NIL 0xffffffffu
 #define PENDING 64 /* more than the packets of one burst in flight */
+#define GC_PER_PACKET 4
+#define EVICT_BUCKETS 8  /* nf_conntrack's NF_CT_EVICTION_RANGE */
+#define EVICT_EXAMINE 64 /* entries looked at, at most, for one early drop */
 
 /*
  * fn_pkt.ct, the reference: its top two bits say what it is.
@@ -284,6 +291,51 @@ static void sweep_bucket(struct fn_ct_table *t, const struct tuple *k, uint64_t 
 	}
 }
 
+/* How willing we are to forget a flow to make room (lower goes first). */
+static unsigned evict_rank(const struct entry *e, uint64_t now)
+{
+	if (e->expires <= now)
+		return 0;
+	if (!(e->status & FN_IPS_SEEN_REPLY))
+		return 1;
+	if (!(e->status & FN_IPS_ASSURED))
+		return 2;
+	return 3;   /* a stream: never pushed out */
+}
+
+/*
+ * The table is full and a new tuple k wants in. As nf_conntrack's early
+ * drop: among the flows chained in the few buckets from k's own, forget the
+ * one most willing to go — expired, then never replied to, then not yet a
+ * stream. false when there is none (the new flow is refused).
+ */
+static bool early_drop(struct fn_ct_table *t, const struct tuple *k, uint64_t now)
+{
+	uint32_t h = hash_tuple(t, k), victim = NIL, seen = 0;
+	unsigned best = 3;
+
+	for (unsigned b = 0; b < EVICT_BUCKETS && best > 0; b++) {
+		uint32_t n = t->bucket[(h + b) & t->mask];
+
+		for (; n != NIL && best > 0; n = t->e[n >> 1].next[n & 1]) {
+			unsigned rank = evict_rank(&t->e[n >> 1], now);
+
+			t->examined++;
+			if (rank < best) {
+				best = rank;
+				victim = n >> 1;
+			}
+			if (++seen == EVICT_EXAMINE)
+				goto done;
+		}
+	}
+done:
+	if (victim == NIL)
+		return false;
+	remove_entry(t, victim);
+	return true;
+}
+
 static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t now,
 		   uint64_t expires)
 {
@@ -292,7 +344,7 @@ static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t now,
 	uint32_t i, h;
 
 	sweep_bucket(t, &p->t, now);
-	if (t->count == t->capacity)
+	if (t->count == t->capacity && !early_drop(t, &p->t, now))
 		return false;
 	if (t->free_head == NIL)
 		return false;
@@ -551,7 +603,7 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 	uint8_t dir;
 
 	c->ct_ready = true;
-	fn_ct_gc(t, now, 4);
+	fn_ct_gc(t, now, GC_PER_PACKET);
 	switch (classify(c, c->hook == FN_HOOK_PREROUTING, &k, &inner, &l4_error)) {
 	case CL_INVALID:
 		attach_invalid(c);
@@ -595,11 +647,8 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 		attach_invalid(c);
 		return true;
 	}
-	if (t->count == t->capacity) {
-		fn_ct_gc(t, now, t->capacity);
-		if (t->count == t->capacity)
-			return false; /* the kernel drops new flows when full */
-	}
+	if (t->count == t->capacity && !early_drop(t, &k, now))
+		return false; /* the kernel drops new flows it finds no room for */
 	if (l4_error) {
 		attach_invalid(c); /* the new flow is freed unconfirmed */
 		return true;

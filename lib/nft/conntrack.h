@@ -15,7 +15,10 @@
  *  - state new until a reply has been seen, then established; replies and
  *    later packets are established; ICMP errors about a flow are related;
  *  - timeouts as the kernel's defaults: UDP 30 s, 120 s once it has been a
- *    stream for 2 s; ICMP 30 s; other protocols 600 s;
+ *    stream for 2 s (then it is assured); ICMP 30 s; other protocols 600 s;
+ *  - a full table makes room as the kernel's early drop does: a new flow
+ *    pushes out an expired or unassured flow chained near its own bucket,
+ *    or is dropped; assured flows stay;
  *  - UDP/ICMP length checks, and checksum checks at prerouting (unless the
  *    NIC verified it: FN_PKT_F_L4_CSUM_OK), make a packet invalid; such a
  *    packet changes nothing in its flow.
@@ -46,8 +49,9 @@
 #define FN_CT_STATE_NEW 0x8u
 
 /* NULL + errno ENOMEM, or EINVAL for a capacity of 0 or over 2^27.
- * capacity: most flows at once (then new flows are dropped, as the kernel
- * does when its table is full). */
+ * capacity: most flows at once. When full, a new flow takes the place of an
+ * expired or unassured flow near its bucket, or is dropped when there is
+ * none (the kernel's early drop). */
 struct fn_ct_table *fn_ct_table_new(unsigned capacity);
 void fn_ct_table_free(struct fn_ct_table *t);
 unsigned fn_ct_count(const struct fn_ct_table *t);
@@ -56,7 +60,8 @@ unsigned fn_ct_count(const struct fn_ct_table *t);
 uint64_t fn_ct_examined(const struct fn_ct_table *t);
 
 /* Conntrack's own hook step (prerouting/output): look up, update, or start
- * a pending flow. false: the packet must be dropped (table full). */
+ * a pending flow. false: the packet must be dropped (table full of flows
+ * that may not be pushed out). */
 bool fn_ct_in(struct fn_nft_ctx *c);
 /* End of input/postrouting, packet accepted: insert its pending flow. */
 void fn_ct_confirm(struct fn_nft_ctx *c);

@@ -343,6 +343,89 @@ static void test_icmp(void **state)
 	fn_nft_state_free(s);
 }
 
+/* Flows from 10.x.y.z, one per i, that never see a reply (a spoofed flood). */
+static void flood(struct fn_nft_state *s, uint32_t n)
+{
+	struct tpkt t;
+
+	for (uint32_t i = 0; i < n; i++) {
+		t_udp(&t, IP4(10, i >> 16 & 0xff, i >> 8 & 0xff, i & 0xff), B, 4000, 53, 0);
+		receive(s, &t);
+	}
+}
+
+/* Work conntrack may do for one packet of a new flow when the table is full:
+ * a few hash chains, never the table (65536 entries). */
+#define NEW_FLOW_WORK 512
+
+/*
+ * A table full of unreplied flows: a new flow costs bounded work and gets in,
+ * in the place of an unreplied flow near its own bucket (nf_conntrack's early
+ * drop). A flow that has become a stream (assured) is never pushed out.
+ */
+static void test_full_table_early_drop(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	uint64_t worst = 0;
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, A, B, 1000, 53, 0);     /* the legitimate client's stream */
+	receive(s, &t);
+	t_udp(&t, B, A, 53, 1000, 0);
+	transmit(s, &t);
+	clk.mono += 3 * SEC;
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	flood(s, FN_CT_DEFAULT_CAPACITY - 1);
+	assert_int_equal(fn_nft_ct_count(s), FN_CT_DEFAULT_CAPACITY);
+
+	for (uint32_t j = 0; j < 1000; j++) {
+		uint64_t before = fn_nft_ct_examined(s);
+
+		t_udp(&t, IP4(20, 0, j >> 8, j & 0xff), B, 5000, 53, 0);
+		assert_int_equal(receive(s, &t), FN_ACCEPT);
+		if (fn_nft_ct_examined(s) - before > worst)
+			worst = fn_nft_ct_examined(s) - before;
+	}
+	if (worst > NEW_FLOW_WORK)
+		fail_msg("a new flow looked at %lu entries", (unsigned long)worst);
+	assert_int_equal(COUNT(10), 1 + FN_CT_DEFAULT_CAPACITY - 1 + 1000); /* all new */
+	assert_int_equal(fn_nft_ct_count(s), FN_CT_DEFAULT_CAPACITY);
+	/* the stream survived the flood and the new flows */
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(11), 2);
+	fn_nft_state_free(s);
+}
+
+/* A table full of streams: new flows are dropped (as the kernel does), and
+ * finding that out costs bounded work too. */
+static void test_full_table_of_streams(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = ct_state(&clk);
+	uint64_t before;
+	struct tpkt t;
+
+	(void)state;
+	flood(s, FN_CT_DEFAULT_CAPACITY);
+	for (uint32_t i = 0; i < FN_CT_DEFAULT_CAPACITY; i++) {
+		t_udp(&t, B, IP4(10, i >> 16 & 0xff, i >> 8 & 0xff, i & 0xff), 53, 4000, 0);
+		transmit(s, &t);
+	}
+	clk.mono += 3 * SEC;
+	flood(s, FN_CT_DEFAULT_CAPACITY);   /* now streams: assured */
+	assert_int_equal(COUNT(11), FN_CT_DEFAULT_CAPACITY);
+	before = fn_nft_ct_examined(s);
+	t_udp(&t, A, B, 1000, 53, 0);
+	assert_int_equal(receive(s, &t), FN_DROP);
+	assert_true(fn_nft_ct_examined(s) - before <= NEW_FLOW_WORK);
+	assert_int_equal(fn_nft_ct_count(s), FN_CT_DEFAULT_CAPACITY);
+	fn_nft_state_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +437,8 @@ int main(void)
 		cmocka_unit_test(test_invalid_packets),
 		cmocka_unit_test(test_bad_checksum_on_flow),
 		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_full_table_early_drop),
+		cmocka_unit_test(test_full_table_of_streams),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
