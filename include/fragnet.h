@@ -73,6 +73,7 @@ enum fragnet_idle {
 /* fragnet_config.flags. Bits are ABI; unknown bits are refused (EINVAL). */
 #define FRAGNET_F_UNFILTERED 0x1u  /* run without rules when no daemon answers */
 #define FRAGNET_F_NO_SIGNALS 0x2u  /* fragnet_run() installs no SIGINT/SIGTERM handler */
+#define FRAGNET_F_BROADCAST 0x4u   /* fragnet_udp_send() may send to broadcast addresses */
 
 /*
  * A static neighbour (used by builds without ARP, and to pin entries).
@@ -211,6 +212,8 @@ int fragnet_udp_bind_ephemeral(struct fragnet_queue *q, uint32_t dst_addr,
  *  ENOBUFS no mbufs
  *  EHOSTUNREACH no route (off-link without a gateway)
  *  EPERM   the output filter dropped it
+ *  EACCES  dst_addr is a broadcast address (255.255.255.255 or our subnet's)
+ *          and the configuration did not set FRAGNET_F_BROADCAST
  * A datagram waiting for ARP resolution counts as sent; if resolution fails
  * it is dropped and counted (FRAGNET_DROP_ARP_UNRESOLVED).
  */
@@ -222,7 +225,7 @@ int fragnet_udp_send(struct fragnet_queue *q, uint16_t src_port, uint32_t dst_ad
 /*
  * Zero-copy send: allocate a buffer from the queue's pool, write up to
  * fragnet_buf_room() bytes at *data, then hand it to fragnet_udp_send_buf(),
- * which always consumes it (also on error). Unsent buffers go back with
+ * which always consumes it (also on error) and fails as fragnet_udp_send(). Unsent buffers go back with
  * fragnet_buf_free(). NULL + errno ENOBUFS when the pool is empty, EMSGSIZE
  * when len exceeds the room of one buffer.
  */

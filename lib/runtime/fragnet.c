@@ -73,7 +73,7 @@ static int check_config(const struct fragnet_config *cfg)
 		FN_LOG(ERR, "config: unknown idle policy %d\n", cfg->idle);
 		return -EINVAL;
 	}
-	if (cfg->flags & ~(FRAGNET_F_UNFILTERED | FRAGNET_F_NO_SIGNALS)) {
+	if (cfg->flags & ~(FRAGNET_F_UNFILTERED | FRAGNET_F_NO_SIGNALS | FRAGNET_F_BROADCAST)) {
 		FN_LOG(ERR, "config: unknown flags 0x%x\n", cfg->flags);
 		return -EINVAL;
 	}

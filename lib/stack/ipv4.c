@@ -129,12 +129,18 @@ static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t
 	}
 }
 
-/* Sources we never answer: multicast, limited broadcast, loopback. */
-static inline bool martian_source(uint32_t src)
+/*
+ * Sources no host sends from: multicast and limited broadcast (and the
+ * reserved class E), loopback, "this network" (0.0.0.0/8: nothing we speak
+ * needs it), our subnet's broadcast, our own address. Answering them would
+ * reflect: a reply to the subnet's broadcast reaches every host on the LAN.
+ */
+static inline bool martian_source(const struct fragnet *fn, uint32_t src)
 {
 	uint8_t first = rte_be_to_cpu_32(src) >> 24;
 
-	return first >= 224 || first == 127;
+	return first >= 224 || first == 127 || first == 0 || src == fn->addr ||
+	       fn_is_broadcast(fn, src);
 }
 
 void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t pkttype)
@@ -172,8 +178,10 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 		}
 		pkttype = FN_PKT_BROADCAST;
 	}
-	if (unlikely(martian_source(ip->src_addr)))
-		goto malformed;
+	if (unlikely(martian_source(fn, ip->src_addr))) {
+		FN_DROP(&q->stats, IP_SRC);
+		goto free;
+	}
 
 	/*
 	 * A datagram from an on-link host teaches us its MAC when we have no

@@ -199,6 +199,13 @@ static int send_linear(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_
 	return fn_ipv4_output_linear(q, q->tx_dgram, HDRS + len);
 }
 
+/* Broadcast reaches every host on the LAN: only for applications that ask. */
+static inline bool broadcast_refused(const struct fn_queue *q, uint32_t dst)
+{
+	return unlikely(fn_is_broadcast(q->fn, dst)) &&
+	       !(q->fn->cfg.flags & FRAGNET_F_BROADCAST);
+}
+
 int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
 		     uint32_t dst, uint16_t dport)
 {
@@ -206,6 +213,10 @@ int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *udp;
 
+	if (broadcast_refused(q, dst)) {
+		rte_pktmbuf_free(m);
+		return -EACCES;
+	}
 	if (HDRS + len > q->fn->port.mtu) {
 		int rc;
 
@@ -240,6 +251,8 @@ int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport
 
 	if (len > FRAGNET_MAX_DGRAM)
 		return -EMSGSIZE;
+	if (broadcast_refused(q, dst))
+		return -EACCES;
 	if (HDRS + len > q->fn->port.mtu)
 		return send_linear(q, sport, dst, dport, data, len);
 	m = fn_alloc(q);

@@ -57,7 +57,8 @@ static void test_output_header(void **state)
 	assert_int_equal(eth->ether_type, RTE_BE16(RTE_ETHER_TYPE_IPV4));
 	assert_int_equal(m->pkt_len, 14 + 20 + 8 + 1);
 	rte_pktmbuf_free(m);
-	/* A broadcast needs no neighbour. */
+	/* A broadcast (for an application that asked for them) needs no neighbour. */
+	fn->cfg.flags |= FRAGNET_F_BROADCAST;
 	assert_int_equal(fn_udp_send(q, RTE_BE16(7), RTE_BE32(0xffffffff), RTE_BE16(9), "z", 1), 0);
 	m = h_tx_take(q, 0);
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);

@@ -9,7 +9,8 @@
 #include "stack/icmp.h"
 #include "stack/udp.h"
 
-static size_t echo_request(uint8_t *buf, uint32_t dst, const void *data, size_t len)
+static size_t echo_request_from(uint8_t *buf, uint32_t src, uint32_t dst,
+				const void *data, size_t len)
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
@@ -19,7 +20,7 @@ static size_t echo_request(uint8_t *buf, uint32_t dst, const void *data, size_t 
 	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*icmp) + len);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_ICMP;
-	ip->src_addr = H_PEER;
+	ip->src_addr = src;
 	ip->dst_addr = dst;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	icmp->icmp_type = FN_ICMP_ECHO_REQUEST;
@@ -30,6 +31,11 @@ static size_t echo_request(uint8_t *buf, uint32_t dst, const void *data, size_t 
 	icmp->icmp_cksum = 0;
 	icmp->icmp_cksum = ~rte_raw_cksum(icmp, sizeof(*icmp) + len);
 	return sizeof(*ip) + sizeof(*icmp) + len;
+}
+
+static size_t echo_request(uint8_t *buf, uint32_t dst, const void *data, size_t len)
+{
+	return echo_request_from(buf, H_PEER, dst, data, len);
 }
 
 static void test_echo_reply(void **state)
@@ -72,6 +78,12 @@ static void test_echo_refused(void **state)
 	n = echo_request(buf, RTE_BE32(0xffffffff), "b", 1);
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_ICMP_UNHANDLED], 1);
+	/* From our subnet's broadcast address: the reply would reach every
+	 * host on the LAN. Dropped before ICMP sees it. */
+	n = echo_request_from(buf, RTE_BE32(RTE_IPV4(10, 0, 0, 255)), H_ADDR, "r", 1);
+	fn_eth_input(q, h_ip_frame(fn, buf, n));
+	assert_int_equal(h_tx_count(q), 0);
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_IP_SRC], 1);
 	/* Bad checksum. */
 	n = echo_request(buf, H_ADDR, "c", 1);
 	buf[n - 1] ^= 0xff;

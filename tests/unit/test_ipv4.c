@@ -63,8 +63,8 @@ static void test_malformed_headers(void **state)
 		{ "total > frame", 3, 200, true, FRAGNET_DROP_IP_MALFORMED },
 		{ "bad checksum", 10, 0x12, false, FRAGNET_DROP_IP_CSUM },
 		{ "not our address", 19, 77, true, FRAGNET_DROP_IP_NOT_OURS },
-		{ "multicast source", 12, 224, true, FRAGNET_DROP_IP_MALFORMED },
-		{ "loopback source", 12, 127, true, FRAGNET_DROP_IP_MALFORMED },
+		{ "multicast source", 12, 224, true, FRAGNET_DROP_IP_SRC },
+		{ "loopback source", 12, 127, true, FRAGNET_DROP_IP_SRC },
 		{ "unknown protocol", 9, 200, true, FRAGNET_DROP_IP_PROTO },
 	};
 	struct fragnet *fn = h_new(1);
@@ -148,6 +148,50 @@ static void test_broadcast(void **state)
 	h_free(fn);
 }
 
+static void echo(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg)
+{
+	(void)arg;
+	fn_udp_send((struct fn_queue *)q, d->dst_port, d->src_addr, d->src_port, d->data, d->len);
+}
+
+/*
+ * A request from an address no host sends from is dropped and counted, never
+ * answered: a reply to our subnet's broadcast address would go to every host
+ * on the LAN (reflection), one to ourselves nowhere useful. The client's
+ * requests in between are answered as usual.
+ */
+static void test_martian_sources(void **state)
+{
+	static const uint32_t srcs[] = {
+		RTE_BE32(RTE_IPV4(10, 0, 0, 255)),   /* our subnet's broadcast */
+		RTE_BE32(0xffffffff),
+		RTE_BE32(0), RTE_BE32(RTE_IPV4(0, 1, 2, 3)),
+		H_ADDR,
+		RTE_BE32(RTE_IPV4(224, 0, 0, 1)),
+		RTE_BE32(RTE_IPV4(127, 0, 0, 1)),
+	};
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+
+	(void)state;
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), echo, NULL), 0);
+	for (unsigned i = 0; i < RTE_DIM(srcs); i++) {
+		uint8_t buf[128];
+		size_t n = h_udp_datagram(buf, srcs[i], H_ADDR, 4000, 7, 1, "spoofed", 7);
+
+		fn_eth_input(q, h_ip_frame(fn, buf, n));
+		assert_int_equal(h_tx_count(q), 0);
+		assert_int_equal(q->stats.drops[FRAGNET_DROP_IP_SRC], i + 1);
+
+		fn_eth_input(q, h_udp_frame(fn, 4000, 7, "client", 6));
+		assert_int_equal(h_tx_count(q), 1);
+		assert_true(rte_is_same_ether_addr(
+			&rte_pktmbuf_mtod(q->tx[0], struct rte_ether_hdr *)->dst_addr, &h_peer_mac));
+		h_tx_clear(q);
+	}
+	h_free(fn);
+}
+
 /* An on-link sender is learned from its datagram, so the reply needs no ARP;
  * what ARP taught is not overwritten by it. */
 static void test_neighbour_learning(void **state)
@@ -174,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_padding_and_options),
 		cmocka_unit_test(test_broadcast),
 		cmocka_unit_test(test_neighbour_learning),
+		cmocka_unit_test(test_martian_sources),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

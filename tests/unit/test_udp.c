@@ -197,6 +197,39 @@ static void test_no_route(void **state)
 	h_free(fn);
 }
 
+/* Sending to a broadcast address reaches every host on the LAN: refused
+ * unless the application opted in (FRAGNET_F_BROADCAST). */
+static void test_broadcast_needs_opt_in(void **state)
+{
+	static const uint32_t dsts[] = { RTE_BE32(0xffffffff), RTE_BE32(RTE_IPV4(10, 0, 0, 255)) };
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct rte_mbuf *m;
+	void *data;
+
+	(void)state;
+	for (unsigned i = 0; i < RTE_DIM(dsts); i++) {
+		assert_int_equal(fn_udp_send(q, RTE_BE16(7), dsts[i], RTE_BE16(9), "x", 1), -EACCES);
+		assert_int_equal(fn_udp_send(q, RTE_BE16(7), dsts[i], RTE_BE16(9), payload, 3000),
+				 -EACCES);
+		m = rte_pktmbuf_alloc(fn->pool);
+		data = rte_pktmbuf_append(m, 1);
+		memcpy(data, "x", 1);
+		assert_int_equal(fn_udp_send_mbuf(q, m, RTE_BE16(7), dsts[i], RTE_BE16(9)), -EACCES);
+	}
+	assert_int_equal(h_tx_count(q), 0);
+
+	fn->cfg.flags |= FRAGNET_F_BROADCAST;
+	for (unsigned i = 0; i < RTE_DIM(dsts); i++) {
+		assert_int_equal(fn_udp_send(q, RTE_BE16(7), dsts[i], RTE_BE16(9), "x", 1), 0);
+		m = h_tx_take(q, 0);
+		assert_true(rte_is_broadcast_ether_addr(
+			&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr));
+		rte_pktmbuf_free(m);
+	}
+	h_free(fn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +240,7 @@ int main(void)
 		cmocka_unit_test(test_closed_port),
 		cmocka_unit_test(test_send_round_trip),
 		cmocka_unit_test(test_no_route),
+		cmocka_unit_test(test_broadcast_needs_opt_in),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
