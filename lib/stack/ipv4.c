@@ -103,6 +103,28 @@ static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t f
 	return 0;
 }
 
+/*
+ * A datagram from an on-link host teaches us its MAC when we have no entry
+ * yet, so the reply need not wait for ARP, which the device may deliver to
+ * another queue or, with one process per queue, to another process
+ * altogether. ARP still overrides what is learned this way. Only datagrams
+ * the input rules accepted teach (one they drop must not decide where our
+ * replies go), and only from a unicast source MAC.
+ */
+static void learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
+{
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)l2;
+	struct fragnet *fn = q->fn;
+	struct rte_ether_addr mac;
+
+	if (src == q->learned_src || l2 == NULL || !fn_on_link(fn, src) ||
+	    !rte_is_valid_assigned_ether_addr(&eth->src_addr))
+		return;
+	if (!fn_neigh_lookup(fn->neigh, src, &mac))
+		fn_neigh_update(fn->neigh, src, &eth->src_addr, FN_NEIGH_LEARNED);
+	q->learned_src = src;   /* skip the lookup for its next packets */
+}
+
 /* Transport demux of a whole datagram that passed the input hook. */
 static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t len,
 			  uint8_t pkttype, struct hook_state *hs)
@@ -112,6 +134,7 @@ static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t
 
 	if (!ingress_hook(q, FN_HOOK_INPUT, l2, l3, len, pkttype, hs))
 		return;
+	learn(q, l2, ip->src_addr);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
 		fn_udp_input(q, l3, len, pkttype, l4_csum_ok);
@@ -181,23 +204,6 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	if (unlikely(martian_source(fn, ip->src_addr))) {
 		FN_DROP(&q->stats, IP_SRC);
 		goto free;
-	}
-
-	/*
-	 * A datagram from an on-link host teaches us its MAC when we have no
-	 * entry yet, so the reply need not wait for ARP, which the device may
-	 * deliver to another queue or, with one process per queue, to another
-	 * process altogether. ARP still overrides what is learned this way.
-	 */
-	if (ip->src_addr != q->learned_src && ip->src_addr != 0 &&
-	    fn_on_link(fn, ip->src_addr)) {
-		struct rte_ether_addr mac;
-		const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)l2;
-
-		if (!fn_neigh_lookup(fn->neigh, ip->src_addr, &mac))
-			fn_neigh_update(fn->neigh, ip->src_addr, &eth->src_addr,
-					FN_NEIGH_LEARNED);
-		q->learned_src = ip->src_addr;   /* skip the lookup for its next packets */
 	}
 
 	if (unlikely(ip->fragment_offset & FRAG_BITS)) {

@@ -6,6 +6,10 @@
 #include "stack/eth.h"
 #include "stack/neigh.h"
 #include "stack/udp.h"
+#if FN_WITH_FILTER
+#include "filter/generation.h"
+#include "nft/builder.h"
+#endif
 
 /* The classic example header (RFC 1071 style): checksum 0xb861. */
 static void test_header_checksum_vector(void **state)
@@ -209,6 +213,86 @@ static void test_neighbour_learning(void **state)
 	h_free(fn);
 }
 
+#if FN_WITH_FILTER
+/* Rules for queue 0 of fn: input drops every datagram from src. */
+static struct fn_filter *drop_input_from(struct fragnet *fn, uint32_t src)
+{
+	struct fn_filter *r = fn_filter_create(1);
+	struct fn_imgb *b = fn_imgb_new();
+	struct fn_op_payload_cmp *match;
+	struct fn_op_verdict *v;
+	size_t len;
+	void *img;
+
+	fn_imgb_table(b, "fragnet", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);
+	match = fn_imgb_op(b, FN_OP_PAYLOAD_CMP, sizeof(*match) + 4);
+	match->base = FN_PAYLOAD_NETWORK;
+	match->offset = 12;   /* ip saddr */
+	match->len = 4;
+	match->op = FN_CMP_EQ;
+	fn_imgb_words(match->data, &src, 4);
+	v = fn_imgb_op(b, FN_OP_VERDICT, sizeof(*v));
+	v->v.code = FN_V_DROP;
+	assert_int_equal(fn_imgb_finish(b, &img, &len), 0);
+	fn_imgb_free(b);
+	fn_filter_queue_attach(r, &fn->queues[0]->filter, 0);
+	assert_int_equal(fn_filter_install(r, img, len, free, img), 0);
+	fn_filter_burst_begin(&fn->queues[0]->filter);
+	return r;
+}
+#endif
+
+/*
+ * Only a datagram that the input rules accepted, from a unicast source MAC,
+ * teaches us a neighbour: one the rules drop, or one claiming a broadcast,
+ * multicast or zero MAC, must not decide where our replies go.
+ */
+static void test_learning_needs_accepted_unicast(void **state)
+{
+	static const struct rte_ether_addr bad[] = {
+		{ .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+		{ .addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } },
+		{ .addr_bytes = { 0 } },
+	};
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct rte_ether_addr mac;
+	struct h_rx rx = { 0 };
+
+	(void)state;
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	for (unsigned i = 0; i < RTE_DIM(bad); i++) {
+		struct rte_mbuf *m = h_udp_frame(fn, 4000, 7, "x", 1);
+
+		rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->src_addr = bad[i];
+		fn_eth_input(q, m);
+		assert_int_equal(rx.n, i + 1);   /* delivered, but taught nothing */
+		assert_false(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
+	}
+#if FN_WITH_FILTER
+	{
+		struct fn_filter *r = drop_input_from(fn, H_PEER);
+		const uint32_t next = RTE_BE32(RTE_IPV4(10, 0, 0, 3));
+		uint8_t buf[128];
+		size_t n;
+
+		fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+		assert_int_equal(q->stats.drops[FRAGNET_DROP_FILTER], 1);
+		assert_false(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
+		/* what the rules accept still teaches */
+		n = h_udp_datagram(buf, next, H_ADDR, 4000, 7, 1, "y", 1);
+		fn_eth_input(q, h_ip_frame(fn, buf, n));
+		assert_int_equal(rx.n, RTE_DIM(bad) + 1);
+		assert_true(fn_neigh_lookup(fn->neigh, next, &mac));
+		assert_true(rte_is_same_ether_addr(&mac, &h_peer_mac));
+		fn_filter_destroy(r);
+	}
+#endif
+	h_free(fn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_broadcast),
 		cmocka_unit_test(test_neighbour_learning),
 		cmocka_unit_test(test_martian_sources),
+		cmocka_unit_test(test_learning_needs_accepted_unicast),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
