@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -194,7 +195,7 @@ FN_EXPORT struct fragnet *fragnet_open(const struct fragnet_config *user_cfg)
 	rc = fn_eal_init(&fn->cfg, n_ports > 1 ? n_ports : RTE_MAX(fn->cfg.n_queues, 1u));
 	if (rc < 0)
 		goto free;
-	fn->neigh = fn_neigh_create(SOCKET_ID_ANY);
+	fn->neigh = fn_neigh_create(SOCKET_ID_ANY, rte_get_tsc_hz());
 	fn->udp = fn_udp_table_create(SOCKET_ID_ANY);
 	if (fn->neigh == NULL || fn->udp == NULL) {
 		rc = -ENOMEM;
@@ -234,8 +235,9 @@ FN_EXPORT struct fragnet *fragnet_open(const struct fragnet_config *user_cfg)
 	for (unsigned i = 0; i < fn->cfg.n_neighbours && fn->cfg.neighbours; i++) {
 		const struct fragnet_neighbour *nb = &fn->cfg.neighbours[i];
 
-		fn_neigh_update(fn->neigh, nb->addr, (const struct rte_ether_addr *)nb->mac,
-				FN_NEIGH_STATIC);
+		if (fn_neigh_update(fn->neigh, nb->addr, (const struct rte_ether_addr *)nb->mac,
+				    FN_NEIGH_F_STATIC, rte_get_tsc_cycles()) < 0)
+			FN_LOG(WARNING, "static neighbour %u: no room, ignored\n", i);
 	}
 	/* Neither the caller's arrays nor their strings are ours to keep. */
 	fn->cfg.ports = NULL;

@@ -115,7 +115,8 @@ struct fn_queue {
 	struct rte_mbuf *tx[FN_TX_PENDING];
 	unsigned n_done;
 	struct rte_mbuf *done[FN_BURST];  /* received, consumed: freed in bulk */
-	uint32_t learned_src;             /* last source checked for learning */
+	uint32_t learned_src;             /* last source checked for learning, */
+	uint64_t learned_until;           /* not checked again before then */
 	struct fn_stats stats;
 
 	/* Colder. */

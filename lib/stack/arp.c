@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ARP (RFC 826) for IPv4 over Ethernet. A request or reply addressed to us
- * teaches us the sender; gratuitous ARP updates a neighbour we already know
- * but does not create entries for strangers.
+ * ARP (RFC 826) for IPv4 over Ethernet. What an on-link sender says is
+ * recorded as Linux does (arp_accept off): a request for us creates its
+ * sender's entry (it is about to talk to us), a reply to us confirms one we
+ * are resolving or probing but creates nothing, and any other ARP (a
+ * gratuitous announcement, a request for someone else) only updates a
+ * neighbour we know. Off-link senders teach nothing.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -57,12 +61,51 @@ void fn_arp_announce(struct fn_queue *q)
 	send_request(q, q->addr);
 }
 
+bool fn_arp_probe(struct fn_queue *q, uint32_t addr, const struct rte_ether_addr *mac)
+{
+	static const struct rte_ether_addr zero;
+	int rc = fn_neigh_probe(q->fn->neigh, addr, q->clk.now);
+
+	if (rc == 1)   /* unicast, to the MAC we hold (Linux's PROBE state) */
+		send_arp(q, RTE_ARP_OP_REQUEST, mac, &zero, addr);
+	return rc >= 0;
+}
+
+/* An address a neighbour of ours may have: a host on our subnet. */
+static bool host_on_link(const struct fragnet *fn, uint32_t addr)
+{
+	return addr != 0 && addr != fn->addr && fn_on_link(fn, addr) &&
+	       !fn_is_broadcast(fn, addr);
+}
+
+static void learn(struct fn_queue *q, const struct rte_arp_hdr *arp, bool for_us)
+{
+	struct fragnet *fn = q->fn;
+	uint32_t sip = arp->arp_data.arp_sip;
+	unsigned flags = FN_NEIGH_F_OVERRIDE;
+	int rc;
+
+	if (!host_on_link(fn, sip)) {
+		if (for_us)
+			FN_DROP(&q->stats, NEIGH_REFUSED);
+		return;
+	}
+	if (for_us)
+		flags |= FN_NEIGH_F_CONFIRM;
+	if (for_us && arp->arp_opcode == RTE_BE16(RTE_ARP_OP_REQUEST))
+		flags |= FN_NEIGH_F_CREATE;
+	if (sip == fn->gateway)
+		flags |= FN_NEIGH_F_SOLICITED;
+	rc = fn_neigh_update(fn->neigh, sip, &arp->arp_data.arp_sha, flags, q->clk.now);
+	if (rc != -ENOENT || for_us)   /* news about strangers is ignored */
+		fn_neigh_count(&q->stats, rc);
+}
+
 void fn_arp_input(struct fn_queue *q, struct rte_mbuf *m)
 {
 	const struct rte_arp_hdr *arp;
-	struct fragnet *fn = q->fn;
-	struct rte_ether_addr known;
 	uint32_t sip, tip;
+	bool for_us;
 
 	if (m->data_len < sizeof(struct rte_ether_hdr) + sizeof(*arp)) {
 		FN_DROP(&q->stats, ARP_MALFORMED);
@@ -75,20 +118,20 @@ void fn_arp_input(struct fn_queue *q, struct rte_mbuf *m)
 	    arp->arp_hlen != RTE_ETHER_ADDR_LEN || arp->arp_plen != 4 ||
 	    (arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REQUEST) &&
 	     arp->arp_opcode != RTE_BE16(RTE_ARP_OP_REPLY)) ||
-	    !rte_is_unicast_ether_addr(&arp->arp_data.arp_sha)) {
+	    !rte_is_valid_assigned_ether_addr(&arp->arp_data.arp_sha)) {
 		FN_DROP(&q->stats, ARP_MALFORMED);
 		goto free;
 	}
 	sip = arp->arp_data.arp_sip;
 	tip = arp->arp_data.arp_tip;
+	for_us = tip == q->addr && sip != tip;
 
-	/* A reply to us may answer a request sent from another queue, so every
-	 * ARP addressed to us is learned, not only the ones this queue asked. */
-	if (sip != 0 && sip != q->addr &&
-	    (tip == q->addr || fn_neigh_lookup(fn->neigh, sip, &known)))
-		fn_neigh_update(fn->neigh, sip, &arp->arp_data.arp_sha, FN_NEIGH_ARP);
-
-	if (tip != q->addr || sip == tip) {
+	/* A reply to us may answer a request sent from another queue: the
+	 * shared table knows what any queue is resolving. A sender of 0.0.0.0
+	 * probes for an address (RFC 5227) and teaches nothing. */
+	if (sip != 0)
+		learn(q, arp, for_us);
+	if (!for_us) {
 		FN_DROP(&q->stats, ARP_NOT_OURS);
 		goto free;
 	}
@@ -112,6 +155,7 @@ void fn_arp_park(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 			goto full;
 		w->req[w->n_req++] = (struct fn_arp_request){
 			.addr = nexthop, .tries = 1, .next_try = q->clk.now + q->clk.hz };
+		fn_neigh_count(&q->stats, fn_neigh_resolving(q->fn->neigh, nexthop, q->clk.now));
 		send_request(q, nexthop);
 	}
 	if (w->n == FN_ARP_WAIT)
@@ -144,6 +188,8 @@ void fn_arp_service(struct fn_queue *q)
 			}
 			r->tries++;
 			r->next_try = q->clk.now + q->clk.hz;
+			fn_neigh_count(&q->stats,
+				       fn_neigh_resolving(q->fn->neigh, r->addr, q->clk.now));
 			send_request(q, r->addr);
 		}
 		w->req[keep++] = *r;

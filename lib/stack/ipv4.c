@@ -107,22 +107,29 @@ static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t f
  * A datagram from an on-link host teaches us its MAC when we have no entry
  * yet, so the reply need not wait for ARP, which the device may deliver to
  * another queue or, with one process per queue, to another process
- * altogether. ARP still overrides what is learned this way. Only datagrams
- * the input rules accepted teach (one they drop must not decide where our
- * replies go), and only from a unicast source MAC.
+ * altogether; and a datagram from the MAC we hold confirms the entry, as
+ * TCP's progress does in Linux (else every client would be probed twice a
+ * minute, and the probe answered to whichever process gets ARP). It never
+ * replaces a MAC: ARP does. Only datagrams the input rules accepted teach
+ * (one they drop must not decide where our replies go), and only from a
+ * unicast source MAC. A queue looks its last source up once a second.
  */
 static void learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
 {
 	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)l2;
 	struct fragnet *fn = q->fn;
-	struct rte_ether_addr mac;
+	unsigned flags = FN_NEIGH_F_CREATE | FN_NEIGH_F_CONFIRM;
 
-	if (src == q->learned_src || l2 == NULL || !fn_on_link(fn, src) ||
+	if ((src == q->learned_src && (int64_t)(q->learned_until - q->clk.now) > 0) ||
+	    l2 == NULL || !fn_on_link(fn, src) ||
 	    !rte_is_valid_assigned_ether_addr(&eth->src_addr))
 		return;
-	if (!fn_neigh_lookup(fn->neigh, src, &mac))
-		fn_neigh_update(fn->neigh, src, &eth->src_addr, FN_NEIGH_LEARNED);
-	q->learned_src = src;   /* skip the lookup for its next packets */
+	if (src == fn->gateway)
+		flags |= FN_NEIGH_F_SOLICITED;
+	fn_neigh_count(&q->stats,
+		       fn_neigh_update(fn->neigh, src, &eth->src_addr, flags, q->clk.now));
+	q->learned_src = src;
+	q->learned_until = q->clk.now + q->clk.hz;
 }
 
 /* Transport demux of a whole datagram that passed the input hook. */
@@ -328,12 +335,22 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	struct rte_ether_addr mac;
 
-	if (fn_is_broadcast(q->fn, nexthop))
+	if (fn_is_broadcast(q->fn, nexthop)) {
 		fn_eth_output(q, m, &bcast, RTE_ETHER_TYPE_IPV4);
-	else if (likely(fn_neigh_lookup(q->fn->neigh, nexthop, &mac)))
+		return;
+	}
+	switch (fn_neigh_get(q->fn->neigh, nexthop, q->clk.now, &mac)) {
+	case FN_NEIGH_STALE:
+		if (!fn_arp_probe(q, nexthop, &mac))
+			break;   /* it stopped answering: resolve it again */
+		/* fall through */
+	case FN_NEIGH_REACHABLE:
 		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);
-	else
-		fn_arp_park(q, m, nexthop);
+		return;
+	case FN_NEIGH_NONE:
+		break;
+	}
+	fn_arp_park(q, m, nexthop);
 }
 
 static uint32_t route(struct fn_queue *q, uint32_t dst)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
@@ -60,7 +61,7 @@ static struct fragnet *new_stack(unsigned n_queues, uint32_t addr,
 	snprintf(name, sizeof(name), "h_pool_%u", instance++);
 	fn->pool = rte_pktmbuf_pool_create(name, 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					   SOCKET_ID_ANY);
-	fn->neigh = fn_neigh_create(SOCKET_ID_ANY);
+	fn->neigh = fn_neigh_create(SOCKET_ID_ANY, rte_get_tsc_hz());
 	fn->udp = fn_udp_table_create(SOCKET_ID_ANY);
 	MUST(fn->pool && fn->neigh && fn->udp);
 	for (unsigned i = 0; i < n_queues; i++) {
@@ -84,7 +85,7 @@ struct fragnet *h_new_peer(void)
 
 void h_knows(struct fragnet *fn, uint32_t addr, const struct rte_ether_addr *mac)
 {
-	MUST(fn_neigh_update(fn->neigh, addr, mac, FN_NEIGH_STATIC) == 0);
+	MUST(fn_neigh_update(fn->neigh, addr, mac, FN_NEIGH_F_STATIC, 0) >= 0);
 }
 
 unsigned h_deliver(struct fn_queue *from, struct fn_queue *to)

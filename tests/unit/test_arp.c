@@ -83,7 +83,8 @@ static void test_not_ours_and_gratuitous(void **state)
 	assert_false(fn_neigh_lookup(fn->neigh, OTHER, &mac));
 	/* Gratuitous ARP updates a neighbour we know. */
 	h_knows(fn, H_PEER, &h_peer_mac);
-	fn_neigh_update(fn->neigh, OTHER, &h_peer_mac, FN_NEIGH_ARP);
+	fn_neigh_update(fn->neigh, OTHER, &h_peer_mac, FN_NEIGH_F_CREATE | FN_NEIGH_F_CONFIRM,
+			q->clk.now);
 	fn_eth_input(q, h_frame(fn, buf, arp_frame(buf, RTE_ARP_OP_REQUEST, &other_mac,
 						  OTHER, OTHER)));
 	assert_true(fn_neigh_lookup(fn->neigh, OTHER, &mac));
@@ -221,6 +222,153 @@ static void test_parking_is_bounded(void **state)
 	h_free(fn);
 }
 
+static const struct rte_ether_addr gw_mac = { .addr_bytes = { 2, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe } };
+
+/* Queue 0 sends a datagram to dst, asks for nexthop, and nexthop answers
+ * with mac: the datagram leaves to mac. */
+static void send_resolved(struct fragnet *fn, uint32_t dst, uint32_t nexthop,
+			  const struct rte_ether_addr *mac)
+{
+	struct fn_queue *q = fn->queues[0];
+	uint8_t buf[64];
+	struct rte_mbuf *m;
+
+	assert_int_equal(fn_udp_send(q, RTE_BE16(7), dst, RTE_BE16(9), "x", 1), 0);
+	assert_int_equal(h_tx_count(q), 1);
+	assert_int_equal(arp_of(q->tx[0])->arp_data.arp_tip, nexthop);
+	h_tx_clear(q);
+	fn_eth_input(q, h_frame(fn, buf, arp_frame(buf, RTE_ARP_OP_REPLY, mac, nexthop, H_ADDR)));
+	assert_int_equal(h_tx_count(q), 1);
+	m = h_tx_take(q, 0);
+	assert_true(rte_is_same_ether_addr(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr,
+					   mac));
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * Forged ARP cannot lock us out of our neighbours. Thousands of requests
+ * for our address from made-up senders, off-link ones and on-link ones (on
+ * a /16), are all answered, but the off-link ones teach nothing and the
+ * on-link ones take only part of the table: the gateway can still be
+ * resolved afterwards, what we resolved before is still there, and a new
+ * client is answered.
+ */
+static void test_flood_leaves_room(void **state)
+{
+	const uint32_t client = RTE_BE32(RTE_IPV4(10, 0, 0, 7));
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	struct rte_ether_addr mac;
+	uint8_t buf[64];
+	struct rte_mbuf *m;
+
+	(void)state;
+	fn->netmask = RTE_BE32(0xffff0000);
+	send_resolved(fn, OTHER, OTHER, &other_mac);
+	for (unsigned i = 0; i < 4096; i++) {
+		const struct rte_ether_addr forged = {
+			.addr_bytes = { 2, 0xee, 0, i & 1, i >> 8, i & 0xff } };
+		uint32_t sip = i & 1 ? RTE_IPV4(172, 16, i >> 8, i & 0xff)
+				     : RTE_IPV4(10, 0, 1 + (i >> 8), i & 0xff);
+
+		fn_eth_input(q, h_frame(fn, buf, arp_frame(buf, RTE_ARP_OP_REQUEST, &forged,
+							  rte_cpu_to_be_32(sip), H_ADDR)));
+		assert_int_equal(h_tx_count(q), 1);   /* answered */
+		h_tx_clear(q);
+	}
+	/* the gateway (H_FAR is off-link) */
+	send_resolved(fn, H_FAR, H_GW, &gw_mac);
+	/* resolved before the flood: no new request */
+	assert_int_equal(fn_udp_send(q, RTE_BE16(7), OTHER, RTE_BE16(9), "y", 1), 0);
+	assert_int_equal(h_tx_count(q), 1);
+	m = h_tx_take(q, 0);
+	assert_true(rte_is_same_ether_addr(&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr,
+					   &other_mac));
+	rte_pktmbuf_free(m);
+	/* a new client asks for us and is answered */
+	fn_eth_input(q, h_frame(fn, buf, arp_frame(buf, RTE_ARP_OP_REQUEST, &h_peer_mac,
+						  client, H_ADDR)));
+	h_tx_clear(q);
+	assert_true(fn_neigh_lookup(fn->neigh, client, &mac));
+	assert_true(rte_is_same_ether_addr(&mac, &h_peer_mac));
+	/* off-link senders taught nothing; what was refused and evicted is counted */
+	assert_false(fn_neigh_lookup(fn->neigh, RTE_BE32(RTE_IPV4(172, 16, 0, 1)), &mac));
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_NEIGH_REFUSED], 2048);
+	assert_true(q->stats.drops[FRAGNET_DROP_NEIGH_EVICTED] > 0);
+	h_free(fn);
+}
+
+/* The ARP request in q's transmit queue at i, or NULL. */
+static const struct rte_arp_hdr *request_at(struct fn_queue *q, unsigned i)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(q->tx[i], const struct rte_ether_hdr *);
+
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_ARP))
+		return NULL;
+	return arp_of(q->tx[i]);
+}
+
+/* Send one datagram to OTHER; the frames that leave: the datagram, and a
+ * probe when one is due. Returns the number of probes (unicast requests). */
+static unsigned send_to_other(struct fn_queue *q)
+{
+	unsigned probes = 0;
+
+	assert_int_equal(fn_udp_send(q, RTE_BE16(7), OTHER, RTE_BE16(9), "x", 1), 0);
+	for (unsigned i = 0; i < h_tx_count(q); i++) {
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(q->tx[i],
+								   const struct rte_ether_hdr *);
+		const struct rte_arp_hdr *a = request_at(q, i);
+
+		assert_true(rte_is_same_ether_addr(&eth->dst_addr, &other_mac));
+		if (a != NULL) {
+			assert_int_equal(a->arp_opcode, RTE_BE16(RTE_ARP_OP_REQUEST));
+			assert_int_equal(a->arp_data.arp_tip, OTHER);
+			probes++;
+		}
+	}
+	assert_int_equal(h_tx_count(q), 1 + probes);
+	h_tx_clear(q);
+	return probes;
+}
+
+/*
+ * A neighbour is reachable for 30 s after it last confirmed its address,
+ * then stale: still used, but a datagram to it also probes it (a unicast
+ * request, at most one a second). An answer makes it reachable again; three
+ * unanswered probes and it is forgotten, to be resolved from scratch.
+ */
+static void test_stale_neighbour_is_probed(void **state)
+{
+	struct fragnet *fn = h_new(1);
+	struct fn_queue *q = fn->queues[0];
+	uint8_t buf[64];
+
+	(void)state;
+	send_resolved(fn, OTHER, OTHER, &other_mac);
+	q->clk.now += 29 * q->clk.hz;
+	assert_int_equal(send_to_other(q), 0);
+	q->clk.now += 2 * q->clk.hz;               /* 31 s: stale */
+	assert_int_equal(send_to_other(q), 1);
+	assert_int_equal(send_to_other(q), 0);     /* not again within the second */
+	fn_eth_input(q, h_frame(fn, buf, arp_frame(buf, RTE_ARP_OP_REPLY, &other_mac,
+						  OTHER, H_ADDR)));
+	q->clk.now += 29 * q->clk.hz;
+	assert_int_equal(send_to_other(q), 0);     /* reachable again */
+	for (unsigned i = 0; i < 3; i++) {
+		q->clk.now += 2 * q->clk.hz;
+		assert_int_equal(send_to_other(q), 1);
+	}
+	q->clk.now += 2 * q->clk.hz;               /* three unanswered: forgotten */
+	assert_int_equal(fn_udp_send(q, RTE_BE16(7), OTHER, RTE_BE16(9), "x", 1), 0);
+	assert_int_equal(h_tx_count(q), 1);
+	assert_non_null(request_at(q, 0));
+	assert_true(rte_is_broadcast_ether_addr(
+		&rte_pktmbuf_mtod(q->tx[0], struct rte_ether_hdr *)->dst_addr));
+	assert_int_equal(q->arp.n, 1);             /* the datagram waits */
+	h_free(fn);
+}
+
 static void test_announce(void **state)
 {
 	struct fragnet *fn = h_new(1);
@@ -246,6 +394,8 @@ int main(void)
 		cmocka_unit_test(test_reply_on_other_queue),
 		cmocka_unit_test(test_parking_is_bounded),
 		cmocka_unit_test(test_announce),
+		cmocka_unit_test(test_flood_leaves_room),
+		cmocka_unit_test(test_stale_neighbour_is_probed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
