@@ -44,7 +44,7 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 	q->pool = fn->pool;
 	q->clk.hz = rte_get_tsc_hz();
 	q->clk.now = rte_get_tsc_cycles();
-	q->ip_id = qid;
+	fn_ipv4_ids_init(q);
 	q->icmp_bucket.last = q->clk.now;
 	q->icmp_bucket.tokens = UINT64_MAX / 2;   /* full: capped at first use */
 	q->announce = FN_WITH_ARP && qid == 0;

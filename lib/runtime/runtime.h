@@ -26,6 +26,7 @@
 #define FN_ARP_WAIT 64          /* packets parked for ARP, per queue */
 #define FN_ARP_REQUESTS 16      /* neighbours being resolved, per queue */
 #define FN_DGRAM_BUF (FRAGNET_MAX_DGRAM + 64) /* one whole IPv4 datagram */
+#define FN_IP_ID_BUCKETS 1024   /* IPv4 ID counters per queue, by destination */
 
 struct fn_neigh_table;
 struct fn_reasm;
@@ -120,7 +121,8 @@ struct fn_queue {
 	struct fn_stats stats;
 
 	/* Colder. */
-	uint32_t ip_id;
+	uint32_t ip_id_key;             /* IPv4 IDs: see fn_ipv4_header() */
+	uint16_t ip_id[FN_IP_ID_BUCKETS];
 	struct fn_arp_wait arp;
 	struct fn_token_bucket icmp_bucket;
 	struct fn_reasm *reasm;

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_jhash.h>
+#include <rte_random.h>
 #include <rte_ring.h>
 
 #include "arp.h"
@@ -303,16 +305,46 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 }
 #endif
 
+/*
+ * IPv4 IDs, as Linux picks them for datagrams that may be fragmented: a
+ * counter per destination, or rather per bucket of destinations chosen by
+ * a keyed hash, starting at a random value. Per destination, so that what
+ * we send to other hosts does not use up its IDs: one comes back only after
+ * 65536 / n_queues datagrams to that host (queues interleave theirs, so two
+ * queues sending to it never pick the same). Keyed and randomly started, so
+ * that a host learns nothing from its own IDs about those we send to others
+ * (from a predictable ID it can forge fragments into their datagrams), unless
+ * it shares their bucket, 1 in FN_IP_ID_BUCKETS.
+ *
+ * Not random per datagram: a receiver may hold the fragments of a datagram
+ * for its reassembly timeout (30 s in Linux) and then mix in those of a later
+ * one with the same ID. Random IDs bring one back after ~320 datagrams to a
+ * host on average (the birthday bound): within 30 s from ~10 datagrams a
+ * second. The counter brings none back before 65536 / n_queues datagrams to
+ * that host: within 30 s only above ~2200 a second (one queue), where no
+ * 16-bit ID can help (RFC 4963).
+ */
+void fn_ipv4_ids_init(struct fn_queue *q)
+{
+	q->ip_id_key = (uint32_t)rte_rand();
+	for (unsigned i = 0; i < FN_IP_ID_BUCKETS; i++)
+		q->ip_id[i] = (uint16_t)rte_rand();
+}
+
+static inline uint16_t next_ip_id(struct fn_queue *q, uint32_t dst)
+{
+	uint16_t *ctr = &q->ip_id[rte_jhash_1word(dst, q->ip_id_key) % FN_IP_ID_BUCKETS];
+
+	return (uint16_t)((*ctr)++ * q->fn->n_queues + q->qid);
+}
+
 void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
 		    uint32_t dst, uint16_t total_len)
 {
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = 0;
 	ip->total_length = rte_cpu_to_be_16(total_len);
-	/* Queues interleave their IDs so that two queues sending to one host
-	 * never reuse an ID while its fragments may still be in flight. */
-	ip->packet_id = rte_cpu_to_be_16(q->ip_id);
-	q->ip_id += q->fn->n_queues;
+	ip->packet_id = rte_cpu_to_be_16(next_ip_id(q, dst));
 	ip->fragment_offset = 0;
 	ip->time_to_live = FN_IPV4_TTL;
 	ip->next_proto_id = proto;

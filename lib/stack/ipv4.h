@@ -27,6 +27,9 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
  * header) on this queue; frees the chain. */
 void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain);
 
+/* Draw the queue's secret for its IPv4 IDs (at queue creation). */
+void fn_ipv4_ids_init(struct fn_queue *q);
+
 /* Fill an IPv4 header (no options, checksum included) from us to dst. */
 void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
 		    uint32_t dst, uint16_t total_len);

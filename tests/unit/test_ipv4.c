@@ -4,6 +4,7 @@
 
 #include "unit.h"
 #include "stack/eth.h"
+#include "stack/ipv4.h"
 #include "stack/neigh.h"
 #include "stack/udp.h"
 #if FN_WITH_FILTER
@@ -37,6 +38,7 @@ static void test_udp_checksum_vector(void **state)
 	struct rte_mbuf *m;
 
 	(void)state;
+	memset(q->ip_id, 0, sizeof(q->ip_id));   /* the vector has IP ID 0 */
 	h_knows(fn, H_PEER, &h_peer_mac);
 	assert_int_equal(fn_udp_send(q, RTE_BE16(7), H_PEER, RTE_BE16(9000), p, strlen(p)), 0);
 	m = h_tx_take(q, 0);
@@ -293,6 +295,66 @@ static void test_learning_needs_accepted_unicast(void **state)
 	h_free(fn);
 }
 
+static uint16_t next_id(struct fn_queue *q, uint32_t dst)
+{
+	struct rte_ipv4_hdr ip;
+
+	fn_ipv4_header(q, &ip, IPPROTO_UDP, dst, 28);
+	return rte_be_to_cpu_16(ip.packet_id);
+}
+
+/*
+ * IP IDs. A host that gets our datagrams must learn nothing of the IDs we
+ * send others (from a predictable ID it can forge a fragment into their
+ * datagrams); and an ID must not come back for one destination while its
+ * fragments may still be waiting at the receiver, however much we send to
+ * other hosts meanwhile.
+ */
+static void test_ip_ids(void **state)
+{
+	struct fragnet *fn = h_new(2);
+	struct fn_queue *q = fn->queues[0];
+	static bool seen[65536];
+	unsigned predictable = 0;
+
+	(void)state;
+	/* An attacker's ID, then a victim's: is the victim's the next one? */
+	for (uint32_t v = 0; v < 8; v++) {
+		uint32_t victim = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 10 + v));
+		unsigned hits = 0;
+
+		for (unsigned round = 0; round < 16; round++) {
+			uint16_t mine = next_id(q, H_PEER);
+
+			hits += next_id(q, victim) == (uint16_t)(mine + fn->n_queues);
+		}
+		predictable += hits == 16;
+	}
+	assert_true(predictable <= 1);   /* one may share the attacker's counter */
+
+	/* 30000 datagrams to one host among 90000 to others: no ID twice. */
+	memset(seen, 0, sizeof(seen));
+	for (uint32_t i = 0; i < 30000; i++) {
+		uint16_t id = next_id(q, H_PEER);
+
+		assert_false(seen[id]);
+		seen[id] = true;
+		for (uint32_t j = 0; j < 3; j++)
+			next_id(q, rte_cpu_to_be_32(RTE_IPV4(10, 1, 0, 0) + i * 3 + j));
+	}
+	/* Two queues sending to one host never pick the same ID. */
+	memset(seen, 0, sizeof(seen));
+	for (uint32_t i = 0; i < 32768; i++) {
+		for (unsigned k = 0; k < 2; k++) {
+			uint16_t id = next_id(fn->queues[k], H_FAR);
+
+			assert_false(seen[id]);
+			seen[id] = true;
+		}
+	}
+	h_free(fn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_neighbour_learning),
 		cmocka_unit_test(test_martian_sources),
 		cmocka_unit_test(test_learning_needs_accepted_unicast),
+		cmocka_unit_test(test_ip_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
