@@ -81,13 +81,6 @@ static int check_config(const struct fragnet_config *cfg)
 	return 0;
 }
 
-/* mbufs for every descriptor of every queue, plus what the stack holds
- * (transmit batches, ARP waits, fragments in reassembly). */
-static unsigned pool_size(unsigned n_queues)
-{
-	return n_queues * (FN_RX_DESC + FN_TX_DESC + FN_TX_PENDING + FN_ARP_WAIT + 1024) + 1023;
-}
-
 static void teardown(struct fragnet *fn)
 {
 #if FN_WITH_FILTER
@@ -209,12 +202,12 @@ FN_EXPORT struct fragnet *fragnet_open(const struct fragnet_config *user_cfg)
 		char name[RTE_MEMPOOL_NAMESIZE];
 
 		snprintf(name, sizeof(name), "fn_pool_%u", instance++);
-		fn->pool = rte_pktmbuf_pool_create(name, pool_size(fn->n_queues), 256, 0,
+		fn->pool = rte_pktmbuf_pool_create(name, fn_queue_pool_size(fn->n_queues), 256, 0,
 						   RTE_PKTMBUF_HEADROOM +
 						   fn_port_data_room(&fn->cfg),
 						   rte_eth_dev_socket_id(fn->port.ids[0]));
 		if (fn->pool == NULL) {
-			FN_LOG(ERR, "cannot allocate %u mbufs\n", pool_size(fn->n_queues));
+			FN_LOG(ERR, "cannot allocate %u mbufs\n", fn_queue_pool_size(fn->n_queues));
 			rc = -ENOMEM;
 			goto free;
 		}

@@ -27,6 +27,28 @@
 #define IDLE_MIN_US 10
 #define IDLE_MAX_US 1000
 
+unsigned fn_queue_pool_size(unsigned n_queues)
+{
+	return n_queues * (FN_QUEUE_MBUFS + FN_REASM_MBUFS) + FN_POOL_SLACK;
+}
+
+#if FN_WITH_FRAG
+/* What reassembly may hold on one queue: the queue's share of the pool
+ * beyond what every queue needs anyway (FN_REASM_MBUFS with the pool
+ * fragnet_open() makes), at most FN_REASM_MEM. More would leave the device
+ * without mbufs to receive into. */
+static uint32_t reasm_mem_limit(const struct fragnet *fn)
+{
+	unsigned size = fn->pool->size, share, mbufs = 0;
+
+	share = size > FN_POOL_SLACK ? (size - FN_POOL_SLACK) / fn->n_queues : 0;
+	if (share > FN_QUEUE_MBUFS)
+		mbufs = share - FN_QUEUE_MBUFS;
+	return RTE_MIN((uint64_t)mbufs * rte_pktmbuf_data_room_size(fn->pool),
+		       (uint64_t)FN_REASM_MEM);
+}
+#endif
+
 struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 {
 	static unsigned instance;
@@ -50,7 +72,7 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 	q->announce = FN_WITH_ARP && qid == 0;
 	q->filter.qid = qid;
 #if FN_WITH_FRAG
-	q->reasm = fn_reasm_create(socket, FN_REASM_MEM, FN_REASM_TIMEOUT_S * q->clk.hz);
+	q->reasm = fn_reasm_create(socket, reasm_mem_limit(fn), FN_REASM_TIMEOUT_S * q->clk.hz);
 	if (q->reasm == NULL)
 		goto nomem;
 	if (fn->n_queues > 1) {

@@ -3,7 +3,17 @@
 #ifndef FN_QUEUE_H
 #define FN_QUEUE_H
 
+#include "port.h"
 #include "runtime.h"
+
+/* mbufs a queue holds at most besides fragments in reassembly: its
+ * descriptors, a transmit batch, datagrams waiting for ARP. */
+#define FN_QUEUE_MBUFS (FN_RX_DESC + FN_TX_DESC + FN_TX_PENDING + FN_ARP_WAIT)
+/* mbufs beyond the queues' own, for the lcores' mempool caches. */
+#define FN_POOL_SLACK 1023
+
+/* The mbuf pool n_queues queues need: their own and FN_REASM_MBUFS each. */
+unsigned fn_queue_pool_size(unsigned n_queues);
 
 /* Queue qid's state, allocated on NUMA socket `socket`; NULL + errno. */
 struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket);

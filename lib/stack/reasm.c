@@ -26,7 +26,7 @@ struct datagram {
 };
 
 struct fn_reasm {
-	uint32_t mem, mem_limit;
+	uint32_t mem, mem_limit, src_mem_limit;
 	uint64_t timeout;
 	unsigned pending;
 	struct datagram d[FN_REASM_DATAGRAMS];
@@ -42,6 +42,7 @@ struct fn_reasm *fn_reasm_create(int socket, uint32_t mem_limit, uint64_t timeou
 		return NULL;
 	}
 	r->mem_limit = mem_limit;
+	r->src_mem_limit = mem_limit / FN_REASM_SHARE;
 	r->timeout = timeout_ticks;
 	return r;
 }
@@ -103,10 +104,32 @@ static struct datagram *oldest(struct fn_reasm *r, const struct datagram *except
 	return o;
 }
 
+/* Bytes held for datagrams from src, and the oldest of them but `except`. */
+static uint32_t held_by(struct fn_reasm *r, uint32_t src, const struct datagram *except,
+			struct datagram **oldest_own)
+{
+	uint32_t mem = 0;
+
+	*oldest_own = NULL;
+	for (unsigned i = 0; i < FN_REASM_DATAGRAMS; i++) {
+		struct datagram *d = &r->d[i];
+
+		if (!d->used || d->src != src)
+			continue;
+		mem += d->mem;
+		if (d != except && (*oldest_own == NULL || d->expires < (*oldest_own)->expires))
+			*oldest_own = d;
+	}
+	return mem;
+}
+
+/* The datagram of this fragment, or a new one: in a free slot, else in its
+ * source's oldest when the source holds its share, else in the oldest. */
 static struct datagram *find_or_add(struct fn_queue *q, const struct rte_ipv4_hdr *ip)
 {
 	struct fn_reasm *r = q->reasm;
-	struct datagram *free_slot = NULL;
+	struct datagram *free_slot = NULL, *oldest_own = NULL;
+	unsigned own = 0;
 
 	for (unsigned i = 0; i < FN_REASM_DATAGRAMS; i++) {
 		struct datagram *d = &r->d[i];
@@ -114,12 +137,21 @@ static struct datagram *find_or_add(struct fn_queue *q, const struct rte_ipv4_hd
 		if (!d->used) {
 			if (free_slot == NULL)
 				free_slot = d;
-		} else if (d->id == ip->packet_id && d->src == ip->src_addr &&
-			   d->dst == ip->dst_addr && d->proto == ip->next_proto_id) {
-			return d;
+			continue;
 		}
+		if (d->src != ip->src_addr)
+			continue;
+		if (d->id == ip->packet_id && d->dst == ip->dst_addr &&
+		    d->proto == ip->next_proto_id)
+			return d;
+		own++;
+		if (oldest_own == NULL || d->expires < oldest_own->expires)
+			oldest_own = d;
 	}
-	if (free_slot == NULL) {
+	if (own >= FN_REASM_DATAGRAMS / FN_REASM_SHARE) {
+		free_slot = oldest_own;
+		discard(q, free_slot, FRAGNET_DROP_FRAG_QUOTA);
+	} else if (free_slot == NULL) {
 		free_slot = oldest(r, NULL);
 		discard(q, free_slot, FRAGNET_DROP_FRAG_NOMEM);
 	}
@@ -205,6 +237,19 @@ struct rte_mbuf *fn_reasm_add(struct fn_queue *q, struct rte_mbuf *m)
 	if (last)
 		d->total = end;
 
+	/* A source over its share of memory pays with its own oldest
+	 * datagrams, or with this one when it alone is too much. */
+	while (r->mem > r->src_mem_limit) {
+		struct datagram *own;
+
+		if (held_by(r, d->src, d, &own) <= r->src_mem_limit)
+			break;
+		if (own == NULL) {
+			discard(q, d, FRAGNET_DROP_FRAG_QUOTA);
+			return NULL;
+		}
+		discard(q, own, FRAGNET_DROP_FRAG_QUOTA);
+	}
 	/* Over the memory bound: the oldest datagrams go first. */
 	while (r->mem > r->mem_limit) {
 		struct datagram *o = oldest(r, d);

@@ -5,6 +5,11 @@
  * that does not complete within FN_REASM_TIMEOUT_S is dropped. Like Linux, an
  * exact duplicate fragment is ignored while an overlapping one discards the
  * whole datagram (overlaps are how filters get evaded).
+ *
+ * One source may hold at most 1/FN_REASM_SHARE of the datagrams in progress
+ * and of the memory; beyond that it pushes out its own oldest datagrams
+ * (counted as frag_quota), so a host sending first fragments that never
+ * complete cannot push out the datagrams of others.
  */
 #ifndef FN_REASM_H
 #define FN_REASM_H
@@ -17,10 +22,13 @@ struct fn_queue;
 struct fn_reasm;
 
 #define FN_REASM_TIMEOUT_S 30          /* Linux ipfrag_time */
-#define FN_REASM_MEM (4u << 20)        /* bytes of mbufs held (ipfrag_high_thresh) */
+#define FN_REASM_MEM (4u << 20)        /* most bytes of mbufs held (ipfrag_high_thresh) */
+#define FN_REASM_MBUFS 1024            /* kept for reassembly in the pool, per queue */
 #define FN_REASM_DATAGRAMS 64          /* in progress at once, per queue */
 #define FN_REASM_FRAGMENTS 128         /* per datagram: 64 KB in 552-byte pieces */
+#define FN_REASM_SHARE 4               /* a source holds 1/4 of datagrams and memory */
 
+/* mem_limit: bytes of mbufs (buf_len) held at most, all sources together. */
 struct fn_reasm *fn_reasm_create(int socket, uint32_t mem_limit, uint64_t timeout_ticks);
 void fn_reasm_free(struct fn_reasm *r);
 

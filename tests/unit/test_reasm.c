@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "runtime/port.h"
 #include "stack/eth.h"
 #include "stack/reasm.h"
 #include "stack/udp.h"
@@ -18,13 +19,24 @@ struct frag {
 static uint8_t dgram[70000];
 static size_t dgram_len;
 
-static void make_datagram(uint16_t id, size_t payload_len)
+static void make_datagram_from(uint32_t src, uint16_t id, size_t payload_len)
 {
 	static uint8_t payload[66000];
 
 	for (size_t i = 0; i < payload_len; i++)
 		payload[i] = i * 13 + id;
-	dgram_len = h_udp_datagram(dgram, H_PEER, H_ADDR, 4000, 7, id, payload, payload_len);
+	dgram_len = h_udp_datagram(dgram, src, H_ADDR, 4000, 7, id, payload, payload_len);
+}
+
+static void make_datagram(uint16_t id, size_t payload_len)
+{
+	make_datagram_from(H_PEER, id, payload_len);
+}
+
+/* Host i of 10.0.2.0/24, the senders of tests that want many. */
+static uint32_t host(unsigned i)
+{
+	return rte_cpu_to_be_32(RTE_IPV4(10, 0, 2, 1 + i));
 }
 
 static void send_frag(struct fragnet *fn, uint32_t off, uint32_t len, bool more)
@@ -207,32 +219,34 @@ static void test_memory_bound(void **state)
 {
 	struct fixture *fx = *state;
 	struct fn_queue *q = fx->fn->queues[0];
-	struct fn_reasm *small = fn_reasm_create(SOCKET_ID_ANY, 10 * 2176, q->clk.hz);
+	struct fn_reasm *small = fn_reasm_create(SOCKET_ID_ANY, 20 * 2176, q->clk.hz);
 	struct fn_reasm *saved = q->reasm;
 	struct frag f[8];
 
 	q->reasm = small;
-	/* Twenty first halves: never more than 10 mbufs held, oldest evicted. */
-	for (unsigned i = 0; i < 20; i++) {
-		make_datagram(200 + i, PAYLOAD);
+	/* Forty first halves, each from its own host: never more than 20
+	 * mbufs held, oldest evicted. */
+	for (unsigned i = 0; i < 40; i++) {
+		make_datagram_from(host(i), 200 + i, PAYLOAD);
 		split(f, 1480);
 		send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
-		assert_true(fn_reasm_mem(small) <= 10 * 2176);
+		assert_true(fn_reasm_mem(small) <= 20 * 2176);
 	}
-	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_NOMEM], 10);
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_NOMEM], 20);
 	/* The newest still completes. */
 	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
 	send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
 	assert_int_equal(fx->rx.n, 1);
 	assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
-	/* Its two new pieces each pushed out one more of the older ten. */
-	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_NOMEM], 12);
-	assert_int_equal(fn_reasm_pending(small), 7);
+	/* Its two new pieces each pushed out one more of the older twenty. */
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_NOMEM], 22);
+	assert_int_equal(fn_reasm_pending(small), 17);
 	/* More datagrams in flight than the table holds: oldest go. */
 	for (unsigned i = 0; i < FN_REASM_DATAGRAMS + 5; i++) {
-		make_datagram(300 + i, 100);
+		make_datagram_from(host(i), 300 + i, 100);
 		send_frag(fx->fn, 0, 16, true);
 	}
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_QUOTA], 0);
 	assert_true(fn_reasm_pending(small) <= FN_REASM_DATAGRAMS);
 	q->reasm = saved;
 	fn_reasm_free(small);
@@ -252,6 +266,92 @@ static void test_largest_datagram(void **state)
 	check_delivered(fx, 1);
 }
 
+/* A fragment of a datagram that exists only for this (zeros from src, ID
+ * id): len bytes at off of its payload, received on queue qid. */
+static void send_piece(struct fragnet *fn, unsigned qid, uint32_t src, uint16_t id,
+		       uint32_t off, uint32_t len, bool more)
+{
+	static uint8_t buf[2048];
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+
+	memset(buf, 0, 20 + len);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(20 + len);
+	ip->packet_id = rte_cpu_to_be_16(id);
+	ip->fragment_offset = rte_cpu_to_be_16(off / 8 | (more ? RTE_IPV4_HDR_MF_FLAG : 0));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = src;
+	ip->dst_addr = H_ADDR;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	fn_eth_input(fn->queues[qid], h_ip_frame(fn, buf, 20 + len));
+}
+
+/*
+ * One host floods us with first fragments of datagrams that never complete,
+ * 200 between each two pieces of a client's datagrams: the client's
+ * datagrams still complete. A source holds at most its share of the table
+ * and of the memory, and what it sends beyond pushes out its own.
+ */
+static void test_flood_from_one_source(void **state)
+{
+	const uint32_t attacker = RTE_BE32(RTE_IPV4(10, 0, 0, 66));
+	struct fixture *fx = *state;
+	struct fn_queue *q = fx->fn->queues[0];
+	uint16_t id = 0;
+	struct frag f[8];
+
+	for (unsigned d = 0; d < 20; d++) {
+		unsigned n;
+
+		make_datagram(1000 + d, PAYLOAD);
+		n = split(f, 1480);
+		for (unsigned i = 0; i < n; i++) {
+			send_frag(fx->fn, f[i].off, f[i].len, f[i].more);
+			for (unsigned k = 0; i + 1 < n && k < 200; k++)
+				send_piece(fx->fn, 0, attacker, id++, 0, 1480, true);
+		}
+		assert_int_equal(fx->rx.n, d + 1);
+		assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
+	}
+	assert_true(q->stats.drops[FRAGNET_DROP_FRAG_QUOTA] > 0);
+
+	/* Now a few large datagrams, each in 100 pieces: over its share of
+	 * memory the attacker loses its own oldest, the client loses nothing. */
+	for (unsigned d = 0; d < 8; d++) {
+		make_datagram(2000 + d, PAYLOAD);
+		split(f, 1480);
+		send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+		for (uint32_t k = 1; k <= 100; k++)
+			send_piece(fx->fn, 0, attacker, id, k * 1480, 1480, true);
+		id++;
+		send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+		send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
+		assert_int_equal(fx->rx.n, 20 + d + 1);
+	}
+}
+
+/* Fragments held on every queue together leave the pool the mbufs every
+ * queue's descriptors and transmit batch need: reassembly cannot starve the
+ * device. Many sources, so that the whole bound is reached. */
+static void test_memory_within_pool(void **state)
+{
+	struct fragnet *fn = h_new(2);
+
+	(void)state;
+	for (unsigned qid = 0; qid < 2; qid++)
+		for (uint32_t src = 0; src < 16; src++)
+			for (uint16_t id = 0; id < 16; id++)
+				for (uint32_t k = 1; k <= 40; k++)
+					send_piece(fn, qid, rte_cpu_to_be_32(RTE_IPV4(10, 0, 1, src)),
+						   id, k * 1480, 1480, true);
+	assert_true(rte_mempool_avail_count(fn->pool) >=
+		    2 * (FN_RX_DESC + FN_TX_DESC + FN_TX_PENDING + FN_ARP_WAIT));
+	for (unsigned qid = 0; qid < 2; qid++)
+		fn_rx_done_flush(fn->queues[qid]);
+	h_free(fn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +362,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_largest_datagram, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flood_from_one_source, setup, teardown),
+		cmocka_unit_test(test_memory_within_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
