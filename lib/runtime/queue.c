@@ -29,7 +29,7 @@
 
 unsigned fn_queue_pool_size(unsigned n_queues)
 {
-	return n_queues * (FN_QUEUE_MBUFS + FN_REASM_MBUFS) + FN_POOL_SLACK;
+	return n_queues * (FN_QUEUE_MBUFS + (FN_WITH_FRAG ? FN_REASM_MBUFS : 0)) + FN_POOL_SLACK;
 }
 
 #if FN_WITH_FRAG

@@ -12,7 +12,8 @@
 /* mbufs beyond the queues' own, for the lcores' mempool caches. */
 #define FN_POOL_SLACK 1023
 
-/* The mbuf pool n_queues queues need: their own and FN_REASM_MBUFS each. */
+/* The mbuf pool n_queues queues need: their own, and FN_REASM_MBUFS each
+ * for reassembly in builds that have it. */
 unsigned fn_queue_pool_size(unsigned n_queues);
 
 /* Queue qid's state, allocated on NUMA socket `socket`; NULL + errno. */
