@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Rulesets and packet of the filter benchmark (see cases.h). */
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cases.h"
-#include "stack/csum.h"
+#include "packets.h"
 
 const struct bench_case bench_cases[] = {
 	{"saddr-1-none", "1 x ip saddr, no match", BENCH_SADDR, 1, 0},
@@ -93,22 +94,7 @@ char *bench_ruleset(const struct bench_case *c)
 
 uint32_t bench_packet(uint8_t *b)
 {
-	const uint32_t payload = 32, len = 20 + 8 + payload;
-
-	memset(b, 0, len);
-	b[0] = 0x45;
-	b[2] = (uint8_t)(len >> 8);
-	b[3] = (uint8_t)len;
-	b[5] = 1;
-	b[6] = 0x40;             /* DF, as the kernel sends it */
-	b[8] = 64;
-	b[9] = 17;
-	b[12] = 127; b[15] = 1;
-	b[16] = 127; b[19] = 1;
-	uint16_t c = fn_csum(b, 20);   /* memory order */
-	memcpy(b + 10, &c, 2);
-	b[20] = BENCH_SPORT >> 8; b[21] = BENCH_SPORT & 0xff;
-	b[22] = BENCH_DPORT >> 8; b[23] = BENCH_DPORT & 0xff;
-	b[24] = 0; b[25] = 8 + payload;
-	return len;
+	/* DF, as the kernel sends it */
+	return (uint32_t)tp_udp(b, htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK), BENCH_SPORT,
+				BENCH_DPORT, NULL, 32, &(struct tp_ip){ .id = 1, .frag = TP_DF });
 }

@@ -40,6 +40,7 @@
 
 #include "compiler.h"
 #include "fast_path_quirk.h"
+#include "packets.h"
 #include "filter/filter.h"
 #include "nft/eval.h"
 
@@ -86,28 +87,6 @@ static long hex_decode(const char *hex, uint8_t *out, size_t cap)
 		out[i] = (uint8_t)v;
 	}
 	return (long)(n / 2);
-}
-
-/* Smallest header of each transport we know: shorter means "no transport
- * header" (fn_pkt.l4_off = 0), as lib/nft/packet.h defines it. */
-static unsigned l4_min(uint8_t proto)
-{
-	switch (proto) {
-	case 6: return 20;   /* TCP */
-	case 17: return 8;   /* UDP */
-	case 1: return 8;    /* ICMP */
-	default: return 0;
-	}
-}
-
-static uint16_t transport_offset(const uint8_t *l3, uint32_t len)
-{
-	unsigned ihl = (l3[0] & 0xf) * 4u;
-	unsigned frag = ((unsigned)l3[6] << 8 | l3[7]) & 0x1fff;
-
-	if (frag || len < ihl + l4_min(l3[9]))
-		return 0;
-	return (uint16_t)ihl;
 }
 
 static char *read_file(const char *path)
@@ -237,22 +216,16 @@ static int parse_eval(char *args, struct eval_req *req)
 
 	/* Link and network headers are contiguous, as in an mbuf, so a link
 	 * payload load past the Ethernet header reads the IP header. */
-	uint8_t *l3 = frame + l2_len;
-	req->pkt = (struct fn_pkt){
-		.l2 = l2_len ? frame : NULL,
-		.l3 = l3,
-		.l3_len = (uint32_t)l3_len,
-		.l4_off = transport_offset(l3, (uint32_t)l3_len),
-		.l4proto = l3[9],
-		.pkttype = (uint8_t)pkttype,
-		.mark = mark,
-		.iif = iif,
-		.oif = oif,
-		.iifname = strcmp(iifname_s, "-") ? req->iifname : NULL,
-		.oifname = strcmp(oifname_s, "-") ? req->oifname : NULL,
-		.cpu = (uint16_t)cpu,
-		.ct = ct,
-	};
+	req->pkt = tp_view(frame + l2_len, (uint32_t)l3_len);
+	req->pkt.l2 = l2_len ? frame : NULL;
+	req->pkt.pkttype = (uint8_t)pkttype;
+	req->pkt.mark = mark;
+	req->pkt.iif = iif;
+	req->pkt.oif = oif;
+	req->pkt.iifname = strcmp(iifname_s, "-") ? req->iifname : NULL;
+	req->pkt.oifname = strcmp(oifname_s, "-") ? req->oifname : NULL;
+	req->pkt.cpu = (uint16_t)cpu;
+	req->pkt.ct = ct;
 	return 0;
 }
 

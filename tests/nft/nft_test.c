@@ -1,207 +1,53 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* The interpreter tests' packets, loading and counters (nft_test.h). */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nft_test.h"
+#include "packets.h"
 
-static uint16_t csum_fold(uint32_t s)
+static void view(struct tpkt *t, size_t len)
 {
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	return s;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-void t_ip_csum(struct tpkt *t)
-{
-	uint8_t *ip = t->buf;
-
-	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(sum16(ip, (ip[0] & 0xf) * 4u, 0)));
-}
-
-static void ip_header(struct tpkt *t, uint32_t src, uint32_t dst, uint8_t proto,
-		      size_t total)
-{
-	uint8_t *ip = t->buf;
-
-	memset(t->buf, 0, sizeof(t->buf));
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)total);
-	put16(ip + 4, 0x1234);
-	ip[8] = 64;
-	ip[9] = proto;
-	put32(ip + 12, src);
-	put32(ip + 16, dst);
-	t_ip_csum(t);
-	memset(&t->pkt, 0, sizeof(t->pkt));
-	t->pkt.l3 = t->buf;
-	t->pkt.l3_len = (uint32_t)total;
-	t->pkt.l4_off = 20;
-	t->pkt.l4proto = proto;
-}
-
-static uint16_t udp_csum(const uint8_t *ip, size_t l4len)
-{
-	uint32_t s = sum16(ip + 12, 8, 0) + 17 + (uint32_t)l4len;
-	uint16_t c;
-
-	s = sum16(ip + 20, l4len, s);
-	c = csum_fold(s);
-	return c ? c : 0xffff;
+	t->pkt = tp_view(t->buf, (uint32_t)len);
 }
 
 void t_udp(struct tpkt *t, uint32_t src, uint32_t dst, uint16_t sport,
 	   uint16_t dport, size_t payload)
 {
-	uint8_t *u = t->buf + 20;
-	size_t i;
+	uint8_t *data = t->buf + TP_HDR + 8;
 
-	ip_header(t, src, dst, 17, 20 + 8 + payload);
-	put16(u, sport);
-	put16(u + 2, dport);
-	put16(u + 4, (uint16_t)(8 + payload));
-	for (i = 0; i < payload; i++)
-		u[8 + i] = (uint8_t)(i * 7 + 1);
-	put16(u + 6, udp_csum(t->buf, 8 + payload));
+	memset(t->buf, 0, sizeof(t->buf));
+	for (size_t i = 0; i < payload; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	view(t, tp_udp(t->buf, htonl(src), htonl(dst), sport, dport, NULL, payload,
+		       &(struct tp_ip){ .id = 0x1234 }));
 }
 
 void t_icmp(struct tpkt *t, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
 	    uint16_t id, uint16_t seq)
 {
-	uint8_t *c = t->buf + 20;
+	memset(t->buf, 0, sizeof(t->buf));
+	view(t, tp_icmp(t->buf, htonl(src), htonl(dst), type, code, id, seq, NULL, 8));
+}
 
-	ip_header(t, src, dst, 1, 20 + 8 + 8);
-	c[0] = type;
-	c[1] = code;
-	put16(c + 4, id);
-	put16(c + 6, seq);
-	put16(c + 2, csum_fold(sum16(c, 16, 0)));
+void t_ip_csum(struct tpkt *t)
+{
+	tp_ipv4_fix(t->buf);
 }
 
 int t_csums_ok(const struct tpkt *t)
 {
-	const uint8_t *ip = t->buf;
-	size_t l4len = t->pkt.l3_len - 20;
-	uint32_t s;
-
-	if (csum_fold(sum16(ip, 20, 0)) != 0)
-		return 0;
-	if (ip[9] != 17 || (ip[26] == 0 && ip[27] == 0))
-		return 1;
-	s = sum16(ip + 12, 8, 0) + 17 + (uint32_t)l4len;
-	return csum_fold(sum16(ip + 20, l4len, s)) == 0;
-}
-
-void t_payload(struct fn_imgb *b, uint8_t base, uint8_t off, uint8_t len, uint8_t dreg)
-{
-	struct fn_op_payload *o = fn_imgb_op(b, FN_OP_PAYLOAD, sizeof(*o));
-
-	o->base = base;
-	o->offset = off;
-	o->len = len;
-	o->dreg = dreg;
-}
-
-void t_cmp(struct fn_imgb *b, uint8_t sreg, uint8_t op, const void *data, uint8_t len)
-{
-	struct fn_op_cmp *o = fn_imgb_op(b, FN_OP_CMP, sizeof(*o) + fn_img_round4(len));
-
-	o->sreg = sreg;
-	o->op = op;
-	o->len = len;
-	fn_imgb_words(o->data, data, len);
-}
-
-void t_cmp32(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t host_value)
-{
-	t_cmp(b, sreg, op, &host_value, 4);
-}
-
-void t_payload_cmp(struct fn_imgb *b, uint8_t base, uint8_t off, uint8_t len,
-		   uint8_t op, const void *data)
-{
-	struct fn_op_payload_cmp *o = fn_imgb_op(b, FN_OP_PAYLOAD_CMP,
-						 sizeof(*o) + fn_img_round4(len));
-
-	o->base = base;
-	o->offset = off;
-	o->len = len;
-	o->op = op;
-	fn_imgb_words(o->data, data, len);
-}
-
-void t_meta(struct fn_imgb *b, uint8_t key, uint8_t dreg)
-{
-	struct fn_op_meta *o = fn_imgb_op(b, FN_OP_META, sizeof(*o));
-
-	o->key = key;
-	o->dreg = dreg;
-}
-
-void t_imm(struct fn_imgb *b, uint8_t dreg, const void *data, uint8_t len)
-{
-	struct fn_op_immediate *o = fn_imgb_op(b, FN_OP_IMMEDIATE,
-					       sizeof(*o) + fn_img_round4(len));
-
-	o->dreg = dreg;
-	o->len = len;
-	fn_imgb_words(o->data, data, len);
-}
-
-void t_verdict(struct fn_imgb *b, int32_t code, uint32_t chain)
-{
-	struct fn_op_verdict *o = fn_imgb_op(b, FN_OP_VERDICT, sizeof(*o));
-
-	o->v.code = code;
-	o->v.chain = chain;
-}
-
-void t_counter(struct fn_imgb *b, uint32_t chain, uint64_t handle)
-{
-	struct fn_op_slot *o = fn_imgb_op(b, FN_OP_COUNTER, sizeof(*o));
-
-	o->slot = fn_imgb_counter(b, chain, handle, 0, 0);
-}
-
-void t_lookup(struct fn_imgb *b, uint8_t sreg, uint8_t dreg, uint32_t set, int invert)
-{
-	struct fn_op_lookup *o = fn_imgb_op(b, FN_OP_LOOKUP, sizeof(*o));
-
-	o->sreg = sreg;
-	o->dreg = dreg;
-	o->set = set;
-	o->invert = (uint8_t)invert;
+	return tp_checksums_ok(t->buf, t->pkt.l3_len);
 }
 
 void *t_image(struct fn_imgb *b, size_t *len)
 {
-	void *img = NULL;
+	void *img = t_finish(b, len);
 
-	assert_int_equal(fn_imgb_finish(b, &img, len), 0);
-	fn_imgb_free(b);
+	if (img == NULL)
+		fail_msg("image not built: %s", strerror(errno));
 	return img;
 }
 

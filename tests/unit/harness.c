@@ -134,35 +134,11 @@ struct rte_mbuf *h_ip_frame(struct fragnet *fn, const void *l3, size_t len)
 	return h_frame(fn, buf, sizeof(*eth) + len);
 }
 
-size_t h_udp_datagram(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
-		      uint16_t dport, uint16_t ip_id, const void *payload, size_t len)
-{
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + len);
-	ip->packet_id = rte_cpu_to_be_16(ip_id);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = src;
-	ip->dst_addr = dst;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(sport);
-	udp->dst_port = rte_cpu_to_be_16(dport);
-	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + len);
-	udp->dgram_cksum = 0;
-	memcpy(udp + 1, payload, len);
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-	return sizeof(*ip) + sizeof(*udp) + len;
-}
-
 struct rte_mbuf *h_udp_frame(struct fragnet *fn, uint16_t sport, uint16_t dport,
 			     const void *payload, size_t len)
 {
 	uint8_t buf[2048];
-	size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, sport, dport, 1, payload, len);
+	size_t n = tp_udp(buf, H_PEER, H_ADDR, sport, dport, payload, len, NULL);
 
 	return h_ip_frame(fn, buf, n);
 }

@@ -18,6 +18,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "packets.h"
 #include "runtime/runtime.h"
 
 #define H_ADDR RTE_BE32(RTE_IPV4(10, 0, 0, 1))
@@ -43,11 +44,9 @@ void h_free(struct fragnet *fn);
 struct rte_mbuf *h_udp_frame(struct fragnet *fn, uint16_t sport, uint16_t dport,
 			     const void *payload, size_t len);
 struct rte_mbuf *h_frame(struct fragnet *fn, const void *bytes, size_t len);
-/* Raw IPv4 datagram (header + payload) wrapped in Ethernet to us. */
+/* Raw IPv4 datagram (header + payload, as tests/support/packets.h builds
+ * them) wrapped in Ethernet to us. */
 struct rte_mbuf *h_ip_frame(struct fragnet *fn, const void *l3, size_t len);
-/* Build a UDP/IPv4 datagram from the peer into buf; returns its length. */
-size_t h_udp_datagram(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
-		      uint16_t dport, uint16_t ip_id, const void *payload, size_t len);
 
 /* Queued frames on q, and taking one out (caller frees). */
 unsigned h_tx_count(struct fn_queue *q);

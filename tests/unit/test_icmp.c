@@ -11,25 +11,7 @@
 
 static size_t echo_request(uint8_t *buf, uint32_t dst, const void *data, size_t len)
 {
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
-	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
-
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*icmp) + len);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_ICMP;
-	ip->src_addr = H_PEER;
-	ip->dst_addr = dst;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	icmp->icmp_type = FN_ICMP_ECHO_REQUEST;
-	icmp->icmp_code = 0;
-	icmp->icmp_ident = RTE_BE16(0x1234);
-	icmp->icmp_seq_nb = RTE_BE16(7);
-	memcpy(icmp + 1, data, len);
-	icmp->icmp_cksum = 0;
-	icmp->icmp_cksum = ~rte_raw_cksum(icmp, sizeof(*icmp) + len);
-	return sizeof(*ip) + sizeof(*icmp) + len;
+	return tp_icmp(buf, H_PEER, dst, FN_ICMP_ECHO_REQUEST, 0, 0x1234, 7, data, len);
 }
 
 static void test_echo_reply(void **state)
@@ -79,8 +61,7 @@ static void test_echo_refused(void **state)
 	/* Shorter than an ICMP header. */
 	n = echo_request(buf, H_ADDR, "", 0);
 	buf[3] = 20 + 4;
-	((struct rte_ipv4_hdr *)buf)->hdr_checksum = 0;
-	((struct rte_ipv4_hdr *)buf)->hdr_checksum = rte_ipv4_cksum((struct rte_ipv4_hdr *)buf);
+	tp_ipv4_fix(buf);
 	fn_eth_input(q, h_ip_frame(fn, buf, 24));
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_ICMP_MALFORMED], 2);
 	assert_int_equal(h_tx_count(q), 0);

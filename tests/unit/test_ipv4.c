@@ -75,15 +75,12 @@ static void test_malformed_headers(void **state)
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	for (unsigned i = 0; i < RTE_DIM(muts); i++) {
 		uint8_t buf[128];
-		size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+		size_t n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 		uint64_t before = q->stats.drops[muts[i].reason];
 
 		buf[muts[i].off] = muts[i].value;
-		if (muts[i].fix_csum) {
-			ip->hdr_checksum = 0;
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
-		}
+		if (muts[i].fix_csum)
+			tp_ipv4_fix(buf);
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		if (q->stats.drops[muts[i].reason] != before + 1)
 			fail_msg("%s: not counted as %s", muts[i].what,
@@ -100,7 +97,7 @@ static void test_padding_and_options(void **state)
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 	uint8_t buf[128], opt[128];
-	size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	size_t n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)opt;
 
 	(void)state;
@@ -117,8 +114,7 @@ static void test_padding_and_options(void **state)
 	memcpy(opt + 24, buf + 20, n - 20);
 	ip->version_ihl = 0x46;
 	ip->total_length = rte_cpu_to_be_16(n + 4);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tp_ipv4_fix(opt);
 	fn_eth_input(q, h_ip_frame(fn, opt, n + 4));
 	assert_int_equal(rx.n, FN_WITH_IP_OPTIONS ? 2 : 1);
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_IP_MALFORMED], FN_WITH_IP_OPTIONS ? 0 : 1);
@@ -136,12 +132,12 @@ static void test_broadcast(void **state)
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	for (unsigned i = 0; i < RTE_DIM(dsts); i++) {
 		uint8_t buf[128];
-		size_t n = h_udp_datagram(buf, H_PEER, dsts[i], 4000, 7, 1, "b", 1);
+		size_t n = tp_udp(buf, H_PEER, dsts[i], 4000, 7, "b", 1, NULL);
 
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		assert_int_equal(rx.n, i + 1);
 		/* To a closed port: dropped, and no ICMP error for a broadcast. */
-		n = h_udp_datagram(buf, H_PEER, dsts[i], 4000, 8, 1, "b", 1);
+		n = tp_udp(buf, H_PEER, dsts[i], 4000, 8, "b", 1, NULL);
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		assert_int_equal(h_tx_count(q), 0);
 	}

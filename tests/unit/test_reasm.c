@@ -24,21 +24,15 @@ static void make_datagram(uint16_t id, size_t payload_len)
 
 	for (size_t i = 0; i < payload_len; i++)
 		payload[i] = i * 13 + id;
-	dgram_len = h_udp_datagram(dgram, H_PEER, H_ADDR, 4000, 7, id, payload, payload_len);
+	dgram_len = tp_udp(dgram, H_PEER, H_ADDR, 4000, 7, payload, payload_len,
+			   &(struct tp_ip){ .id = id });
 }
 
 static void send_frag(struct fragnet *fn, uint32_t off, uint32_t len, bool more)
 {
 	static uint8_t buf[2048];
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
 
-	memcpy(buf, dgram, 20);
-	memcpy(buf + 20, dgram + 20 + off, len);
-	ip->total_length = rte_cpu_to_be_16(20 + len);
-	ip->fragment_offset = rte_cpu_to_be_16(off / 8 | (more ? RTE_IPV4_HDR_MF_FLAG : 0));
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, 20 + len));
+	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, tp_fragment(buf, dgram, off, len, more)));
 }
 
 /* Split the current datagram into n pieces of `step` bytes. */

@@ -97,22 +97,16 @@ static void test_reassembled_goes_to_owner(void **state)
 		if (fn_rss_queue_of(fn, H_PEER, H_ADDR, rte_cpu_to_be_16(p), RTE_BE16(7)) == 1)
 			sport = p;
 	memset(payload, 0x5a, sizeof(payload));
-	n = h_udp_datagram(dgram, H_PEER, H_ADDR, sport, 7, 42, payload, sizeof(payload));
+	n = tp_udp(dgram, H_PEER, H_ADDR, sport, 7, payload, sizeof(payload),
+		   &(struct tp_ip){ .id = 42 });
 
 	/* Fragments all arrive on queue 0 (the device hashed addresses only). */
 	for (size_t off = 0; off < n - 20; off += 1480) {
 		uint8_t frag[1600];
 		size_t chunk = RTE_MIN((size_t)1480, n - 20 - off);
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)frag;
+		size_t len = tp_fragment(frag, dgram, off, chunk, off + chunk < n - 20);
 
-		memcpy(frag, dgram, 20);
-		memcpy(frag + 20, dgram + 20 + off, chunk);
-		ip->total_length = rte_cpu_to_be_16(20 + chunk);
-		ip->fragment_offset = rte_cpu_to_be_16(off / 8 |
-			(off + chunk < n - 20 ? RTE_IPV4_HDR_MF_FLAG : 0));
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		fn_eth_input(fn->queues[0], h_ip_frame(fn, frag, 20 + chunk));
+		fn_eth_input(fn->queues[0], h_ip_frame(fn, frag, len));
 	}
 	assert_int_equal(rx.n, 0);   /* not delivered on queue 0 */
 	assert_int_equal(rte_ring_count(fn->queues[1]->handoff), 1);

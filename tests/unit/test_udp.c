@@ -79,14 +79,11 @@ static void test_truncated_at_every_length(void **state)
 static void corrupt_and_feed(struct fragnet *fn, size_t off, uint8_t value, bool fix_ip_csum)
 {
 	uint8_t buf[128];
-	size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+	size_t n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 
 	buf[off] = value;
-	if (fix_ip_csum) {
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-	}
+	if (fix_ip_csum)
+		tp_ipv4_fix(buf);
 	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, n));
 }
 
@@ -108,13 +105,13 @@ static void test_bad_udp(void **state)
 	assert_int_equal(rx.n, 0);
 
 	/* No checksum (0) is accepted. */
-	n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 	buf[26] = buf[27] = 0;
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
 	assert_int_equal(rx.n, 1);
 
 	/* A UDP length shorter than the IP payload: the datagram ends there. */
-	n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 	buf[25] = 8 + 2;
 	buf[26] = buf[27] = 0;
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
