@@ -42,13 +42,111 @@ int t_csums_ok(const struct tpkt *t)
 	return tp_checksums_ok(t->buf, t->pkt.l3_len);
 }
 
+/* What the running test owns, freed last-in first-out at teardown. */
+static struct owned {
+	void *p;
+	void (*release)(void *);
+} *owned;
+static size_t n_owned, cap_owned;
+
+int t_setup(void **state)
+{
+	(void)state;
+	return n_owned == 0 ? 0 : -1;
+}
+
+int t_teardown(void **state)
+{
+	(void)state;
+	while (n_owned > 0) {
+		struct owned *o = &owned[--n_owned];
+
+		o->release(o->p);
+	}
+	free(owned);
+	owned = NULL;
+	cap_owned = 0;
+	return 0;
+}
+
+void *t_own(void *p, void (*release)(void *))
+{
+	if (p == NULL)
+		return NULL;
+	if (n_owned == cap_owned) {
+		size_t cap = cap_owned ? 2 * cap_owned : 32;
+		struct owned *o = realloc(owned, cap * sizeof(*o));
+
+		if (o == NULL)
+			fail_msg("out of memory");
+		owned = o;
+		cap_owned = cap;
+	}
+	owned[n_owned++] = (struct owned){ p, release };
+	return p;
+}
+
+/* Forget p; its release function, or NULL if it was not owned. */
+static void (*forget(void *p))(void *)
+{
+	for (size_t i = n_owned; i-- > 0;) {
+		void (*release)(void *) = owned[i].release;
+
+		if (owned[i].p != p)
+			continue;
+		memmove(&owned[i], &owned[i + 1], (n_owned - i - 1) * sizeof(*owned));
+		n_owned--;
+		return release;
+	}
+	return NULL;
+}
+
+void t_free(void *p)
+{
+	void (*release)(void *) = forget(p);
+
+	if (p && release == NULL)
+		fail_msg("t_free(%p): not owned by the test", p);
+	if (p)
+		release(p);
+}
+
+void *t_disown(void *p)
+{
+	forget(p);
+	return p;
+}
+
+static void builder_free(void *b)
+{
+	fn_imgb_free(b);
+}
+
+static void state_free(void *s)
+{
+	fn_nft_state_free(s);
+}
+
+struct fn_imgb *t_builder(void)
+{
+	struct fn_imgb *b = t_own(fn_imgb_new(), builder_free);
+
+	assert_non_null(b);
+	return b;
+}
+
+struct fn_nft_state *t_state(struct fn_nft_state *s)
+{
+	return t_own(s, state_free);
+}
+
 void *t_image(struct fn_imgb *b, size_t *len)
 {
-	void *img = t_finish(b, len);
+	void *img = t_finish(t_disown(b), len);
 
 	if (img == NULL)
 		fail_msg("image not built: %s", strerror(errno));
-	return img;
+	return t_own(img, free);
 }
 
 struct fn_nft_state *t_load(struct fn_imgb *b)
@@ -60,9 +158,9 @@ struct fn_nft_state *t_load(struct fn_imgb *b)
 
 	if (fn_nft_image_check(img, len, err, sizeof(err)))
 		fail_msg("image refused: %s", err);
-	s = fn_nft_state_new(img, len);
+	s = t_state(fn_nft_state_new(img, len));
 	assert_non_null(s);
-	free(img);
+	t_free(img);
 	return s;
 }
 

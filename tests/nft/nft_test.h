@@ -36,10 +36,29 @@ void t_ip_csum(struct tpkt *t);
 /* true when the IPv4 header and UDP checksums verify. */
 int t_csums_ok(const struct tpkt *t);
 
-/* Finish and load: fails the test on error. */
+/*
+ * What a test allocates is owned by the test (T_TEST(f) runs f between
+ * t_setup() and t_teardown()): t_teardown() frees whatever is still owned,
+ * also when an assert failed half-way, so a failing test leaks nothing.
+ * t_builder(), t_image(), t_load() and t_state() hand out owned objects;
+ * t_own() makes anything owned; t_free() frees one now; t_disown() hands
+ * one to a new owner (an image to fn_filter_install()).
+ */
+#define T_TEST(f) cmocka_unit_test_setup_teardown(f, t_setup, t_teardown)
+int t_setup(void **state);
+int t_teardown(void **state);
+/* p (NULL: nothing) is freed by release(p) unless freed before; returns p. */
+void *t_own(void *p, void (*release)(void *));
+void t_free(void *p);
+void *t_disown(void *p);
+
+struct fn_imgb *t_builder(void);
+/* Finish (the builder is consumed) and load: fails the test on error. */
 struct fn_nft_state *t_load(struct fn_imgb *b);
-/* Finish only. */
+/* Finish only: the image, malloc'd. */
 void *t_image(struct fn_imgb *b, size_t *len);
+/* Own a state made otherwise (fn_nft_state_new(), NULL included). */
+struct fn_nft_state *t_state(struct fn_nft_state *s);
 
 /* A manual clock for limits, conntrack and time. */
 struct tclock {

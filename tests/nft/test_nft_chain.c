@@ -9,7 +9,7 @@
 
 static struct fn_imgb *table(void)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 
 	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
 	return b;
@@ -90,7 +90,7 @@ static void test_jump_goto_return(void **state)
 	assert_int_equal(h, 0);
 	assert_int_equal(t_rule_packets(s, 14), 1);
 	assert_int_equal(t_rule_packets(s, 16), 1);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* accept ends one base chain; the next one on the hook still runs, in
@@ -119,7 +119,7 @@ static void test_base_chain_order(void **state)
 	assert_int_equal(run_port(s, 3, &h, &chain), FN_ACCEPT);
 	assert_int_equal(h, 0);
 	assert_string_equal(chain, "second");
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_break_verdict(void **state)
@@ -135,7 +135,7 @@ static void test_break_verdict(void **state)
 	s = t_load(b);
 	assert_int_equal(run_port(s, 1, &h, NULL), FN_DROP);
 	assert_int_equal(h, 2);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* A chain of n regular chains, each jumping to the next. */
@@ -170,19 +170,19 @@ static void test_depth_limit(void **state)
 
 	(void)state;
 	img = jump_ladder(15, &len);     /* 15 jumps deep: the kernel's limit */
-	s = fn_nft_state_new(img, len);
+	s = t_state(fn_nft_state_new(img, len));
 	assert_non_null(s);
 	assert_int_equal(run_port(s, 1, &h, NULL), FN_DROP);
 	assert_int_equal(h, 100);
-	fn_nft_state_free(s);
-	free(img);
+	t_free(s);
+	t_free(img);
 
 	img = jump_ladder(16, &len);
 	assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "jumps deep"));
 	assert_null(fn_nft_state_new(img, len));
 	assert_int_equal(errno, EBADMSG);
-	free(img);
+	t_free(img);
 }
 
 static void test_refused_graphs(void **state)
@@ -205,7 +205,7 @@ static void test_refused_graphs(void **state)
 		img = t_image(b, &len);
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "loop"));
-		free(img);
+		t_free(img);
 	}
 	{       /* jump to a base chain */
 		struct fn_imgb *b = table();
@@ -217,7 +217,7 @@ static void test_refused_graphs(void **state)
 		img = t_image(b, &len);
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "not a regular chain"));
-		free(img);
+		t_free(img);
 	}
 	{       /* reject reachable from postrouting */
 		struct fn_imgb *b = table();
@@ -233,7 +233,7 @@ static void test_refused_graphs(void **state)
 		img = t_image(b, &len);
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "postrouting"));
-		free(img);
+		t_free(img);
 	}
 }
 
@@ -259,19 +259,19 @@ static void test_reject_verdicts(void **state)
 		s = t_load(b);
 		assert_int_equal(run_port(s, 1, &h, NULL), kinds[i]);
 		assert_int_equal(h, 5);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jump_goto_return),
-		cmocka_unit_test(test_base_chain_order),
-		cmocka_unit_test(test_break_verdict),
-		cmocka_unit_test(test_depth_limit),
-		cmocka_unit_test(test_refused_graphs),
-		cmocka_unit_test(test_reject_verdicts),
+		T_TEST(test_jump_goto_return),
+		T_TEST(test_base_chain_order),
+		T_TEST(test_break_verdict),
+		T_TEST(test_depth_limit),
+		T_TEST(test_refused_graphs),
+		T_TEST(test_reject_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* The device-less stack and its fixtures (harness.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,17 +100,62 @@ unsigned h_deliver(struct fn_queue *from, struct fn_queue *to)
 	return n;
 }
 
-void h_free(struct fragnet *fn)
+unsigned h_free(struct fragnet *fn)
 {
+	unsigned leaked;
+
+	if (fn == NULL)
+		return 0;
 	for (unsigned i = 0; i < fn->n_queues; i++) {
 		h_tx_clear(fn->queues[i]);
 		fn_queue_free(fn->queues[i]);
 	}
 	fn_udp_table_free(fn->udp);
 	fn_neigh_free(fn->neigh);
-	MUST(rte_mempool_in_use_count(fn->pool) == 0);   /* no mbuf leaked */
+	leaked = (unsigned)rte_mempool_in_use_count(fn->pool);
 	rte_mempool_free(fn->pool);
 	free(fn);
+	return leaked;
+}
+
+static int setup(void **state, unsigned n_queues, bool peer)
+{
+	struct h_fix *x = calloc(1, sizeof(*x));
+
+	MUST(x);
+	x->fn = h_new(n_queues);
+	if (peer)
+		x->peer = h_new_peer();
+	*state = x;
+	return 0;
+}
+
+int h_setup(void **state)
+{
+	return setup(state, 1, false);
+}
+
+int h_setup2(void **state)
+{
+	return setup(state, 2, false);
+}
+
+int h_setup_peer(void **state)
+{
+	return setup(state, 1, true);
+}
+
+int h_teardown(void **state)
+{
+	struct h_fix *x = *state;
+	unsigned leaked = h_free(x->fn) + h_free(x->peer);
+
+	free(x);
+	if (leaked) {
+		fprintf(stderr, "harness: %u mbufs not returned to the pool\n", leaked);
+		return -1;
+	}
+	return 0;
 }
 
 struct rte_mbuf *h_frame(struct fragnet *fn, const void *bytes, size_t len)

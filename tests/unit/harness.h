@@ -37,7 +37,23 @@ struct fragnet *h_new_peer(void);
 void h_knows(struct fragnet *fn, uint32_t addr, const struct rte_ether_addr *mac);
 /* Feed every frame queued on `from` into `to` (queue 0). Returns frames moved. */
 unsigned h_deliver(struct fn_queue *from, struct fn_queue *to);
-void h_free(struct fragnet *fn);
+/* Free the stack (NULL is fine); returns how many of its mbufs were still
+ * out of the pool, i.e. leaked. */
+unsigned h_free(struct fragnet *fn);
+
+/*
+ * Test fixtures (unit.h names them for CMocka): setup puts a struct h_fix
+ * in *state; teardown frees its stacks, also after an assert failed
+ * half-way, and fails (-1, with a message) when mbufs were leaked.
+ */
+struct h_fix {
+	struct fragnet *fn;     /* ours: one queue (h_setup) or two (h_setup2) */
+	struct fragnet *peer;   /* h_setup_peer: the peer's stack too */
+};
+int h_setup(void **state);
+int h_setup2(void **state);
+int h_setup_peer(void **state);
+int h_teardown(void **state);
 
 /* Frame builders; every one returns an mbuf from fn->pool holding a whole
  * Ethernet frame from the peer to us. */

@@ -16,7 +16,7 @@ static size_t echo_request(uint8_t *buf, uint32_t dst, const void *data, size_t 
 
 static void test_echo_reply(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	uint8_t buf[256];
 	size_t n = echo_request(buf, H_ADDR, "ping payload", 12);
@@ -24,7 +24,6 @@ static void test_echo_reply(void **state)
 	const struct rte_icmp_hdr *icmp;
 	struct rte_mbuf *m;
 
-	(void)state;
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
 	assert_int_equal(h_tx_count(q), 1);
 	m = h_tx_take(q, 0);
@@ -39,17 +38,15 @@ static void test_echo_reply(void **state)
 	assert_memory_equal(icmp + 1, "ping payload", 12);
 	assert_int_equal(rte_raw_cksum(icmp, 8 + 12), 0xffff);
 	rte_pktmbuf_free(m);
-	h_free(fn);
 }
 
 static void test_echo_refused(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	uint8_t buf[256];
 	size_t n;
 
-	(void)state;
 	/* Broadcast ping: ignored, like Linux. */
 	n = echo_request(buf, RTE_BE32(0xffffffff), "b", 1);
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
@@ -65,17 +62,15 @@ static void test_echo_refused(void **state)
 	fn_eth_input(q, h_ip_frame(fn, buf, 24));
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_ICMP_MALFORMED], 2);
 	assert_int_equal(h_tx_count(q), 0);
-	h_free(fn);
 }
 
 static void test_error_quotes_and_rate_limit(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	const struct rte_icmp_hdr *icmp;
 	struct rte_mbuf *m;
 
-	(void)state;
 	q->icmp_bucket.tokens = 0;
 	q->icmp_bucket.last = q->clk.now;
 	q->clk.now += q->clk.hz;       /* a full bucket */
@@ -100,15 +95,14 @@ static void test_error_quotes_and_rate_limit(void **state)
 	for (unsigned i = 0; i < 10; i++)
 		fn_eth_input(q, h_udp_frame(fn, 4000, 9, "closed", 6));
 	assert_int_equal(h_tx_count(q), 3);
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_echo_reply),
-		cmocka_unit_test(test_echo_refused),
-		cmocka_unit_test(test_error_quotes_and_rate_limit),
+		H_TEST(test_echo_reply),
+		H_TEST(test_echo_refused),
+		H_TEST(test_error_quotes_and_rate_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,13 +26,12 @@ static void test_header_checksum_vector(void **state)
  * computes (Python, RFC 1071 one's complement sums) for the same bytes. */
 static void test_udp_checksum_vector(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	const char *p = "fragnet checksum vector";
 	const uint8_t *f;
 	struct rte_mbuf *m;
 
-	(void)state;
 	h_knows(fn, H_PEER, &h_peer_mac);
 	assert_int_equal(fn_udp_send(q, RTE_BE16(7), H_PEER, RTE_BE16(9000), p, strlen(p)), 0);
 	m = h_tx_take(q, 0);
@@ -42,7 +41,6 @@ static void test_udp_checksum_vector(void **state)
 	assert_int_equal(f[34 + 6], 0x08);    /* UDP checksum 0x0829 */
 	assert_int_equal(f[34 + 7], 0x29);
 	rte_pktmbuf_free(m);
-	h_free(fn);
 }
 
 struct mutation {
@@ -67,11 +65,10 @@ static void test_malformed_headers(void **state)
 		{ "loopback source", 12, 127, true, FRAGNET_DROP_IP_MALFORMED },
 		{ "unknown protocol", 9, 200, true, FRAGNET_DROP_IP_PROTO },
 	};
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	for (unsigned i = 0; i < RTE_DIM(muts); i++) {
 		uint8_t buf[128];
@@ -88,19 +85,17 @@ static void test_malformed_headers(void **state)
 		h_tx_clear(q);   /* ICMP errors some of them earn */
 	}
 	assert_int_equal(rx.n, 0);
-	h_free(fn);
 }
 
 static void test_padding_and_options(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 	uint8_t buf[128], opt[128];
 	size_t n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)opt;
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	/* Ethernet pads short frames: the trailer is not part of the datagram. */
 	memset(buf + n, 0xee, 20);
@@ -118,17 +113,15 @@ static void test_padding_and_options(void **state)
 	fn_eth_input(q, h_ip_frame(fn, opt, n + 4));
 	assert_int_equal(rx.n, FN_WITH_IP_OPTIONS ? 2 : 1);
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_IP_MALFORMED], FN_WITH_IP_OPTIONS ? 0 : 1);
-	h_free(fn);
 }
 
 static void test_broadcast(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 	static const uint32_t dsts[] = { RTE_BE32(0xffffffff), RTE_BE32(RTE_IPV4(10, 0, 0, 255)) };
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	for (unsigned i = 0; i < RTE_DIM(dsts); i++) {
 		uint8_t buf[128];
@@ -141,35 +134,32 @@ static void test_broadcast(void **state)
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		assert_int_equal(h_tx_count(q), 0);
 	}
-	h_free(fn);
 }
 
 /* An on-link sender is learned from its datagram, so the reply needs no ARP;
  * what ARP taught is not overwritten by it. */
 static void test_neighbour_learning(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct rte_ether_addr mac;
 
-	(void)state;
 	assert_false(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
 	fn_eth_input(q, h_udp_frame(fn, 4000, 9, "x", 1));
 	assert_true(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
 	assert_true(rte_is_same_ether_addr(&mac, &h_peer_mac));
 	h_tx_clear(q);
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_checksum_vector),
-		cmocka_unit_test(test_udp_checksum_vector),
-		cmocka_unit_test(test_malformed_headers),
-		cmocka_unit_test(test_padding_and_options),
-		cmocka_unit_test(test_broadcast),
-		cmocka_unit_test(test_neighbour_learning),
+		H_TEST(test_udp_checksum_vector),
+		H_TEST(test_malformed_headers),
+		H_TEST(test_padding_and_options),
+		H_TEST(test_broadcast),
+		H_TEST(test_neighbour_learning),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

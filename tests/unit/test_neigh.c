@@ -12,14 +12,25 @@
 static const struct rte_ether_addr mac_a = { .addr_bytes = { 2, 0xa, 0xa, 0xa, 0xa, 0xa } };
 static const struct rte_ether_addr mac_b = { .addr_bytes = { 2, 0xb, 0xb, 0xb, 0xb, 0xb } };
 
+/* Each test gets a fresh table in *state. */
+static int setup(void **state)
+{
+	h_eal();
+	*state = fn_neigh_create(SOCKET_ID_ANY);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	fn_neigh_free(*state);
+	return 0;
+}
+
 static void test_precedence(void **state)
 {
-	struct fn_neigh_table *t;
+	struct fn_neigh_table *t = *state;
 	struct rte_ether_addr m;
 
-	(void)state;
-	h_eal();
-	t = fn_neigh_create(SOCKET_ID_ANY);
 	assert_false(fn_neigh_lookup(t, H_PEER, &m));
 	assert_int_equal(fn_neigh_update(t, 0, &mac_a, FN_NEIGH_ARP), -EINVAL);
 
@@ -37,18 +48,14 @@ static void test_precedence(void **state)
 	assert_int_equal(fn_neigh_update(t, H_GW, &mac_b, FN_NEIGH_ARP), 0);
 	assert_true(fn_neigh_lookup(t, H_GW, &m));
 	assert_true(rte_is_same_ether_addr(&m, &mac_a));
-	fn_neigh_free(t);
 }
 
 static void test_capacity(void **state)
 {
-	struct fn_neigh_table *t;
+	struct fn_neigh_table *t = *state;
 	struct rte_ether_addr m;
 	unsigned ok = 0;
 
-	(void)state;
-	h_eal();
-	t = fn_neigh_create(SOCKET_ID_ANY);
 	for (uint32_t i = 1; i <= 2000; i++)
 		if (fn_neigh_update(t, rte_cpu_to_be_32(0x0a000000 + i), &mac_a, FN_NEIGH_ARP) == 0)
 			ok++;
@@ -58,7 +65,6 @@ static void test_capacity(void **state)
 	/* Every recorded entry is still found, every refused one is not. */
 	for (uint32_t i = 1; i <= 2000; i++)
 		assert_int_equal(fn_neigh_lookup(t, rte_cpu_to_be_32(0x0a000000 + i), &m), i <= 768);
-	fn_neigh_free(t);
 }
 
 struct race {
@@ -84,14 +90,11 @@ static void *reader(void *arg)
 
 static void test_lock_free_reads(void **state)
 {
-	struct race r = { 0 };
+	struct race r = { .t = *state };
 	pthread_attr_t attr;
 	pthread_t th;
 	cpu_set_t cpus;
 
-	(void)state;
-	h_eal();
-	r.t = fn_neigh_create(SOCKET_ID_ANY);
 	/* EAL pinned this thread to one CPU; let the reader run on any, so that
 	 * on a multi-core machine it reads while the writer writes. */
 	CPU_ZERO(&cpus);
@@ -109,15 +112,14 @@ static void test_lock_free_reads(void **state)
 	pthread_join(th, NULL);
 	assert_true(r.reads >= 100000);
 	assert_int_equal(r.torn, 0);
-	fn_neigh_free(r.t);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_capacity),
-		cmocka_unit_test(test_lock_free_reads),
+		cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_free_reads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,16 +50,18 @@ static unsigned split(struct frag *f, uint32_t step)
 }
 
 struct fixture {
-	struct fragnet *fn;
+	struct h_fix h;            /* first: h_teardown() frees the whole fixture */
 	struct h_rx rx;
+	struct fn_reasm *saved;    /* the queue's own table while a test swaps it */
 };
 
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
-	fx->fn = h_new(1);
-	assert_int_equal(fn_udp_bind(fx->fn->udp, RTE_BE16(7), h_record, &fx->rx), 0);
+	assert_non_null(fx);
+	fx->h.fn = h_new(1);
+	assert_int_equal(fn_udp_bind(fx->h.fn->udp, RTE_BE16(7), h_record, &fx->rx), 0);
 	*state = fx;
 	return 0;
 }
@@ -67,10 +69,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
+	struct fn_queue *q = fx->h.fn->queues[0];
 
-	h_free(fx->fn);
-	free(fx);
-	return 0;
+	if (fx->saved) {
+		fn_reasm_free(q->reasm);
+		q->reasm = fx->saved;
+	}
+	return h_teardown(state);
 }
 
 static void check_delivered(struct fixture *fx, unsigned n)
@@ -78,8 +83,8 @@ static void check_delivered(struct fixture *fx, unsigned n)
 	assert_int_equal(fx->rx.n, n);
 	assert_int_equal(fx->rx.last.len, dgram_len - 28);
 	assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
-	assert_int_equal(fn_reasm_pending(fx->fn->queues[0]->reasm), 0);
-	assert_int_equal(fn_reasm_mem(fx->fn->queues[0]->reasm), 0);
+	assert_int_equal(fn_reasm_pending(fx->h.fn->queues[0]->reasm), 0);
+	assert_int_equal(fn_reasm_mem(fx->h.fn->queues[0]->reasm), 0);
 }
 
 static void test_every_order(void **state)
@@ -101,13 +106,13 @@ static void test_every_order(void **state)
 			const struct frag *x = &f[perms[p][i]];
 
 			assert_int_equal(fx->rx.n, p);
-			send_frag(fx->fn, x->off, x->len, x->more);
+			send_frag(fx->h.fn, x->off, x->len, x->more);
 		}
 		check_delivered(fx, p + 1);
 		/* The filter sees the first fragment's link header, as in Linux. */
-		assert_memory_equal(fx->fn->queues[0]->rx_l2 + 6, h_peer_mac.addr_bytes, 6);
+		assert_memory_equal(fx->h.fn->queues[0]->rx_l2 + 6, h_peer_mac.addr_bytes, 6);
 	}
-	assert_int_equal(h_drops(fx->fn->queues[0]), 0);
+	assert_int_equal(h_drops(fx->h.fn->queues[0]), 0);
 }
 
 static void test_duplicates(void **state)
@@ -118,16 +123,16 @@ static void test_duplicates(void **state)
 
 	make_datagram(1, PAYLOAD);
 	n = split(f, 1480);
-	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
-	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
-	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
-	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
 	for (unsigned i = 2; i < n; i++)
-		send_frag(fx->fn, f[i].off, f[i].len, f[i].more);
+		send_frag(fx->h.fn, f[i].off, f[i].len, f[i].more);
 	check_delivered(fx, 1);
-	assert_int_equal(fx->fn->queues[0]->stats.drops[FRAGNET_DROP_FRAG_DUPLICATE], 2);
+	assert_int_equal(fx->h.fn->queues[0]->stats.drops[FRAGNET_DROP_FRAG_DUPLICATE], 2);
 	/* A late duplicate starts a datagram that never completes. */
-	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
 	assert_int_equal(fx->rx.n, 1);
 }
 
@@ -142,18 +147,18 @@ static void test_overlaps_discard_the_datagram(void **state)
 		{ { 1480, 1480, true }, { 8, 992, false }, { 0, 1480, true } },
 	};
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 
 	for (unsigned t = 0; t < RTE_DIM(overlapping); t++) {
 		uint64_t before = q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED];
 
 		make_datagram(10 + t, PAYLOAD);
-		send_frag(fx->fn, overlapping[t][0].off, overlapping[t][0].len, overlapping[t][0].more);
-		send_frag(fx->fn, overlapping[t][1].off, overlapping[t][1].len, overlapping[t][1].more);
+		send_frag(fx->h.fn, overlapping[t][0].off, overlapping[t][0].len, overlapping[t][0].more);
+		send_frag(fx->h.fn, overlapping[t][1].off, overlapping[t][1].len, overlapping[t][1].more);
 		/* both the offender and what was held are gone */
 		assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED], before + 2);
 		assert_int_equal(fn_reasm_pending(q->reasm), 0);
-		send_frag(fx->fn, overlapping[t][2].off, overlapping[t][2].len, overlapping[t][2].more);
+		send_frag(fx->h.fn, overlapping[t][2].off, overlapping[t][2].len, overlapping[t][2].more);
 		assert_int_equal(fx->rx.n, 0);
 		h_tx_clear(q);
 		fn_reasm_expire(q);
@@ -165,11 +170,11 @@ static void test_overlaps_discard_the_datagram(void **state)
 static void test_bad_fragments(void **state)
 {
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 
 	make_datagram(3, PAYLOAD);
-	send_frag(fx->fn, 0, 1001, true);       /* not a multiple of 8 */
-	send_frag(fx->fn, 65528, 100, false);   /* beyond 64 KB */
+	send_frag(fx->h.fn, 0, 1001, true);       /* not a multiple of 8 */
+	send_frag(fx->h.fn, 65528, 100, false);   /* beyond 64 KB */
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED], 2);
 	assert_int_equal(fn_reasm_pending(q->reasm), 0);
 }
@@ -177,13 +182,13 @@ static void test_bad_fragments(void **state)
 static void test_timeout(void **state)
 {
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 	struct frag f[8];
 
 	make_datagram(4, PAYLOAD);
 	split(f, 1480);
-	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
-	send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
+	send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->h.fn, f[2].off, f[2].len, f[2].more);
 	q->clk.now += (FN_REASM_TIMEOUT_S - 1) * q->clk.hz;
 	fn_reasm_expire(q);
 	assert_int_equal(fn_reasm_pending(q->reasm), 1);
@@ -193,30 +198,31 @@ static void test_timeout(void **state)
 	assert_int_equal(fn_reasm_mem(q->reasm), 0);
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_TIMEOUT], 2);
 	/* The missing piece now starts a new, incomplete datagram. */
-	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
 	assert_int_equal(fx->rx.n, 0);
 }
 
 static void test_memory_bound(void **state)
 {
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 	struct fn_reasm *small = fn_reasm_create(SOCKET_ID_ANY, 10 * 2176, q->clk.hz);
-	struct fn_reasm *saved = q->reasm;
 	struct frag f[8];
 
+	assert_non_null(small);
+	fx->saved = q->reasm;
 	q->reasm = small;
 	/* Twenty first halves: never more than 10 mbufs held, oldest evicted. */
 	for (unsigned i = 0; i < 20; i++) {
 		make_datagram(200 + i, PAYLOAD);
 		split(f, 1480);
-		send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+		send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
 		assert_true(fn_reasm_mem(small) <= 10 * 2176);
 	}
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_NOMEM], 10);
 	/* The newest still completes. */
-	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
-	send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
+	send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->h.fn, f[2].off, f[2].len, f[2].more);
 	assert_int_equal(fx->rx.n, 1);
 	assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
 	/* Its two new pieces each pushed out one more of the older ten. */
@@ -225,11 +231,9 @@ static void test_memory_bound(void **state)
 	/* More datagrams in flight than the table holds: oldest go. */
 	for (unsigned i = 0; i < FN_REASM_DATAGRAMS + 5; i++) {
 		make_datagram(300 + i, 100);
-		send_frag(fx->fn, 0, 16, true);
+		send_frag(fx->h.fn, 0, 16, true);
 	}
 	assert_true(fn_reasm_pending(small) <= FN_REASM_DATAGRAMS);
-	q->reasm = saved;
-	fn_reasm_free(small);
 }
 
 static void test_largest_datagram(void **state)
@@ -242,7 +246,7 @@ static void test_largest_datagram(void **state)
 	n = split(f, 1480);
 	assert_int_equal(n, 45);
 	for (unsigned i = n; i-- > 0;)
-		send_frag(fx->fn, f[i].off, f[i].len, f[i].more);
+		send_frag(fx->h.fn, f[i].off, f[i].len, f[i].more);
 	check_delivered(fx, 1);
 }
 
