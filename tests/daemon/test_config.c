@@ -219,16 +219,19 @@ static void unreadable(void **state)
 	assert_non_null(strstr(err, "/tmp: read error"));
 }
 
+/* Each test with its own configuration, freed whatever happens. */
+#define CONFIG_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(every_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(value_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(line_mistakes, setup, teardown),
-		cmocka_unit_test_setup_teardown(value_mistakes, setup, teardown),
-		cmocka_unit_test_setup_teardown(long_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(unreadable, setup, teardown),
+		CONFIG_TEST(defaults),
+		CONFIG_TEST(every_key),
+		CONFIG_TEST(value_forms),
+		CONFIG_TEST(line_mistakes),
+		CONFIG_TEST(value_mistakes),
+		CONFIG_TEST(long_line),
+		CONFIG_TEST(unreadable),
 	};
 	int fd = mkstemp(path), rc;
 

@@ -24,19 +24,12 @@
  * drops port 54. */
 static void *image(size_t *len)
 {
-	struct fn_imgb *b = fn_imgb_new();
-	uint8_t p53[2] = { 0, 53 }, p54[2] = { 0, 54 };
+	struct fn_imgb *b = t_builder();
 
 	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 0);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
-	fn_imgb_rule(b, 0, 1);
-	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p53);
-	t_counter(b, 0, 1);
-	t_verdict(b, FN_V_ACCEPT, 0);
-	fn_imgb_rule(b, 0, 2);
-	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p54);
-	t_counter(b, 0, 2);
-	t_verdict(b, FN_V_DROP, 0);
+	t_port_rule(b, 0, 1, 53, FN_V_ACCEPT);
+	t_port_rule(b, 0, 2, 54, FN_V_DROP);
 	return t_image(b, len);
 }
 
@@ -344,14 +337,17 @@ static void test_lcores_and_control_thread(void **state)
 	assert_true(total > 0);
 }
 
+/* Each test with fresh rules and final counters. */
+#define FINALS_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_final_once_released, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_history_bound, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slots_exhausted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lcores_and_control_thread, setup, teardown),
+		FINALS_TEST(test_final_once_released),
+		FINALS_TEST(test_history_bound),
+		FINALS_TEST(test_reset),
+		FINALS_TEST(test_slots_exhausted),
+		FINALS_TEST(test_lcores_and_control_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -92,6 +92,17 @@ void t_lookup(struct fn_imgb *b, uint8_t sreg, uint8_t dreg, uint32_t set, int i
 					    .invert = (uint8_t)invert };
 }
 
+void t_port_rule(struct fn_imgb *b, uint32_t chain, uint64_t handle, uint16_t port,
+		 int32_t verdict)
+{
+	const uint8_t be[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+
+	fn_imgb_rule(b, chain, handle);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, be);
+	t_counter(b, chain, handle);
+	t_verdict(b, verdict, 0);
+}
+
 void *t_finish(struct fn_imgb *b, size_t *len)
 {
 	void *img = NULL;

@@ -29,6 +29,11 @@ void t_counter(struct fn_imgb *b, uint32_t chain, uint64_t handle);
 void t_slot(struct fn_imgb *b, enum fn_op_type type, uint32_t slot);
 void t_lookup(struct fn_imgb *b, uint8_t sreg, uint8_t dreg, uint32_t set, int invert);
 
+/* A whole rule, `udp dport PORT counter VERDICT`, as rule `handle` of
+ * `chain` (FN_V_ACCEPT, FN_V_DROP, ...). */
+void t_port_rule(struct fn_imgb *b, uint32_t chain, uint64_t handle, uint16_t port,
+		 int32_t verdict);
+
 /* Lay the image out and free the builder: the image (malloc'd, its length
  * in *len), or NULL with errno set to the builder's error. */
 void *t_finish(struct fn_imgb *b, size_t *len);

@@ -134,7 +134,6 @@ enum image_kind { SEALED, UNSEALED, CORRUPT };
 
 static int image_fd(enum image_kind kind, size_t *len)
 {
-	static const uint8_t port[2] = { 0, DROP_PORT };
 	struct fn_imgb *b = fn_imgb_new();
 	void *img;
 	int fd;
@@ -143,10 +142,7 @@ static int image_fd(enum image_kind kind, size_t *len)
 		return -1;
 	fn_imgb_table(b, "ctltest", FN_FAMILY_INET, 1);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
-	fn_imgb_rule(b, 0, 1);
-	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, port);
-	t_counter(b, 0, 1);
-	t_verdict(b, FN_V_DROP, 0);
+	t_port_rule(b, 0, 1, DROP_PORT, FN_V_DROP);
 	img = t_finish(b, len);
 	if (img == NULL)
 		return -1;
@@ -369,15 +365,18 @@ static void test_no_daemon(void **state)
 	assert_int_equal(port9(x, 0), FN_DROP);
 }
 
+/* Each test with a fresh stack, rules and daemon socket. */
+#define CLIENT_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_images_applied, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_images_change_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stats_answered, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_daemon_gone_and_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused_at_start, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_daemon, setup, teardown),
+		CLIENT_TEST(test_images_applied),
+		CLIENT_TEST(test_bad_images_change_nothing),
+		CLIENT_TEST(test_stats_answered),
+		CLIENT_TEST(test_daemon_gone_and_back),
+		CLIENT_TEST(test_refused_at_start),
+		CLIENT_TEST(test_no_daemon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
