@@ -100,7 +100,7 @@ unsigned h_deliver(struct fn_queue *from, struct fn_queue *to)
 	return n;
 }
 
-unsigned h_free(struct fragnet *fn)
+unsigned h_release(struct fragnet *fn)
 {
 	unsigned leaked;
 
@@ -148,7 +148,7 @@ int h_setup_peer(void **state)
 int h_teardown(void **state)
 {
 	struct h_fix *x = *state;
-	unsigned leaked = h_free(x->fn) + h_free(x->peer);
+	unsigned leaked = h_release(x->fn) + h_release(x->peer);
 
 	free(x);
 	if (leaked) {

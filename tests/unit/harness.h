@@ -5,7 +5,8 @@
  * q->tx for the test to read instead of going to a port. Frames are fed with
  * fn_eth_input() as the poll loop would. Shared by the unit tests and the
  * fuzzers, so it aborts (rather than asserting through CMocka) when its own
- * setup fails or when h_free() finds an mbuf leaked.
+ * setup fails; leaks are counted by h_release(), which the CMocka fixtures
+ * below turn into a failed test.
  */
 #ifndef TEST_HARNESS_H
 #define TEST_HARNESS_H
@@ -39,7 +40,7 @@ void h_knows(struct fragnet *fn, uint32_t addr, const struct rte_ether_addr *mac
 unsigned h_deliver(struct fn_queue *from, struct fn_queue *to);
 /* Free the stack (NULL is fine); returns how many of its mbufs were still
  * out of the pool, i.e. leaked. */
-unsigned h_free(struct fragnet *fn);
+unsigned h_release(struct fragnet *fn);
 
 /*
  * Test fixtures (unit.h names them for CMocka): setup puts a struct h_fix
