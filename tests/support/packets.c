@@ -47,30 +47,20 @@ size_t tp_ipv4(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t proto, size_t p
 
 void tp_ipv4_fix(uint8_t *ip)
 {
-	uint16_t c;
-
 	ip[10] = ip[11] = 0;
-	c = fn_csum(ip, header_len(ip));   /* memory order */
-	memcpy(ip + 10, &c, 2);
+	fn_csum_store(ip + 10, fn_csum(ip, header_len(ip)));
 }
 
-/* Folded sum of the UDP pseudo header and the len transport bytes at l4. */
-static uint16_t pseudo_sum(const uint8_t *ip, const uint8_t *l4, size_t len)
+/* The sum of the len transport bytes at l4 and their pseudo header. */
+static uint64_t l4_sum(const uint8_t *ip, const uint8_t *l4, size_t len)
 {
-	uint8_t ph[12];
-
-	memcpy(ph, ip + 12, 8);        /* addresses */
-	ph[8] = 0;
-	ph[9] = ip[9];
-	put16(ph + 10, (uint16_t)len);
-	return fn_csum_fold(fn_csum_add(fn_csum_add(0, ph, sizeof(ph)), l4, len));
+	return fn_csum_add_pseudo(fn_csum_add(0, l4, len), ip, ip[9], (uint32_t)len);
 }
 
 size_t tp_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
 	      const void *payload, size_t len, const struct tp_ip *opt)
 {
 	uint8_t *u = buf + TP_HDR;
-	uint16_t c;
 
 	if (payload)
 		memmove(u + 8, payload, len);
@@ -79,10 +69,7 @@ size_t tp_udp(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport, uint16_t
 	put16(u + 2, dport);
 	put16(u + 4, (uint16_t)(8 + len));
 	u[6] = u[7] = 0;
-	c = (uint16_t)~pseudo_sum(buf, u, 8 + len);
-	if (c == 0)
-		c = 0xffff;            /* zero would mean "no checksum" */
-	memcpy(u + 6, &c, 2);
+	fn_csum_store(u + 6, fn_csum_finish_udp(l4_sum(buf, u, 8 + len)));
 	return TP_HDR + 8 + len;
 }
 
@@ -90,7 +77,6 @@ size_t tp_icmp(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t type, uint8_t c
 	       uint16_t id, uint16_t seq, const void *data, size_t len)
 {
 	uint8_t *m = buf + TP_HDR;
-	uint16_t c;
 
 	if (data)
 		memmove(m + 8, data, len);
@@ -100,8 +86,7 @@ size_t tp_icmp(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t type, uint8_t c
 	m[2] = m[3] = 0;
 	put16(m + 4, id);
 	put16(m + 6, seq);
-	c = fn_csum(m, 8 + len);
-	memcpy(m + 2, &c, 2);
+	fn_csum_store(m + 2, fn_csum(m, 8 + len));
 	return TP_HDR + 8 + len;
 }
 
@@ -124,7 +109,7 @@ bool tp_checksums_ok(const uint8_t *ip, size_t len)
 		return false;
 	if (ip[9] == PROTO_UDP)
 		return len >= ihl + 8 &&
-		       ((l4[6] == 0 && l4[7] == 0) || pseudo_sum(ip, l4, len - ihl) == 0xffff);
+		       ((l4[6] == 0 && l4[7] == 0) || fn_csum_sum_ok(l4_sum(ip, l4, len - ihl)));
 	if (ip[9] == PROTO_ICMP)
 		return fn_csum_ok(l4, len - ihl);
 	return true;
