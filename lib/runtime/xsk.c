@@ -4,11 +4,17 @@
  * inhibited: creating and binding the socket needs CAP_NET_RAW, registering
  * the UMEM needs RLIMIT_MEMLOCK room, and nothing here calls bpf().
  *
- * The UMEM's first FN_XSK_RX_FRAMES frames belong to receive: each is either
- * in the fill ring or in the rx ring, so the fill ring (of that size) always
- * has room for what we take out of the rx ring. The others belong to
- * transmit: each is free (x->free_tx), in the tx ring or in the completion
- * ring, and both rings are that size, so neither can overflow.
+ * The UMEM's first FN_XSK_RX_FRAMES frames belong to receive: each is in the
+ * fill ring, in the kernel's hands, in the rx ring or, during a burst, in
+ * ours; both rings are that size. So the fill ring always has room for what
+ * we give back, and the rx ring is never full when the kernel has a frame
+ * to put in it, provided we release rx descriptors before we refill their
+ * frames. That matters beyond a lost frame: a frame the kernel cannot queue
+ * goes back to its free list with the metadata it was given, and the next
+ * frame received into it, with no metadata of its own, would carry it.
+ * The others belong to transmit: each is free (x->free_tx), in the tx ring
+ * or in the completion ring, and both rings are that size, so neither can
+ * overflow.
  */
 #include <assert.h>
 #include <errno.h>
@@ -40,6 +46,7 @@ static_assert(FN_XDP_META_LEN <= FN_XSK_RX_OFFSET, "metadata fits in front of a 
 /* Copy mode transmits inside sendto(), a batch of 32 frames per call
  * (EAGAIN: more to do): enough calls to empty a full tx ring. */
 #define MAX_KICKS (FN_XSK_TX_FRAMES / 32 + 1)
+#define RX_BATCH 64     /* frames taken from the rx ring at once, at most */
 
 struct fn_xsk {
 	struct xsk_ring_cons rx;
@@ -248,12 +255,12 @@ void fn_xsk_close(struct fn_xsk *x)
 		if (getsockopt(x->fd, SOL_XDP, XDP_STATISTICS, &s, &len) == 0 &&
 		    (s.rx_dropped || s.rx_ring_full || s.rx_fill_ring_empty_descs ||
 		     s.tx_invalid_descs))
-			FN_LOG(NOTICE, "%s:%u: the kernel dropped %llu frames (too large or "
-			       "invalid), %llu on a full rx ring; fill ring found empty %llu "
-			       "times; %llu invalid tx descriptors\n", x->ifname, x->queue,
+			FN_LOG(NOTICE, "%s:%u: the kernel dropped %llu received frames (no "
+			       "free UMEM frame %llu times), %llu on a full rx ring; %llu "
+			       "invalid tx descriptors\n", x->ifname, x->queue,
 			       (unsigned long long)s.rx_dropped,
-			       (unsigned long long)s.rx_ring_full,
 			       (unsigned long long)s.rx_fill_ring_empty_descs,
+			       (unsigned long long)s.rx_ring_full,
 			       (unsigned long long)s.tx_invalid_descs);
 		xsk_socket__delete(x->sock);
 	}
@@ -299,19 +306,21 @@ static void reap_tx(struct fn_xsk *x)
 		xsk_ring_cons__release(&x->comp, n);
 }
 
-/* Give the UMEM frames of rx descriptors [idx, idx + n) back to the kernel. */
+/* Give the UMEM frames of rx descriptors [idx, idx + n) back to the kernel:
+ * release the descriptors first (see the file comment), then the frames. */
 static void refill(struct fn_xsk *x, uint32_t idx, uint32_t n)
 {
+	uint64_t frames[RX_BATCH];
 	uint32_t fidx = 0;
 
-	xsk_ring_prod__reserve(&x->fill, n, &fidx);   /* room: see the file comment */
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t addr = xsk_ring_cons__rx_desc(&x->rx, idx + i)->addr;
-
-		*xsk_ring_prod__fill_addr(&x->fill, fidx + i) = addr & ~(uint64_t)(FN_XSK_FRAME_SIZE - 1);
-	}
-	xsk_ring_prod__submit(&x->fill, n);
+	for (uint32_t i = 0; i < n; i++)
+		frames[i] = xsk_ring_cons__rx_desc(&x->rx, idx + i)->addr &
+			    ~(uint64_t)(FN_XSK_FRAME_SIZE - 1);
 	xsk_ring_cons__release(&x->rx, n);
+	xsk_ring_prod__reserve(&x->fill, n, &fidx);   /* room: see the file comment */
+	for (uint32_t i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&x->fill, fidx + i) = frames[i];
+	xsk_ring_prod__submit(&x->fill, n);
 }
 
 uint16_t fn_xsk_rx_burst(struct fn_xsk *x, struct rte_mbuf **pkts, uint16_t n,
@@ -325,7 +334,7 @@ uint16_t fn_xsk_rx_burst(struct fn_xsk *x, struct rte_mbuf **pkts, uint16_t n,
 	if (unlikely(x->n_free_tx < FN_XSK_TX_FRAMES) && xsk_ring_prod__needs_wakeup(&x->tx))
 		kick_tx(x);
 
-	got = xsk_ring_cons__peek(&x->rx, n, &idx);
+	got = xsk_ring_cons__peek(&x->rx, RTE_MIN(n, (uint16_t)RX_BATCH), &idx);
 	if (got == 0) {
 		if (xsk_ring_prod__needs_wakeup(&x->fill))
 			recvfrom(x->fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
