@@ -190,6 +190,10 @@ def run(args):
     features = set(filter(None, args.features.split(",")))
     c = Checks()
     trace = tempfile.NamedTemporaryFile(prefix="fn-xsk-strace-", suffix=".txt")
+    # EAL makes its (unused) runtime directory under XDG_RUNTIME_DIR, else
+    # in /tmp/dpdk: give it one of ours to remove.
+    rundir = tempfile.TemporaryDirectory(prefix="fn-xsk-run-")
+    os.chown(rundir.name, NOBODY, NOBODY)
     with Topology("fnx") as topo:
         sh("ip", "addr", "add", f"{KERNEL_ADDR}/24", "dev", topo.server_if, ns=topo.server_ns)
         server_mac = topo.mac(topo.server_ns, topo.server_if)
@@ -216,7 +220,8 @@ def run(args):
                     args.echo, "--port", f"xsk:{topo.server_if}:0",
                     "--port", f"xsk:{topo.server_if}:1", "--addr", f"{SERVER_ADDR}/24",
                     "--udp-port", str(ECHO_PORT), "--unfiltered", *extra),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=dict(os.environ, XDG_RUNTIME_DIR=rundir.name))
         echo_out, attach_out, tcp_out = [], [], []
         attach = pid = None
         try:
