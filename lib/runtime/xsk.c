@@ -306,16 +306,22 @@ static void reap_tx(struct fn_xsk *x)
 		xsk_ring_cons__release(&x->comp, n);
 }
 
-/* Give the UMEM frames of rx descriptors [idx, idx + n) back to the kernel:
+/* Give the UMEM frames of rx descriptors [idx, idx + n) back to the kernel,
+ * with the metadata magic in front of each frame wiped (fn_xsk_meta_take()):
  * release the descriptors first (see the file comment), then the frames. */
 static void refill(struct fn_xsk *x, uint32_t idx, uint32_t n)
 {
 	uint64_t frames[RX_BATCH];
 	uint32_t fidx = 0;
 
-	for (uint32_t i = 0; i < n; i++)
-		frames[i] = xsk_ring_cons__rx_desc(&x->rx, idx + i)->addr &
-			    ~(uint64_t)(FN_XSK_FRAME_SIZE - 1);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t addr = xsk_ring_cons__rx_desc(&x->rx, idx + i)->addr;
+		struct fn_xdp_meta *meta = (struct fn_xdp_meta *)(x->area + addr -
+								   FN_XDP_META_LEN);
+
+		meta->magic = 0;
+		frames[i] = addr & ~(uint64_t)(FN_XSK_FRAME_SIZE - 1);
+	}
 	xsk_ring_cons__release(&x->rx, n);
 	xsk_ring_prod__reserve(&x->fill, n, &fidx);   /* room: see the file comment */
 	for (uint32_t i = 0; i < n; i++)

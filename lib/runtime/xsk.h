@@ -66,23 +66,24 @@ int fn_xsk_meta_register(void);
  * Copy the metadata in front of a received frame (data, in the UMEM) into
  * m's field. The kernel copies metadata only when the program wrote some,
  * and the rx descriptor does not say whether it did: what precedes the frame
- * may be left from an earlier frame. So the magic is wiped once read, and a
- * later frame in the same UMEM frame without metadata finds none.
+ * may be left from an earlier frame. So the port wipes the magic of every
+ * frame it gives back to the kernel (xsk.c), and a frame without metadata
+ * of its own finds none.
  */
-static inline void fn_xsk_meta_take(struct rte_mbuf *m, uint8_t *data)
+static inline void fn_xsk_meta_take(struct rte_mbuf *m, const uint8_t *data)
 {
-	struct fn_xdp_meta *in = (struct fn_xdp_meta *)(data - FN_XDP_META_LEN);
+	const struct fn_xdp_meta *in = (const struct fn_xdp_meta *)(data - FN_XDP_META_LEN);
 	struct fn_xsk_meta *out = fn_xsk_meta(m);
 
-	if (likely(in->magic == FN_XDP_META_MAGIC)) {
-		out->generation = in->generation;
-		out->rule = in->rule;
-		out->hook = in->hook;
-		out->chain = in->chain;
-		in->magic = 0;
-	} else {
+	if (likely(in->magic == FN_XDP_META_MAGIC))
+		*out = (struct fn_xsk_meta){
+			.generation = in->generation,
+			.rule = in->rule,
+			.hook = in->hook,
+			.chain = in->chain,
+		};
+	else
 		*out = (struct fn_xsk_meta){ .hook = FN_XDP_RESUME_START };
-	}
 }
 
 static inline bool fn_is_xsk_port(const char *spec)

@@ -71,13 +71,13 @@ def client_tcp():
 
 
 def client_meta_send(n):
-    """Datagrams to the echo's address: every third to META_PORT (the
-    program adds metadata), the others to META_PORT - 1 (none), so a UMEM
-    frame (reused every 512 frames) holds both kinds in turn."""
+    """One flow (so one queue) to META_PORT: every third datagram gets
+    metadata from the program ('M'), the others none ('P'), so a UMEM frame
+    (reused every 512 frames) holds both kinds in turn."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", 40000))
     for i in range(n):
-        s.sendto(b"%d" % i, (SERVER_ADDR, META_PORT if i % 3 == 0 else META_PORT - 1))
+        s.sendto(b"%c%d" % (b"PPM"[i % 3], i), (SERVER_ADDR, META_PORT))
         if i % 64 == 63:
             time.sleep(0.002)   # the receiver polls 32 at a time
     return {"sent": n}

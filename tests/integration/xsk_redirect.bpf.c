@@ -5,9 +5,10 @@
  * AF_XDP socket of the receiving queue; everything else to the kernel, so
  * the kernel's own addresses on the interface keep working.
  *
- * Datagrams to config.meta_port (UDP, unfragmented) carry an fn_xdp_meta
- * whose generation is their source port, so a test can tell which frame
- * came with which metadata.
+ * Datagrams to config.meta_port (UDP, unfragmented) whose payload starts
+ * with 'M' carry an fn_xdp_meta whose generation is their source port; the
+ * others carry none. A test sends both kinds in one flow, so that they land
+ * on one queue and take turns in its UMEM frames.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -96,8 +97,9 @@ int xsk_redirect(struct xdp_md *ctx)
 		return XDP_PASS;
 	udp = (void *)(ip + 1);
 	if (cfg->meta_port && ip->protocol == IPPROTO_UDP && ip->ihl == 5 &&
-	    !(ip->frag_off & bpf_htons(0x3fff)) && (void *)(udp + 1) <= end &&
-	    udp->dest == cfg->meta_port && add_meta(ctx, bpf_ntohs(udp->source)) != 0)
+	    !(ip->frag_off & bpf_htons(0x3fff)) && (void *)(udp + 1) + 1 <= end &&
+	    udp->dest == cfg->meta_port && *(__u8 *)(udp + 1) == 'M' &&
+	    add_meta(ctx, bpf_ntohs(udp->source)) != 0)
 		return XDP_DROP;
 redirect:
 	return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
