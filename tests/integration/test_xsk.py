@@ -78,8 +78,8 @@ def client_meta_send(n):
     s.bind(("0.0.0.0", 40000))
     for i in range(n):
         s.sendto(b"%c%d" % (b"PPM"[i % 3], i), (SERVER_ADDR, META_PORT))
-        if i % 64 == 63:
-            time.sleep(0.002)   # the receiver polls 32 at a time
+        if i % 16 == 15:
+            time.sleep(0.004)   # 512 frames last 128 ms of a stalled receiver
     return {"sent": n}
 
 

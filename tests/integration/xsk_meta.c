@@ -18,6 +18,7 @@
  *   fn-xsk-meta OBJ IFACE ADDR native|skb META_PORT COUNT
  */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
 	struct in_addr addr;
 	uint16_t meta_port;
 	uint64_t deadline, idle_until;
+	cpu_set_t cpus;
 
 	if (argc != 7 || inet_pton(AF_INET, argv[3], &addr) != 1) {
 		fprintf(stderr, "usage: fn-xsk-meta OBJ IFACE ADDR native|skb META_PORT COUNT\n");
@@ -52,10 +54,14 @@ int main(int argc, char **argv)
 	}
 	meta_port = atoi(argv[5]);
 	want = strtoul(argv[6], NULL, 10);
+	/* EAL pins us to CPU 0; on a busy machine a pinned receiver may wait
+	 * long enough for the kernel to run out of frames: let it move. */
+	sched_getaffinity(0, sizeof(cpus), &cpus);
 	if (rte_eal_init(RTE_DIM(eal) - 1, eal) < 0) {
 		fprintf(stderr, "fn-xsk-meta: EAL: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	sched_setaffinity(0, sizeof(cpus), &cpus);
 	pool = rte_pktmbuf_pool_create("meta", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       SOCKET_ID_ANY);
 	for (unsigned q = 0; q < 2; q++) {
