@@ -1,137 +1,52 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fragnetd's state, shared by its modules: the compile namespace and the
- * generations published from it (ruleset.c), the connected peers (peer.c),
- * the stats queries fragnetctl is waiting on (query.c) and their output
- * (report.c). One thread, one epoll loop (main.c): nothing here is locked.
+ * fragnetd: its configuration and its modules, as main.c starts them. One
+ * thread, one event loop (event.h): nothing is locked.
+ *
+ * Who calls whom (an arrow is a call into the other module's header;
+ * nothing calls back up except through the hooks named):
+ *
+ *   main ─────> every module below: new in this order, free in reverse
+ *               (peers first); the ruleset again on SIGHUP
+ *   command ──> ruleset (load, check), query (start), app (who applied), peer
+ *   query ────> app (who is registered), ruleset (generations), report, peer
+ *   app ──────> ruleset (current generation; hold/release), peer
+ *   report ───> doc (its output described once, as a tree; text and JSON from it)
+ *   ruleset ──> generation, nftns, netns, notify, screen
+ *   peer ─────> ctl/proto
+ *   besides, wherever needed: event (fds, timers), log
+ *
+ *   hooks: peer hands each message type to the module that registered it
+ *   (app: HELLO, APPLIED; query: STATS_*; command: REQUEST, DATA) and tells
+ *   them when a peer is gone; ruleset tells app of each publication; app
+ *   tells command when applications apply, refuse or leave.
+ *
+ * A new module takes what it needs as arguments of its constructor, registers
+ * its own fds and timers (event.h), message types and peer hook (peer.h),
+ * keeps per-peer state on a pointer in struct fnd_peer, and gets a field
+ * below.
  */
 #ifndef FND_FRAGNETD_H
 #define FND_FRAGNETD_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
-
 #include "config.h"
-#include "ctl/proto.h"
 
-struct fn_compiler;
-struct fnd_generation;
-struct fnd_notify;
-struct fnd_nft;
-struct fnd_query;
-
-#define FND_ROLE_APP 0x1u      /* may register and receive rules */
-#define FND_ROLE_ADMIN 0x2u    /* may run fragnetctl commands */
-
-/* Most bytes queued for one peer before it counts as stuck and is dropped. */
-#define FND_PEER_OUT_MAX (64u << 20)
-
-struct fnd_out {
-	struct fnd_out *next;
-	size_t len;
-	int fd;                    /* passed with the message, then closed */
-	unsigned char msg[] __attribute__((aligned(8)));
-};
-
-struct fnd_peer {
-	struct fnd_peer *next;
-	uint64_t id;               /* never reused, unlike fds */
-	int fd;
-	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	unsigned roles;            /* FND_ROLE_* */
-	bool closing;              /* drop once the output is flushed */
-	bool polling_out;          /* EPOLLOUT armed */
-
-	/* An application, after HELLO. */
-	bool registered;
-	char name[FN_CTL_NAME_MAX];
-	unsigned n_queues;
-	uint64_t sent_gen;         /* last generation sent */
-	uint64_t applied_gen;      /* last generation it reported applied */
-	uint64_t refused_gen;      /* last generation it could not apply */
-
-	/* fragnetctl: a request being received, or a load waiting for apps. */
-	bool in_request;
-	struct fn_ctl_request req;
-	uint32_t req_seq;
-	char *text;
-	size_t text_len;
-	uint64_t wait_gen;         /* reply once every app applied this */
-	int64_t wait_deadline;     /* ms, monotonic */
-
-	struct fnd_out *out_head, *out_tail;
-	size_t out_bytes;
-};
+struct fnd_apps;
+struct fnd_commands;
+struct fnd_loop;
+struct fnd_peers;
+struct fnd_queries;
+struct fnd_ruleset;
 
 struct fnd {
 	struct fnd_config cfg;
-	int epfd, listen_fd, signal_fd, timer_fd;
-	int ns_fd;
-	bool ns_created;
-	struct fn_compiler *compiler;
-	struct fnd_nft *nft;
-	struct fnd_notify *notify;
-
-	struct fnd_generation *current;  /* what applications get now */
-	struct fnd_generation *older;    /* earlier ones some application applies */
-	uint64_t last_number;
-	int64_t resync_at;               /* ms: read the namespace again (0: no) */
-
-	struct fnd_peer *peers;
-	uint64_t last_peer_id;
-	struct fnd_query *queries;
-	uint32_t last_seq;
-	bool stop;
+	struct fnd_loop *loop;
+	int signal_fd, listen_fd;
+	struct fnd_ruleset *ruleset;
+	struct fnd_peers *peers;
+	struct fnd_apps *apps;
+	struct fnd_queries *queries;
+	struct fnd_commands *commands;
 };
-
-int64_t fnd_now_ms(void);
-/* Re-arm the timer for the earliest deadline of anything above. */
-void fnd_timer_arm(struct fnd *d);
-
-/* ruleset.c */
-int fnd_ruleset_start(struct fnd *d, char *err, size_t errlen);
-void fnd_ruleset_stop(struct fnd *d);
-int fnd_ruleset_load(struct fnd *d, const char *text, size_t len, const char *source,
-		     bool check_only, uint64_t *generation, char *err, size_t errlen);
-void fnd_ruleset_reload_config(struct fnd *d);
-void fnd_ruleset_on_notify(struct fnd *d);
-void fnd_ruleset_on_timer(struct fnd *d);
-void fnd_ruleset_prune(struct fnd *d);
-struct fnd_generation *fnd_ruleset_find(struct fnd *d, uint64_t number);
-
-/* peer.c */
-void fnd_peer_accept(struct fnd *d);
-void fnd_peer_input(struct fnd *d, struct fnd_peer *p);
-void fnd_peer_output(struct fnd *d, struct fnd_peer *p);
-void fnd_peer_close(struct fnd *d, struct fnd_peer *p);
-/* Free the peers closed since the last call. */
-void fnd_peer_sweep(struct fnd *d);
-struct fnd_peer *fnd_peer_find(struct fnd *d, uint64_t id);
-/* Queue a message (and an fd, dup'ed) for p; a peer that falls too far
- * behind is closed. 0 or -errno. */
-int fnd_peer_send(struct fnd *d, struct fnd_peer *p, uint16_t type, uint32_t seq,
-		  const void *payload, size_t len, int fd);
-/* Send generation g's image for p's name. */
-void fnd_peer_send_image(struct fnd *d, struct fnd_peer *p, struct fnd_generation *g);
-/* Reply to a fragnetctl request: status line, then text in DATA chunks. */
-void fnd_peer_reply(struct fnd *d, struct fnd_peer *p, uint32_t seq, int status,
-		    const char *msg, const char *text, size_t text_len);
-/* Answer loads waiting for applications, when they all applied or time is up. */
-void fnd_peer_check_waits(struct fnd *d);
-int64_t fnd_peer_next_deadline(struct fnd *d);
-
-/* query.c (see query.h) */
-void fnd_query_start(struct fnd *d, struct fnd_peer *ctl, uint32_t seq,
-		     const struct fn_ctl_request *req);
-void fnd_query_input(struct fnd *d, struct fnd_peer *app, const void *msg, int type);
-void fnd_query_peer_gone(struct fnd *d, uint64_t peer_id);
-/* Answer the queries that are complete or out of time. */
-void fnd_query_run(struct fnd *d);
-int64_t fnd_query_next_deadline(struct fnd *d);
-void fnd_query_free_all(struct fnd *d);
 
 #endif /* FND_FRAGNETD_H */

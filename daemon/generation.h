@@ -36,6 +36,7 @@ struct fnd_generation {
 	struct fnd_image fallback;
 	struct fnd_image *images;
 	size_t n_images;
+	unsigned users;        /* holds by applications (ruleset.c keeps it while > 0) */
 	struct fnd_generation *next;
 };
 

@@ -2,12 +2,12 @@
 /*
  * fragnetd: the trusted rules daemon. Compiles nft rules in a network
  * namespace of its own and hands every application its table as a sealed,
- * read-only memfd, again on every change (see ruleset.c, peer.c).
+ * read-only memfd, again on every change (fragnetd.h lists the modules).
  *
  *   fragnetd [-c CONFIG]
  *
  * Start-up: config, the namespace and its rules, then the socket, then
- * READY=1 to systemd; one thread and one epoll loop afterwards. SIGHUP
+ * READY=1 to systemd; one thread and one event loop afterwards. SIGHUP
  * reloads the configured rules file; SIGTERM/SIGINT stop.
  */
 #include <errno.h>
@@ -18,52 +18,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "app.h"
+#include "command.h"
+#include "event.h"
 #include "fragnetd.h"
 #include "generation.h"
 #include "log.h"
-#include "notify.h"
+#include "peer.h"
+#include "query.h"
+#include "ruleset.h"
 #include "sdnotify.h"
-
-/* epoll tokens for the daemon's own fds; everything else is a peer */
-static char tok_listen, tok_signal, tok_timer, tok_notify;
-
-int64_t fnd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void fnd_timer_arm(struct fnd *d)
-{
-	int64_t next = d->resync_at, t;
-	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
-
-	t = fnd_query_next_deadline(d);
-	if (t && (next == 0 || t < next))
-		next = t;
-	t = fnd_peer_next_deadline(d);
-	if (t && (next == 0 || t < next))
-		next = t;
-	if (next) {
-		if (next < 1)
-			next = 1; /* zero would disarm: "now" is any time in the past */
-		its.it_value.tv_sec = next / 1000;
-		its.it_value.tv_nsec = (next % 1000) * 1000000;
-	}
-	timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
-}
 
 static void usage(FILE *f)
 {
@@ -73,13 +44,6 @@ static void usage(FILE *f)
 		"  -h, --help         this text\n"
 		"Runs in the foreground and logs to stderr. See README.md, \"Rules: fragnetd\n"
 		"and fragnetctl\", for the configuration keys.\n", FND_DEFAULT_CONFIG);
-}
-
-static int add_fd(struct fnd *d, int fd, void *token)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = token };
-
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 /* Refuse to start twice on one socket; clear one a crash left behind. */
@@ -138,68 +102,24 @@ static int listen_socket(struct fnd *d, char *err, size_t errlen)
 	return 0;
 }
 
-static void on_signal(struct fnd *d)
+static void on_signal(int fd, unsigned events, void *arg)
 {
+	struct fnd *d = arg;
 	struct signalfd_siginfo si;
 
-	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			fnd_log(LOG_INFO, "SIGHUP: reloading %s", d->cfg.rules ? d->cfg.rules :
 				"(no rules file)");
-			fnd_ruleset_reload_config(d);
+			fnd_ruleset_reload_config(d->ruleset);
 		} else {
 			fnd_log(LOG_NOTICE, "%s: stopping", strsignal((int)si.ssi_signo));
-			d->stop = true;
+			fnd_loop_stop(d->loop);
 		}
 	}
 }
 
-static void dispatch(struct fnd *d, struct epoll_event *ev)
-{
-	if (ev->data.ptr == &tok_listen) {
-		fnd_peer_accept(d);
-	} else if (ev->data.ptr == &tok_signal) {
-		on_signal(d);
-	} else if (ev->data.ptr == &tok_timer) {
-		uint64_t n;
-
-		if (read(d->timer_fd, &n, sizeof(n)) < 0) {
-			/* EAGAIN: re-armed in between, nothing expired */
-		}
-		fnd_ruleset_on_timer(d);
-		fnd_peer_check_waits(d);
-	} else if (ev->data.ptr == &tok_notify) {
-		fnd_ruleset_on_notify(d);
-	} else {
-		struct fnd_peer *p = ev->data.ptr;
-
-		if (p->fd >= 0 && (ev->events & EPOLLOUT))
-			fnd_peer_output(d, p);
-		if (p->fd >= 0 && (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-			fnd_peer_input(d, p);
-	}
-}
-
-static int run(struct fnd *d)
-{
-	struct epoll_event ev[32];
-
-	while (!d->stop) {
-		int n = epoll_wait(d->epfd, ev, 32, -1);
-
-		if (n < 0 && errno != EINTR) {
-			fnd_log(LOG_ERR, "epoll_wait: %s", strerror(errno));
-			return 1;
-		}
-		for (int i = 0; i < n; i++)
-			dispatch(d, &ev[i]);
-		fnd_query_run(d);
-		fnd_peer_sweep(d);
-		fnd_timer_arm(d);
-	}
-	return 0;
-}
-
+/* The modules in the order they need each other (fragnetd.h). */
 static int setup(struct fnd *d, char *err, size_t errlen)
 {
 	sigset_t sigs;
@@ -212,47 +132,54 @@ static int setup(struct fnd *d, char *err, size_t errlen)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->signal_fd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
-	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->signal_fd < 0 || d->timer_fd < 0 || d->epfd < 0) {
+	d->loop = fnd_loop_new();
+	if (d->signal_fd < 0 || d->loop == NULL) {
 		rc = -errno;
 		snprintf(err, errlen, "%s", strerror(errno));
+		return rc;
+	}
+	rc = fnd_event_add(d->loop, d->signal_fd, FND_EV_IN, on_signal, d);
+	if (rc < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(-rc));
 		return rc;
 	}
 	rc = claim_socket_path(d->cfg.socket, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = fnd_ruleset_start(d, err, errlen);
-	if (rc < 0)
-		return rc;
+	d->ruleset = fnd_ruleset_new(d->loop, &d->cfg, err, errlen);
+	if (d->ruleset == NULL)
+		return -errno;
 	rc = listen_socket(d, err, errlen);
 	if (rc < 0)
 		return rc;
-	if ((rc = add_fd(d, d->listen_fd, &tok_listen)) < 0 ||
-	    (rc = add_fd(d, d->signal_fd, &tok_signal)) < 0 ||
-	    (rc = add_fd(d, d->timer_fd, &tok_timer)) < 0 ||
-	    (rc = add_fd(d, fnd_notify_fd(d->notify), &tok_notify)) < 0)
-		snprintf(err, errlen, "epoll: %s", strerror(-rc));
+	if (!(d->peers = fnd_peers_new(d->loop, &d->cfg, d->listen_fd)) ||
+	    !(d->apps = fnd_apps_new(d->peers, d->ruleset)) ||
+	    !(d->queries = fnd_queries_new(d->loop, d->peers, d->apps, d->ruleset,
+					   d->cfg.stats_timeout_ms)) ||
+	    !(d->commands = fnd_commands_new(d->loop, d->peers, d->apps, d->ruleset,
+					     d->queries, d->cfg.apply_timeout_ms))) {
+		rc = -errno;
+		snprintf(err, errlen, "%s", strerror(errno));
+	}
 	return rc;
 }
 
+/* Peers first, so that every module hears of each one's end; then the
+ * others in reverse. */
 static void teardown(struct fnd *d)
 {
-	for (struct fnd_peer *p = d->peers; p; p = p->next)
-		fnd_peer_close(d, p);
-	fnd_peer_sweep(d);
-	fnd_query_free_all(d);
+	fnd_peers_free(d->peers);
+	fnd_commands_free(d->commands);
+	fnd_queries_free(d->queries);
+	fnd_apps_free(d->apps);
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->cfg.socket);
 	}
-	fnd_ruleset_stop(d);
-	if (d->epfd >= 0)
-		close(d->epfd);
-	if (d->timer_fd >= 0)
-		close(d->timer_fd);
+	fnd_ruleset_free(d->ruleset);
 	if (d->signal_fd >= 0)
 		close(d->signal_fd);
+	fnd_loop_free(d->loop);
 	fnd_config_free(&d->cfg);
 }
 
@@ -263,10 +190,10 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct fnd d = { .epfd = -1, .listen_fd = -1, .signal_fd = -1, .timer_fd = -1,
-			 .ns_fd = -1 };
+	struct fnd d = { .listen_fd = -1, .signal_fd = -1 };
 	const char *config = NULL;
 	char err[FN_CTL_MSG_MAX], status[128];
+	uint64_t gen;
 	int c, rc;
 
 	/* Nobody, not even our own uid, reads or writes our memory through
@@ -296,14 +223,16 @@ int main(int argc, char **argv)
 		teardown(&d);
 		return 1;
 	}
+	gen = fnd_ruleset_current(d.ruleset)->number;
 	fnd_log(LOG_NOTICE, "ready on %s (namespace %s %s, rules %s): generation %" PRIu64,
-		d.cfg.socket, d.cfg.netns, d.ns_created ? "created" : "adopted",
-		d.cfg.rules ? d.cfg.rules : "as found in the namespace", d.current->number);
-	snprintf(status, sizeof(status), "READY=1\nSTATUS=serving generation %" PRIu64,
-		 d.current->number);
+		d.cfg.socket, d.cfg.netns, fnd_ruleset_ns_created(d.ruleset) ? "created" :
+		"adopted", d.cfg.rules ? d.cfg.rules : "as found in the namespace", gen);
+	snprintf(status, sizeof(status), "READY=1\nSTATUS=serving generation %" PRIu64, gen);
 	fnd_sd_notify(status);
-	rc = run(&d);
+	rc = fnd_loop_run(d.loop);
+	if (rc < 0)
+		fnd_log(LOG_ERR, "epoll_wait: %s", strerror(-rc));
 	fnd_sd_notify("STOPPING=1");
 	teardown(&d);
-	return rc;
+	return rc < 0;
 }

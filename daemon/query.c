@@ -4,11 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "buf.h"
-#include "fragnetd.h"
-#include "log.h"
+#include "generation.h"
+#include "peer.h"
 #include "query.h"
 #include "report.h"
+#include "ruleset.h"
+
+struct fnd_queries {
+	struct fnd_loop *loop;
+	struct fnd_peers *peers;
+	struct fnd_apps *apps;
+	struct fnd_ruleset *ruleset;
+	unsigned timeout_ms;
+	struct fnd_query *list;
+	uint32_t last_seq;
+};
 
 static void app_free(struct fnd_app_report *a)
 {
@@ -23,100 +35,133 @@ static void app_free(struct fnd_app_report *a)
 
 static void query_free(struct fnd_query *q)
 {
+	fnd_timer_disarm(&q->timer);
 	for (size_t i = 0; i < q->n_apps; i++)
 		app_free(&q->apps[i]);
 	free(q->apps);
 	free(q);
 }
 
-static void unlink_query(struct fnd *d, struct fnd_query *q)
+static void unlink_query(struct fnd_queries *qs, struct fnd_query *q)
 {
-	for (struct fnd_query **pp = &d->queries; *pp; pp = &(*pp)->next)
+	for (struct fnd_query **pp = &qs->list; *pp; pp = &(*pp)->next)
 		if (*pp == q) {
 			*pp = q->next;
 			return;
 		}
 }
 
-void fnd_query_free_all(struct fnd *d)
+/* What the report shows beyond the answers: the generations in question. */
+static void resolve(struct fnd_queries *qs, struct fnd_query *q)
 {
-	while (d->queries) {
-		struct fnd_query *q = d->queries;
+	struct fnd_generation *cur = fnd_ruleset_current(qs->ruleset);
 
-		d->queries = q->next;
-		query_free(q);
+	q->generation = cur->number;
+	q->nft_generation = cur->nft_gen;
+	q->ruleset = cur->text;
+	for (size_t i = 0; i < q->n_apps; i++) {
+		struct fnd_app_report *a = &q->apps[i];
+		struct fnd_generation *g = fnd_ruleset_find(qs->ruleset,
+							    fnd_app_report_generation(a));
+
+		a->table = fnd_generation_image(cur, a->name)->table;
+		a->ruleset = g ? g->text : NULL;
 	}
 }
 
-void fnd_query_start(struct fnd *d, struct fnd_peer *ctl, uint32_t seq,
+/* Complete, out of time, or nobody left to tell. */
+static void answer(struct fnd_timer *t, void *arg)
+{
+	struct fnd_query *q = arg;
+	struct fnd_queries *qs = q->set;
+	struct fnd_peer *ctl = fnd_peer_find(qs->peers, q->ctl_peer);
+	struct fnd_buf out = { 0 };
+	int rc;
+
+	unlink_query(qs, q);
+	if (ctl != NULL) {
+		resolve(qs, q);
+		rc = fnd_report(q, &out);
+		if (rc < 0)
+			fnd_peer_reply(ctl, q->ctl_seq, rc, "out of memory", NULL, 0);
+		else
+			fnd_peer_reply(ctl, q->ctl_seq, 0, "", out.s, out.len);
+	}
+	fnd_buf_free(&out);
+	query_free(q);
+}
+
+static void answered(struct fnd_query *q)
+{
+	if (--q->pending == 0)
+		fnd_timer_arm(&q->timer, 0); /* once the events at hand are handled */
+}
+
+void fnd_query_start(struct fnd_queries *qs, struct fnd_peer *ctl, uint32_t seq,
 		     const struct fn_ctl_request *req)
 {
 	struct fnd_query *q = calloc(1, sizeof(*q));
 	size_t n = 0;
 
 	if (q == NULL) {
-		fnd_peer_reply(d, ctl, seq, -ENOMEM, "out of memory", NULL, 0);
+		fnd_peer_reply(ctl, seq, -ENOMEM, "out of memory", NULL, 0);
 		return;
 	}
-	for (struct fnd_peer *p = d->peers; p; p = p->next)
-		n += p->fd >= 0 && p->registered;
+	for (struct fnd_app *a = fnd_apps_first(qs->apps); a; a = fnd_apps_next(a))
+		n++;
 	q->apps = calloc(n ? n : 1, sizeof(*q->apps));
 	if (q->apps == NULL) {
 		free(q);
-		fnd_peer_reply(d, ctl, seq, -ENOMEM, "out of memory", NULL, 0);
+		fnd_peer_reply(ctl, seq, -ENOMEM, "out of memory", NULL, 0);
 		return;
 	}
-	q->seq = ++d->last_seq;
+	q->set = qs;
+	q->seq = ++qs->last_seq;
 	q->ctl_peer = ctl->id;
 	q->ctl_seq = seq;
 	q->command = req->command;
 	q->flags = req->flags;
-	q->deadline = fnd_now_ms() + d->cfg.stats_timeout_ms;
-	q->next = d->queries;
-	d->queries = q;
-	for (struct fnd_peer *p = d->peers; p; p = p->next) {
-		struct fnd_app_report *a;
+	q->timeout_ms = qs->timeout_ms;
+	fnd_timer_init(&q->timer, qs->loop, answer, q);
+	q->next = qs->list;
+	qs->list = q;
+	for (struct fnd_app *app = fnd_apps_first(qs->apps); app; app = fnd_apps_next(app)) {
+		struct fnd_app_report *a = &q->apps[q->n_apps++];
+		struct fnd_peer *p = app->peer;
 
-		if (p->fd < 0 || !p->registered)
-			continue;
-		a = &q->apps[q->n_apps++];
 		a->peer_id = p->id;
 		memcpy(a->name, p->name, sizeof(a->name));
 		a->pid = p->pid;
 		a->uid = p->uid;
-		a->n_queues = p->n_queues;
-		a->sent_gen = p->sent_gen;
-		a->applied_gen = p->applied_gen;
-		a->refused_gen = p->refused_gen;
-		a->queues = calloc(p->n_queues, sizeof(*a->queues));
-		a->have_queue = calloc(p->n_queues, sizeof(*a->have_queue));
+		a->n_queues = app->n_queues;
+		a->sent_gen = app->sent_gen;
+		a->applied_gen = app->applied_gen;
+		a->refused_gen = app->refused_gen;
+		a->queues = calloc(app->n_queues, sizeof(*a->queues));
+		a->have_queue = calloc(app->n_queues, sizeof(*a->have_queue));
 		if (a->queues == NULL || a->have_queue == NULL)
 			continue; /* reported as not answering */
-		if (fnd_peer_send(d, p, FN_CTL_STATS_REQ, q->seq, NULL, 0, -1) == 0) {
+		if (fnd_peer_send(p, FN_CTL_STATS_REQ, q->seq, NULL, 0, -1) == 0) {
 			a->asked = true;
 			q->pending++;
 		}
 	}
-	fnd_timer_arm(d);
+	fnd_timer_arm(&q->timer, q->pending ? fnd_now_ms() + q->timeout_ms : 0);
 }
 
-static struct fnd_app_report *find_app(struct fnd *d, uint32_t seq, uint64_t peer_id)
+static struct fnd_query *query_of(struct fnd_queries *qs, uint32_t seq)
 {
-	for (struct fnd_query *q = d->queries; q; q = q->next) {
-		if (q->seq != seq)
-			continue;
-		for (size_t i = 0; i < q->n_apps; i++)
-			if (q->apps[i].peer_id == peer_id)
-				return &q->apps[i];
-	}
+	for (struct fnd_query *q = qs->list; q; q = q->next)
+		if (q->seq == seq)
+			return q;
 	return NULL;
 }
 
-static struct fnd_query *query_of(struct fnd *d, uint32_t seq)
+static struct fnd_app_report *app_of(struct fnd_query *q, uint64_t peer_id)
 {
-	for (struct fnd_query *q = d->queries; q; q = q->next)
-		if (q->seq == seq)
-			return q;
+	for (size_t i = 0; q && i < q->n_apps; i++)
+		if (q->apps[i].peer_id == peer_id)
+			return &q->apps[i];
 	return NULL;
 }
 
@@ -159,15 +204,19 @@ static void add_counters(struct fnd_app_report *a, const void *msg)
 	}
 }
 
-void fnd_query_input(struct fnd *d, struct fnd_peer *app, const void *msg, int type)
+/* STATS_QUEUE, STATS_COUNTERS, STATS_END: an application's answer. */
+static int on_stats(struct fnd_peer *p, const void *msg, size_t len, void *arg)
 {
 	const struct fn_ctl_hdr *h = msg;
-	struct fnd_app_report *a = find_app(d, h->seq, app->id);
+	struct fnd_query *q = query_of(arg, h->seq);
+	struct fnd_app_report *a = app_of(q, p->id);
 	const void *payload = fn_ctl_payload(msg);
 
+	if (p->app == NULL)
+		return -EPROTO;
 	if (a == NULL || !a->asked || a->answered)
-		return; /* unasked, or late for a query already answered */
-	switch (type) {
+		return 0; /* unasked, or late for a query already answered */
+	switch (h->type) {
 	case FN_CTL_STATS_QUEUE: {
 		const struct fn_ctl_queue_stats *s = payload;
 
@@ -180,65 +229,65 @@ void fnd_query_input(struct fnd *d, struct fnd_peer *app, const void *msg, int t
 	case FN_CTL_STATS_COUNTERS:
 		add_counters(a, msg);
 		break;
-	case FN_CTL_STATS_END:
+	default: /* FN_CTL_STATS_END */
 		a->end = *(const struct fn_ctl_stats_end *)payload;
 		a->answered = true;
-		query_of(d, h->seq)->pending--;
-		break;
-	default:
+		answered(q);
 		break;
 	}
+	return 0;
 }
 
-void fnd_query_peer_gone(struct fnd *d, uint64_t peer_id)
+static void on_close(struct fnd_peer *p, void *arg)
 {
-	for (struct fnd_query *q = d->queries; q; q = q->next) {
-		if (q->ctl_peer == peer_id)
-			q->deadline = 0; /* nobody to answer: dropped by fnd_query_run() */
-		for (size_t i = 0; i < q->n_apps; i++) {
-			struct fnd_app_report *a = &q->apps[i];
+	struct fnd_queries *qs = arg;
 
-			if (a->peer_id == peer_id && a->asked && !a->answered) {
-				a->peer_id = 0; /* gone: shown as not answering */
-				q->pending--;
-			}
+	for (struct fnd_query *q = qs->list; q; q = q->next) {
+		struct fnd_app_report *a = app_of(q, p->id);
+
+		if (q->ctl_peer == p->id)
+			fnd_timer_arm(&q->timer, 0); /* nobody to answer: dropped */
+		if (a && a->asked && !a->answered) {
+			a->peer_id = 0; /* gone: shown as not answering */
+			answered(q);
 		}
 	}
 }
 
-void fnd_query_run(struct fnd *d)
+struct fnd_queries *fnd_queries_new(struct fnd_loop *l, struct fnd_peers *ps,
+				    struct fnd_apps *as, struct fnd_ruleset *rs,
+				    unsigned timeout_ms)
 {
-	int64_t now = fnd_now_ms();
-	struct fnd_query *q, *next;
+	struct fnd_queries *qs = calloc(1, sizeof(*qs));
+	int rc;
 
-	for (q = d->queries; q; q = next) {
-		struct fnd_peer *ctl;
-		struct fnd_buf out = { 0 };
-		int rc;
+	if (qs == NULL)
+		return NULL;
+	qs->loop = l;
+	qs->peers = ps;
+	qs->apps = as;
+	qs->ruleset = rs;
+	qs->timeout_ms = timeout_ms;
+	if ((rc = fnd_peers_handle(ps, FN_CTL_STATS_QUEUE, on_stats, qs)) < 0 ||
+	    (rc = fnd_peers_handle(ps, FN_CTL_STATS_COUNTERS, on_stats, qs)) < 0 ||
+	    (rc = fnd_peers_handle(ps, FN_CTL_STATS_END, on_stats, qs)) < 0 ||
+	    (rc = fnd_peers_on_close(ps, on_close, qs)) < 0) {
+		free(qs);
+		errno = -rc;
+		return NULL;
+	}
+	return qs;
+}
 
-		next = q->next;
-		if (q->pending > 0 && now < q->deadline)
-			continue;
-		unlink_query(d, q);
-		ctl = fnd_peer_find(d, q->ctl_peer);
-		if (ctl != NULL) {
-			rc = fnd_report(d, q, &out);
-			if (rc < 0)
-				fnd_peer_reply(d, ctl, q->ctl_seq, rc, "out of memory", NULL, 0);
-			else
-				fnd_peer_reply(d, ctl, q->ctl_seq, 0, "", out.s, out.len);
-		}
-		fnd_buf_free(&out);
+void fnd_queries_free(struct fnd_queries *qs)
+{
+	if (qs == NULL)
+		return;
+	while (qs->list) {
+		struct fnd_query *q = qs->list;
+
+		qs->list = q->next;
 		query_free(q);
 	}
-}
-
-int64_t fnd_query_next_deadline(struct fnd *d)
-{
-	int64_t next = 0;
-
-	for (struct fnd_query *q = d->queries; q; q = q->next)
-		if (next == 0 || q->deadline < next)
-			next = q->deadline;
-	return next;
+	free(qs);
 }

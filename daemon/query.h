@@ -6,7 +6,8 @@
  * generations they replaced). A query asks every registered application
  * at once and is answered when all have replied or its time
  * (stats_timeout_ms) is up; an application that does not answer is shown
- * as such, never waited for.
+ * as such, never waited for. The answer is made by report.c from a
+ * finished struct fnd_query alone.
  */
 #ifndef FND_QUERY_H
 #define FND_QUERY_H
@@ -17,9 +18,16 @@
 #include <sys/types.h>
 
 #include "ctl/proto.h"
+#include "event.h"
 
 #define FND_QUERY_MAX_COUNTERS 65536u /* per application and query: bounds what a
 					  * registered peer can make us hold */
+
+struct fnd_apps;
+struct fnd_peer;
+struct fnd_peers;
+struct fnd_queries;
+struct fnd_ruleset;
 
 struct fnd_counter {
 	uint64_t generation, handle, packets, bytes;
@@ -43,19 +51,45 @@ struct fnd_app_report {
 	struct fnd_counter *counters;
 	size_t n_counters, cap;
 	struct fn_ctl_stats_end end;
+	/* set when the query is answered */
+	const char *table;         /* its table in the current generation; "": none */
+	const char *ruleset;       /* nft text of its generation; NULL: not kept */
 };
 
 struct fnd_query {
 	struct fnd_query *next;
+	struct fnd_queries *set;
 	uint32_t seq;              /* of the STATS_REQ sent to applications */
 	uint64_t ctl_peer;         /* who asked */
 	uint32_t ctl_seq;
 	unsigned command;          /* enum fn_ctl_command */
 	unsigned flags;            /* FN_CTL_F_* */
-	int64_t deadline;          /* ms, monotonic */
+	unsigned timeout_ms;       /* how long applications had */
+	struct fnd_timer timer;    /* answers: at the deadline, or once complete */
 	size_t pending;            /* applications yet to answer */
 	struct fnd_app_report *apps;
 	size_t n_apps;
+	/* the current generation, set when the query is answered */
+	uint64_t generation, nft_generation;
+	const char *ruleset;       /* its nft text */
 };
+
+/* The generation whose counters the application reported. */
+static inline uint64_t fnd_app_report_generation(const struct fnd_app_report *a)
+{
+	return a->answered ? a->end.generation : a->applied_gen;
+}
+
+/* Take the applications' STATS_* messages from ps. NULL + errno. */
+struct fnd_queries *fnd_queries_new(struct fnd_loop *l, struct fnd_peers *ps,
+				    struct fnd_apps *as, struct fnd_ruleset *rs,
+				    unsigned timeout_ms);
+/* Drops the queries not answered yet. */
+void fnd_queries_free(struct fnd_queries *qs);
+
+/* Ask every application for what request req of peer ctl needs; ctl gets
+ * the report (or an error) as the reply to seq. */
+void fnd_query_start(struct fnd_queries *qs, struct fnd_peer *ctl, uint32_t seq,
+		     const struct fn_ctl_request *req);
 
 #endif /* FND_QUERY_H */

@@ -2,7 +2,8 @@
 /*
  * The output of `fragnetctl list ruleset`, `list counters`, `apps` and
  * `stats`, as text for people or JSON (-j) for programs, made from a
- * finished query.
+ * finished query: each command describes its output once (report_*.c, as a
+ * doc.h tree) and doc.h prints it either way.
  *
  * `list ruleset` is the nft listing of the generation each application
  * applies, with the counters replaced by that application's own, summed
@@ -15,10 +16,10 @@
 
 #include "buf.h"
 
-struct fnd;
 struct fnd_query;
 
-/* 0, or -ENOMEM. */
-int fnd_report(struct fnd *d, const struct fnd_query *q, struct fnd_buf *out);
+/* Append q's report to out. 0, -EINVAL for a command that is no query, or
+ * -ENOMEM. */
+int fnd_report(const struct fnd_query *q, struct fnd_buf *out);
 
 #endif /* FND_REPORT_H */

@@ -23,78 +23,117 @@
 #include <unistd.h>
 
 #include "compiler.h"
-#include "fragnetd.h"
+#include "config.h"
+#include "ctl/proto.h"
+#include "event.h"
 #include "generation.h"
 #include "log.h"
 #include "netns.h"
 #include "nftns.h"
 #include "notify.h"
+#include "ruleset.h"
 #include "screen.h"
 
 /* Notifications come in bursts (one per object, NEWGEN per commit): wait
  * this long after the last one before reading the namespace. */
 #define SETTLE_MS 30
 
-static void scratch_name(const struct fnd *d, char *name, size_t len)
+#define MAX_SUBSCRIBERS 4
+
+struct subscriber {
+	fnd_publish_fn *fn;
+	void *arg;
+};
+
+struct fnd_ruleset {
+	const struct fnd_config *cfg;
+	struct fnd_loop *loop;
+	int ns_fd;
+	bool ns_created;
+	struct fn_compiler *compiler;
+	struct fnd_nft *nft;
+	struct fnd_notify *notify;
+	struct fnd_timer resync;   /* read the namespace again after nft edits */
+
+	struct fnd_generation *current;  /* what applications get now */
+	struct fnd_generation *older;    /* earlier ones still held */
+	uint64_t last_number;
+	struct subscriber subscribers[MAX_SUBSCRIBERS];
+	unsigned n_subscribers;
+};
+
+static void scratch_name(const struct fnd_ruleset *rs, char *name, size_t len)
 {
-	snprintf(name, len, "%s.check", d->cfg.netns);
+	snprintf(name, len, "%s.check", rs->cfg->netns);
+}
+
+/* An older generation stays while an application holds it (it was sent it,
+ * or applies it): its text is what `list ruleset` shows that application's
+ * counters on. */
+static void prune(struct fnd_ruleset *rs)
+{
+	struct fnd_generation **pp = &rs->older, *g;
+
+	while ((g = *pp) != NULL) {
+		if (g->users) {
+			pp = &g->next;
+		} else {
+			*pp = g->next;
+			fnd_generation_free(g);
+		}
+	}
 }
 
 /* Publish g (taking it), unless it changes nothing for the applications. */
-static uint64_t publish(struct fnd *d, struct fnd_generation *g, const char *source)
+static uint64_t publish(struct fnd_ruleset *rs, struct fnd_generation *g, const char *source)
 {
 	char tables[512] = "";
 	size_t n = 0;
-	unsigned apps = 0;
 
-	if (d->current && fnd_generation_same(d->current, g)) {
+	if (rs->current && fnd_generation_same(rs->current, g)) {
 		/* same rules for everyone: keep the number, refresh the text */
-		char *text = d->current->text;
+		char *text = rs->current->text;
 
-		d->current->text = g->text;
+		rs->current->text = g->text;
 		g->text = text;
-		d->current->nft_gen = g->nft_gen;
+		rs->current->nft_gen = g->nft_gen;
 		fnd_generation_free(g);
 		fnd_log(LOG_INFO, "%s: nothing changes for applications; generation %" PRIu64
-			" stays", source, d->current->number);
-		return d->current->number;
+			" stays", source, rs->current->number);
+		return rs->current->number;
 	}
-	g->number = ++d->last_number;
-	if (d->current) {
-		d->current->next = d->older;
-		d->older = d->current;
+	g->number = ++rs->last_number;
+	if (rs->current) {
+		rs->current->next = rs->older;
+		rs->older = rs->current;
 		/* memfds are for sending: the old ones will not be sent again */
-		for (size_t i = 0; i < d->older->n_images; i++)
-			if (d->older->images[i].memfd >= 0) {
-				close(d->older->images[i].memfd);
-				d->older->images[i].memfd = -1;
+		for (size_t i = 0; i < rs->older->n_images; i++)
+			if (rs->older->images[i].memfd >= 0) {
+				close(rs->older->images[i].memfd);
+				rs->older->images[i].memfd = -1;
 			}
-		if (d->older->fallback.memfd >= 0) {
-			close(d->older->fallback.memfd);
-			d->older->fallback.memfd = -1;
+		if (rs->older->fallback.memfd >= 0) {
+			close(rs->older->fallback.memfd);
+			rs->older->fallback.memfd = -1;
 		}
 	}
-	d->current = g;
+	rs->current = g;
 	for (size_t i = 0; i < g->n_images && n < sizeof(tables) - 1; i++)
 		n += (size_t)snprintf(tables + n, sizeof(tables) - n, "%s%s", n ? ", " : "",
 				      g->images[i].table);
-	for (struct fnd_peer *p = d->peers; p; p = p->next)
-		apps += p->fd >= 0 && p->registered;
 	fnd_log(LOG_NOTICE, "generation %" PRIu64 " published (%s, nftables generation %" PRIu64
-		"): tables %s, other applications get %s; sending to %u application(s)",
-		g->number, source, g->nft_gen, n ? tables : "none",
-		g->fallback.table[0] ? g->fallback.table : "no rules", apps);
-	for (struct fnd_peer *p = d->peers; p; p = p->next)
-		if (p->fd >= 0 && p->registered)
-			fnd_peer_send_image(d, p, g);
-	fnd_ruleset_prune(d);
+		"): tables %s, other applications get %s", g->number, source, g->nft_gen,
+		n ? tables : "none", g->fallback.table[0] ? g->fallback.table : "no rules");
+	for (unsigned i = 0; i < rs->n_subscribers; i++)
+		rs->subscribers[i].fn(g, rs->subscribers[i].arg);
+	prune(rs);
 	return g->number;
 }
 
 /* Load text (or the files at path) into a scratch namespace and lower it
  * there. 0 when every table lowers. */
-static int check_in_scratch(struct fnd *d, const char *text, size_t len, const char *source,
-			    const char *path, char *err, size_t errlen)
+static int check_in_scratch(struct fnd_ruleset *rs, const char *text, size_t len,
+			    const char *source, const char *path, char *err, size_t errlen)
 {
 	struct fnd_generation *g = NULL;
 	struct fn_compiler *c = NULL;
@@ -103,7 +142,7 @@ static int check_in_scratch(struct fnd *d, const char *text, size_t len, const c
 	bool created;
 	int fd, rc;
 
-	scratch_name(d, name, sizeof(name));
+	scratch_name(rs, name, sizeof(name));
 	fnd_netns_delete(name); /* a leftover from a crash */
 	rc = fnd_netns_create(name, &created, err, errlen);
 	if (rc < 0)
@@ -137,197 +176,243 @@ out:
 }
 
 /* Put the text of the current generation back after a failed apply. */
-static void restore(struct fnd *d)
+static void restore(struct fnd_ruleset *rs)
 {
 	char err[512];
 
-	if (d->current && fnd_nft_replace_text(d->nft, d->current->text,
-					       strlen(d->current->text), "(previous ruleset)",
+	if (rs->current && fnd_nft_replace_text(rs->nft, rs->current->text,
+					       strlen(rs->current->text), "(previous ruleset)",
 					       err, sizeof(err)) < 0)
 		fnd_log(LOG_ERR, "restoring generation %" PRIu64 " in namespace %s failed: %s",
-			d->current->number, d->cfg.netns, err);
+			rs->current->number, rs->cfg->netns, err);
 }
 
 /* Checked already: load into the compile namespace, snapshot, publish. */
-static int apply(struct fnd *d, const char *text, size_t len, const char *source,
+static int apply(struct fnd_ruleset *rs, const char *text, size_t len, const char *source,
 		 const char *path, uint64_t *number, char *err, size_t errlen)
 {
 	struct fnd_generation *g;
 	int rc;
 
-	rc = path ? fnd_nft_replace_path(d->nft, path, err, errlen) :
-		    fnd_nft_replace_text(d->nft, text, len, source, err, errlen);
+	rc = path ? fnd_nft_replace_path(rs->nft, path, err, errlen) :
+		    fnd_nft_replace_text(rs->nft, text, len, source, err, errlen);
 	if (rc == 0) {
-		rc = fnd_generation_build(d->compiler, d->nft, &g, err, errlen);
+		rc = fnd_generation_build(rs->compiler, rs->nft, &g, err, errlen);
 		if (rc < 0)
-			restore(d); /* e.g. an administrator's nft edit in between */
+			restore(rs); /* e.g. an administrator's nft edit in between */
 	}
 	if (rc < 0)
 		return rc;
-	*number = publish(d, g, source);
+	*number = publish(rs, g, source);
 	return 0;
 }
 
-int fnd_ruleset_load(struct fnd *d, const char *text, size_t len, const char *source,
+int fnd_ruleset_load(struct fnd_ruleset *rs, const char *text, size_t len, const char *source,
 		     bool check_only, uint64_t *number, char *err, size_t errlen)
 {
 	int rc = fnd_screen_rules_text(text, len, err, errlen);
 
 	*number = 0;
 	if (rc == 0)
-		rc = check_in_scratch(d, text, len, source, NULL, err, errlen);
+		rc = check_in_scratch(rs, text, len, source, NULL, err, errlen);
 	if (rc == 0 && !check_only)
-		rc = apply(d, text, len, source, NULL, number, err, errlen);
+		rc = apply(rs, text, len, source, NULL, number, err, errlen);
 	return rc;
 }
 
-static int load_path(struct fnd *d, const char *path, char *err, size_t errlen)
+static int load_path(struct fnd_ruleset *rs, const char *path, char *err, size_t errlen)
 {
 	char source[512];
 	uint64_t number;
 	int rc;
 
 	snprintf(source, sizeof(source), "rules %s", path);
-	rc = check_in_scratch(d, NULL, 0, NULL, path, err, errlen);
+	rc = check_in_scratch(rs, NULL, 0, NULL, path, err, errlen);
 	if (rc == 0)
-		rc = apply(d, NULL, 0, source, path, &number, err, errlen);
+		rc = apply(rs, NULL, 0, source, path, &number, err, errlen);
 	return rc;
 }
 
-void fnd_ruleset_reload_config(struct fnd *d)
+void fnd_ruleset_reload_config(struct fnd_ruleset *rs)
 {
 	char err[FN_CTL_MSG_MAX];
 
-	if (d->cfg.rules == NULL) {
+	if (rs->cfg->rules == NULL) {
 		fnd_log(LOG_INFO, "SIGHUP: no rules file configured, nothing to reload");
 		return;
 	}
-	if (load_path(d, d->cfg.rules, err, sizeof(err)) < 0)
+	if (load_path(rs, rs->cfg->rules, err, sizeof(err)) < 0)
 		fnd_log(LOG_ERR, "SIGHUP: %s not loaded, generation %" PRIu64 " stays: %s",
-			d->cfg.rules, d->current->number, err);
+			rs->cfg->rules, rs->current->number, err);
 }
 
-int fnd_ruleset_start(struct fnd *d, char *err, size_t errlen)
+/* nftables told of a commit: read the namespace once the burst settled. */
+static void on_notify(int fd, unsigned events, void *arg)
 {
-	struct fnd_generation *g;
-	char scratch[128];
-	int rc;
-
-	scratch_name(d, scratch, sizeof(scratch));
-	fnd_netns_delete(scratch);
-	rc = fnd_netns_create(d->cfg.netns, &d->ns_created, err, errlen);
-	if (rc < 0)
-		return rc;
-	d->ns_fd = fnd_netns_open(d->cfg.netns);
-	if (d->ns_fd < 0) {
-		rc = d->ns_fd;
-		snprintf(err, errlen, "namespace %s: %s", d->cfg.netns, strerror(-rc));
-		return rc;
-	}
-	d->compiler = fn_compiler_new(d->cfg.netns, err, errlen);
-	if (d->compiler == NULL)
-		return -errno;
-	d->nft = fnd_nft_new(d->ns_fd);
-	d->notify = fnd_notify_open(d->ns_fd);
-	if (d->nft == NULL || d->notify == NULL) {
-		rc = -errno;
-		snprintf(err, errlen, "%s in namespace %s: %s", d->nft ? "nftables notifications" :
-			 "libnftables", d->cfg.netns, strerror(errno));
-		return rc;
-	}
-	if (d->cfg.rules)
-		return load_path(d, d->cfg.rules, err, errlen);
-	/* no rules file: what the namespace holds (kept from an earlier run) */
-	rc = fnd_generation_build(d->compiler, d->nft, &g, err, errlen);
-	if (rc < 0)
-		return rc;
-	publish(d, g, "namespace as found");
-	return 0;
-}
-
-void fnd_ruleset_stop(struct fnd *d)
-{
-	struct fnd_generation *g, *next;
-
-	fnd_notify_close(d->notify);
-	fnd_nft_free(d->nft);
-	fn_compiler_free(d->compiler);
-	if (d->ns_fd >= 0)
-		close(d->ns_fd);
-	/* a namespace we made goes with us; one we found stays */
-	if (d->ns_created && fnd_netns_delete(d->cfg.netns) < 0)
-		fnd_log(LOG_WARNING, "cannot remove namespace %s", d->cfg.netns);
-	fnd_generation_free(d->current);
-	for (g = d->older; g; g = next) {
-		next = g->next;
-		fnd_generation_free(g);
-	}
-	d->current = d->older = NULL;
-}
-
-void fnd_ruleset_on_notify(struct fnd *d)
-{
+	struct fnd_ruleset *rs = arg;
 	uint32_t genid;
-	int rc = fnd_notify_read(d->notify, &genid);
+	int rc = fnd_notify_read(rs->notify, &genid);
 
 	if (rc < 0) {
 		fnd_log(LOG_ERR, "nftables notifications: %s", strerror(-rc));
 		return;
 	}
 	/* our own commits were read right after them */
-	if (rc == 0 || (genid != 0 && d->current && genid == d->current->nft_gen))
+	if (rc == 0 || (genid != 0 && rs->current && genid == rs->current->nft_gen))
 		return;
-	d->resync_at = fnd_now_ms() + SETTLE_MS;
-	fnd_timer_arm(d);
+	fnd_timer_arm(&rs->resync, fnd_now_ms() + SETTLE_MS);
 }
 
-void fnd_ruleset_on_timer(struct fnd *d)
+static void on_resync(struct fnd_timer *t, void *arg)
 {
+	struct fnd_ruleset *rs = arg;
 	struct fnd_generation *g;
 	char err[FN_CTL_MSG_MAX], source[160];
 	int rc;
 
-	if (d->resync_at == 0 || fnd_now_ms() < d->resync_at)
-		return;
-	d->resync_at = 0;
-	rc = fnd_generation_build(d->compiler, d->nft, &g, err, sizeof(err));
+	rc = fnd_generation_build(rs->compiler, rs->nft, &g, err, sizeof(err));
 	if (rc < 0) {
 		/* the namespace has rules we cannot give out: say so, change nothing */
 		fnd_log(LOG_ERR, "nft edit in namespace %s not published, generation %" PRIu64
-			" stays: %s", d->cfg.netns, d->current->number, err);
+			" stays: %s", rs->cfg->netns, rs->current->number, err);
 		return;
 	}
-	snprintf(source, sizeof(source), "nft in namespace %s", d->cfg.netns);
-	publish(d, g, source);
+	snprintf(source, sizeof(source), "nft in namespace %s", rs->cfg->netns);
+	publish(rs, g, source);
 }
 
-struct fnd_generation *fnd_ruleset_find(struct fnd *d, uint64_t number)
+static int start(struct fnd_ruleset *rs, char *err, size_t errlen)
 {
-	if (d->current && d->current->number == number)
-		return d->current;
-	for (struct fnd_generation *g = d->older; g; g = g->next)
+	struct fnd_generation *g;
+	char scratch[128];
+	int rc;
+
+	scratch_name(rs, scratch, sizeof(scratch));
+	fnd_netns_delete(scratch);
+	rc = fnd_netns_create(rs->cfg->netns, &rs->ns_created, err, errlen);
+	if (rc < 0)
+		return rc;
+	rs->ns_fd = fnd_netns_open(rs->cfg->netns);
+	if (rs->ns_fd < 0) {
+		rc = rs->ns_fd;
+		snprintf(err, errlen, "namespace %s: %s", rs->cfg->netns, strerror(-rc));
+		return rc;
+	}
+	rs->compiler = fn_compiler_new(rs->cfg->netns, err, errlen);
+	if (rs->compiler == NULL)
+		return -errno;
+	rs->nft = fnd_nft_new(rs->ns_fd);
+	rs->notify = fnd_notify_open(rs->ns_fd);
+	if (rs->nft == NULL || rs->notify == NULL) {
+		rc = -errno;
+		snprintf(err, errlen, "%s in namespace %s: %s", rs->nft ? "nftables notifications" :
+			 "libnftables", rs->cfg->netns, strerror(errno));
+		return rc;
+	}
+	rc = fnd_event_add(rs->loop, fnd_notify_fd(rs->notify), FND_EV_IN, on_notify, rs);
+	if (rc < 0) {
+		snprintf(err, errlen, "epoll: %s", strerror(-rc));
+		return rc;
+	}
+	if (rs->cfg->rules)
+		return load_path(rs, rs->cfg->rules, err, errlen);
+	/* no rules file: what the namespace holds (kept from an earlier run) */
+	rc = fnd_generation_build(rs->compiler, rs->nft, &g, err, errlen);
+	if (rc < 0)
+		return rc;
+	publish(rs, g, "namespace as found");
+	return 0;
+}
+
+struct fnd_ruleset *fnd_ruleset_new(struct fnd_loop *l, const struct fnd_config *cfg,
+				    char *err, size_t errlen)
+{
+	struct fnd_ruleset *rs = calloc(1, sizeof(*rs));
+	int rc;
+
+	if (rs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rs->cfg = cfg;
+	rs->loop = l;
+	rs->ns_fd = -1;
+	fnd_timer_init(&rs->resync, l, on_resync, rs);
+	rc = start(rs, err, errlen);
+	if (rc < 0) {
+		fnd_ruleset_free(rs);
+		errno = -rc;
+		return NULL;
+	}
+	return rs;
+}
+
+void fnd_ruleset_free(struct fnd_ruleset *rs)
+{
+	struct fnd_generation *g, *next;
+
+	if (rs == NULL)
+		return;
+	fnd_timer_disarm(&rs->resync);
+	if (rs->notify) {
+		fnd_event_del(rs->loop, fnd_notify_fd(rs->notify));
+		fnd_notify_close(rs->notify);
+	}
+	fnd_nft_free(rs->nft);
+	fn_compiler_free(rs->compiler);
+	if (rs->ns_fd >= 0)
+		close(rs->ns_fd);
+	/* a namespace we made goes with us; one we found stays */
+	if (rs->ns_created && fnd_netns_delete(rs->cfg->netns) < 0)
+		fnd_log(LOG_WARNING, "cannot remove namespace %s", rs->cfg->netns);
+	fnd_generation_free(rs->current);
+	for (g = rs->older; g; g = next) {
+		next = g->next;
+		fnd_generation_free(g);
+	}
+	free(rs);
+}
+
+bool fnd_ruleset_ns_created(const struct fnd_ruleset *rs)
+{
+	return rs->ns_created;
+}
+
+int fnd_ruleset_subscribe(struct fnd_ruleset *rs, fnd_publish_fn *fn, void *arg)
+{
+	if (rs->n_subscribers == MAX_SUBSCRIBERS)
+		return -ENOSPC;
+	rs->subscribers[rs->n_subscribers++] = (struct subscriber){ fn, arg };
+	return 0;
+}
+
+struct fnd_generation *fnd_ruleset_current(struct fnd_ruleset *rs)
+{
+	return rs->current;
+}
+
+struct fnd_generation *fnd_ruleset_find(struct fnd_ruleset *rs, uint64_t number)
+{
+	if (rs->current && rs->current->number == number)
+		return rs->current;
+	for (struct fnd_generation *g = rs->older; g; g = g->next)
 		if (g->number == number)
 			return g;
 	return NULL;
 }
 
-/* Keep an old generation while some application applies it or may still:
- * its text is what `list ruleset` shows that application's counters on. */
-void fnd_ruleset_prune(struct fnd *d)
+void fnd_ruleset_hold(struct fnd_ruleset *rs, uint64_t number)
 {
-	struct fnd_generation **pp = &d->older, *g;
+	struct fnd_generation *g = fnd_ruleset_find(rs, number);
 
-	while ((g = *pp) != NULL) {
-		bool used = false;
+	if (g)
+		g->users++;
+}
 
-		for (struct fnd_peer *p = d->peers; p && !used; p = p->next)
-			used = p->registered && (p->applied_gen == g->number ||
-						 p->sent_gen == g->number);
-		if (used) {
-			pp = &g->next;
-		} else {
-			*pp = g->next;
-			fnd_generation_free(g);
-		}
-	}
+void fnd_ruleset_release(struct fnd_ruleset *rs, uint64_t number)
+{
+	struct fnd_generation *g = fnd_ruleset_find(rs, number);
+
+	if (g && g->users > 0 && --g->users == 0 && g != rs->current)
+		prune(rs);
 }

@@ -86,6 +86,11 @@ static void usage(FILE *f)
 
 static void print_stats(struct fragnet *fn)
 {
+	/* The library says how many drop reasons it counts: a newer one may
+	 * count more than this program's header names. */
+	unsigned n_drops = fragnet_drop_count();
+	uint64_t *drops = calloc(n_drops, sizeof(*drops));
+
 	for (unsigned q = 0; q < fragnet_queue_count(fn); q++) {
 		struct fragnet_queue_stats st = { .sz = sizeof(st) };
 
@@ -95,12 +100,14 @@ static void print_stats(struct fragnet *fn)
 		       "datagrams in %lu out %lu, drops:",
 		       q, st.rx_packets, st.rx_bytes, st.tx_packets, st.tx_bytes,
 		       st.rx_datagrams, st.tx_datagrams);
-		for (unsigned r = 0; r < FRAGNET_DROP_MAX; r++)
-			if (st.drops[r])
-				printf(" %s=%lu", fragnet_drop_name(r), st.drops[r]);
+		if (drops && fragnet_queue_drops(fn, q, drops, n_drops) >= 0)
+			for (unsigned r = 0; r < n_drops; r++)
+				if (drops[r])
+					printf(" %s=%lu", fragnet_drop_name(r), drops[r]);
 		printf("\n");
 	}
 	fflush(stdout);
+	free(drops);
 }
 
 int main(int argc, char **argv)

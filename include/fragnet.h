@@ -4,7 +4,8 @@
  *
  * One polling lcore per receive queue; each queue owns a private stack and a
  * private copy of the filter state, so a packet never leaves the core it
- * arrived on. This is the only installed header.
+ * arrived on. This is the header applications include (it brings in the
+ * generated fragnet_version.h, installed beside it).
  *
  * Conventions:
  *  - Functions return 0 (or a count) on success and a negative errno value on
@@ -13,6 +14,23 @@
  *  - A struct fragnet_queue is single-threaded: only the lcore that runs it
  *    (fragnet_run) or the one thread that calls fragnet_poll() on it may use
  *    it, including the send functions.
+ *
+ * Binary compatibility (libfragnet.so.0):
+ *  - A program built against an older header keeps working with a newer
+ *    library. Every symbol carries the version node of the release that
+ *    introduced it (FRAGNET_0.1, FRAGNET_0.2, ...); a function whose
+ *    contract changes gets a new node and its old implementation stays
+ *    under the old one for programs linked before.
+ *  - A struct the caller allocates starts with size_t sz, set to its sizeof.
+ *    Fields are only ever added at the end. The library reads (or fills)
+ *    only the first sz bytes, so the sz of any released header is accepted;
+ *    fields beyond what the library knows are zeroed on output and must be
+ *    zero on input (E2BIG otherwise).
+ *  - No array in the API has a length fixed by this header: where a number
+ *    of things can grow (drop reasons), the caller asks the library how many
+ *    there are and says how many it has room for.
+ *  - Enum values, flag bits and the layout of the other structs below are
+ *    fixed once released; each constant says whether it is ABI.
  */
 #ifndef FRAGNET_H
 #define FRAGNET_H
@@ -20,28 +38,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fragnet_version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define FRAGNET_VERSION_MAJOR 0
-#define FRAGNET_VERSION_MINOR 1
+/*
+ * FRAGNET_VERSION_MAJOR, _MINOR and _PATCH (fragnet_version.h) are those of
+ * the header the program was built with; FRAGNET_VERSION packs them as
+ * fragnet_version() does for the library it runs with.
+ */
+#define FRAGNET_VERSION_NUM(major, minor, patch) (((major) << 16) | ((minor) << 8) | (patch))
+#define FRAGNET_VERSION FRAGNET_VERSION_NUM(FRAGNET_VERSION_MAJOR, FRAGNET_VERSION_MINOR, \
+					    FRAGNET_VERSION_PATCH)
+
+/*
+ * The version of the library running, as FRAGNET_VERSION_NUM(). A program
+ * that needs a newer library than the one it finds can tell from this, e.g.
+ * to know whether a field of fragnet_queue_stats is filled or just zero.
+ */
+unsigned fragnet_version(void);
 
 struct fragnet;
 struct fragnet_queue;
 struct fragnet_buf;
 
-/* What a queue does when it finds nothing to do. */
+/* What a queue does when it finds nothing to do. Values are ABI. */
 enum fragnet_idle {
 	FRAGNET_IDLE_ADAPTIVE = 0, /* spin, then sleep up to 1 ms when idle */
 	FRAGNET_IDLE_BUSY = 1,     /* never sleep: lowest latency, one core per queue */
 };
 
-/* fragnet_config.flags */
+/* fragnet_config.flags. Bits are ABI; unknown bits are refused (EINVAL). */
 #define FRAGNET_F_UNFILTERED 0x1u  /* run without rules when no daemon answers */
 #define FRAGNET_F_NO_SIGNALS 0x2u  /* fragnet_run() installs no SIGINT/SIGTERM handler */
 
-/* A static neighbour (used by builds without ARP, and to pin entries). */
+/*
+ * A static neighbour (used by builds without ARP, and to pin entries).
+ * Passed as an array, so its layout is fixed (ABI): more per-neighbour data
+ * would come as a new struct and a new fragnet_config field.
+ */
 struct fragnet_neighbour {
 	uint32_t addr;   /* IPv4, network order */
 	uint8_t mac[6];
@@ -50,7 +87,8 @@ struct fragnet_neighbour {
 /*
  * Configuration. Zero-initialise, set sz = sizeof(struct fragnet_config),
  * then fill in what you need: every field added later is optional, and a
- * caller built against an older header passes a smaller sz.
+ * caller built against an older header passes a smaller sz. Fields are only
+ * added at the end.
  */
 struct fragnet_config {
 	size_t sz;
@@ -63,8 +101,8 @@ struct fragnet_config {
 	 * kernel queue QUEUE of interface IFACE ("xsk:eth1:0"): copy mode, no
 	 * XDP program loaded (the interface's program, fragnetd's, steers our
 	 * traffic to it), MAC and MTU of the kernel interface; it needs
-	 * CAP_NET_RAW and 2 MiB of RLIMIT_MEMLOCK per queue, not root (README,
-	 * "Unprivileged applications").
+	 * CAP_NET_RAW and 2 MiB of RLIMIT_MEMLOCK per queue, not root
+	 * (docs/hardware.md, "xsk ports: applications without root").
 	 * One multi-queue port gives n_queues queues; several single-queue ports
 	 * are grouped as the queues of one logical interface (queue i = port i).
 	 * xsk ports are one per queue, all on one interface, never mixed with
@@ -92,16 +130,26 @@ struct fragnet_config {
 	/* Static neighbours, n_neighbours entries. */
 	const struct fragnet_neighbour *neighbours;
 	unsigned n_neighbours;
+	/*
+	 * New fields go here, starting at or beyond the current sizeof (not in
+	 * the tail padding after n_neighbours), so that an older library sees
+	 * the larger sz and refuses options it does not have.
+	 */
 };
 
+/* Where fragnetd listens unless daemon_socket says otherwise. A NULL
+ * daemon_socket means the library's own default, whatever this says. */
 #define FRAGNET_DEFAULT_SOCKET "/run/fragnet/fragnetd.sock"
 
 /*
  * Start the runtime: initialise DPDK on first use, open and configure the
  * ports, create one stack per queue, connect to fragnetd and take its rules.
  * Returns NULL and sets errno:
- *  EINVAL  bad or inconsistent configuration (the log says which field), or
- *          an xsk port names a queue the interface does not have
+ *  EINVAL  bad or inconsistent configuration (the log says which field),
+ *          or cfg->sz smaller than the fields every release had (up to
+ *          flags), or an xsk port names a queue the interface does not have
+ *  E2BIG   cfg->sz is larger than this library's struct and fields it does
+ *          not know are set: the program needs a newer library
  *  ENODEV  a port could not be probed or configured (no such interface)
  *  ENOMEM  no memory for mbufs or per-queue state
  *  ENOTCONN no daemon answered and FRAGNET_F_UNFILTERED was not given
@@ -123,7 +171,10 @@ unsigned fragnet_queue_count(const struct fragnet *fn);
 struct fragnet_queue *fragnet_queue(struct fragnet *fn, unsigned qid);
 unsigned fragnet_queue_id(const struct fragnet_queue *q);
 
-/* A received datagram. data is contiguous and valid only during the callback. */
+/*
+ * A received datagram. data is contiguous and valid only during the callback.
+ * Only the library makes these, so fields may be added at the end.
+ */
 struct fragnet_dgram {
 	uint32_t src_addr;
 	uint32_t dst_addr;
@@ -145,6 +196,8 @@ typedef void (*fragnet_recv_fn)(struct fragnet_queue *q,
  *  ENOSPC  too many bound ports (FRAGNET_MAX_PORTS)
  */
 int fragnet_udp_bind(struct fragnet *fn, uint16_t port, fragnet_recv_fn cb, void *arg);
+/* Not ABI: the limit of the library this header came with. Later libraries
+ * may allow more, never fewer; nothing in the API is sized by it. */
 #define FRAGNET_MAX_PORTS 64
 
 /* EINVAL: port 0; ENOENT: not bound. */
@@ -175,6 +228,7 @@ int fragnet_udp_bind_ephemeral(struct fragnet_queue *q, uint32_t dst_addr,
  */
 int fragnet_udp_send(struct fragnet_queue *q, uint16_t src_port, uint32_t dst_addr,
 		     uint16_t dst_port, const void *data, size_t len);
+/* ABI: fixed by IPv4 (65535 - 20 byte IP header - 8 byte UDP header). */
 #define FRAGNET_MAX_DGRAM 65507
 
 /*
@@ -208,7 +262,11 @@ int fragnet_poll(struct fragnet_queue *q);
 /* Transmit what is queued on q now. Returns packets handed to the device. */
 int fragnet_flush(struct fragnet_queue *q);
 
-/* Why a packet was dropped; each reason has its own counter. */
+/*
+ * Why a packet was dropped; each reason has its own counter. Values are ABI
+ * and new reasons are appended, so a library may count more reasons than the
+ * header a program was built with knows: fragnet_drop_count() says how many.
+ */
 enum fragnet_drop {
 	FRAGNET_DROP_ETH_DST,        /* not our MAC, not broadcast */
 	FRAGNET_DROP_ETH_TYPE,       /* ethertype we do not speak */
@@ -235,28 +293,52 @@ enum fragnet_drop {
 	FRAGNET_DROP_TX_FULL,        /* device did not take it */
 	FRAGNET_DROP_HANDOFF,        /* ring to the owning queue was full */
 	FRAGNET_DROP_NO_ROUTE,
-	FRAGNET_DROP_MAX
+	/* New reasons go here (and FN_DROP_COUNT in lib/runtime/stats.h follows). */
 };
 
-/* Printable name of a drop reason ("ip_csum"), or NULL. */
+/* How many drop reasons this library counts: reasons 0 .. count-1. */
+unsigned fragnet_drop_count(void);
+
+/* Printable name of a drop reason ("ip_csum"), or NULL when
+ * reason >= fragnet_drop_count(). Names are stable. */
 const char *fragnet_drop_name(unsigned reason);
 
+/*
+ * Counters of a queue. Zero-initialise and set sz = sizeof(struct
+ * fragnet_queue_stats). Drop counters, whose number grows, are read with
+ * fragnet_queue_drops().
+ */
 struct fragnet_queue_stats {
-	size_t sz;               /* set to sizeof(struct fragnet_queue_stats) */
+	size_t sz;
 	uint64_t rx_packets, rx_bytes;
 	uint64_t tx_packets, tx_bytes;
 	uint64_t rx_datagrams, tx_datagrams; /* UDP, after reassembly / before fragmentation */
-	uint64_t drops[FRAGNET_DROP_MAX];
 	uint64_t filter_generation;   /* rules generation this queue applies */
 	uint32_t unfiltered;          /* 1 when running without rules */
+	/* New fields go here. */
 };
 
 /*
  * Counters of queue qid, read from any thread (values are per-lcore and
- * updated without atomics: a read may be one burst behind).
- *  ERANGE qid out of range; EINVAL st NULL or st->sz too small
+ * updated without atomics: a read may be one burst behind). Fills the first
+ * st->sz bytes after sz itself: a program built against an older header gets
+ * the fields it knows, one built against a newer header gets zero in the
+ * fields this library does not have. st->sz is left as it was.
+ *  ERANGE qid out of range
+ *  EINVAL st NULL, or st->sz too small to hold even rx_packets
  */
 int fragnet_queue_stats(const struct fragnet *fn, unsigned qid, struct fragnet_queue_stats *st);
+
+/*
+ * Drop counters of queue qid: out[r] is the count of reason r, for r < n.
+ * Returns fragnet_drop_count(), which may exceed n (the reasons beyond n are
+ * not copied; call again with room for all) or fall short of it (out[r] for
+ * reasons this library does not have are zeroed). out may be NULL when n is
+ * 0, to ask for the count alone.
+ *  ERANGE qid out of range
+ *  EINVAL out NULL and n > 0
+ */
+int fragnet_queue_drops(const struct fragnet *fn, unsigned qid, uint64_t *out, unsigned n);
 
 /* Our MAC address (6 bytes). */
 void fragnet_mac(const struct fragnet *fn, uint8_t mac[6]);

@@ -20,6 +20,7 @@ packages=(
 	libcmocka-dev iproute2 iputils-ping ethtool procps kmod python3
 	valgrind tcpdump tshark libpcap-dev
 	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev strace
+	abigail-tools
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up this machine (scripts/setup.sh) and run every test: the full build,
 # the stripped UDP-only build (-Dicmp=false -Dip_frag=false -Darp=static
-# -Dip_options=false -Dconntrack=false) on its own stack tests, and a short
-# libFuzzer run of every fuzz target (clang build with sanitizers).
+# -Dip_options=false -Dconntrack=false) on its own stack tests and the ABI
+# checks, and a short libFuzzer run of every fuzz target (clang build with
+# sanitizers).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
@@ -28,7 +29,8 @@ run() {
 	summary+=("$name: $(awk '/^Ok:/{ok=$2} /^Fail:/{f=$2} /^Timeout:/{t=$2} END{printf "%d passed, %d failed", ok, f+t}' "/tmp/fragnet-test-$name.log")")
 }
 run full -C build
-run udp-only -C build-udponly --suite unit --suite integration
+# The public ABI must not depend on which protocols are built in.
+run udp-only -C build-udponly --suite unit --suite integration --suite abi
 run fuzz -C build-fuzz --suite fuzz
 
 echo "=== summary"

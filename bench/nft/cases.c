@@ -105,8 +105,7 @@ uint32_t bench_packet(uint8_t *b)
 	b[9] = 17;
 	b[12] = 127; b[15] = 1;
 	b[16] = 127; b[19] = 1;
-	uint16_t c = fn_csum(b, 20);   /* memory order */
-	memcpy(b + 10, &c, 2);
+	fn_csum_store(b + 10, fn_csum(b, 20));
 	b[20] = BENCH_SPORT >> 8; b[21] = BENCH_SPORT & 0xff;
 	b[22] = BENCH_DPORT >> 8; b[23] = BENCH_DPORT & 0xff;
 	b[24] = 0; b[25] = 8 + payload;

@@ -2,21 +2,7 @@
 #include <string.h>
 
 #include "packets.h"
-
-static void csum(uint8_t *p, size_t len, uint8_t *out)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	out[0] = (uint8_t)(~s >> 8);
-	out[1] = (uint8_t)~s;
-}
+#include "stack/csum.h"
 
 size_t fn_fuzz_packet(unsigned i, uint8_t *buf)
 {
@@ -35,14 +21,14 @@ size_t fn_fuzz_packet(unsigned i, uint8_t *buf)
 		break;
 	case 2: /* ICMP echo request */
 		buf[9] = 1; buf[20] = 8; buf[25] = 1;
-		csum(buf + 20, 20, buf + 22);
+		fn_csum_store(buf + 22, fn_csum(buf + 20, 20));
 		break;
 	case 3: /* ICMP port unreachable quoting a UDP header */
 		buf[9] = 1; buf[20] = 3; buf[21] = 3;
 		memcpy(buf + 28, ip, 20);
 		buf[28 + 9] = 17;
 		len = 20 + 8 + 28;
-		csum(buf + 20, len - 20, buf + 22);
+		fn_csum_store(buf + 22, fn_csum(buf + 20, len - 20));
 		break;
 	case 4: /* a later fragment */
 		buf[6] = 0x00; buf[7] = 0x10;
@@ -53,6 +39,6 @@ size_t fn_fuzz_packet(unsigned i, uint8_t *buf)
 	}
 	buf[2] = (uint8_t)(len >> 8);
 	buf[3] = (uint8_t)len;
-	csum(buf, 20, buf + 10);
+	fn_csum_store(buf + 10, fn_csum(buf, 20));
 	return len;
 }

@@ -27,6 +27,7 @@
 #include "filter/image_map.h"
 #include "runtime/log.h"
 #include "runtime/runtime.h"
+#include "runtime/stats.h"
 
 #define HELLO_TIMEOUT_MS 5000   /* how long open() waits for a first image */
 #define SEND_TIMEOUT_S 2        /* a daemon that stops reading is gone */
@@ -222,20 +223,20 @@ static void collect_final(void *arg, uint64_t generation, const char *chain,
 static int send_queue_stats(struct fn_ctl_client *c, uint32_t seq)
 {
 	for (unsigned q = 0; q < c->fn->n_queues; q++) {
-		struct fragnet_queue_stats st = { .sz = sizeof(st) };
+		const struct fn_queue *fq = c->fn->queues[q];
 		struct fn_ctl_queue_stats m = { .qid = q };
+		struct fn_stats st;
 		int rc;
 
-		if (fragnet_queue_stats(c->fn, q, &st) < 0)
-			continue;
+		fn_stats_read(&fq->stats, &st);
 		m.rx_packets = st.rx_packets;
 		m.rx_bytes = st.rx_bytes;
 		m.tx_packets = st.tx_packets;
 		m.tx_bytes = st.tx_bytes;
 		m.rx_datagrams = st.rx_datagrams;
 		m.tx_datagrams = st.tx_datagrams;
-		m.filter_generation = st.filter_generation;
-		for (unsigned r = 0; r < FRAGNET_DROP_MAX; r++) {
+		m.filter_generation = __atomic_load_n(&fq->filter.generation, __ATOMIC_RELAXED);
+		for (unsigned r = 0; r < FN_DROP_COUNT; r++) {
 			if (st.drops[r] == 0)
 				continue;
 			m.drops_total += st.drops[r];

@@ -20,6 +20,7 @@
 #include <sys/random.h>
 
 #include "conntrack.h"
+#include "stack/csum.h"
 
 #define NS 1000000000ull
 #define UDP_TIMEOUT (30 * NS)
@@ -309,22 +310,12 @@ static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t now,
  * kernel's nf_ip_checksum(): true when it verifies. */
 static bool l4_csum_ok(const struct fn_pkt *pkt, unsigned thoff, uint8_t proto)
 {
-	const uint8_t *ip = pkt->l3, *p = ip + thoff;
-	uint32_t len = pkt->l3_len - thoff, i;
-	uint64_t sum = 0;
+	uint32_t len = pkt->l3_len - thoff;
+	uint64_t sum = fn_csum_add(0, pkt->l3 + thoff, len);
 
-	if (proto == PROTO_UDP) {
-		for (i = 12; i < 20; i += 2)
-			sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-		sum += proto + len;
-	}
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	if (proto == PROTO_UDP)
+		sum = fn_csum_add_pseudo(sum, pkt->l3, proto, len);
+	return fn_csum_sum_ok(sum);
 }
 
 static uint16_t rd16(const uint8_t *p)

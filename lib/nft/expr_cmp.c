@@ -1,13 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* cmp and range (nft_cmp.c, nft_range.c): memcmp of a register. */
+/* cmp and range (nft_cmp.c, nft_range.c): memcmp of a register. The cmp
+ * eval is in expr_cmp.h. */
 #include "expr_cmp.h"
-
-static void cmp_eval(struct fn_nft_ctx *c, const struct fn_op *op)
-{
-	const struct fn_op_cmp *o = (const void *)op;
-
-	fn_cmp_apply(c, &c->reg[o->sreg], o->data, o->len, o->op);
-}
 
 static int cmp_verify(struct fn_verify *v, const struct fn_op *op)
 {
@@ -47,7 +41,7 @@ static int range_verify(struct fn_verify *v, const struct fn_op *op)
 
 const struct fn_nft_op_type fn_op_cmp = {
 	.name = "cmp", .min_size = 3,
-	.eval = cmp_eval, .verify = cmp_verify,
+	.eval = fn_cmp_eval, .verify = cmp_verify,
 };
 
 const struct fn_nft_op_type fn_op_range = {

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Comparison as the kernel's cmp/range: memcmp order (big-endian numbers),
- * shared by cmp, range and the fused ops. */
+/*
+ * Comparison as the kernel's cmp/range: memcmp order (big-endian numbers),
+ * shared by cmp, range and the fused ops; and the cmp op itself, inline so
+ * that the interpreter's hot dispatch and the registry run the same code.
+ */
 #ifndef FN_NFT_EXPR_CMP_H
 #define FN_NFT_EXPR_CMP_H
 
@@ -79,6 +82,15 @@ fn_cmp_apply(struct fn_nft_ctx *c, const uint32_t *a,
 	}
 	if (!fn_cmp_holds(op, fn_memcmp(a, data, len)))
 		c->vcode = FN_V_BREAK;
+}
+
+/* cmp (nft_cmp.c): a register against the op's data. */
+static inline __attribute__((always_inline)) void
+fn_cmp_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	const struct fn_op_cmp *o = (const void *)op;
+
+	fn_cmp_apply(c, &c->reg[o->sreg], o->data, o->len, o->op);
 }
 
 #endif /* FN_NFT_EXPR_CMP_H */

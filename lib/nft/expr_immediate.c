@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* immediate: constants into registers, and verdicts (nft_immediate.c). */
+/* immediate: constants into registers, and verdicts (nft_immediate.c; the
+ * verdict eval is in expr_immediate.h). */
 #include <string.h>
 
-#include "nft.h"
+#include "expr_immediate.h"
 
 static void immediate_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 {
@@ -22,14 +23,6 @@ static int immediate_verify(struct fn_verify *v, const struct fn_op *op)
 	return fn_verify_store(v, o->dreg, o->len);
 }
 
-static void verdict_eval(struct fn_nft_ctx *c, const struct fn_op *op)
-{
-	const struct fn_op_verdict *o = (const void *)op;
-
-	c->vcode = o->v.code;
-	c->vchain = o->v.chain;
-}
-
 static int verdict_verify(struct fn_verify *v, const struct fn_op *op)
 {
 	const struct fn_op_verdict *o = (const void *)op;
@@ -46,5 +39,5 @@ const struct fn_nft_op_type fn_op_immediate = {
 
 const struct fn_nft_op_type fn_op_verdict = {
 	.name = "verdict", .min_size = 3,
-	.eval = verdict_eval, .verify = verdict_verify,
+	.eval = fn_verdict_eval, .verify = verdict_verify,
 };

@@ -2,9 +2,8 @@
 /* lookup: set membership, maps and verdict maps (nft_lookup.c). */
 #include <string.h>
 
+#include "expr_lookup.h"
 #include "set.h"
-
-void fn_lookup_eval(struct fn_nft_ctx *c, const struct fn_op *op);
 
 void fn_lookup_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 {

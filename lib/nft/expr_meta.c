@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* meta: packet and time attributes (nft_meta.c), the fused meta+cmp, and
- * meta mark set. */
+/* meta: packet and time attributes (nft_meta.c), the fused meta+cmp (its
+ * eval is in expr_meta.h), and meta mark set. */
 #include <string.h>
 
-#include "expr_cmp.h"
 #include "expr_meta.h"
 
 #define SECS_PER_DAY 86400u
@@ -136,17 +135,6 @@ static int meta_verify(struct fn_verify *v, const struct fn_op *op)
 	return fn_verify_store(v, o->dreg, len);
 }
 
-static void meta_cmp_eval(struct fn_nft_ctx *c, const struct fn_op *op)
-{
-	const struct fn_op_meta_cmp *o = (const void *)op;
-	uint32_t buf[4];
-
-	if (!fn_meta_load(c, o->key, buf))
-		c->vcode = FN_V_BREAK;
-	else
-		fn_cmp_apply(c, buf, o->data, o->len, o->op);
-}
-
 static int meta_cmp_verify(struct fn_verify *v, const struct fn_op *op)
 {
 	const struct fn_op_meta_cmp *o = (const void *)op;
@@ -186,7 +174,7 @@ const struct fn_nft_op_type fn_op_meta = {
 
 const struct fn_nft_op_type fn_op_meta_cmp = {
 	.name = "meta+cmp", .min_size = 3,
-	.eval = meta_cmp_eval, .verify = meta_cmp_verify,
+	.eval = fn_meta_cmp_eval, .verify = meta_cmp_verify,
 };
 
 const struct fn_nft_op_type fn_op_meta_set = {

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Meta loads, shared by the meta ops and the inline fused meta+cmp. */
+/*
+ * Meta loads, shared by the meta ops, and the eval of the fused meta+cmp:
+ * inline here so that the interpreter's hot dispatch and the registry
+ * entry in expr_meta.c run the same code.
+ */
 #ifndef FN_NFT_EXPR_META_H
 #define FN_NFT_EXPR_META_H
 
+#include "expr_cmp.h"
 #include "nft.h"
 
 /* The keys that need more than a field read (names, time). */
@@ -30,6 +35,25 @@ static inline bool fn_meta_load(const struct fn_nft_ctx *c, unsigned key,
 	default:
 		return fn_meta_load_slow(c, key, dst);
 	}
+}
+
+/* meta+cmp: a load compared in scratch words, no register written. */
+static inline __attribute__((always_inline)) void
+fn_meta_cmp_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	const struct fn_op_meta_cmp *o = (const void *)op;
+	uint32_t buf[4];
+
+	/* `meta l4proto udp`, before every `udp dport` in an inet table */
+	if (o->key == FN_META_L4PROTO && o->len == 1 && o->op == FN_CMP_EQ) {
+		if (!c->l4proto || c->tprot != *(const uint8_t *)o->data)
+			c->vcode = FN_V_BREAK;
+		return;
+	}
+	if (!fn_meta_load(c, o->key, buf))
+		c->vcode = FN_V_BREAK;
+	else
+		fn_cmp_apply(c, buf, o->data, o->len, o->op);
 }
 
 #endif /* FN_NFT_EXPR_META_H */

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * payload: load (link, network, transport), the fused load+cmp, and payload
- * set with the kernel's checksum fixups (nft_payload.c).
+ * set with the kernel's checksum fixups (nft_payload.c). The evals of load
+ * and load+cmp are inline in expr_payload.h.
  */
 #include <string.h>
 
-#include "expr_cmp.h"
 #include "expr_payload.h"
+#include "stack/csum.h"
 
 /* Link layer: the Ethernet header, then the packet, as one byte string. */
 bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len,
@@ -26,14 +27,6 @@ bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len
 	}
 	memcpy(dst, pkt->l3 + (off - FN_ETH_HLEN), len);
 	return true;
-}
-
-static void payload_eval(struct fn_nft_ctx *c, const struct fn_op *op)
-{
-	const struct fn_op_payload *o = (const void *)op;
-
-	if (!fn_payload_load(c, o->base, o->offset, o->len, &c->reg[o->dreg]))
-		c->vcode = FN_V_BREAK;
 }
 
 static int check_base(struct fn_verify *v, unsigned base, unsigned len)
@@ -57,17 +50,6 @@ static int payload_verify(struct fn_verify *v, const struct fn_op *op)
 	return fn_verify_store(v, o->dreg, o->len);
 }
 
-static void payload_cmp_eval(struct fn_nft_ctx *c, const struct fn_op *op)
-{
-	const struct fn_op_payload_cmp *o = (const void *)op;
-	uint32_t buf[FN_NREGS];
-
-	if (!fn_payload_load(c, o->base, o->offset, o->len, buf))
-		c->vcode = FN_V_BREAK;
-	else
-		fn_cmp_apply(c, buf, o->data, o->len, o->op);
-}
-
 static int payload_cmp_verify(struct fn_verify *v, const struct fn_op *op)
 {
 	const struct fn_op_payload_cmp *o = (const void *)op;
@@ -78,53 +60,6 @@ static int payload_cmp_verify(struct fn_verify *v, const struct fn_op *op)
 	if (o->op > FN_CMP_GTE)
 		return fn_verify_fail(v, "cmp op %u", o->op);
 	return fn_verify_data(v, op, sizeof(*o), o->len, 1);
-}
-
-/* One's complement arithmetic on 16-bit big-endian words (the kernel's
- * csum_* helpers, in network byte order). */
-static uint32_t csum_add(uint32_t a, uint32_t b)
-{
-	uint32_t r = a + b;
-
-	return r + (r < b);
-}
-
-static uint16_t csum_fold16(uint32_t s)
-{
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint32_t csum_bytes(const uint8_t *p, unsigned len)
-{
-	uint32_t s = 0;
-	unsigned i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s = csum_add(s, (uint32_t)(p[i] << 8 | p[i + 1]));
-	if (len & 1)
-		s = csum_add(s, (uint32_t)p[len - 1] << 8);
-	return s;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* nft_csum_replace(): a complete checksum, 0 written as 0xffff. */
-static uint16_t csum_replace(uint16_t sum, uint32_t fsum, uint32_t tsum)
-{
-	uint16_t r = (uint16_t)~csum_fold16(csum_add(csum_add((uint16_t)~sum, ~fsum), tsum));
-
-	return r ? r : 0xffff;
 }
 
 /* Where bytes of `base` start in the packet, and how many there are. */
@@ -164,7 +99,7 @@ static uint8_t *l4csum_field(struct fn_nft_ctx *c)
 		off = 16;
 		break;
 	case 17:  /* UDP: 0 means no checksum */
-		if (avail < 8 || rd16(l4 + 6) == 0)
+		if (avail < 8 || fn_csum_load(l4 + 6) == 0)
 			return NULL;
 		off = 6;
 		break;
@@ -192,7 +127,7 @@ static void payload_set_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 	dst = start + o->offset;
 	if ((o->csum_type == FN_CSUM_INET || o->csum_flags) &&
 	    (o->base != FN_PAYLOAD_TRANSPORT || !partial)) {
-		uint32_t fsum = csum_bytes(dst, o->len), tsum = csum_bytes(src, o->len);
+		uint64_t fsum = fn_csum_add(0, dst, o->len), tsum = fn_csum_add(0, src, o->len);
 		uint8_t *sum;
 
 		if (o->csum_type == FN_CSUM_INET) {
@@ -201,14 +136,14 @@ static void payload_set_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 				return;
 			}
 			sum = start + o->csum_offset;
-			wr16(sum, csum_replace(rd16(sum), fsum, tsum));
+			fn_csum_store(sum, fn_csum_replace(fn_csum_load(sum), fsum, tsum));
 		}
 		if ((o->csum_flags & FN_CSUM_F_L4) && (sum = l4csum_field(c))) {
 			if (!partial)
-				wr16(sum, csum_replace(rd16(sum), fsum, tsum));
+				fn_csum_store(sum, fn_csum_replace(fn_csum_load(sum), fsum, tsum));
 			else
-				wr16(sum, csum_fold16(csum_add(csum_add(rd16(sum), ~fsum),
-							       tsum)));
+				fn_csum_store(sum, fn_csum_replace_partial(fn_csum_load(sum),
+									   fsum, tsum));
 		}
 	}
 	memmove(dst, src, o->len);
@@ -233,12 +168,12 @@ static int payload_set_verify(struct fn_verify *v, const struct fn_op *op)
 
 const struct fn_nft_op_type fn_op_payload = {
 	.name = "payload", .min_size = 2,
-	.eval = payload_eval, .verify = payload_verify,
+	.eval = fn_payload_eval, .verify = payload_verify,
 };
 
 const struct fn_nft_op_type fn_op_payload_cmp = {
 	.name = "payload+cmp", .min_size = 3,
-	.eval = payload_cmp_eval, .verify = payload_cmp_verify,
+	.eval = fn_payload_cmp_eval, .verify = payload_cmp_verify,
 };
 
 const struct fn_nft_op_type fn_op_payload_set = {

@@ -5,72 +5,36 @@
  * The image is verified, so the only checks here are packet bounds.
  *
  * Dispatch: the hot op types are tested inline, in order of frequency, before
- * falling back to an indirect call through the registry.
+ * falling back to an indirect call through the registry. Either way an op
+ * runs its family's one eval: the hot ones are inline in the expr_*.h
+ * headers, and the registry points at the same functions.
  */
 #include <string.h>
 
 #include "conntrack.h"
 #include "expr_cmp.h"
+#include "expr_immediate.h"
+#include "expr_lookup.h"
 #include "expr_meta.h"
 #include "expr_payload.h"
 #include "nft.h"
 
-void fn_lookup_eval(struct fn_nft_ctx *c, const struct fn_op *op);
-
 static inline void eval_op(struct fn_nft_ctx *c, const struct fn_op *op)
 {
-	if (FN_LIKELY(op->type == FN_OP_PAYLOAD_CMP)) {
-		const struct fn_op_payload_cmp *o = (const void *)op;
-		uint32_t buf[FN_NREGS];
-
-		/* `ip saddr X`, `udp dport N`: a field of at most a word with a
-		 * whole word of header behind it is one unaligned load; the
-		 * compare looks at its first len bytes only. */
-		if (FN_LIKELY(o->len <= 4 && o->base != FN_PAYLOAD_LINK &&
-			      o->offset + 4u <= c->base_len[o->base])) {
-			uint32_t w;
-
-			memcpy(&w, c->base_ptr[o->base] + o->offset, 4);
-			fn_cmp_apply(c, &w, o->data, o->len, o->op);
-			return;
-		}
-		if (!fn_payload_load(c, o->base, o->offset, o->len, buf))
-			c->vcode = FN_V_BREAK;
-		else
-			fn_cmp_apply(c, buf, o->data, o->len, o->op);
-	} else if (op->type == FN_OP_META_CMP) {
-		const struct fn_op_meta_cmp *o = (const void *)op;
-		uint32_t buf[4];
-
-		/* `meta l4proto udp`, before every `udp dport` in an inet table */
-		if (o->key == FN_META_L4PROTO && o->len == 1 && o->op == FN_CMP_EQ) {
-			if (!c->l4proto || c->tprot != *(const uint8_t *)o->data)
-				c->vcode = FN_V_BREAK;
-			return;
-		}
-		if (!fn_meta_load(c, o->key, buf))
-			c->vcode = FN_V_BREAK;
-		else
-			fn_cmp_apply(c, buf, o->data, o->len, o->op);
-	} else if (op->type == FN_OP_CMP) {
-		const struct fn_op_cmp *o = (const void *)op;
-
-		fn_cmp_apply(c, &c->reg[o->sreg], o->data, o->len, o->op);
-	} else if (op->type == FN_OP_PAYLOAD) {
-		const struct fn_op_payload *o = (const void *)op;
-
-		if (!fn_payload_load(c, o->base, o->offset, o->len, &c->reg[o->dreg]))
-			c->vcode = FN_V_BREAK;
-	} else if (op->type == FN_OP_VERDICT) {
-		const struct fn_op_verdict *o = (const void *)op;
-
-		c->vcode = o->v.code;
-		c->vchain = o->v.chain;
-	} else if (op->type == FN_OP_LOOKUP) {
+	if (FN_LIKELY(op->type == FN_OP_PAYLOAD_CMP))
+		fn_payload_cmp_eval(c, op);
+	else if (op->type == FN_OP_META_CMP)
+		fn_meta_cmp_eval(c, op);
+	else if (op->type == FN_OP_CMP)
+		fn_cmp_eval(c, op);
+	else if (op->type == FN_OP_PAYLOAD)
+		fn_payload_eval(c, op);
+	else if (op->type == FN_OP_VERDICT)
+		fn_verdict_eval(c, op);
+	else if (op->type == FN_OP_LOOKUP)
 		fn_lookup_eval(c, op);
-	} else {
+	else
 		fn_nft_op_types[op->type]->eval(c, op);
-	}
 }
 
 /* Evaluate one rule: CONTINUE, BREAK or the verdict of its last op. */

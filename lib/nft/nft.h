@@ -164,7 +164,8 @@ enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
 
 /*
  * The op registry: one entry per op type, defined by the expr_*.c file of
- * its family. The hot ops are also dispatched inline by interp.c.
+ * its family. interp.c dispatches the hot ops inline, to the same evals
+ * (static inline in the family's expr_*.h).
  */
 struct fn_verify;
 struct fn_nft_op_type {

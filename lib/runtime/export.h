@@ -4,4 +4,14 @@
 #ifndef FN_EXPORT_H
 #define FN_EXPORT_H
 #define FN_EXPORT __attribute__((visibility("default")))
+
+/*
+ * A public function whose contract changed keeps its old implementation for
+ * programs linked against the release that had it: each implementation is
+ * bound to the public name at its release's node, the current one as the
+ * default ("name@@FRAGNET_0.2"), older ones not ("name@FRAGNET_0.1"), and
+ * fragnet.map lists the name under every one of those nodes. Programs linked
+ * against the static library for tests get the default.
+ */
+#define FN_SYMVER(impl, versioned_name) __asm__(".symver " #impl ", " versioned_name)
 #endif

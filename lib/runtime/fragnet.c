@@ -38,11 +38,28 @@ static struct fragnet *volatile signalled;
 /* The oldest config layout we accept: everything up to and including flags. */
 #define CONFIG_MIN_SZ (offsetof(struct fragnet_config, flags) + sizeof(unsigned))
 
+/* A config from a newer header: fine while the fields we lack are unset. */
+static bool tail_is_zero(const struct fragnet_config *cfg)
+{
+	const unsigned char *p = (const unsigned char *)cfg;
+
+	for (size_t i = sizeof(*cfg); i < cfg->sz; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
 static int check_config(const struct fragnet_config *cfg)
 {
 	if (cfg == NULL || cfg->sz < CONFIG_MIN_SZ) {
 		FN_LOG(ERR, "config: sz must be sizeof(struct fragnet_config)\n");
 		return -EINVAL;
+	}
+	if (!tail_is_zero(cfg)) {
+		FN_LOG(ERR, "config: sz %zu sets options that libfragnet %d.%d.%d (sz %zu) "
+		       "does not have\n", cfg->sz, FRAGNET_VERSION_MAJOR, FRAGNET_VERSION_MINOR,
+		       FRAGNET_VERSION_PATCH, sizeof(*cfg));
+		return -E2BIG;
 	}
 	if (cfg->ports == NULL || cfg->ports[0] == NULL) {
 		FN_LOG(ERR, "config: no ports\n");
@@ -236,6 +253,11 @@ fail:
 	return NULL;
 }
 
+FN_EXPORT unsigned fragnet_version(void)
+{
+	return FRAGNET_VERSION;
+}
+
 FN_EXPORT void fragnet_close(struct fragnet *fn)
 {
 	if (fn == NULL)
@@ -391,28 +413,6 @@ FN_EXPORT int fragnet_run(struct fragnet *fn)
 FN_EXPORT void fragnet_stop(struct fragnet *fn)
 {
 	__atomic_store_n(&fn->stop, true, __ATOMIC_RELAXED);
-}
-
-FN_EXPORT int fragnet_queue_stats(const struct fragnet *fn, unsigned qid,
-				  struct fragnet_queue_stats *st)
-{
-	const struct fn_queue *q;
-
-	if (st == NULL || st->sz < sizeof(*st))
-		return -EINVAL;
-	if (qid >= fn->n_queues)
-		return -ERANGE;
-	q = fn->queues[qid];
-	st->rx_packets = q->stats.rx_packets;
-	st->rx_bytes = q->stats.rx_bytes;
-	st->tx_packets = q->stats.tx_packets;
-	st->tx_bytes = q->stats.tx_bytes;
-	st->rx_datagrams = q->stats.rx_datagrams;
-	st->tx_datagrams = q->stats.tx_datagrams;
-	memcpy(st->drops, q->stats.drops, sizeof(st->drops));
-	st->filter_generation = q->filter.generation;
-	st->unfiltered = fn->unfiltered;
-	return 0;
 }
 
 FN_EXPORT void fragnet_mac(const struct fragnet *fn, uint8_t mac[6])

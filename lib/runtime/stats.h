@@ -2,7 +2,7 @@
 /*
  * Per-queue counters. Written only by the queue's own lcore, without atomics;
  * readers on other threads may see a value one burst old, never a torn one
- * (aligned 64-bit stores).
+ * (aligned 64-bit stores, read back with fn_stats_read()).
  */
 #ifndef FN_STATS_H
 #define FN_STATS_H
@@ -11,13 +11,21 @@
 
 #include "fragnet.h"
 
+/* The drop reasons this library counts. The public enum only grows at its
+ * end, so this is its last member + 1 (stats.c checks it against the names). */
+#define FN_DROP_COUNT (FRAGNET_DROP_NO_ROUTE + 1)
+
 struct fn_stats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t tx_packets, tx_bytes;
 	uint64_t rx_datagrams, tx_datagrams;
-	uint64_t drops[FRAGNET_DROP_MAX];
+	uint64_t drops[FN_DROP_COUNT];
 };
 
 #define FN_DROP(st, reason) ((st)->drops[FRAGNET_DROP_##reason]++)
+
+/* A copy of a queue's counters for a reader on another thread (the public
+ * fragnet_queue_stats(), the fragnetd client): each counter whole. */
+void fn_stats_read(const struct fn_stats *live, struct fn_stats *copy);
 
 #endif /* FN_STATS_H */

@@ -1,19 +1,36 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The Internet checksum (RFC 1071), 8 bytes per step with the end-around
- * carries counted on the side, folded to 16 bits at the end. A one's complement sum does not care about
- * byte order, so words are loaded in host order and the result is in memory
- * order, ready to store. Twice as fast as DPDK's 16-bit loop on the echo
- * path, where every datagram is summed twice (verify, then fill).
+ * The Internet checksum (RFC 1071): the one implementation, used by the
+ * stack, the nft interpreter (conntrack's checks, payload set's fixups), the
+ * tools, the benchmarks and the tests. Header-only and free of DPDK, so that
+ * lib/nft can use it.
+ *
+ * A sum is a one's complement sum kept in a uint64_t, added 8 bytes a step
+ * with the end-around carries counted on the side, folded to 16 bits at the
+ * end: twice as fast as DPDK's 16-bit loop on the echo path, where every
+ * datagram is summed twice (verify, then fill). A one's complement sum does
+ * not care about byte order, so words are loaded in host order and a folded
+ * result is in memory order: store it with fn_csum_store(), and read a
+ * checksum field with fn_csum_load() to use it in a sum.
+ *
+ * A sum is 0 only when every byte summed was 0, as in the kernel's
+ * arithmetic; the results below keep that distinction where the kernel's
+ * do, so they tell 0 from 0xffff as it does.
  */
 #ifndef FN_CSUM_H
 #define FN_CSUM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-/* Add len bytes at p to a running sum (which must stay below 2^63). */
+/*
+ * Add len bytes at p to a running sum (which must stay below 2^63). The
+ * first byte is the high-order byte of a network-order word, so pieces add
+ * up to the sum of the whole only when every piece but the last has an
+ * even length.
+ */
 static inline uint64_t fn_csum_add(uint64_t sum, const void *p, size_t len)
 {
 	const uint8_t *b = p;
@@ -50,7 +67,29 @@ static inline uint64_t fn_csum_add(uint64_t sum, const void *p, size_t len)
 	return sum;
 }
 
-/* Fold to 16 bits (not complemented). */
+/*
+ * Add the IPv4 pseudo-header of a transport segment of len bytes (RFC 768,
+ * RFC 793): the addresses of the IPv4 header at ip, the protocol and len.
+ * len counts in full, as in the kernel's csum_tcpudp_nofold().
+ */
+static inline uint64_t fn_csum_add_pseudo(uint64_t sum, const void *ip, uint8_t proto,
+					  uint32_t len)
+{
+	uint32_t addr[2];
+
+	memcpy(addr, (const uint8_t *)ip + 12, 8);
+	sum += (uint64_t)addr[0] + addr[1];
+	/* the number proto + len in network order, as a host-order sum sees
+	 * it: on a little-endian host a byte swap, which in one's complement
+	 * arithmetic is a multiplication by 256 */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return sum + ((uint64_t)proto + len) * 256;
+#else
+	return sum + proto + len;
+#endif
+}
+
+/* Fold to 16 bits (not complemented). 0 only for a sum of 0. */
 static inline uint16_t fn_csum_fold(uint64_t sum)
 {
 	sum = (sum & 0xffffffff) + (sum >> 32);
@@ -60,16 +99,77 @@ static inline uint16_t fn_csum_fold(uint64_t sum)
 	return (uint16_t)sum;
 }
 
-/* The checksum to store: complement of the folded sum. */
-static inline uint16_t fn_csum(const void *p, size_t len)
+/* The checksum to store: the complement of the folded sum. */
+static inline uint16_t fn_csum_finish(uint64_t sum)
 {
-	return (uint16_t)~fn_csum_fold(fn_csum_add(0, p, len));
+	return (uint16_t)~fn_csum_fold(sum);
 }
 
-/* True when data that includes its checksum field sums correctly. */
-static inline int fn_csum_ok(const void *p, size_t len)
+/* The same for UDP, where a field of 0 means "no checksum": a computed 0
+ * goes out as 0xffff (RFC 768). */
+static inline uint16_t fn_csum_finish_udp(uint64_t sum)
 {
-	return fn_csum_fold(fn_csum_add(0, p, len)) == 0xffff;
+	uint16_t c = fn_csum_finish(sum);
+
+	return c ? c : 0xffff;
+}
+
+/* The checksum of len bytes at p. */
+static inline uint16_t fn_csum(const void *p, size_t len)
+{
+	return fn_csum_finish(fn_csum_add(0, p, len));
+}
+
+/* True when a sum over data that includes its checksum field verifies. */
+static inline bool fn_csum_sum_ok(uint64_t sum)
+{
+	return fn_csum_fold(sum) == 0xffff;
+}
+
+/* True when len bytes at p, their checksum field included, verify. */
+static inline bool fn_csum_ok(const void *p, size_t len)
+{
+	return fn_csum_sum_ok(fn_csum_add(0, p, len));
+}
+
+/*
+ * A field that holds a folded sum, not complemented (a transport checksum
+ * left to the NIC holds the pseudo-header's: the kernel's
+ * CHECKSUM_PARTIAL), after bytes that summed to `from` were replaced by
+ * bytes that sum to `to`. -from is added as the 32-bit complement of its
+ * fold, as the kernel's csum_sub() does: never 0, so the result is never 0
+ * either, as the kernel's.
+ */
+static inline uint16_t fn_csum_replace_partial(uint16_t field, uint64_t from, uint64_t to)
+{
+	return fn_csum_fold(field + (uint64_t)(uint32_t)~(uint32_t)fn_csum_fold(from) + to);
+}
+
+/*
+ * A checksum field after bytes that summed to `from` were replaced by bytes
+ * that sum to `to`: RFC 1624's incremental update, ~(~check + ~from + to).
+ * A result of 0 is written as 0xffff, as the kernel's nft_csum_replace()
+ * does for every checksum it fixes (UDP reads 0 as "no checksum").
+ */
+static inline uint16_t fn_csum_replace(uint16_t check, uint64_t from, uint64_t to)
+{
+	uint16_t c = (uint16_t)~fn_csum_replace_partial((uint16_t)~check, from, to);
+
+	return c ? c : 0xffff;
+}
+
+/* A checksum field, in memory order (see above). */
+static inline uint16_t fn_csum_load(const void *field)
+{
+	uint16_t c;
+
+	memcpy(&c, field, 2);
+	return c;
+}
+
+static inline void fn_csum_store(void *field, uint16_t c)
+{
+	memcpy(field, &c, 2);
 }
 
 #endif /* FN_CSUM_H */

@@ -127,14 +127,10 @@ static bool lookup(const struct fn_udp_table *t, uint16_t port, fragnet_recv_fn 
 }
 
 /* One's complement sum of the pseudo header and the UDP datagram. */
-static uint16_t udp_sum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
+static uint64_t udp_sum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
 			uint16_t ulen)
 {
-	uint64_t sum = fn_csum_add(0, udp, ulen);
-
-	sum += (uint64_t)ip->src_addr + ip->dst_addr +
-	       rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(ulen);
-	return fn_csum_fold(sum);
+	return fn_csum_add_pseudo(fn_csum_add(0, udp, ulen), ip, IPPROTO_UDP, ulen);
 }
 
 void fn_udp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttype,
@@ -153,7 +149,7 @@ void fn_udp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttype
 	ulen = rte_be_to_cpu_16(udp->dgram_len);
 	if (unlikely(ulen < sizeof(*udp) || ulen > len - ihl))
 		goto malformed;
-	if (udp->dgram_cksum != 0 && !l4_csum_ok && udp_sum(ip, udp, ulen) != 0xffff) {
+	if (udp->dgram_cksum != 0 && !l4_csum_ok && !fn_csum_sum_ok(udp_sum(ip, udp, ulen))) {
 		FN_DROP(&q->stats, UDP_CSUM);
 		return;
 	}
@@ -183,13 +179,6 @@ static void udp_header(struct rte_udp_hdr *udp, uint16_t sport, uint16_t dport, 
 	udp->dgram_cksum = 0;
 }
 
-static inline uint16_t udp_cksum_final(uint16_t sum)
-{
-	uint16_t c = (uint16_t)~sum;
-
-	return c == 0 ? 0xffff : c;   /* 0 means "no checksum" in UDP */
-}
-
 /* A datagram larger than one frame: build it whole in tx_dgram, then let
  * IPv4 fragment it. */
 static int send_linear(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
@@ -205,7 +194,7 @@ static int send_linear(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_
 		memmove(udp + 1, data, len);
 	udp_header(udp, sport, dport, ulen);
 	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, HDRS + len);
-	udp->dgram_cksum = udp_cksum_final(udp_sum(ip, udp, ulen));
+	udp->dgram_cksum = fn_csum_finish_udp(udp_sum(ip, udp, ulen));
 	q->stats.tx_datagrams++;
 	return fn_ipv4_output_linear(q, q->tx_dgram, HDRS + len);
 }
@@ -238,7 +227,7 @@ int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
 		m->l3_len = sizeof(*ip);
 		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	} else {
-		udp->dgram_cksum = udp_cksum_final(udp_sum(ip, udp, sizeof(*udp) + len));
+		udp->dgram_cksum = fn_csum_finish_udp(udp_sum(ip, udp, sizeof(*udp) + len));
 	}
 	q->stats.tx_datagrams++;
 	return fn_ipv4_output(q, m);

@@ -569,16 +569,20 @@ static void udpShutdown(void) {
         udp.rx_dgrams, udp.rx_dropped, udp.tx_dgrams, udp.tx_busy, udp.tx_errors,
         udp.flows_opened, udp.flows_reaped, udp.flows_denied);
     struct fragnet_queue_stats st = { .sz = sizeof(st) };
-    if (fragnet_queue_stats(udp.fn, (unsigned)udp_config.queue, &st) == 0) {
+    unsigned n_drops = fragnet_drop_count();
+    uint64_t *counts = zcalloc(n_drops * sizeof(*counts));
+    if (fragnet_queue_stats(udp.fn, (unsigned)udp_config.queue, &st) == 0 &&
+        fragnet_queue_drops(udp.fn, (unsigned)udp_config.queue, counts, n_drops) >= 0) {
         sds drops = sdsempty();
-        for (unsigned i = 0; i < FRAGNET_DROP_MAX; i++)
-            if (st.drops[i]) drops = sdscatprintf(drops, " %s=%llu", fragnet_drop_name(i),
-                                                  (unsigned long long)st.drops[i]);
+        for (unsigned i = 0; i < n_drops; i++)
+            if (counts[i]) drops = sdscatprintf(drops, " %s=%llu", fragnet_drop_name(i),
+                                                (unsigned long long)counts[i]);
         serverLog(LL_NOTICE, "UDP transport: queue rx %llu packets, tx %llu packets; drops:%s",
                   (unsigned long long)st.rx_packets, (unsigned long long)st.tx_packets,
                   sdslen(drops) ? drops : " none");
         sdsfree(drops);
     }
+    zfree(counts);
     fragnet_close(udp.fn);
     udp.fn = NULL;
     udp.q = NULL;

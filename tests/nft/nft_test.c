@@ -3,24 +3,7 @@
 #include <string.h>
 
 #include "nft_test.h"
-
-static uint16_t csum_fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		s += (uint32_t)p[len - 1] << 8;
-	return s;
-}
+#include "stack/csum.h"
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -39,7 +22,7 @@ void t_ip_csum(struct tpkt *t)
 	uint8_t *ip = t->buf;
 
 	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(sum16(ip, (ip[0] & 0xf) * 4u, 0)));
+	fn_csum_store(ip + 10, fn_csum(ip, (ip[0] & 0xf) * 4u));
 }
 
 static void ip_header(struct tpkt *t, uint32_t src, uint32_t dst, uint8_t proto,
@@ -63,14 +46,10 @@ static void ip_header(struct tpkt *t, uint32_t src, uint32_t dst, uint8_t proto,
 	t->pkt.l4proto = proto;
 }
 
-static uint16_t udp_csum(const uint8_t *ip, size_t l4len)
+/* The UDP sum, pseudo-header included, of a datagram after a plain header. */
+static uint64_t udp_sum(const uint8_t *ip, size_t l4len)
 {
-	uint32_t s = sum16(ip + 12, 8, 0) + 17 + (uint32_t)l4len;
-	uint16_t c;
-
-	s = sum16(ip + 20, l4len, s);
-	c = csum_fold(s);
-	return c ? c : 0xffff;
+	return fn_csum_add_pseudo(fn_csum_add(0, ip + 20, l4len), ip, 17, (uint32_t)l4len);
 }
 
 void t_udp(struct tpkt *t, uint32_t src, uint32_t dst, uint16_t sport,
@@ -85,7 +64,7 @@ void t_udp(struct tpkt *t, uint32_t src, uint32_t dst, uint16_t sport,
 	put16(u + 4, (uint16_t)(8 + payload));
 	for (i = 0; i < payload; i++)
 		u[8 + i] = (uint8_t)(i * 7 + 1);
-	put16(u + 6, udp_csum(t->buf, 8 + payload));
+	fn_csum_store(u + 6, fn_csum_finish_udp(udp_sum(t->buf, 8 + payload)));
 }
 
 void t_icmp(struct tpkt *t, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
@@ -98,21 +77,18 @@ void t_icmp(struct tpkt *t, uint32_t src, uint32_t dst, uint8_t type, uint8_t co
 	c[1] = code;
 	put16(c + 4, id);
 	put16(c + 6, seq);
-	put16(c + 2, csum_fold(sum16(c, 16, 0)));
+	fn_csum_store(c + 2, fn_csum(c, 16));
 }
 
 int t_csums_ok(const struct tpkt *t)
 {
 	const uint8_t *ip = t->buf;
-	size_t l4len = t->pkt.l3_len - 20;
-	uint32_t s;
 
-	if (csum_fold(sum16(ip, 20, 0)) != 0)
+	if (!fn_csum_ok(ip, 20))
 		return 0;
 	if (ip[9] != 17 || (ip[26] == 0 && ip[27] == 0))
 		return 1;
-	s = sum16(ip + 12, 8, 0) + 17 + (uint32_t)l4len;
-	return csum_fold(sum16(ip + 20, l4len, s)) == 0;
+	return fn_csum_sum_ok(udp_sum(ip, t->pkt.l3_len - 20));
 }
 
 void t_payload(struct fn_imgb *b, uint8_t base, uint8_t off, uint8_t len, uint8_t dreg)

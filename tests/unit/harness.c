@@ -194,7 +194,7 @@ uint64_t h_drops(const struct fn_queue *q)
 {
 	uint64_t n = 0;
 
-	for (unsigned i = 0; i < FRAGNET_DROP_MAX; i++)
+	for (unsigned i = 0; i < FN_DROP_COUNT; i++)
 		n += q->stats.drops[i];
 	return n;
 }

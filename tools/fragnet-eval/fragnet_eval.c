@@ -17,6 +17,7 @@
 #include "filter/filter.h"
 #include "nft/eval.h"
 #include "nft/image.h"
+#include "stack/csum.h"
 
 static const char *const verdict_names[] = {
 	[FN_ACCEPT] = "accept",
@@ -141,12 +142,7 @@ static uint32_t ipv4_valid(const uint8_t *p, uint32_t caplen)
 	uint32_t hl = (p[0] & 0xfu) * 4u, tot = (uint32_t)(p[2] << 8 | p[3]);
 	if (hl < 20 || caplen < hl || tot < hl || tot > caplen)
 		return 0;
-	uint32_t sum = 0;
-	for (uint32_t i = 0; i < hl; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff ? tot : 0;
+	return fn_csum_ok(p, hl) ? tot : 0;
 }
 
 static bool is_fragment(const uint8_t *p)

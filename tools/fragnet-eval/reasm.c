@@ -109,8 +109,7 @@ uint32_t fn_reasm_add(struct fn_reasm *r, const uint8_t *p, uint32_t len, uint8_
 	out[3] = (uint8_t)n;
 	out[6] = out[7] = 0;
 	out[10] = out[11] = 0;
-	uint16_t c = fn_csum(out, s->hdr_len);   /* memory order */
-	memcpy(out + 10, &c, 2);
+	fn_csum_store(out + 10, fn_csum(out, s->hdr_len));
 	s->used = false;
 	return n;
 }
