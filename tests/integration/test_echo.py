@@ -90,6 +90,15 @@ def udp(sport, dport, payload, length=None):
                        0) + payload
 
 
+def steered(f):
+    """Whether a program steering the server's address to it (test_xsk.py's
+    xsk_redirect.bpf.c) hands frame f over: IPv4 to it, ARP asking for it."""
+    addr = socket.inet_aton(SERVER_ADDR)
+    if f[12:14] == b"\x08\x00":
+        return len(f) >= 34 and f[30:34] == addr
+    return f[12:14] == b"\x08\x06" and len(f) >= 42 and f[38:42] == addr
+
+
 def client_malformed(ifname, server_mac):
     """A burst of broken frames at the server; returns how many were sent."""
     rnd = random.Random(1234)
@@ -121,7 +130,7 @@ def client_malformed(ifname, server_mac):
         frames.append(frame(dst, src, 0x0800, bytes(rnd.getrandbits(8) for _ in range(n))))
     for f in frames:
         s.send(f)
-    return {"sent": len(frames), "fragments": 3}
+    return {"sent": len(frames), "fragments": 3, "steered": sum(map(steered, frames))}
 
 
 def client_main(argv):
