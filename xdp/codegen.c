@@ -948,6 +948,12 @@ static bool hook(struct cg *g, enum fn_hook h)
 	const struct fn_nft_prog *p = g->p;
 	uint32_t first = p->hdr->hook_first[h], n = p->hdr->hook_count[h];
 
+	/* conntrack's own hook follows prerouting's chains in-process: the
+	 * kernel part never gets past it (split.c stops it in the last chain) */
+	if (p->conntrack && h == FN_HOOK_PREROUTING && n == 0) {
+		resume(g, FN_XDP_RESUME_START, 0, 0);
+		return false;
+	}
 	zero_registers(g);        /* the interpreter starts each hook so */
 	for (uint32_t i = 0; i < n; i++) {
 		const struct fn_img_chain *c = &p->chains[first + i];

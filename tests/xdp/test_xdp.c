@@ -86,6 +86,9 @@ static size_t frames(struct tframe *f)
 	}
 	t_icmp(&t, IP4(10, 0, 0, 1), IP4(10, 0, 0, 9), 8, 0, 7, 1);
 	t_frame(&f[n++], &t, T_MAC_HOST, 0);
+	/* the largest keys: the last interval of a set reaches them */
+	t_udp(&t, IP4(255, 255, 255, 255), IP4(10, 0, 0, 9), 65535, 65535, 2);
+	t_frame(&f[n++], &t, T_MAC_HOST, 0);
 	/* the longest header, and one with nothing after it */
 	raw(&t, IP4(10, 0, 0, 2), IP4(10, 0, 0, 9), 40, 17, 12, 53, 53);
 	t_frame(&f[n++], &t, T_MAC_HOST, 5);
@@ -302,7 +305,8 @@ static void r_sets(struct fn_imgb *b, uint32_t c)
 		t_be16(k, p);
 		fn_imgb_elem(b, ps, k, NULL, 0, NULL);
 	}
-	/* 10.0.0.0/24, 10.0.1.0 - 10.0.1.199, then from 192.168.0.0 on */
+	/* 10.0.0.0/24, 10.0.1.0 - 10.0.1.199, then from 192.168.0.0 to the
+	 * largest address */
 	t_be32(k, IP4(10, 0, 0, 0));
 	fn_imgb_elem(b, is, k, NULL, 0, NULL);
 	t_be32(k, IP4(10, 0, 1, 0));
@@ -371,6 +375,11 @@ static void r_sets(struct fn_imgb *b, uint32_t c)
 	t_payload(b, TH, 0, 2, 3);
 	t_lookup(b, 3, 5, pi, 0);
 	t_cmp(b, 5, FN_CMP_EQ, "abcdef", 6);
+	t_counter(b, c, h++);
+	fn_imgb_rule(b, c, h);
+	t_payload(b, TH, 0, 2, 3);
+	t_lookup(b, 3, 5, pi, 0);
+	t_cmp(b, 5, FN_CMP_NEQ, "abcdef", 6);
 	t_counter(b, c, h++);
 	fn_imgb_rule(b, c, h);
 	t_payload(b, NET, 12, 8, 4);

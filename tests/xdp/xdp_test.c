@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xdp/split.h"
 #include "xdp_test.h"
 
 static const uint8_t mac_host[6] = { 0x02, 0, 0, 0, 0, 0x01 };
@@ -39,6 +40,10 @@ void t_env_open(struct tenv *e, const void *image, size_t len)
 	assert_non_null(e->comb);
 	fn_nft_state_set_clock(e->ref, t_mono, t_real, &e->clock);
 	fn_nft_state_set_clock(e->comb, t_mono, t_real, &e->clock);
+	e->image = malloc(len);
+	assert_non_null(e->image);
+	memcpy(e->image, image, len);
+	e->len = len;
 	e->x = xh_new(image, len, err, sizeof(err));
 	if (!e->x) {
 		size_t n = strlen(err);
@@ -53,12 +58,37 @@ void t_env_close(struct tenv *e)
 	fn_nft_state_free(e->ref);
 	fn_nft_state_free(e->comb);
 	xh_free(e->x);
+	free(e->image);
 	memset(e, 0, sizeof(*e));
 }
 
 static const char *vname(enum fn_verdict v)
 {
 	return v == FN_ACCEPT ? "accept" : v == FN_DROP ? "drop" : "reject";
+}
+
+/* The chains, rules and ops of the image, for a mismatch's report. */
+static void dump_image(const struct tenv *e)
+{
+	const struct fn_xdp_split *s = xh_split(e->x);
+	const struct fn_nft_prog *p = s->prog;
+
+	for (uint32_t c = 0; c < p->hdr->n_chains; c++) {
+		const struct fn_img_chain *ch = &p->chains[c];
+
+		fprintf(stderr, "chain %u %s hook %u policy %u boundary %d\n", c,
+			fn_nft_str(p, ch->name), ch->hook, ch->policy, (int)s->boundary[c]);
+		for (uint32_t r = ch->first_rule; r < ch->first_rule + ch->n_rules; r++) {
+			const uint32_t *w = (const uint32_t *)(p->code + p->rules[r].code_off);
+
+			fprintf(stderr, "  rule %u handle %llu%s%s:", r,
+				(unsigned long long)p->rules[r].handle, s->why[r] ? " ! " : "",
+				s->why[r] ? s->why[r] : "");
+			for (uint32_t i = 0; i < p->rules[r].code_len / 4; i++)
+				fprintf(stderr, " %08x", w[i]);
+			fprintf(stderr, "\n");
+		}
+	}
 }
 
 static void dump_frame(const struct tframe *f)
@@ -138,6 +168,7 @@ enum fn_verdict t_check(struct tenv *e, const struct tframe *f, struct xh_kernel
 	for (int h = 0; h < ran_a || h < ran_b; h++) {
 		if (h < ran_a && h < ran_b && same(&ra[h], &rb[h]))
 			continue;
+		dump_image(e);
 		dump_frame(f);
 		fprintf(stderr, "kernel part: retval %u, resume hook %u chain %u rule %u\n",
 			k.retval, k.meta.hook, k.meta.chain, k.meta.rule);

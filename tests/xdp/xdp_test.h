@@ -31,6 +31,8 @@ struct tenv {
 	struct xh *x;
 	struct tclock clock;
 	const char *what;    /* printed on a mismatch */
+	void *image;         /* a copy, dumped on a mismatch */
+	size_t len;
 	/* what the kernel part did with the frames so far */
 	unsigned n_drop, n_done, n_resumed, n_start;
 };
