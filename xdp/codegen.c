@@ -981,15 +981,23 @@ static bool hook(struct cg *g, enum fn_hook h)
 	return true;
 }
 
-/* Resolve the jumps: conditional ones must reach in 16 bits; a far `ja`
- * becomes `gotol` (BPF_JMP32 | BPF_JA, 32-bit offset in imm). */
+/*
+ * Resolve the jumps. The kernel's verifier grows the program as it inlines
+ * helper calls (a map lookup becomes several instructions), moving jump
+ * targets apart, and refuses a 16-bit offset that overflows then: offsets
+ * keep half their range free. A far `ja` becomes `gotol` (BPF_JMP32 |
+ * BPF_JA, 32-bit offset in imm); conditional jumps stay within a rule,
+ * which FN_XDP_RULE_BUDGET keeps short.
+ */
+#define NEAR (INT16_MAX / 2)
+
 static void resolve(struct cg *g)
 {
 	for (uint32_t i = 0; i < g->n_fix && !g->err; i++) {
 		struct bpf_insn *in = &g->insn[g->fix[i].insn];
 		int64_t d = (int64_t)g->labels[g->fix[i].label].pos - g->fix[i].insn - 1;
 
-		if (d >= INT16_MIN && d <= INT16_MAX) {
+		if (d >= -NEAR && d <= NEAR) {
 			in->off = (int16_t)d;
 		} else if (BPF_OP(in->code) == BPF_JA) {
 			in->code = BPF_JMP32 | BPF_JA;

@@ -22,7 +22,8 @@
 #include "nft/nft.h"
 
 /* Instructions one rule may take with every chain it reaches inlined: keeps
- * every conditional jump of the rule within the 16-bit offsets of eBPF. */
+ * every conditional jump of the rule within half the 16-bit offsets of
+ * eBPF (the other half is for the verifier's inlining of helper calls). */
 #define FN_XDP_RULE_BUDGET 8192u
 /* Instructions of the whole rules program: far below the verifier's limits
  * (1M instructions, 1M processed). */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "xdp/split.h"
+#include "xdp/codegen.h"
 #include "xdp_test.h"
 
 #define NET FN_PAYLOAD_NETWORK
@@ -893,18 +893,24 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* 1000 rules (accepting ones jump over the rest: 32-bit jumps), a 100k
+ * element hash set and a 100k interval set (an LPM trie of their prefixes) */
 static void test_scale(void **state)
 {
 	struct fn_imgb *b = table();
-	uint32_t in, hs, is, i;
+	const struct fn_xdp_code *code;
+	uint32_t in, in2, hs, is, i, all, far = 0;
 	uint8_t k[4];
 	struct tenv e;
 	double t0, t1;
 
 	(void)state;
 	in = fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	in2 = fn_imgb_chain(b, "in2", FN_HOOK_INPUT, 10, FN_POLICY_ACCEPT);
 	hs = fn_imgb_set(b, "h", FN_SET_HASH, 0, 4, 0, 0, NULL);
 	is = fn_imgb_set(b, "i", FN_SET_INTERVAL, 0, 4, 0, 0, NULL);
+	all = fn_imgb_counter(b, FN_IMG_NONE, 0, 0, 0);
+	fn_imgb_object(b, "all", FN_OBJ_COUNTER, all);
 	for (i = 0; i < 100000; i++) {
 		t_be32(k, IP4(11, 0, 0, 0) + i * 3);
 		fn_imgb_elem(b, hs, k, NULL, 0, NULL);
@@ -919,7 +925,8 @@ static void test_scale(void **state)
 		fn_imgb_rule(b, in, 1 + i);
 		t_payload_cmp(b, NET, 12, 4, FN_CMP_EQ, k);
 		t_counter(b, in, 1 + i);
-		t_verdict(b, FN_V_DROP, 0);
+		t_slot_op(b, FN_OP_COUNTER, all);
+		t_verdict(b, i % 2 ? FN_V_ACCEPT : FN_V_DROP, 0);
 	}
 	fn_imgb_rule(b, in, 2000);
 	t_payload(b, NET, 12, 4, 0);
@@ -931,11 +938,18 @@ static void test_scale(void **state)
 	t_lookup(b, 0, FN_REG_NONE, is, 0);
 	t_counter(b, in, 2001);
 	t_verdict(b, FN_V_DROP, 0);
+	fn_imgb_rule(b, in2, 3000);
+	t_payload_cmp(b, NET, 12, 2, FN_CMP_EQ, "\x0a\x01");
+	t_counter(b, in2, 3000);
 	t0 = now_s();
 	env_of(&e, b, "scale");
 	t1 = now_s();
-	print_message("scale: %u instructions, loaded with its maps in %.2fs\n",
-		      xh_insns(e.x), t1 - t0);
+	code = xh_code(e.x);
+	for (i = 0; i < code->n_insns; i++)
+		far += code->insns[i].code == (BPF_JMP32 | BPF_JA);
+	print_message("scale: %u instructions (%u 32-bit jumps), loaded with its maps in "
+		      "%.2fs\n", code->n_insns, far, t1 - t0);
+	assert_true(far > 0);
 	assert_int_equal(xh_split(e.x)->boundary[in], 1002);
 	all_frames(&e);
 	for (i = 0; i < 2000; i++) {
@@ -948,6 +962,7 @@ static void test_scale(void **state)
 		t_check(&e, &f, NULL);
 	}
 	t_check_counters(&e);
+	(void)in2;
 	t_env_close(&e);
 }
 

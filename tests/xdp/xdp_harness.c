@@ -78,9 +78,9 @@ fail:
 	return NULL;
 }
 
-uint32_t xh_insns(const struct xh *x)
+const struct fn_xdp_code *xh_code(const struct xh *x)
 {
-	return x->code->n_insns;
+	return x->code;
 }
 
 const struct fn_xdp_split *xh_split(const struct xh *x)

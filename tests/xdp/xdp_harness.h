@@ -30,8 +30,8 @@ struct xh;
 struct xh *xh_new(const void *image, size_t len, char *err, size_t errlen);
 void xh_free(struct xh *x);
 
-/* The XDP program's size and how its rules split. */
-uint32_t xh_insns(const struct xh *x);
+/* The XDP program and how its rules split. */
+const struct fn_xdp_code *xh_code(const struct xh *x);
 const struct fn_xdp_split *xh_split(const struct xh *x);
 
 /* What the kernel part did with one frame. */
