@@ -213,6 +213,9 @@ static void place_boundaries(struct walk *w)
 			if (p->conntrack && (hooks[h] == FN_HOOK_INPUT || i >= p->ct_chain[hooks[h]] ||
 					     i == n - 1))
 				stop = "conntrack: its hook and what follows run in-process";
+			/* a resume point names its chain in a byte (meta.h) */
+			if (i == UINT8_MAX - 1)
+				stop = "the 255th base chain of a hook";
 			if (stopped || stop) {
 				w->s->boundary[first + i] = c->first_rule;
 				if (!stopped)

@@ -6,12 +6,18 @@
  * required (xdp_test.h); the split is checked where each case expects its
  * boundary. Needs root (bpf()).
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "xdp/codegen.h"
+#include "xdp/load.h"
 #include "xdp_test.h"
 
 #define NET FN_PAYLOAD_NETWORK
@@ -462,83 +468,73 @@ static void test_offloadable_ops(void **state)
 struct nonoff {
 	const char *name;
 	const char *why;
-	void (*op)(struct fn_imgb *b, uint32_t chain, uint64_t handle);
+	void (*op)(struct fn_imgb *b);
+	bool conntrack;         /* needs the conntrack flag */
 };
 
-static void n_limit(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_limit(struct fn_imgb *b)
 {
 	struct fn_img_limit l;
 
-	(void)c;
-	(void)h;
 	assert_int_equal(fn_img_limit_init(&l, 10, 1, 5, 0, 0), 0);
 	t_slot_op(b, FN_OP_LIMIT, fn_imgb_limit(b, &l));
 }
 
-static void n_quota(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_quota(struct fn_imgb *b)
 {
 	struct fn_img_quota q = { .bytes = 2000 };
 
-	(void)c;
-	(void)h;
 	t_slot_op(b, FN_OP_QUOTA, fn_imgb_quota(b, &q));
 }
 
-static void n_log(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_log(struct fn_imgb *b)
 {
-	(void)c;
-	(void)h;
 	t_slot_op(b, FN_OP_LOG, fn_imgb_log(b, "x: ", 4));
 }
 
-static void n_reject(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_reject(struct fn_imgb *b)
 {
-	(void)c;
-	(void)h;
 	t_payload_cmp(b, TH, 2, 2, FN_CMP_EQ, "\x00\x50");
 	t_reject(b, FN_REJECT_ADMIN_PROHIB);
 }
 
-static void n_mark(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_mark(struct fn_imgb *b)
 {
-	(void)c;
-	(void)h;
 	t_imm(b, 0, "\x07\x00\x00\x00", 4);
 	t_meta_set(b, FN_META_MARK, 0);
 }
 
-static void n_mark_cmp(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_mark_cmp(struct fn_imgb *b)
 {
-	(void)c;
-	(void)h;
 	t_meta_cmp(b, FN_META_MARK, FN_CMP_EQ, "\x07\x00\x00\x00", 4);
 	t_verdict(b, FN_V_DROP, 0);
 }
 
-static void n_iif(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_iif(struct fn_imgb *b)
 {
-	(void)c;
-	(void)h;
 	t_meta(b, FN_META_IIFNAME, 0);
 	t_cmp(b, 0, FN_CMP_NEQ, "fn0\0", 4);
 	t_verdict(b, FN_V_DROP, 0);
 }
 
-static void n_payload_set(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_hour(struct fn_imgb *b)
 {
-	(void)c;
-	(void)h;
+	t_meta(b, FN_META_TIME_HOUR, 0);
+	t_cmp32(b, 0, FN_CMP_LT, 43200);
+	t_verdict(b, FN_V_DROP, 0);
+}
+
+static void n_payload_set(struct fn_imgb *b)
+{
 	t_imm(b, 0, "\x11\x22", 2);
 	t_payload_set(b, TH, 6, 2, 0);
 }
 
-static void n_ranges(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_ranges(struct fn_imgb *b)
 {
 	uint8_t fields[2] = { 4, 2 }, lo[8] = { 0 }, hi[8] = { 0 };
 	uint32_t set = fn_imgb_set(b, "cr", FN_SET_RANGES, 0, 8, 0, 2, fields);
 
-	(void)c;
-	(void)h;
 	t_be32(lo, IP4(10, 0, 0, 0));
 	t_be16(lo + 4, 50);
 	t_be32(hi, IP4(10, 0, 0, 255));
@@ -550,13 +546,11 @@ static void n_ranges(struct fn_imgb *b, uint32_t c, uint64_t h)
 	t_verdict(b, FN_V_DROP, 0);
 }
 
-static void n_long_interval(struct fn_imgb *b, uint32_t c, uint64_t h)
+static void n_long_interval(struct fn_imgb *b)
 {
 	uint32_t set = fn_imgb_set(b, "li", FN_SET_INTERVAL, 0, 8, 0, 0, NULL);
 	uint8_t k[8];
 
-	(void)c;
-	(void)h;
 	t_be32(k, IP4(10, 0, 0, 1));
 	t_be32(k + 4, 0);
 	fn_imgb_elem(b, set, k, NULL, 0, NULL);
@@ -567,60 +561,93 @@ static void n_long_interval(struct fn_imgb *b, uint32_t c, uint64_t h)
 	t_verdict(b, FN_V_DROP, 0);
 }
 
-/* a jump to a chain that holds a limit */
-static void n_jump(struct fn_imgb *b, uint32_t c, uint64_t h)
+/* a jump to the chain that holds a limit (chain 2, "limited") */
+static void n_jump(struct fn_imgb *b)
 {
-	(void)c;
-	(void)h;
 	t_verdict(b, FN_V_JUMP, 2);
 }
 
+static void n_ct(struct fn_imgb *b)
+{
+	t_ct(b, FN_CT_STATE, 0);
+	t_cmp32(b, 0, FN_CMP_NEQ, 8);     /* not new */
+	t_verdict(b, FN_V_DROP, 0);
+}
+
+static void n_ct_set(struct fn_imgb *b)
+{
+	struct fn_op_ct_set *o;
+
+	t_imm(b, 0, "\x05\x00\x00\x00", 4);
+	o = fn_imgb_op(b, FN_OP_CT_SET, sizeof(*o));
+	o->key = FN_CT_MARK;
+	o->sreg = 0;
+}
+
 static const struct nonoff nonoffs[] = {
-	{ "limit", "limit: stateful", n_limit },
-	{ "quota", "quota: stateful", n_quota },
-	{ "log", "log: written in-process", n_log },
-	{ "reject", "reject: answered in-process", n_reject },
-	{ "meta mark set", "meta set: changes the packet in-process", n_mark },
-	{ "meta mark", "meta mark: set in-process", n_mark_cmp },
-	{ "meta iifname", "meta iif: the application's port is known in-process", n_iif },
-	{ "payload set", "payload set: rewrites the packet in-process", n_payload_set },
-	{ "concatenated ranges", "lookup: concatenated ranges", n_ranges },
-	{ "long interval", "lookup: interval set key longer than 4 bytes", n_long_interval },
-	{ "jump", "jump: a chain it reaches is not offloadable", n_jump },
+	{ "limit", "limit: stateful", n_limit, false },
+	{ "quota", "quota: stateful", n_quota, false },
+	{ "log", "log: written in-process", n_log, false },
+	{ "reject", "reject: answered in-process", n_reject, false },
+	{ "meta mark set", "meta set: changes the packet in-process", n_mark, false },
+	{ "meta mark", "meta mark: set in-process", n_mark_cmp, false },
+	{ "meta iifname", "meta iif: the application's port is known in-process", n_iif, false },
+	{ "meta hour", "meta time: read in-process", n_hour, false },
+	{ "payload set", "payload set: rewrites the packet in-process", n_payload_set, false },
+	{ "concatenated ranges", "lookup: concatenated ranges", n_ranges, false },
+	{ "long interval", "lookup: interval set key longer than 4 bytes", n_long_interval, false },
+	{ "jump", "jump: a chain it reaches is not offloadable", n_jump, false },
+	{ "ct", "ct: conntrack runs in-process", n_ct, true },
+	{ "ct set", "ct set: conntrack runs in-process", n_ct_set, true },
 };
 
-/* Rules 0-4 of input: udp dport matches with counters; the op under test
- * replaces rule `at`. A regular chain (2) holds a limit for the jump case. */
+/* Rules 0-4 of the chain under test: udp dport matches with counters; the
+ * op under test replaces rule `at`. That chain is input, or with conntrack
+ * a prerouting chain before conntrack's hook (the kernel runs no chain
+ * after it). A regular chain (2) holds a limit for the jump case. */
 static void nonoff_case(const struct nonoff *n, unsigned at)
 {
 	struct fn_imgb *b = table();
 	const struct fn_xdp_split *s;
-	uint32_t pre, in, lim, first;
+	uint32_t pre, in, lim, first, c;
 	struct fn_img_limit l;
 	char what[96];
 	struct tenv e;
 
-	pre = fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, 0, FN_POLICY_ACCEPT);
-	in = fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
+	if (n->conntrack)
+		fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	pre = fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, n->conntrack ? -300 : 0,
+			    FN_POLICY_ACCEPT);
+	in = fn_imgb_chain(b, n->conntrack ? "pre2" : "in", n->conntrack ? FN_HOOK_PREROUTING :
+			   FN_HOOK_INPUT, 0, FN_POLICY_DROP);
 	lim = fn_imgb_chain(b, "limited", FN_CHAIN_REGULAR, 0, 0);
 	assert_int_equal(lim, 2);
-	fn_imgb_rule(b, pre, 1000);
-	t_payload_cmp(b, NET, 12, 4, FN_CMP_EQ, "\x01\x02\x03\x04");
-	t_counter(b, pre, 1000);
-	t_verdict(b, FN_V_DROP, 0);
+	c = n->conntrack ? pre : in;
+	if (!n->conntrack) {
+		fn_imgb_rule(b, pre, 1000);
+		t_payload_cmp(b, NET, 12, 4, FN_CMP_EQ, "\x01\x02\x03\x04");
+		t_counter(b, pre, 1000);
+		t_verdict(b, FN_V_DROP, 0);
+	}
 	for (unsigned i = 0; i < 5; i++) {
 		uint8_t port[2];
 
-		fn_imgb_rule(b, in, i + 1);
+		fn_imgb_rule(b, c, i + 1);
 		if (i == at) {
-			n->op(b, in, i + 1);
-			t_counter(b, in, i + 1);
+			n->op(b);
+			t_counter(b, c, i + 1);
 			continue;
 		}
 		t_be16(port, (uint16_t)(i == 4 ? 5000 : i == 2 ? 53 : 80 + i));
 		t_payload_cmp(b, TH, 2, 2, FN_CMP_EQ, port);
-		t_counter(b, in, i + 1);
+		t_counter(b, c, i + 1);
 		t_verdict(b, i == 2 ? FN_V_DROP : FN_V_ACCEPT, 0);
+	}
+	if (n->conntrack) {
+		fn_imgb_rule(b, in, 1000);
+		t_payload_cmp(b, NET, 12, 4, FN_CMP_EQ, "\x01\x02\x03\x04");
+		t_counter(b, in, 1000);
+		t_verdict(b, FN_V_DROP, 0);
 	}
 	assert_int_equal(fn_img_limit_init(&l, 5, 1, 2, 0, 0), 0);
 	fn_imgb_rule(b, lim, 100);
@@ -630,15 +657,17 @@ static void nonoff_case(const struct nonoff *n, unsigned at)
 	snprintf(what, sizeof(what), "%s at rule %u", n->name, at);
 	env_of(&e, b, what);
 	s = xh_split(e.x);
-	first = s->prog->chains[in].first_rule;
-	assert_int_equal(s->boundary[in], first + at);
+	first = s->prog->chains[c].first_rule;
+	assert_int_equal(s->boundary[c], first + at);
 	assert_non_null(s->why[first + at]);
 	assert_string_equal(s->why[first + at], n->why);
-	assert_int_equal(s->boundary[pre], s->prog->chains[pre].first_rule + 1);
+	if (!n->conntrack)
+		assert_int_equal(s->boundary[pre], s->prog->chains[pre].first_rule + 1);
 	all_frames(&e);
 	assert_int_equal(e.n_start, 0);
 	assert_true(e.n_resumed > 0);
-	assert_true(e.n_drop > 0);   /* by the prerouting rule */
+	/* by the rule for 1.2.3.4 before, or the port 53 rule in the prefix */
+	assert_true(e.n_drop > 0 || (n->conntrack && at <= 2));
 	/* the clock moves: limits refill the same way on both sides */
 	e.clock.mono += 1000000000ull;
 	all_frames(&e);
@@ -724,8 +753,6 @@ static void test_base_chains(void **state)
 	t_frame(&f, &t, T_MAC_HOST, 0);
 	assert_int_equal(t_check(&e, &f, &k), FN_DROP);
 	assert_int_equal(k.retval, XDP_DROP);
-	(void)p1;
-	(void)i1;
 	all_frames(&e);
 	t_env_close(&e);
 }
@@ -962,8 +989,111 @@ static void test_scale(void **state)
 		t_check(&e, &f, NULL);
 	}
 	t_check_counters(&e);
-	(void)in2;
 	t_env_close(&e);
+}
+
+/* --- the production epilogue, and the loader's failures --- */
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static uint32_t run_once(int fd, const struct tframe *f, uint8_t *out, uint32_t *out_len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f->b, .data_size_in = (uint32_t)f->len,
+		    .data_out = out, .data_size_out = 256, .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(fd, &t), 0);
+	*out_len = t.data_size_out;
+	return t.retval;
+}
+
+static void test_redirect_epilogue(void **state)
+{
+	struct fn_xdp_cg_opts o = { .test_epilogue = false, .generation = 77 };
+	struct fn_imgb *b = table();
+	struct fn_xdp_split split;
+	struct fn_xdp_code *code;
+	struct fn_xdp_rules r;
+	struct fn_nft_counter ctr;
+	struct bpf_prog_info info;
+	uint32_t info_len = sizeof(info), in, out_len;
+	struct fn_xdp_meta meta;
+	struct fn_nft_prog p;
+	uint8_t out[256];
+	struct tframe f;
+	struct tpkt t;
+	int xsks, devnull, fds;
+	void *img, *aligned;
+	size_t len;
+
+	(void)state;
+	in = fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, in, 1);
+	t_payload_cmp(b, TH, 2, 2, FN_CMP_EQ, "\x00\x50");
+	t_counter(b, in, 1);
+	t_verdict(b, FN_V_DROP, 0);
+	img = t_image(b, &len);
+	aligned = aligned_alloc(8, (len + 7) & ~(size_t)7);
+	assert_non_null(aligned);
+	memcpy(aligned, img, len);
+	assert_int_equal(fn_nft_verify(aligned, len, &p, NULL, 0), 0);
+	assert_int_equal(fn_xdp_split(&p, &split), 0);
+	assert_int_equal(fn_xdp_codegen(&p, &split, &o, &code), 0);
+	xsks = bpf_map_create(BPF_MAP_TYPE_XSKMAP, "xsks", 4, 4, 4, NULL);
+	assert_true(xsks >= 0);
+	devnull = open("/dev/null", O_RDONLY);
+	assert_true(devnull >= 0);
+
+	/* refused, with nothing left open: no XSKMAP for the redirect, and
+	 * something that is not a map */
+	fds = open_fds();
+	assert_int_equal(fn_xdp_load(&p, code, -1, "x", &r, NULL, 0), -EINVAL);
+	assert_true(fn_xdp_load(&p, code, devnull, "x", &r, NULL, 0) < 0);
+	assert_int_equal(open_fds(), fds);
+
+	assert_int_equal(fn_xdp_load(&p, code, xsks, "redirect-1", &r, NULL, 0), 0);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(r.prog_fd, &info, &info_len), 0);
+	assert_string_equal(info.name, "fn_rules_redire");   /* 15 characters */
+	assert_int_equal(info.type, BPF_PROG_TYPE_XDP);
+	/* accepted: the meta, then the redirect, which finds no socket on
+	 * queue 0 and drops */
+	t_udp(&t, IP4(10, 0, 0, 1), IP4(10, 0, 0, 9), 7, 53, 10);
+	t_frame(&f, &t, T_MAC_HOST, 0);
+	assert_int_equal(run_once(r.prog_fd, &f, out, &out_len), XDP_DROP);
+	assert_int_equal(out_len, f.len + sizeof(meta));
+	memcpy(&meta, out, sizeof(meta));
+	assert_int_equal(meta.magic, FN_XDP_META_MAGIC);
+	assert_int_equal(meta.hook, FN_XDP_RESUME_DONE);
+	assert_int_equal(meta.generation, 77);
+	assert_memory_equal(out + sizeof(meta), f.b, f.len);
+	/* dropped by the rule: no meta, counted */
+	t_udp(&t, IP4(10, 0, 0, 1), IP4(10, 0, 0, 9), 7, 80, 10);
+	t_frame(&f, &t, T_MAC_HOST, 0);
+	assert_int_equal(run_once(r.prog_fd, &f, out, &out_len), XDP_DROP);
+	assert_int_equal(out_len, f.len);
+	assert_int_equal(fn_xdp_read_counters(&r, 0, 1, &ctr), 0);
+	assert_int_equal(ctr.packets, 1);
+	assert_int_equal(ctr.bytes, t.pkt.l3_len);
+	assert_int_equal(fn_xdp_read_counters(&r, r.n_slots, 1, &ctr), -EINVAL);
+	fn_xdp_rules_close(&r);
+	assert_int_equal(open_fds(), fds);
+
+	close(devnull);
+	close(xsks);
+	fn_xdp_code_free(code);
+	fn_xdp_split_free(&split);
+	free(aligned);
+	free(img);
 }
 
 int main(void)
@@ -976,6 +1106,7 @@ int main(void)
 		cmocka_unit_test(test_conntrack),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_scale),
+		cmocka_unit_test(test_redirect_epilogue),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
