@@ -759,28 +759,31 @@ static void lookup(struct cg *g, const struct fn_op_lookup *o, uint32_t r,
 		return;
 	}
 	if (s->flags & FN_SET_F_VMAP) {
-		const struct fn_xdp_map_desc *m = &g->maps[map];
+		uint32_t n = g->maps[map].n_cases;
 
-		cases = malloc((m->n_cases + 1) * sizeof(*cases));
+		cases = malloc((n + 1) * sizeof(*cases));
 		if (!cases) {
 			g->err = -ENOMEM;
 			return;
 		}
-		for (i = 0; i < m->n_cases; i++)
+		for (i = 0; i < n; i++)
 			cases[i] = label_new(g);
 		ldx(g, BPF_W, BPF_REG_1, BPF_REG_0, 0);
-		for (i = 0; i < m->n_cases; i++)
+		for (i = 0; i < n; i++)
 			jmp32_imm(g, BPF_JEQ, BPF_REG_1, i, cases[i]);
 		ja(g, brk);          /* no such case: load.c writes none */
 		bind(g, miss);
 		if (catchall)
-			ja(g, cases[fn_xdp_vmap_case(m, fn_set_elem_data(s,
+			ja(g, cases[fn_xdp_vmap_case(&g->maps[map], fn_set_elem_data(s,
 					fn_set_elem(g->p, s, s->catchall)))]);
 		else
 			ja(g, brk);
-		for (i = 0; i < m->n_cases && !g->err; i++) {
+		for (i = 0; i < n && !g->err; i++) {
+			/* a copy: inlining the case may add maps (realloc) */
+			struct fn_img_vdata v = g->maps[map].cases[i];
+
 			bind(g, cases[i]);
-			verdict(g, &m->cases[i], r, ctx, brk);
+			verdict(g, &v, r, ctx, brk);
 			ja(g, cont);     /* CONTINUE: the rule goes on */
 		}
 		free(cases);
