@@ -966,7 +966,7 @@ static bool hook(struct cg *g, enum fn_hook h)
 			.ret = label_new(g), .accept = label_new(g),
 		};
 
-		if (stop == c->first_rule) {
+		if (!g->split->enters[first + i]) {
 			resume(g, (uint8_t)h, (uint8_t)i, stop);
 			return false;
 		}

@@ -232,8 +232,9 @@ static void place_boundaries(struct walk *w)
 				total = add_sat(total, w->rule_insns[r]);
 			}
 			w->s->boundary[first + i] = r;
-			if (r == c->first_rule)
-				stopped = true;
+			/* of an empty chain, the kernel applies the policy */
+			w->s->enters[first + i] = r > c->first_rule || !c->n_rules;
+			stopped = !w->s->enters[first + i];
 		}
 	}
 }
@@ -247,11 +248,12 @@ int fn_xdp_split(const struct fn_nft_prog *p, struct fn_xdp_split *s)
 	s->why = calloc(nr + 1, sizeof(*s->why));
 	s->boundary = malloc((nc + 1) * sizeof(*s->boundary));
 	s->stop_why = calloc(nc + 1, sizeof(*s->stop_why));
+	s->enters = calloc(nc + 1, 1);
 	s->insns = calloc(nc + 1, sizeof(*s->insns));
 	w.rule_insns = calloc(nr + 1, sizeof(*w.rule_insns));
 	w.state = calloc(nc + 1, 1);
 	w.chain_ok = calloc(nc + 1, 1);
-	if (!s->why || !s->boundary || !s->stop_why || !s->insns || !w.rule_insns ||
+	if (!s->why || !s->boundary || !s->stop_why || !s->enters || !s->insns || !w.rule_insns ||
 	    !w.state || !w.chain_ok) {
 		w.err = -ENOMEM;
 		goto out;
@@ -276,9 +278,11 @@ void fn_xdp_split_free(struct fn_xdp_split *s)
 	free(s->why);
 	free(s->boundary);
 	free(s->stop_why);
+	free(s->enters);
 	free(s->insns);
 	s->why = NULL;
 	s->boundary = NULL;
 	s->stop_why = NULL;
+	s->enters = NULL;
 	s->insns = NULL;
 }

@@ -42,6 +42,10 @@ struct fn_xdp_split {
 	/* Per chain: why the boundary is earlier than the first rule that is
 	 * not offloadable (conntrack, the program budget), or NULL. */
 	const char **stop_why;
+	/* Per chain: 1 when the kernel runs some of this base chain, if only
+	 * its policy (an empty chain); 0 when it stops at its start or never
+	 * gets there. */
+	uint8_t *enters;
 	/* Per chain: its code with the chains it reaches inlined, in
 	 * instructions (offloadable chains). */
 	uint32_t *insns;

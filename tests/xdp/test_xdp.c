@@ -757,6 +757,24 @@ static void test_base_chains(void **state)
 	t_env_close(&e);
 }
 
+/* empty base chains: the kernel applies their policies */
+static void test_empty_chains(void **state)
+{
+	(void)state;
+	for (int drop = 0; drop < 2; drop++) {
+		struct fn_imgb *b = table();
+		struct tenv e;
+
+		fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, 0, FN_POLICY_ACCEPT);
+		fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, drop ? FN_POLICY_DROP : FN_POLICY_ACCEPT);
+		env_of(&e, b, "empty chains");
+		assert_true(xh_split(e.x)->enters[0] && xh_split(e.x)->enters[1]);
+		all_frames(&e);
+		assert_int_equal(drop ? e.n_drop : e.n_done, 2 * n_frames);
+		t_env_close(&e);
+	}
+}
+
 /* --- jumps, gotos, returns, nested, from vmaps --- */
 
 static void test_jumps(void **state)
@@ -1102,6 +1120,7 @@ int main(void)
 		cmocka_unit_test(test_offloadable_ops),
 		cmocka_unit_test(test_not_offloadable),
 		cmocka_unit_test(test_base_chains),
+		cmocka_unit_test(test_empty_chains),
 		cmocka_unit_test(test_jumps),
 		cmocka_unit_test(test_conntrack),
 		cmocka_unit_test(test_too_large),
