@@ -35,11 +35,12 @@ Rules cost per packet, input hook, UDP 127.0.0.1:40000 -> 127.0.0.1:5000: time
 with the ruleset minus time with an empty input chain whose policy gives the
 same fate; 7 runs of each, alternating, median of each; ns/rule = rules / n.
   xdp     = the generated XDP rules program, BPF_PROG_TEST_RUN with repeat (the
-            kernel's average per run, 1 ns resolution); insns: its size.
+            kernel's average per run, 1 ns resolution); total: the whole program
+            with the rules; insns: its size.
   interp  = fn_nft_eval() in a loop on one pinned CPU (bench/nft).
   kernel  = kernel nftables, sendmmsg() over loopback (bench/nft).
 TXT
-printf '%-28s %8s %8s %7s | %8s %8s | %8s %8s\n' case "xdp ns" "ns/rule" insns \
+printf '%-28s %8s %8s %6s %7s | %8s %8s | %8s %8s\n' case "xdp ns" "ns/rule" total insns \
 	"interp" "ns/rule" "kernel" "ns/rule"
 per_rule() {
 	awk -v t="$1" -v n="$2" 'BEGIN { if (n > 1) printf "%.2f", t / n; else print "-" }'
@@ -51,10 +52,10 @@ for c in "${cases[@]}"; do
 	set-*) n=1 ;;
 	*) n=$(echo "$c" | cut -d- -f2) ;;
 	esac
-	read -r x_rules _ insns < <("$xdp" xdp "$c")
+	read -r x_rules x_total insns < <("$xdp" xdp "$c")
 	read -r i_rules _ < <("$nft" interp "$c")
 	read -r k_rules _ < <(timeout 600 "$nft" kernel "$c" "$ns_rules" "$ns_base")
-	printf '%-28s %8s %8s %7s | %8s %8s | %8s %8s\n' "$what" "$x_rules" \
-		"$(per_rule "$x_rules" "$n")" "$insns" "$i_rules" "$(per_rule "$i_rules" "$n")" \
+	printf '%-28s %8s %8s %6s %7s | %8s %8s | %8s %8s\n' "$what" "$x_rules" \
+		"$(per_rule "$x_rules" "$n")" "$x_total" "$insns" "$i_rules" "$(per_rule "$i_rules" "$n")" \
 		"$k_rules" "$(per_rule "$k_rules" "$n")"
 done
