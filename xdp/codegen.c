@@ -36,6 +36,7 @@
 #define STK_SLOT (-148)         /* counter map key */
 #define STK_TOTLEN (-152)       /* IPv4 total length */
 #define STK_TLEN (-156)         /* bytes from the transport header on */
+#define STK_PAGES (-160 - 8 * (int)FN_XDP_MAX_PAGES)  /* counter page pointers */
 
 #define R_CTX BPF_REG_6
 #define R_DATA BPF_REG_7
@@ -78,6 +79,10 @@ struct cg {
 	uint32_t *set_map;      /* per set: its map index, 0 = none yet */
 	struct fn_xdp_decision *dec;
 	uint32_t n_dec, cap_dec;
+	uint32_t *kslot;        /* per image counter slot: its kernel slot + 1 */
+	uint32_t *slot_image;   /* per kernel slot (codegen.h) */
+	uint32_t n_slots, cap_slots;
+	uint32_t n_pages;       /* counter pages the prologue looks up */
 	int err;
 };
 
@@ -250,24 +255,46 @@ static int16_t reg_off(unsigned reg)
 
 /* --- counters and decisions --- */
 
-static void count(struct cg *g, uint32_t slot)
+/* A new kernel slot counting image slot `image` (FN_IMG_NONE: a decision). */
+static uint32_t slot_new(struct cg *g, uint32_t image)
 {
-	uint32_t skip = label_new(g);
+	uint32_t *n = grow(g, g->slot_image, &g->cap_slots, g->n_slots, sizeof(*n));
 
-	st(g, BPF_W, BPF_REG_10, STK_SLOT, slot);
-	ld_map(g, BPF_REG_1, FN_XDP_MAP_COUNTERS);
-	mov_reg(g, BPF_REG_2, BPF_REG_10);
-	alu64_imm(g, BPF_ADD, BPF_REG_2, STK_SLOT);
-	call(g, BPF_FUNC_map_lookup_elem);
-	jump(g, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, skip);
-	ldx(g, BPF_DW, BPF_REG_1, BPF_REG_0, 0);
-	alu64_imm(g, BPF_ADD, BPF_REG_1, 1);
-	stx(g, BPF_DW, BPF_REG_0, 0, BPF_REG_1);
-	ldx(g, BPF_DW, BPF_REG_1, BPF_REG_0, 8);
-	ldx(g, BPF_W, BPF_REG_2, BPF_REG_10, STK_TOTLEN);
-	alu_reg(g, BPF_ADD, BPF_REG_1, BPF_REG_2);
-	stx(g, BPF_DW, BPF_REG_0, 8, BPF_REG_1);
-	bind(g, skip);
+	if (!n)
+		return 0;
+	g->slot_image = n;
+	g->slot_image[g->n_slots] = image;
+	return g->n_slots++;
+}
+
+static int16_t page_off(uint32_t page)
+{
+	return (int16_t)(STK_PAGES + 8 * (int)page);
+}
+
+/* packets += 1, bytes += the IPv4 total length, in kernel slot k */
+static void count(struct cg *g, uint32_t k)
+{
+	int16_t off = (int16_t)(k % FN_XDP_PAGE_SLOTS * sizeof(struct fn_nft_counter));
+
+	ldx(g, BPF_DW, BPF_REG_1, BPF_REG_10, page_off(k / FN_XDP_PAGE_SLOTS));
+	ldx(g, BPF_DW, BPF_REG_2, BPF_REG_1, off);
+	alu64_imm(g, BPF_ADD, BPF_REG_2, 1);
+	stx(g, BPF_DW, BPF_REG_1, off, BPF_REG_2);
+	ldx(g, BPF_DW, BPF_REG_2, BPF_REG_1, (int16_t)(off + 8));
+	ldx(g, BPF_W, BPF_REG_3, BPF_REG_10, STK_TOTLEN);
+	alu_reg(g, BPF_ADD, BPF_REG_2, BPF_REG_3);
+	stx(g, BPF_DW, BPF_REG_1, (int16_t)(off + 8), BPF_REG_2);
+}
+
+/* A counter op: image slot `image`. */
+static void counter(struct cg *g, uint32_t image)
+{
+	if (!g->live || g->err)
+		return;
+	if (!g->measure && !g->kslot[image])
+		g->kslot[image] = slot_new(g, image) + 1;
+	count(g, g->measure ? 0 : g->kslot[image] - 1);
 }
 
 /* Count a verdict given in base chain ctx->base by rule r (FN_IMG_NONE:
@@ -296,10 +323,11 @@ static void decision(struct cg *g, const struct rctx *ctx, uint32_t r, int32_t v
 			.base = ctx->base, .rule = r,
 			.rule_chain = r == FN_IMG_NONE ? ctx->base : ctx->chain,
 			.verdict = verdict, .hook = ctx->hook,
+			.slot = slot_new(g, FN_IMG_NONE),
 		};
 		i = g->n_dec;
 	}
-	count(g, g->p->hdr->n_counters + i - 1);
+	count(g, g->dec[i - 1].slot);
 }
 
 /* --- the end of the program: meta + hand over --- */
@@ -880,7 +908,7 @@ static void op(struct cg *g, const struct fn_op *op, uint32_t r, const struct rc
 		break;
 	}
 	case FN_OP_COUNTER:
-		count(g, ((const struct fn_op_slot *)op)->slot);
+		counter(g, ((const struct fn_op_slot *)op)->slot);
 		break;
 	default:
 		g->err = -EINVAL;    /* the split let through what we cannot do */
@@ -939,6 +967,16 @@ static void prologue(struct cg *g)
 	mov_reg(g, R_L4, R_DATA);
 	alu64_imm(g, BPF_ADD, R_L4, ETH_HLEN);
 	alu_reg(g, BPF_ADD, R_L4, BPF_REG_1);
+	/* this CPU's counter pages, for the whole program */
+	for (uint32_t p = 0; p < g->n_pages; p++) {
+		st(g, BPF_W, BPF_REG_10, STK_SLOT, p);
+		ld_map(g, BPF_REG_1, FN_XDP_MAP_COUNTERS);
+		mov_reg(g, BPF_REG_2, BPF_REG_10);
+		alu64_imm(g, BPF_ADD, BPF_REG_2, STK_SLOT);
+		call(g, BPF_FUNC_map_lookup_elem);
+		jump(g, BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 0, bad);
+		stx(g, BPF_DW, BPF_REG_10, page_off(p), BPF_REG_0);
+	}
 	ja(g, ok);
 	bind(g, bad);
 	resume(g, FN_XDP_RESUME_START, 0, 0);
@@ -1018,6 +1056,8 @@ static void cg_free(struct cg *g)
 	free(g->fix);
 	free(g->set_map);
 	free(g->dec);
+	free(g->kslot);
+	free(g->slot_image);
 	for (uint32_t i = 0; i < g->n_maps; i++)
 		free(g->maps[i].cases);
 	free(g->maps);
@@ -1031,39 +1071,64 @@ static int cg_init(struct cg *g, const struct fn_nft_prog *p)
 	g->n_maps = FN_XDP_MAP_SETS;
 	g->maps = calloc(FN_XDP_MAP_SETS, sizeof(*g->maps));
 	g->set_map = calloc(p->hdr->n_sets + 1, sizeof(*g->set_map));
-	if (!g->maps || !g->set_map) {
+	g->kslot = calloc(p->hdr->n_counters + 1, sizeof(*g->kslot));
+	if (!g->maps || !g->set_map || !g->kslot) {
 		cg_free(g);
 		return -ENOMEM;
 	}
 	return 0;
 }
 
+/* The whole program into g, with n_pages counter pages. */
+static int generate(struct cg *g, const struct fn_nft_prog *p, const struct fn_xdp_split *s,
+		    const struct fn_xdp_cg_opts *o, uint32_t n_pages)
+{
+	int err;
+
+	if ((err = cg_init(g, p)))
+		return err;
+	g->split = s;
+	g->test_epilogue = o->test_epilogue;
+	g->generation = o->generation;
+	g->n_pages = n_pages;
+	prologue(g);
+	if (hook(g, FN_HOOK_PREROUTING) && hook(g, FN_HOOK_INPUT))
+		resume(g, FN_XDP_RESUME_DONE, 0, 0);
+	resolve(g);
+	if (g->err)
+		cg_free(g);
+	return g->err;
+}
+
 int fn_xdp_codegen(const struct fn_nft_prog *p, const struct fn_xdp_split *s,
 		   const struct fn_xdp_cg_opts *o, struct fn_xdp_code **out)
 {
 	struct fn_xdp_code *c;
+	uint32_t pages;
 	struct cg g;
 	int err;
 
-	if ((err = cg_init(&g, p)))
+	/* the prologue looks the counter pages up, and how many there are
+	 * is known at the end: again if one page does not do (the same
+	 * input gives the same slots) */
+	if ((err = generate(&g, p, s, o, 1)))
 		return err;
-	g.split = s;
-	g.test_epilogue = o->test_epilogue;
-	g.generation = o->generation;
-	prologue(&g);
-	if (hook(&g, FN_HOOK_PREROUTING) && hook(&g, FN_HOOK_INPUT))
-		resume(&g, FN_XDP_RESUME_DONE, 0, 0);
-	resolve(&g);
-	if (!g.err && !(c = calloc(1, sizeof(*c))))
-		g.err = -ENOMEM;
-	if (g.err) {
-		err = g.err;
+	pages = (g.n_slots + FN_XDP_PAGE_SLOTS - 1) / FN_XDP_PAGE_SLOTS;
+	if (pages > 1) {
 		cg_free(&g);
-		return err;
+		if (pages > FN_XDP_MAX_PAGES)
+			return -E2BIG;
+		if ((err = generate(&g, p, s, o, pages)))
+			return err;
+	}
+	if (!(c = calloc(1, sizeof(*c)))) {
+		cg_free(&g);
+		return -ENOMEM;
 	}
 	g.maps[FN_XDP_MAP_COUNTERS] = (struct fn_xdp_map_desc){
 		.type = BPF_MAP_TYPE_PERCPU_ARRAY, .key_size = 4,
-		.value_size = sizeof(struct fn_nft_counter), .set = FN_IMG_NONE,
+		.value_size = FN_XDP_PAGE_SLOTS * sizeof(struct fn_nft_counter),
+		.set = FN_IMG_NONE,
 	};
 	g.maps[FN_XDP_MAP_XSKS] = (struct fn_xdp_map_desc){
 		.type = BPF_MAP_TYPE_XSKMAP, .key_size = 4, .value_size = 4,
@@ -1071,13 +1136,14 @@ int fn_xdp_codegen(const struct fn_nft_prog *p, const struct fn_xdp_split *s,
 	};
 	*c = (struct fn_xdp_code){
 		.insns = g.insn, .n_insns = g.n, .maps = g.maps, .n_maps = g.n_maps,
-		.n_counters = p->hdr->n_counters, .decisions = g.dec,
-		.n_decisions = g.n_dec, .test_epilogue = o->test_epilogue,
+		.slot_image = g.slot_image, .n_slots = g.n_slots, .n_pages = g.n_pages,
+		.decisions = g.dec, .n_decisions = g.n_dec, .test_epilogue = o->test_epilogue,
 	};
 	g.insn = NULL;
 	g.maps = NULL;
 	g.n_maps = 0;
 	g.dec = NULL;
+	g.slot_image = NULL;
 	cg_free(&g);
 	*out = c;
 	return 0;
@@ -1092,6 +1158,7 @@ void fn_xdp_code_free(struct fn_xdp_code *c)
 		free(c->maps[i].cases);
 	free(c->maps);
 	free(c->decisions);
+	free(c->slot_image);
 	free(c);
 }
 

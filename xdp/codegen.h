@@ -14,10 +14,16 @@
  * resume point in front of the frame (meta.h) and redirecting it to the
  * application's AF_XDP socket (or XDP_TX in the test epilogue).
  *
- * Maps: FN_XDP_MAP_COUNTERS is a per-CPU array of struct fn_nft_counter:
- * slots [0, n_counters) are the image's counter slots, then one slot per
- * decision (a rule or policy that accepted or dropped in a base chain), so
- * fragnetctl can tell what the kernel decided and tests can check it.
+ * Maps: FN_XDP_MAP_COUNTERS is a per-CPU array of pages of
+ * FN_XDP_PAGE_SLOTS counters (struct fn_nft_counter): kernel slot k is
+ * counter k % FN_XDP_PAGE_SLOTS of page k / FN_XDP_PAGE_SLOTS. The program
+ * looks its pages up once per packet and counts with plain loads and stores
+ * (a lookup per counter would cost a helper call each, and the verifier's
+ * inlining of thousands of them takes seconds). Kernel slots are numbered
+ * in order of first use: the image's counter slots the kernel part counts
+ * (slot_image), and one slot per decision, a rule or policy that accepted
+ * or dropped in a base chain, so that fragnetctl can tell what the kernel
+ * decided and tests can check it.
  * FN_XDP_MAP_XSKS is the application's XSKMAP (made by the caller). Then one
  * map per set the code looks up: a hash map of the key, or an LPM trie of
  * the interval set's ranges cut into prefixes; values are map data, a
@@ -31,6 +37,9 @@
 #include <linux/bpf.h>
 
 #include "split.h"
+
+#define FN_XDP_PAGE_SLOTS 1024u   /* 16 KiB per CPU and page */
+#define FN_XDP_MAX_PAGES 16u      /* far more than FN_XDP_PROG_BUDGET can count */
 
 enum {
 	FN_XDP_MAP_COUNTERS = 0,
@@ -55,6 +64,7 @@ struct fn_xdp_decision {
 	uint32_t rule_chain;     /* the chain holding that rule (base for a policy) */
 	int32_t verdict;         /* FN_V_ACCEPT or FN_V_DROP */
 	uint8_t hook;
+	uint32_t slot;           /* kernel slot counting it */
 };
 
 struct fn_xdp_code {
@@ -63,8 +73,11 @@ struct fn_xdp_code {
 	uint32_t n_insns;
 	struct fn_xdp_map_desc *maps;
 	uint32_t n_maps;
-	uint32_t n_counters;     /* image counter slots */
-	struct fn_xdp_decision *decisions;  /* slot n_counters + i */
+	/* per kernel slot: the image counter slot it counts, or FN_IMG_NONE
+	 * for a decision's */
+	uint32_t *slot_image;
+	uint32_t n_slots, n_pages;
+	struct fn_xdp_decision *decisions;
 	uint32_t n_decisions;
 	bool test_epilogue;
 };

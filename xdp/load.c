@@ -208,7 +208,8 @@ int fn_xdp_load(const struct fn_nft_prog *p, const struct fn_xdp_code *code, int
 
 	if (code->test_epilogue != (xsks_fd < 0))
 		return -EINVAL;
-	r.n_slots = code->n_counters + code->n_decisions;
+	r.n_slots = code->n_slots;
+	r.n_pages = code->n_pages;
 	r.set_fds = malloc((code->n_maps + 1) * sizeof(*r.set_fds));
 	fds = malloc((code->n_maps + 1) * sizeof(*fds));
 	if (!r.set_fds || !fds) {
@@ -216,8 +217,8 @@ int fn_xdp_load(const struct fn_nft_prog *p, const struct fn_xdp_code *code, int
 		goto fail;
 	}
 	r.counters_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "fn_counters", 4,
-				       sizeof(struct fn_nft_counter),
-				       r.n_slots ? r.n_slots : 1, NULL);
+				       code->maps[FN_XDP_MAP_COUNTERS].value_size, r.n_pages,
+				       NULL);
 	if (r.counters_fd < 0) {
 		ret = -errno;
 		goto fail;
@@ -260,56 +261,38 @@ void fn_xdp_rules_close(struct fn_xdp_rules *r)
 	r->prog_fd = r->counters_fd = -1;
 }
 
-/* One batched lookup for the lot: per-CPU values come as one array of
- * `cpus` values per key. */
+/* A page holds FN_XDP_PAGE_SLOTS counters per CPU; a lookup returns every
+ * CPU's copy, one after the other. */
 int fn_xdp_read_counters(const struct fn_xdp_rules *r, uint32_t first, uint32_t n,
 			 struct fn_nft_counter *out)
 {
 	int cpus = libbpf_num_possible_cpus(), ret = 0;
 	struct fn_nft_counter *v;
-	uint32_t *keys, done = 0, at = first - 1, next;
+	uint32_t page = UINT32_MAX;
 
 	if (first > r->n_slots || n > r->n_slots - first)
 		return -EINVAL;
 	if (cpus < 0)
 		return cpus;
-	if (n == 0)
-		return 0;
-	v = calloc((size_t)n * (size_t)cpus, sizeof(*v));
-	keys = calloc(n, sizeof(*keys));
-	if (!v || !keys) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	/* the batch starts after the key it is given (none: at the start) */
-	while (done < n) {
-		uint32_t count = n - done;
-		int err = bpf_map_lookup_batch(r->counters_fd, first + done ? &at : NULL, &next,
-					       keys + done, v + (size_t)done * (size_t)cpus,
-					       &count, NULL);
-
-		if (err && errno != ENOENT) {
-			ret = -errno;
-			goto out;
-		}
-		done += count;
-		if (err || count == 0)
-			break;
-		at = next;
-	}
-	if (done < n) {
-		ret = -EIO;
-		goto out;
-	}
+	v = calloc((size_t)cpus * FN_XDP_PAGE_SLOTS, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
+		uint32_t k = first + i, at = k % FN_XDP_PAGE_SLOTS;
+
+		if (k / FN_XDP_PAGE_SLOTS != page) {
+			page = k / FN_XDP_PAGE_SLOTS;
+			if (bpf_map_lookup_elem(r->counters_fd, &page, v)) {
+				ret = -errno;
+				break;
+			}
+		}
 		out[i] = (struct fn_nft_counter){ 0, 0 };
 		for (int c = 0; c < cpus; c++) {
-			out[i].packets += v[(size_t)i * (size_t)cpus + (size_t)c].packets;
-			out[i].bytes += v[(size_t)i * (size_t)cpus + (size_t)c].bytes;
+			out[i].packets += v[(size_t)c * FN_XDP_PAGE_SLOTS + at].packets;
+			out[i].bytes += v[(size_t)c * FN_XDP_PAGE_SLOTS + at].bytes;
 		}
 	}
-out:
 	free(v);
-	free(keys);
 	return ret;
 }

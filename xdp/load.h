@@ -18,7 +18,8 @@ struct fn_xdp_rules {
 	int counters_fd;         /* per-CPU array of struct fn_nft_counter */
 	int *set_fds;            /* code->maps[FN_XDP_MAP_SETS + i] */
 	uint32_t n_set_fds;
-	uint32_t n_slots;        /* image counter slots, then decision slots */
+	uint32_t n_slots;        /* kernel counter slots (codegen.h) */
+	uint32_t n_pages;
 };
 
 /*
@@ -36,8 +37,9 @@ int fn_xdp_load(const struct fn_nft_prog *p, const struct fn_xdp_code *code, int
 		const char *app, struct fn_xdp_rules *out, char *log, size_t loglen);
 void fn_xdp_rules_close(struct fn_xdp_rules *r);
 
-/* Counter slots [first, first + n), summed over CPUs. 0, -EINVAL (beyond
- * n_slots), -ENOMEM, or what bpf() said. */
+/* Kernel counter slots [first, first + n), summed over CPUs: code->slot_image
+ * and code->decisions say what each counts. 0, -EINVAL (beyond n_slots),
+ * -ENOMEM, or what bpf() said. */
 int fn_xdp_read_counters(const struct fn_xdp_rules *r, uint32_t first, uint32_t n,
 			 struct fn_nft_counter *out);
 

@@ -992,9 +992,11 @@ static void test_scale(void **state)
 	code = xh_code(e.x);
 	for (i = 0; i < code->n_insns; i++)
 		far += code->insns[i].code == (BPF_JMP32 | BPF_JA);
-	print_message("scale: %u instructions (%u 32-bit jumps), loaded with its maps in "
-		      "%.2fs\n", code->n_insns, far, t1 - t0);
+	print_message("scale: %u instructions (%u 32-bit jumps), %u counter slots in %u pages, "
+		      "loaded with its maps in %.2fs\n", code->n_insns, far, code->n_slots,
+		      code->n_pages, t1 - t0);
 	assert_true(far > 0);
+	assert_true(code->n_pages > 1);
 	assert_int_equal(xh_split(e.x)->boundary[in], 1002);
 	all_frames(&e);
 	for (i = 0; i < 2000; i++) {

@@ -103,7 +103,7 @@ static int decisions(struct xh *x, struct xh_kernel *k)
 	k->last[0] = k->last[1] = -1;
 	for (uint32_t i = 0; i < c->n_decisions; i++) {
 		const struct fn_xdp_decision *d = &c->decisions[i];
-		uint64_t n = x->now[c->n_counters + i].packets - x->seen[c->n_counters + i].packets;
+		uint64_t n = x->now[d->slot].packets - x->seen[d->slot].packets;
 		int h = hook_index(d->hook);
 
 		if (n == 0)
@@ -159,11 +159,13 @@ int xh_kernel(struct xh *x, struct fn_nft_state *s, const uint8_t *frame, size_t
 	}
 	if ((ret = fn_xdp_read_counters(&x->rules, 0, x->n_slots, x->now)))
 		return ret;
-	for (uint32_t i = 0; i < x->code->n_counters; i++) {
+	for (uint32_t i = 0; i < x->n_slots; i++) {
 		uint64_t p = x->now[i].packets - x->seen[i].packets;
 		uint64_t b = x->now[i].bytes - x->seen[i].bytes;
+		uint32_t image = x->code->slot_image[i];
 
-		if ((p || b) && (ret = fn_nft_counter_add(s, i, p, b)))
+		if (image != FN_IMG_NONE && (p || b) &&
+		    (ret = fn_nft_counter_add(s, image, p, b)))
 			return ret;
 	}
 	ret = decisions(x, k);
