@@ -12,11 +12,12 @@
  * calls clobber them). The stack holds the interpreter's 16 registers and
  * a few scratch words (see the STK_* offsets).
  *
- * Payload bounds: a load of base b ending at byte e needs e within the
- * IPv4 total length (the interpreter's base_len; BREAK otherwise) and, for
- * the kernel's verifier, within the frame. The prologue checked the IPv4
- * header against both, so loads inside it need no check; the others check
- * once per rule and per extent.
+ * Payload bounds: a load must end within the IPv4 total length (the
+ * interpreter's base_len; BREAK beyond) and, for the kernel's verifier,
+ * within the frame. The prologue trims any link padding off the frame
+ * (bpf_xdp_adjust_tail), so that the frame ends where the datagram does and
+ * one check against data_end is both. The IPv4 header is checked there
+ * too; other loads check once per rule and per extent.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,7 +36,6 @@
 #define STK_LPM (-144)          /* LPM trie key: prefix length, key bytes */
 #define STK_SLOT (-148)         /* counter map key */
 #define STK_TOTLEN (-152)       /* IPv4 total length */
-#define STK_TLEN (-156)         /* bytes from the transport header on */
 #define STK_PAGES (-160 - 8 * (int)FN_XDP_MAX_PAGES)  /* counter page pointers */
 
 #define R_CTX BPF_REG_6
@@ -54,10 +54,8 @@ struct fixup {
 
 /* Bytes known to be readable, per rule (see the header comment). */
 struct extents {
-	uint32_t net;           /* from l3: within the total length */
-	uint32_t frame;         /* from data: within the frame */
-	uint32_t l4;            /* from l4: within the total length */
-	uint32_t l4_frame;      /* from l4: within the frame */
+	uint32_t frame;         /* from data */
+	uint32_t l4;            /* from the transport header */
 };
 
 struct cg {
@@ -473,7 +471,7 @@ static void test(struct cg *g, const struct src *s, const uint8_t *data, unsigne
 
 static void reset_extents(struct cg *g)
 {
-	g->ext = (struct extents){ .net = IP_HLEN, .frame = ETH_HLEN + IP_HLEN };
+	g->ext = (struct extents){ .frame = ETH_HLEN + IP_HLEN };
 }
 
 /* Jump to fail unless bytes [off, off + len) of base can be read; the
@@ -482,36 +480,23 @@ static struct src payload_src(struct cg *g, unsigned base, unsigned off, unsigne
 			      uint32_t fail)
 {
 	uint32_t end = off + len;
+	uint8_t reg = R_L4;
+	uint32_t *known = &g->ext.l4;
 
-	if (base == FN_PAYLOAD_TRANSPORT) {
-		if (end > g->ext.l4) {
-			ldx(g, BPF_W, BPF_REG_1, BPF_REG_10, STK_TLEN);
-			jump(g, BPF_JMP | BPF_JLT | BPF_K, BPF_REG_1, 0, (int32_t)end, fail);
-			g->ext.l4 = end;
-		}
-		if (end > g->ext.l4_frame) {
-			mov_reg(g, BPF_REG_1, R_L4);
-			alu64_imm(g, BPF_ADD, BPF_REG_1, (int32_t)end);
-			jmp_reg(g, BPF_JGT, BPF_REG_1, R_END, fail);
-			g->ext.l4_frame = end;
-		}
-		return (struct src){ SRC_MEM, R_L4, (int16_t)off };
+	if (base != FN_PAYLOAD_TRANSPORT) {
+		/* link: the Ethernet header, then the datagram */
+		if (base == FN_PAYLOAD_NETWORK)
+			end += ETH_HLEN, off += ETH_HLEN;
+		reg = R_DATA;
+		known = &g->ext.frame;
 	}
-	/* link: the Ethernet header, then the datagram */
-	if (base == FN_PAYLOAD_NETWORK)
-		end += ETH_HLEN, off += ETH_HLEN;
-	if (end > ETH_HLEN + g->ext.net) {
-		ldx(g, BPF_W, BPF_REG_1, BPF_REG_10, STK_TOTLEN);
-		jump(g, BPF_JMP | BPF_JLT | BPF_K, BPF_REG_1, 0, (int32_t)(end - ETH_HLEN), fail);
-		g->ext.net = end - ETH_HLEN;
-	}
-	if (end > g->ext.frame) {
-		mov_reg(g, BPF_REG_1, R_DATA);
+	if (end > *known) {
+		mov_reg(g, BPF_REG_1, reg);
 		alu64_imm(g, BPF_ADD, BPF_REG_1, (int32_t)end);
 		jmp_reg(g, BPF_JGT, BPF_REG_1, R_END, fail);
-		g->ext.frame = end;
+		*known = end;
 	}
-	return (struct src){ SRC_MEM, R_DATA, (int16_t)off };
+	return (struct src){ SRC_MEM, reg, (int16_t)off };
 }
 
 /* payload -> registers: whole words, the last one zero padded */
@@ -937,33 +922,55 @@ static void zero_registers(struct cg *g)
 		st(g, BPF_DW, BPF_REG_10, (int16_t)(STK_REGS + i), 0);
 }
 
-/* Load the frame pointers and what the rules read of the IPv4 header. A
- * frame the steering program should not have passed is handed over
- * unjudged (FN_XDP_RESUME_START): the application judges all of it. */
-static void prologue(struct cg *g)
+/* r7, r8, and r7's verifier range over the Ethernet and IPv4 headers */
+static void frame_pointers(struct cg *g, uint32_t bad)
 {
-	uint32_t bad = label_new(g), ok = label_new(g);
-
-	mov_reg(g, R_CTX, BPF_REG_1);
 	ldx(g, BPF_W, R_DATA, R_CTX, offsetof(struct xdp_md, data));
 	ldx(g, BPF_W, R_END, R_CTX, offsetof(struct xdp_md, data_end));
 	mov_reg(g, BPF_REG_1, R_DATA);
 	alu64_imm(g, BPF_ADD, BPF_REG_1, ETH_HLEN + IP_HLEN);
 	jmp_reg(g, BPF_JGT, BPF_REG_1, R_END, bad);
-	ldx(g, BPF_B, BPF_REG_1, R_DATA, ETH_HLEN);         /* IHL */
+}
+
+/* r1 = the IPv4 header length, r2 = the total length; jumps to bad unless
+ * 20 <= IHL <= total length, and r3 = where the datagram ends. */
+static void ip_lengths(struct cg *g, uint32_t bad)
+{
+	ldx(g, BPF_B, BPF_REG_1, R_DATA, ETH_HLEN);
 	alu64_imm(g, BPF_AND, BPF_REG_1, 0xf);
 	alu64_imm(g, BPF_LSH, BPF_REG_1, 2);
 	jump(g, BPF_JMP | BPF_JLT | BPF_K, BPF_REG_1, 0, IP_HLEN, bad);
-	ldx(g, BPF_H, BPF_REG_2, R_DATA, ETH_HLEN + 2);     /* total length */
+	ldx(g, BPF_H, BPF_REG_2, R_DATA, ETH_HLEN + 2);
 	ins(g, BPF_ALU | BPF_END | BPF_TO_BE, BPF_REG_2, 0, 0, 16);
 	jmp_reg(g, BPF_JLT, BPF_REG_2, BPF_REG_1, bad);
 	mov_reg(g, BPF_REG_3, R_DATA);
 	alu_reg(g, BPF_ADD, BPF_REG_3, BPF_REG_2);
 	alu64_imm(g, BPF_ADD, BPF_REG_3, ETH_HLEN);
+}
+
+/* Load the frame pointers, trim link padding, note the lengths, look the
+ * counter pages up. A frame the steering program should not have passed
+ * is handed over unjudged (FN_XDP_RESUME_START): the application judges
+ * all of it. */
+static void prologue(struct cg *g)
+{
+	uint32_t bad = label_new(g), ok = label_new(g), trimmed = label_new(g);
+
+	mov_reg(g, R_CTX, BPF_REG_1);
+	frame_pointers(g, bad);
+	ip_lengths(g, bad);
 	jmp_reg(g, BPF_JGT, BPF_REG_3, R_END, bad);
+	jmp_reg(g, BPF_JEQ, BPF_REG_3, R_END, trimmed);
+	/* shorten the frame by the padding (privileged: pointer difference) */
+	mov_reg(g, BPF_REG_2, BPF_REG_3);
+	alu_reg(g, BPF_SUB, BPF_REG_2, R_END);
+	mov_reg(g, BPF_REG_1, R_CTX);
+	call(g, BPF_FUNC_xdp_adjust_tail);
+	jump(g, BPF_JMP | BPF_JNE | BPF_K, BPF_REG_0, 0, 0, bad);
+	frame_pointers(g, bad);     /* stale after the helper */
+	ip_lengths(g, bad);
+	bind(g, trimmed);
 	stx(g, BPF_W, BPF_REG_10, STK_TOTLEN, BPF_REG_2);
-	alu_reg(g, BPF_SUB, BPF_REG_2, BPF_REG_1);
-	stx(g, BPF_W, BPF_REG_10, STK_TLEN, BPF_REG_2);
 	mov_reg(g, R_L4, R_DATA);
 	alu64_imm(g, BPF_ADD, R_L4, ETH_HLEN);
 	alu_reg(g, BPF_ADD, R_L4, BPF_REG_1);

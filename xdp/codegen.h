@@ -6,7 +6,9 @@
  *
  * The program judges a frame the steering program (steer.bpf.c) already
  * validated as the stack does (Ethernet + IPv4, header length, total length
- * within the frame, checksum, not a fragment). It runs the prerouting then
+ * within the frame, checksum, not a fragment); it trims link padding after
+ * the datagram off the frame (the stack would ignore it). It runs the
+ * prerouting then
  * input base chains up to their boundaries exactly as lib/nft/interp.c
  * would: registers on the eBPF stack, payload loads bounded by the IPv4 total
  * length (BREAK beyond), regular chains inlined at every jump, goto and

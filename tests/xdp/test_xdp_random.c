@@ -254,7 +254,7 @@ static void gen_match(struct world *w, uint32_t chain, unsigned *reg)
 		uint32_t val = key == FN_META_LEN ? 40 + rnd(100) : key == FN_META_L4PROTO ?
 			       (chance(70) ? 17 : 6) : key == FN_META_PROTOCOL ? 0x0008 : rnd(3);
 
-		if (chance(50)) {
+		if (chance(50) || r >= FN_NREGS) {
 			t_meta_cmp(w->b, key, op, &val, (uint8_t)(1 + rnd(key == FN_META_PROTOCOL ? 2 : 4)));
 		} else {
 			t_meta(w->b, key, (uint8_t)r);

@@ -143,9 +143,13 @@ int xh_kernel(struct xh *x, struct fn_nft_state *s, const uint8_t *frame, size_t
 	k->retval = t.retval;
 	k->duration_ns = t.duration;
 	if (t.retval == XDP_TX) {
-		/* the meta, then the frame as it came */
-		if (t.data_size_out != len + sizeof(k->meta) ||
-		    memcmp(x->out + sizeof(k->meta), frame, len))
+		/* the meta, then the frame as it came, without link padding */
+		size_t dgram = 14 + (size_t)(frame[16] << 8 | frame[17]);
+
+		if (dgram > len)
+			dgram = len;
+		if (t.data_size_out != dgram + sizeof(k->meta) ||
+		    memcmp(x->out + sizeof(k->meta), frame, dgram))
 			return -EPROTO;
 		memcpy(&k->meta, x->out, sizeof(k->meta));
 		if (k->meta.magic != FN_XDP_META_MAGIC || k->meta.generation != 1 ||

@@ -34,6 +34,8 @@ void t_env_open(struct tenv *e, const void *image, size_t len)
 
 	memset(e, 0, sizeof(*e));
 	e->clock = (struct tclock){ .mono = 1000000000000ull, .real = 1700000000000000000ull };
+	if (fn_nft_image_check(image, len, err, sizeof(err)))
+		fail_msg("image refused: %s", err);
 	e->ref = fn_nft_state_new(image, len);
 	e->comb = fn_nft_state_new(image, len);
 	assert_non_null(e->ref);
