@@ -659,6 +659,8 @@ static void nonoff_case(const struct nonoff *n, unsigned at)
 	s = xh_split(e.x);
 	first = s->prog->chains[c].first_rule;
 	assert_int_equal(s->boundary[c], first + at);
+	assert_false(fn_xdp_split_in_kernel(s, c, first + at));
+	assert_true(at == 0 || fn_xdp_split_in_kernel(s, c, first + at - 1));
 	assert_non_null(s->why[first + at]);
 	assert_string_equal(s->why[first + at], n->why);
 	if (!n->conntrack)

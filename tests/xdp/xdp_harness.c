@@ -141,7 +141,6 @@ int xh_kernel(struct xh *x, struct fn_nft_state *s, const uint8_t *frame, size_t
 		return -errno;
 	memset(k, 0, sizeof(*k));
 	k->retval = t.retval;
-	k->duration_ns = t.duration;
 	if (t.retval == XDP_TX) {
 		/* the meta, then the frame as it came, without link padding */
 		size_t dgram = 14 + (size_t)(frame[16] << 8 | frame[17]);
@@ -234,17 +233,4 @@ bool xh_hook(struct xh *x, struct fn_nft_state *s, const struct xh_kernel *k,
 		break;
 	}
 	return true;
-}
-
-int xh_time(struct xh *x, const uint8_t *frame, size_t len, int repeat, uint32_t *ns)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, t);
-
-	t.data_in = frame;
-	t.data_size_in = (uint32_t)len;
-	t.repeat = repeat;
-	if (bpf_prog_test_run_opts(x->rules.prog_fd, &t))
-		return -errno;
-	*ns = t.duration;
-	return 0;
 }

@@ -41,7 +41,6 @@ struct xh_kernel {
 	/* per hook (prerouting, input): the last decision on this frame, or
 	 * -1 (decision index into the code) */
 	int last[2];
-	uint32_t duration_ns;
 };
 
 /* Run frame (len bytes, Ethernet first) through the program; add the
@@ -58,8 +57,5 @@ int xh_kernel(struct xh *x, struct fn_nft_state *s, const uint8_t *frame, size_t
  */
 bool xh_hook(struct xh *x, struct fn_nft_state *s, const struct xh_kernel *k,
 	     enum fn_hook hook, struct fn_pkt *pkt, struct fn_nft_result *res);
-
-/* Time per run of frame over `repeat` runs (BPF_PROG_TEST_RUN), in ns. */
-int xh_time(struct xh *x, const uint8_t *frame, size_t len, int repeat, uint32_t *ns);
 
 #endif /* FN_XDP_HARNESS_H */
