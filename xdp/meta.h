@@ -28,4 +28,6 @@ struct fn_xdp_meta {
 
 #define FN_XDP_META_LEN 24
 
+_Static_assert(sizeof(struct fn_xdp_meta) == FN_XDP_META_LEN, "fn_xdp_meta is 24 bytes");
+
 #endif /* FN_XDP_META_H */

@@ -28,9 +28,11 @@ const struct bench_case bench_cases[] = {
 	{"dport-1000-last", "1000 x udp dport, last matches", BENCH_DPORT_RULES, 1000, 1},
 	{"set-10-miss", "set of 10 saddr, miss", BENCH_SET, 10, 0},
 	{"set-1k-miss", "set of 1k saddr, miss", BENCH_SET, 1000, 0},
+	{"set-10k-miss", "set of 10k saddr, miss", BENCH_SET, 10000, 0},
 	{"set-100k-miss", "set of 100k saddr, miss", BENCH_SET, 100000, 0},
 	{"set-10-hit", "set of 10 saddr, hit", BENCH_SET, 10, 1},
 	{"set-1k-hit", "set of 1k saddr, hit", BENCH_SET, 1000, 1},
+	{"set-10k-hit", "set of 10k saddr, hit", BENCH_SET, 10000, 1},
 	{"set-100k-hit", "set of 100k saddr, hit", BENCH_SET, 100000, 1},
 };
 const size_t bench_n_cases = sizeof(bench_cases) / sizeof(bench_cases[0]);
