@@ -35,7 +35,7 @@ static void test_parse(void **state)
 
 static void test_meta(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = ((struct h_fix *)*state)->fn;
 	uint8_t frame[FN_XSK_FRAME_SIZE] __rte_aligned(8) = { 0 };
 	uint8_t *data = frame + FN_XSK_RX_OFFSET;
 	struct fn_xdp_meta in = {
@@ -45,7 +45,6 @@ static void test_meta(void **state)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(fn->pool);
 	const struct fn_xsk_meta *out;
 
-	(void)state;
 	assert_int_equal(fn_xsk_meta_register(), 0);
 	assert_int_equal(fn_xsk_meta_register(), 0);   /* again: the same field */
 	out = fn_xsk_meta(m);
@@ -67,14 +66,13 @@ static void test_meta(void **state)
 	assert_true(out->generation == 0);
 
 	rte_pktmbuf_free(m);
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_meta),
+		H_TEST(test_meta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
