@@ -96,10 +96,18 @@ struct fragnet_config {
 	/* Application name: selects its rules (table "inet NAME", else "inet fragnet"). */
 	const char *app_name;
 	/*
-	 * Ports, NULL-terminated: a PCI address ("0000:03:00.0") or a DPDK vdev
-	 * string ("net_af_xdp0,iface=veth0,start_queue=0,queue_count=1").
+	 * Ports, NULL-terminated: a PCI address ("0000:03:00.0"), a DPDK vdev
+	 * string ("net_af_xdp0,iface=veth0,start_queue=0,queue_count=1"), or
+	 * "xsk:IFACE:QUEUE", an AF_XDP socket of the library's own bound to
+	 * kernel queue QUEUE of interface IFACE ("xsk:eth1:0"): copy mode, no
+	 * XDP program loaded (the interface's program, fragnetd's, steers our
+	 * traffic to it), MAC and MTU of the kernel interface; it needs
+	 * CAP_NET_RAW and 2 MiB of RLIMIT_MEMLOCK per queue, not root
+	 * (docs/hardware.md, "xsk ports: applications without root").
 	 * One multi-queue port gives n_queues queues; several single-queue ports
 	 * are grouped as the queues of one logical interface (queue i = port i).
+	 * xsk ports are one per queue, all on one interface, never mixed with
+	 * DPDK ports.
 	 */
 	const char *const *ports;
 	/* Receive/transmit queue pairs (0: one per port, or 1 for a single port). */
@@ -139,15 +147,19 @@ struct fragnet_config {
  * ports, create one stack per queue, connect to fragnetd and take its rules.
  * Returns NULL and sets errno:
  *  EINVAL  bad or inconsistent configuration (the log says which field),
- *          or cfg->sz smaller than the fields every release had (up to flags)
+ *          or cfg->sz smaller than the fields every release had (up to
+ *          flags), or an xsk port names a queue the interface does not have
  *  E2BIG   cfg->sz is larger than this library's struct and fields it does
  *          not know are set: the program needs a newer library
- *  ENODEV  a port could not be probed or configured
+ *  ENODEV  a port could not be probed or configured (no such interface)
  *  ENOMEM  no memory for mbufs or per-queue state
  *  ENOTCONN no daemon answered and FRAGNET_F_UNFILTERED was not given
  *  EACCES  the daemon refused this process
  *  EBADMSG the rules image failed verification
- *  EBUSY   another struct fragnet is open in this process
+ *  EBUSY   another struct fragnet is open in this process, or an xsk
+ *          port's queue has an AF_XDP socket already
+ *  EPERM   an xsk port's socket was refused: no CAP_NET_RAW
+ *  ENOBUFS an xsk port's UMEM does not fit in RLIMIT_MEMLOCK
  */
 struct fragnet *fragnet_open(const struct fragnet_config *cfg);
 

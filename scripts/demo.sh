@@ -6,16 +6,18 @@
 #
 #   scripts/demo.sh   (as root)
 #
-# Everything it creates is named fndemo* (namespaces fndemos, fndemoc and
-# fragnetd's fndemod, interfaces fndemo0/fndemo1, /tmp/fndemo.*) and is
-# removed on exit, also on Ctrl-C; it stops every process it started.
+# Everything it creates is named fndemo<pid>* (namespaces ...s for the fork,
+# ...c for the clients and fragnetd's ...d, made by scripts/lib/topology.sh;
+# /tmp/fndemo.*) and is removed on exit, also on Ctrl-C; it stops every
+# process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (e.g. sudo scripts/demo.sh)" >&2; exit 1; }
+. scripts/lib/topology.sh
 
-S=fndemos C=fndemoc D=fndemod                # server, clients, fragnetd's namespace
-SIP=10.98.0.1 CIP=10.98.0.2 OUTSIDER=10.98.0.200
+topo_init fndemo
+D=${TOPO_TAG}d                               # fragnetd's namespace (the daemon's own)
 PORT=6379                                    # UDP (the fork's transport) and TCP (kernel)
 work=
 pids=()
@@ -30,13 +32,12 @@ cleanup() {
 	local i
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
 	pids=()
-	for ns in $S $C $D $D.check; do ip netns del "$ns" 2>/dev/null || true; done
-	ip link del fndemo0 2>/dev/null || true
+	for ns in $D $D.check; do ip netns del "$ns" 2>/dev/null || true; done
 	[ -n "$work" ] && rm -rf "$work"
 	work=
 }
-# On any exit; a second Ctrl-C must not cut the cleanup short.
-trap 'trap "" INT TERM; cleanup' EXIT
+# On any exit; a second Ctrl-C does not cut the cleanup short.
+topo_on_exit cleanup
 trap 'echo; echo "demo: interrupted, cleaning up"; exit 130' INT TERM
 if [ -t 1 ]; then
 	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -63,7 +64,6 @@ for b in "$fork" "$fnr_bench" "$fragnetd" "$fragnetctl"; do
 done
 ctl() { "$fragnetctl" -s "$work/fragnetd.sock" "$@"; }
 
-cleanup # what an interrupted earlier run may have left
 work=$(mktemp -d /tmp/fndemo.XXXXXX)
 chmod 755 "$work"
 # Two CPUs or more: the fork polls on the last one, the load runs elsewhere.
@@ -73,22 +73,13 @@ load_cpus=0
 [ "$ncpu" -gt 2 ] && load_cpus="0-$((ncpu - 2))"
 [ "$ncpu" -eq 1 ] && load_cpus=0
 
-say "network: namespaces $S (the fork) and $C (clients), veth fndemo0 <-> fndemo1"
-ip netns add $S
-ip netns add $C
-ip link add fndemo0 type veth peer name fndemo1
-ip link set fndemo0 netns $S
-ip link set fndemo1 netns $C
-ip -n $S link set lo up
-ip -n $S link set fndemo0 up
-ip -n $C link set lo up
-ip -n $C addr add $CIP/24 dev fndemo1
-ip -n $C addr add $OUTSIDER/24 dev fndemo1
-ip -n $C link set fndemo1 up
-# The kernel leaves UDP checksums to the "device" on veth; a DPDK port reads
-# the raw frame, so the client side computes them (real NICs do it in hardware).
-ip netns exec $C ethtool -K fndemo1 tx off >/dev/null
-echo "fork: $SIP/24 on fndemo0 through DPDK (no kernel address); clients: $CIP and $OUTSIDER on fndemo1"
+# The clients compute their own UDP checksums: veth leaves them to the
+# "device", and a DPDK port reads the raw frame (real NICs do it in hardware).
+topo_pair
+topo_link 10.98.0 --hosts "2 200"
+S=$TOPO_S C=$TOPO_C SIP=$LINK_SIP CIP=$LINK_CIP OUTSIDER=10.98.0.200
+say "network: namespaces $S (the fork) and $C (clients), veth $LINK_S <-> $LINK_C"
+echo "fork: $SIP/24 on $LINK_S through DPDK (no kernel address); clients: $CIP and $OUTSIDER on $LINK_C"
 
 say "fragnetd with rules/redis.nft (private socket $work/fragnetd.sock, namespace $D)"
 printf 'socket = %s\nnetns = %s\nrules = %s\n' "$work/fragnetd.sock" $D "$root/rules/redis.nft" \
@@ -99,13 +90,13 @@ for _ in $(seq 200); do grep -q "ready on" "$work/fragnetd.log" && break; sleep 
 grep -q "ready on" "$work/fragnetd.log" || fail "fragnetd did not start"
 sed 's/^/  /' "$work/fragnetd.log"
 
-say "the Redis fork: UDP $PORT on net_af_xdp (fndemo0, queue 0, core $lcore), TCP $PORT on 127.0.0.1 in $S"
+say "the Redis fork: UDP $PORT on net_af_xdp ($LINK_S, queue 0, core $lcore), TCP $PORT on 127.0.0.1 in $S"
 # libxdp keeps its program in bpffs; the namespace's private /sys needs its own.
 ip netns exec $S sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"' fork \
 	"$fork" --port $PORT --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
 	--logfile "$work/redis.log" --protected-mode no \
 	--udp-port $PORT --udp-address $SIP/24 \
-	--udp-dpdk-ports "net_af_xdp0,iface=fndemo0,start_queue=0,queue_count=1" \
+	--udp-dpdk-ports "net_af_xdp0,iface=$LINK_S,start_queue=0,queue_count=1" \
 	--udp-lcores $lcore --udp-daemon-socket "$work/fragnetd.sock" --udp-require-rules yes \
 	2>"$work/redis.stderr" &
 pids+=($!)
@@ -167,6 +158,7 @@ say "kernel TCP still works: redis-cli in $S"
 echo "  DBSIZE -> $(ip netns exec $S redis-cli -p $PORT DBSIZE) keys (written over UDP)"
 echo "  GET demo -> $(ip netns exec $S redis-cli -p $PORT GET demo)"
 
-say "done: stopping the fork and fragnetd, removing fndemo*"
+say "done: stopping the fork and fragnetd, removing $TOPO_TAG*"
 cleanup
+topo_cleanup
 echo "  clean. Next: README.md, \"The Redis fork\"; redis/README.md; bench/redis/run.sh"

@@ -3,7 +3,7 @@
 # the stripped UDP-only build (-Dicmp=false -Dip_frag=false -Darp=static
 # -Dip_options=false -Dconntrack=false) on its own stack tests and the ABI
 # checks, and a short libFuzzer run of every fuzz target (clang build with
-# sanitizers).
+# sanitizers), with the XDP code generator's tests under the same sanitizers.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
@@ -31,7 +31,7 @@ run() {
 run full -C build
 # The public ABI must not depend on which protocols are built in.
 run udp-only -C build-udponly --suite unit --suite integration --suite abi
-run fuzz -C build-fuzz --suite fuzz
+run fuzz -C build-fuzz --suite fuzz --suite xdp
 
 echo "=== summary"
 printf '%s\n' "${summary[@]}"

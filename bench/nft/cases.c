@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Rulesets and packet of the filter benchmark (see cases.h). */
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cases.h"
-#include "stack/csum.h"
+#include "packets.h"
 
 const struct bench_case bench_cases[] = {
 	{"saddr-1-none", "1 x ip saddr, no match", BENCH_SADDR, 1, 0},
@@ -27,9 +28,11 @@ const struct bench_case bench_cases[] = {
 	{"dport-1000-last", "1000 x udp dport, last matches", BENCH_DPORT_RULES, 1000, 1},
 	{"set-10-miss", "set of 10 saddr, miss", BENCH_SET, 10, 0},
 	{"set-1k-miss", "set of 1k saddr, miss", BENCH_SET, 1000, 0},
+	{"set-10k-miss", "set of 10k saddr, miss", BENCH_SET, 10000, 0},
 	{"set-100k-miss", "set of 100k saddr, miss", BENCH_SET, 100000, 0},
 	{"set-10-hit", "set of 10 saddr, hit", BENCH_SET, 10, 1},
 	{"set-1k-hit", "set of 1k saddr, hit", BENCH_SET, 1000, 1},
+	{"set-10k-hit", "set of 10k saddr, hit", BENCH_SET, 10000, 1},
 	{"set-100k-hit", "set of 100k saddr, hit", BENCH_SET, 100000, 1},
 };
 const size_t bench_n_cases = sizeof(bench_cases) / sizeof(bench_cases[0]);
@@ -93,21 +96,7 @@ char *bench_ruleset(const struct bench_case *c)
 
 uint32_t bench_packet(uint8_t *b)
 {
-	const uint32_t payload = 32, len = 20 + 8 + payload;
-
-	memset(b, 0, len);
-	b[0] = 0x45;
-	b[2] = (uint8_t)(len >> 8);
-	b[3] = (uint8_t)len;
-	b[5] = 1;
-	b[6] = 0x40;             /* DF, as the kernel sends it */
-	b[8] = 64;
-	b[9] = 17;
-	b[12] = 127; b[15] = 1;
-	b[16] = 127; b[19] = 1;
-	fn_csum_store(b + 10, fn_csum(b, 20));
-	b[20] = BENCH_SPORT >> 8; b[21] = BENCH_SPORT & 0xff;
-	b[22] = BENCH_DPORT >> 8; b[23] = BENCH_DPORT & 0xff;
-	b[24] = 0; b[25] = 8 + payload;
-	return len;
+	/* DF, as the kernel sends it */
+	return (uint32_t)tp_udp(b, htonl(INADDR_LOOPBACK), htonl(INADDR_LOOPBACK), BENCH_SPORT,
+				BENCH_DPORT, NULL, 32, &(struct tp_ip){ .id = 1, .frag = TP_DF });
 }

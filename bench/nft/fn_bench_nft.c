@@ -35,6 +35,7 @@
 #include "compiler.h"
 #include "filter/filter.h"
 #include "nft/eval.h"
+#include "packets.h"
 
 #define REPEATS 7
 #define BATCH 64
@@ -120,10 +121,11 @@ static enum fn_verdict eval_loop(struct fn_nft_state *s, uint64_t iters)
 	static const char ifname[16] = "lo";
 
 	for (uint64_t i = 0; i < iters; i++) {
-		struct fn_pkt pkt = {
-			.l3 = frame, .l3_len = len, .l4_off = 20, .l4proto = 17,
-			.pkttype = FN_PKT_HOST, .iif = 1, .iifname = ifname,
-		};
+		struct fn_pkt pkt = tp_view(frame, len);
+
+		pkt.pkttype = FN_PKT_HOST;
+		pkt.iif = 1;
+		pkt.iifname = ifname;
 		v = fn_nft_eval(s, FN_HOOK_INPUT, &pkt, NULL);
 	}
 	return v;

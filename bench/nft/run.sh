@@ -7,19 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${BUILD:-build}/bench/nft/fn-bench-nft
 [ -x "$bin" ] || { echo "run.sh: $bin not built (needs the rules compiler and lib/nft)" >&2; exit 1; }
-ns_rules=fndbench$$r
-ns_base=fndbench$$b
+. scripts/lib/topology.sh
 tmp=$(mktemp -d)
-cleanup() {
-	ip netns del "$ns_rules" 2>/dev/null || true
-	ip netns del "$ns_base" 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-for ns in "$ns_rules" "$ns_base"; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-done
+cleanup() { rm -rf "$tmp"; }
+topo_init fndb
+topo_on_exit cleanup
+# the kernel side: the ruleset in one namespace, its baseline in another
+topo_netns r && topo_netns b
+ns_rules=${TOPO_TAG}r ns_base=${TOPO_TAG}b
 
 if [ $# -gt 0 ]; then cases=("$@"); else mapfile -t cases < <("$bin" list | cut -f1); fi
 packets=1000

@@ -66,12 +66,9 @@ for b in "$fork" "$bench" "$fragnetd" "$fragnetctl" /usr/bin/redis-server /usr/b
 	[ -x "$b" ] || { echo "missing $b (scripts/setup.sh builds and installs everything)" >&2; exit 1; }
 done
 
-tag=$$
-S=fnrb${tag}s C=fnrb${tag}c              # namespaces: servers, load generator
-D=fnrb${tag}d                            # fragnetd's compile namespace
-FS=fnrb${tag}f FC=fnrb${tag}g            # veth pair of the fork (DPDK side: FS)
-KS=fnrb${tag}k KC=fnrb${tag}l            # veth pair of the kernel servers
-FIP=10.78.0.1 FCIP=10.78.0.2 KIP=10.78.1.1 KCIP=10.78.1.2
+. "$root/scripts/lib/topology.sh"
+topo_init fnrb
+D=${TOPO_TAG}d                           # fragnetd's compile namespace (the daemon's own)
 work=$(mktemp -d /tmp/fnr-bench.XXXXXX)
 chmod 755 "$work"
 sock=$work/fragnetd.sock
@@ -86,35 +83,21 @@ cleanup() {
 	done
 	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	for ns in "$S" "$C" "$D" "$D.check"; do ip netns del "$ns" 2>/dev/null || true; done
+	for ns in "$D" "$D.check"; do ip netns del "$ns" 2>/dev/null || true; done
 	rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+topo_on_exit cleanup
+# Namespaces: servers ($S) and load generator ($C). One veth pair for the
+# fork's DPDK port (FS, no kernel address), one for the kernel's servers;
+# one queue each way: the fork's one net_af_xdp port sees every flow.
+topo_pair
+topo_link 10.78.0 --static-neigh
+S=$TOPO_S C=$TOPO_C FS=$LINK_S FC=$LINK_C FIP=$LINK_SIP FCIP=$LINK_CIP fcmac=$LINK_CMAC
+topo_link 10.78.1 --server-kernel
+KIP=$LINK_SIP
 inS() { ip netns exec "$S" "$@"; }
 inC() { ip netns exec "$C" "$@"; }
 ctl() { "$fragnetctl" -s "$sock" "$@"; }
-
-ip netns add "$S"
-ip netns add "$C"
-inS ip link set lo up
-inC ip link set lo up
-# One queue each way: the fork's one net_af_xdp port sees every flow.
-for pair in "$FS $FC" "$KS $KC"; do
-	set -- $pair
-	ip link add "$1" type veth peer name "$2"
-	ip link set "$1" netns "$S"
-	ip link set "$2" netns "$C"
-	inS ip link set "$1" up
-	inC ip link set "$2" up
-	inC ethtool -K "$2" tx off >/dev/null 2>&1 || true
-done
-inC ip addr add "$FCIP/24" dev "$FC"
-inS ip addr add "$KIP/24" dev "$KS"
-inC ip addr add "$KCIP/24" dev "$KC"
-fmac=$(inS cat /sys/class/net/"$FS"/address)
-fcmac=$(inC cat /sys/class/net/"$FC"/address)
-inC ip neigh replace "$FIP" lladdr "$fmac" dev "$FC" nud permanent
 
 # The rulesets. 100 rules: 99 the traffic has to pass, then its accept.
 {

@@ -17,8 +17,8 @@
 #
 # Builds build-bench/ (full) and build-bench-udponly/ (the UDP-only options),
 # both --buildtype=release. Everything it creates (namespaces and veths named
-# fnp<pid>*, processes, a temp dir for memif sockets and logs) is removed on
-# exit. Needs root, hugepages (2 MB, about 200 MB free), valgrind, testpmd.
+# fnp<pid>* by scripts/lib/topology.sh, processes, a temp dir for memif
+# sockets and logs) is removed on exit, also on Ctrl-C. Needs root, hugepages (2 MB, about 200 MB free), valgrind, testpmd.
 set -uo pipefail
 
 REPS=5          # runs per throughput figure, interleaved; the median is reported
@@ -45,11 +45,11 @@ while [ $# -gt 0 ]; do
 done
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$SRC/scripts/lib/topology.sh"
 FULL=$SRC/build-bench
 UDPO=$SRC/build-bench-udponly
 UDPONLY_OPTS=(-Dicmp=false -Dip_frag=false -Darp=static -Dip_options=false -Dconntrack=false)
-TAG=fnp$(($$ % 100000))
-NS_S=${TAG}s NS_C=${TAG}c IF_S=${TAG}a IF_C=${TAG}b
+topo_init fnp
 SUBNET=10.95.0
 RUN_TIMEOUT=$((WARMUP + DURATION + 30))
 PIDS=()
@@ -65,12 +65,9 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
-	ip netns del "$NS_S" 2>/dev/null
-	ip netns del "$NS_C" 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+topo_on_exit cleanup
 
 # ------------------------------------------------------------------ helpers
 
@@ -303,23 +300,12 @@ fi
 # ------------------------------------------------------------------ 2. veth
 if want 2; then
 
-say "veth: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
-ip netns add "$NS_S" && ip netns add "$NS_C" || die "cannot create namespaces"
 # One queue each way: everything lands on rx queue 0, the one af_xdp binds.
-ip link add "$IF_S" type veth peer name "$IF_C" || die "cannot create veth"
-ip link set "$IF_S" netns "$NS_S" && ip link set "$IF_C" netns "$NS_C" || die "cannot move veth"
-for ns in "$NS_S" "$NS_C"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1   # no stray ND/MLD frames
-	ip -n "$ns" link set lo up
-done
-ip -n "$NS_S" link set "$IF_S" up
-ip -n "$NS_C" link set "$IF_C" up
-ip -n "$NS_C" addr add "$SUBNET.2/24" dev "$IF_C"
-# The kernel leaves UDP checksums to veth "hardware"; a DPDK port reads the
-# raw frame, so the client finishes them (README, "Virtual ports").
-ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null
-S_MAC=$(ip -n "$NS_S" -o link show "$IF_S" | sed -n 's/.*link\/ether \([^ ]*\).*/\1/p')
-ip -n "$NS_C" neigh replace "$SUBNET.1" lladdr "$S_MAC" dev "$IF_C" nud permanent
+# No IPv6 (no stray ND/MLD frames); the client finishes its UDP checksums
+# and knows the server's MAC (README, "Virtual ports").
+topo_pair --no-ipv6 && topo_link "$SUBNET" --static-neigh || die "cannot create the veth pair"
+NS_S=$TOPO_S NS_C=$TOPO_C IF_S=$LINK_S IF_C=$LINK_C
+say "veth: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
 
 udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's result line
 	local kind=$1; shift
@@ -373,7 +359,7 @@ for kind in af_xdp kernel; do
 	OPEN[$kind]=$RES
 done
 FN_VETH_COUNTERS=$(grep '^queue 0' "$TMP/last-af_xdp.log")
-ip netns del "$NS_S"; ip netns del "$NS_C"
+topo_cleanup
 
 
 fi

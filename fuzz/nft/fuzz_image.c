@@ -9,6 +9,7 @@
 
 #include "fuzz.h"
 #include "packets.h"
+#include "seed_packets.h"
 #include "samples.h"
 #include "nft/eval.h"
 
@@ -32,13 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* accepted by the check, refused by the loader */
 	fn_nft_state_set_clock(s, clock_ns, clock_ns, &now);
 	for (i = 0; i < FN_FUZZ_PACKETS; i++) {
-		struct fn_pkt in = { .l3 = buf, .iif = 1, .iifname = "eth0", .l2 = eth };
-		struct fn_pkt out = { .l3 = buf, .oif = 1, .oifname = "eth0" };
+		/* a fresh copy per path: rules may rewrite it */
+		struct fn_pkt in = tp_view(buf, (uint32_t)fn_fuzz_packet(i, buf)), out;
 
-		in.l3_len = (uint32_t)fn_fuzz_packet(i, buf);
+		in.iif = 1;
+		in.iifname = "eth0";
+		in.l2 = eth;
 		if (fn_nft_eval(s, FN_HOOK_PREROUTING, &in, NULL) == FN_ACCEPT)
 			fn_nft_eval(s, FN_HOOK_INPUT, &in, NULL);
-		out.l3_len = (uint32_t)fn_fuzz_packet(i, buf);
+		out = tp_view(buf, (uint32_t)fn_fuzz_packet(i, buf));
+		out.oif = 1;
+		out.oifname = "eth0";
 		if (fn_nft_eval(s, FN_HOOK_OUTPUT, &out, NULL) == FN_ACCEPT)
 			fn_nft_eval(s, FN_HOOK_POSTROUTING, &out, NULL);
 	}

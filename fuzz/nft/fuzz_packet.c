@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "packets.h"
+#include "seed_packets.h"
 #include "samples.h"
 #include "nft/eval.h"
 

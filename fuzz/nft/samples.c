@@ -1,57 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* The sample images (samples.h), op by op. */
 #include <stdint.h>
 #include <string.h>
 
+#include "images.h"
 #include "samples.h"
 #include "filter/filter.h"
-#include "nft/builder.h"
-
-static void *op(struct fn_imgb *b, enum fn_op_type t, size_t size)
-{
-	return fn_imgb_op(b, t, size);
-}
-
-static void payload(struct fn_imgb *b, uint8_t base, uint8_t off, uint8_t len, uint8_t dreg)
-{
-	struct fn_op_payload *o = op(b, FN_OP_PAYLOAD, sizeof(*o));
-
-	if (o) {
-		o->base = base;
-		o->offset = off;
-		o->len = len;
-		o->dreg = dreg;
-	}
-}
-
-static void cmp(struct fn_imgb *b, uint8_t sreg, uint8_t cop, const void *d, uint8_t len)
-{
-	struct fn_op_cmp *o = op(b, FN_OP_CMP, sizeof(*o) + fn_img_round4(len));
-
-	if (o) {
-		o->sreg = sreg;
-		o->op = cop;
-		o->len = len;
-		fn_imgb_words(o->data, d, len);
-	}
-}
-
-static void verdict(struct fn_imgb *b, int32_t code, uint32_t chain)
-{
-	struct fn_op_verdict *o = op(b, FN_OP_VERDICT, sizeof(*o));
-
-	if (o) {
-		o->v.code = code;
-		o->v.chain = chain;
-	}
-}
-
-static void slot(struct fn_imgb *b, enum fn_op_type t, uint32_t s)
-{
-	struct fn_op_slot *o = op(b, t, sizeof(*o));
-
-	if (o)
-		o->slot = s;
-}
 
 /* Everything: conntrack, all hooks, every op type, every set kind. */
 static void full(struct fn_imgb *b)
@@ -105,31 +59,21 @@ static void full(struct fn_imgb *b)
 	/* raw: ct state before conntrack, link-layer load */
 	fn_imgb_rule(b, 0, 1);
 	{
-		struct fn_op_ct *o = op(b, FN_OP_CT, sizeof(*o));
+		struct fn_op_ct *o = fn_imgb_op(b, FN_OP_CT, sizeof(*o));
 
 		if (o) {
 			o->key = FN_CT_STATE;
 			o->dreg = 0;
 		}
 	}
-	cmp(b, 0, FN_CMP_NEQ, zero, 4);
-	payload(b, FN_PAYLOAD_LINK, 12, 2, 1);
-	slot(b, FN_OP_COUNTER, fn_imgb_counter(b, 0, 1, 0, 0));
+	t_cmp(b, 0, FN_CMP_NEQ, zero, 4);
+	t_payload(b, FN_PAYLOAD_LINK, 12, 2, 1);
+	t_slot(b, FN_OP_COUNTER, fn_imgb_counter(b, 0, 1, 0, 0));
 	/* pre: fused forms, range, bitwise, lookups */
 	fn_imgb_rule(b, 1, 2);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_LTE, p53);
 	{
-		struct fn_op_payload_cmp *o = op(b, FN_OP_PAYLOAD_CMP, sizeof(*o) + 4);
-
-		if (o) {
-			o->base = FN_PAYLOAD_TRANSPORT;
-			o->offset = 2;
-			o->len = 2;
-			o->op = FN_CMP_LTE;
-			fn_imgb_words(o->data, p53, 2);
-		}
-	}
-	{
-		struct fn_op_meta_cmp *o = op(b, FN_OP_META_CMP, sizeof(*o) + 4);
+		struct fn_op_meta_cmp *o = fn_imgb_op(b, FN_OP_META_CMP, sizeof(*o) + 4);
 
 		if (o) {
 			o->key = FN_META_L4PROTO;
@@ -138,9 +82,9 @@ static void full(struct fn_imgb *b)
 			o->data[0] = 17;
 		}
 	}
-	payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
 	{
-		struct fn_op_bitwise *o = op(b, FN_OP_BITWISE, sizeof(*o) + 8);
+		struct fn_op_bitwise *o = fn_imgb_op(b, FN_OP_BITWISE, sizeof(*o) + 8);
 
 		if (o) {
 			o->sreg = 0;
@@ -151,7 +95,7 @@ static void full(struct fn_imgb *b)
 		}
 	}
 	{
-		struct fn_op_range *o = op(b, FN_OP_RANGE, sizeof(*o) + 8);
+		struct fn_op_range *o = fn_imgb_op(b, FN_OP_RANGE, sizeof(*o) + 8);
 
 		if (o) {
 			o->sreg = 2;
@@ -161,42 +105,17 @@ static void full(struct fn_imgb *b)
 			fn_imgb_words(o->data + 1, mask, 4);
 		}
 	}
-	{
-		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
-
-		if (o) {
-			o->sreg = 0;
-			o->dreg = FN_REG_NONE;
-			o->set = iset;
-			o->invert = 1;
-		}
-	}
-	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 1);
-	{
-		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
-
-		if (o) {
-			o->sreg = 0;
-			o->dreg = FN_REG_NONE;
-			o->set = rset;
-		}
-	}
-	slot(b, FN_OP_LIMIT, (fn_img_limit_init(&lim, 100, 1, 10, 0, 0), fn_imgb_limit(b, &lim)));
-	verdict(b, FN_V_ACCEPT, 0);
+	t_lookup(b, 0, FN_REG_NONE, iset, 1);
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 1);
+	t_lookup(b, 0, FN_REG_NONE, rset, 0);
+	t_slot(b, FN_OP_LIMIT, (fn_img_limit_init(&lim, 100, 1, 10, 0, 0), fn_imgb_limit(b, &lim)));
+	t_verdict(b, FN_V_ACCEPT, 0);
 	/* in: map into mark, ct mark set, meta, byteorder, shift, vmap */
 	fn_imgb_rule(b, 2, 3);
-	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	t_lookup(b, 0, 4, map, 0);
 	{
-		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
-
-		if (o) {
-			o->sreg = 0;
-			o->dreg = 4;
-			o->set = map;
-		}
-	}
-	{
-		struct fn_op_meta_set *o = op(b, FN_OP_META_SET, sizeof(*o));
+		struct fn_op_meta_set *o = fn_imgb_op(b, FN_OP_META_SET, sizeof(*o));
 
 		if (o) {
 			o->key = FN_META_MARK;
@@ -204,23 +123,16 @@ static void full(struct fn_imgb *b)
 		}
 	}
 	{
-		struct fn_op_ct_set *o = op(b, FN_OP_CT_SET, sizeof(*o));
+		struct fn_op_ct_set *o = fn_imgb_op(b, FN_OP_CT_SET, sizeof(*o));
 
 		if (o) {
 			o->key = FN_CT_MARK;
 			o->sreg = 4;
 		}
 	}
+	t_meta(b, FN_META_TIME_HOUR, 5);
 	{
-		struct fn_op_meta *o = op(b, FN_OP_META, sizeof(*o));
-
-		if (o) {
-			o->key = FN_META_TIME_HOUR;
-			o->dreg = 5;
-		}
-	}
-	{
-		struct fn_op_byteorder *o = op(b, FN_OP_BYTEORDER, sizeof(*o));
+		struct fn_op_byteorder *o = fn_imgb_op(b, FN_OP_BYTEORDER, sizeof(*o));
 
 		if (o) {
 			o->sreg = 5;
@@ -231,7 +143,7 @@ static void full(struct fn_imgb *b)
 		}
 	}
 	{
-		struct fn_op_shift *o = op(b, FN_OP_SHIFT, sizeof(*o));
+		struct fn_op_shift *o = fn_imgb_op(b, FN_OP_SHIFT, sizeof(*o));
 
 		if (o) {
 			o->sreg = 5;
@@ -241,48 +153,24 @@ static void full(struct fn_imgb *b)
 			o->shift = 3;
 		}
 	}
-	slot(b, FN_OP_QUOTA, fn_imgb_quota(b, &q));
-	slot(b, FN_OP_LOG, fn_imgb_log(b, "in", 4));
-	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
-	{
-		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
-
-		if (o) {
-			o->sreg = 0;
-			o->dreg = FN_REG_VERDICT;
-			o->set = vmap;
-		}
-	}
+	t_slot(b, FN_OP_QUOTA, fn_imgb_quota(b, &q));
+	t_slot(b, FN_OP_LOG, fn_imgb_log(b, "in", 4));
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	t_lookup(b, 0, FN_REG_VERDICT, vmap, 0);
 	fn_imgb_rule(b, 2, 4);
-	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	t_lookup(b, 0, FN_REG_NONE, hset, 0);
 	{
-		struct fn_op_lookup *o = op(b, FN_OP_LOOKUP, sizeof(*o));
-
-		if (o) {
-			o->sreg = 0;
-			o->dreg = FN_REG_NONE;
-			o->set = hset;
-		}
-	}
-	{
-		struct fn_op_reject *o = op(b, FN_OP_REJECT, sizeof(*o));
+		struct fn_op_reject *o = fn_imgb_op(b, FN_OP_REJECT, sizeof(*o));
 
 		if (o)
 			o->verdict = FN_REJECT_PORT_UNREACH;
 	}
 	/* out: payload set with checksums, immediate */
 	fn_imgb_rule(b, 3, 5);
+	t_imm(b, 3, p53, 2);
 	{
-		struct fn_op_immediate *o = op(b, FN_OP_IMMEDIATE, sizeof(*o) + 4);
-
-		if (o) {
-			o->dreg = 3;
-			o->len = 2;
-			fn_imgb_words(o->data, p53, 2);
-		}
-	}
-	{
-		struct fn_op_payload_set *o = op(b, FN_OP_PAYLOAD_SET, sizeof(*o));
+		struct fn_op_payload_set *o = fn_imgb_op(b, FN_OP_PAYLOAD_SET, sizeof(*o));
 
 		if (o) {
 			o->base = FN_PAYLOAD_TRANSPORT;
@@ -294,25 +182,25 @@ static void full(struct fn_imgb *b)
 		}
 	}
 	fn_imgb_rule(b, 3, 6);
-	verdict(b, FN_V_GOTO, 5);
+	t_verdict(b, FN_V_GOTO, 5);
 	/* post: ct direction, then accept */
 	fn_imgb_rule(b, 4, 7);
 	{
-		struct fn_op_ct *o = op(b, FN_OP_CT, sizeof(*o));
+		struct fn_op_ct *o = fn_imgb_op(b, FN_OP_CT, sizeof(*o));
 
 		if (o) {
 			o->key = FN_CT_DIRECTION;
 			o->dreg = 0;
 		}
 	}
-	verdict(b, FN_V_ACCEPT, 0);
+	t_verdict(b, FN_V_ACCEPT, 0);
 	/* sub: return unless port 53 */
 	fn_imgb_rule(b, 5, 8);
-	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
-	cmp(b, 0, FN_CMP_NEQ, p53, 2);
-	verdict(b, FN_V_RETURN, 0);
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	t_cmp(b, 0, FN_CMP_NEQ, p53, 2);
+	t_verdict(b, FN_V_RETURN, 0);
 	fn_imgb_rule(b, 5, 9);
-	verdict(b, FN_V_DROP, 0);
+	t_verdict(b, FN_V_DROP, 0);
 }
 
 /* A plain ip table: one input chain, policy drop. */
@@ -323,15 +211,14 @@ static void small(struct fn_imgb *b)
 	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 2);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
 	fn_imgb_rule(b, 0, 1);
-	payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
-	cmp(b, 0, FN_CMP_EQ, p53, 2);
-	verdict(b, FN_V_ACCEPT, 0);
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+	t_cmp(b, 0, FN_CMP_EQ, p53, 2);
+	t_verdict(b, FN_V_ACCEPT, 0);
 }
 
 void *fn_sample_image(unsigned which, size_t *len)
 {
 	struct fn_imgb *b = fn_imgb_new();
-	void *img = NULL;
 
 	if (!b)
 		return NULL;
@@ -339,8 +226,5 @@ void *fn_sample_image(unsigned which, size_t *len)
 		full(b);
 	else
 		small(b);
-	if (fn_imgb_finish(b, &img, len))
-		img = NULL;
-	fn_imgb_free(b);
-	return img;
+	return t_finish(b, len);
 }

@@ -48,10 +48,8 @@ static void feed_ip(const uint8_t *p, size_t len, bool clear_udp_csum)
 
 		if (clear_udp_csum && ihl >= 20 && len >= ihl + 8)
 			buf[ihl + 6] = buf[ihl + 7] = 0;
-		if (ihl >= 20 && ihl <= len) {
-			ip->hdr_checksum = 0;
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
-		}
+		if (ihl >= 20 && ihl <= len)
+			tp_ipv4_fix(buf);
 	}
 	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, len));
 }

@@ -523,7 +523,7 @@ int fn_ctl_client_start(struct fragnet *fn, struct fn_filter *rules, bool fallba
 			  struct fn_ctl_client **out)
 {
 	struct fn_ctl_client *c = calloc(1, sizeof(*c));
-	int rc;
+	int rc, err;
 
 	*out = NULL;
 	if (c == NULL)
@@ -555,14 +555,14 @@ int fn_ctl_client_start(struct fragnet *fn, struct fn_filter *rules, bool fallba
 		goto fail;
 	}
 	c->started = true;
-	rc = rte_ctrl_thread_create(&c->thread, "fn-rules", NULL, control_main, c);
-	if (rc != 0) {
+	err = rte_ctrl_thread_create(&c->thread, "fn-rules", NULL, control_main, c);
+	if (err != 0) {
 		c->started = false;
-		rc = rc < 0 ? rc : -rc;
+		rc = err < 0 ? err : -err;
 		goto fail;
 	}
 	*out = c;
-	return 0;
+	return rc;   /* 0, or -ENOTCONN running unfiltered until a daemon answers */
 fail:
 	fn_ctl_client_stop(c);
 	if (c->generation != 0) {

@@ -112,6 +112,33 @@ enum fn_verdict fn_nft_eval(struct fn_nft_state *s, enum fn_hook hook,
 	return d.verdict;
 }
 
+enum fn_verdict fn_nft_eval_from(struct fn_nft_state *s, enum fn_hook hook,
+				 struct fn_pkt *pkt, uint32_t chain, uint32_t rule,
+				 struct fn_nft_result *res)
+{
+	struct fn_nft_decision d = { FN_DROP, 0, FN_IMG_NONE };
+
+	if (fn_nft_resume_valid(&s->prog, hook, chain, rule))
+		fn_nft_run_from(s->qs, hook, pkt, chain, rule, &d);
+	if (res) {
+		res->verdict = d.verdict;
+		res->rule_handle = d.rule_handle;
+		res->chain = d.chain == FN_IMG_NONE ? NULL :
+			     fn_nft_str(&s->prog, s->prog.chains[d.chain].name);
+	}
+	return d.verdict;
+}
+
+int fn_nft_counter_add(struct fn_nft_state *s, uint32_t slot, uint64_t packets,
+		       uint64_t bytes)
+{
+	if (slot >= s->prog.hdr->n_counters)
+		return -EINVAL;
+	s->qs->counters[slot].packets += packets;
+	s->qs->counters[slot].bytes += bytes;
+	return 0;
+}
+
 /* Rule counters in image order; a rule with several counter expressions is
  * reported by its first. */
 void fn_nft_counters(struct fn_nft_state *s,

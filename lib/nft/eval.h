@@ -41,6 +41,24 @@ struct fn_nft_result {
 enum fn_verdict fn_nft_eval(struct fn_nft_state *s, enum fn_hook hook,
 			    struct fn_pkt *pkt, struct fn_nft_result *res);
 
+/*
+ * Resume a hook where the kernel part stopped (xdp/meta.h): base chain
+ * `chain` (0 .. hook_count - 1) of `hook` from global rule `rule`, with an
+ * empty jump stack, then the later base chains; the rules before are not
+ * evaluated. The caller runs the next hook as usual afterwards. An invalid
+ * point (no such base chain, or a rule outside it) is FN_DROP, decided by no
+ * chain.
+ */
+enum fn_verdict fn_nft_eval_from(struct fn_nft_state *s, enum fn_hook hook,
+				 struct fn_pkt *pkt, uint32_t chain, uint32_t rule,
+				 struct fn_nft_result *res);
+
+/* Add counts taken elsewhere (the kernel part's counters) to counter slot
+ * `slot` (image order), so the listings below report the sum. -EINVAL for a
+ * slot the image does not have. */
+int fn_nft_counter_add(struct fn_nft_state *s, uint32_t slot, uint64_t packets,
+		       uint64_t bytes);
+
 /* Per-rule counter expressions, with the ruleset's initial values: cb once
  * per rule that has a counter, in image order. */
 void fn_nft_counters(struct fn_nft_state *s,

@@ -54,8 +54,9 @@ static inline void eval_rule(struct fn_nft_ctx *c, const struct fn_img_rule *rul
 	}
 }
 
-/* One base chain, with jumps: the verdict (ACCEPT or DROP) and who gave it. */
-static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base,
+/* One base chain, with jumps, from its rule r (the first, or where the
+ * kernel part stopped): the verdict (ACCEPT or DROP) and who gave it. */
+static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base, uint32_t r,
 			struct fn_nft_decision *d)
 {
 	const struct fn_nft_prog *prog = c->prog;
@@ -63,10 +64,9 @@ static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base,
 		uint32_t chain, rule;
 	} stack[FN_JUMP_STACK];
 	unsigned sp = 0;
-	uint32_t chain = base, r, end;
+	uint32_t chain = base, end;
 
-	r = prog->chains[chain].first_rule;
-	end = r + prog->chains[chain].n_rules;
+	end = prog->chains[chain].first_rule + prog->chains[chain].n_rules;
 	for (;;) {
 		for (; r < end; r++) {
 			eval_rule(c, &prog->rules[r]);
@@ -153,8 +153,15 @@ static bool ct_step(struct fn_nft_ctx *c, struct fn_nft_decision *d)
 	return false;
 }
 
-enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
-			   struct fn_pkt *pkt, struct fn_nft_decision *d)
+/*
+ * The base chains of `hook` from base chain `chain`, starting in it at rule
+ * `rule` (FN_IMG_NONE: its first). Both entries below are flattened, so each
+ * gets its own copy of the whole loop with the hot ops inlined, and in
+ * fn_nft_run() the resume arguments are constants that fold away.
+ */
+static inline __attribute__((always_inline)) enum fn_verdict
+run_hook(struct fn_nft_qstate *qs, enum fn_hook hook, struct fn_pkt *pkt,
+	 uint32_t chain, uint32_t rule, struct fn_nft_decision *d)
 {
 	const struct fn_nft_prog *prog = qs->prog;
 	uint32_t first = prog->hdr->hook_first[hook], n = prog->hdr->hook_count[hook], i;
@@ -178,10 +185,16 @@ enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
 	d->verdict = FN_ACCEPT;
 	d->rule_handle = 0;
 	d->chain = FN_IMG_NONE;
-	for (i = 0; i < n; i++) {
+	for (i = chain; i < n; i++) {
+		uint32_t r = prog->chains[first + i].first_rule;
+
+		if (FN_UNLIKELY(rule != FN_IMG_NONE)) {
+			r = rule;          /* the resume point, in the first chain only */
+			rule = FN_IMG_NONE;
+		}
 		if (ct_hook_in && i == prog->ct_chain[hook] && !ct_step(&c, d))
 			return FN_DROP;
-		v = do_chain(&c, first + i, d);
+		v = do_chain(&c, first + i, r, d);
 		if (v == FN_V_DROP) {
 			d->verdict = c.reject ? (enum fn_verdict)c.reject : FN_DROP;
 			return d->verdict;
@@ -194,4 +207,19 @@ enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
 			fn_ct_confirm(&c);
 	}
 	return FN_ACCEPT;
+}
+
+__attribute__((flatten))
+enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
+			   struct fn_pkt *pkt, struct fn_nft_decision *d)
+{
+	return run_hook(qs, hook, pkt, 0, FN_IMG_NONE, d);
+}
+
+__attribute__((flatten))
+enum fn_verdict fn_nft_run_from(struct fn_nft_qstate *qs, enum fn_hook hook,
+				struct fn_pkt *pkt, uint32_t chain, uint32_t rule,
+				struct fn_nft_decision *d)
+{
+	return run_hook(qs, hook, pkt, chain, rule, d);
 }

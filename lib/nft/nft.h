@@ -163,6 +163,29 @@ enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
 			   struct fn_pkt *pkt, struct fn_nft_decision *d);
 
 /*
+ * Resume where the kernel part (xdp/) stopped: run base chain `chain`
+ * (counted from hook_first) from global rule `rule` with an empty jump stack,
+ * then the later base chains of the hook. rule == first_rule + n_rules of
+ * that chain means only its policy is left. Rules before the resume point are
+ * not evaluated, so nothing is counted twice. The caller checks the point
+ * with fn_nft_resume_valid().
+ */
+enum fn_verdict fn_nft_run_from(struct fn_nft_qstate *qs, enum fn_hook hook,
+				struct fn_pkt *pkt, uint32_t chain, uint32_t rule,
+				struct fn_nft_decision *d);
+
+static inline bool fn_nft_resume_valid(const struct fn_nft_prog *p, unsigned hook,
+				       uint32_t chain, uint32_t rule)
+{
+	const struct fn_img_chain *c;
+
+	if (hook >= FN_HOOK_MAX || chain >= p->hdr->hook_count[hook])
+		return false;
+	c = &p->chains[p->hdr->hook_first[hook] + chain];
+	return rule >= c->first_rule && rule - c->first_rule <= c->n_rules;
+}
+
+/*
  * The op registry: one entry per op type, defined by the expr_*.c file of
  * its family. interp.c dispatches the hot ops inline, to the same evals
  * (static inline in the family's expr_*.h).

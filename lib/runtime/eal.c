@@ -2,15 +2,24 @@
 /*
  * EAL arguments are derived from the configuration so that applications need
  * not know DPDK's command line: lcores, hugepages (or --no-huge when the
- * machine has none, said loudly since it costs speed), no PCI scan unless a
- * PCI port is named, and whatever the caller adds in eal_args or the
- * FRAGNET_EAL_ARGS environment variable.
+ * machine has none, said loudly since it costs speed), no shared files, no
+ * PCI scan unless a PCI port is named, and whatever the caller adds in
+ * eal_args or the FRAGNET_EAL_ARGS environment variable.
+ *
+ * Without root (xsk ports need only CAP_NET_RAW), EAL 22.11 works as long
+ * as it keeps no shared files: its runtime directory would be /tmp/dpdk or
+ * $XDG_RUNTIME_DIR/dpdk (/var/run/dpdk is root's), which another user may
+ * own, and with --no-shconf (implied by --in-memory) a directory it cannot
+ * create is only a warning. --in-memory takes hugepages through memfd, with
+ * no access to the hugetlbfs mount; --no-huge takes none. There are no PCI
+ * devices to map, so IOVA is VA and /proc/self/pagemap is not needed.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -119,6 +128,17 @@ int fn_eal_init(const struct fragnet_config *cfg, unsigned n_queues)
 			argv[argc++] = NO_HUGE_MB;
 		}
 	}
+	/* One process on its own: no config file or multi-process socket that
+	 * a second instance (or another user's /tmp/dpdk) would collide with. */
+	if (!has_arg(argv, argc, "--in-memory") && !has_arg(argv, argc, "--no-shconf") &&
+	    !has_arg(argv, argc, "--file-prefix"))
+		argv[argc++] = "--no-shconf";
+	if (getuid() != 0)
+		FN_LOG(WARNING, "running as uid %u, not root: DPDK without shared files (so "
+		       "a runtime directory it cannot create does not matter), %s, no PCI "
+		       "devices; xsk ports need CAP_NET_RAW and RLIMIT_MEMLOCK room\n",
+		       (unsigned)getuid(), has_arg(argv, argc, "--in-memory") ?
+		       "hugepages through memfd" : "no hugepages");
 	/* Probe exactly the PCI ports we were given (they are probed at EAL
 	 * init; vdevs are attached later by the port code). */
 	for (const char *const *p = cfg->ports; *p && argc < MAX_ARGS - 6; p++) {

@@ -205,7 +205,7 @@ FN_EXPORT struct fragnet *fragnet_open(const struct fragnet_config *user_cfg)
 		fn->pool = rte_pktmbuf_pool_create(name, fn_queue_pool_size(fn->n_queues), 256, 0,
 						   RTE_PKTMBUF_HEADROOM +
 						   fn_port_data_room(&fn->cfg),
-						   rte_eth_dev_socket_id(fn->port.ids[0]));
+						   fn_port_socket(&fn->port, 0));
 		if (fn->pool == NULL) {
 			FN_LOG(ERR, "cannot allocate %u mbufs\n", fn_queue_pool_size(fn->n_queues));
 			rc = -ENOMEM;
@@ -216,7 +216,7 @@ FN_EXPORT struct fragnet *fragnet_open(const struct fragnet_config *user_cfg)
 	if (rc < 0)
 		goto free;
 	for (unsigned i = 0; i < fn->n_queues; i++) {
-		fn->queues[i] = fn_queue_create(fn, i, rte_eth_dev_socket_id(fn->port.ids[i]));
+		fn->queues[i] = fn_queue_create(fn, i, fn_port_socket(&fn->port, i));
 		if (fn->queues[i] == NULL) {
 			rc = -ENOMEM;
 			goto free;

@@ -4,6 +4,11 @@
  * af_packet vdev with qpairs=N) or several single-queue ports on the same
  * kernel interface (af_xdp on a veth, which exposes no combined channels:
  * one vdev per queue). Queue i is always (ids[i], queue_of[i]).
+ *
+ * Or the queues are AF_XDP sockets of our own (xsk.h), one "xsk:IFACE:QUEUE"
+ * port each, all on one kernel interface: then no DPDK device exists, the
+ * MAC and MTU are the kernel interface's, and queue i is kernel queue
+ * queue_of[i], served by xsk[i].
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +29,7 @@
 #include "log.h"
 #include "port.h"
 #include "runtime.h"
+#include "xsk.h"
 #include "stack/rss.h"
 
 /* RSS over UDP/IPv4 flows, and addresses only for fragments (what the
@@ -122,21 +128,79 @@ static int probe_one(const char *spec, uint16_t *port_id)
 	return 0;
 }
 
+/* Every port is "xsk:IFACE:QUEUE", on one interface, each queue once. */
+static int probe_xsk(struct fragnet *fn, unsigned n)
+{
+	struct fn_port *port = &fn->port;
+	const struct fragnet_config *cfg = &fn->cfg;
+	char ifname[IF_NAMESIZE];
+	uint16_t mtu;
+	uint32_t queue;
+	int rc;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (fn_xsk_parse(cfg->ports[i], ifname, &queue) < 0 || queue > UINT16_MAX) {
+			FN_LOG(ERR, "port \"%s\": not xsk:IFACE:QUEUE\n", cfg->ports[i]);
+			return -EINVAL;
+		}
+		if (i == 0)
+			memcpy(port->ifname, ifname, sizeof(ifname));
+		if (strcmp(ifname, port->ifname) != 0) {
+			FN_LOG(ERR, "xsk ports grouped as one interface must be on one kernel "
+			       "interface (%s, %s)\n", port->ifname, ifname);
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (port->queue_of[j] == queue) {
+				FN_LOG(ERR, "port \"%s\" named twice\n", cfg->ports[i]);
+				return -EINVAL;
+			}
+		}
+		port->queue_of[i] = queue;
+	}
+	if (cfg->n_queues && cfg->n_queues != n) {
+		FN_LOG(ERR, "%u xsk ports but n_queues = %u\n", n, cfg->n_queues);
+		return -EINVAL;
+	}
+	rc = fn_xsk_iface(port->ifname, &port->mac, &mtu, &port->ifindex);
+	if (rc < 0) {
+		FN_LOG(ERR, "interface %s: %s\n", port->ifname, strerror(-rc));
+		return rc == -EPROTONOSUPPORT ? -EINVAL : -ENODEV;
+	}
+	/* what one UMEM frame receives */
+	port->mtu = RTE_MIN(mtu, (uint16_t)(FN_XSK_MAX_FRAME - RTE_ETHER_HDR_LEN));
+	port->is_xsk = true;
+	fn->n_queues = n;
+	return 0;
+}
+
 int fn_port_probe(struct fragnet *fn)
 {
 	struct fn_port *port = &fn->port;
 	const struct fragnet_config *cfg = &fn->cfg;
-	unsigned n = 0;
+	unsigned n = 0, n_xsk = 0;
 	int rc;
 
 	port->saved_promisc = -1;
+	for (const char *const *p = cfg->ports; *p; p++) {
+		n++;
+		n_xsk += fn_is_xsk_port(*p);
+	}
+	if (n > FN_MAX_QUEUES) {
+		FN_LOG(ERR, "at most %d ports per interface\n", FN_MAX_QUEUES);
+		return -EINVAL;
+	}
+	if (n_xsk == n)
+		return probe_xsk(fn, n);
+	if (n_xsk > 0) {
+		FN_LOG(ERR, "xsk ports and DPDK ports cannot make one interface\n");
+		return -EINVAL;
+	}
+
 	libbpf_set_print(bpf_log);
 	libxdp_set_print(xdp_log);
+	n = 0;
 	for (const char *const *p = cfg->ports; *p; p++, n++) {
-		if (n == FN_MAX_QUEUES) {
-			FN_LOG(ERR, "at most %d ports per interface\n", FN_MAX_QUEUES);
-			return -EINVAL;
-		}
 		rc = probe_one(*p, &port->ids[n]);
 		if (rc < 0)
 			return rc;
@@ -274,6 +338,21 @@ static void wait_link(uint16_t id)
 	FN_LOG(WARNING, "port %u: link still down, continuing\n", id);
 }
 
+/* One AF_XDP socket per queue. No offloads: the stack checks and fills
+ * checksums itself (rx_csum, tx_csum stay false). */
+static int start_xsk(struct fragnet *fn)
+{
+	struct fn_port *port = &fn->port;
+
+	for (unsigned i = 0; i < fn->n_queues; i++) {
+		port->xsk[i] = fn_xsk_open(port->ifname, port->queue_of[i], fn->pool,
+					   fn_port_socket(port, i));
+		if (port->xsk[i] == NULL)
+			return -errno;
+	}
+	return 0;
+}
+
 int fn_port_start(struct fragnet *fn)
 {
 	struct fn_port *port = &fn->port;
@@ -281,6 +360,11 @@ int fn_port_start(struct fragnet *fn)
 	uint16_t want = fn->cfg.mtu, limit;
 	int rc;
 
+	if (port->is_xsk) {
+		rc = start_xsk(fn);
+		if (rc < 0)
+			return rc;
+	}
 	for (unsigned i = 0; i < port->n_ports; i++) {
 		rc = configure(fn, port->ids[i], per_port);
 		if (rc < 0) {
@@ -303,9 +387,38 @@ int fn_port_start(struct fragnet *fn)
 	return 0;
 }
 
+int fn_port_socket(const struct fn_port *port, unsigned qid)
+{
+	return port->is_xsk ? SOCKET_ID_ANY : rte_eth_dev_socket_id(port->ids[qid]);
+}
+
+unsigned fn_port_xsk_sockets(const struct fragnet *fn, struct fn_xsk_socket *out,
+			     unsigned max)
+{
+	const struct fn_port *port = &fn->port;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < fn->n_queues && n < max; i++) {
+		if (port->xsk[i] == NULL)
+			continue;
+		out[n++] = (struct fn_xsk_socket){
+			.qid = i,
+			.fd = fn_xsk_fd(port->xsk[i]),
+			.ifindex = port->ifindex,
+			.queue = port->queue_of[i],
+		};
+	}
+	return n;
+}
+
 void fn_port_close(struct fragnet *fn)
 {
 	struct fn_port *port = &fn->port;
+
+	for (unsigned i = 0; i < FN_MAX_QUEUES; i++) {
+		fn_xsk_close(port->xsk[i]);
+		port->xsk[i] = NULL;
+	}
 
 	for (unsigned i = 0; i < port->n_ports; i++) {
 		struct rte_eth_dev_info info;

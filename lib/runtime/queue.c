@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "queue.h"
+#include "xsk.h"
 #include "stack/arp.h"
 #include "stack/eth.h"
 #include "stack/ipv4.h"
@@ -61,6 +62,7 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 	q->qid = qid;
 	q->port_id = fn->port.ids[qid];
 	q->port_queue = fn->port.queue_of[qid];
+	q->xsk = fn->port.xsk[qid];
 	q->addr = fn->addr;
 	q->mac = fn->port.mac;
 	q->pool = fn->pool;
@@ -115,6 +117,22 @@ void fn_queue_free(struct fn_queue *q)
 	rte_free(q);
 }
 
+/* The device: a DPDK port's queue or an AF_XDP socket of ours. A branch
+ * costs less than a call through a pointer: rte_eth_*_burst are inline. */
+static inline uint16_t rx_burst(struct fn_queue *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (q->xsk != NULL)
+		return fn_xsk_rx_burst(q->xsk, pkts, n, &q->stats);
+	return rte_eth_rx_burst(q->port_id, q->port_queue, pkts, n);
+}
+
+static inline uint16_t tx_burst(struct fn_queue *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	if (q->xsk != NULL)
+		return fn_xsk_tx_burst(q->xsk, pkts, n, &q->stats);
+	return rte_eth_tx_burst(q->port_id, q->port_queue, pkts, n);
+}
+
 void fn_tx(struct fn_queue *q, struct rte_mbuf *m)
 {
 	if (unlikely(q->n_tx == FN_TX_PENDING)) {
@@ -141,7 +159,7 @@ int fn_tx_flush(struct fn_queue *q)
 	for (uint16_t i = 0; i < n; i++)
 		bytes += q->tx[i]->pkt_len;
 	while (sent < n && tries++ < TX_RETRIES)
-		sent += rte_eth_tx_burst(q->port_id, q->port_queue, q->tx + sent, n - sent);
+		sent += tx_burst(q, q->tx + sent, n - sent);
 	for (uint16_t i = sent; i < n; i++)
 		bytes -= q->tx[i]->pkt_len;
 	if (sent < n)
@@ -184,7 +202,7 @@ int fn_queue_poll(struct fn_queue *q)
 
 	q->clk.now = rte_get_tsc_cycles();
 	fn_filter_burst_begin(&q->filter);
-	n = rte_eth_rx_burst(q->port_id, q->port_queue, pkts, FN_BURST);
+	n = rx_burst(q, pkts, FN_BURST);
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));

@@ -32,6 +32,7 @@ struct fn_neigh_table;
 struct fn_reasm;
 struct fn_udp_table;
 struct fn_ctl_client;
+struct fn_xsk;
 struct rte_ring;
 
 /* How flows map to queues on this port, when we know it. */
@@ -42,16 +43,19 @@ struct fn_rss {
 	uint16_t reta[512];     /* hash bucket -> queue */
 };
 
-/* The logical interface: one multi-queue port, or one port per queue. */
+/* The logical interface: one multi-queue port, one port per queue, or one
+ * AF_XDP socket of ours per queue. */
 struct fn_port {
 	uint16_t ids[FN_MAX_QUEUES];    /* DPDK port of queue i */
-	uint16_t queue_of[FN_MAX_QUEUES]; /* device queue of queue i */
+	uint16_t queue_of[FN_MAX_QUEUES]; /* device (or kernel) queue of queue i */
 	unsigned n_ports;               /* distinct DPDK ports */
+	bool is_xsk;                    /* xsk ports: no DPDK port, ids[] unused */
+	struct fn_xsk *xsk[FN_MAX_QUEUES]; /* AF_XDP socket of queue i (xsk.h) */
 	struct rte_ether_addr mac;
 	uint16_t mtu;                   /* IP MTU */
 	bool tx_csum;                   /* device fills IPv4 and UDP checksums */
 	bool rx_csum;                   /* device checks them (flags in the mbuf) */
-	char ifname[IF_NAMESIZE];       /* kernel interface behind af_xdp/af_packet */
+	char ifname[IF_NAMESIZE];       /* kernel interface behind xsk/af_xdp/af_packet */
 	uint32_t ifindex;               /* its index, or 1 */
 	int saved_promisc;              /* kernel IFF_PROMISC at open, -1 unknown */
 	struct fn_rss rss;
@@ -107,6 +111,7 @@ struct fn_queue {
 	struct fragnet *fn;
 	uint16_t qid;
 	uint16_t port_id, port_queue;
+	struct fn_xsk *xsk;             /* an AF_XDP queue of ours, else NULL */
 	uint32_t addr;                  /* copy of fn->addr, network order */
 	struct rte_ether_addr mac;
 	struct rte_mempool *pool;

@@ -44,10 +44,10 @@ static bool all_zero(const unsigned char *p, size_t n)
 	return true;
 }
 
-/* Queue 1 of a two-queue stack with known counters. */
-static struct fragnet *stack_with_counters(void)
+/* Queue 1 of the test's two-queue stack (H_TEST2) with known counters. */
+static struct fragnet *stack_with_counters(void **state)
 {
-	struct fragnet *fn = h_new(2);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[1];
 
 	q->stats.rx_packets = 11;
@@ -65,10 +65,9 @@ static struct fragnet *stack_with_counters(void)
 
 static void test_stats_same_header(void **state)
 {
-	struct fragnet *fn = stack_with_counters();
+	struct fragnet *fn = stack_with_counters(state);
 	struct fragnet_queue_stats st = { .sz = sizeof(st) };
 
-	(void)state;
 	assert_int_equal(fragnet_queue_stats(fn, 1, &st), 0);
 	assert_int_equal(st.sz, sizeof(st));
 	assert_int_equal(st.rx_packets, 11);
@@ -81,7 +80,6 @@ static void test_stats_same_header(void **state)
 	assert_int_equal(st.unfiltered, 1);
 	assert_int_equal(fragnet_queue_stats(fn, 0, &st), 0);
 	assert_int_equal(st.rx_packets, 0);
-	h_free(fn);
 }
 
 /* An older header's struct ends earlier: only its own bytes are written. */
@@ -92,10 +90,9 @@ static void test_stats_older_header(void **state)
 		offsetof(struct fragnet_queue_stats, filter_generation),
 		offsetof(struct fragnet_queue_stats, unfiltered),
 	};
-	struct fragnet *fn = stack_with_counters();
+	struct fragnet *fn = stack_with_counters(state);
 	struct box b;
 
-	(void)state;
 	for (unsigned i = 0; i < RTE_DIM(sizes); i++) {
 		fill_box(&b, sizes[i]);
 		assert_int_equal(fragnet_queue_stats(fn, 1, &b.st), 0);
@@ -103,17 +100,15 @@ static void test_stats_older_header(void **state)
 		assert_int_equal(b.st.rx_packets, 11);
 		assert_true(all_fill(b.bytes + sizes[i], sizeof(b) - sizes[i]));
 	}
-	h_free(fn);
 }
 
 /* A newer header's struct is longer: what this library lacks reads 0. */
 static void test_stats_newer_header(void **state)
 {
 	const size_t ours = sizeof(struct fragnet_queue_stats), theirs = ours + 40;
-	struct fragnet *fn = stack_with_counters();
+	struct fragnet *fn = stack_with_counters(state);
 	struct box b;
 
-	(void)state;
 	fill_box(&b, theirs);
 	assert_int_equal(fragnet_queue_stats(fn, 1, &b.st), 0);
 	assert_int_equal(b.st.sz, theirs);
@@ -121,31 +116,27 @@ static void test_stats_newer_header(void **state)
 	assert_int_equal(b.st.unfiltered, 1);
 	assert_true(all_zero(b.bytes + ours, theirs - ours));
 	assert_true(all_fill(b.bytes + theirs, sizeof(b) - theirs));
-	h_free(fn);
 }
 
 static void test_stats_refused(void **state)
 {
-	struct fragnet *fn = stack_with_counters();
+	struct fragnet *fn = stack_with_counters(state);
 	struct fragnet_queue_stats st = { .sz = sizeof(st) };
 	struct box b;
 
-	(void)state;
 	fill_box(&b, offsetof(struct fragnet_queue_stats, rx_packets) + 7);
 	assert_int_equal(fragnet_queue_stats(fn, 1, &b.st), -EINVAL);
 	assert_true(all_fill(b.bytes + sizeof(size_t), sizeof(b) - sizeof(size_t)));
 	assert_int_equal(fragnet_queue_stats(fn, 1, NULL), -EINVAL);
 	assert_int_equal(fragnet_queue_stats(fn, 2, &st), -ERANGE);
-	h_free(fn);
 }
 
 static void test_drops(void **state)
 {
 	const unsigned n = fragnet_drop_count();
-	struct fragnet *fn = stack_with_counters();
+	struct fragnet *fn = stack_with_counters(state);
 	uint64_t out[FN_DROP_COUNT + 8];
 
-	(void)state;
 	assert_int_equal(n, FN_DROP_COUNT);
 	assert_int_equal(fragnet_queue_drops(fn, 1, NULL, 0), n);
 	assert_int_equal(fragnet_queue_drops(fn, 1, NULL, 1), -EINVAL);
@@ -169,7 +160,6 @@ static void test_drops(void **state)
 	assert_int_equal(fragnet_queue_drops(fn, 1, out, RTE_DIM(out)), n);
 	assert_int_equal(out[n - 1], 100 + n - 1);
 	assert_true(all_zero((unsigned char *)&out[n], sizeof(out) - n * sizeof(out[0])));
-	h_free(fn);
 }
 
 static void test_drop_names(void **state)
@@ -220,11 +210,11 @@ static void test_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stats_same_header),
-		cmocka_unit_test(test_stats_older_header),
-		cmocka_unit_test(test_stats_newer_header),
-		cmocka_unit_test(test_stats_refused),
-		cmocka_unit_test(test_drops),
+		H_TEST2(test_stats_same_header),
+		H_TEST2(test_stats_older_header),
+		H_TEST2(test_stats_newer_header),
+		H_TEST2(test_stats_refused),
+		H_TEST2(test_drops),
 		cmocka_unit_test(test_drop_names),
 		cmocka_unit_test(test_config_newer_header),
 		cmocka_unit_test(test_version),

@@ -17,17 +17,17 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from fragnetd_env import Checks, Daemon, handle_of  # noqa: E402
-from netns import SERVER_ADDR, Topology, sh  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import Checks, main  # noqa: E402
+from echo import ECHO_PORT, Echo  # noqa: E402
+from fragnetd import Daemon, handle_of  # noqa: E402
+from topology import Pair, sh  # noqa: E402
 
-ECHO_PORT = 7
+SUBNET = "10.99.0"
+SERVER_ADDR = f"{SUBNET}.1"
 DROP_PORT = 9
 
 RULES_DROP9 = """table inet echo {
@@ -164,56 +164,6 @@ def client_main(argv):
 
 # ---------------------------------------------------------------- test side
 
-def in_client(topo, *args, timeout=60):
-    out = sh(sys.executable, os.path.abspath(__file__), "client", *map(str, args),
-             ns=topo.client_ns, capture=True, timeout=timeout)
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def client_popen(topo, *args):
-    return subprocess.Popen(["ip", "netns", "exec", topo.client_ns, sys.executable,
-                             os.path.abspath(__file__), "client"] + [str(a) for a in args],
-                            stdout=subprocess.PIPE, text=True)
-
-
-class Echo:
-    """fragnet-echo in the server namespace, talking to the test's daemon."""
-
-    def __init__(self, topo, echo, daemon, unfiltered=False):
-        cmd = (f"exec {echo} " + " ".join(topo.ports("af_packet"))
-               + f" --addr {SERVER_ADDR}/24 --udp-port {ECHO_PORT}"
-               + (" --unfiltered" if unfiltered else ""))
-        self.proc = subprocess.Popen(["ip", "netns", "exec", topo.server_ns, "sh", "-c", cmd],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=daemon.env)
-        self.output = []
-
-    def wait_started(self, timeout=40):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.output.append(line)
-            if "echoing on" in line:
-                return True
-        return False
-
-    def text(self):
-        return "".join(self.output)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, _ = self.proc.communicate()
-        self.output.append(out or "")
-        return self.proc.returncode
-
-
 def drops(daemon, name):
     """{reason: count} summed over the application's queues."""
     total = {}
@@ -227,7 +177,7 @@ def drops(daemon, name):
 
 
 def phase_no_daemon(c, topo, args, daemon):
-    echo = Echo(topo, args.echo, daemon)
+    echo = Echo(topo, args.echo, "af_packet", env=daemon.env)
     started = echo.wait_started(timeout=40)
     rc = echo.stop()
     c.check("without fragnetd (and without --unfiltered) the application refuses to start",
@@ -235,11 +185,11 @@ def phase_no_daemon(c, topo, args, daemon):
 
 
 def phase_drop_port(c, topo, daemon):
-    r = in_client(topo, "probe", DROP_PORT)
+    r = topo.in_client("probe", DROP_PORT)
     c.check("a port the rules drop: no ICMP answer (dropped by the filter, not closed)",
             r["result"] == "timeout", r)
-    r = in_client(topo, "send", 10, DROP_PORT)
-    r = in_client(topo, "echo", 20, ECHO_PORT)
+    r = topo.in_client("send", 10, DROP_PORT)
+    r = topo.in_client("echo", 20, ECHO_PORT)
     c.check("the accepted port still echoes (20 of 20)", r["ok"] == 20, r)
     rc, out, err = daemon.ctl("list", "ruleset")
     c.check("list ruleset: port 9 rule counted 11 packets (1 probe + 10)",
@@ -294,8 +244,8 @@ def phase_refused_loads(c, topo, daemon):
     c.check("load of a file with 'include' is refused", rc == 1 and "include" in err, err)
     c.check("refused loads changed no generation", daemon.app("echo")["generation"] == gen)
     before = daemon.counters("echo")
-    r = in_client(topo, "send", 5, DROP_PORT)
-    r = in_client(topo, "echo", 5, ECHO_PORT)
+    r = topo.in_client("send", 5, DROP_PORT)
+    r = topo.in_client("echo", 5, ECHO_PORT)
     after = daemon.counters("echo")
     j = daemon.ctl_json("list", "ruleset")
     h9 = handle_of(j["ruleset"], "udp dport 9")
@@ -306,7 +256,7 @@ def phase_refused_loads(c, topo, daemon):
 
 def phase_live_edit(c, topo, daemon):
     gen = daemon.app("echo")["generation"]
-    r = in_client(topo, "echo", 3, ECHO_PORT)
+    r = topo.in_client("echo", 3, ECHO_PORT)
     c.check("before the edit port 7 echoes", r["ok"] == 3, r)
     t0 = time.time()
     sh("ip", "netns", "exec", daemon.netns, "nft", "insert", "rule", "inet", "echo", "input",
@@ -315,7 +265,7 @@ def phase_live_edit(c, topo, daemon):
     elapsed = time.time() - t0
     c.check("a rule added with stock nft in the daemon's namespace is applied within 1 s",
             waited is not None and elapsed < 1.0, f"{elapsed:.3f} s")
-    r = in_client(topo, "echo", 3, ECHO_PORT)
+    r = topo.in_client("echo", 3, ECHO_PORT)
     c.check("... and filters: port 7 no longer echoes", r["ok"] == 0, r)
     gen = daemon.app("echo")["generation"]
     sh("ip", "netns", "exec", daemon.netns, "nft", "add", "rule", "inet", "echo", "input",
@@ -366,7 +316,7 @@ def phase_reload_under_traffic(c, topo, daemon):
     rx0 = rx_datagrams(daemon, "echo")
     # the stream runs until told to stop (60 s at most), however long the
     # loads take on a busy machine
-    client = client_popen(topo, "stream", 60)
+    client = topo.client_popen("stream", 60)
     reloads, failures = 0, []
     time.sleep(0.3)
     # each generation lives 0.2 s or more while the traffic flows
@@ -439,7 +389,7 @@ def phase_reload_under_traffic(c, topo, daemon):
 
     # the live generation counts exactly what it sees
     before = daemon.counters("echo").get(("input", h9), 0)
-    in_client(topo, "send", 50, DROP_PORT)
+    topo.in_client("send", 50, DROP_PORT)
     after = daemon.counters("echo").get(("input", h9), 0)
     c.check("the final generation counted the next 50 exactly", after - before == 50,
             (before, after))
@@ -449,12 +399,12 @@ def phase_kill9(c, topo, daemon, args):
     drop7 = daemon.rules_file("drop7.nft", RULES_DROP7)
     rc, _, err = daemon.ctl("load", drop7)
     c.check("load: drop port 7", rc == 0, err)
-    r = in_client(topo, "echo", 3, ECHO_PORT)
+    r = topo.in_client("echo", 3, ECHO_PORT)
     c.check("port 7 dropped", r["ok"] == 0, r)
     daemon.kill9()
-    r = in_client(topo, "echo", 5, ECHO_PORT)
+    r = topo.in_client("echo", 5, ECHO_PORT)
     c.check("after kill -9 of fragnetd the last rules keep filtering (no echo)", r["ok"] == 0, r)
-    r = in_client(topo, "probe", DROP_PORT)
+    r = topo.in_client("probe", DROP_PORT)
     c.check("... and the application still answers (ICMP for a closed port)",
             r["result"] == "refused", r)
     daemon.start(rules=daemon.rules_file("open.nft", RULES_OPEN))
@@ -462,25 +412,25 @@ def phase_kill9(c, topo, daemon, args):
     waited = daemon.wait_applied("echo", 1, timeout=15)
     c.check("restarted fragnetd: the application reconnects and applies its generation",
             waited is not None, daemon.log_text()[-500:])
-    r = in_client(topo, "echo", 5, ECHO_PORT)
+    r = topo.in_client("echo", 5, ECHO_PORT)
     c.check(f"... and the new rules apply: port 7 echoes again "
             f"({time.time() - t0:.1f} s after restart)", r["ok"] == 5, r)
 
 
 def phase_unfiltered(c, topo, args, daemon):
     daemon.stop()
-    echo = Echo(topo, args.echo, daemon, unfiltered=True)
-    started = echo.wait_started()
+    echo = Echo(topo, args.echo, "af_packet", ["--unfiltered"], env=daemon.env)
+    started = echo.wait_started(timeout=40)
     c.check("--unfiltered without fragnetd: starts, and says UNFILTERED loudly",
             started and "*** echo runs UNFILTERED" in echo.text(), echo.text()[-400:])
-    r = in_client(topo, "echo", 3, ECHO_PORT)
+    r = topo.in_client("echo", 3, ECHO_PORT)
     c.check("... and serves unfiltered", r["ok"] == 3, r)
     daemon.start(rules=daemon.rules_file("drop7b.nft", RULES_DROP7))
     waited = daemon.wait_applied("echo", 1, timeout=15)
     a = daemon.app("echo")
     c.check("when fragnetd appears, its rules apply (state filtered, not UNFILTERED)",
             waited is not None and a["unfiltered"] is False, a)
-    r = in_client(topo, "echo", 3, ECHO_PORT)
+    r = topo.in_client("echo", 3, ECHO_PORT)
     c.check("... port 7 is dropped from then on", r["ok"] == 0, r)
     echo.stop()
 
@@ -489,11 +439,12 @@ def run(args):
     c = Checks()
     daemon = Daemon(args.fragnetd, args.fragnetctl)
     try:
-        with Topology(prefix="fnc") as topo:
+        with Pair("fnc", SUBNET) as topo:
             phase_no_daemon(c, topo, args, daemon)
             daemon.start(rules=daemon.rules_file("drop9.nft", RULES_DROP9))
-            echo = Echo(topo, args.echo, daemon)
-            if not c.check("fragnet-echo starts with rules from fragnetd", echo.wait_started(),
+            echo = Echo(topo, args.echo, "af_packet", env=daemon.env)
+            if not c.check("fragnet-echo starts with rules from fragnetd",
+                           echo.wait_started(timeout=40),
                            echo.text()[-500:]):
                 echo.stop()
                 return c.summary()
@@ -514,26 +465,13 @@ def run(args):
             c.check("fragnetd stops cleanly on SIGTERM", rc == 0, daemon.log_text()[-300:])
     finally:
         daemon.cleanup()
-    c.check("no namespace of this test is left", not any(
-        n.startswith(daemon.netns) for n in os.listdir("/run/netns")) if os.path.isdir(
-        "/run/netns") else True)
+    c.check("no namespace of this test is left", not topo.left(), topo.left())
     return c.summary()
 
 
-def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "client":
-        client_main(sys.argv[2:])
-        return 0
+if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--fragnetd", required=True)
     p.add_argument("--fragnetctl", required=True)
     p.add_argument("--echo", required=True)
-    args = p.parse_args()
-    if os.geteuid() != 0:
-        print("needs root (network namespaces, DPDK)")
-        return 1
-    return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(p, run, client_main))

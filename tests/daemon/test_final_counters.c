@@ -24,19 +24,12 @@
  * drops port 54. */
 static void *image(size_t *len)
 {
-	struct fn_imgb *b = fn_imgb_new();
-	uint8_t p53[2] = { 0, 53 }, p54[2] = { 0, 54 };
+	struct fn_imgb *b = t_builder();
 
 	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 0);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
-	fn_imgb_rule(b, 0, 1);
-	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p53);
-	t_counter(b, 0, 1);
-	t_verdict(b, FN_V_ACCEPT, 0);
-	fn_imgb_rule(b, 0, 2);
-	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p54);
-	t_counter(b, 0, 2);
-	t_verdict(b, FN_V_DROP, 0);
+	t_port_rule(b, 0, 1, 53, FN_V_ACCEPT);
+	t_port_rule(b, 0, 2, 54, FN_V_DROP);
 	return t_image(b, len);
 }
 
@@ -56,9 +49,12 @@ struct fixture {
 	uint64_t local;
 };
 
-static void setup(struct fixture *x)
+static int setup(void **state)
 {
-	memset(x, 0, sizeof(*x));
+	struct fixture *x = calloc(1, sizeof(*x));
+
+	assert_non_null(x);
+	*state = x;
 	x->rules = fn_filter_create(2);
 	x->f = fn_final_counters_new();
 	assert_non_null(x->rules);
@@ -67,12 +63,19 @@ static void setup(struct fixture *x)
 	fn_filter_queue_attach(x->rules, &x->q[1], 1);
 	fn_filter_on_retire(x->rules, fn_final_counters_on_retire, x->f);
 	fn_final_counters_reset(x->f); /* as on connecting */
+	return t_setup(state);
 }
 
-static void teardown(struct fixture *x)
+/* Also after an assert failed half-way: destroying the rules frees every
+ * image they hold. */
+static int teardown(void **state)
 {
+	struct fixture *x = *state;
+
 	fn_filter_destroy(x->rules);
 	fn_final_counters_free(x->f);
+	free(x);
+	return t_teardown(state);
 }
 
 /* What the control thread does with each image. */
@@ -81,7 +84,7 @@ static void install(struct fixture *x)
 	size_t len;
 	void *img = image(&len);
 
-	assert_int_equal(fn_filter_install(x->rules, img, len, free, img), 0);
+	assert_int_equal(fn_filter_install(x->rules, t_disown(img), len, free, img), 0);
 	x->local = fn_filter_generation(x->rules);
 	fn_final_counters_track(x->f, x->rules, x->local, DAEMON(x->local));
 }
@@ -131,56 +134,51 @@ static struct fn_final_state report(struct fixture *x, struct seen *s)
 
 static void test_final_once_released(void **state)
 {
-	struct fixture x;
+	struct fixture *x = *state;
 	struct fn_final_state st;
 	struct seen s;
 
-	(void)state;
-	setup(&x);
-	install(&x);
-	bursts(&x);
-	hits(&x.q[0], 53, 3);
-	hits(&x.q[1], 54, 2);
-	st = report(&x, &s);
+	install(x);
+	bursts(x);
+	hits(&x->q[0], 53, 3);
+	hits(&x->q[1], 54, 2);
+	st = report(x, &s);
 	assert_int_equal(st.kept + st.pending + st.dropped, 0); /* the live one is not final */
 	assert_int_equal(s.records, 0);
 
-	install(&x);
-	hits(&x.q[1], 53, 4);                  /* still generation 1 on q1 */
-	st = report(&x, &s);
+	install(x);
+	hits(&x->q[1], 53, 4);                 /* still generation 1 on q1 */
+	st = report(x, &s);
 	assert_int_equal(st.pending, 1);       /* replaced, not released */
 	assert_int_equal(st.kept, 0);
-	bursts(&x);                            /* q1 releases it */
-	hits(&x.q[0], 53, 1);                  /* generation 2 */
-	st = report(&x, &s);
+	bursts(x);                             /* q1 releases it */
+	hits(&x->q[0], 53, 1);                 /* generation 2 */
+	st = report(x, &s);
 	assert_int_equal(st.pending, 0);
 	assert_int_equal(st.kept, 1);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(s.records, 2);
 	assert_int_equal(s.p[1][1], 7);
 	assert_int_equal(s.p[1][2], 2);
-	st = report(&x, &s);                   /* kept: reported again */
+	st = report(x, &s);                    /* kept: reported again */
 	assert_int_equal(st.kept, 1);
 	assert_int_equal(s.p[1][1], 7);
-	teardown(&x);
 }
 
 static void test_history_bound(void **state)
 {
 	enum { GENS = FN_FINAL_GENS + 8 };
-	struct fixture x;
+	struct fixture *x = *state;
 	struct fn_final_state st;
 	struct seen s;
 	int g;
 
-	(void)state;
-	setup(&x);
 	for (g = 1; g <= GENS; g++) {
-		install(&x);
-		bursts(&x);
-		hits(&x.q[g % 2], 53, g);
+		install(x);
+		bursts(x);
+		hits(&x->q[g % 2], 53, g);
 	}
-	st = report(&x, &s);
+	st = report(x, &s);
 	assert_int_equal(st.kept, FN_FINAL_GENS);
 	assert_int_equal(st.dropped, GENS - 1 - FN_FINAL_GENS);
 	assert_int_equal(st.pending, 0);
@@ -189,40 +187,36 @@ static void test_history_bound(void **state)
 	assert_int_equal(s.last, DAEMON(GENS - 1));
 	for (g = GENS - FN_FINAL_GENS; g < GENS; g++)
 		assert_int_equal(s.p[g][1], g);
-	teardown(&x);
 }
 
 /* A new connection: the old history, and generations installed before it
  * that are released after, are gone; new ones count again. */
 static void test_reset(void **state)
 {
-	struct fixture x;
+	struct fixture *x = *state;
 	struct fn_final_state st;
 	struct seen s;
 
-	(void)state;
-	setup(&x);
-	install(&x);
-	bursts(&x);
-	install(&x);
-	bursts(&x);
-	hits(&x.q[0], 53, 5);
-	st = report(&x, &s);
+	install(x);
+	bursts(x);
+	install(x);
+	bursts(x);
+	hits(&x->q[0], 53, 5);
+	st = report(x, &s);
 	assert_int_equal(st.kept, 1);
-	fn_final_counters_reset(x.f);
-	st = report(&x, &s);
+	fn_final_counters_reset(x->f);
+	st = report(x, &s);
 	assert_int_equal(st.kept + st.pending + st.dropped, 0);
-	install(&x);                           /* the new daemon's first */
-	st = report(&x, &s);
+	install(x);                            /* the new daemon's first */
+	st = report(x, &s);
 	assert_int_equal(st.pending, 0);       /* 2 belongs to the old connection */
-	bursts(&x);
-	install(&x);
-	bursts(&x);
-	st = report(&x, &s);
+	bursts(x);
+	install(x);
+	bursts(x);
+	st = report(x, &s);
 	assert_int_equal(st.kept, 1);          /* 3 only */
 	assert_int_equal(s.first, DAEMON(3));
 	assert_int_equal(s.p[2][1], 0);
-	teardown(&x);
 }
 
 /* A queue that stays online without a burst holds every generation back:
@@ -231,32 +225,29 @@ static void test_reset(void **state)
 static void test_slots_exhausted(void **state)
 {
 	enum { GENS = FN_FINAL_SLOTS + 6 };
-	struct fixture x;
+	struct fixture *x = *state;
 	struct fn_final_state st;
 	struct seen s;
 	int g;
 
-	(void)state;
-	setup(&x);
 	for (g = 1; g <= GENS; g++) {
-		install(&x);
-		fn_filter_burst_begin(&x.q[0]); /* q1 is stuck in its first burst */
-		hits(&x.q[0], 53, g);
+		install(x);
+		fn_filter_burst_begin(&x->q[0]); /* q1 is stuck in its first burst */
+		hits(&x->q[0], 53, g);
 		if (g == 1)
-			fn_filter_burst_begin(&x.q[1]);
+			fn_filter_burst_begin(&x->q[1]);
 	}
-	st = report(&x, &s);
+	st = report(x, &s);
 	assert_int_equal(st.pending, FN_FINAL_SLOTS);
 	assert_int_equal(st.dropped, GENS - FN_FINAL_SLOTS);
 	assert_int_equal(st.kept, 0);
-	fn_filter_burst_begin(&x.q[1]);       /* everything but the current goes */
-	st = report(&x, &s);
+	fn_filter_burst_begin(&x->q[1]);      /* everything but the current goes */
+	st = report(x, &s);
 	assert_int_equal(st.pending, 0);
 	assert_int_equal(st.kept, FN_FINAL_GENS);
 	assert_int_equal(st.dropped, GENS - FN_FINAL_GENS); /* the live one's will be */
 	for (g = FN_FINAL_SLOTS - FN_FINAL_GENS + 1; g <= FN_FINAL_SLOTS; g++)
 		assert_int_equal(s.p[g][1], g);
-	teardown(&x);
 }
 
 struct lcore {
@@ -299,7 +290,7 @@ static void live_cb(void *arg, uint64_t generation, const char *chain, uint64_t 
 static void test_lcores_and_control_thread(void **state)
 {
 	enum { GENS = 30 };
-	struct fixture x;
+	struct fixture *x = *state;
 	struct lcore l[2] = { 0 };
 	atomic_bool stop = false;
 	atomic_int online = 0;
@@ -309,11 +300,9 @@ static void test_lcores_and_control_thread(void **state)
 	uint64_t live = 0, total = 0;
 	int i, g;
 
-	(void)state;
-	setup(&x);
-	install(&x);
+	install(x);
 	for (i = 0; i < 2; i++) {
-		l[i].q = &x.q[i];
+		l[i].q = &x->q[i];
 		l[i].stop = &stop;
 		l[i].online = &online;
 		assert_int_equal(pthread_create(&th[i], NULL, filter, &l[i]), 0);
@@ -321,8 +310,8 @@ static void test_lcores_and_control_thread(void **state)
 	while (atomic_load(&online) < 2)
 		sched_yield();
 	for (g = 2; g <= GENS; g++) {
-		install(&x);
-		report(&x, &s);
+		install(x);
+		report(x, &s);
 		sched_yield();
 	}
 	atomic_store(&stop, true);
@@ -330,9 +319,9 @@ static void test_lcores_and_control_thread(void **state)
 		pthread_join(th[i], NULL);
 	/* the lcores may have gone offline before releasing the last one
 	 * replaced: a burst does, as a sleeping queue's next one would */
-	fn_filter_burst_begin(&x.q[0]);
-	fn_filter_queue_offline(&x.q[0]);
-	st = report(&x, &s);
+	fn_filter_burst_begin(&x->q[0]);
+	fn_filter_queue_offline(&x->q[0]);
+	st = report(x, &s);
 	assert_int_equal(st.pending, 0);
 	assert_int_equal(st.dropped, 0);
 	assert_int_equal(st.kept, GENS - 1);
@@ -343,20 +332,22 @@ static void test_lcores_and_control_thread(void **state)
 				 (unsigned long)(l[0].judged[g] + l[1].judged[g]));
 		total += s.p[g][1];
 	}
-	assert_int_equal(fn_filter_counters(x.rules, live_cb, &live), 0);
+	assert_int_equal(fn_filter_counters(x->rules, live_cb, &live), 0);
 	assert_int_equal(live, l[0].judged[GENS] + l[1].judged[GENS]);
 	assert_true(total > 0);
-	teardown(&x);
 }
+
+/* Each test with fresh rules and final counters. */
+#define FINALS_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_final_once_released),
-		cmocka_unit_test(test_history_bound),
-		cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_slots_exhausted),
-		cmocka_unit_test(test_lcores_and_control_thread),
+		FINALS_TEST(test_final_once_released),
+		FINALS_TEST(test_history_bound),
+		FINALS_TEST(test_reset),
+		FINALS_TEST(test_slots_exhausted),
+		FINALS_TEST(test_lcores_and_control_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,8 +20,9 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fragnetd_env import Checks, Daemon  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import Checks, main  # noqa: E402
+from fragnetd import Daemon  # noqa: E402
 
 # lib/ctl/proto.h
 MAGIC, VERSION = 0x54434E46, 2
@@ -274,8 +275,7 @@ def check_seal(c, d, seal):
     m = re.search(r"(\d+) passed, (\d+) failed", r.stdout)
     c.check("test_seal ran", m is not None and r.returncode in (0, 1), r.stderr)
     if m:
-        c.passed += int(m.group(1))
-        c.failed += int(m.group(2))
+        c.add(int(m.group(1)), int(m.group(2)))
 
 
 def check_fragnetctl_usage(c, args):
@@ -302,7 +302,7 @@ def check_fragnetctl_usage(c, args):
 
 
 def check_config_errors(c, args):
-    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}x")
+    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid()}x")
     try:
         for text, expect in [
             ("sokcet = /tmp/x\n", "fragnetd.conf:1: unknown key 'sokcet'"),
@@ -333,7 +333,7 @@ def check_config_errors(c, args):
 
 def check_rules_dir(c, args):
     """The examples in rules/ as a configured rules directory."""
-    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}r")
+    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid()}r")
     try:
         d.start(rules=args.rules_dir)
         text = d.ctl_json("list", "ruleset")["ruleset"]
@@ -356,7 +356,7 @@ def check_rules_dir(c, args):
 
 def check_sd_notify(c, args):
     """systemd's Type=notify: READY=1 once the socket serves, STOPPING=1 at the end."""
-    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid() % 100000}n")
+    d = Daemon(args.fragnetd, args.fragnetctl, tag=f"fnc{os.getpid()}n")
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     path = os.path.join(d.dir, "notify.sock")
     notify.bind(path)
@@ -402,18 +402,10 @@ def run(args):
     return c.summary()
 
 
-def main():
+if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--fragnetd", required=True)
     p.add_argument("--fragnetctl", required=True)
     p.add_argument("--seal", required=True)
     p.add_argument("--rules-dir", required=True)
-    args = p.parse_args()
-    if os.geteuid() != 0:
-        print("needs root (network namespaces, other uids)")
-        return 1
-    return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(p, run))

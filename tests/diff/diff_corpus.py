@@ -9,7 +9,7 @@ and deciding rule of every hook (nft trace) and every rule counter. Run the
 same packets through the interpreter (fn-diff-driver) and require the same
 hooks, verdicts, deciding rules, packet rewrites, marks and counters.
 
-  diff_corpus.py [--driver PATH] [--only NAME] [-v] CORPUS_DIR|FILE...
+  diff_corpus.py [--driver PATH] [--xdp] [--only NAME] [-v] CORPUS_DIR|FILE...
 
 Without --driver only the harness's own model of the kernel path is checked
 against the kernel (exit 77 afterwards: the differential itself did not run).
@@ -17,6 +17,10 @@ With it, the running kernel is first probed for a known bug of its payload
 fast path (harness/quirk.py: transport loads read non-first fragments); where
 it has the bug, packets on which the kernel does exactly what the bug
 predicts are reported as excused, not failed.
+With --xdp (kernel enforcement, issue E) every inbound frame the steering
+program would hand to the application (for this host, not a fragment) goes
+through the ruleset's generated XDP program first, and the interpreter
+resumes where it stopped; the comparison is the same.
 Corpus files: nft text, with `#>` schedule lines (harness/schedule.py) and
 optionally `#! xfail: REASON` for a known, explained divergence. Placeholders
 @DAY@ @OTHERDAY@ @HOUR_IN@ @HOUR_OUT@ are replaced by values around the
@@ -94,10 +98,11 @@ class Outcome:
         self.excused = []      # (step index, step text, text): known kernel bug
         self.steps = 0
         self.hooks = 0
+        self.kernel = None     # kernel enforcement: what its part did
         self.error = None
 
 
-def run_one(corpus, driver_exe, verbose, fast_path_bug=False):
+def run_one(corpus, driver_exe, verbose, fast_path_bug=False, xdp=False):
     out = Outcome(corpus.name)
     now = datetime.datetime.now(datetime.timezone.utc)
     text = corpus.text(now)
@@ -112,9 +117,9 @@ def run_one(corpus, driver_exe, verbose, fast_path_bug=False):
             info = C.RulesetInfo(k.listing(corpus.family, corpus.table))
             info.check_priorities()
             if driver_exe:
-                drv = Driver(driver_exe, rf.name, bed.twin, corpus.table)
+                drv = Driver(driver_exe, rf.name, bed.twin, corpus.table, xdp=xdp)
             quirk = Q.FastPathQuirk(drv) if drv and fast_path_bug else None
-            model = PathModel(info.conntrack)
+            model = PathModel(info.conntrack, steer=drv.steer if drv and xdp else None)
             for i, step in enumerate(steps):
                 if isinstance(step, S.Sleep):
                     time.sleep(step.seconds)
@@ -157,6 +162,8 @@ def run_one(corpus, driver_exe, verbose, fast_path_bug=False):
                 traceback.print_exc()
         finally:
             if drv:
+                if xdp:
+                    out.kernel = drv.kernel_outcomes
                 drv.close()
             k.close()
     return out
@@ -166,10 +173,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--driver", help="fn-diff-driver executable (omit: model check only)")
+    ap.add_argument("--xdp", action="store_true",
+                    help="kernel enforcement: the generated XDP program first (needs --driver)")
     ap.add_argument("--only", help="run only corpus files whose name contains this")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--max-problems", type=int, default=6)
     args = ap.parse_args()
+    if args.xdp and not args.driver:
+        ap.error("--xdp needs --driver")
     if os.geteuid() != 0:
         print("diff: needs root (network namespaces, raw sockets)")
         return 77
@@ -183,7 +194,9 @@ def main():
             files.append(p)
     if args.only:
         files = [f for f in files if args.only in os.path.basename(f)]
-    mode = "differential" if args.driver else "model check only (no interpreter driver)"
+    mode = ("differential, kernel enforcement (XDP program, then the interpreter resumed)"
+            if args.driver and args.xdp else
+            "differential" if args.driver else "model check only (no interpreter driver)")
     print("diff: %d rulesets, %s" % (len(files), mode))
     fast_path_bug = False
     if args.driver:
@@ -199,12 +212,15 @@ def main():
     for f in files:
         corpus = Corpus(f)
         t1 = time.monotonic()
-        o = run_one(corpus, args.driver, args.verbose, fast_path_bug)
+        o = run_one(corpus, args.driver, args.verbose, fast_path_bug, args.xdp)
         bad = o.error or o.problems
         status = "PASS" if not bad else ("XFAIL" if corpus.xfail else "FAIL")
-        print("[%s] %s (%d steps, %d hook evaluations, %.1fs%s)" %
+        print("[%s] %s (%d steps, %d hook evaluations, %.1fs%s%s)" %
               (status, o.name, o.steps, o.hooks, time.monotonic() - t1,
-               ", %d packets excused" % len(o.excused) if o.excused else ""))
+               ", %d packets excused" % len(o.excused) if o.excused else "",
+               "; XDP program: %(drop)d dropped, %(judged)d judged, %(resumed)d resumed, "
+               "%(unjudged)d unjudged" %
+               o.kernel if o.kernel else ""))
         for (i, stext, p) in o.excused[:args.max_problems]:
             print("    excused: step %d `%s`: %s" % (i, stext, p))
         if len(o.excused) > args.max_problems:

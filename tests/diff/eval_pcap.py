@@ -15,8 +15,11 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
 
+from checks import Checks                    # noqa: E402
 from harness import schedule as S            # noqa: E402
 from harness.kernel import Kernel            # noqa: E402
 from harness.netns import Testbed            # noqa: E402
@@ -94,7 +97,7 @@ def tally(report):
 
 def main():
     exe = sys.argv[1]
-    failures = []
+    c = Checks()
     with tempfile.TemporaryDirectory() as tmp, Testbed("e") as bed:
         k = Kernel(bed)
         try:
@@ -129,8 +132,8 @@ def main():
             r = subprocess.run([exe, "-j", ruleset, path], capture_output=True, text=True,
                                timeout=120)
             text = subprocess.run([exe, ruleset, path], capture_output=True, text=True, timeout=120)
-            if r.returncode or text.returncode:
-                failures.append("%s: fragnet-eval failed: %s" % (tool, r.stderr.strip()))
+            if not c.check(f"{tool}: fragnet-eval reads the {fmt} file (text and JSON)",
+                           r.returncode == 0 and text.returncode == 0, r.stderr.strip()):
                 continue
             report = json.loads(r.stdout)
             got = tally(report)
@@ -138,27 +141,22 @@ def main():
             print("%s wrote %s: %d frames, %d hook verdicts" %
                   (tool, fmt, len(report["packets"]), sum(got.values())))
             evaluated = [p for p in report["packets"] if "hooks" in p]
-            if len(evaluated) != len(steps):
-                failures.append("%s: %d IPv4 packets in the capture, %d sent" %
-                                (tool, len(evaluated), len(steps)))
-            if len(lines) != sum(got.values()):
-                failures.append("%s: text output has %d hook lines, JSON %d" %
-                                (tool, len(lines), sum(got.values())))
+            c.check(f"{tool}: the {len(steps)} IPv4 packets sent are in the capture",
+                    len(evaluated) == len(steps), f"{len(evaluated)} found")
+            c.check(f"{tool}: text and JSON give the same hook verdicts",
+                    len(lines) == sum(got.values()),
+                    f"text {len(lines)}, JSON {sum(got.values())}")
+            wrong = []
             for (chain, handle), (pkts, _) in sorted(counters.items(), key=str):
                 if chain in ("counter", "quota"):
                     continue
-                if policy_counter.get(chain) == handle:
-                    want, key = pkts, (chain, 0)
-                else:
-                    want, key = pkts, (chain, handle)
-                if got.get(key, 0) != want:
-                    failures.append("%s: %s handle %d: fragnet-eval %d packets, kernel %d" %
-                                    (tool, chain, key[1], got.get(key, 0), want))
-    for f in failures:
-        print("FAIL " + f)
-    print("eval: %d passed, %d failed" % (2 - len({f.split(":")[0] for f in failures}),
-                                          len({f.split(":")[0] for f in failures})))
-    return 1 if failures else 0
+                key = (chain, 0) if policy_counter.get(chain) == handle else (chain, handle)
+                if got.get(key, 0) != pkts:
+                    wrong.append("%s handle %d: fragnet-eval %d packets, kernel %d" %
+                                 (chain, key[1], got.get(key, 0), pkts))
+            c.check(f"{tool}: the tally per rule equals the kernel's counters", not wrong,
+                    "; ".join(wrong))
+    return c.summary()
 
 
 if __name__ == "__main__":

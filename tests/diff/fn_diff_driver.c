@@ -5,7 +5,7 @@
  * on stdin and answers on stdout. The harness (diff_corpus.py) decides which
  * bytes each hook sees; this program only runs the interpreter on them.
  *
- *   fn-diff-driver [--netns NAME] [--app APP] RULESET
+ *   fn-diff-driver [--netns NAME] [--app APP] [--xdp] RULESET
  *
  * Protocol (one line each way; "-" stands for none):
  *   > eval HOOK CPU PKTTYPE MARK CT IIF IIFNAME OIF OIFNAME L2HEX L3HEX
@@ -23,6 +23,15 @@
  *   < end
  * CT is fn_pkt.ct, which the filter needs back at input (postrouting) for
  * the packet it saw at prerouting (output).
+ *   > xdp L2HEX L3HEX                        (with --xdp)
+ *   < xdp RETVAL HOOK CHAIN RULE              (what the kernel part did)
+ * With --xdp the ruleset's kernel part (xdp/: the generated XDP program, test
+ * epilogue) is loaded too. An xdp line runs a frame the steering program
+ * would hand to the application through it, as kernel enforcement does:
+ * the eval lines of that frame's prerouting and input hooks that follow are
+ * answered from what the kernel part decided and by resuming the
+ * interpreter where it stopped (tests/xdp/xdp_harness.h), and the counters
+ * are the sum of both parts.
  * evalk is asked instead of eval for non-first fragments when the kernel has
  * the bug (harness/quirk.py). It runs the hook with the ops rewritten by
  * fast_path_quirk.c for this packet's IPv4 header length, on the
@@ -40,8 +49,10 @@
 
 #include "compiler.h"
 #include "fast_path_quirk.h"
+#include "packets.h"
 #include "filter/filter.h"
 #include "nft/eval.h"
+#include "xdp_harness.h"
 
 #define MAX_FRAME (65536 + 64)
 
@@ -86,28 +97,6 @@ static long hex_decode(const char *hex, uint8_t *out, size_t cap)
 		out[i] = (uint8_t)v;
 	}
 	return (long)(n / 2);
-}
-
-/* Smallest header of each transport we know: shorter means "no transport
- * header" (fn_pkt.l4_off = 0), as lib/nft/packet.h defines it. */
-static unsigned l4_min(uint8_t proto)
-{
-	switch (proto) {
-	case 6: return 20;   /* TCP */
-	case 17: return 8;   /* UDP */
-	case 1: return 8;    /* ICMP */
-	default: return 0;
-	}
-}
-
-static uint16_t transport_offset(const uint8_t *l3, uint32_t len)
-{
-	unsigned ihl = (l3[0] & 0xf) * 4u;
-	unsigned frag = ((unsigned)l3[6] << 8 | l3[7]) & 0x1fff;
-
-	if (frag || len < ihl + l4_min(l3[9]))
-		return 0;
-	return (uint16_t)ihl;
 }
 
 static char *read_file(const char *path)
@@ -237,23 +226,46 @@ static int parse_eval(char *args, struct eval_req *req)
 
 	/* Link and network headers are contiguous, as in an mbuf, so a link
 	 * payload load past the Ethernet header reads the IP header. */
-	uint8_t *l3 = frame + l2_len;
-	req->pkt = (struct fn_pkt){
-		.l2 = l2_len ? frame : NULL,
-		.l3 = l3,
-		.l3_len = (uint32_t)l3_len,
-		.l4_off = transport_offset(l3, (uint32_t)l3_len),
-		.l4proto = l3[9],
-		.pkttype = (uint8_t)pkttype,
-		.mark = mark,
-		.iif = iif,
-		.oif = oif,
-		.iifname = strcmp(iifname_s, "-") ? req->iifname : NULL,
-		.oifname = strcmp(oifname_s, "-") ? req->oifname : NULL,
-		.cpu = (uint16_t)cpu,
-		.ct = ct,
-	};
+	req->pkt = tp_view(frame + l2_len, (uint32_t)l3_len);
+	req->pkt.l2 = l2_len ? frame : NULL;
+	req->pkt.pkttype = (uint8_t)pkttype;
+	req->pkt.mark = mark;
+	req->pkt.iif = iif;
+	req->pkt.oif = oif;
+	req->pkt.iifname = strcmp(iifname_s, "-") ? req->iifname : NULL;
+	req->pkt.oifname = strcmp(oifname_s, "-") ? req->oifname : NULL;
+	req->pkt.cpu = (uint16_t)cpu;
+	req->pkt.ct = ct;
 	return 0;
+}
+
+/* The kernel part's outcome on the frame of the last xdp line, while the
+ * hooks it covers are still to be answered. */
+static struct {
+	struct xh *x;
+	struct xh_kernel k;
+	int next_hook;            /* the hook expected next, -1: none pending */
+} xdp = { .next_hook = -1 };
+
+/* The hook's result: through the kernel part when it judged this frame. */
+static enum fn_verdict hook_result(struct fn_nft_state *st, struct eval_req *req,
+				   struct fn_nft_result *res)
+{
+	int pending = xdp.next_hook;
+
+	xdp.next_hook = -1;
+	if (pending < 0 || pending != req->hook)
+		return fn_nft_eval(st, (enum fn_hook)req->hook, &req->pkt, res);
+	if (!xh_hook(xdp.x, st, &xdp.k, (enum fn_hook)req->hook, &req->pkt, res)) {
+		/* the kernel dropped the frame before this hook: the harness
+		 * asks only for hooks the kernel's own path runs */
+		fprintf(stderr, "fn-diff-driver: %s asked after the kernel part dropped\n",
+			hook_names[req->hook]);
+		exit(1);
+	}
+	if (req->hook == FN_HOOK_PREROUTING && res->verdict == FN_ACCEPT)
+		xdp.next_hook = FN_HOOK_INPUT;
+	return res->verdict;
 }
 
 /* Run the hook and answer, to f, with the verdict and the packet. */
@@ -261,7 +273,7 @@ static void run_eval(FILE *f, const char *tag, struct fn_nft_state *st, struct e
 {
 	struct fn_pkt *pkt = &req->pkt;
 	struct fn_nft_result res = {0};
-	enum fn_verdict v = fn_nft_eval(st, (enum fn_hook)req->hook, pkt, &res);
+	enum fn_verdict v = hook_result(st, req, &res);
 
 	fprintf(f, "%s %s %s %llu %u %u ", tag,
 		v < sizeof(verdict_names) / sizeof(*verdict_names) &&
@@ -281,6 +293,33 @@ static int do_eval(struct fn_nft_state *st, char *args)
 	if (parse_eval(args, &req) < 0)
 		return -EINVAL;
 	run_eval(stdout, "ok", st, &req);
+	return 0;
+}
+
+/* One "xdp" line: the frame through the kernel part, answered with what it
+ * did; the eval lines of its hooks follow. */
+static int do_xdp(struct fn_nft_state *st, char *args)
+{
+	static char l2_s[64], l3_s[2 * MAX_FRAME + 2];
+	long l2_len, l3_len;
+	int rc;
+
+	if (!xdp.x || sscanf(args, "%63s %131073s", l2_s, l3_s) != 2)
+		return -EINVAL;
+	l2_len = hex_decode(l2_s, frame, sizeof(frame));
+	if (l2_len != 14)
+		return -EINVAL;
+	l3_len = hex_decode(l3_s, frame + l2_len, sizeof(frame) - (size_t)l2_len);
+	if (l3_len < 20)
+		return -EINVAL;
+	rc = xh_kernel(xdp.x, st, frame, (size_t)(l2_len + l3_len), &xdp.k);
+	if (rc < 0) {
+		printf("error the kernel part: %s\n", strerror(-rc));
+		return 0;
+	}
+	xdp.next_hook = FN_HOOK_PREROUTING;
+	printf("xdp %s %u %u %u\n", xdp.k.retval == XDP_DROP ? "drop" : "pass", xdp.k.meta.hook,
+	       xdp.k.meta.chain, xdp.k.meta.rule);
 	return 0;
 }
 
@@ -396,18 +435,21 @@ static int do_evalk(struct fn_nft_state *st, const void *image, size_t len, char
 int main(int argc, char **argv)
 {
 	const char *netns = NULL, *app = "fragnet", *path = NULL;
-	char err[512] = "";
+	char err[4096] = "";
+	int with_xdp = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--netns") == 0 && i + 1 < argc)
 			netns = argv[++i];
 		else if (strcmp(argv[i], "--app") == 0 && i + 1 < argc)
 			app = argv[++i];
+		else if (strcmp(argv[i], "--xdp") == 0)
+			with_xdp = 1;
 		else
 			path = argv[i];
 	}
 	if (!path) {
-		fprintf(stderr, "usage: fn-diff-driver [--netns NAME] [--app APP] RULESET\n");
+		fprintf(stderr, "usage: fn-diff-driver [--netns NAME] [--app APP] [--xdp] RULESET\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -438,6 +480,15 @@ int main(int argc, char **argv)
 		printf("error image refused by the verifier: %s\n", strerror(errno));
 		return 1;
 	}
+	if (with_xdp && !(xdp.x = xh_new(image, len, err, sizeof(err)))) {
+		size_t n = strlen(err);
+
+		for (char *p = err; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		printf("error the kernel part: %s\n", n > 1000 ? err + n - 1000 : err);
+		return 1;
+	}
 	printf("ready\n");
 	fflush(stdout);
 
@@ -448,6 +499,9 @@ int main(int argc, char **argv)
 		if (strncmp(line, "eval ", 5) == 0) {
 			if (do_eval(st, line + 5) < 0)
 				printf("error bad eval line\n");
+		} else if (strncmp(line, "xdp ", 4) == 0) {
+			if (do_xdp(st, line + 4) < 0)
+				printf("error bad xdp line\n");
 		} else if (strncmp(line, "evalk ", 6) == 0) {
 			if (do_evalk(st, image, len, line + 6) < 0)
 				printf("error bad eval line\n");
@@ -463,6 +517,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	free(line);
+	xh_free(xdp.x);
 	fn_nft_state_free(st);
 	free(image);
 	return 0;

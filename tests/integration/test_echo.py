@@ -11,18 +11,17 @@ import argparse
 import json
 import os
 import random
-import signal
 import socket
 import struct
-import subprocess
 import sys
-import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from checks import Checks  # noqa: E402
-from netns import CLIENT_ADDR, SERVER_ADDR, Topology, sh  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import Checks, main  # noqa: E402
+from echo import ECHO_PORT, Echo  # noqa: E402
+from topology import Pair, sh  # noqa: E402
 
-ECHO_PORT = 7
+SUBNET = "10.99.0"
+SERVER_ADDR, CLIENT_ADDR = f"{SUBNET}.1", f"{SUBNET}.2"
 
 
 # ---------------------------------------------------------------- client side
@@ -91,6 +90,15 @@ def udp(sport, dport, payload, length=None):
                        0) + payload
 
 
+def steered(f):
+    """Whether a program steering the server's address to it (test_xsk.py's
+    xsk_redirect.bpf.c) hands frame f over: IPv4 to it, ARP asking for it."""
+    addr = socket.inet_aton(SERVER_ADDR)
+    if f[12:14] == b"\x08\x00":
+        return len(f) >= 34 and f[30:34] == addr
+    return f[12:14] == b"\x08\x06" and len(f) >= 42 and f[38:42] == addr
+
+
 def client_malformed(ifname, server_mac):
     """A burst of broken frames at the server; returns how many were sent."""
     rnd = random.Random(1234)
@@ -122,7 +130,7 @@ def client_malformed(ifname, server_mac):
         frames.append(frame(dst, src, 0x0800, bytes(rnd.getrandbits(8) for _ in range(n))))
     for f in frames:
         s.send(f)
-    return {"sent": len(frames), "fragments": 3}
+    return {"sent": len(frames), "fragments": 3, "steered": sum(map(steered, frames))}
 
 
 def client_main(argv):
@@ -140,91 +148,37 @@ def client_main(argv):
 
 # ---------------------------------------------------------------- test side
 
-def in_client(topo, *args, timeout=60):
-    out = sh(sys.executable, os.path.abspath(__file__), "client", *map(str, args),
-             ns=topo.client_ns, capture=True, timeout=timeout)
-    return json.loads(out.strip().splitlines()[-1])
-
-
-class Server:
-    def __init__(self, topo, echo, pmd, extra):
-        # ip netns exec gives a private /sys without bpffs; libxdp wants it.
-        cmd = (f"mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec {echo} "
-               + " ".join(topo.ports(pmd)) + f" --addr {SERVER_ADDR}/24 --udp-port {ECHO_PORT}"
-               + " --unfiltered " + " ".join(extra))
-        self.proc = subprocess.Popen(["ip", "netns", "exec", topo.server_ns, "sh", "-c", cmd],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.output = []
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            self.output.append(line)
-            if "echoing on" in line:
-                return
-        self.stop()
-        raise RuntimeError("server did not start:\n" + "".join(self.output))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            out, _ = self.proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, _ = self.proc.communicate()
-        self.output.append(out)
-        return self.proc.returncode
-
-    def stats(self):
-        """{queue: {"in": n, "drops": {reason: n}}} from the exit report."""
-        res = {}
-        for line in "".join(self.output).splitlines():
-            if not line.startswith("queue "):
-                continue
-            q = int(line.split()[1].rstrip(":"))
-            din = int(line.split("datagrams in ")[1].split()[0])
-            drops = dict(kv.split("=") for kv in line.split("drops:")[1].split())
-            res[q] = {"in": din, "drops": {k: int(v) for k, v in drops.items()}}
-        return res
-
-
 def run(args):
     features = set(filter(None, args.features.split(",")))
     c = Checks()
-    with Topology() as topo:
-        server_mac = topo.mac(topo.server_ns, topo.server_if)
+    with Pair("fni", SUBNET, queues=2, static_neigh="arp" not in features) as topo:
         extra = args.mode.split()
         if "arp" not in features:
-            client_mac = topo.mac(topo.client_ns, topo.client_if)
-            extra.append(f"--neighbour {CLIENT_ADDR},{client_mac}")
-            sh("ip", "neigh", "add", SERVER_ADDR, "lladdr", server_mac, "dev", topo.client_if,
-               ns=topo.client_ns)
+            extra += ["--neighbour", f"{CLIENT_ADDR},{topo.client_mac}"]
         link_before = topo.server_link()
-        srv = Server(topo, args.echo, args.pmd, extra)
+        srv = Echo(topo, args.echo, args.pmd, extra + ["--unfiltered"]).start()
         try:
             if "icmp" in features:
                 r = sh("ping", "-c", "3", "-i", "0.2", "-W", "2", SERVER_ADDR, ns=topo.client_ns,
                        check=False)
                 c.check("ping answered", r.returncode == 0, r.stdout[-200:])
-            r = in_client(topo, "echo", 64, 4, 100)
+            r = topo.in_client("echo", 64, 4, 100)
             c.check("UDP echo, 64 flows x 4", r["ok"] == 256 and r["bad"] == 0, r)
             if "arp" in features:
                 neigh = sh("ip", "neigh", "show", SERVER_ADDR, ns=topo.client_ns, capture=True)
                 c.check("ARP resolved the server (no static entry)",
-                        server_mac in neigh and "PERMANENT" not in neigh, neigh.strip())
+                        topo.server_mac in neigh and "PERMANENT" not in neigh, neigh.strip())
             if "icmp" in features:
-                r = in_client(topo, "refused")
+                r = topo.in_client("refused")
                 c.check("closed port: ECONNREFUSED", r["error"] == "ECONNREFUSED", r)
             if "frag" in features:
-                r = in_client(topo, "echo", 4, 2, 8000)
+                r = topo.in_client("echo", 4, 2, 8000)
                 c.check("8000-byte datagrams echoed whole", r["ok"] == 8 and r["bad"] == 0, r)
-            r = in_client(topo, "malformed", topo.client_if, server_mac)
+            r = topo.in_client("malformed", topo.client_if, topo.server_mac)
             # af_packet's fanout has the kernel reassemble fragments first, so
             # the broken ones die there and never reach the server.
             sent = r["sent"] - (r["fragments"] if args.pmd == "af_packet" else 0)
-            r = in_client(topo, "echo", 8, 2, 64)
+            r = topo.in_client("echo", 8, 2, 64)
             c.check("alive and answering after malformed burst", r["ok"] == 16, r)
         finally:
             rc = srv.stop()
@@ -238,24 +192,14 @@ def run(args):
         c.check("interface left as found (flags, no XDP program)",
                 ("PROMISC" in link_before) == ("PROMISC" in link_after)
                 and "xdp" not in link_after.split("link/ether")[0], link_after)
+    c.check("no namespace of this test is left", not topo.left(), topo.left())
     return c.summary()
 
 
-def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "client":
-        client_main(sys.argv[2:])
-        return 0
+if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--echo", required=True)
     p.add_argument("--pmd", choices=["af_packet", "af_xdp"], required=True)
     p.add_argument("--features", default="arp,icmp,frag")
     p.add_argument("--mode", default="", help="extra fragnet-echo flags, e.g. --poll --zero-copy")
-    args = p.parse_args()
-    if os.geteuid() != 0:
-        print("needs root (network namespaces, DPDK)")
-        return 1
-    return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(p, run, client_main))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Helpers for the interpreter tests: packets, images built op by op, a
- * clock the tests move by hand. */
+/* Helpers for the interpreter tests: packets with their fn_pkt view, images
+ * built op by op (tests/support/images.h) and loaded, a clock the tests move
+ * by hand. */
 #ifndef FN_NFT_TEST_H
 #define FN_NFT_TEST_H
 
@@ -10,8 +11,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "images.h"
 #include "filter/filter.h"
-#include "nft/builder.h"
 #include "nft/eval.h"
 #include "nft/image.h"
 
@@ -23,7 +24,8 @@ struct tpkt {
 	struct fn_pkt pkt;
 };
 
-/* IPv4 + UDP with valid checksums; addresses in host order. */
+/* IPv4 + UDP with valid checksums; addresses in host order; the payload
+ * bytes are i * 7 + 1. */
 void t_udp(struct tpkt *t, uint32_t src, uint32_t dst, uint16_t sport,
 	   uint16_t dport, size_t payload);
 /* IPv4 + ICMP (type, code, id, seq) with valid checksums. */
@@ -34,22 +36,29 @@ void t_ip_csum(struct tpkt *t);
 /* true when the IPv4 header and UDP checksums verify. */
 int t_csums_ok(const struct tpkt *t);
 
-/* Image building shorthands: each appends one op to the current rule. */
-void t_payload(struct fn_imgb *b, uint8_t base, uint8_t off, uint8_t len, uint8_t dreg);
-void t_cmp(struct fn_imgb *b, uint8_t sreg, uint8_t op, const void *data, uint8_t len);
-void t_cmp32(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t host_value);
-void t_payload_cmp(struct fn_imgb *b, uint8_t base, uint8_t off, uint8_t len,
-		   uint8_t op, const void *data);
-void t_meta(struct fn_imgb *b, uint8_t key, uint8_t dreg);
-void t_imm(struct fn_imgb *b, uint8_t dreg, const void *data, uint8_t len);
-void t_verdict(struct fn_imgb *b, int32_t code, uint32_t chain);
-void t_counter(struct fn_imgb *b, uint32_t chain, uint64_t handle);
-void t_lookup(struct fn_imgb *b, uint8_t sreg, uint8_t dreg, uint32_t set, int invert);
+/*
+ * What a test allocates is owned by the test (T_TEST(f) runs f between
+ * t_setup() and t_teardown()): t_teardown() frees whatever is still owned,
+ * also when an assert failed half-way, so a failing test leaks nothing.
+ * t_builder(), t_image(), t_load() and t_state() hand out owned objects;
+ * t_own() makes anything owned; t_free() frees one now; t_disown() hands
+ * one to a new owner (an image to fn_filter_install()).
+ */
+#define T_TEST(f) cmocka_unit_test_setup_teardown(f, t_setup, t_teardown)
+int t_setup(void **state);
+int t_teardown(void **state);
+/* p (NULL: nothing) is freed by release(p) unless freed before; returns p. */
+void *t_own(void *p, void (*release)(void *));
+void t_free(void *p);
+void *t_disown(void *p);
 
-/* Finish and load: fails the test on error. */
+struct fn_imgb *t_builder(void);
+/* Finish (the builder is consumed) and load: fails the test on error. */
 struct fn_nft_state *t_load(struct fn_imgb *b);
-/* Finish only. */
+/* Finish only: the image, malloc'd. */
 void *t_image(struct fn_imgb *b, size_t *len);
+/* Own a state made otherwise (fn_nft_state_new(), NULL included). */
+struct fn_nft_state *t_state(struct fn_nft_state *s);
 
 /* A manual clock for limits, conntrack and time. */
 struct tclock {

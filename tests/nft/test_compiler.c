@@ -43,9 +43,9 @@ static struct fn_nft_state *load_app(const char *text, const char *app)
 
 	if (fn_compile_text(cc, text, app, &img, &len, err, sizeof(err)))
 		fail_msg("compile failed: %s", err);
-	s = fn_nft_state_new(img, len);
-	assert_non_null(s);
+	s = t_state(fn_nft_state_new(img, len));
 	free(img);
+	assert_non_null(s);
 	return s;
 }
 
@@ -105,7 +105,7 @@ static void test_basic(void **state)
 	assert_int_equal(in_udp(s, IP4(192, 168, 9, 9), 5005, &r), FN_ACCEPT);
 	assert_int_equal(in_udp(s, IP4(192, 169, 9, 9), 5005, &r), FN_DROP);
 	assert_int_equal(in_udp(s, IP4(192, 168, 9, 9), 5011, &r), FN_DROP);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* payload+cmp and meta+cmp pairs are fused when the register dies. */
@@ -122,6 +122,7 @@ static void test_fused_forms(void **state)
 		"  ip saddr 1.2.3.4 udp dport 53 drop\n"
 		"  meta mark 7 accept\n"
 		"}; }\n", NULL, &img, &len, err, sizeof(err)), 0);
+	t_own(img, free);
 	assert_int_equal(fn_nft_verify(img, len, &prog, err, sizeof(err)), 0);
 	for (i = 0; i < prog.hdr->code.len;) {
 		const struct fn_op *op = (const void *)(prog.code + i);
@@ -134,7 +135,6 @@ static void test_fused_forms(void **state)
 	/* ip saddr, ip protocol, udp dport, meta mark */
 	assert_int_equal(fused, 4);
 	assert_int_equal(plain, 0);
-	free(img);
 }
 
 static void test_table_choice(void **state)
@@ -158,14 +158,14 @@ static void test_table_choice(void **state)
 		for (p = 1; p <= 3; p++)
 			assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), p, &r),
 					 p == cases[i].port ? FN_DROP : FN_ACCEPT);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 	/* no table for the application: nothing to filter */
 	{
 		struct fn_nft_state *s = load("table ip6 x { chain i { type filter hook input priority 0; drop; }; }");
 
 		assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 9, &r), FN_ACCEPT);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 	/* a dormant table filters nothing */
 	{
@@ -173,7 +173,7 @@ static void test_table_choice(void **state)
 			"chain i { type filter hook input priority 0; drop; }; }");
 
 		assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 9, &r), FN_ACCEPT);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 }
 
@@ -220,7 +220,7 @@ static void test_sets_and_maps(void **state)
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 2001, &r), FN_ACCEPT);
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 9, &r), FN_DROP);
 	assert_int_equal(in_udp(s, IP4(9, 9, 9, 9), 9, &r), FN_ACCEPT);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* Chains of equal priority: the later one runs first (kernel hook order). */
@@ -231,7 +231,7 @@ static void test_big_set_dumped_whole(void **state)
 {
 	enum { N = 100000 };
 	size_t cap = 256 + (size_t)N * 16, o = 0;
-	char *text = malloc(cap);
+	char *text = t_own(malloc(cap), free);
 	struct fn_nft_state *s;
 	struct fn_nft_result r;
 
@@ -244,7 +244,7 @@ static void test_big_set_dumped_whole(void **state)
 	snprintf(text + o, cap - o, " }\n }\n chain input { type filter hook input priority 0\n"
 		 " ip saddr @deny drop\n }\n}\n");
 	s = load(text);
-	free(text);
+	t_free(text);
 	/* every element is there (a sample across the whole range) ... */
 	for (unsigned i = 1; i <= N; i += 97)
 		assert_int_equal(in_udp(s, IP4(10, i >> 16 & 255, i >> 8 & 255, i & 255), 53, &r),
@@ -253,7 +253,7 @@ static void test_big_set_dumped_whole(void **state)
 	/* ... and nothing else */
 	assert_int_equal(in_udp(s, IP4(10, 2, 0, 0), 53, &r), FN_ACCEPT);
 	assert_int_equal(in_udp(s, IP4(10, 0, 0, 0), 53, &r), FN_ACCEPT);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_equal_priority(void **state)
@@ -269,7 +269,7 @@ static void test_equal_priority(void **state)
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 9, &r), FN_DROP);
 	assert_string_equal(r.chain, "b");
 	assert_int_equal(t_rule_packets(s, r.rule_handle), 1);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 struct named {
@@ -314,7 +314,7 @@ static void test_stateful(void **state)
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 4, &r), FN_ACCEPT);
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 4, &r), FN_DROP);
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 5, &r), FN_ACCEPT);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_conntrack(void **state)
@@ -348,7 +348,7 @@ static void test_conntrack(void **state)
 		fn_nft_eval(s, FN_HOOK_PREROUTING, &back.pkt, &r);
 		assert_int_equal(fn_nft_eval(s, FN_HOOK_INPUT, &back.pkt, &r), FN_ACCEPT);
 	}
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_reject_and_rewrite(void **state)
@@ -377,7 +377,7 @@ static void test_reject_and_rewrite(void **state)
 	assert_int_equal(t.buf[20] << 8 | t.buf[21], 5353);
 	assert_true(t_csums_ok(&t));
 	assert_int_equal(t.pkt.mark, 0x10);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 #define TBL "table inet fragnet { chain input { type filter hook input priority 0; "
@@ -430,51 +430,70 @@ static void test_failure_changes_nothing(void **state)
 	void *img;
 
 	(void)state;
-	fn_nft_state_free(s);
+	t_free(s);
 	refused(TBL "meta random 5 drop; }; }", -EOPNOTSUPP, "meta random", NULL);
 	refused(TBL "udp dport 53 frobnicate; }; }", -EINVAL, "nft: ", "syntax error");
 	assert_int_equal(fn_compile_current(cc, NULL, &img, &len, err, sizeof(err)), 0);
-	s = fn_nft_state_new(img, len);
+	s = t_state(fn_nft_state_new(img, len));
 	free(img);
+	assert_non_null(s);
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 53, &r), FN_DROP);
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 54, &r), FN_ACCEPT);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
-/* A named namespace: what stock nft puts there is what we compile. */
+/* A named namespace: what stock nft puts there is what we compile. The
+ * fixture makes the namespace and removes it by name, whatever happens. */
+static char netns[32];
+
+static int netns_setup(void **state)
+{
+	char cmd[64];
+
+	snprintf(netns, sizeof(netns), "fnbct%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "ip netns add %s", netns);
+	return system(cmd) == 0 ? t_setup(state) : -1;
+}
+
+static int netns_teardown(void **state)
+{
+	int rc = t_teardown(state);   /* the compiler lets go of it first */
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "ip netns del %s", netns);
+	if (system(cmd) != 0)
+		rc = -1;
+	return rc;
+}
+
+static void compiler_free(void *c)
+{
+	fn_compiler_free(c);
+}
+
 static void test_named_namespace(void **state)
 {
 	struct fn_compiler *named;
 	struct fn_nft_result r;
 	struct fn_nft_state *s;
-	char name[32];
 	size_t len;
 	void *img;
 	char cmd[512];
 
 	(void)state;
-	snprintf(name, sizeof(name), "fnbct%d", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "ip netns add %s", name);
-	assert_int_equal(system(cmd), 0);
-	named = fn_compiler_new(name, err, sizeof(err));
-	if (!named)
-		goto out;
-	snprintf(cmd, sizeof(cmd), "ip netns exec %s nft 'add table ip fragnet; "
-		 "add chain ip fragnet in { type filter hook input priority 0; }; "
-		 "add rule ip fragnet in udp dport 77 drop'", name);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(fn_compile_current(named, NULL, &img, &len, err, sizeof(err)), 0);
-	s = fn_nft_state_new(img, len);
-	free(img);
-	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 77, &r), FN_DROP);
-	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 78, &r), FN_ACCEPT);
-	fn_nft_state_free(s);
-	fn_compiler_free(named);
-out:
-	snprintf(cmd, sizeof(cmd), "ip netns del %s", name);
-	assert_int_equal(system(cmd), 0);
+	named = t_own(fn_compiler_new(netns, err, sizeof(err)), compiler_free);
 	if (!named)
 		fail_msg("named namespace: %s", err);
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s nft 'add table ip fragnet; "
+		 "add chain ip fragnet in { type filter hook input priority 0; }; "
+		 "add rule ip fragnet in udp dport 77 drop'", netns);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(fn_compile_current(named, NULL, &img, &len, err, sizeof(err)), 0);
+	s = t_state(fn_nft_state_new(img, len));
+	free(img);
+	assert_non_null(s);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 77, &r), FN_DROP);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 78, &r), FN_ACCEPT);
 	assert_null(fn_compiler_new("fnb-does-not-exist", err, sizeof(err)));
 	assert_int_equal(errno, ENOENT);
 }
@@ -482,18 +501,18 @@ out:
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic),
-		cmocka_unit_test(test_fused_forms),
-		cmocka_unit_test(test_table_choice),
-		cmocka_unit_test(test_sets_and_maps),
-		cmocka_unit_test(test_big_set_dumped_whole),
-		cmocka_unit_test(test_equal_priority),
-		cmocka_unit_test(test_stateful),
-		cmocka_unit_test(test_conntrack),
-		cmocka_unit_test(test_reject_and_rewrite),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_failure_changes_nothing),
-		cmocka_unit_test(test_named_namespace),
+		T_TEST(test_basic),
+		T_TEST(test_fused_forms),
+		T_TEST(test_table_choice),
+		T_TEST(test_sets_and_maps),
+		T_TEST(test_big_set_dumped_whole),
+		T_TEST(test_equal_priority),
+		T_TEST(test_stateful),
+		T_TEST(test_conntrack),
+		T_TEST(test_reject_and_rewrite),
+		T_TEST(test_refusals),
+		T_TEST(test_failure_changes_nothing),
+		cmocka_unit_test_setup_teardown(test_named_namespace, netns_setup, netns_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,19 +10,20 @@ established replies leave) with fragmented datagrams (defragment first).
 Prints one line per check; exits non-zero on failure.
 """
 import argparse
+import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from netns import SERVER_ADDR, Topology, sh  # noqa: E402
-from checks import Checks  # noqa: E402
-from test_echo import Server  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import Checks, main  # noqa: E402
+from echo import ECHO_PORT, Echo  # noqa: E402
+from topology import Pair  # noqa: E402
 
-ECHO_PORT = 7
+SUBNET = "10.99.0"
+SERVER_ADDR = f"{SUBNET}.1"
 
 STATELESS = """
 table inet fragnet {
@@ -70,20 +71,6 @@ def client_from(sport, size):
         return {"result": "timeout"}
 
 
-def in_client(topo, *args, timeout=60):
-    """Run this script's client side in the client namespace."""
-    import json
-    out = sh(sys.executable, os.path.abspath(__file__), "client", *map(str, args),
-             ns=topo.client_ns, capture=True, timeout=timeout)
-    return json.loads(out.strip().splitlines()[-1])
-
-
-class E2EServer(Server):
-    """fragnet-echo with --rules instead of --unfiltered."""
-    def __init__(self, topo, echo, pmd, image):
-        super().__init__(topo, echo, pmd, ["--rules", image])
-
-
 def compile_rules(tool, text, directory, name):
     src = os.path.join(directory, name + ".nft")
     out = os.path.join(directory, name + ".img")
@@ -97,19 +84,19 @@ def compile_rules(tool, text, directory, name):
 
 def run(args):
     c = Checks()
-    with tempfile.TemporaryDirectory() as tmp, Topology(prefix="fnf") as topo:
+    with tempfile.TemporaryDirectory() as tmp, Pair("fnf", SUBNET) as topo:
         stateless = compile_rules(args.compile, STATELESS, tmp, "stateless")
         conntrack = compile_rules(args.compile, CONNTRACK, tmp, "conntrack")
 
-        srv = E2EServer(topo, args.echo, "af_packet", stateless)
+        srv = Echo(topo, args.echo, "af_packet", ["--rules", stateless]).start()
         try:
-            r = in_client(topo, "from", 40003, 64)
+            r = topo.in_client(40003, 64)
             c.check("accepted by the rules: echoed", r["result"] == "ok", r)
-            r = in_client(topo, "from", 40001, 64)
+            r = topo.in_client(40001, 64)
             c.check("input drop: no answer", r["result"] == "timeout", r)
-            r = in_client(topo, "from", 40002, 64)
+            r = topo.in_client(40002, 64)
             c.check("input reject: ICMP port unreachable", r["result"] == "refused", r)
-            r = in_client(topo, "from", 40004, 64)
+            r = topo.in_client(40004, 64)
             c.check("output drop: the reply never leaves", r["result"] == "timeout", r)
         finally:
             rc = srv.stop()
@@ -118,11 +105,11 @@ def run(args):
         drops = sum(q["drops"].get("filter", 0) for q in st.values())
         c.check("filter drops counted (drop, reject, output drop)", drops == 3, st)
 
-        srv = E2EServer(topo, args.echo, "af_packet", conntrack)
+        srv = Echo(topo, args.echo, "af_packet", ["--rules", conntrack]).start()
         try:
-            r = in_client(topo, "from", 40010, 64)
+            r = topo.in_client(40010, 64)
             c.check("conntrack: new request in, established reply out", r["result"] == "ok", r)
-            r = in_client(topo, "from", 40011, 6000)
+            r = topo.in_client(40011, 6000)
             c.check("conntrack: fragmented datagram, defragmented first",
                     r["result"] == "ok", r)
         finally:
@@ -131,21 +118,12 @@ def run(args):
     return c.summary()
 
 
-def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "client":
-        import json
-        if sys.argv[2] == "from":
-            print(json.dumps(client_from(int(sys.argv[3]), int(sys.argv[4]))))
-        return 0
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--echo", required=True)
-    p.add_argument("--compile", required=True)
-    args = p.parse_args()
-    if os.geteuid() != 0:
-        print("needs root (network namespaces, DPDK)")
-        return 1
-    return run(args)
+def client_main(argv):
+    print(json.dumps(client_from(int(argv[0]), int(argv[1]))))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--echo", required=True)
+    p.add_argument("--compile", required=True)
+    sys.exit(main(p, run, client_main))

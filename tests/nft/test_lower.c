@@ -28,9 +28,26 @@ struct fake {
 	struct nftnl_rule *rule;
 };
 
-static void fake_init(struct fake *f, const char *type, uint32_t hook)
+static void fake_free(void *p)
 {
-	memset(f, 0, sizeof(*f));
+	struct fake *f = p;
+
+	nftnl_table_free(f->d.table);
+	nftnl_chain_free(f->chains[0]);
+	nftnl_chain_free(f->chains[1]);
+	nftnl_rule_free(f->rule);
+	if (f->sets[0])
+		nftnl_set_free(f->sets[0]);
+	free(f);
+}
+
+/* A dump of one table, a base chain of `type` on `hook` plus a regular
+ * chain, and one empty rule (handle 7); owned by the test. */
+static struct fake *fake_new(const char *type, uint32_t hook)
+{
+	struct fake *f = t_own(calloc(1, sizeof(*f)), fake_free);
+
+	assert_non_null(f);
 	f->d.table = nftnl_table_alloc();
 	nftnl_table_set_str(f->d.table, NFTNL_TABLE_NAME, "fragnet");
 	nftnl_table_set_u32(f->d.table, NFTNL_TABLE_FAMILY, NFPROTO_INET);
@@ -55,16 +72,7 @@ static void fake_init(struct fake *f, const char *type, uint32_t hook)
 	f->rules[0] = f->rule;
 	f->d.rules = f->rules;
 	f->d.n_rules = 1;
-}
-
-static void fake_free(struct fake *f)
-{
-	nftnl_table_free(f->d.table);
-	nftnl_chain_free(f->chains[0]);
-	nftnl_chain_free(f->chains[1]);
-	nftnl_rule_free(f->rule);
-	if (f->sets[0])
-		nftnl_set_free(f->sets[0]);
+	return f;
 }
 
 static struct nftnl_expr *add(struct fake *f, const char *name)
@@ -89,7 +97,7 @@ static void expect(struct fake *f, int ret, const char *where, const char *what)
 	assert_null(img);
 	if (!strstr(err, where) || !strstr(err, what))
 		fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", err, where, what);
-	fake_free(f);
+	t_free(f);
 }
 
 #define AT(n, name) "table inet fragnet, chain input, rule handle 7, expression " #n " (" name ")"
@@ -113,121 +121,121 @@ static void test_refused_expression_types(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct fake f;
+		struct fake *f;
 		char where[128];
 
-		fake_init(&f, "filter", NF_INET_LOCAL_IN);
-		add(&f, "counter");
-		add(&f, cases[i].name);
+		f = fake_new("filter", NF_INET_LOCAL_IN);
+		add(f, "counter");
+		add(f, cases[i].name);
 		snprintf(where, sizeof(where), AT(2, "%s"), cases[i].name);
-		expect(&f, -EOPNOTSUPP, where, cases[i].why);
+		expect(f, -EOPNOTSUPP, where, cases[i].why);
 	}
 }
 
 static void test_refused_attributes(void **state)
 {
 	struct nftnl_expr *e;
-	struct fake f;
+	struct fake *f;
 
 	(void)state;
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "payload");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "payload");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, 3);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	expect(&f, -EOPNOTSUPP, AT(1, "payload"), "inner headers");
+	expect(f, -EOPNOTSUPP, AT(1, "payload"), "inner headers");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "immediate");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, "\x01\x02", 2);
-	e = add(&f, "payload");
+	e = add(f, "payload");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_LL_HEADER);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_SREG, NFT_REG_1);
-	expect(&f, -EOPNOTSUPP, AT(2, "payload"), "link-layer header");
+	expect(f, -EOPNOTSUPP, AT(2, "payload"), "link-layer header");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "meta");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, 5); /* overlaps the verdict */
-	expect(&f, -EOPNOTSUPP, AT(1, "meta"), "register 5");
+	expect(f, -EOPNOTSUPP, AT(1, "meta"), "register 5");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "meta");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_CGROUP);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	expect(&f, -EOPNOTSUPP, AT(1, "meta"), "meta cgroup");
+	expect(f, -EOPNOTSUPP, AT(1, "meta"), "meta cgroup");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "meta");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	e = add(&f, "byteorder");
+	e = add(f, "byteorder");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 4);
-	expect(&f, -EOPNOTSUPP, AT(2, "byteorder"), "byteorder of 8 bytes in 4-byte units");
+	expect(f, -EOPNOTSUPP, AT(2, "byteorder"), "byteorder of 8 bytes in 4-byte units");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "meta");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "meta");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	e = add(&f, "bitwise");
+	e = add(f, "bitwise");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 4);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_OP, NFT_BITWISE_LSHIFT);
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_DATA, "\0\0\0\0", 4);
-	expect(&f, -EOPNOTSUPP, AT(2, "bitwise"), "shift by 0");
+	expect(f, -EOPNOTSUPP, AT(2, "bitwise"), "shift by 0");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "immediate");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, NF_QUEUE);
-	expect(&f, -EOPNOTSUPP, AT(1, "immediate"), "queue verdicts");
+	expect(f, -EOPNOTSUPP, AT(1, "immediate"), "queue verdicts");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "immediate");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "immediate");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_JUMP);
 	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, "input");
-	expect(&f, -EOPNOTSUPP, AT(1, "immediate"), "jump to base chain input");
+	expect(f, -EOPNOTSUPP, AT(1, "immediate"), "jump to base chain input");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "reject");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "reject");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMP_UNREACH);
 	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 9);
-	expect(&f, -EOPNOTSUPP, AT(1, "reject"), "ICMP code 9");
+	expect(f, -EOPNOTSUPP, AT(1, "reject"), "ICMP code 9");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "objref");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "objref");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
 	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME, "m");
-	expect(&f, -EOPNOTSUPP, AT(1, "objref"), "object maps");
+	expect(f, -EOPNOTSUPP, AT(1, "objref"), "object maps");
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	e = add(&f, "limit");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "limit");
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, 1);
 	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 2);
-	expect(&f, -EOPNOTSUPP, AT(1, "limit"), "limit type 0 flags 0x2");
+	expect(f, -EOPNOTSUPP, AT(1, "limit"), "limit type 0 flags 0x2");
 }
 
 static void test_refused_chains(void **state)
 {
-	struct fake f;
+	struct fake *f;
 
 	(void)state;
-	fake_init(&f, "route", NF_INET_LOCAL_OUT);
-	expect(&f, -EOPNOTSUPP, "table inet fragnet, chain input", "chain type route");
-	fake_init(&f, "filter", 5 /* NF_INET_INGRESS */);
-	expect(&f, -EOPNOTSUPP, "table inet fragnet, chain input", "ingress");
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
-	nftnl_rule_set_u32(f.rule, NFTNL_RULE_COMPAT_PROTO, 17);
-	expect(&f, -EOPNOTSUPP, "rule handle 7", "iptables-nft compat");
+	f = fake_new("route", NF_INET_LOCAL_OUT);
+	expect(f, -EOPNOTSUPP, "table inet fragnet, chain input", "chain type route");
+	f = fake_new("filter", 5 /* NF_INET_INGRESS */);
+	expect(f, -EOPNOTSUPP, "table inet fragnet, chain input", "ingress");
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	nftnl_rule_set_u32(f->rule, NFTNL_RULE_COMPAT_PROTO, 17);
+	expect(f, -EOPNOTSUPP, "rule handle 7", "iptables-nft compat");
 }
 
 /* A set whose elements carry timeouts or expressions is refused where a
@@ -240,30 +248,30 @@ static void test_refused_sets(void **state)
 	for (which = 0; which < 3; which++) {
 		struct nftnl_set_elem *el;
 		struct nftnl_expr *e;
-		struct fake f;
+		struct fake *f;
 
-		fake_init(&f, "filter", NF_INET_LOCAL_IN);
-		f.sets[0] = nftnl_set_alloc();
-		nftnl_set_set_str(f.sets[0], NFTNL_SET_NAME, "s");
-		nftnl_set_set_u32(f.sets[0], NFTNL_SET_KEY_LEN, 4);
-		nftnl_set_set_u32(f.sets[0], NFTNL_SET_FLAGS,
+		f = fake_new("filter", NF_INET_LOCAL_IN);
+		f->sets[0] = nftnl_set_alloc();
+		nftnl_set_set_str(f->sets[0], NFTNL_SET_NAME, "s");
+		nftnl_set_set_u32(f->sets[0], NFTNL_SET_KEY_LEN, 4);
+		nftnl_set_set_u32(f->sets[0], NFTNL_SET_FLAGS,
 				  which == 0 ? NFT_SET_TIMEOUT : which == 1 ? NFT_SET_OBJECT : 0);
 		el = nftnl_set_elem_alloc();
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, "\1\2\3\4", 4);
 		if (which == 2)
 			nftnl_set_elem_set_u64(el, NFTNL_SET_ELEM_EXPIRATION, 1000);
-		nftnl_set_elem_add(f.sets[0], el);
-		f.d.sets = f.sets;
-		f.d.n_sets = 1;
-		e = add(&f, "payload");
+		nftnl_set_elem_add(f->sets[0], el);
+		f->d.sets = f->sets;
+		f->d.n_sets = 1;
+		e = add(f, "payload");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-		e = add(&f, "lookup");
+		e = add(f, "lookup");
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "s");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-		expect(&f, -EOPNOTSUPP, AT(2, "lookup"),
+		expect(f, -EOPNOTSUPP, AT(2, "lookup"),
 		       which == 1 ? "set s: object maps" : "set s: elements with timeouts");
 	}
 }
@@ -273,26 +281,26 @@ static void test_refused_sets(void **state)
 static size_t lower_nfproto_rule(int nfproto, struct fn_nft_state **s)
 {
 	struct nftnl_expr *e;
-	struct fake f;
+	struct fake *f;
 	char err[256];
 	uint8_t p = (uint8_t)nfproto;
 	size_t len;
 	void *img;
 
-	fake_init(&f, "filter", NF_INET_LOCAL_IN);
+	f = fake_new("filter", NF_INET_LOCAL_IN);
 	if (nfproto) {
-		e = add(&f, "meta");
+		e = add(f, "meta");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-		e = add(&f, "cmp");
+		e = add(f, "cmp");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
 		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &p, 1);
 	}
-	add(&f, "counter");
-	assert_int_equal(fn_lower(&f.d, &img, &len, err, sizeof(err)), 0);
-	fake_free(&f);
-	*s = fn_nft_state_new(img, len);
+	add(f, "counter");
+	assert_int_equal(fn_lower(&f->d, &img, &len, err, sizeof(err)), 0);
+	t_free(f);
+	*s = t_state(fn_nft_state_new(img, len));
 	free(img);
 	assert_non_null(*s);
 	return len;
@@ -319,19 +327,16 @@ static void test_lowers_synthetic(void **state)
 	assert_int_equal(t_rule_packets(none, 7), 1);
 	assert_int_equal(t_rule_packets(v4, 7), 1);
 	assert_int_equal(t_rule_packets(v6, 7), 0);
-	fn_nft_state_free(none);
-	fn_nft_state_free(v4);
-	fn_nft_state_free(v6);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_refused_expression_types),
-		cmocka_unit_test(test_refused_attributes),
-		cmocka_unit_test(test_refused_chains),
-		cmocka_unit_test(test_refused_sets),
-		cmocka_unit_test(test_lowers_synthetic),
+		T_TEST(test_refused_expression_types),
+		T_TEST(test_refused_attributes),
+		T_TEST(test_refused_chains),
+		T_TEST(test_refused_sets),
+		T_TEST(test_lowers_synthetic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

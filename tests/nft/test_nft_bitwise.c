@@ -9,7 +9,7 @@
 /* Rules that run ops on a constant and compare the result with `want`. */
 static struct fn_imgb *start(const void *value, uint8_t len)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 
 	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
@@ -30,7 +30,7 @@ static int ends_with(struct fn_imgb *b, uint8_t reg, const void *want, uint8_t l
 	s = t_load(b);
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 8, 0);
 	dropped = t_run(s, FN_HOOK_INPUT, &t, NULL) == FN_DROP;
-	fn_nft_state_free(s);
+	t_free(s);
 	return dropped;
 }
 
@@ -160,7 +160,7 @@ static void test_refused_forms(void **state)
 		img = t_image(b, &len);
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "byteorder of 8 bytes in units of 4"));
-		free(img);
+		t_free(img);
 	}
 	{
 		struct fn_imgb *b = start(v, 4);
@@ -169,17 +169,17 @@ static void test_refused_forms(void **state)
 		img = t_image(b, &len);
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "shift by 0"));
-		free(img);
+		t_free(img);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mask_xor),
-		cmocka_unit_test(test_shifts),
-		cmocka_unit_test(test_byteorder),
-		cmocka_unit_test(test_refused_forms),
+		T_TEST(test_mask_xor),
+		T_TEST(test_shifts),
+		T_TEST(test_byteorder),
+		T_TEST(test_refused_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

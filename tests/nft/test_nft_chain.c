@@ -9,7 +9,7 @@
 
 static struct fn_imgb *table(void)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 
 	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
 	return b;
@@ -90,7 +90,7 @@ static void test_jump_goto_return(void **state)
 	assert_int_equal(h, 0);
 	assert_int_equal(t_rule_packets(s, 14), 1);
 	assert_int_equal(t_rule_packets(s, 16), 1);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* accept ends one base chain; the next one on the hook still runs, in
@@ -119,7 +119,66 @@ static void test_base_chain_order(void **state)
 	assert_int_equal(run_port(s, 3, &h, &chain), FN_ACCEPT);
 	assert_int_equal(h, 0);
 	assert_string_equal(chain, "second");
-	fn_nft_state_free(s);
+	t_free(s);
+}
+
+static enum fn_verdict resume_port(struct fn_nft_state *s, uint16_t port,
+				   uint32_t chain, uint32_t rule, uint64_t *h)
+{
+	struct fn_nft_result r;
+	struct tpkt t;
+
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, port, 0);
+	fn_nft_eval_from(s, FN_HOOK_INPUT, &t.pkt, chain, rule, &r);
+	*h = r.rule_handle;
+	return r.verdict;
+}
+
+/* Resuming where the kernel part stopped: rules before the point are not
+ * evaluated (nor counted), the jump stack starts empty, later base chains
+ * run, and a point outside the hook's base chains drops. */
+static void test_resume(void **state)
+{
+	struct fn_imgb *b = table();
+	struct fn_nft_state *s;
+	uint64_t h;
+
+	(void)state;
+	fn_imgb_chain(b, "first", FN_HOOK_INPUT, -10, FN_POLICY_ACCEPT);  /* rules 0-2 */
+	fn_imgb_chain(b, "second", FN_HOOK_INPUT, 10, FN_POLICY_DROP);    /* rules 3-4 */
+	fn_imgb_chain(b, "sub", FN_CHAIN_REGULAR, 0, 0);                  /* rule 5 */
+	port_rule(b, 0, 1, 1, FN_V_DROP, 0);
+	port_rule(b, 0, 2, 2, FN_V_JUMP, 2);
+	port_rule(b, 0, 3, 3, FN_V_ACCEPT, 0);
+	port_rule(b, 1, 4, 2, FN_V_ACCEPT, 0);
+	port_rule(b, 1, 5, 3, FN_V_ACCEPT, 0);
+	port_rule(b, 2, 6, 2, FN_V_RETURN, 0);
+	s = t_load(b);
+
+	/* from rule 1: rule 0 (drop port 1) is skipped, policy accept, then
+	 * "second" has no rule for port 1: its policy drops */
+	assert_int_equal(resume_port(s, 1, 0, 1, &h), FN_DROP);
+	assert_int_equal(h, 0);
+	assert_int_equal(t_rule_packets(s, 1), 0);
+	/* rule 2 accepts, then "second" accepts too and is reported */
+	assert_int_equal(resume_port(s, 3, 0, 1, &h), FN_ACCEPT);
+	assert_int_equal(h, 5);
+	/* the jump from rule 1 returns into rule 2 of the resumed chain */
+	assert_int_equal(resume_port(s, 2, 0, 1, &h), FN_ACCEPT);
+	assert_int_equal(h, 4);
+	assert_int_equal(t_rule_packets(s, 6), 1);
+	/* only the policy of "first" left; then "second" */
+	assert_int_equal(resume_port(s, 3, 0, 3, &h), FN_ACCEPT);
+	assert_int_equal(h, 5);
+	/* in the second base chain, at its second rule */
+	assert_int_equal(resume_port(s, 2, 1, 4, &h), FN_DROP);
+	assert_int_equal(h, 0);
+	/* points outside the hook's base chains */
+	assert_int_equal(resume_port(s, 3, 2, 5, &h), FN_DROP);
+	assert_int_equal(resume_port(s, 3, 1, 2, &h), FN_DROP);
+	assert_int_equal(resume_port(s, 3, 0, 4, &h), FN_DROP);
+	assert_int_equal(t_rule_packets(s, 5), 2);
+	t_free(s);
 }
 
 static void test_break_verdict(void **state)
@@ -135,7 +194,7 @@ static void test_break_verdict(void **state)
 	s = t_load(b);
 	assert_int_equal(run_port(s, 1, &h, NULL), FN_DROP);
 	assert_int_equal(h, 2);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* A chain of n regular chains, each jumping to the next. */
@@ -170,19 +229,19 @@ static void test_depth_limit(void **state)
 
 	(void)state;
 	img = jump_ladder(15, &len);     /* 15 jumps deep: the kernel's limit */
-	s = fn_nft_state_new(img, len);
+	s = t_state(fn_nft_state_new(img, len));
 	assert_non_null(s);
 	assert_int_equal(run_port(s, 1, &h, NULL), FN_DROP);
 	assert_int_equal(h, 100);
-	fn_nft_state_free(s);
-	free(img);
+	t_free(s);
+	t_free(img);
 
 	img = jump_ladder(16, &len);
 	assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "jumps deep"));
 	assert_null(fn_nft_state_new(img, len));
 	assert_int_equal(errno, EBADMSG);
-	free(img);
+	t_free(img);
 }
 
 static void test_refused_graphs(void **state)
@@ -205,7 +264,7 @@ static void test_refused_graphs(void **state)
 		img = t_image(b, &len);
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "loop"));
-		free(img);
+		t_free(img);
 	}
 	{       /* jump to a base chain */
 		struct fn_imgb *b = table();
@@ -217,7 +276,7 @@ static void test_refused_graphs(void **state)
 		img = t_image(b, &len);
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "not a regular chain"));
-		free(img);
+		t_free(img);
 	}
 	{       /* reject reachable from postrouting */
 		struct fn_imgb *b = table();
@@ -233,7 +292,7 @@ static void test_refused_graphs(void **state)
 		img = t_image(b, &len);
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "postrouting"));
-		free(img);
+		t_free(img);
 	}
 }
 
@@ -259,19 +318,20 @@ static void test_reject_verdicts(void **state)
 		s = t_load(b);
 		assert_int_equal(run_port(s, 1, &h, NULL), kinds[i]);
 		assert_int_equal(h, 5);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jump_goto_return),
-		cmocka_unit_test(test_base_chain_order),
-		cmocka_unit_test(test_break_verdict),
-		cmocka_unit_test(test_depth_limit),
-		cmocka_unit_test(test_refused_graphs),
-		cmocka_unit_test(test_reject_verdicts),
+		T_TEST(test_jump_goto_return),
+		T_TEST(test_base_chain_order),
+		T_TEST(test_resume),
+		T_TEST(test_break_verdict),
+		T_TEST(test_depth_limit),
+		T_TEST(test_refused_graphs),
+		T_TEST(test_reject_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

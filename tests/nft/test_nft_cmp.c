@@ -5,7 +5,7 @@
 /* A rule `udp dport OP value drop`; returns whether it dropped `port`. */
 static int cmp_drops(uint8_t op, uint16_t value, uint16_t port)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	uint8_t be[2] = { (uint8_t)(value >> 8), (uint8_t)value };
 	struct fn_nft_state *s;
 	struct tpkt t;
@@ -20,7 +20,7 @@ static int cmp_drops(uint8_t op, uint16_t value, uint16_t port)
 	s = t_load(b);
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, port, 0);
 	dropped = t_run(s, FN_HOOK_INPUT, &t, NULL) == FN_DROP;
-	fn_nft_state_free(s);
+	t_free(s);
 	return dropped;
 }
 
@@ -44,7 +44,7 @@ static void test_cmp_operators(void **state)
 
 static int range_drops(uint8_t op, uint16_t lo, uint16_t hi, uint16_t port)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_op_range *o;
 	uint8_t from[2] = { (uint8_t)(lo >> 8), (uint8_t)lo }, to[2] = { (uint8_t)(hi >> 8), (uint8_t)hi };
 	struct fn_nft_state *s;
@@ -65,7 +65,7 @@ static int range_drops(uint8_t op, uint16_t lo, uint16_t hi, uint16_t port)
 	s = t_load(b);
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, port, 0);
 	dropped = t_run(s, FN_HOOK_INPUT, &t, NULL) == FN_DROP;
-	fn_nft_state_free(s);
+	t_free(s);
 	return dropped;
 }
 
@@ -86,7 +86,7 @@ static void test_range(void **state)
 /* Odd lengths use memcmp: a 3-byte prefix of the source address. */
 static void test_cmp_odd_length(void **state)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	uint8_t prefix[3] = { 10, 1, 2 };
 	struct fn_nft_state *s;
 	struct tpkt t;
@@ -103,15 +103,15 @@ static void test_cmp_odd_length(void **state)
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_DROP);
 	t_udp(&t, IP4(10, 1, 1, 255), IP4(2, 2, 2, 2), 7, 8, 0);
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_ACCEPT);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cmp_operators),
-		cmocka_unit_test(test_range),
-		cmocka_unit_test(test_cmp_odd_length),
+		T_TEST(test_cmp_operators),
+		T_TEST(test_range),
+		T_TEST(test_cmp_odd_length),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

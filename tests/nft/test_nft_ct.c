@@ -43,7 +43,7 @@ static void state_rules(struct fn_imgb *b, uint32_t chain, uint64_t base)
  * with state counters 20.. */
 static struct fn_nft_state *ct_state(struct tclock *clk)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	uint8_t p77[2] = { 0, 77 }, p99[2] = { 0, 99 };
 	uint32_t seven = 7;
@@ -134,7 +134,7 @@ static void test_udp_flow(void **state)
 	receive(s, &t);
 	assert_int_equal(COUNT(10), 3);   /* expired: new again */
 	assert_int_equal(fn_nft_ct_count(s), 1);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_udp_stream_timeout(void **state)
@@ -156,7 +156,7 @@ static void test_udp_stream_timeout(void **state)
 	receive(s, &t);
 	assert_int_equal(COUNT(11), 2);
 	assert_int_equal(COUNT(10), 1);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_unconfirmed_when_dropped(void **state)
@@ -174,7 +174,7 @@ static void test_unconfirmed_when_dropped(void **state)
 	transmit(s, &t);
 	assert_int_equal(COUNT(20), 1);
 	assert_int_equal(fn_nft_ct_count(s), 1);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_mark_on_new_flow(void **state)
@@ -193,7 +193,7 @@ static void test_mark_on_new_flow(void **state)
 	t_udp(&t, A, B, 1000, 77, 0);
 	receive(s, &t);
 	assert_int_equal(COUNT(3), 1);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* A packet lost between prerouting and input leaves no flow behind. */
@@ -216,7 +216,7 @@ static void test_pending_forgotten(void **state)
 	receive(s, &t);
 	assert_int_equal(COUNT(10), 2);
 	assert_int_equal(fn_nft_ct_count(s), 2);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_invalid_packets(void **state)
@@ -248,7 +248,7 @@ static void test_invalid_packets(void **state)
 	t_icmp(&t, A, B, 0, 0, 5, 1);
 	receive(s, &t);
 	assert_int_equal(COUNT(13), 3);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* A bad checksum on an established flow: conntrack finds the flow, then
@@ -294,7 +294,7 @@ static void test_bad_checksum_on_flow(void **state)
 	t.buf[26] ^= 0x55;
 	transmit(s, &t);
 	assert_int_equal(COUNT(21), 2);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_icmp(void **state)
@@ -340,7 +340,7 @@ static void test_icmp(void **state)
 	}
 	assert_int_equal(COUNT(12), 1);
 	assert_int_equal(COUNT(14), 1);   /* the flow's reply direction */
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* Flows from 10.x.y.z, one per i, that never see a reply (a spoofed flood). */
@@ -397,7 +397,7 @@ static void test_full_table_early_drop(void **state)
 	t_udp(&t, A, B, 1000, 53, 0);
 	receive(s, &t);
 	assert_int_equal(COUNT(11), 2);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* A table full of streams: new flows are dropped (as the kernel does), and
@@ -423,22 +423,22 @@ static void test_full_table_of_streams(void **state)
 	assert_int_equal(receive(s, &t), FN_DROP);
 	assert_true(fn_nft_ct_examined(s) - before <= NEW_FLOW_WORK);
 	assert_int_equal(fn_nft_ct_count(s), FN_CT_DEFAULT_CAPACITY);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_udp_flow),
-		cmocka_unit_test(test_udp_stream_timeout),
-		cmocka_unit_test(test_unconfirmed_when_dropped),
-		cmocka_unit_test(test_mark_on_new_flow),
-		cmocka_unit_test(test_pending_forgotten),
-		cmocka_unit_test(test_invalid_packets),
-		cmocka_unit_test(test_bad_checksum_on_flow),
-		cmocka_unit_test(test_icmp),
-		cmocka_unit_test(test_full_table_early_drop),
-		cmocka_unit_test(test_full_table_of_streams),
+		T_TEST(test_udp_flow),
+		T_TEST(test_udp_stream_timeout),
+		T_TEST(test_unconfirmed_when_dropped),
+		T_TEST(test_mark_on_new_flow),
+		T_TEST(test_pending_forgotten),
+		T_TEST(test_invalid_packets),
+		T_TEST(test_bad_checksum_on_flow),
+		T_TEST(test_icmp),
+		T_TEST(test_full_table_early_drop),
+		T_TEST(test_full_table_of_streams),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,7 +30,7 @@ static enum fn_verdict run(struct fn_nft_state *s, uint32_t src, uint16_t dport,
 /* `udp dport @ports drop` with 1000 ports in a hash set. */
 static void test_hash_set(void **state)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	uint32_t set, i;
 	uint64_t h;
@@ -54,7 +54,7 @@ static void test_hash_set(void **state)
 		assert_int_equal(run(s, IP4(1, 1, 1, 1), (uint16_t)(1000 + 3 * i), &h), FN_DROP);
 		assert_int_equal(run(s, IP4(1, 1, 1, 1), (uint16_t)(1001 + 3 * i), &h), FN_ACCEPT);
 	}
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* The kernel's rbtree dump of { 10.0.0.0/8, 192.168.1.1, 172.16.0.0-172.16.0.9,
@@ -77,7 +77,7 @@ static void test_interval_set(void **state)
 		{ IP4(192, 168, 1, 1), FN_DROP }, { IP4(192, 168, 1, 2), FN_ACCEPT },
 		{ IP4(0, 0, 0, 0), FN_ACCEPT }, { IP4(255, 255, 255, 255), FN_ACCEPT },
 	};
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	uint32_t set, i;
 
@@ -98,7 +98,7 @@ static void test_interval_set(void **state)
 	s = t_load(b);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_int_equal(run(s, cases[i].addr, 1, NULL), cases[i].v);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* ip saddr . udp dport in { 10.0.0.0/24 . 50-60, 10.0.1.7 . 53 }: each
@@ -106,7 +106,7 @@ static void test_interval_set(void **state)
 static void test_concat_ranges(void **state)
 {
 	uint8_t fields[2] = { 4, 2 }, lo[8] = { 0 }, hi[8] = { 0 };
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	uint32_t set;
 
@@ -136,13 +136,13 @@ static void test_concat_ranges(void **state)
 	assert_int_equal(run(s, IP4(10, 0, 0, 100), 7, NULL), FN_ACCEPT);
 	assert_int_equal(run(s, IP4(10, 0, 1, 7), 53, NULL), FN_DROP);
 	assert_int_equal(run(s, IP4(10, 0, 1, 7), 54, NULL), FN_ACCEPT);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* meta mark set udp dport map { 80 : 3, * : 9 }; then drop mark 3. */
 static void test_map_and_catchall(void **state)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_op_meta_set *ms;
 	struct fn_nft_state *s;
 	uint32_t set, three = 3, nine = 9;
@@ -169,14 +169,14 @@ static void test_map_and_catchall(void **state)
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 81, 0);
 	fn_nft_eval(s, FN_HOOK_INPUT, &t.pkt, NULL);
 	assert_int_equal(t.pkt.mark, 9);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* udp dport vmap { 1 : accept, 2 : drop, 3 : jump sub } with an interval
  * vmap for 100-199 : drop. */
 static void test_verdict_maps(void **state)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_img_vdata acc = { FN_V_ACCEPT, 0 }, drop = { FN_V_DROP, 0 };
 	struct fn_img_vdata jump = { FN_V_JUMP, 1 };
 	struct fn_nft_state *s;
@@ -219,7 +219,7 @@ static void test_verdict_maps(void **state)
 	assert_int_equal(h, 2);
 	assert_int_equal(run(s, IP4(1, 1, 1, 1), 200, &h), FN_ACCEPT);
 	assert_int_equal(h, 0);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* An inverted lookup (`!= @s`) with a catch-all element: the kernel falls
@@ -230,7 +230,7 @@ static void test_inverted_lookup(void **state)
 
 	(void)state;
 	for (catchall = 0; catchall < 2; catchall++) {
-		struct fn_imgb *b = fn_imgb_new();
+		struct fn_imgb *b = t_builder();
 		struct fn_nft_state *s;
 		uint32_t set;
 		uint8_t k[2];
@@ -250,7 +250,7 @@ static void test_inverted_lookup(void **state)
 		assert_int_equal(run(s, IP4(1, 1, 1, 1), 54, NULL), FN_DROP);
 		assert_int_equal(run(s, IP4(1, 1, 1, 1), 53, NULL),
 				 catchall ? FN_DROP : FN_ACCEPT);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 }
 
@@ -263,7 +263,7 @@ static void test_empty_sets(void **state)
 
 	(void)state;
 	for (layout = 0; layout < 3; layout++) {
-		struct fn_imgb *b = fn_imgb_new();
+		struct fn_imgb *b = t_builder();
 		struct fn_nft_state *s;
 		uint32_t empty = 0, ports = 0, other;
 		uint8_t k[2];
@@ -297,7 +297,7 @@ static void test_empty_sets(void **state)
 		assert_int_equal(h, layout ? 2 : 3);
 		assert_int_equal(run(s, IP4(1, 1, 1, 1), 54, &h), FN_DROP);
 		assert_int_equal(h, 3);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 }
 
@@ -310,7 +310,7 @@ static void test_bad_sets_refused(void **state)
 
 	(void)state;
 	{       /* duplicate keys */
-		struct fn_imgb *b = fn_imgb_new();
+		struct fn_imgb *b = t_builder();
 		uint32_t set;
 
 		fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
@@ -319,10 +319,10 @@ static void test_bad_sets_refused(void **state)
 		fn_imgb_elem(b, set, k, NULL, 0, NULL);
 		assert_int_equal(fn_imgb_finish(b, &img, &len), -EEXIST);
 		assert_string_equal(fn_imgb_failed_set(b), "d");
-		fn_imgb_free(b);
+		t_free(b);
 	}
 	{       /* an element moved to the wrong bucket */
-		struct fn_imgb *b = fn_imgb_new();
+		struct fn_imgb *b = t_builder();
 		struct fn_img_header *h;
 		struct fn_img_set *s;
 		uint32_t set, i;
@@ -347,21 +347,21 @@ static void test_bad_sets_refused(void **state)
 		}
 		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
 		assert_non_null(strstr(err, "wrong bucket"));
-		free(img);
+		t_free(img);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_set),
-		cmocka_unit_test(test_interval_set),
-		cmocka_unit_test(test_concat_ranges),
-		cmocka_unit_test(test_map_and_catchall),
-		cmocka_unit_test(test_verdict_maps),
-		cmocka_unit_test(test_inverted_lookup),
-		cmocka_unit_test(test_empty_sets),
-		cmocka_unit_test(test_bad_sets_refused),
+		T_TEST(test_hash_set),
+		T_TEST(test_interval_set),
+		T_TEST(test_concat_ranges),
+		T_TEST(test_map_and_catchall),
+		T_TEST(test_verdict_maps),
+		T_TEST(test_inverted_lookup),
+		T_TEST(test_empty_sets),
+		T_TEST(test_bad_sets_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,7 @@
 static enum fn_verdict meta_is(uint8_t key, const void *want, uint8_t len, int fused,
 			       struct tpkt *t, struct tclock *clk)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	enum fn_verdict v;
 
@@ -32,7 +32,7 @@ static enum fn_verdict meta_is(uint8_t key, const void *want, uint8_t len, int f
 	if (clk)
 		fn_nft_state_set_clock(s, t_mono, t_real, clk);
 	v = t_run(s, FN_HOOK_INPUT, t, NULL);
-	fn_nft_state_free(s);
+	t_free(s);
 	return v;
 }
 
@@ -49,7 +49,7 @@ static void check(uint8_t key, const void *want, uint8_t len, struct tpkt *t,
 static enum fn_verdict meta_is_not(uint8_t key, const void *want, uint8_t len,
 				   struct tpkt *t)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	enum fn_verdict v;
 
@@ -61,7 +61,7 @@ static enum fn_verdict meta_is_not(uint8_t key, const void *want, uint8_t len,
 	t_verdict(b, FN_V_DROP, 0);
 	s = t_load(b);
 	v = t_run(s, FN_HOOK_INPUT, t, NULL);
-	fn_nft_state_free(s);
+	t_free(s);
 	return v;
 }
 
@@ -166,7 +166,7 @@ static void test_time_keys(void **state)
 
 static void test_mark_set(void **state)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_op_meta_set *o;
 	struct fn_nft_state *s;
 	uint32_t mark = 0x42;
@@ -188,17 +188,17 @@ static void test_mark_set(void **state)
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 8, 0);
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_DROP);
 	assert_int_equal(t.pkt.mark, 0x42);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_packet_keys),
-		cmocka_unit_test(test_l4proto_without_valid_header),
-		cmocka_unit_test(test_iftype),
-		cmocka_unit_test(test_time_keys),
-		cmocka_unit_test(test_mark_set),
+		T_TEST(test_packet_keys),
+		T_TEST(test_l4proto_without_valid_header),
+		T_TEST(test_iftype),
+		T_TEST(test_time_keys),
+		T_TEST(test_mark_set),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,7 +10,7 @@
 /* One rule matching `dport` on a chain with policy accept; the rule drops. */
 static struct fn_nft_state *dport_drop(int fused, uint16_t dport)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	uint8_t be[2] = { (uint8_t)(dport >> 8), (uint8_t)dport };
 
 	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
@@ -45,7 +45,7 @@ static void test_transport_port(void **state)
 		/* another hook has no chains: accepted without running */
 		t_udp(&t, IP4(1, 2, 3, 4), IP4(10, 0, 0, 1), 1000, 53, 4);
 		assert_int_equal(t_run(s, FN_HOOK_OUTPUT, &t, NULL), FN_ACCEPT);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 }
 
@@ -64,12 +64,12 @@ static void test_fragments(void **state)
 	t.buf[6] = 0x00;
 	t.buf[7] = 0x08;
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_ACCEPT);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_bounds_and_padding(void **state)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	uint8_t ttl_padded[4] = { 64, 0, 0, 0 }, ones[4] = { 0xff, 0xff, 0xff, 0xff };
 	uint8_t any[2] = { 0, 0 };
@@ -94,12 +94,12 @@ static void test_bounds_and_padding(void **state)
 	t_udp(&t, IP4(1, 2, 3, 4), IP4(10, 0, 0, 1), 1, 2, 0);
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, &h), FN_DROP);
 	assert_int_equal(h, 2);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_truncated_transport(void **state)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	uint8_t port[2] = { 0, 53 }, zero[2] = { 0, 0 };
 	struct tpkt t;
@@ -120,12 +120,12 @@ static void test_truncated_transport(void **state)
 	t.buf[3] = 24;
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, &h), FN_DROP);
 	assert_int_equal(h, 2);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_link_layer(void **state)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	/* ethertype IPv4 then version/ihl and tos: spans l2 and l3 */
 	uint8_t want[4] = { 0x08, 0x00, 0x45, 0x00 };
@@ -143,14 +143,14 @@ static void test_link_layer(void **state)
 	assert_int_equal(t_run(s, FN_HOOK_PREROUTING, &t, NULL), FN_ACCEPT); /* no l2 */
 	t.pkt.l2 = eth;
 	assert_int_equal(t_run(s, FN_HOOK_PREROUTING, &t, NULL), FN_DROP);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static struct fn_nft_state *setter(uint8_t base, uint8_t off, uint8_t len,
 				   const void *val, uint8_t csum_type,
 				   uint8_t csum_off, uint8_t flags)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_op_payload_set *o;
 
 	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
@@ -188,7 +188,7 @@ static void test_payload_set_checksums(void **state)
 	t.pkt.flags = FN_PKT_F_CSUM_PARTIAL;
 	fn_nft_eval(s, FN_HOOK_OUTPUT, &t.pkt, NULL);
 	assert_int_equal(t.buf[26] << 8 | t.buf[27], 0x1234);
-	fn_nft_state_free(s);
+	t_free(s);
 
 	/* ip saddr set: IP header checksum and the UDP pseudo-header */
 	s = setter(NET, 12, 4, addr, FN_CSUM_INET, 10, FN_CSUM_F_L4);
@@ -202,7 +202,7 @@ static void test_payload_set_checksums(void **state)
 	fn_nft_eval(s, FN_HOOK_OUTPUT, &t.pkt, NULL);
 	assert_int_equal(t.buf[26] | t.buf[27], 0);
 	assert_true(t_csums_ok(&t));
-	fn_nft_state_free(s);
+	t_free(s);
 
 	/* ip ttl set 3: header checksum only */
 	s = setter(NET, 8, 1, ttl, FN_CSUM_INET, 10, 0);
@@ -210,7 +210,7 @@ static void test_payload_set_checksums(void **state)
 	fn_nft_eval(s, FN_HOOK_OUTPUT, &t.pkt, NULL);
 	assert_int_equal(t.buf[8], 3);
 	assert_true(t_csums_ok(&t));
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_payload_set_bounds(void **state)
@@ -224,19 +224,19 @@ static void test_payload_set_bounds(void **state)
 	copy = t;
 	fn_nft_eval(s, FN_HOOK_OUTPUT, &t.pkt, NULL);
 	assert_memory_equal(t.buf, copy.buf, sizeof(t.buf));
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transport_port),
-		cmocka_unit_test(test_fragments),
-		cmocka_unit_test(test_bounds_and_padding),
-		cmocka_unit_test(test_truncated_transport),
-		cmocka_unit_test(test_link_layer),
-		cmocka_unit_test(test_payload_set_checksums),
-		cmocka_unit_test(test_payload_set_bounds),
+		T_TEST(test_transport_port),
+		T_TEST(test_fragments),
+		T_TEST(test_bounds_and_padding),
+		T_TEST(test_truncated_transport),
+		T_TEST(test_link_layer),
+		T_TEST(test_payload_set_checksums),
+		T_TEST(test_payload_set_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,11 +26,31 @@ static void release(void *arg)
 	free(arg);
 }
 
+static void filter_destroy(void *r)
+{
+	fn_filter_destroy(r);
+}
+
+/* Rules for `queues` queues, destroyed at teardown unless t_free()d before. */
+static struct fn_filter *rules(unsigned queues)
+{
+	struct fn_filter *r = t_own(fn_filter_create(queues), filter_destroy);
+
+	assert_non_null(r);
+	return r;
+}
+
+/* Install an image of the test's: from now on the rules free it. */
+static int install(struct fn_filter *r, void *img, size_t len)
+{
+	return fn_filter_install(r, t_disown(img), len, release, img);
+}
+
 /* ip table: input policy drop; rule 1 counts and accepts port `port`;
  * optionally a limit in front. */
 static void *image(uint16_t port, int limit_rate, size_t *len)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	uint8_t be[2] = { (uint8_t)(port >> 8), (uint8_t)port };
 
 	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 0);
@@ -39,11 +59,9 @@ static void *image(uint16_t port, int limit_rate, size_t *len)
 	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, be);
 	if (limit_rate) {
 		struct fn_img_limit lim;
-		struct fn_op_slot *o;
 
 		assert_int_equal(fn_img_limit_init(&lim, (uint64_t)limit_rate, 1, 20, 0, 0), 0);
-		o = fn_imgb_op(b, FN_OP_LIMIT, sizeof(*o));
-		o->slot = fn_imgb_limit(b, &lim);
+		t_slot(b, FN_OP_LIMIT, fn_imgb_limit(b, &lim));
 	}
 	t_counter(b, 0, 1);
 	t_verdict(b, FN_V_ACCEPT, 0);
@@ -80,13 +98,12 @@ static void sum_cb(void *arg, uint64_t generation, const char *chain, uint64_t h
 static void test_generations(void **state)
 {
 	struct fn_filter_queue q0 = { 0 }, q1 = { 0 };
-	struct fn_filter *r = fn_filter_create(2);
+	struct fn_filter *r = rules(2);
 	struct sum sum = { 0 };
 	size_t len;
 	void *img;
 
 	(void)state;
-	assert_non_null(r);
 	released = 0;
 	fn_filter_queue_attach(r, &q0, 0);
 	fn_filter_queue_attach(r, &q1, 1);
@@ -97,7 +114,7 @@ static void test_generations(void **state)
 	assert_int_equal(hook(&q0, 99), FN_ACCEPT); /* no rules: nothing runs */
 
 	img = image(53, 0, &len);
-	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(install(r, img, len), 0);
 	assert_int_equal(fn_filter_generation(r), 1);
 	assert_int_equal(q0.generation, 0);          /* not before its next burst */
 	fn_filter_burst_begin(&q0);
@@ -116,7 +133,7 @@ static void test_generations(void **state)
 
 	/* generation 2: generation 1 stays until both queues moved on */
 	img = image(54, 0, &len);
-	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(install(r, img, len), 0);
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(q0.generation, 2);
 	assert_int_equal(hook(&q0, 54), FN_ACCEPT);
@@ -131,7 +148,7 @@ static void test_generations(void **state)
 	/* an offline queue holds nothing back */
 	fn_filter_queue_offline(&q1);
 	img = image(55, 0, &len);
-	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(install(r, img, len), 0);
 	fn_filter_burst_begin(&q0);
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(released, 2);
@@ -142,12 +159,12 @@ static void test_generations(void **state)
 	img = image(56, 0, &len);
 	((uint32_t *)img)[0] ^= 1;
 	assert_int_equal(fn_filter_install(r, img, len, release, img), -EBADMSG);
-	free(img);
+	t_free(img);
 	assert_int_equal(fn_filter_generation(r), 3);
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(hook(&q0, 55), FN_ACCEPT);
 
-	fn_filter_destroy(r);
+	t_free(r);
 	assert_int_equal(released, 3);
 	assert_null(q0.priv);
 }
@@ -155,7 +172,7 @@ static void test_generations(void **state)
 static void test_load_file(void **state)
 {
 	struct fn_filter_queue q0 = { 0 };
-	struct fn_filter *r = fn_filter_create(1);
+	struct fn_filter *r = rules(1);
 	char path[] = "/tmp/fn_filter_XXXXXX";
 	size_t len;
 	void *img = image(53, 0, &len);
@@ -165,7 +182,7 @@ static void test_load_file(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, img, len), (ssize_t)len);
 	close(fd);
-	free(img);
+	t_free(img);
 	fn_filter_queue_attach(r, &q0, 0);
 	assert_int_equal(fn_filter_load_file(r, path), 0);
 	fn_filter_burst_begin(&q0);
@@ -174,7 +191,7 @@ static void test_load_file(void **state)
 	unlink(path);
 	assert_int_equal(fn_filter_load_file(r, path), -ENOENT);
 	assert_int_equal(fn_filter_generation(r), 1);
-	fn_filter_destroy(r);
+	t_free(r);
 }
 
 struct worker {
@@ -234,7 +251,7 @@ static void hits(struct fn_filter_queue *fq, int n)
 static void test_retire_counters(void **state)
 {
 	struct fn_filter_queue q0 = { 0 }, q1 = { 0 };
-	struct fn_filter *r = fn_filter_create(2);
+	struct fn_filter *r = rules(2);
 	struct finals f = { .main = pthread_self() };
 	struct tpkt t;
 	size_t len;
@@ -248,7 +265,7 @@ static void test_retire_counters(void **state)
 	fn_filter_queue_attach(r, &q1, 1);
 	fn_filter_on_retire(r, final_cb, &f);
 	img = image(53, 0, &len);
-	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(install(r, img, len), 0);
 	fn_filter_burst_begin(&q0);
 	fn_filter_burst_begin(&q1);
 	hits(&q0, 2);
@@ -256,7 +273,7 @@ static void test_retire_counters(void **state)
 
 	/* generation 2: q0 moves, q1 still counts into generation 1 */
 	img = image(53, 0, &len);
-	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(install(r, img, len), 0);
 	fn_filter_burst_begin(&q0);
 	hits(&q0, 1);
 	hits(&q1, 2);
@@ -272,7 +289,7 @@ static void test_retire_counters(void **state)
 	hits(&q1, 3);
 	fn_filter_queue_offline(&q1);
 	img = image(53, 0, &len);
-	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(install(r, img, len), 0);
 	assert_int_equal(atomic_load(&f.n), 1);      /* q0 has not passed yet */
 	fn_filter_burst_begin(&q0);
 	assert_int_equal(atomic_load(&f.n), 2);
@@ -281,9 +298,9 @@ static void test_retire_counters(void **state)
 
 	/* generation 4 is installed while 3 waits for q0: destroy reports both */
 	img = image(53, 0, &len);
-	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(install(r, img, len), 0);
 	assert_int_equal(atomic_load(&f.n), 2);
-	fn_filter_destroy(r);
+	t_free(r);
 	assert_int_equal(atomic_load(&f.n), 4);
 	assert_int_equal(f.packets[3], 6);
 	assert_int_equal(f.packets[4], 0);
@@ -327,7 +344,7 @@ static void *count_by_generation(void *arg)
 static void test_retire_under_load(void **state)
 {
 	enum { GENS = 40 };
-	struct fn_filter *r = fn_filter_create(2);
+	struct fn_filter *r = rules(2);
 	struct counting_worker w[2] = { 0 };
 	struct finals f = { .main = pthread_self() };
 	atomic_bool stop = false;
@@ -342,7 +359,7 @@ static void test_retire_under_load(void **state)
 	released = 0;
 	fn_filter_on_retire(r, final_cb, &f);
 	img = image(53, 0, &len);
-	assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+	assert_int_equal(install(r, img, len), 0);
 	for (i = 0; i < 2; i++) {
 		w[i].stop = &stop;
 		w[i].online = &online;
@@ -356,7 +373,7 @@ static void test_retire_under_load(void **state)
 		double deadline = now_s() + 10;
 
 		img = image(53, 0, &len);
-		assert_int_equal(fn_filter_install(r, img, len, release, img), 0);
+		assert_int_equal(install(r, img, len), 0);
 		/* the previous one goes once both lcores started a burst */
 		while (atomic_load(&f.n) < g - 1)
 			if (now_s() > deadline)
@@ -366,7 +383,7 @@ static void test_retire_under_load(void **state)
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	assert_int_equal(w[0].judged[0] + w[1].judged[0], 0);
-	fn_filter_destroy(r);
+	t_free(r);
 	assert_int_equal(atomic_load(&f.n), GENS);
 	for (g = 1; g <= GENS; g++) {
 		assert_int_equal(f.reports[g], 1);
@@ -408,7 +425,7 @@ static void *hammer(void *arg)
  * not each: one bucket for the application. */
 static void test_limit_shared_by_lcores(void **state)
 {
-	struct fn_filter *r = fn_filter_create(2);
+	struct fn_filter *r = rules(2);
 	struct worker w[2] = { 0 };
 	pthread_t th[2];
 	atomic_bool go = false;
@@ -419,7 +436,7 @@ static void test_limit_shared_by_lcores(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(fn_filter_install(r, img, len, free, img), 0);
+	assert_int_equal(fn_filter_install(r, t_disown(img), len, free, img), 0);
 	for (i = 0; i < 2; i++) {
 		w[i].go = &go;
 		fn_filter_queue_attach(r, &w[i].q, (unsigned)i);
@@ -439,17 +456,17 @@ static void test_limit_shared_by_lcores(void **state)
 	if ((double)total > 20 + 200 * secs + 10 || total < 20)
 		fail_msg("%lu of %lu passed in %.3f s", (unsigned long)total,
 			 (unsigned long)(w[0].sent + w[1].sent), secs);
-	fn_filter_destroy(r);
+	t_free(r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_generations),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_retire_counters),
-		cmocka_unit_test(test_retire_under_load),
-		cmocka_unit_test(test_limit_shared_by_lcores),
+		T_TEST(test_generations),
+		T_TEST(test_load_file),
+		T_TEST(test_retire_counters),
+		T_TEST(test_retire_under_load),
+		T_TEST(test_limit_shared_by_lcores),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

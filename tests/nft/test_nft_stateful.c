@@ -9,7 +9,7 @@
 
 static struct fn_imgb *table(void)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 
 	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
@@ -22,13 +22,6 @@ static enum fn_verdict send(struct fn_nft_state *s, size_t payload)
 
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, 8, payload);
 	return t_run(s, FN_HOOK_INPUT, &t, NULL);
-}
-
-static void slot_op(struct fn_imgb *b, enum fn_op_type type, uint32_t slot)
-{
-	struct fn_op_slot *o = fn_imgb_op(b, type, sizeof(*o));
-
-	o->slot = slot;
 }
 
 struct seen {
@@ -70,8 +63,8 @@ static void test_counters(void **state)
 	named = fn_imgb_counter(b, FN_IMG_NONE, 0, 0, 0);
 	fn_imgb_object(b, "c1", FN_OBJ_COUNTER, named);
 	fn_imgb_rule(b, 0, 9);
-	slot_op(b, FN_OP_COUNTER, fn_imgb_counter(b, 0, 9, 5, 500));
-	slot_op(b, FN_OP_COUNTER, named);
+	t_slot(b, FN_OP_COUNTER, fn_imgb_counter(b, 0, 9, 5, 500));
+	t_slot(b, FN_OP_COUNTER, named);
 	s = t_load(b);
 	send(s, 0);
 	send(s, 12);
@@ -84,7 +77,7 @@ static void test_counters(void **state)
 	fn_nft_named_counters(s, obj_cb, &seen);
 	assert_int_equal(seen.packets, 2);
 	assert_int_equal(seen.bytes, 68);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* limit rate 10/second burst 3 packets accept; policy drop. */
@@ -92,7 +85,7 @@ static void test_limit_packets(void **state)
 {
 	struct tclock clk = { .mono = 1000 * SEC };
 	struct fn_img_limit lim;
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	int i, passed = 0;
 
@@ -103,7 +96,7 @@ static void test_limit_packets(void **state)
 	assert_int_equal(lim.cost, SEC / 10);
 	assert_int_equal(lim.tokens_max, 3 * SEC / 10);
 	fn_imgb_rule(b, 0, 1);
-	slot_op(b, FN_OP_LIMIT, fn_imgb_limit(b, &lim));
+	t_slot(b, FN_OP_LIMIT, fn_imgb_limit(b, &lim));
 	t_verdict(b, FN_V_ACCEPT, 0);
 	s = t_load(b);
 	fn_nft_state_set_clock(s, t_mono, t_real, &clk);
@@ -127,7 +120,7 @@ static void test_limit_packets(void **state)
 		passed += send(s, 0) == FN_ACCEPT;
 	}
 	assert_in_range(passed, 10, 13);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 /* limit rate over 1000 bytes/second burst 500 bytes: matches once the
@@ -136,7 +129,7 @@ static void test_limit_bytes_over(void **state)
 {
 	struct tclock clk = { .mono = 5 * SEC };
 	struct fn_img_limit lim;
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 
 	(void)state;
@@ -146,7 +139,7 @@ static void test_limit_bytes_over(void **state)
 	/* tokens_max = unit * (rate + burst) / rate = 1.5 s of credit */
 	assert_int_equal(lim.tokens_max, 3 * SEC / 2);
 	fn_imgb_rule(b, 0, 1);
-	slot_op(b, FN_OP_LIMIT, fn_imgb_limit(b, &lim));
+	t_slot(b, FN_OP_LIMIT, fn_imgb_limit(b, &lim));
 	t_verdict(b, FN_V_DROP, 0);
 	s = t_load(b);
 	fn_nft_state_set_clock(s, t_mono, t_real, &clk);
@@ -157,14 +150,14 @@ static void test_limit_bytes_over(void **state)
 	assert_int_equal(send(s, 472), FN_DROP);   /* over the limit */
 	clk.mono += SEC / 2;                       /* 500 bytes more */
 	assert_int_equal(send(s, 472), FN_ACCEPT);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 static void test_quota(void **state)
 {
 	struct fn_img_quota until = { .bytes = 100, .consumed = 20 };
 	struct fn_img_quota over = { .bytes = 100, .invert = 1 };
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	struct fn_nft_state *s;
 	uint64_t h;
 	struct tpkt t;
@@ -175,10 +168,10 @@ static void test_quota(void **state)
 	/* rule 1: quota over 100 bytes -> drop; rule 2: quota until 100
 	 * (20 already used) -> accept */
 	fn_imgb_rule(b, 0, 1);
-	slot_op(b, FN_OP_QUOTA, fn_imgb_quota(b, &over));
+	t_slot(b, FN_OP_QUOTA, fn_imgb_quota(b, &over));
 	t_verdict(b, FN_V_DROP, 0);
 	fn_imgb_rule(b, 0, 2);
-	slot_op(b, FN_OP_QUOTA, fn_imgb_quota(b, &until));
+	t_slot(b, FN_OP_QUOTA, fn_imgb_quota(b, &until));
 	t_verdict(b, FN_V_ACCEPT, 0);
 	s = t_load(b);
 	/* 40-byte packets: "over" counts 40, 80, 120 (>100: matches) */
@@ -188,20 +181,20 @@ static void test_quota(void **state)
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, &h), FN_ACCEPT);  /* until: 100 */
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, &h), FN_DROP);    /* over: 120 */
 	assert_int_equal(h, 1);
-	fn_nft_state_free(s);
+	t_free(s);
 
 	/* "until" alone: 100 is still within, 101 is not */
-	b = fn_imgb_new();
+	b = t_builder();
 	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
 	until.consumed = 60;
 	fn_imgb_rule(b, 0, 1);
-	slot_op(b, FN_OP_QUOTA, fn_imgb_quota(b, &until));
+	t_slot(b, FN_OP_QUOTA, fn_imgb_quota(b, &until));
 	t_verdict(b, FN_V_ACCEPT, 0);
 	s = t_load(b);
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_ACCEPT);  /* 100 */
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_DROP);    /* 140 */
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 struct lines {
@@ -229,7 +222,7 @@ static void test_log_rate_limited(void **state)
 
 	(void)state;
 	fn_imgb_rule(b, 0, 1);
-	slot_op(b, FN_OP_LOG, fn_imgb_log(b, "drop-me", 4));
+	t_slot(b, FN_OP_LOG, fn_imgb_log(b, "drop-me", 4));
 	t_verdict(b, FN_V_DROP, 0);
 	s = t_load(b);
 	fn_nft_state_set_clock(s, t_mono, t_real, &clk);
@@ -247,17 +240,17 @@ static void test_log_rate_limited(void **state)
 	send(s, 0);
 	send(s, 0);
 	assert_int_equal(lines.n, FN_NFT_LOG_PER_SEC + 1);
-	fn_nft_state_free(s);
+	t_free(s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_counters),
-		cmocka_unit_test(test_limit_packets),
-		cmocka_unit_test(test_limit_bytes_over),
-		cmocka_unit_test(test_quota),
-		cmocka_unit_test(test_log_rate_limited),
+		T_TEST(test_counters),
+		T_TEST(test_limit_packets),
+		T_TEST(test_limit_bytes_over),
+		T_TEST(test_quota),
+		T_TEST(test_log_rate_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

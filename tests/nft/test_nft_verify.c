@@ -17,7 +17,7 @@ static struct img sample(unsigned which)
 {
 	struct img i;
 
-	i.p = fn_sample_image(which, &i.len);
+	i.p = t_own(fn_sample_image(which, &i.len), free);
 	assert_non_null(i.p);
 	i.h = (struct fn_img_header *)i.p;
 	return i;
@@ -32,7 +32,7 @@ static void refused(struct img *i, const char *reason)
 		fail_msg("expected \"%s\", got \"%s\"", reason, err);
 	assert_null(fn_nft_state_new(i->p, i->len));
 	assert_int_equal(errno, EBADMSG);
-	free(i->p);
+	t_free(i->p);
 }
 
 static void test_samples_accepted(void **state)
@@ -46,7 +46,7 @@ static void test_samples_accepted(void **state)
 
 		if (fn_nft_image_check(i.p, i.len, err, sizeof(err)))
 			fail_msg("sample %u: %s", w, err);
-		free(i.p);
+		t_free(i.p);
 	}
 }
 
@@ -176,7 +176,7 @@ static void test_chains_and_sets(void **state)
 static void test_every_byte(void **state)
 {
 	struct img i = sample(0);
-	uint8_t *copy = malloc(i.len);
+	uint8_t *copy = t_own(malloc(i.len), free);
 	size_t pos;
 	unsigned accepted = 0;
 
@@ -188,7 +188,7 @@ static void test_every_byte(void **state)
 
 		memcpy(copy, i.p, i.len);
 		copy[pos] ^= 0xa5;
-		s = fn_nft_state_new(copy, i.len);
+		s = t_state(fn_nft_state_new(copy, i.len));
 		if (!s) {
 			assert_int_equal(errno, EBADMSG);
 			continue;
@@ -199,19 +199,19 @@ static void test_every_byte(void **state)
 		fn_nft_eval(s, FN_HOOK_INPUT, &t.pkt, NULL);
 		fn_nft_eval(s, FN_HOOK_OUTPUT, &t.pkt, NULL);
 		fn_nft_eval(s, FN_HOOK_POSTROUTING, &t.pkt, NULL);
-		fn_nft_state_free(s);
+		t_free(s);
 	}
 	/* some bytes (data, handles, priorities) are free to change */
 	assert_true(accepted > 0 && accepted < i.len);
-	free(copy);
-	free(i.p);
+	t_free(copy);
+	t_free(i.p);
 }
 
 /* One rule: udp port at offset `off` == 53: counter, drop; and `rules`
  * more rules that only count. */
 static void *port_image(uint8_t off, unsigned rules, size_t *len)
 {
-	struct fn_imgb *b = fn_imgb_new();
+	struct fn_imgb *b = t_builder();
 	uint8_t p53[2] = { 0, 53 };
 
 	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
@@ -234,7 +234,7 @@ static void test_replace_code(void **state)
 	size_t len, len_b, len_c;
 	void *dport = port_image(2, 0, &len), *sport = port_image(0, 0, &len_b);
 	void *other = port_image(0, 1, &len_c);
-	struct fn_nft_state *s = fn_nft_state_new(dport, len);
+	struct fn_nft_state *s = t_state(fn_nft_state_new(dport, len));
 	struct tpkt t;
 
 	(void)state;
@@ -253,21 +253,21 @@ static void test_replace_code(void **state)
 	assert_int_equal(fn_nft_state_replace_code(s, dport, len), -EBADMSG);
 	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 53, 7, 0);
 	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, NULL), FN_DROP);
-	fn_nft_state_free(s);
-	free(dport);
-	free(sport);
-	free(other);
+	t_free(s);
+	t_free(dport);
+	t_free(sport);
+	t_free(other);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_samples_accepted),
-		cmocka_unit_test(test_header),
-		cmocka_unit_test(test_ops),
-		cmocka_unit_test(test_chains_and_sets),
-		cmocka_unit_test(test_every_byte),
-		cmocka_unit_test(test_replace_code),
+		T_TEST(test_samples_accepted),
+		T_TEST(test_header),
+		T_TEST(test_ops),
+		T_TEST(test_chains_and_sets),
+		T_TEST(test_every_byte),
+		T_TEST(test_replace_code),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

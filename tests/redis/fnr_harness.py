@@ -4,15 +4,14 @@ RESP clients over kernel sockets.
 
 Topology (one veth queue per server instance):
 
-    netns fnr<id>s                         netns fnr<id>c
+    netns fnr<pid>s                        netns fnr<pid>c
     redis-server (the fork)                test clients (kernel UDP sockets)
-      UDP: libfragnet on DPDK  ---veth---  10.77.<n>.2/24
-           10.77.<n>.1/24
-      TCP: kernel, 127.0.0.1 (reached by creating sockets inside fnr<id>s)
+      UDP: libfragnet on DPDK  ---veth---  10.77.0.2/24
+           10.77.0.1/24
+      TCP: kernel, 127.0.0.1 (reached by creating sockets inside fnr<pid>s)
 
 Everything created here is named with the fnr prefix and removed by name.
 """
-import ctypes
 import os
 import random
 import re
@@ -20,40 +19,22 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from topology import Pair, entered  # noqa: E402
 
 
-def sh(*args, check=True, ns=None, timeout=30):
-    cmd = (["ip", "netns", "exec", ns] if ns else []) + [str(a) for a in args]
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
-    return r.stdout
-
-
-def socket_in_ns(ns, family, kind):
+def socket_in(ns, family, kind):
     """A socket created inside netns `ns` (None: the current one)."""
     if ns is None:
         return socket.socket(family, kind)
-    mine = os.open("/proc/self/ns/net", os.O_RDONLY)
-    theirs = os.open("/run/netns/" + ns, os.O_RDONLY)
-    try:
-        if _libc.setns(theirs, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns " + ns)
-        try:
-            return socket.socket(family, kind)
-        finally:
-            if _libc.setns(mine, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns back")
-    finally:
-        os.close(mine)
-        os.close(theirs)
+    with entered(ns):
+        return socket.socket(family, kind)
 
 
 # ---------------------------------------------------------------- RESP ---
@@ -152,7 +133,7 @@ class Client:
     def __init__(self, addr, port, proto="udp", ns=None, timeout=5.0, source=None):
         kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
         self.proto = proto
-        self.s = socket_in_ns(ns, socket.AF_INET, kind)
+        self.s = socket_in(ns, socket.AF_INET, kind)
         if proto == "udp":
             self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         if source:
@@ -247,7 +228,7 @@ class Server:
             args += ["--udp-lcores", str(lcore)]
         if topo.static_neigh:
             args += ["--udp-neighbours", " ".join("%s=%s" % (ip, topo.client_mac)
-                                                  for ip in [topo.client_ip] + topo.extra_client_ips)]
+                                                  for ip in topo.client_ips)]
         # fragnetd: the test's own, or a socket nobody listens on (unfiltered,
         # never the machine's /run/fragnet).
         args += ["--udp-daemon-socket", daemon_socket or os.path.join(self.dir, "no-fragnetd.sock")]
@@ -319,66 +300,20 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Topology:
-    """Two namespaces and a veth pair with `queues` queues."""
+class Topology(Pair):
+    """The fork's veth pair: `queues` queues (one per server instance), the
+    DPDK driver the servers use, the client at .2 and more client
+    addresses at `extra_hosts`, which the fork learns statically or by ARP."""
 
-    def __init__(self, mode="veth", driver="af_xdp", static_neigh=True, subnet=None, queues=1,
-                 extra_hosts=()):
-        self.mode, self.driver, self.static_neigh = mode, driver, static_neigh
-        self.queues = queues
-        self.extra_client_ips = []
-        tag = "%d" % (os.getpid() % 100000)
-        n = subnet if subnet is not None else 100 + os.getpid() % 100
-        self.server_ns, self.client_ns = "fnr%ss" % tag, "fnr%sc" % tag
-        self.if_s, self.if_c = "fnr%ss" % tag, "fnr%sc" % tag
-        self.server_ip, self.client_ip = "10.77.%d.1" % n, "10.77.%d.2" % n
-        # More client addresses on the same veth (host numbers in the /24).
-        self.extra_client_ips = ["10.77.%d.%d" % (n, h) for h in extra_hosts]
-        self.server_cidr = self.server_ip + "/24"
-        self.up = False
+    def __init__(self, driver="af_xdp", static_neigh=True, queues=1, extra_hosts=()):
+        super().__init__("fnr", "10.77.0", queues=queues, hosts=(2,) + tuple(extra_hosts),
+                         static_neigh=static_neigh)
+        self.driver, self.static_neigh = driver, static_neigh
 
     def dpdk_port(self, queue=0):
         if self.driver == "af_packet":
-            # The fanout has the kernel reassemble fragments: frames up to 9 KB.
-            return "net_af_packet%d,iface=%s,blocksz=36864,framesz=9216,framecnt=512" % (queue, self.if_s)
-        return "net_af_xdp%d,iface=%s,start_queue=%d,queue_count=1" % (queue, self.if_s, queue)
-
-    def setup(self):
-        self.teardown()
-        self.up = True
-        sh("ip", "netns", "add", self.server_ns)
-        sh("ip", "netns", "add", self.client_ns)
-        q = self.queues
-        sh("ip", "link", "add", self.if_s, "numtxqueues", q, "numrxqueues", q, "type", "veth",
-           "peer", "name", self.if_c, "numtxqueues", q, "numrxqueues", q)
-        sh("ip", "link", "set", self.if_s, "netns", self.server_ns)
-        sh("ip", "link", "set", self.if_c, "netns", self.client_ns)
-        sh("ip", "link", "set", "lo", "up", ns=self.server_ns)
-        sh("ip", "link", "set", self.if_s, "up", ns=self.server_ns)
-        sh("ip", "link", "set", "lo", "up", ns=self.client_ns)
-        sh("ip", "addr", "add", self.client_ip + "/24", "dev", self.if_c, ns=self.client_ns)
-        for ip in self.extra_client_ips:
-            sh("ip", "addr", "add", ip + "/24", "dev", self.if_c, ns=self.client_ns)
-        sh("ip", "link", "set", self.if_c, "up", ns=self.client_ns)
-        # The DPDK side checks UDP checksums: have the kernel fill them in.
-        sh("ethtool", "-K", self.if_c, "tx", "off", ns=self.client_ns, check=False)
-        self.server_mac = self._mac(self.server_ns, self.if_s)
-        self.client_mac = self._mac(self.client_ns, self.if_c)
-        if self.static_neigh:
-            sh("ip", "neigh", "replace", self.server_ip, "lladdr", self.server_mac, "dev", self.if_c,
-               "nud", "permanent", ns=self.client_ns)
-        return self
-
-    @staticmethod
-    def _mac(ns, ifname):
-        out = sh("ip", "-o", "link", "show", ifname, ns=ns)
-        return re.search(r"link/ether ([0-9a-f:]{17})", out).group(1)
-
-    def teardown(self):
-        for ns in (self.server_ns, self.client_ns):
-            if os.path.exists("/run/netns/" + ns):
-                sh("ip", "netns", "del", ns, check=False)
-        sh("ip", "link", "del", self.if_s, check=False)
+            return self.dpdk_ports("af_packet", queues=1)[0]
+        return self.af_xdp_port(queue)
 
 
 def free_port():
@@ -387,36 +322,6 @@ def free_port():
     p = s.getsockname()[1]
     s.close()
     return p
-
-
-# --------------------------------------------------------------- runner ---
-
-class Runner:
-    """Minimal test runner printing one line per test and 'N passed, N failed'."""
-
-    def __init__(self, only=None):
-        self.passed, self.failed, self.only = 0, 0, only
-
-    def run(self, name, fn, *args):
-        if self.only and not re.search(self.only, name):
-            return
-        t0 = time.monotonic()
-        try:
-            fn(*args)
-            self.passed += 1
-            print("[ok] %s (%.2fs)" % (name, time.monotonic() - t0), flush=True)
-        except Exception as e:  # noqa: BLE001 - report and go on
-            self.failed += 1
-            print("[FAIL] %s: %s: %s" % (name, type(e).__name__, e), flush=True)
-
-    def summary(self):
-        print("%d passed, %d failed" % (self.passed, self.failed))
-        return 0 if self.failed == 0 and self.passed > 0 else 1
-
-
-def check(cond, msg="check failed"):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def rand_bytes(n, seed=1):

@@ -9,7 +9,7 @@ A private fragnetd (its own socket, configuration and compile namespace,
 named fnr<pid>d) and one fork on a one-queue veth (net_af_xdp) started with
 --udp-require-rules yes, so it cannot run unfiltered. Kernel clients in the
 peer namespace send from five addresses around the edges of the denied range
-10.77.N.64/26: .2, .63 and .128 are outside it, .64 and .127 inside.
+10.77.0.64/26: .2, .63 and .128 are outside it, .64 and .127 inside.
 
 Steps: the fork refuses to start without a daemon; with the daemon it
 registers and applies the open ruleset; every client is served; the deny
@@ -28,13 +28,14 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "daemon"))
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from checks import Checks  # noqa: E402
 from fnr_harness import Server, Topology, free_port, redis_bin  # noqa: E402
-from fragnetd_env import Checks, Daemon, handle_of  # noqa: E402
+from fragnetd import Daemon, handle_of  # noqa: E402
 
 UDP_PORT = 6394
 ALLOWED = (63, 128)      # host numbers besides .2 (the topology's own client address)
-DENIED = (64, 127)       # inside 10.77.N.64/26
+DENIED = (64, 127)       # inside 10.77.0.64/26
 
 
 def rules_open(port):
@@ -196,16 +197,15 @@ def main():
     a = ap.parse_args()
     redis_bin()  # fails clearly when the fork is not built
     c = Checks()
-    topo = Topology(extra_hosts=ALLOWED + DENIED).setup()
-    daemon = Daemon(a.fragnetd, a.fragnetctl, tag="fnr%dd" % (os.getpid() % 100000))
+    daemon = Daemon(a.fragnetd, a.fragnetctl, tag="fnr%dd" % os.getpid())
     try:
-        run(c, topo, daemon)
+        with Topology(extra_hosts=ALLOWED + DENIED) as topo:
+            run(c, topo, daemon)
     except Exception as e:  # noqa: BLE001 - report, clean up, fail
         c.check("no unexpected error", False, "%s: %s\n%s" % (type(e).__name__, e,
                                                               daemon.log_text() if daemon.proc else ""))
     finally:
         daemon.cleanup()
-        topo.teardown()
     return c.summary()
 
 

@@ -14,13 +14,15 @@ import os
 import re
 import shutil
 import tempfile
-import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fnr_harness import (Client, RespError, Runner, Server, Topology, check, encode,  # noqa: E402
-                         free_port, parse, rand_bytes)
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "support"))
+from checks import Checks, require  # noqa: E402
+from fnr_harness import (RespError, Server, Topology, encode, free_port, parse,  # noqa: E402
+                         rand_bytes)
 
 # Commands whose replies must be byte-identical over UDP and TCP. Each runs
 # against a freshly flushed database, in order.
@@ -76,9 +78,9 @@ def t_corpus_identical(srv):
     a = normalise(run_corpus(tcp, tcp))
     b = normalise(run_corpus(udp, tcp))
     for i, (x, y) in enumerate(zip(a, b)):
-        check(x == y, "reply %d to %r differs:\n tcp %r\n udp %r" % (i, CORPUS[i], x[:200], y[:200]))
-    check(len(a) == len(b) == len(CORPUS))
-    check(any(r.startswith(b"-") for r in a), "corpus has error replies")
+        require(x == y, "reply %d to %r differs:\n tcp %r\n udp %r" % (i, CORPUS[i], x[:200], y[:200]))
+    require(len(a) == len(b) == len(CORPUS))
+    require(any(r.startswith(b"-") for r in a), "corpus has error replies")
 
 
 def t_corpus_pipelined(srv):
@@ -91,19 +93,19 @@ def t_corpus_pipelined(srv):
     tcp("FLUSHALL")
     udp.send_raw(stream, chunk=1400)  # several request datagrams, commands cut anywhere
     b = normalise(udp.read_replies(len(CORPUS)))
-    check(a == b, "pipelined corpus differs")
+    require(a == b, "pipelined corpus differs")
 
 
 def t_pipeline_one_datagram(srv):
     udp = srv.udp()
     udp("DEL", "p")
     replies = udp.pipeline([["INCR", "p"]] * 500)
-    check([parse(r) for r in replies] == list(range(1, 501)), "500 INCRs answered in order")
-    check(udp.datagrams > 1, "500 replies (> 1472 bytes) spanned several datagrams")
+    require([parse(r) for r in replies] == list(range(1, 501)), "500 INCRs answered in order")
+    require(udp.datagrams > 1, "500 replies (> 1472 bytes) spanned several datagrams")
     # 100 small replies fit one datagram: they must arrive as one.
     udp.datagrams = 0
     replies = udp.pipeline([["PING"]] * 100)
-    check(all(r == b"+PONG\r\n" for r in replies) and udp.datagrams == 1,
+    require(all(r == b"+PONG\r\n" for r in replies) and udp.datagrams == 1,
           "100 PONGs in %d datagrams" % udp.datagrams)
 
 
@@ -111,11 +113,11 @@ def t_big_value(srv):
     udp, tcp = srv.udp(), srv.tcp()
     val = rand_bytes(100 * 1024, seed=7)
     # Request split over many datagrams that each fit the MTU.
-    check(parse(udp.pipeline([["SET", "big100k", val]], chunk=1400)[0]) == "OK", "SET 100 KB")
-    check(tcp("GET", "big100k") == val, "TCP reads the value written over UDP")
+    require(parse(udp.pipeline([["SET", "big100k", val]], chunk=1400)[0]) == "OK", "SET 100 KB")
+    require(tcp("GET", "big100k") == val, "TCP reads the value written over UDP")
     got = udp("GET", "big100k")
-    check(got == val, "GET 100 KB over UDP (%d bytes back)" % len(got or b""))
-    check(udp.datagrams >= 70, "reply spread over >= 70 datagrams (%d)" % udp.datagrams)
+    require(got == val, "GET 100 KB over UDP (%d bytes back)" % len(got or b""))
+    require(udp.datagrams >= 70, "reply spread over >= 70 datagrams (%d)" % udp.datagrams)
 
 
 def t_big_value_fragmented(srv):
@@ -125,9 +127,9 @@ def t_big_value_fragmented(srv):
     # net_af_packet hands over what the kernel reassembled, up to its 9 KB
     # frames; net_af_xdp leaves reassembly to libfragnet.
     chunk = 8000 if srv.topo.driver == "af_packet" else 40000
-    check(parse(udp.pipeline([["SET", "big100kf", val]], chunk=chunk)[0]) == "OK",
+    require(parse(udp.pipeline([["SET", "big100kf", val]], chunk=chunk)[0]) == "OK",
           "SET in %d-byte datagrams" % chunk)
-    check(tcp("GET", "big100kf") == val, "value intact")
+    require(tcp("GET", "big100kf") == val, "value intact")
 
 
 def t_blpop_woken(srv):
@@ -135,47 +137,47 @@ def t_blpop_woken(srv):
     tcp("DEL", "bl", "bl2")
     waiter.send_raw(encode("BLPOP", "bl", 8))
     time.sleep(0.3)
-    check(waiter.expect_silence(0.2), "BLPOP answered before anything was pushed")
-    check(b"cmd=blpop" in tcp("CLIENT", "LIST"), "waiter is blocked")
-    check(pusher("RPUSH", "bl", "hello") == 1)
-    check(parse(waiter.read_replies(1)[0]) == [b"bl", b"hello"], "BLPOP woken by another UDP client")
+    require(waiter.expect_silence(0.2), "BLPOP answered before anything was pushed")
+    require(b"cmd=blpop" in tcp("CLIENT", "LIST"), "waiter is blocked")
+    require(pusher("RPUSH", "bl", "hello") == 1)
+    require(parse(waiter.read_replies(1)[0]) == [b"bl", b"hello"], "BLPOP woken by another UDP client")
     # And by a TCP client.
     waiter.send_raw(encode("BLPOP", "bl2", 8))
     time.sleep(0.2)
     tcp("LPUSH", "bl2", "fromtcp")
-    check(parse(waiter.read_replies(1)[0]) == [b"bl2", b"fromtcp"], "BLPOP woken by a TCP client")
+    require(parse(waiter.read_replies(1)[0]) == [b"bl2", b"fromtcp"], "BLPOP woken by a TCP client")
 
 
 def t_multi_exec(srv):
     udp, other = srv.udp(), srv.udp()
     udp("DEL", "mx")
     # One command per datagram.
-    check(udp("MULTI") == "OK")
-    check(udp("SET", "mx", 5) == "QUEUED")
-    check(other("GET", "mx") is None, "not visible before EXEC")
-    check(udp("INCRBY", "mx", 10) == "QUEUED")
-    check(udp("EXEC") == ["OK", 15], "EXEC results")
+    require(udp("MULTI") == "OK")
+    require(udp("SET", "mx", 5) == "QUEUED")
+    require(other("GET", "mx") is None, "not visible before EXEC")
+    require(udp("INCRBY", "mx", 10) == "QUEUED")
+    require(udp("EXEC") == ["OK", 15], "EXEC results")
     # All in one datagram, with WATCH broken by another client.
     udp("WATCH", "mx")
     other("SET", "mx", 0)
     r = udp.pipeline([["MULTI"], ["INCR", "mx"], ["EXEC"]])
-    check(parse(r[2]) is None, "EXEC aborted by WATCH")
-    check(other("GET", "mx") == b"0")
+    require(parse(r[2]) is None, "EXEC aborted by WATCH")
+    require(other("GET", "mx") == b"0")
     r = udp.pipeline([["MULTI"], ["SYNC"], ["EXEC"]])
-    check(isinstance(parse(r[1]), RespError) and isinstance(parse(r[2]), RespError), "SYNC inside MULTI refused")
+    require(isinstance(parse(r[1]), RespError) and isinstance(parse(r[2]), RespError), "SYNC inside MULTI refused")
 
 
 def t_pubsub(srv):
     sub, pub, tcp = srv.udp(), srv.udp(), srv.tcp()
-    check(parse(sub.raw("SUBSCRIBE", "news")) == [b"subscribe", b"news", 1])
-    check(parse(sub.raw("PSUBSCRIBE", "n*")) == [b"psubscribe", b"n*", 2])
-    check(pub("PUBLISH", "news", "hello") == 2, "two subscriptions match")
+    require(parse(sub.raw("SUBSCRIBE", "news")) == [b"subscribe", b"news", 1])
+    require(parse(sub.raw("PSUBSCRIBE", "n*")) == [b"psubscribe", b"n*", 2])
+    require(pub("PUBLISH", "news", "hello") == 2, "two subscriptions match")
     got = [parse(r) for r in sub.read_replies(2)]
-    check([b"message", b"news", b"hello"] in got and [b"pmessage", b"n*", b"news", b"hello"] in got, got)
-    check(tcp("PUBLISH", "news", "fromtcp") == 2)
+    require([b"message", b"news", b"hello"] in got and [b"pmessage", b"n*", b"news", b"hello"] in got, got)
+    require(tcp("PUBLISH", "news", "fromtcp") == 2)
     got = [parse(r) for r in sub.read_replies(2)]
-    check([b"message", b"news", b"fromtcp"] in got, "message published over TCP delivered over UDP")
-    check(b"sub=1 psub=1" in tcp("CLIENT", "LIST"), "subscriber listed")
+    require([b"message", b"news", b"fromtcp"] in got, "message published over TCP delivered over UDP")
+    require(b"sub=1 psub=1" in tcp("CLIENT", "LIST"), "subscriber listed")
 
 
 def t_auth(srv):
@@ -184,14 +186,14 @@ def t_auth(srv):
     try:
         udp = srv.udp()
         r = udp("GET", "x")
-        check(isinstance(r, RespError) and r.startswith("NOAUTH"), "NOAUTH before AUTH: %r" % r)
+        require(isinstance(r, RespError) and r.startswith("NOAUTH"), "NOAUTH before AUTH: %r" % r)
         r = udp("AUTH", "wrong")
-        check(isinstance(r, RespError) and r.startswith("WRONGPASS"), "wrong password: %r" % r)
-        check(udp("AUTH", "s3cret") == "OK")
-        check(udp("SET", "authed", 1) == "OK", "works after AUTH")
+        require(isinstance(r, RespError) and r.startswith("WRONGPASS"), "wrong password: %r" % r)
+        require(udp("AUTH", "s3cret") == "OK")
+        require(udp("SET", "authed", 1) == "OK", "works after AUTH")
         # A new flow (new source port) is a new client: not authenticated.
         r = srv.udp()("GET", "authed")
-        check(isinstance(r, RespError) and r.startswith("NOAUTH"), "new flow must AUTH again")
+        require(isinstance(r, RespError) and r.startswith("NOAUTH"), "new flow must AUTH again")
     finally:
         tcp.raw("AUTH", "s3cret")
         tcp("CONFIG", "SET", "requirepass", "")
@@ -202,10 +204,10 @@ def t_protected_mode(srv):
     tcp("CONFIG", "SET", "protected-mode", "yes")
     try:
         r = srv.udp()("PING")
-        check(isinstance(r, RespError) and r.startswith("DENIED"), "protected mode refuses UDP: %r" % r)
+        require(isinstance(r, RespError) and r.startswith("DENIED"), "protected mode refuses UDP: %r" % r)
     finally:
         tcp("CONFIG", "SET", "protected-mode", "no")
-    check(srv.udp()("PING") == "PONG")
+    require(srv.udp()("PING") == "PONG")
 
 
 def t_maxclients(srv):
@@ -214,10 +216,10 @@ def t_maxclients(srv):
     tcp("CONFIG", "SET", "maxclients", n + 1)
     try:
         a = srv.udp()
-        check(a("PING") == "PONG", "one more client fits")
+        require(a("PING") == "PONG", "one more client fits")
         r = srv.udp()("PING")
-        check(isinstance(r, RespError) and "max number of clients" in r, "over maxclients: %r" % r)
-        check(a("PING") == "PONG", "admitted flow unaffected")
+        require(isinstance(r, RespError) and "max number of clients" in r, "over maxclients: %r" % r)
+        require(a("PING") == "PONG", "admitted flow unaffected")
     finally:
         tcp("CONFIG", "SET", "maxclients", 10000)
 
@@ -229,31 +231,31 @@ def t_client_list_kill(srv):
     peer = "%s:%d" % (srv.topo.client_ip, port)
     lst = tcp("CLIENT", "LIST").decode()
     line = [l for l in lst.splitlines() if "name=udpflow" in l]
-    check(line, "UDP flow listed")
-    check(("addr=%s " % peer) in line[0], "addr is the UDP peer: %s" % line[0])
-    check(("laddr=%s:%d " % (srv.topo.server_ip, srv.udp_port)) in line[0], "laddr is ours: %s" % line[0])
+    require(line, "UDP flow listed")
+    require(("addr=%s " % peer) in line[0], "addr is the UDP peer: %s" % line[0])
+    require(("laddr=%s:%d " % (srv.topo.server_ip, srv.udp_port)) in line[0], "laddr is ours: %s" % line[0])
     cid = udp("CLIENT", "ID")
-    check(tcp("CLIENT", "KILL", "ADDR", peer) == 1, "CLIENT KILL ADDR takes the UDP peer")
-    check("name=udpflow" not in tcp("CLIENT", "LIST").decode(), "flow gone")
-    check(udp("CLIENT", "ID") != cid, "next datagram from the same port is a new client")
-    check(tcp("CLIENT", "KILL", "ID", udp("CLIENT", "ID")) == 1, "CLIENT KILL ID")
+    require(tcp("CLIENT", "KILL", "ADDR", peer) == 1, "CLIENT KILL ADDR takes the UDP peer")
+    require("name=udpflow" not in tcp("CLIENT", "LIST").decode(), "flow gone")
+    require(udp("CLIENT", "ID") != cid, "next datagram from the same port is a new client")
+    require(tcp("CLIENT", "KILL", "ID", udp("CLIENT", "ID")) == 1, "CLIENT KILL ID")
 
 
 def t_refused_commands(srv):
     udp = srv.udp()
     for cmd in (["SYNC"], ["PSYNC", "?", -1], ["REPLCONF", "listening-port", 1], ["SCRIPT", "DEBUG", "YES"]):
         r = udp(*cmd)
-        check(isinstance(r, RespError) and "UDP" in r, "%s refused with a clear error: %r" % (cmd[0], r))
-    check(udp("PING") == "PONG", "client usable afterwards")
+        require(isinstance(r, RespError) and "UDP" in r, "%s refused with a clear error: %r" % (cmd[0], r))
+    require(udp("PING") == "PONG", "client usable afterwards")
     tcp = srv.tcp()
-    check(tcp("SCRIPT", "DEBUG", "NO") == "OK", "SCRIPT DEBUG still works over TCP")
+    require(tcp("SCRIPT", "DEBUG", "NO") == "OK", "SCRIPT DEBUG still works over TCP")
 
 
 def t_bad_input(srv):
     udp, tcp = srv.udp(), srv.tcp()
     udp.send_raw(b"*abc\r\n")
     r = parse(udp.read_replies(1)[0])
-    check(isinstance(r, RespError) and "Protocol error" in r, "protocol error reported: %r" % r)
+    require(isinstance(r, RespError) and "Protocol error" in r, "protocol error reported: %r" % r)
     # A flood of junk datagrams from many flows: the server survives.
     junk = [rand_bytes(n, seed=n) for n in (1, 2, 7, 64, 512, 1400)]
     junk += [b"*", b"$", b"*1\r\n$999999999\r\n", b"*2\r\n$3\r\nGET\r\n", b"\r\n\r\n", b"*-1\r\n",
@@ -266,9 +268,9 @@ def t_bad_input(srv):
             c.s.send(j)
         c.s.send(b"")  # an empty datagram
     time.sleep(0.5)
-    check(srv.alive(), "server alive after junk")
-    check(tcp("PING") == "PONG", "TCP still answers")
-    check(srv.udp()("PING") == "PONG", "a fresh UDP flow still answers")
+    require(srv.alive(), "server alive after junk")
+    require(tcp("PING") == "PONG", "TCP still answers")
+    require(srv.udp()("PING") == "PONG", "a fresh UDP flow still answers")
     for c in socks:
         c.close()
 
@@ -281,26 +283,26 @@ def t_busy_script(srv):
     tcp.send_raw(encode("EVAL", "local i = 0 while true do i = i + 1 end", 0))
     time.sleep(0.5)
     r = udp("PING")
-    check(isinstance(r, RespError) and r.startswith("BUSY"), "-BUSY over UDP during a script: %r" % r)
-    check(udp("SCRIPT", "KILL") == "OK", "SCRIPT KILL over UDP")
+    require(isinstance(r, RespError) and r.startswith("BUSY"), "-BUSY over UDP during a script: %r" % r)
+    require(udp("SCRIPT", "KILL") == "OK", "SCRIPT KILL over UDP")
     r = parse(tcp.read_replies(1)[0])
-    check(isinstance(r, RespError) and "killed" in r, "script was killed: %r" % r)
-    check(udp("PING") == "PONG")
+    require(isinstance(r, RespError) and "killed" in r, "script was killed: %r" % r)
+    require(udp("PING") == "PONG")
 
 
 def t_bgsave_fork(srv):
     """A forked child (BGSAVE) must leave the queue to the parent."""
     tcp, udp = srv.tcp(), srv.udp()
     udp.pipeline([["SET", "bg:%d" % i, "x" * 100] for i in range(50)])
-    check(tcp("BGSAVE").startswith("Background saving"), "BGSAVE started")
+    require(tcp("BGSAVE").startswith("Background saving"), "BGSAVE started")
     for _ in range(100):
         info = tcp("INFO", "persistence")
         if b"rdb_bgsave_in_progress:0" in info:
             break
-        check(udp("PING") == "PONG", "UDP served while the child saves")
+        require(udp("PING") == "PONG", "UDP served while the child saves")
         time.sleep(0.05)
-    check(b"rdb_last_bgsave_status:ok" in info, "BGSAVE succeeded")
-    check(udp("GET", "bg:49") == b"x" * 100, "UDP served after the child exited")
+    require(b"rdb_last_bgsave_status:ok" in info, "BGSAVE succeeded")
+    require(udp("GET", "bg:49") == b"x" * 100, "UDP served after the child exited")
 
 
 def t_idle_reaped(srv):
@@ -312,9 +314,9 @@ def t_idle_reaped(srv):
     blocked.send_raw(encode("BLPOP", "never", 6))
     time.sleep(4)
     lst = tcp("CLIENT", "LIST").decode()
-    check("name=idler" not in lst, "idle flow reaped")
-    check("name=blocker" in lst, "blocked flow kept")
-    check(parse(blocked.read_replies(1, timeout=5)[0]) is None, "BLPOP times out normally")
+    require("name=idler" not in lst, "idle flow reaped")
+    require("name=blocker" in lst, "blocked flow kept")
+    require(parse(blocked.read_replies(1, timeout=5)[0]) is None, "BLPOP times out normally")
 
 
 def t_info_and_stats(srv):
@@ -322,10 +324,10 @@ def t_info_and_stats(srv):
     before = int(tcp("INFO", "stats").split(b"total_commands_processed:")[1].split(b"\r\n")[0])
     udp.pipeline([["PING"]] * 10)
     after = int(tcp("INFO", "stats").split(b"total_commands_processed:")[1].split(b"\r\n")[0])
-    check(after - before >= 11, "UDP commands counted (%d)" % (after - before))
-    check(b"udp-port" not in tcp("CONFIG", "GET", "*"), "udp directives hidden from CONFIG GET *")
+    require(after - before >= 11, "UDP commands counted (%d)" % (after - before))
+    require(b"udp-port" not in tcp("CONFIG", "GET", "*"), "udp directives hidden from CONFIG GET *")
     r = tcp("CONFIG", "SET", "udp-port", 1)
-    check(isinstance(r, RespError), "udp-port is immutable")
+    require(isinstance(r, RespError), "udp-port is immutable")
 
 
 def functional(topo, runner):
@@ -353,7 +355,7 @@ def functional(topo, runner):
             ("INFO counts UDP; directives hidden and immutable", t_info_and_stats),
         ]:
             runner.run(name, fn, srv)
-        runner.run("server alive at the end", lambda: check(srv.alive(), srv.tail()))
+        runner.run("server alive at the end", lambda: require(srv.alive(), srv.tail()))
     finally:
         srv.cleanup()
 
@@ -367,10 +369,10 @@ def durability(topo, runner):
             udp = srv.udp()
             n = 300
             for i in range(n):
-                check(udp("SET", "d:%d" % i, "v%d" % i) == "OK", "ack %d" % i)
+                require(udp("SET", "d:%d" % i, "v%d" % i) == "OK", "ack %d" % i)
             # Pipelined writes too: acknowledged means durable.
             replies = udp.pipeline([["INCR", "dctr"]] * 200, chunk=1400)
-            check(parse(replies[-1]) == 200)
+            require(parse(replies[-1]) == 200)
             srv.kill9()
             srv2 = Server(topo, "aof", tcp_port, 6391, aof=True)
             os.rmdir(srv2.dir)  # it restarts in the first server's directory
@@ -380,9 +382,9 @@ def durability(topo, runner):
             tcp = srv2.tcp()
             vals = tcp("MGET", *["d:%d" % i for i in range(n)])
             missing = [i for i, v in enumerate(vals) if v != b"v%d" % i]
-            check(not missing, "%d acknowledged writes lost, first %s" % (len(missing), missing[:5]))
-            check(tcp("GET", "dctr") == b"200", "pipelined INCRs survived")
-            check(srv2.udp()("GET", "d:0") == b"v0", "UDP serves again after restart")
+            require(not missing, "%d acknowledged writes lost, first %s" % (len(missing), missing[:5]))
+            require(tcp("GET", "dctr") == b"200", "pipelined INCRs survived")
+            require(srv2.udp()("GET", "d:0") == b"v0", "UDP serves again after restart")
         finally:
             srv.cleanup() if srv2 is None else (srv.stop(), srv2.cleanup())
     runner.run("appendfsync always: UDP-acknowledged writes survive kill -9", body)
@@ -405,7 +407,7 @@ def aof_ordering(topo, runner):
             udp = srv.udp()
             n = 20
             for i in range(n):
-                check(udp("SET", "ord:%d" % i, "v") == "OK")
+                require(udp("SET", "ord:%d" % i, "v") == "OK")
             srv.stop()
             lines = open(trace).read().splitlines()
         finally:
@@ -424,15 +426,15 @@ def aof_ordering(topo, runner):
             elif call == "sendto" and "NULL, 0" in rest:
                 ev.append(("tx", fd))
         writes = [i for i, e in enumerate(ev) if e[0] == "aofwrite"]
-        check(len(writes) == n, "found %d AOF writes of %d SETs in the trace" % (len(writes), n))
+        require(len(writes) == n, "found %d AOF writes of %d SETs in the trace" % (len(writes), n))
         for w in writes:
             aof_fd = ev[w][1]
             rest = ev[w + 1:]
             sync = next((j for j, e in enumerate(rest) if e == ("sync", aof_fd)), None)
-            check(sync is not None, "AOF write not followed by fdatasync")
-            check(not any(e[0] == "tx" for e in rest[:sync]), "a packet left between AOF write and fsync")
+            require(sync is not None, "AOF write not followed by fdatasync")
+            require(not any(e[0] == "tx" for e in rest[:sync]), "a packet left between AOF write and fsync")
             nxt = next((j for j, e in enumerate(rest) if e[0] == "aofwrite"), len(rest))
-            check(any(e[0] == "tx" for e in rest[sync:nxt]), "reply transmitted after the fsync")
+            require(any(e[0] == "tx" for e in rest[sync:nxt]), "reply transmitted after the fsync")
     runner.run("UDP replies leave after the AOF write and fsync (syscall order)", body)
 
 
@@ -449,13 +451,13 @@ def two_instances(topo, runner):
                 for _ in range(3):
                     r = c("CONFIG", "GET", "port")
                     ports.add(int(r[1]))
-                check(len(ports) == 1, "flow %d answered by one instance only: %s" % (i, ports))
+                require(len(ports) == 1, "flow %d answered by one instance only: %s" % (i, ports))
                 p = ports.pop()
                 seen[p] = seen.get(p, 0) + 1
                 c("SET", "owner", p)
                 c.close()
-            check(set(seen) == {a.tcp_port, b.tcp_port}, "both instances served flows: %s" % seen)
-            check(a.alive() and b.alive())
+            require(set(seen) == {a.tcp_port, b.tcp_port}, "both instances served flows: %s" % seen)
+            require(a.alive() and b.alive())
         finally:
             a.cleanup()
             b.cleanup()
@@ -470,16 +472,14 @@ def main():
     ap.add_argument("--only", help="run tests whose name matches this regex")
     ap.add_argument("suites", nargs="*", default=["functional", "durability", "two-instances"])
     a = ap.parse_args()
-    runner = Runner(a.only)
+    checks = Checks(a.only)
     for suite in a.suites:
         driver = "af_xdp" if suite == "two-instances" else a.driver
-        topo = Topology(a.mode, driver, static_neigh=not a.no_static_neigh,
-                        queues=2 if suite == "two-instances" else 1).setup()
-        try:
-            {"functional": functional, "durability": durability, "two-instances": two_instances}[suite](topo, runner)
-        finally:
-            topo.teardown()
-    return runner.summary()
+        with Topology(driver, static_neigh=not a.no_static_neigh,
+                      queues=2 if suite == "two-instances" else 1) as topo:
+            {"functional": functional, "durability": durability,
+             "two-instances": two_instances}[suite](topo, checks)
+    return checks.summary()
 
 
 if __name__ == "__main__":

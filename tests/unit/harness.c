@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* The device-less stack and its fixtures (harness.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,17 +101,62 @@ unsigned h_deliver(struct fn_queue *from, struct fn_queue *to)
 	return n;
 }
 
-void h_free(struct fragnet *fn)
+unsigned h_release(struct fragnet *fn)
 {
+	unsigned leaked;
+
+	if (fn == NULL)
+		return 0;
 	for (unsigned i = 0; i < fn->n_queues; i++) {
 		h_tx_clear(fn->queues[i]);
 		fn_queue_free(fn->queues[i]);
 	}
 	fn_udp_table_free(fn->udp);
 	fn_neigh_free(fn->neigh);
-	MUST(rte_mempool_in_use_count(fn->pool) == 0);   /* no mbuf leaked */
+	leaked = (unsigned)rte_mempool_in_use_count(fn->pool);
 	rte_mempool_free(fn->pool);
 	free(fn);
+	return leaked;
+}
+
+static int setup(void **state, unsigned n_queues, bool peer)
+{
+	struct h_fix *x = calloc(1, sizeof(*x));
+
+	MUST(x);
+	x->fn = h_new(n_queues);
+	if (peer)
+		x->peer = h_new_peer();
+	*state = x;
+	return 0;
+}
+
+int h_setup(void **state)
+{
+	return setup(state, 1, false);
+}
+
+int h_setup2(void **state)
+{
+	return setup(state, 2, false);
+}
+
+int h_setup_peer(void **state)
+{
+	return setup(state, 1, true);
+}
+
+int h_teardown(void **state)
+{
+	struct h_fix *x = *state;
+	unsigned leaked = h_release(x->fn) + h_release(x->peer);
+
+	free(x);
+	if (leaked) {
+		fprintf(stderr, "harness: %u mbufs not returned to the pool\n", leaked);
+		return -1;
+	}
+	return 0;
 }
 
 struct rte_mbuf *h_frame(struct fragnet *fn, const void *bytes, size_t len)
@@ -135,35 +181,11 @@ struct rte_mbuf *h_ip_frame(struct fragnet *fn, const void *l3, size_t len)
 	return h_frame(fn, buf, sizeof(*eth) + len);
 }
 
-size_t h_udp_datagram(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
-		      uint16_t dport, uint16_t ip_id, const void *payload, size_t len)
-{
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*udp) + len);
-	ip->packet_id = rte_cpu_to_be_16(ip_id);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = src;
-	ip->dst_addr = dst;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	udp->src_port = rte_cpu_to_be_16(sport);
-	udp->dst_port = rte_cpu_to_be_16(dport);
-	udp->dgram_len = rte_cpu_to_be_16(sizeof(*udp) + len);
-	udp->dgram_cksum = 0;
-	memcpy(udp + 1, payload, len);
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
-	return sizeof(*ip) + sizeof(*udp) + len;
-}
-
 struct rte_mbuf *h_udp_frame(struct fragnet *fn, uint16_t sport, uint16_t dport,
 			     const void *payload, size_t len)
 {
 	uint8_t buf[2048];
-	size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, sport, dport, 1, payload, len);
+	size_t n = tp_udp(buf, H_PEER, H_ADDR, sport, dport, payload, len, NULL);
 
 	return h_ip_frame(fn, buf, n);
 }

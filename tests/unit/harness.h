@@ -5,7 +5,8 @@
  * q->tx for the test to read instead of going to a port. Frames are fed with
  * fn_eth_input() as the poll loop would. Shared by the unit tests and the
  * fuzzers, so it aborts (rather than asserting through CMocka) when its own
- * setup fails or when h_free() finds an mbuf leaked.
+ * setup fails; leaks are counted by h_release(), which the CMocka fixtures
+ * below turn into a failed test.
  */
 #ifndef TEST_HARNESS_H
 #define TEST_HARNESS_H
@@ -18,6 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "packets.h"
 #include "runtime/runtime.h"
 
 #define H_ADDR RTE_BE32(RTE_IPV4(10, 0, 0, 1))
@@ -36,18 +38,32 @@ struct fragnet *h_new_peer(void);
 void h_knows(struct fragnet *fn, uint32_t addr, const struct rte_ether_addr *mac);
 /* Feed every frame queued on `from` into `to` (queue 0). Returns frames moved. */
 unsigned h_deliver(struct fn_queue *from, struct fn_queue *to);
-void h_free(struct fragnet *fn);
+/* Free the stack (NULL is fine); returns how many of its mbufs were still
+ * out of the pool, i.e. leaked. */
+unsigned h_release(struct fragnet *fn);
+
+/*
+ * Test fixtures (unit.h names them for CMocka): setup puts a struct h_fix
+ * in *state; teardown frees its stacks, also after an assert failed
+ * half-way, and fails (-1, with a message) when mbufs were leaked.
+ */
+struct h_fix {
+	struct fragnet *fn;     /* ours: one queue (h_setup) or two (h_setup2) */
+	struct fragnet *peer;   /* h_setup_peer: the peer's stack too */
+};
+int h_setup(void **state);
+int h_setup2(void **state);
+int h_setup_peer(void **state);
+int h_teardown(void **state);
 
 /* Frame builders; every one returns an mbuf from fn->pool holding a whole
  * Ethernet frame from the peer to us. */
 struct rte_mbuf *h_udp_frame(struct fragnet *fn, uint16_t sport, uint16_t dport,
 			     const void *payload, size_t len);
 struct rte_mbuf *h_frame(struct fragnet *fn, const void *bytes, size_t len);
-/* Raw IPv4 datagram (header + payload) wrapped in Ethernet to us. */
+/* Raw IPv4 datagram (header + payload, as tests/support/packets.h builds
+ * them) wrapped in Ethernet to us. */
 struct rte_mbuf *h_ip_frame(struct fragnet *fn, const void *l3, size_t len);
-/* Build a UDP/IPv4 datagram from the peer into buf; returns its length. */
-size_t h_udp_datagram(uint8_t *buf, uint32_t src, uint32_t dst, uint16_t sport,
-		      uint16_t dport, uint16_t ip_id, const void *payload, size_t len);
 
 /* Queued frames on q, and taking one out (caller frees). */
 unsigned h_tx_count(struct fn_queue *q);

@@ -41,14 +41,13 @@ static const struct rte_arp_hdr *arp_of(struct rte_mbuf *m)
 
 static void test_request_answered_and_learned(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct rte_ether_addr mac;
 	const struct rte_arp_hdr *a;
 	struct rte_mbuf *m;
 	uint8_t buf[64];
 
-	(void)state;
 	fn_eth_input(q, h_frame(fn, buf, arp_frame(buf, RTE_ARP_OP_REQUEST, &h_peer_mac,
 						  H_PEER, H_ADDR)));
 	assert_int_equal(h_tx_count(q), 1);
@@ -64,17 +63,15 @@ static void test_request_answered_and_learned(void **state)
 	rte_pktmbuf_free(m);
 	assert_true(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
 	assert_true(rte_is_same_ether_addr(&mac, &h_peer_mac));
-	h_free(fn);
 }
 
 static void test_not_ours_and_gratuitous(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct rte_ether_addr mac;
 	uint8_t buf[64];
 
-	(void)state;
 	/* A request for someone else teaches nothing and earns no answer. */
 	fn_eth_input(q, h_frame(fn, buf, arp_frame(buf, RTE_ARP_OP_REQUEST, &other_mac,
 						  OTHER, H_PEER)));
@@ -89,12 +86,11 @@ static void test_not_ours_and_gratuitous(void **state)
 						  OTHER, OTHER)));
 	assert_true(fn_neigh_lookup(fn->neigh, OTHER, &mac));
 	assert_true(rte_is_same_ether_addr(&mac, &other_mac));
-	h_free(fn);
 }
 
 static void test_malformed(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	uint8_t buf[64];
 	size_t full = arp_frame(buf, RTE_ARP_OP_REQUEST, &h_peer_mac, H_PEER, H_ADDR);
@@ -107,7 +103,6 @@ static void test_malformed(void **state)
 		{ 14 + 8, 0x01 },   /* multicast sender MAC */
 	};
 
-	(void)state;
 	/* Truncated at every length that cuts the ARP body. */
 	for (size_t n = 14; n < 14 + sizeof(struct rte_arp_hdr); n++)
 		fn_eth_input(q, h_frame(fn, buf, n));
@@ -122,18 +117,16 @@ static void test_malformed(void **state)
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_ARP_MALFORMED],
 			 sizeof(struct rte_arp_hdr) + RTE_DIM(bad));
 	assert_int_equal(h_tx_count(q), 0);
-	h_free(fn);
 }
 
 static void test_resolution(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	const struct rte_arp_hdr *a;
 	struct rte_mbuf *m;
 	uint8_t buf[64];
 
-	(void)state;
 	assert_int_equal(fn_udp_send(q, RTE_BE16(7), OTHER, RTE_BE16(9), "p1", 2), 0);
 	assert_int_equal(fn_udp_send(q, RTE_BE16(7), OTHER, RTE_BE16(9), "p2", 2), 0);
 	/* One request, two packets parked. */
@@ -160,15 +153,13 @@ static void test_resolution(void **state)
 	}
 	assert_int_equal(q->arp.n, 0);
 	assert_int_equal(q->arp.n_req, 0);
-	h_free(fn);
 }
 
 static void test_retries_then_give_up(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 
-	(void)state;
 	/* Off-link: resolve the gateway. */
 	assert_int_equal(fn_udp_send(q, RTE_BE16(7), H_FAR, RTE_BE16(9), "x", 1), 0);
 	assert_int_equal(arp_of(q->tx[0])->arp_data.arp_tip, H_GW);
@@ -186,31 +177,27 @@ static void test_retries_then_give_up(void **state)
 	assert_int_equal(h_tx_count(q), 0);
 	assert_int_equal(q->arp.n, 0);
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_ARP_UNRESOLVED], 1);
-	h_free(fn);
 }
 
 /* A reply that lands on another queue still resolves this queue's packets. */
 static void test_reply_on_other_queue(void **state)
 {
-	struct fragnet *fn = h_new(2);
+	struct fragnet *fn = h_fn(state);
 	uint8_t buf[64];
 
-	(void)state;
 	assert_int_equal(fn_udp_send(fn->queues[1], RTE_BE16(7), OTHER, RTE_BE16(9), "x", 1), 0);
 	h_tx_clear(fn->queues[1]);
 	fn_eth_input(fn->queues[0], h_frame(fn, buf, arp_frame(buf, RTE_ARP_OP_REPLY,
 							       &other_mac, OTHER, H_ADDR)));
 	fn_arp_service(fn->queues[1]);
 	assert_int_equal(h_tx_count(fn->queues[1]), 1);
-	h_free(fn);
 }
 
 static void test_parking_is_bounded(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 
-	(void)state;
 	for (unsigned i = 0; i < FN_ARP_WAIT + 10; i++)
 		fn_udp_send(q, RTE_BE16(7), OTHER, RTE_BE16(9), "x", 1);
 	assert_int_equal(q->arp.n, FN_ARP_WAIT);
@@ -219,7 +206,6 @@ static void test_parking_is_bounded(void **state)
 		fn_udp_send(q, RTE_BE16(7), rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 100 + i)),
 			    RTE_BE16(9), "x", 1);
 	assert_int_equal(q->arp.n_req, FN_ARP_REQUESTS);
-	h_free(fn);
 }
 
 static const struct rte_ether_addr gw_mac = { .addr_bytes = { 2, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe } };
@@ -256,13 +242,12 @@ static void send_resolved(struct fragnet *fn, uint32_t dst, uint32_t nexthop,
 static void test_flood_leaves_room(void **state)
 {
 	const uint32_t client = RTE_BE32(RTE_IPV4(10, 0, 0, 7));
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct rte_ether_addr mac;
 	uint8_t buf[64];
 	struct rte_mbuf *m;
 
-	(void)state;
 	fn->netmask = RTE_BE32(0xffff0000);
 	send_resolved(fn, OTHER, OTHER, &other_mac);
 	for (unsigned i = 0; i < 4096; i++) {
@@ -295,7 +280,6 @@ static void test_flood_leaves_room(void **state)
 	assert_false(fn_neigh_lookup(fn->neigh, RTE_BE32(RTE_IPV4(172, 16, 0, 1)), &mac));
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_NEIGH_REFUSED], 2048);
 	assert_true(q->stats.drops[FRAGNET_DROP_NEIGH_EVICTED] > 0);
-	h_free(fn);
 }
 
 /* The ARP request in q's transmit queue at i, or NULL. */
@@ -340,11 +324,10 @@ static unsigned send_to_other(struct fn_queue *q)
  */
 static void test_stale_neighbour_is_probed(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	uint8_t buf[64];
 
-	(void)state;
 	send_resolved(fn, OTHER, OTHER, &other_mac);
 	q->clk.now += 29 * q->clk.hz;
 	assert_int_equal(send_to_other(q), 0);
@@ -366,36 +349,33 @@ static void test_stale_neighbour_is_probed(void **state)
 	assert_true(rte_is_broadcast_ether_addr(
 		&rte_pktmbuf_mtod(q->tx[0], struct rte_ether_hdr *)->dst_addr));
 	assert_int_equal(q->arp.n, 1);             /* the datagram waits */
-	h_free(fn);
 }
 
 static void test_announce(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	const struct rte_arp_hdr *a;
 
-	(void)state;
 	fn_arp_announce(q);
 	a = arp_of(q->tx[0]);
 	assert_int_equal(a->arp_data.arp_sip, H_ADDR);
 	assert_int_equal(a->arp_data.arp_tip, H_ADDR);
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_answered_and_learned),
-		cmocka_unit_test(test_not_ours_and_gratuitous),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_resolution),
-		cmocka_unit_test(test_retries_then_give_up),
-		cmocka_unit_test(test_reply_on_other_queue),
-		cmocka_unit_test(test_parking_is_bounded),
-		cmocka_unit_test(test_announce),
-		cmocka_unit_test(test_flood_leaves_room),
-		cmocka_unit_test(test_stale_neighbour_is_probed),
+		H_TEST(test_request_answered_and_learned),
+		H_TEST(test_not_ours_and_gratuitous),
+		H_TEST(test_malformed),
+		H_TEST(test_resolution),
+		H_TEST(test_retries_then_give_up),
+		H_TEST2(test_reply_on_other_queue),
+		H_TEST(test_parking_is_bounded),
+		H_TEST(test_announce),
+		H_TEST(test_flood_leaves_room),
+		H_TEST(test_stale_neighbour_is_probed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

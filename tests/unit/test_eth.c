@@ -21,11 +21,10 @@ static void test_accept_and_drop(void **state)
 	static const uint8_t other[6] = { 2, 9, 9, 9, 9, 9 };
 	static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	fn_eth_input(q, frame_to(fn, h_mac.addr_bytes, RTE_ETHER_TYPE_IPV4));
 	fn_eth_input(q, frame_to(fn, bcast, RTE_ETHER_TYPE_IPV4));
@@ -37,17 +36,15 @@ static void test_accept_and_drop(void **state)
 	fn_eth_input(q, frame_to(fn, h_mac.addr_bytes, RTE_ETHER_TYPE_VLAN));
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_ETH_TYPE], 2);
 	assert_int_equal(rx.n, 2);
-	h_free(fn);
 }
 
 static void test_output_header(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	const struct rte_ether_hdr *eth;
 	struct rte_mbuf *m;
 
-	(void)state;
 	h_knows(fn, H_PEER, &h_peer_mac);
 	assert_int_equal(fn_udp_send(q, RTE_BE16(7), H_PEER, RTE_BE16(9), "z", 1), 0);
 	m = h_tx_take(q, 0);
@@ -64,14 +61,13 @@ static void test_output_header(void **state)
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	assert_true(rte_is_broadcast_ether_addr(&eth->dst_addr));
 	rte_pktmbuf_free(m);
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accept_and_drop),
-		cmocka_unit_test(test_output_header),
+		H_TEST(test_accept_and_drop),
+		H_TEST(test_output_header),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,10 +38,9 @@ static void check_fragments(struct fn_queue *q, size_t len, unsigned mtu)
 static void test_shape(void **state)
 {
 	static const unsigned mtus[] = { 1500, 576, 1280 };
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 
-	(void)state;
 	h_knows(fn, H_PEER, &h_peer_mac);
 	for (unsigned i = 0; i < RTE_DIM(mtus); i++) {
 		fn->port.mtu = mtus[i];
@@ -53,18 +52,16 @@ static void test_shape(void **state)
 		check_fragments(q, FRAGNET_MAX_DGRAM, mtus[i]);
 		h_tx_clear(q);
 	}
-	h_free(fn);
 }
 
 /* No mbufs for all the fragments: none leaves. */
 static void test_all_or_nothing(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct rte_mbuf *hoard[8192];
 	unsigned n = 0;
 
-	(void)state;
 	h_knows(fn, H_PEER, &h_peer_mac);
 	while (rte_pktmbuf_alloc_bulk(fn->pool, &hoard[n], 1) == 0)
 		n++;
@@ -75,14 +72,13 @@ static void test_all_or_nothing(void **state)
 	assert_int_equal(h_tx_count(q), 0);
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_NO_MBUF], 1);
 	rte_pktmbuf_free_bulk(hoard, n);
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shape),
-		cmocka_unit_test(test_all_or_nothing),
+		H_TEST(test_shape),
+		H_TEST(test_all_or_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,38 +9,14 @@
 #include "stack/icmp.h"
 #include "stack/udp.h"
 
-static size_t echo_request_from(uint8_t *buf, uint32_t src, uint32_t dst,
-				const void *data, size_t len)
-{
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
-	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
-
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*icmp) + len);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_ICMP;
-	ip->src_addr = src;
-	ip->dst_addr = dst;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	icmp->icmp_type = FN_ICMP_ECHO_REQUEST;
-	icmp->icmp_code = 0;
-	icmp->icmp_ident = RTE_BE16(0x1234);
-	icmp->icmp_seq_nb = RTE_BE16(7);
-	memcpy(icmp + 1, data, len);
-	icmp->icmp_cksum = 0;
-	icmp->icmp_cksum = ~rte_raw_cksum(icmp, sizeof(*icmp) + len);
-	return sizeof(*ip) + sizeof(*icmp) + len;
-}
-
 static size_t echo_request(uint8_t *buf, uint32_t dst, const void *data, size_t len)
 {
-	return echo_request_from(buf, H_PEER, dst, data, len);
+	return tp_icmp(buf, H_PEER, dst, FN_ICMP_ECHO_REQUEST, 0, 0x1234, 7, data, len);
 }
 
 static void test_echo_reply(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	uint8_t buf[256];
 	size_t n = echo_request(buf, H_ADDR, "ping payload", 12);
@@ -48,7 +24,6 @@ static void test_echo_reply(void **state)
 	const struct rte_icmp_hdr *icmp;
 	struct rte_mbuf *m;
 
-	(void)state;
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
 	assert_int_equal(h_tx_count(q), 1);
 	m = h_tx_take(q, 0);
@@ -63,24 +38,23 @@ static void test_echo_reply(void **state)
 	assert_memory_equal(icmp + 1, "ping payload", 12);
 	assert_int_equal(rte_raw_cksum(icmp, 8 + 12), 0xffff);
 	rte_pktmbuf_free(m);
-	h_free(fn);
 }
 
 static void test_echo_refused(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	uint8_t buf[256];
 	size_t n;
 
-	(void)state;
 	/* Broadcast ping: ignored, like Linux. */
 	n = echo_request(buf, RTE_BE32(0xffffffff), "b", 1);
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_ICMP_UNHANDLED], 1);
 	/* From our subnet's broadcast address: the reply would reach every
 	 * host on the LAN. Dropped before ICMP sees it. */
-	n = echo_request_from(buf, RTE_BE32(RTE_IPV4(10, 0, 0, 255)), H_ADDR, "r", 1);
+	n = tp_icmp(buf, RTE_BE32(RTE_IPV4(10, 0, 0, 255)), H_ADDR, FN_ICMP_ECHO_REQUEST, 0,
+		    0x1234, 7, "r", 1);
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
 	assert_int_equal(h_tx_count(q), 0);
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_IP_SRC], 1);
@@ -91,22 +65,19 @@ static void test_echo_refused(void **state)
 	/* Shorter than an ICMP header. */
 	n = echo_request(buf, H_ADDR, "", 0);
 	buf[3] = 20 + 4;
-	((struct rte_ipv4_hdr *)buf)->hdr_checksum = 0;
-	((struct rte_ipv4_hdr *)buf)->hdr_checksum = rte_ipv4_cksum((struct rte_ipv4_hdr *)buf);
+	tp_ipv4_fix(buf);
 	fn_eth_input(q, h_ip_frame(fn, buf, 24));
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_ICMP_MALFORMED], 2);
 	assert_int_equal(h_tx_count(q), 0);
-	h_free(fn);
 }
 
 static void test_error_quotes_and_rate_limit(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	const struct rte_icmp_hdr *icmp;
 	struct rte_mbuf *m;
 
-	(void)state;
 	q->icmp_bucket.tokens = 0;
 	q->icmp_bucket.last = q->clk.now;
 	q->clk.now += q->clk.hz;       /* a full bucket */
@@ -131,15 +102,14 @@ static void test_error_quotes_and_rate_limit(void **state)
 	for (unsigned i = 0; i < 10; i++)
 		fn_eth_input(q, h_udp_frame(fn, 4000, 9, "closed", 6));
 	assert_int_equal(h_tx_count(q), 3);
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_echo_reply),
-		cmocka_unit_test(test_echo_refused),
-		cmocka_unit_test(test_error_quotes_and_rate_limit),
+		H_TEST(test_echo_reply),
+		H_TEST(test_echo_refused),
+		H_TEST(test_error_quotes_and_rate_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

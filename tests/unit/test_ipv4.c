@@ -9,7 +9,7 @@
 #include "stack/udp.h"
 #if FN_WITH_FILTER
 #include "filter/generation.h"
-#include "nft/builder.h"
+#include "images.h"
 #endif
 
 /* The classic example header (RFC 1071 style): checksum 0xb861. */
@@ -31,13 +31,12 @@ static void test_header_checksum_vector(void **state)
  * computes (Python, RFC 1071 one's complement sums) for the same bytes. */
 static void test_udp_checksum_vector(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	const char *p = "fragnet checksum vector";
 	const uint8_t *f;
 	struct rte_mbuf *m;
 
-	(void)state;
 	memset(q->ip_id, 0, sizeof(q->ip_id));   /* the vector has IP ID 0 */
 	h_knows(fn, H_PEER, &h_peer_mac);
 	assert_int_equal(fn_udp_send(q, RTE_BE16(7), H_PEER, RTE_BE16(9000), p, strlen(p)), 0);
@@ -48,7 +47,6 @@ static void test_udp_checksum_vector(void **state)
 	assert_int_equal(f[34 + 6], 0x08);    /* UDP checksum 0x0829 */
 	assert_int_equal(f[34 + 7], 0x29);
 	rte_pktmbuf_free(m);
-	h_free(fn);
 }
 
 struct mutation {
@@ -73,23 +71,19 @@ static void test_malformed_headers(void **state)
 		{ "loopback source", 12, 127, true, FRAGNET_DROP_IP_SRC },
 		{ "unknown protocol", 9, 200, true, FRAGNET_DROP_IP_PROTO },
 	};
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	for (unsigned i = 0; i < RTE_DIM(muts); i++) {
 		uint8_t buf[128];
-		size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+		size_t n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 		uint64_t before = q->stats.drops[muts[i].reason];
 
 		buf[muts[i].off] = muts[i].value;
-		if (muts[i].fix_csum) {
-			ip->hdr_checksum = 0;
-			ip->hdr_checksum = rte_ipv4_cksum(ip);
-		}
+		if (muts[i].fix_csum)
+			tp_ipv4_fix(buf);
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		if (q->stats.drops[muts[i].reason] != before + 1)
 			fail_msg("%s: not counted as %s", muts[i].what,
@@ -97,19 +91,17 @@ static void test_malformed_headers(void **state)
 		h_tx_clear(q);   /* ICMP errors some of them earn */
 	}
 	assert_int_equal(rx.n, 0);
-	h_free(fn);
 }
 
 static void test_padding_and_options(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 	uint8_t buf[128], opt[128];
-	size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	size_t n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)opt;
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	/* Ethernet pads short frames: the trailer is not part of the datagram. */
 	memset(buf + n, 0xee, 20);
@@ -123,35 +115,31 @@ static void test_padding_and_options(void **state)
 	memcpy(opt + 24, buf + 20, n - 20);
 	ip->version_ihl = 0x46;
 	ip->total_length = rte_cpu_to_be_16(n + 4);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	tp_ipv4_fix(opt);
 	fn_eth_input(q, h_ip_frame(fn, opt, n + 4));
 	assert_int_equal(rx.n, FN_WITH_IP_OPTIONS ? 2 : 1);
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_IP_MALFORMED], FN_WITH_IP_OPTIONS ? 0 : 1);
-	h_free(fn);
 }
 
 static void test_broadcast(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 	static const uint32_t dsts[] = { RTE_BE32(0xffffffff), RTE_BE32(RTE_IPV4(10, 0, 0, 255)) };
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	for (unsigned i = 0; i < RTE_DIM(dsts); i++) {
 		uint8_t buf[128];
-		size_t n = h_udp_datagram(buf, H_PEER, dsts[i], 4000, 7, 1, "b", 1);
+		size_t n = tp_udp(buf, H_PEER, dsts[i], 4000, 7, "b", 1, NULL);
 
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		assert_int_equal(rx.n, i + 1);
 		/* To a closed port: dropped, and no ICMP error for a broadcast. */
-		n = h_udp_datagram(buf, H_PEER, dsts[i], 4000, 8, 1, "b", 1);
+		n = tp_udp(buf, H_PEER, dsts[i], 4000, 8, "b", 1, NULL);
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		assert_int_equal(h_tx_count(q), 0);
 	}
-	h_free(fn);
 }
 
 static void echo(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg)
@@ -176,14 +164,13 @@ static void test_martian_sources(void **state)
 		RTE_BE32(RTE_IPV4(224, 0, 0, 1)),
 		RTE_BE32(RTE_IPV4(127, 0, 0, 1)),
 	};
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), echo, NULL), 0);
 	for (unsigned i = 0; i < RTE_DIM(srcs); i++) {
 		uint8_t buf[128];
-		size_t n = h_udp_datagram(buf, srcs[i], H_ADDR, 4000, 7, 1, "spoofed", 7);
+		size_t n = tp_udp(buf, srcs[i], H_ADDR, 4000, 7, "spoofed", 7, NULL);
 
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		assert_int_equal(h_tx_count(q), 0);
@@ -195,24 +182,21 @@ static void test_martian_sources(void **state)
 			&rte_pktmbuf_mtod(q->tx[0], struct rte_ether_hdr *)->dst_addr, &h_peer_mac));
 		h_tx_clear(q);
 	}
-	h_free(fn);
 }
 
 /* An on-link sender is learned from its datagram, so the reply needs no ARP;
  * what ARP taught is not overwritten by it. */
 static void test_neighbour_learning(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct rte_ether_addr mac;
 
-	(void)state;
 	assert_false(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
 	fn_eth_input(q, h_udp_frame(fn, 4000, 9, "x", 1));
 	assert_true(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
 	assert_true(rte_is_same_ether_addr(&mac, &h_peer_mac));
 	h_tx_clear(q);
-	h_free(fn);
 }
 
 #if FN_WITH_FILTER
@@ -221,24 +205,16 @@ static struct fn_filter *drop_input_from(struct fragnet *fn, uint32_t src)
 {
 	struct fn_filter *r = fn_filter_create(1);
 	struct fn_imgb *b = fn_imgb_new();
-	struct fn_op_payload_cmp *match;
-	struct fn_op_verdict *v;
 	size_t len;
 	void *img;
 
 	fn_imgb_table(b, "fragnet", FN_FAMILY_IPV4, 0);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
 	fn_imgb_rule(b, 0, 1);
-	match = fn_imgb_op(b, FN_OP_PAYLOAD_CMP, sizeof(*match) + 4);
-	match->base = FN_PAYLOAD_NETWORK;
-	match->offset = 12;   /* ip saddr */
-	match->len = 4;
-	match->op = FN_CMP_EQ;
-	fn_imgb_words(match->data, &src, 4);
-	v = fn_imgb_op(b, FN_OP_VERDICT, sizeof(*v));
-	v->v.code = FN_V_DROP;
-	assert_int_equal(fn_imgb_finish(b, &img, &len), 0);
-	fn_imgb_free(b);
+	t_payload_cmp(b, FN_PAYLOAD_NETWORK, 12, 4, FN_CMP_EQ, &src);   /* ip saddr */
+	t_verdict(b, FN_V_DROP, 0);
+	img = t_finish(b, &len);
+	assert_non_null(img);
 	fn_filter_queue_attach(r, &fn->queues[0]->filter, 0);
 	assert_int_equal(fn_filter_install(r, img, len, free, img), 0);
 	fn_filter_burst_begin(&fn->queues[0]->filter);
@@ -258,12 +234,11 @@ static void test_learning_needs_accepted_unicast(void **state)
 		{ .addr_bytes = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 } },
 		{ .addr_bytes = { 0 } },
 	};
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct rte_ether_addr mac;
 	struct h_rx rx = { 0 };
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	for (unsigned i = 0; i < RTE_DIM(bad); i++) {
 		struct rte_mbuf *m = h_udp_frame(fn, 4000, 7, "x", 1);
@@ -284,7 +259,7 @@ static void test_learning_needs_accepted_unicast(void **state)
 		assert_int_equal(q->stats.drops[FRAGNET_DROP_FILTER], 1);
 		assert_false(fn_neigh_lookup(fn->neigh, H_PEER, &mac));
 		/* what the rules accept still teaches */
-		n = h_udp_datagram(buf, next, H_ADDR, 4000, 7, 1, "y", 1);
+		n = tp_udp(buf, next, H_ADDR, 4000, 7, "y", 1, NULL);
 		fn_eth_input(q, h_ip_frame(fn, buf, n));
 		assert_int_equal(rx.n, RTE_DIM(bad) + 1);
 		assert_true(fn_neigh_lookup(fn->neigh, next, &mac));
@@ -292,7 +267,6 @@ static void test_learning_needs_accepted_unicast(void **state)
 		fn_filter_destroy(r);
 	}
 #endif
-	h_free(fn);
 }
 
 static uint16_t next_id(struct fn_queue *q, uint32_t dst)
@@ -312,12 +286,11 @@ static uint16_t next_id(struct fn_queue *q, uint32_t dst)
  */
 static void test_ip_ids(void **state)
 {
-	struct fragnet *fn = h_new(2);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	static bool seen[65536];
 	unsigned predictable = 0;
 
-	(void)state;
 	/* An attacker's ID, then a victim's: is the victim's the next one? */
 	for (uint32_t v = 0; v < 8; v++) {
 		uint32_t victim = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 10 + v));
@@ -352,21 +325,20 @@ static void test_ip_ids(void **state)
 			seen[id] = true;
 		}
 	}
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_checksum_vector),
-		cmocka_unit_test(test_udp_checksum_vector),
-		cmocka_unit_test(test_malformed_headers),
-		cmocka_unit_test(test_padding_and_options),
-		cmocka_unit_test(test_broadcast),
-		cmocka_unit_test(test_neighbour_learning),
-		cmocka_unit_test(test_martian_sources),
-		cmocka_unit_test(test_learning_needs_accepted_unicast),
-		cmocka_unit_test(test_ip_ids),
+		H_TEST(test_udp_checksum_vector),
+		H_TEST(test_malformed_headers),
+		H_TEST(test_padding_and_options),
+		H_TEST(test_broadcast),
+		H_TEST(test_neighbour_learning),
+		H_TEST(test_martian_sources),
+		H_TEST(test_learning_needs_accepted_unicast),
+		H_TEST2(test_ip_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

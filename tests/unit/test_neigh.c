@@ -22,15 +22,19 @@ static const struct rte_ether_addr mac_b = { .addr_bytes = { 2, 0xb, 0xb, 0xb, 0
 
 static uint64_t hz;
 
-static struct fn_neigh_table *table(void)
+/* Each test gets a fresh table in *state. */
+static int setup(void **state)
 {
-	struct fn_neigh_table *t;
-
 	h_eal();
 	hz = rte_get_tsc_hz();
-	t = fn_neigh_create(SOCKET_ID_ANY, hz);
-	assert_non_null(t);
-	return t;
+	*state = fn_neigh_create(SOCKET_ID_ANY, hz);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	fn_neigh_free(*state);
+	return 0;
 }
 
 /* A MAC that names its address, so a reader can tell whose it got. */
@@ -66,11 +70,10 @@ static void bucket_mates(const struct fn_neigh_table *t, uint32_t *out, unsigned
 
 static void test_precedence(void **state)
 {
-	struct fn_neigh_table *t = table();
+	struct fn_neigh_table *t = *state;
 	uint64_t now = rte_get_tsc_cycles();
 	struct rte_ether_addr m;
 
-	(void)state;
 	assert_false(fn_neigh_lookup(t, H_PEER, &m));
 	assert_int_equal(fn_neigh_update(t, 0, &mac_a, REQUEST, now), -EINVAL);
 
@@ -94,16 +97,14 @@ static void test_precedence(void **state)
 	assert_false(fn_neigh_lookup(t, H_FAR, &m));
 	assert_int_equal(fn_neigh_update(t, H_FAR, &mac_a, REPLY, now), 0);
 	assert_true(has(t, H_FAR, &mac_a));
-	fn_neigh_free(t);
 }
 
 static void test_ageing_and_probes(void **state)
 {
-	struct fn_neigh_table *t = table();
+	struct fn_neigh_table *t = *state;
 	uint64_t t0 = rte_get_tsc_cycles(), now;
 	struct rte_ether_addr m;
 
-	(void)state;
 	assert_int_equal(fn_neigh_update(t, H_PEER, &mac_a, REQUEST, t0), 0);
 	assert_int_equal(fn_neigh_update(t, H_GW, &mac_b, FN_NEIGH_F_STATIC, t0), 0);
 	assert_int_equal(fn_neigh_get(t, H_PEER, t0 + 29 * hz, &m), FN_NEIGH_REACHABLE);
@@ -138,7 +139,6 @@ static void test_ageing_and_probes(void **state)
 	assert_int_equal(fn_neigh_update(t, H_PEER, &mac_b, HEARD, now), 0);
 	assert_int_equal(fn_neigh_get(t, H_PEER, now, &m), FN_NEIGH_STALE);
 	assert_true(rte_is_same_ether_addr(&m, &mac_b));
-	fn_neigh_free(t);
 }
 
 /*
@@ -149,13 +149,12 @@ static void test_ageing_and_probes(void **state)
  */
 static void test_bucket_shares(void **state)
 {
-	struct fn_neigh_table *t = table();
+	struct fn_neigh_table *t = *state;
 	uint64_t now = rte_get_tsc_cycles();
 	struct rte_ether_addr m;
 	uint32_t a[32];
 	unsigned i;
 
-	(void)state;
 	bucket_mates(t, a, RTE_DIM(a));
 	for (i = 0; i < 10; i++)
 		assert_int_equal(fn_neigh_update(t, a[i], &mac_a, LEARNED, now + i), i >= 4);
@@ -187,18 +186,16 @@ static void test_bucket_shares(void **state)
 	assert_false(fn_neigh_lookup(t, a[19], &m));
 	for (i = 21; i < 28; i++)
 		assert_true(has(t, a[i], &mac_b));
-	fn_neigh_free(t);
 }
 
 /* A stranger that answers our probe is one we talk to: it stays. One that
  * sends replies nobody asked for does not earn that. */
 static void test_probe_answer_protects(void **state)
 {
-	struct fn_neigh_table *t = table();
+	struct fn_neigh_table *t = *state;
 	uint64_t now = rte_get_tsc_cycles();
 	uint32_t a[16];
 
-	(void)state;
 	bucket_mates(t, a, RTE_DIM(a));
 	assert_int_equal(fn_neigh_update(t, a[0], &mac_a, REQUEST, now), 0);
 	assert_int_equal(fn_neigh_update(t, a[1], &mac_a, REQUEST, now), 0);
@@ -210,18 +207,16 @@ static void test_probe_answer_protects(void **state)
 		fn_neigh_update(t, a[i], &mac_b, REQUEST, now + i);
 	assert_true(has(t, a[0], &mac_a));
 	assert_false(has(t, a[1], &mac_a));
-	fn_neigh_free(t);
 }
 
 /* Strangers everywhere: half of the whole table at most, and what we asked
  * for survives them all. */
 static void test_flood(void **state)
 {
-	struct fn_neigh_table *t = table();
+	struct fn_neigh_table *t = *state;
 	uint64_t now = rte_get_tsc_cycles();
 	unsigned found = 0;
 
-	(void)state;
 	/* ours: 64 resolved hosts, on average half a way per bucket */
 	for (uint32_t i = 0; i < 64; i++) {
 		uint32_t a = rte_cpu_to_be_32(RTE_IPV4(192, 168, 0, i + 1));
@@ -251,7 +246,6 @@ static void test_flood(void **state)
 
 		assert_true(has(t, a, &m));
 	}
-	fn_neigh_free(t);
 }
 
 struct race {
@@ -313,12 +307,10 @@ static bool keep_writing(struct race *r, unsigned i)
 
 static void test_lock_free_reads(void **state)
 {
-	struct race r = { .addr = H_PEER };
+	struct race r = { .t = *state, .addr = H_PEER };
 	uint64_t now = rte_get_tsc_cycles();
 	pthread_t th;
 
-	(void)state;
-	r.t = table();
 	start_reader(&r, &th);
 	for (unsigned i = 0; keep_writing(&r, i); i++)
 		fn_neigh_update(r.t, H_PEER, i & 1 ? &mac_a : &mac_b, REQUEST, now);
@@ -326,7 +318,6 @@ static void test_lock_free_reads(void **state)
 	pthread_join(th, NULL);
 	assert_true(r.reads >= 100000);
 	assert_int_equal(r.wrong, 0);
-	fn_neigh_free(r.t);
 }
 
 /*
@@ -337,13 +328,11 @@ static void test_lock_free_reads(void **state)
  */
 static void test_reads_while_slots_change_hands(void **state)
 {
-	struct race r = { .own_mac = true };
+	struct race r = { .t = *state, .own_mac = true };
 	uint64_t now = rte_get_tsc_cycles();
 	uint32_t addrs[16];
 	pthread_t th;
 
-	(void)state;
-	r.t = table();
 	bucket_mates(r.t, addrs, RTE_DIM(addrs));
 	r.addr = addrs[0];
 	start_reader(&r, &th);
@@ -359,19 +348,21 @@ static void test_reads_while_slots_change_hands(void **state)
 	pthread_join(th, NULL);
 	assert_true(r.reads >= 100000);
 	assert_int_equal(r.wrong, 0);
-	fn_neigh_free(r.t);
 }
+
+/* The table is freed whatever happens. */
+#define NEIGH_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_precedence),
-		cmocka_unit_test(test_ageing_and_probes),
-		cmocka_unit_test(test_bucket_shares),
-		cmocka_unit_test(test_probe_answer_protects),
-		cmocka_unit_test(test_flood),
-		cmocka_unit_test(test_lock_free_reads),
-		cmocka_unit_test(test_reads_while_slots_change_hands),
+		NEIGH_TEST(test_precedence),
+		NEIGH_TEST(test_ageing_and_probes),
+		NEIGH_TEST(test_bucket_shares),
+		NEIGH_TEST(test_probe_answer_protects),
+		NEIGH_TEST(test_flood),
+		NEIGH_TEST(test_lock_free_reads),
+		NEIGH_TEST(test_reads_while_slots_change_hands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

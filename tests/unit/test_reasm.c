@@ -25,7 +25,8 @@ static void make_datagram_from(uint32_t src, uint16_t id, size_t payload_len)
 
 	for (size_t i = 0; i < payload_len; i++)
 		payload[i] = i * 13 + id;
-	dgram_len = h_udp_datagram(dgram, src, H_ADDR, 4000, 7, id, payload, payload_len);
+	dgram_len = tp_udp(dgram, src, H_ADDR, 4000, 7, payload, payload_len,
+			   &(struct tp_ip){ .id = id });
 }
 
 static void make_datagram(uint16_t id, size_t payload_len)
@@ -42,15 +43,8 @@ static uint32_t host(unsigned i)
 static void send_frag(struct fragnet *fn, uint32_t off, uint32_t len, bool more)
 {
 	static uint8_t buf[2048];
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
 
-	memcpy(buf, dgram, 20);
-	memcpy(buf + 20, dgram + 20 + off, len);
-	ip->total_length = rte_cpu_to_be_16(20 + len);
-	ip->fragment_offset = rte_cpu_to_be_16(off / 8 | (more ? RTE_IPV4_HDR_MF_FLAG : 0));
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, 20 + len));
+	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, tp_fragment(buf, dgram, off, len, more)));
 }
 
 /* Split the current datagram into n pieces of `step` bytes. */
@@ -68,16 +62,18 @@ static unsigned split(struct frag *f, uint32_t step)
 }
 
 struct fixture {
-	struct fragnet *fn;
+	struct h_fix h;            /* first: h_teardown() frees the whole fixture */
 	struct h_rx rx;
+	struct fn_reasm *saved;    /* the queue's own table while a test swaps it */
 };
 
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
-	fx->fn = h_new(1);
-	assert_int_equal(fn_udp_bind(fx->fn->udp, RTE_BE16(7), h_record, &fx->rx), 0);
+	assert_non_null(fx);
+	fx->h.fn = h_new(1);
+	assert_int_equal(fn_udp_bind(fx->h.fn->udp, RTE_BE16(7), h_record, &fx->rx), 0);
 	*state = fx;
 	return 0;
 }
@@ -85,10 +81,13 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
+	struct fn_queue *q = fx->h.fn->queues[0];
 
-	h_free(fx->fn);
-	free(fx);
-	return 0;
+	if (fx->saved) {
+		fn_reasm_free(q->reasm);
+		q->reasm = fx->saved;
+	}
+	return h_teardown(state);
 }
 
 static void check_delivered(struct fixture *fx, unsigned n)
@@ -96,8 +95,8 @@ static void check_delivered(struct fixture *fx, unsigned n)
 	assert_int_equal(fx->rx.n, n);
 	assert_int_equal(fx->rx.last.len, dgram_len - 28);
 	assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
-	assert_int_equal(fn_reasm_pending(fx->fn->queues[0]->reasm), 0);
-	assert_int_equal(fn_reasm_mem(fx->fn->queues[0]->reasm), 0);
+	assert_int_equal(fn_reasm_pending(fx->h.fn->queues[0]->reasm), 0);
+	assert_int_equal(fn_reasm_mem(fx->h.fn->queues[0]->reasm), 0);
 }
 
 static void test_every_order(void **state)
@@ -119,13 +118,13 @@ static void test_every_order(void **state)
 			const struct frag *x = &f[perms[p][i]];
 
 			assert_int_equal(fx->rx.n, p);
-			send_frag(fx->fn, x->off, x->len, x->more);
+			send_frag(fx->h.fn, x->off, x->len, x->more);
 		}
 		check_delivered(fx, p + 1);
 		/* The filter sees the first fragment's link header, as in Linux. */
-		assert_memory_equal(fx->fn->queues[0]->rx_l2 + 6, h_peer_mac.addr_bytes, 6);
+		assert_memory_equal(fx->h.fn->queues[0]->rx_l2 + 6, h_peer_mac.addr_bytes, 6);
 	}
-	assert_int_equal(h_drops(fx->fn->queues[0]), 0);
+	assert_int_equal(h_drops(fx->h.fn->queues[0]), 0);
 }
 
 static void test_duplicates(void **state)
@@ -136,16 +135,16 @@ static void test_duplicates(void **state)
 
 	make_datagram(1, PAYLOAD);
 	n = split(f, 1480);
-	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
-	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
-	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
-	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
 	for (unsigned i = 2; i < n; i++)
-		send_frag(fx->fn, f[i].off, f[i].len, f[i].more);
+		send_frag(fx->h.fn, f[i].off, f[i].len, f[i].more);
 	check_delivered(fx, 1);
-	assert_int_equal(fx->fn->queues[0]->stats.drops[FRAGNET_DROP_FRAG_DUPLICATE], 2);
+	assert_int_equal(fx->h.fn->queues[0]->stats.drops[FRAGNET_DROP_FRAG_DUPLICATE], 2);
 	/* A late duplicate starts a datagram that never completes. */
-	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
 	assert_int_equal(fx->rx.n, 1);
 }
 
@@ -160,18 +159,18 @@ static void test_overlaps_discard_the_datagram(void **state)
 		{ { 1480, 1480, true }, { 8, 992, false }, { 0, 1480, true } },
 	};
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 
 	for (unsigned t = 0; t < RTE_DIM(overlapping); t++) {
 		uint64_t before = q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED];
 
 		make_datagram(10 + t, PAYLOAD);
-		send_frag(fx->fn, overlapping[t][0].off, overlapping[t][0].len, overlapping[t][0].more);
-		send_frag(fx->fn, overlapping[t][1].off, overlapping[t][1].len, overlapping[t][1].more);
+		send_frag(fx->h.fn, overlapping[t][0].off, overlapping[t][0].len, overlapping[t][0].more);
+		send_frag(fx->h.fn, overlapping[t][1].off, overlapping[t][1].len, overlapping[t][1].more);
 		/* both the offender and what was held are gone */
 		assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED], before + 2);
 		assert_int_equal(fn_reasm_pending(q->reasm), 0);
-		send_frag(fx->fn, overlapping[t][2].off, overlapping[t][2].len, overlapping[t][2].more);
+		send_frag(fx->h.fn, overlapping[t][2].off, overlapping[t][2].len, overlapping[t][2].more);
 		assert_int_equal(fx->rx.n, 0);
 		h_tx_clear(q);
 		fn_reasm_expire(q);
@@ -183,11 +182,11 @@ static void test_overlaps_discard_the_datagram(void **state)
 static void test_bad_fragments(void **state)
 {
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 
 	make_datagram(3, PAYLOAD);
-	send_frag(fx->fn, 0, 1001, true);       /* not a multiple of 8 */
-	send_frag(fx->fn, 65528, 100, false);   /* beyond 64 KB */
+	send_frag(fx->h.fn, 0, 1001, true);       /* not a multiple of 8 */
+	send_frag(fx->h.fn, 65528, 100, false);   /* beyond 64 KB */
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED], 2);
 	assert_int_equal(fn_reasm_pending(q->reasm), 0);
 }
@@ -195,13 +194,13 @@ static void test_bad_fragments(void **state)
 static void test_timeout(void **state)
 {
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 	struct frag f[8];
 
 	make_datagram(4, PAYLOAD);
 	split(f, 1480);
-	send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
-	send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
+	send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
+	send_frag(fx->h.fn, f[2].off, f[2].len, f[2].more);
 	q->clk.now += (FN_REASM_TIMEOUT_S - 1) * q->clk.hz;
 	fn_reasm_expire(q);
 	assert_int_equal(fn_reasm_pending(q->reasm), 1);
@@ -211,31 +210,32 @@ static void test_timeout(void **state)
 	assert_int_equal(fn_reasm_mem(q->reasm), 0);
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_TIMEOUT], 2);
 	/* The missing piece now starts a new, incomplete datagram. */
-	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
 	assert_int_equal(fx->rx.n, 0);
 }
 
 static void test_memory_bound(void **state)
 {
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 	struct fn_reasm *small = fn_reasm_create(SOCKET_ID_ANY, 20 * 2176, q->clk.hz);
-	struct fn_reasm *saved = q->reasm;
 	struct frag f[8];
 
+	assert_non_null(small);
+	fx->saved = q->reasm;
 	q->reasm = small;
 	/* Forty first halves, each from its own host: never more than 20
 	 * mbufs held, oldest evicted. */
 	for (unsigned i = 0; i < 40; i++) {
 		make_datagram_from(host(i), 200 + i, PAYLOAD);
 		split(f, 1480);
-		send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+		send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
 		assert_true(fn_reasm_mem(small) <= 20 * 2176);
 	}
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_NOMEM], 20);
 	/* The newest still completes. */
-	send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
-	send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
+	send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
+	send_frag(fx->h.fn, f[2].off, f[2].len, f[2].more);
 	assert_int_equal(fx->rx.n, 1);
 	assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
 	/* Its two new pieces each pushed out one more of the older twenty. */
@@ -244,12 +244,10 @@ static void test_memory_bound(void **state)
 	/* More datagrams in flight than the table holds: oldest go. */
 	for (unsigned i = 0; i < FN_REASM_DATAGRAMS + 5; i++) {
 		make_datagram_from(host(i), 300 + i, 100);
-		send_frag(fx->fn, 0, 16, true);
+		send_frag(fx->h.fn, 0, 16, true);
 	}
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_QUOTA], 0);
 	assert_true(fn_reasm_pending(small) <= FN_REASM_DATAGRAMS);
-	q->reasm = saved;
-	fn_reasm_free(small);
 }
 
 static void test_largest_datagram(void **state)
@@ -262,7 +260,7 @@ static void test_largest_datagram(void **state)
 	n = split(f, 1480);
 	assert_int_equal(n, 45);
 	for (unsigned i = n; i-- > 0;)
-		send_frag(fx->fn, f[i].off, f[i].len, f[i].more);
+		send_frag(fx->h.fn, f[i].off, f[i].len, f[i].more);
 	check_delivered(fx, 1);
 }
 
@@ -272,19 +270,11 @@ static void send_piece(struct fragnet *fn, unsigned qid, uint32_t src, uint16_t 
 		       uint32_t off, uint32_t len, bool more)
 {
 	static uint8_t buf[2048];
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+	const struct tp_ip opt = { .id = id, .frag = off / 8 | (more ? TP_MF : 0) };
+	size_t n = tp_ipv4(buf, src, H_ADDR, IPPROTO_UDP, len, &opt);
 
-	memset(buf, 0, 20 + len);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(20 + len);
-	ip->packet_id = rte_cpu_to_be_16(id);
-	ip->fragment_offset = rte_cpu_to_be_16(off / 8 | (more ? RTE_IPV4_HDR_MF_FLAG : 0));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = src;
-	ip->dst_addr = H_ADDR;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	fn_eth_input(fn->queues[qid], h_ip_frame(fn, buf, 20 + len));
+	memset(buf + n, 0, len);
+	fn_eth_input(fn->queues[qid], h_ip_frame(fn, buf, n + len));
 }
 
 /*
@@ -297,7 +287,7 @@ static void test_flood_from_one_source(void **state)
 {
 	const uint32_t attacker = RTE_BE32(RTE_IPV4(10, 0, 0, 66));
 	struct fixture *fx = *state;
-	struct fn_queue *q = fx->fn->queues[0];
+	struct fn_queue *q = fx->h.fn->queues[0];
 	uint16_t id = 0;
 	struct frag f[8];
 
@@ -307,9 +297,9 @@ static void test_flood_from_one_source(void **state)
 		make_datagram(1000 + d, PAYLOAD);
 		n = split(f, 1480);
 		for (unsigned i = 0; i < n; i++) {
-			send_frag(fx->fn, f[i].off, f[i].len, f[i].more);
+			send_frag(fx->h.fn, f[i].off, f[i].len, f[i].more);
 			for (unsigned k = 0; i + 1 < n && k < 200; k++)
-				send_piece(fx->fn, 0, attacker, id++, 0, 1480, true);
+				send_piece(fx->h.fn, 0, attacker, id++, 0, 1480, true);
 		}
 		assert_int_equal(fx->rx.n, d + 1);
 		assert_memory_equal(fx->rx.data, dgram + 28, dgram_len - 28);
@@ -321,12 +311,12 @@ static void test_flood_from_one_source(void **state)
 	for (unsigned d = 0; d < 8; d++) {
 		make_datagram(2000 + d, PAYLOAD);
 		split(f, 1480);
-		send_frag(fx->fn, f[0].off, f[0].len, f[0].more);
+		send_frag(fx->h.fn, f[0].off, f[0].len, f[0].more);
 		for (uint32_t k = 1; k <= 100; k++)
-			send_piece(fx->fn, 0, attacker, id, k * 1480, 1480, true);
+			send_piece(fx->h.fn, 0, attacker, id, k * 1480, 1480, true);
 		id++;
-		send_frag(fx->fn, f[1].off, f[1].len, f[1].more);
-		send_frag(fx->fn, f[2].off, f[2].len, f[2].more);
+		send_frag(fx->h.fn, f[1].off, f[1].len, f[1].more);
+		send_frag(fx->h.fn, f[2].off, f[2].len, f[2].more);
 		assert_int_equal(fx->rx.n, 20 + d + 1);
 	}
 }
@@ -336,9 +326,8 @@ static void test_flood_from_one_source(void **state)
  * device. Many sources, so that the whole bound is reached. */
 static void test_memory_within_pool(void **state)
 {
-	struct fragnet *fn = h_new(2);
+	struct fragnet *fn = h_fn(state);
 
-	(void)state;
 	for (unsigned qid = 0; qid < 2; qid++)
 		for (uint32_t src = 0; src < 16; src++)
 			for (uint16_t id = 0; id < 16; id++)
@@ -347,9 +336,6 @@ static void test_memory_within_pool(void **state)
 						   id, k * 1480, 1480, true);
 	assert_true(rte_mempool_avail_count(fn->pool) >=
 		    2 * (FN_RX_DESC + FN_TX_DESC + FN_TX_PENDING + FN_ARP_WAIT));
-	for (unsigned qid = 0; qid < 2; qid++)
-		fn_rx_done_flush(fn->queues[qid]);
-	h_free(fn);
 }
 
 int main(void)
@@ -363,7 +349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memory_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_largest_datagram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_from_one_source, setup, teardown),
-		cmocka_unit_test(test_memory_within_pool),
+		H_TEST2(test_memory_within_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,9 +30,8 @@ static const struct {
 
 static void test_toeplitz_vectors(void **state)
 {
-	struct fragnet *fn = h_new(2);
+	struct fragnet *fn = h_fn(state);
 
-	(void)state;
 	/* A RETA of 2^32 buckets would map hash -> queue directly; with 512
 	 * buckets round robin over 2 queues the queue is the hash's low bit. */
 	fn_rss_set(&fn->port.rss, fn_rss_default_key, 512, 2);
@@ -53,15 +52,13 @@ static void test_toeplitz_vectors(void **state)
 	/* Unknown device hash: no opinion. */
 	fn->port.rss.known = false;
 	assert_int_equal(fn_rss_queue_of(fn, vectors[0].src, vectors[0].dst, 1, 2), -1);
-	h_free(fn);
 }
 
 static void test_ephemeral_ports_hash_back(void **state)
 {
-	struct fragnet *fn = h_new(2);
+	struct fragnet *fn = h_fn(state);
 	struct h_rx rx = { 0 };
 
-	(void)state;
 	fn_rss_set(&fn->port.rss, fn_rss_default_key, 128, 2);
 	for (unsigned i = 0; i < 200; i++) {
 		unsigned qid = i & 1;
@@ -76,20 +73,18 @@ static void test_ephemeral_ports_hash_back(void **state)
 		assert_true(rte_be_to_cpu_16(port) >= 49152);
 		assert_int_equal(fn_rss_queue_of(fn, H_PEER, H_ADDR, dport, port), qid);
 	}
-	h_free(fn);
 }
 
 #if FN_WITH_FRAG
 static void test_reassembled_goes_to_owner(void **state)
 {
-	struct fragnet *fn = h_new(2);
+	struct fragnet *fn = h_fn(state);
 	struct h_rx rx = { 0 };
 	uint8_t dgram[4000], payload[3000];
 	uint16_t sport = 0;
 	struct rte_mbuf *chain = NULL;
 	size_t n;
 
-	(void)state;
 	fn_rss_set(&fn->port.rss, fn_rss_default_key, 128, 2);
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	/* A source port whose flow belongs to queue 1. */
@@ -97,22 +92,16 @@ static void test_reassembled_goes_to_owner(void **state)
 		if (fn_rss_queue_of(fn, H_PEER, H_ADDR, rte_cpu_to_be_16(p), RTE_BE16(7)) == 1)
 			sport = p;
 	memset(payload, 0x5a, sizeof(payload));
-	n = h_udp_datagram(dgram, H_PEER, H_ADDR, sport, 7, 42, payload, sizeof(payload));
+	n = tp_udp(dgram, H_PEER, H_ADDR, sport, 7, payload, sizeof(payload),
+		   &(struct tp_ip){ .id = 42 });
 
 	/* Fragments all arrive on queue 0 (the device hashed addresses only). */
 	for (size_t off = 0; off < n - 20; off += 1480) {
 		uint8_t frag[1600];
 		size_t chunk = RTE_MIN((size_t)1480, n - 20 - off);
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)frag;
+		size_t len = tp_fragment(frag, dgram, off, chunk, off + chunk < n - 20);
 
-		memcpy(frag, dgram, 20);
-		memcpy(frag + 20, dgram + 20 + off, chunk);
-		ip->total_length = rte_cpu_to_be_16(20 + chunk);
-		ip->fragment_offset = rte_cpu_to_be_16(off / 8 |
-			(off + chunk < n - 20 ? RTE_IPV4_HDR_MF_FLAG : 0));
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		fn_eth_input(fn->queues[0], h_ip_frame(fn, frag, 20 + chunk));
+		fn_eth_input(fn->queues[0], h_ip_frame(fn, frag, len));
 	}
 	assert_int_equal(rx.n, 0);   /* not delivered on queue 0 */
 	assert_int_equal(rte_ring_count(fn->queues[1]->handoff), 1);
@@ -122,17 +111,16 @@ static void test_reassembled_goes_to_owner(void **state)
 	assert_int_equal(rx.queue, 1);
 	assert_int_equal(rx.last.len, sizeof(payload));
 	assert_memory_equal(rx.data, payload, sizeof(payload));
-	h_free(fn);
 }
 #endif
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_toeplitz_vectors),
-		cmocka_unit_test(test_ephemeral_ports_hash_back),
+		H_TEST2(test_toeplitz_vectors),
+		H_TEST2(test_ephemeral_ports_hash_back),
 #if FN_WITH_FRAG
-		cmocka_unit_test(test_reassembled_goes_to_owner),
+		H_TEST2(test_reassembled_goes_to_owner),
 #endif
 	};
 

@@ -10,10 +10,9 @@ static uint8_t payload[FRAGNET_MAX_DGRAM];
 
 static void test_bind_rules(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct h_rx rx = { 0 };
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, 0, h_record, &rx), -EINVAL);
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), NULL, &rx), -EINVAL);
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
@@ -26,16 +25,14 @@ static void test_bind_rules(void **state)
 	/* A freed slot is reused. */
 	assert_int_equal(fn_udp_unbind(fn->udp, RTE_BE16(5)), 0);
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(999), h_record, &rx), 0);
-	h_free(fn);
 }
 
 static void test_receive(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "hello", 5));
 	assert_int_equal(rx.n, 1);
@@ -47,20 +44,18 @@ static void test_receive(void **state)
 	assert_int_equal(rx.last.dst_port, RTE_BE16(7));
 	assert_int_equal(q->stats.rx_datagrams, 1);
 	assert_int_equal(h_drops(q), 0);
-	h_free(fn);
 }
 
 /* Every truncation of a valid frame is dropped, counted, and never delivered. */
 static void test_truncated_at_every_length(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 	struct rte_mbuf *full = h_udp_frame(fn, 4000, 7, "0123456789abcdef", 16);
 	uint8_t bytes[128];
 	uint32_t len = full->data_len;
 
-	(void)state;
 	memcpy(bytes, rte_pktmbuf_mtod(full, void *), len);
 	rte_pktmbuf_free(full);
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
@@ -73,32 +68,27 @@ static void test_truncated_at_every_length(void **state)
 	}
 	fn_eth_input(q, h_frame(fn, bytes, len));
 	assert_int_equal(rx.n, 1);
-	h_free(fn);
 }
 
 static void corrupt_and_feed(struct fragnet *fn, size_t off, uint8_t value, bool fix_ip_csum)
 {
 	uint8_t buf[128];
-	size_t n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)buf;
+	size_t n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 
 	buf[off] = value;
-	if (fix_ip_csum) {
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-	}
+	if (fix_ip_csum)
+		tp_ipv4_fix(buf);
 	fn_eth_input(fn->queues[0], h_ip_frame(fn, buf, n));
 }
 
 static void test_bad_udp(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct h_rx rx = { 0 };
 	uint8_t buf[128];
 	size_t n;
 
-	(void)state;
 	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
 	corrupt_and_feed(fn, 20 + 8, 'X', false);         /* payload: checksum fails */
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_UDP_CSUM], 1);
@@ -108,27 +98,25 @@ static void test_bad_udp(void **state)
 	assert_int_equal(rx.n, 0);
 
 	/* No checksum (0) is accepted. */
-	n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 	buf[26] = buf[27] = 0;
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
 	assert_int_equal(rx.n, 1);
 
 	/* A UDP length shorter than the IP payload: the datagram ends there. */
-	n = h_udp_datagram(buf, H_PEER, H_ADDR, 4000, 7, 1, "abcd", 4);
+	n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, "abcd", 4, NULL);
 	buf[25] = 8 + 2;
 	buf[26] = buf[27] = 0;
 	fn_eth_input(q, h_ip_frame(fn, buf, n));
 	assert_int_equal(rx.n, 2);
 	assert_int_equal(rx.last.len, 2);
-	h_free(fn);
 }
 
 static void test_closed_port(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 
-	(void)state;
 	fn_eth_input(q, h_udp_frame(fn, 4000, 9, "x", 1));
 	assert_int_equal(q->stats.drops[FRAGNET_DROP_UDP_NO_PORT], 1);
 #if FN_WITH_ICMP
@@ -144,17 +132,15 @@ static void test_closed_port(void **state)
 		rte_pktmbuf_free(m);
 	}
 #endif
-	h_free(fn);
 }
 
 /* What we send, our own parser reads back identically, whatever the size. */
 static void test_send_round_trip(void **state)
 {
 	static const size_t sizes[] = { 0, 1, 1471, 1472, 1473, 3000, 8000, 65507 };
-	struct fragnet *a = h_new(1), *b = h_new_peer();
+	struct fragnet *a = h_fn(state), *b = h_peer(state);
 	struct h_rx rx = { 0 };
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = i * 7 + (i >> 8);
 	h_knows(a, H_PEER, &h_peer_mac);
@@ -179,22 +165,18 @@ static void test_send_round_trip(void **state)
 	}
 	assert_int_equal(fn_udp_send(a->queues[0], RTE_BE16(7), H_PEER, RTE_BE16(9000),
 				     payload, FRAGNET_MAX_DGRAM + 1), -EMSGSIZE);
-	h_free(a);
-	h_free(b);
 }
 
 static void test_no_route(void **state)
 {
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 
-	(void)state;
 	fn->gateway = 0;
 	assert_int_equal(fn_udp_send(fn->queues[0], RTE_BE16(7), H_FAR, RTE_BE16(9), "x", 1),
 			 -EHOSTUNREACH);
 	assert_int_equal(fn->queues[0]->stats.drops[FRAGNET_DROP_NO_ROUTE], 1);
 	assert_int_equal(fn_udp_send(fn->queues[0], RTE_BE16(7), H_ADDR, RTE_BE16(9), "x", 1),
 			 -EHOSTUNREACH);
-	h_free(fn);
 }
 
 /* Sending to a broadcast address reaches every host on the LAN: refused
@@ -202,12 +184,11 @@ static void test_no_route(void **state)
 static void test_broadcast_needs_opt_in(void **state)
 {
 	static const uint32_t dsts[] = { RTE_BE32(0xffffffff), RTE_BE32(RTE_IPV4(10, 0, 0, 255)) };
-	struct fragnet *fn = h_new(1);
+	struct fragnet *fn = h_fn(state);
 	struct fn_queue *q = fn->queues[0];
 	struct rte_mbuf *m;
 	void *data;
 
-	(void)state;
 	for (unsigned i = 0; i < RTE_DIM(dsts); i++) {
 		assert_int_equal(fn_udp_send(q, RTE_BE16(7), dsts[i], RTE_BE16(9), "x", 1), -EACCES);
 		assert_int_equal(fn_udp_send(q, RTE_BE16(7), dsts[i], RTE_BE16(9), payload, 3000),
@@ -227,20 +208,19 @@ static void test_broadcast_needs_opt_in(void **state)
 			&rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr));
 		rte_pktmbuf_free(m);
 	}
-	h_free(fn);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bind_rules),
-		cmocka_unit_test(test_receive),
-		cmocka_unit_test(test_truncated_at_every_length),
-		cmocka_unit_test(test_bad_udp),
-		cmocka_unit_test(test_closed_port),
-		cmocka_unit_test(test_send_round_trip),
-		cmocka_unit_test(test_no_route),
-		cmocka_unit_test(test_broadcast_needs_opt_in),
+		H_TEST(test_bind_rules),
+		H_TEST(test_receive),
+		H_TEST(test_truncated_at_every_length),
+		H_TEST(test_bad_udp),
+		H_TEST(test_closed_port),
+		H_TEST_PEER(test_send_round_trip),
+		H_TEST(test_no_route),
+		H_TEST(test_broadcast_needs_opt_in),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

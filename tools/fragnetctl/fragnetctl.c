@@ -2,12 +2,11 @@
 /*
  * fragnetctl: the command line of fragnetd. Sends one request over the
  * daemon's socket and prints what comes back; the daemon does the work and
- * the formatting, so text and JSON (-j) always agree. See usage() for the
- * manual.
+ * the formatting, so text and JSON (-j) always agree. The manual and the
+ * argument parsing are in args.c.
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -19,114 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fragnet.h>
-
+#include "args.h"
 #include "ctl/proto.h"
-
-/* Exit status, as the manual says. */
-enum {
-	EXIT_OK = 0,
-	EXIT_REFUSED = 1,       /* the daemon said no (bad rules, bad request) */
-	EXIT_USAGE = 2,
-	EXIT_UNREACHABLE = 3,   /* no daemon, no permission, or a broken reply */
-	EXIT_NOT_APPLIED = 4,   /* loaded, but not every application applied it */
-};
 
 #define REPLY_TIMEOUT_MS 60000  /* a large ruleset takes a while to lower */
 
 static const char *prog = "fragnetctl";
 static volatile sig_atomic_t interrupted;
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-"NAME\n"
-"    fragnetctl - manage the rules that fragnetd gives to libfragnet applications\n"
-"\n"
-"SYNOPSIS\n"
-"    fragnetctl [-s SOCKET] [-j] load FILE\n"
-"    fragnetctl [-s SOCKET] [-j] check FILE\n"
-"    fragnetctl [-s SOCKET] [-j] list ruleset\n"
-"    fragnetctl [-s SOCKET] [-j] list counters\n"
-"    fragnetctl [-s SOCKET] [-j] apps\n"
-"    fragnetctl [-s SOCKET] [-j] stats [-w [SECONDS]] [-n COUNT]\n"
-"\n"
-"DESCRIPTION\n"
-"    fragnetd compiles rules written in ordinary nft syntax in a network\n"
-"    namespace of its own and hands each application the table named after\n"
-"    it (table inet NAME or ip NAME, else table inet fragnet) as a sealed,\n"
-"    read-only snapshot. fragnetctl talks to it over its unix socket; the\n"
-"    daemon checks who is asking (admin_users / admin_groups of its\n"
-"    configuration; root always may).\n"
-"\n"
-"COMMANDS\n"
-"    load FILE\n"
-"        Replace the whole ruleset with FILE (\"-\" reads standard input),\n"
-"        atomically: the text is first loaded and lowered in a scratch\n"
-"        namespace, and only when every table is accepted does it replace\n"
-"        the ruleset. Otherwise nothing changes anywhere and the error names\n"
-"        the table, chain, rule handle and expression. Waits until every\n"
-"        registered application has applied the new generation (or the\n"
-"        daemon's apply_timeout_ms passed). FILE must be self-contained:\n"
-"        'include' is refused.\n"
-"    check FILE\n"
-"        Validate FILE exactly as load would, in a scratch namespace, and\n"
-"        change nothing.\n"
-"    list ruleset\n"
-"        The ruleset as nft lists it, once per application that applies a\n"
-"        table, with that application's live counters summed over all its\n"
-"        lcores (counters in the daemon's namespace never see a packet).\n"
-"    list counters\n"
-"        Each application's counters per generation: live for the generation\n"
-"        it applies, final for the last 32 generations it replaced since it\n"
-"        connected. A generation's final count is taken once no lcore can\n"
-"        add to it, so every packet judged is in exactly one generation's\n"
-"        count. Then each counter's total over those generations. A counter\n"
-"        is a rule's chain and handle (or a named counter): a load that\n"
-"        recreates a table numbers its rules anew, so a total adds whatever\n"
-"        rule had that handle in each generation. Each application's header\n"
-"        says how many replaced generations are listed, pending (replaced a\n"
-"        moment ago, not final yet) and no longer kept.\n"
-"    apps\n"
-"        Registered applications: name, pid, uid, queues, the generation\n"
-"        they apply, received and sent packets, drops, and their state\n"
-"        (filtered, applying, refused, UNFILTERED, no-answer).\n"
-"    stats\n"
-"        Per-queue counters of every application, with drops by reason.\n"
-"\n"
-"OPTIONS\n"
-"    -s, --socket PATH   fragnetd's socket (default: $FRAGNET_DAEMON_SOCKET,\n"
-"                        else " FRAGNET_DEFAULT_SOCKET ")\n"
-"    -j, --json          JSON output: one object per command (one per line\n"
-"                        and per interval with --watch)\n"
-"    -w, --watch [SEC]   stats: print again every SEC seconds (default 1)\n"
-"                        until interrupted\n"
-"    -n, --count N       stats --watch: stop after N updates\n"
-"    -h, --help          this manual\n"
-"\n"
-"EXIT STATUS\n"
-"    0  done\n"
-"    1  fragnetd refused: the rules do not load or lower, or a bad request\n"
-"    2  usage error, or FILE cannot be read\n"
-"    3  fragnetd cannot be reached, refused this user, or answered nonsense\n"
-"    4  load: the new generation is published, but not every application\n"
-"       has applied it (the message says which)\n"
-"\n"
-"ENVIRONMENT\n"
-"    FRAGNET_DAEMON_SOCKET  the socket, when -s is not given\n"
-"\n"
-"EXAMPLES\n"
-"    fragnetctl check rules/echo.nft && fragnetctl load rules/echo.nft\n"
-"    fragnetctl list ruleset\n"
-"    fragnetctl -j list counters\n"
-"    fragnetctl -j apps\n"
-"    fragnetctl stats -w 2\n"
-"    ip netns exec fragnet nft add rule inet echo input udp dport 9 drop\n"
-"        (a live edit in the daemon's namespace: published within a second)\n"
-"\n"
-"SEE ALSO\n"
-"    fragnetd(8), nft(8), README.md \"Rules: fragnetd and fragnetctl\"\n");
-}
 
 static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(int status, const char *fmt, ...)
@@ -240,12 +138,12 @@ static int transact(const char *socket_path, const struct fn_ctl_request *req,
 	const struct fn_ctl_reply *rep;
 	size_t out_len;
 	ssize_t n = 0;
-	int fd, type, rc = EXIT_UNREACHABLE;
+	int fd, type, rc = FNCTL_EXIT_UNREACHABLE;
 
 	memset(r, 0, sizeof(*r));
 	fd = connect_daemon(socket_path);
 	if (fd < 0)
-		return fail(EXIT_UNREACHABLE, "cannot reach fragnetd at %s: %s", socket_path,
+		return fail(FNCTL_EXIT_UNREACHABLE, "cannot reach fragnetd at %s: %s", socket_path,
 			    strerror(-fd));
 	n = fn_ctl_send_msg(fd, FN_CTL_REQUEST, 1, req, sizeof(*req), -1);
 	if (n < 0)
@@ -264,7 +162,7 @@ static int transact(const char *socket_path, const struct fn_ctl_request *req,
 		goto broken;
 	type = fn_ctl_check(buf, (size_t)n);
 	if (type == FN_CTL_ERROR) {
-		rc = fail(EXIT_UNREACHABLE, "fragnetd refused: %s",
+		rc = fail(FNCTL_EXIT_UNREACHABLE, "fragnetd refused: %s",
 			  ((const struct fn_ctl_error *)fn_ctl_payload(buf))->msg);
 		goto out;
 	}
@@ -276,7 +174,7 @@ static int transact(const char *socket_path, const struct fn_ctl_request *req,
 	out_len = rep->out_len; /* buf is reused for the DATA that follows */
 	r->out = malloc(out_len + 1);
 	if (r->out == NULL) {
-		rc = fail(EXIT_UNREACHABLE, "out of memory");
+		rc = fail(FNCTL_EXIT_UNREACHABLE, "out of memory");
 		goto out;
 	}
 	while (r->out_len < out_len) {
@@ -299,7 +197,7 @@ static int transact(const char *socket_path, const struct fn_ctl_request *req,
 	close(fd);
 	return 0;
 broken:
-	rc = fail(EXIT_UNREACHABLE, "fragnetd at %s: %s", socket_path,
+	rc = fail(FNCTL_EXIT_UNREACHABLE, "fragnetd at %s: %s", socket_path,
 		  n == -ETIMEDOUT ? "no reply" : n == 0 ? "closed the connection" :
 		  n < 0 ? strerror((int)-n) : "malformed reply");
 out:
@@ -319,11 +217,11 @@ static int cmd_rules(const char *socket_path, unsigned command, unsigned flags,
 	int rc = read_file(file, &text, &len);
 
 	if (rc < 0)
-		return fail(EXIT_USAGE, "%s: %s", file, rc == -EFBIG ?
+		return fail(FNCTL_EXIT_USAGE, "%s: %s", file, rc == -EFBIG ?
 			    "larger than 16 MB" : strerror(-rc));
 	if (len == 0) {
 		free(text);
-		return fail(EXIT_USAGE, "%s: empty", file);
+		return fail(FNCTL_EXIT_USAGE, "%s: empty", file);
 	}
 	req.text_len = (uint32_t)len;
 	snprintf(req.source, sizeof(req.source), "%s", strcmp(file, "-") ? file : "<stdin>");
@@ -350,12 +248,12 @@ static int cmd_rules(const char *socket_path, unsigned command, unsigned flags,
 		printf("%s\n", r.msg);
 	}
 	if (r.status == 0)
-		return EXIT_OK;
+		return FNCTL_EXIT_OK;
 	if (r.status == -EREMOTEIO)
-		return command == FN_CTL_CMD_LOAD ? EXIT_NOT_APPLIED : EXIT_REFUSED;
+		return command == FN_CTL_CMD_LOAD ? FNCTL_EXIT_NOT_APPLIED : FNCTL_EXIT_REFUSED;
 	if (!(flags & FN_CTL_F_JSON))
 		fprintf(stderr, "%s: %s\n", prog, r.msg);
-	return EXIT_REFUSED;
+	return FNCTL_EXIT_REFUSED;
 }
 
 static int cmd_show(const char *socket_path, unsigned command, unsigned flags)
@@ -368,12 +266,12 @@ static int cmd_show(const char *socket_path, unsigned command, unsigned flags)
 		return rc;
 	if (r.status < 0) {
 		free(r.out);
-		return fail(EXIT_REFUSED, "%s", r.msg[0] ? r.msg : strerror(-r.status));
+		return fail(FNCTL_EXIT_REFUSED, "%s", r.msg[0] ? r.msg : strerror(-r.status));
 	}
 	fwrite(r.out, 1, r.out_len, stdout);
 	fflush(stdout);
 	free(r.out);
-	return EXIT_OK;
+	return FNCTL_EXIT_OK;
 }
 
 static void on_interrupt(int sig)
@@ -401,84 +299,34 @@ static int cmd_watch(const char *socket_path, unsigned flags, double interval, l
 		if (tty)
 			fputs("\033[H\033[2J", stdout);
 		rc = cmd_show(socket_path, FN_CTL_CMD_STATS, flags);
-		if (rc != EXIT_OK)
+		if (rc != FNCTL_EXIT_OK)
 			return rc;
 	}
-	return EXIT_OK;
+	return FNCTL_EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "watch", optional_argument, NULL, 'w' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	const char *socket_path = getenv("FRAGNET_DAEMON_SOCKET");
-	unsigned flags = 0;
-	double interval = 0;
-	long count = 0;
-	char *end;
-	const char *cmd;
-	int c;
+	struct fnctl_args a;
+	char err[256];
+	int rc = fnctl_args_parse(argc, argv, getenv("FRAGNET_DAEMON_SOCKET"), &a, err,
+				  sizeof(err));
 
-	if (socket_path == NULL || *socket_path == '\0')
-		socket_path = FRAGNET_DEFAULT_SOCKET;
-	/* GNU getopt permutes: options may also follow the command */
-	while ((c = getopt_long(argc, argv, "s:jw::n:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': socket_path = optarg; break;
-		case 'j': flags |= FN_CTL_F_JSON; break;
-		case 'w':
-			interval = 1;
-			if (!optarg && optind < argc && argv[optind][0] >= '0' &&
-			    argv[optind][0] <= '9')
-				optarg = argv[optind++];
-			if (optarg) {
-				interval = strtod(optarg, &end);
-				if (*end || interval <= 0 || interval > 3600)
-					return fail(EXIT_USAGE, "--watch: '%s' is not a number of "
-						    "seconds (0-3600)", optarg);
-			}
-			break;
-		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (*end || count <= 0)
-				return fail(EXIT_USAGE, "--count: '%s' is not a positive number",
-					    optarg);
-			break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default:
-			fprintf(stderr, "Try '%s --help'.\n", prog);
-			return EXIT_USAGE;
-		}
+	if (rc)
+		return fail(rc, "%s", err);
+	if (a.help) {
+		fnctl_usage(stdout);
+		return FNCTL_EXIT_OK;
 	}
-	if (optind >= argc)
-		return fail(EXIT_USAGE, "no command (load, check, list ruleset, list counters, "
-			    "apps, stats); try --help");
-	cmd = argv[optind++];
-	if (strcmp(cmd, "load") == 0 || strcmp(cmd, "check") == 0) {
-		if (argc - optind != 1)
-			return fail(EXIT_USAGE, "usage: %s %s FILE", prog, cmd);
-		return cmd_rules(socket_path, cmd[0] == 'l' ? FN_CTL_CMD_LOAD : FN_CTL_CMD_CHECK,
-				 flags, argv[optind]);
+	switch (a.command) {
+	case FN_CTL_CMD_LOAD:
+	case FN_CTL_CMD_CHECK:
+		return cmd_rules(a.socket, a.command, a.flags, a.file);
+	case FN_CTL_CMD_STATS:
+		if (a.interval > 0)
+			return cmd_watch(a.socket, a.flags, a.interval, a.count);
+		return cmd_show(a.socket, a.command, a.flags);
+	default:
+		return cmd_show(a.socket, a.command, a.flags);
 	}
-	if (strcmp(cmd, "list") == 0) {
-		if (argc - optind == 1 && strcmp(argv[optind], "ruleset") == 0)
-			return cmd_show(socket_path, FN_CTL_CMD_LIST_RULESET, flags);
-		if (argc - optind == 1 && strcmp(argv[optind], "counters") == 0)
-			return cmd_show(socket_path, FN_CTL_CMD_LIST_COUNTERS, flags);
-		return fail(EXIT_USAGE, "usage: %s list ruleset | list counters", prog);
-	}
-	if (argc != optind)
-		return fail(EXIT_USAGE, "%s takes no arguments", cmd);
-	if (strcmp(cmd, "apps") == 0)
-		return cmd_show(socket_path, FN_CTL_CMD_APPS, flags);
-	if (strcmp(cmd, "stats") == 0)
-		return interval > 0 ? cmd_watch(socket_path, flags, interval, count) :
-				      cmd_show(socket_path, FN_CTL_CMD_STATS, flags);
-	return fail(EXIT_USAGE, "unknown command '%s'; try --help", cmd);
 }

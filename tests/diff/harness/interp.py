@@ -24,10 +24,16 @@ class HookResult:
 
 
 class Driver:
-    def __init__(self, exe, ruleset_path, netns, app):
+    def __init__(self, exe, ruleset_path, netns, app, xdp=False):
+        """xdp: kernel enforcement, the ruleset's XDP program first (see
+        steer())."""
         self.err = tempfile.TemporaryFile()
+        # frames through the kernel part: dropped there, fully judged
+        # there, resumed in the interpreter, handed over unjudged
+        self.kernel_outcomes = {"drop": 0, "judged": 0, "resumed": 0, "unjudged": 0}
         env = dict(os.environ, TZ="UTC")
-        self.proc = subprocess.Popen([exe, "--netns", netns, "--app", app, ruleset_path],
+        self.proc = subprocess.Popen([exe, "--netns", netns, "--app", app] +
+                                     (["--xdp"] if xdp else []) + [ruleset_path],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.err, text=True, env=env)
         first = self.proc.stdout.readline().strip()
@@ -73,6 +79,18 @@ class Driver:
                 extra[("counter", w[1])] = (int(w[2]), int(w[3]))
             else:
                 raise RuntimeError("driver: " + " ".join(w))
+
+    def steer(self, l2, l3):
+        """Run the frame through the kernel part; its prerouting and input
+        evaluations that follow resume where the kernel part stopped."""
+        reply = self._ask("xdp %s %s" % (l2.hex(), l3.hex()))
+        w = reply.split()
+        if w[0] != "xdp":
+            raise RuntimeError("driver: " + reply)
+        hook = int(w[2])
+        self.kernel_outcomes["drop" if w[1] == "drop" else "resumed" if hook < 2 else
+                             "judged" if hook == 0xfe else "unjudged"] += 1
+        return reply
 
     @staticmethod
     def _line(cmd, hook, cpu, pkttype, mark, ct, iif, iifname, oif, oifname, l2, l3):

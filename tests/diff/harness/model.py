@@ -9,10 +9,14 @@ from .kpath import Topology as T
 
 
 class PathModel:
-    def __init__(self, conntrack):
+    def __init__(self, conntrack, steer=None):
         # Conntrack active in the namespace (any ct expression) means
         # defragmentation before PREROUTING and at OUTPUT (priority -400).
         self.conntrack = conntrack
+        # Kernel enforcement (issue E): steer(l2, l3) is told of each frame
+        # the steering program would hand to the application, before its
+        # prerouting hook is asked for.
+        self.steer = steer
         self.defrag_pre = K.Reassembler()
         self.defrag_local = K.Reassembler()
         self.defrag_out = K.Reassembler()
@@ -39,6 +43,8 @@ class PathModel:
             l2, l3 = frame[:14], K.ip_rcv_core(frame[14:])
             if l3 is None:
                 return hooks
+            if self.steer and _steered(l3):
+                self.steer(l2, l3)
             if self.conntrack and P.ip_is_fragment(l3):
                 done = self.defrag_pre.add(l3)
                 if done is None:
@@ -68,3 +74,17 @@ class PathModel:
             if r is not None:
                 hook("postrouting", None, r.l3_out, r.mark_out, K.PKT_HOST, False, r.ct_out)
         return hooks
+
+
+def _steered(l3):
+    """What the steering program hands to the application's rules program:
+    a datagram for this host (whose options pass, if prerouting leaves it
+    alone: the kernel part stops before any rule that could rewrite it),
+    not a fragment (those, and with conntrack what is reassembled from
+    them, go to the application unjudged)."""
+    if P.ip_is_fragment(l3):
+        return False
+    try:
+        return K.options_ok(l3) and K.routes_to_local(l3)
+    except ValueError:
+        return False    # options the model leaves to the kernel's own path

@@ -8,18 +8,15 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from checks import Checks  # noqa: E402,F401  (re-exported for the tests)
-from netns import sh  # noqa: E402,F401  (re-exported for the tests)
+from process import stop_process
 
 
 class Daemon:
     def __init__(self, fragnetd, fragnetctl, tag=None, extra_config=""):
-        tag = tag or f"fnc{os.getpid() % 100000}d"
+        tag = tag or f"fnc{os.getpid()}d"
         self.fragnetd, self.fragnetctl = fragnetd, fragnetctl
         self.dir = tempfile.mkdtemp(prefix="fragnetd-test-")
         os.chmod(self.dir, 0o755)  # other uids must reach the socket
@@ -71,13 +68,7 @@ class Daemon:
     def stop(self):
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
+        rc, _ = stop_process(self.proc)
         self.proc = None
         self.log.close()
         return rc

@@ -1,0 +1,67 @@
+"""fragnet-echo (examples/echo.c) as the server of an end-to-end test: started
+in a Pair's server namespace on DPDK ports over the server end of the veth,
+stopped with SIGTERM, its exit report read back."""
+import subprocess
+import time
+
+from process import stop_process
+
+ECHO_PORT = 7
+
+
+class Echo:
+    """fragnet-echo serving UDP port 7 at the topology's server address.
+    args: more fragnet-echo options (--unfiltered, --rules IMAGE, ...);
+    env: its environment (FRAGNET_DAEMON_SOCKET of a test's fragnetd)."""
+
+    def __init__(self, topo, exe, pmd, args=(), env=None):
+        ports = topo.dpdk_ports(pmd)
+        cmd = [exe] + [w for p in ports for w in ("--port", p)]
+        if pmd == "af_packet":
+            cmd += ["--queues", str(topo.queues)]
+        cmd += ["--addr", topo.server_cidr, "--udp-port", str(ECHO_PORT)] + list(args)
+        # ip netns exec gives a private /sys without bpffs; libxdp wants it.
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", topo.server_ns, "sh", "-c",
+             'mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"', "echo"] + cmd,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        self.output = []
+
+    def wait_started(self, timeout=30):
+        """True once it says it is echoing; False if it exits or takes longer."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            if "echoing on" in line:
+                return True
+        return False
+
+    def start(self, timeout=30):
+        """wait_started(), or stop it and raise with what it said."""
+        if not self.wait_started(timeout):
+            self.stop()
+            raise RuntimeError("fragnet-echo did not start:\n" + self.text())
+        return self
+
+    def text(self):
+        return "".join(self.output)
+
+    def stop(self):
+        rc, out = stop_process(self.proc)
+        self.output.append(out)
+        return rc
+
+    def stats(self):
+        """{queue: {"in": n, "drops": {reason: n}}} from the exit report."""
+        res = {}
+        for line in self.text().splitlines():
+            if not line.startswith("queue "):
+                continue
+            q = int(line.split()[1].rstrip(":"))
+            din = int(line.split("datagrams in ")[1].split()[0])
+            drops = dict(kv.split("=") for kv in line.split("drops:")[1].split())
+            res[q] = {"in": din, "drops": {k: int(v) for k, v in drops.items()}}
+        return res

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* fragnetctl's manual and argument parsing (args.h). */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fragnet.h>
+
+#include "args.h"
+#include "ctl/proto.h"
+
+void fnctl_usage(FILE *f)
+{
+	fprintf(f,
+"NAME\n"
+"    fragnetctl - manage the rules that fragnetd gives to libfragnet applications\n"
+"\n"
+"SYNOPSIS\n"
+"    fragnetctl [-s SOCKET] [-j] load FILE\n"
+"    fragnetctl [-s SOCKET] [-j] check FILE\n"
+"    fragnetctl [-s SOCKET] [-j] list ruleset\n"
+"    fragnetctl [-s SOCKET] [-j] list counters\n"
+"    fragnetctl [-s SOCKET] [-j] apps\n"
+"    fragnetctl [-s SOCKET] [-j] stats [-w [SECONDS]] [-n COUNT]\n"
+"\n"
+"DESCRIPTION\n"
+"    fragnetd compiles rules written in ordinary nft syntax in a network\n"
+"    namespace of its own and hands each application the table named after\n"
+"    it (table inet NAME or ip NAME, else table inet fragnet) as a sealed,\n"
+"    read-only snapshot. fragnetctl talks to it over its unix socket; the\n"
+"    daemon checks who is asking (admin_users / admin_groups of its\n"
+"    configuration; root always may).\n"
+"\n"
+"COMMANDS\n"
+"    load FILE\n"
+"        Replace the whole ruleset with FILE (\"-\" reads standard input),\n"
+"        atomically: the text is first loaded and lowered in a scratch\n"
+"        namespace, and only when every table is accepted does it replace\n"
+"        the ruleset. Otherwise nothing changes anywhere and the error names\n"
+"        the table, chain, rule handle and expression. Waits until every\n"
+"        registered application has applied the new generation (or the\n"
+"        daemon's apply_timeout_ms passed). FILE must be self-contained:\n"
+"        'include' is refused.\n"
+"    check FILE\n"
+"        Validate FILE exactly as load would, in a scratch namespace, and\n"
+"        change nothing.\n"
+"    list ruleset\n"
+"        The ruleset as nft lists it, once per application that applies a\n"
+"        table, with that application's live counters summed over all its\n"
+"        lcores (counters in the daemon's namespace never see a packet).\n"
+"    list counters\n"
+"        Each application's counters per generation: live for the generation\n"
+"        it applies, final for the last 32 generations it replaced since it\n"
+"        connected. A generation's final count is taken once no lcore can\n"
+"        add to it, so every packet judged is in exactly one generation's\n"
+"        count. Then each counter's total over those generations. A counter\n"
+"        is a rule's chain and handle (or a named counter): a load that\n"
+"        recreates a table numbers its rules anew, so a total adds whatever\n"
+"        rule had that handle in each generation. Each application's header\n"
+"        says how many replaced generations are listed, pending (replaced a\n"
+"        moment ago, not final yet) and no longer kept.\n"
+"    apps\n"
+"        Registered applications: name, pid, uid, queues, the generation\n"
+"        they apply, received and sent packets, drops, and their state\n"
+"        (filtered, applying, refused, UNFILTERED, no-answer).\n"
+"    stats\n"
+"        Per-queue counters of every application, with drops by reason.\n"
+"\n"
+"OPTIONS\n"
+"    -s, --socket PATH   fragnetd's socket (default: $FRAGNET_DAEMON_SOCKET,\n"
+"                        else " FRAGNET_DEFAULT_SOCKET ")\n"
+"    -j, --json          JSON output: one object per command (one per line\n"
+"                        and per interval with --watch)\n"
+"    -w, --watch [SEC]   stats: print again every SEC seconds (default 1)\n"
+"                        until interrupted\n"
+"    -n, --count N       stats --watch: stop after N updates\n"
+"    -h, --help          this manual\n"
+"\n"
+"EXIT STATUS\n"
+"    0  done\n"
+"    1  fragnetd refused: the rules do not load or lower, or a bad request\n"
+"    2  usage error, or FILE cannot be read\n"
+"    3  fragnetd cannot be reached, refused this user, or answered nonsense\n"
+"    4  load: the new generation is published, but not every application\n"
+"       has applied it (the message says which)\n"
+"\n"
+"ENVIRONMENT\n"
+"    FRAGNET_DAEMON_SOCKET  the socket, when -s is not given\n"
+"\n"
+"EXAMPLES\n"
+"    fragnetctl check rules/echo.nft && fragnetctl load rules/echo.nft\n"
+"    fragnetctl list ruleset\n"
+"    fragnetctl -j list counters\n"
+"    fragnetctl -j apps\n"
+"    fragnetctl stats -w 2\n"
+"    ip netns exec fragnet nft add rule inet echo input udp dport 9 drop\n"
+"        (a live edit in the daemon's namespace: published within a second)\n"
+"\n"
+"SEE ALSO\n"
+"    fragnetd(8), nft(8), README.md \"Rules: fragnetd and fragnetctl\"\n");
+}
+
+static int usage_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int usage_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return FNCTL_EXIT_USAGE;
+}
+
+/* The command and its operands, from argv[optind] on. */
+static int parse_command(int argc, char **argv, struct fnctl_args *a, char *err,
+			 size_t errlen)
+{
+	const char *cmd;
+
+	if (optind >= argc)
+		return usage_error(err, errlen, "no command (load, check, list ruleset, "
+				   "list counters, apps, stats); try --help");
+	cmd = argv[optind++];
+	if (strcmp(cmd, "load") == 0 || strcmp(cmd, "check") == 0) {
+		if (argc - optind != 1)
+			return usage_error(err, errlen, "usage: fragnetctl %s FILE", cmd);
+		a->command = cmd[0] == 'l' ? FN_CTL_CMD_LOAD : FN_CTL_CMD_CHECK;
+		a->file = argv[optind];
+		return 0;
+	}
+	if (strcmp(cmd, "list") == 0) {
+		const char *what = argc - optind == 1 ? argv[optind] : "";
+
+		if (strcmp(what, "ruleset") == 0)
+			a->command = FN_CTL_CMD_LIST_RULESET;
+		else if (strcmp(what, "counters") == 0)
+			a->command = FN_CTL_CMD_LIST_COUNTERS;
+		else
+			return usage_error(err, errlen, "usage: fragnetctl list ruleset | "
+					   "list counters");
+		return 0;
+	}
+	if (strcmp(cmd, "apps") == 0)
+		a->command = FN_CTL_CMD_APPS;
+	else if (strcmp(cmd, "stats") == 0)
+		a->command = FN_CTL_CMD_STATS;
+	else
+		return usage_error(err, errlen, "unknown command '%s'; try --help", cmd);
+	if (argc != optind)
+		return usage_error(err, errlen, "%s takes no arguments", cmd);
+	return 0;
+}
+
+int fnctl_args_parse(int argc, char **argv, const char *env_socket, struct fnctl_args *a,
+		     char *err, size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", optional_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	char *end;
+	int c, rc;
+
+	*a = (struct fnctl_args){
+		.socket = env_socket && *env_socket ? env_socket : FRAGNET_DEFAULT_SOCKET,
+	};
+	optind = 0;     /* GNU: start over, as for a new argv */
+	opterr = 0;     /* the messages are ours */
+	/* GNU getopt permutes: options may also follow the command */
+	while ((c = getopt_long(argc, argv, ":s:jw::n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->socket = optarg; break;
+		case 'j': a->flags |= FN_CTL_F_JSON; break;
+		case 'w':
+			a->interval = 1;
+			if (!optarg && optind < argc && argv[optind][0] >= '0' &&
+			    argv[optind][0] <= '9')
+				optarg = argv[optind++];
+			if (optarg) {
+				a->interval = strtod(optarg, &end);
+				if (*end || a->interval <= 0 || a->interval > 3600)
+					return usage_error(err, errlen, "--watch: '%s' is not a number "
+							   "of seconds (0-3600)", optarg);
+			}
+			break;
+		case 'n':
+			a->count = strtol(optarg, &end, 10);
+			if (*end || a->count <= 0)
+				return usage_error(err, errlen, "--count: '%s' is not a positive "
+						   "number", optarg);
+			break;
+		case 'h':
+			a->help = true;
+			return 0;
+		case ':':
+			return usage_error(err, errlen, "%s needs an argument; try --help",
+					   argv[optind - 1]);
+		default:
+			if (optopt)     /* a short one, maybe in a cluster (-jx) */
+				return usage_error(err, errlen, "unknown option '-%c'; try --help",
+						   optopt);
+			return usage_error(err, errlen, "unknown option '%s'; try --help",
+					   argv[optind - 1]);
+		}
+	}
+	rc = parse_command(argc, argv, a, err, errlen);
+	if (rc == 0 && a->command != FN_CTL_CMD_STATS && a->interval > 0)
+		rc = usage_error(err, errlen, "--watch goes with stats only");
+	if (rc == 0 && a->count > 0 && a->interval == 0)
+		rc = usage_error(err, errlen, "--count goes with --watch");
+	return rc;
+}
