@@ -22,12 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import Checks  # noqa: E402
-from netns import CLIENT_ADDR, SERVER_ADDR, SUBNET, Topology, sh  # noqa: E402
+from echo import exit_stats  # noqa: E402
+from topology import Pair, sh  # noqa: E402
 import test_echo  # noqa: E402
+from test_echo import CLIENT_ADDR, SERVER_ADDR, SUBNET  # noqa: E402
 
 ECHO_PORT = 7
 KERNEL_ADDR = f"{SUBNET}.3"   # the kernel's own address on the echo's veth
@@ -93,10 +94,9 @@ def client_main(argv):
     print(json.dumps(r))
 
 
-def in_client(topo, *args, timeout=60):
-    out = sh(sys.executable, os.path.abspath(__file__), "client", *map(str, args),
-             ns=topo.client_ns, capture=True, timeout=timeout)
-    return json.loads(out.strip().splitlines()[-1])
+def echo_client(topo, *args):
+    """test_echo.py's client side (echo, refused, malformed)."""
+    return topo.in_client(*args, script=test_echo.__file__)
 
 
 # ---------------------------------------------------------------- test side
@@ -157,31 +157,31 @@ def status(pid):
 
 def run_echo_checks(c, topo, features):
     """With the echo started and steered: everything a client does."""
-    server_mac = topo.mac(topo.server_ns, topo.server_if)
+    server_mac = topo.server_mac
     if "icmp" in features:
         r = sh("ping", "-c", "3", "-i", "0.2", "-W", "2", SERVER_ADDR, ns=topo.client_ns,
                check=False)
         c.check("ping to the echo answered", r.returncode == 0, r.stdout[-200:])
-    r = test_echo.in_client(topo, "echo", 64, 4, 100)
+    r = echo_client(topo, "echo", 64, 4, 100)
     c.check("UDP echo, 64 flows x 4", r["ok"] == 256 and r["bad"] == 0, r)
     if "arp" in features:
         neigh = sh("ip", "neigh", "show", SERVER_ADDR, ns=topo.client_ns, capture=True)
         c.check("ARP resolved the echo (no static entry)",
                 server_mac in neigh and "PERMANENT" not in neigh, neigh.strip())
     if "icmp" in features:
-        r = test_echo.in_client(topo, "refused")
+        r = echo_client(topo, "refused")
         c.check("closed port: ECONNREFUSED", r["error"] == "ECONNREFUSED", r)
     if "frag" in features:
-        r = test_echo.in_client(topo, "echo", 4, 2, 8000)
+        r = echo_client(topo, "echo", 4, 2, 8000)
         c.check("8000-byte datagrams echoed whole", r["ok"] == 8 and r["bad"] == 0, r)
     r = sh("ping", "-c", "3", "-i", "0.2", "-W", "2", KERNEL_ADDR, ns=topo.client_ns,
            check=False)
     c.check("the kernel's own address on the veth answers ping", r.returncode == 0,
             r.stdout[-200:])
-    r = in_client(topo, "tcp")
+    r = topo.in_client("tcp")
     c.check("the kernel's own address on the veth serves TCP", r["ok"], r)
-    mal = test_echo.in_client(topo, "malformed", topo.client_if, server_mac)
-    r = test_echo.in_client(topo, "echo", 8, 2, 64)
+    mal = echo_client(topo, "malformed", topo.client_if, server_mac)
+    r = echo_client(topo, "echo", 8, 2, 64)
     c.check("alive and answering after malformed burst", r["ok"] == 16, r)
     return mal["steered"]
 
@@ -194,15 +194,12 @@ def run(args):
     # in /tmp/dpdk: give it one of ours to remove.
     rundir = tempfile.TemporaryDirectory(prefix="fn-xsk-run-")
     os.chown(rundir.name, NOBODY, NOBODY)
-    with Topology("fnx") as topo:
-        sh("ip", "addr", "add", f"{KERNEL_ADDR}/24", "dev", topo.server_if, ns=topo.server_ns)
-        server_mac = topo.mac(topo.server_ns, topo.server_if)
+    with Pair("fnx", SUBNET, queues=2, static_neigh="arp" not in features) as topo:
+        topo.addr(topo.server_ns, topo.server_if, f"{KERNEL_ADDR}/24")
+        server_mac = topo.server_mac
         extra = []
         if "arp" not in features:
-            client_mac = topo.mac(topo.client_ns, topo.client_if)
-            extra += ["--neighbour", f"{CLIENT_ADDR},{client_mac}"]
-            sh("ip", "neigh", "add", SERVER_ADDR, "lladdr", server_mac, "dev", topo.client_if,
-               ns=topo.client_ns)
+            extra += ["--neighbour", f"{CLIENT_ADDR},{topo.client_mac}"]
         if args.eal:
             extra += ["--eal", args.eal]
         link_before = topo.server_link()
@@ -260,7 +257,7 @@ def run(args):
         c.check("no bpf() system call from the echo (strace saw its two AF_XDP binds)",
                 "bpf(" not in calls and calls.count("bind(") == calls.count("AF_XDP") == 2,
                 calls[:1000])
-        st = test_echo.Server.stats(types.SimpleNamespace(output=echo_out))
+        st = exit_stats("".join(echo_out))
         if args.xdp_mode == "native":
             c.check("both queues carried datagrams",
                     len(st) == 2 and all(q["in"] > 0 for q in st.values()), st)
@@ -276,8 +273,7 @@ def run(args):
                 "xdp" not in topo.server_link().split("link/ether")[0], topo.server_link())
 
         # The metadata path, on the same veth now that it is free again.
-        sh("ip", "neigh", "replace", SERVER_ADDR, "lladdr", server_mac, "nud", "permanent",
-           "dev", topo.client_if, ns=topo.client_ns)
+        topo.neigh(topo.client_ns, topo.client_if, SERVER_ADDR, server_mac)
         meta_out = []
         meta = subprocess.Popen(
             nsenter(topo, args.meta, args.obj, topo.server_if, SERVER_ADDR, args.xdp_mode,
@@ -285,7 +281,7 @@ def run(args):
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             if wait_for(meta, "ready", meta_out):
-                in_client(topo, "meta-send", META_COUNT)
+                topo.in_client("meta-send", META_COUNT)
             meta_out.append(meta.communicate(timeout=40)[0])
         finally:
             stop(meta, meta_out)

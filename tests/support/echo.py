@@ -55,13 +55,18 @@ class Echo:
         return rc
 
     def stats(self):
-        """{queue: {"in": n, "drops": {reason: n}}} from the exit report."""
-        res = {}
-        for line in self.text().splitlines():
-            if not line.startswith("queue "):
-                continue
-            q = int(line.split()[1].rstrip(":"))
-            din = int(line.split("datagrams in ")[1].split()[0])
-            drops = dict(kv.split("=") for kv in line.split("drops:")[1].split())
-            res[q] = {"in": din, "drops": {k: int(v) for k, v in drops.items()}}
-        return res
+        return exit_stats(self.text())
+
+
+def exit_stats(text):
+    """{queue: {"in": n, "drops": {reason: n}}} from fragnet-echo's exit
+    report in its output `text`."""
+    res = {}
+    for line in text.splitlines():
+        if not line.startswith("queue "):
+            continue
+        q = int(line.split()[1].rstrip(":"))
+        din = int(line.split("datagrams in ")[1].split()[0])
+        drops = dict(kv.split("=") for kv in line.split("drops:")[1].split())
+        res[q] = {"in": din, "drops": {k: int(v) for k, v in drops.items()}}
+    return res
