@@ -119,7 +119,7 @@ static int install_image(struct fn_ctl_client *c, const struct fn_ctl_image *im,
 		snprintf(ap.msg, sizeof(ap.msg), "cannot map the image: %s", strerror(-rc));
 	} else {
 		m->owner = c;
-		rc = fn_filter_install(c->rules, m->addr, m->len, release_image, m);
+		rc = fn_filter_install(c->rules, m->addr, m->len, im->generation, release_image, m);
 		if (rc < 0) {
 			fn_image_unmap(m);
 			snprintf(ap.msg, sizeof(ap.msg), "%s",

@@ -43,7 +43,7 @@ static struct fn_filter *rules(unsigned queues)
 /* Install an image of the test's: from now on the rules free it. */
 static int install(struct fn_filter *r, void *img, size_t len)
 {
-	return fn_filter_install(r, t_disown(img), len, release, img);
+	return fn_filter_install(r, t_disown(img), len, 0, release, img);
 }
 
 /* ip table: input policy drop; rule 1 counts and accepts port `port`;
@@ -158,7 +158,7 @@ static void test_generations(void **state)
 	/* a bad image changes nothing */
 	img = image(56, 0, &len);
 	((uint32_t *)img)[0] ^= 1;
-	assert_int_equal(fn_filter_install(r, img, len, release, img), -EBADMSG);
+	assert_int_equal(fn_filter_install(r, img, len, 0, release, img), -EBADMSG);
 	t_free(img);
 	assert_int_equal(fn_filter_generation(r), 3);
 	fn_filter_burst_begin(&q0);
@@ -436,7 +436,7 @@ static void test_limit_shared_by_lcores(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(fn_filter_install(r, t_disown(img), len, free, img), 0);
+	assert_int_equal(fn_filter_install(r, t_disown(img), len, 0, free, img), 0);
 	for (i = 0; i < 2; i++) {
 		w[i].go = &go;
 		fn_filter_queue_attach(r, &w[i].q, (unsigned)i);
