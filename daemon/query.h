@@ -17,8 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ctl/proto.h"
 #include "event.h"
+#include "ctl/proto.h"
 
 #define FND_QUERY_MAX_COUNTERS 65536u /* per application and query: bounds what a
 					  * registered peer can make us hold */

@@ -33,7 +33,7 @@ struct fn_xdp_iface {
 	uint32_t prog_id;
 	struct bpf_object *obj;
 	struct xdp_program *prog;    /* ours when we attached it, NULL when adopted */
-	int apps, owner, xsks, rules, stats, config;
+	int apps, owner, xsks, rules, stats, config, gens;
 };
 
 static const char *const stat_names[FN_STEER_STAT_MAX] = {
@@ -164,8 +164,12 @@ static void clear_maps(struct fn_xdp_iface *x)
 		bpf_map_update_elem(x->owner, &key, &zero, BPF_ANY);
 		bpf_map_delete_elem(x->xsks, &key);
 	}
-	for (key = 0; key < FN_STEER_MAX_APPS; key++)
+	for (key = 0; key < FN_STEER_MAX_APPS; key++) {
+		uint64_t none = 0;
+
 		bpf_map_delete_elem(x->rules, &key);
+		bpf_map_update_elem(x->gens, &key, &none, BPF_ANY);
+	}
 }
 
 int fn_xdp_iface_open(const char *ifname, const char *pin_dir, enum fn_xdp_mode mode,
@@ -185,7 +189,7 @@ int fn_xdp_iface_open(const char *ifname, const char *pin_dir, enum fn_xdp_mode 
 	*adopted = false;
 	if (!x)
 		return -ENOMEM;
-	x->apps = x->owner = x->xsks = x->rules = x->stats = x->config = -1;
+	x->apps = x->owner = x->xsks = x->rules = x->stats = x->config = x->gens = -1;
 	if (strlen(ifname) >= sizeof(x->ifname)) {
 		rc = fail(err, errlen, -ENAMETOOLONG, "interface %s", ifname);
 		goto out;
@@ -231,6 +235,7 @@ int fn_xdp_iface_open(const char *ifname, const char *pin_dir, enum fn_xdp_mode 
 	x->rules = map_fd(x->obj, "fn_rules");
 	x->stats = map_fd(x->obj, "fn_stats");
 	x->config = map_fd(x->obj, "fn_config");
+	x->gens = map_fd(x->obj, "fn_gens");
 
 	if (x->prog_id && uses_our_maps(x->prog_id, x->apps)) {
 		*adopted = true;
@@ -348,6 +353,20 @@ int fn_xdp_iface_del_app(struct fn_xdp_iface *x, uint32_t addr)
 	return ret(bpf_map_delete_elem(x->apps, &addr));
 }
 
+int fn_xdp_iface_next_app(struct fn_xdp_iface *x, uint32_t *addr, uint32_t *slot)
+{
+	uint32_t next;
+	struct fn_steer_app a;
+
+	if (bpf_map_get_next_key(x->apps, *addr ? addr : NULL, &next))
+		return -errno;
+	if (bpf_map_lookup_elem(x->apps, &next, &a))
+		return -errno;
+	*addr = next;
+	*slot = a.slot;
+	return 0;
+}
+
 int fn_xdp_iface_app_slot(struct fn_xdp_iface *x, uint32_t addr, uint32_t *slot)
 {
 	struct fn_steer_app a;
@@ -425,6 +444,25 @@ uint32_t fn_xdp_iface_rules_id(struct fn_xdp_iface *x, uint32_t slot)
 	if (bpf_map_lookup_elem(x->rules, &slot, &id))
 		return 0;
 	return id;
+}
+
+int fn_xdp_iface_set_rules_gen(struct fn_xdp_iface *x, uint32_t slot, uint64_t generation)
+{
+	return ret(bpf_map_update_elem(x->gens, &slot, &generation, BPF_ANY));
+}
+
+uint64_t fn_xdp_iface_rules_gen(struct fn_xdp_iface *x, uint32_t slot)
+{
+	uint64_t g = 0;
+
+	if (bpf_map_lookup_elem(x->gens, &slot, &g))
+		return 0;
+	return g;
+}
+
+int fn_xdp_iface_xsks_fd(const struct fn_xdp_iface *x)
+{
+	return x->xsks;
 }
 
 int fn_xdp_iface_stats(struct fn_xdp_iface *x, uint64_t out[FN_STEER_STAT_MAX])

@@ -53,6 +53,9 @@ const char *fn_xdp_iface_mode_name(const struct fn_xdp_iface *x);
  * stop steering it. */
 int fn_xdp_iface_set_app(struct fn_xdp_iface *x, uint32_t addr, uint32_t slot, uint32_t flags);
 int fn_xdp_iface_del_app(struct fn_xdp_iface *x, uint32_t addr);
+/* Every steered address: *addr 0 starts, then the previous one; 0 with the
+ * next address and its slot, -ENOENT after the last. */
+int fn_xdp_iface_next_app(struct fn_xdp_iface *x, uint32_t *addr, uint32_t *slot);
 /* The slot of addr, or -ENOENT. */
 int fn_xdp_iface_app_slot(struct fn_xdp_iface *x, uint32_t addr, uint32_t *slot);
 
@@ -79,6 +82,12 @@ int fn_xdp_iface_queue_owner(struct fn_xdp_iface *x, uint32_t q, uint32_t *slot)
 int fn_xdp_iface_set_rules(struct fn_xdp_iface *x, uint32_t slot, int prog_fd);
 /* The id of slot's rules program (0: none). */
 uint32_t fn_xdp_iface_rules_id(struct fn_xdp_iface *x, uint32_t slot);
+/* fragnetd's generation of slot's rules program, kept beside it in a pinned
+ * map so that a restarted daemon knows what the kernel runs (0: none). */
+int fn_xdp_iface_set_rules_gen(struct fn_xdp_iface *x, uint32_t slot, uint64_t generation);
+uint64_t fn_xdp_iface_rules_gen(struct fn_xdp_iface *x, uint32_t slot);
+/* The XSKMAP, which a rules program's epilogue redirects into. */
+int fn_xdp_iface_xsks_fd(const struct fn_xdp_iface *x);
 
 /* The steering counters summed over CPUs, FN_STEER_STAT_MAX of them. */
 int fn_xdp_iface_stats(struct fn_xdp_iface *x, uint64_t out[FN_STEER_STAT_MAX]);

@@ -75,6 +75,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fn_config SEC(".maps");
 
+/* For fragnetd only: the generation of each slot's rules program, so that a
+ * restarted daemon numbers its generations above what the kernel runs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FN_STEER_MAX_APPS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fn_gens SEC(".maps");
+
 struct arp_ipv4 {
 	__be16 htype, ptype;
 	__u8 hlen, plen;

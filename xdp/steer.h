@@ -8,6 +8,8 @@
  *   fn_xsks    rx queue -> the owner's AF_XDP socket bound to that queue
  *   fn_rules   application slot -> its rules program (tail call)
  *   fn_stats   per-CPU counters, enum fn_steer_stat
+ *   fn_config  the interface's MAC (struct fn_steer_config)
+ *   fn_gens    application slot -> fragnetd's generation of its rules program
  *
  * An application has a dedicated IPv4 address on the interface: ARP for it,
  * and every IPv4 packet to it, go to the application; everything else
