@@ -346,12 +346,13 @@ ssize_t fn_ctl_recv(int sock, void *buf, int *fd)
 	if (n < 0)
 		return -errno;
 	take_fds(&mh, fd);
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+	/* an empty datagram may still carry descriptors: nobody takes them */
+	if (n == 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (fd && *fd >= 0) {
 			close(*fd);
 			*fd = -1;
 		}
-		return -EMSGSIZE;
+		return n == 0 ? 0 : -EMSGSIZE;
 	}
 	return n;
 }
