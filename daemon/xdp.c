@@ -66,7 +66,7 @@ struct xapp {
 	struct fnd_timer settle;
 	struct final *finals;          /* final counters of replaced programs */
 	size_t n_finals;
-	uint32_t queues;               /* rx queues bound for it */
+	uint64_t queues;               /* rx queues bound for it */
 };
 
 struct fnd_xdp {
@@ -84,7 +84,7 @@ struct fnd_xdp {
 
 static struct xapp *xapp_of(struct fnd_xdp *x, const char *name)
 {
-	for (size_t i = 0; i < x->n_xa; i++)
+	for (size_t i = 0; x && i < x->n_xa; i++)
 		if (strcmp(x->xa[i].cfg->name, name) == 0)
 			return &x->xa[i];
 	return NULL;
@@ -183,7 +183,7 @@ static int assign_slots(struct fnd_xdp *x, char *err, size_t errlen)
 			uint32_t owner;
 
 			if (fn_xdp_iface_queue_owner(xa->xif->x, q, &owner) == 0 && owner == xa->slot)
-				xa->queues |= 1u << q;
+				xa->queues |= 1ull << q;
 		}
 	}
 	return 0;
@@ -498,7 +498,7 @@ static int on_xsk(struct fnd_peer *p, const void *msg, size_t len, int fd, void 
 		reply(p, m->queue, rc, 0, why);
 		return 0;
 	}
-	xa->queues |= 1u << m->kernel_queue;
+	xa->queues |= 1ull << m->kernel_queue;
 	fnd_log(LOG_INFO, "%s: AF_XDP socket bound to %s queue %u", who, xa->xif->ifname,
 		m->kernel_queue);
 	reply(p, m->queue, 0, flags, NULL);
@@ -584,34 +584,39 @@ static struct kprog *kprog_of(struct xapp *xa, uint64_t gen)
 	return NULL;
 }
 
-const char *fnd_xdp_rule_where(struct fnd_xdp *x, const char *app, uint64_t gen,
-			       const char *chain, uint64_t handle)
+/* Why rule r (global index) of chain c runs in-process only, or NULL. */
+static const char *why_not(const struct kprog *k, uint32_t c, uint32_t r)
+{
+	const struct fn_img_chain *ch = &k->prog.chains[c];
+
+	if (ch->hook == FN_CHAIN_REGULAR)   /* in the kernel when reached from there */
+		return k->split.why[r];
+	if (ch->hook != FN_HOOK_PREROUTING && ch->hook != FN_HOOK_INPUT)
+		return "output hooks run in-process";
+	if (fn_xdp_split_in_kernel(&k->split, c, r))
+		return NULL;
+	if (k->split.why[r])
+		return k->split.why[r];
+	return k->split.stop_why[c] ? k->split.stop_why[c] :
+	       "after a rule the kernel cannot run";
+}
+
+void fnd_xdp_places(struct fnd_xdp *x, const char *app, uint64_t gen, fnd_xdp_place_fn *fn,
+		    void *arg)
 {
 	struct xapp *xa = xapp_of(x, app);
 	struct kprog *k = xa ? kprog_of(xa, gen) : NULL;
 	const struct fn_nft_prog *p;
 
 	if (!k)
-		return "";
+		return;
 	p = &k->prog;
 	for (uint32_t c = 0; c < p->hdr->n_chains; c++) {
 		const struct fn_img_chain *ch = &p->chains[c];
 
-		if (strcmp(fn_nft_str(p, ch->name), chain))
-			continue;
-		for (uint32_t r = ch->first_rule; r < ch->first_rule + ch->n_rules; r++) {
-			if (p->rules[r].handle != handle)
-				continue;
-			if (ch->hook == FN_HOOK_PREROUTING || ch->hook == FN_HOOK_INPUT)
-				return fn_xdp_split_in_kernel(&k->split, c, r) ? NULL :
-				       k->split.why[r] ? k->split.why[r] :
-				       k->split.stop_why[c] ? k->split.stop_why[c] :
-				       "after the first rule the kernel cannot run";
-			/* regular chains run in the kernel when reached from there */
-			return k->split.why[r] ? k->split.why[r] : NULL;
-		}
+		for (uint32_t r = ch->first_rule; r < ch->first_rule + ch->n_rules; r++)
+			fn(arg, fn_nft_str(p, ch->name), p->rules[r].handle, why_not(k, c, r));
 	}
-	return "";
 }
 
 void fnd_xdp_counters(struct fnd_xdp *x, const char *app, fnd_xdp_counter_fn *fn, void *arg)

@@ -58,16 +58,18 @@ struct fnd_xdp_info {
 	uint32_t prog_id, rules_id;    /* steering program, the application's rules program */
 	uint64_t generation;           /* the rules the kernel runs for it (0: none) */
 	uint64_t pending;              /* built, waiting for the application (0: none) */
-	uint32_t queues;               /* bit q: the application's socket owns rx queue q */
+	uint64_t queues;               /* bit q: its socket owns rx queue q */
 };
 /* false when app is not kernel-enforced. */
 bool fnd_xdp_app_info(struct fnd_xdp *x, const char *app, struct fnd_xdp_info *info);
 
-/* Where rule `handle` of `chain` runs for app in generation gen: NULL in
- * the kernel (and in-process for fragments), else why in-process only.
- * Not kernel-enforced, or no such rule: "". */
-const char *fnd_xdp_rule_where(struct fnd_xdp *x, const char *app, uint64_t gen,
-			       const char *chain, uint64_t handle);
+/* Every rule of app's prerouting and input chains (and the chains they
+ * reach) in generation gen, with where it runs: why NULL in the kernel,
+ * else why in-process only. Nothing when gen is not one of the kernel
+ * programs the daemon holds. */
+typedef void fnd_xdp_place_fn(void *arg, const char *chain, uint64_t handle, const char *why);
+void fnd_xdp_places(struct fnd_xdp *x, const char *app, uint64_t gen, fnd_xdp_place_fn *fn,
+		    void *arg);
 
 /* The kernel's rule counters of app, live for the generation it runs and
  * final for the ones it replaced (the last FND_XDP_FINAL_GENS). */
