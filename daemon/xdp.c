@@ -39,6 +39,8 @@ struct kprog {
 	struct fn_nft_prog prog;       /* points into the held generation's image */
 	struct fn_xdp_split split;
 	struct fn_xdp_rules rules;
+	uint32_t *slot_image;          /* per kernel counter slot: the image's slot */
+	uint32_t n_slots;
 	struct kprog *next;            /* replaced, settling */
 };
 
@@ -239,6 +241,7 @@ static void kprog_free(struct fnd_xdp *x, struct kprog *k)
 		return;
 	fn_xdp_rules_close(&k->rules);
 	fn_xdp_split_free(&k->split);
+	free(k->slot_image);
 	fnd_ruleset_release(x->rs, k->generation);
 	free(k);
 }
@@ -267,6 +270,14 @@ static struct kprog *build(struct xapp *xa, struct fnd_generation *g)
 	if (rc == 0)
 		rc = fn_xdp_load(&k->prog, code, fn_xdp_iface_xsks_fd(xa->xif->x), xa->cfg->name,
 				 &k->rules, msg, sizeof(msg));
+	if (rc == 0) {
+		k->n_slots = code->n_slots;
+		k->slot_image = malloc((code->n_slots + 1) * sizeof(*k->slot_image));
+		if (k->slot_image)
+			memcpy(k->slot_image, code->slot_image, code->n_slots * sizeof(*k->slot_image));
+		else
+			rc = -ENOMEM;
+	}
 	fn_xdp_code_free(code);
 	if (rc < 0) {
 		fnd_log(LOG_ERR, "generation %" PRIu64 " for %s: the kernel part failed (%s%s%s); "
@@ -276,6 +287,28 @@ static struct kprog *build(struct xapp *xa, struct fnd_generation *g)
 		return NULL;
 	}
 	return k;
+}
+
+/* The kernel's counts per image counter slot (n_counters of them). NULL when
+ * they cannot be read. */
+static struct fn_nft_counter *kernel_counts(const struct kprog *k)
+{
+	uint32_t n = k->prog.hdr->n_counters;
+	struct fn_nft_counter *c = calloc(n + 1, sizeof(*c));
+	struct fn_nft_counter *slots = calloc(k->n_slots + 1, sizeof(*slots));
+
+	if (!c || !slots || fn_xdp_read_counters(&k->rules, 0, k->n_slots, slots) < 0) {
+		free(c);
+		free(slots);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < k->n_slots; i++)
+		if (k->slot_image[i] != FN_IMG_NONE && k->slot_image[i] < n) {
+			c[k->slot_image[i]].packets += slots[i].packets;
+			c[k->slot_image[i]].bytes += slots[i].bytes;
+		}
+	free(slots);
+	return c;
 }
 
 /* The final counters of a replaced program, once no CPU can still run it. */
@@ -288,10 +321,10 @@ static void on_settled(struct fnd_timer *t, void *arg)
 	(void)t;
 	while ((k = xa->settling)) {
 		const struct fn_nft_prog *p = &k->prog;
-		struct fn_nft_counter *c = calloc(p->hdr->n_counters + 1, sizeof(*c));
+		struct fn_nft_counter *c = kernel_counts(k);
 
 		xa->settling = k->next;
-		if (c && fn_xdp_read_counters(&k->rules, 0, p->hdr->n_counters, c) == 0) {
+		if (c) {
 			for (uint32_t i = 0; i < p->hdr->n_counters; i++) {
 				const struct fn_img_counter *ic = &p->counters[i];
 				struct final *f;
@@ -635,8 +668,8 @@ void fnd_xdp_counters(struct fnd_xdp *x, const char *app, fnd_xdp_counter_fn *fn
 	if (!xa->active)
 		return;
 	p = &xa->active->prog;
-	c = calloc(p->hdr->n_counters + 1, sizeof(*c));
-	if (c && fn_xdp_read_counters(&xa->active->rules, 0, p->hdr->n_counters, c) == 0) {
+	c = kernel_counts(xa->active);
+	if (c) {
 		for (uint32_t i = 0; i < p->hdr->n_counters; i++) {
 			const struct fn_img_counter *ic = &p->counters[i];
 			const char *object = NULL;

@@ -59,6 +59,7 @@ struct fn_ctl_client {
 	unsigned n_xsks;
 	bool xsk_bound[FN_MAX_QUEUES];
 	unsigned xsk_waiting;        /* sent, no answer yet */
+	bool skip_filter;            /* FRAGNET_TEST_SKIP_FILTER: see start */
 	int xsk_rc;                  /* the first refusal */
 	_Atomic(struct fn_image_map *) released; /* released by lib/nft, to unmap */
 	unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
@@ -125,6 +126,10 @@ static int install_image(struct fn_ctl_client *c, const struct fn_ctl_image *im,
 	if (m == NULL) {
 		rc = -errno;
 		snprintf(ap.msg, sizeof(ap.msg), "cannot map the image: %s", strerror(-rc));
+	} else if (c->skip_filter) {
+		/* a test's hostile application: says it applied, applies nothing */
+		fn_image_unmap(m);
+		rc = 0;
 	} else {
 		m->owner = c;
 		rc = fn_filter_install(c->rules, m->addr, m->len, im->generation, release_image, m);
@@ -629,6 +634,14 @@ int fn_ctl_client_start(struct fragnet *fn, struct fn_filter *rules, bool fallba
 		goto fail;
 	}
 	fn_filter_on_retire(rules, fn_final_counters_on_retire, c->finals);
+	/* Tests of kernel enforcement play a hostile application: one that
+	 * tells fragnetd it applied every generation and filters nothing.
+	 * Any application can do that to its own process; what it must not
+	 * get is what the kernel part drops. */
+	c->skip_filter = getenv("FRAGNET_TEST_SKIP_FILTER") != NULL;
+	if (c->skip_filter)
+		FN_LOG(WARNING, "*** FRAGNET_TEST_SKIP_FILTER: %s filters nothing in-process "
+		       "(test only) ***\n", fn->app_name);
 	c->n_xsks = fn_port_xsk_sockets(fn, c->xsks, FN_MAX_QUEUES);
 	if (c->n_xsks)
 		fn_filter_hold(rules);   /* packets carry the kernel's generation */
