@@ -92,23 +92,27 @@ static struct xapp *xapp_of(struct fnd_xdp *x, const char *name)
 	return NULL;
 }
 
-/* libbpf and libxdp talk to stderr by default: into our log instead. */
+/* libbpf and libxdp talk to stderr by default: into our log instead, without
+ * their debug chatter. */
 static int lib_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	char line[512];
 	size_t n;
 
+	if (level == LIBBPF_DEBUG)
+		return 0;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
 	if (n && line[n - 1] == '\n')
 		line[n - 1] = '\0';
-	fnd_log(level == LIBBPF_WARN ? LOG_WARNING : LOG_DEBUG, "bpf: %s", line);
+	fnd_log(level == LIBBPF_WARN ? LOG_WARNING : LOG_INFO, "bpf: %s", line);
 	return 0;
 }
 
 static int xdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	return lib_print(level == LIBXDP_WARN ? LIBBPF_WARN : LIBBPF_DEBUG, fmt, ap);
+	return lib_print(level == LIBXDP_WARN ? LIBBPF_WARN :
+			 level == LIBXDP_INFO ? LIBBPF_INFO : LIBBPF_DEBUG, fmt, ap);
 }
 
 static struct xif *open_iface(struct fnd_xdp *x, const char *ifname, char *err, size_t errlen)
