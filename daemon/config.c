@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Reading fragnetd.conf (config.h). */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
@@ -120,7 +121,8 @@ static int parse_ms(unsigned *field, const char *v, char *why, size_t whylen)
 
 enum key {
 	K_SOCKET, K_SOCKET_MODE, K_NETNS, K_RULES, K_APP_USERS, K_APP_GROUPS,
-	K_ADMIN_USERS, K_ADMIN_GROUPS, K_STATS_TIMEOUT, K_APPLY_TIMEOUT, K_MAX
+	K_ADMIN_USERS, K_ADMIN_GROUPS, K_STATS_TIMEOUT, K_APPLY_TIMEOUT,
+	K_XDP_PIN_DIR, K_XDP_MODE, K_MAX
 };
 
 static const char *const keys[K_MAX] = {
@@ -134,6 +136,8 @@ static const char *const keys[K_MAX] = {
 	[K_ADMIN_GROUPS] = "admin_groups",
 	[K_STATS_TIMEOUT] = "stats_timeout_ms",
 	[K_APPLY_TIMEOUT] = "apply_timeout_ms",
+	[K_XDP_PIN_DIR] = "xdp_pin_dir",
+	[K_XDP_MODE] = "xdp_mode",
 };
 
 static int set_key(struct fnd_config *cfg, enum key k, char *v, char *why, size_t whylen)
@@ -174,9 +178,149 @@ static int set_key(struct fnd_config *cfg, enum key k, char *v, char *why, size_
 		return parse_ms(&cfg->stats_timeout_ms, v, why, whylen);
 	case K_APPLY_TIMEOUT:
 		return parse_ms(&cfg->apply_timeout_ms, v, why, whylen);
+	case K_XDP_PIN_DIR:
+		if (v[0] != '/') {
+			snprintf(why, whylen, "the pin directory must be absolute");
+			return -EINVAL;
+		}
+		free(cfg->xdp_pin_dir);
+		cfg->xdp_pin_dir = NULL;
+		return set_string(&cfg->xdp_pin_dir, v, why, whylen);
+	case K_XDP_MODE:
+		if (strcmp(v, "auto") == 0)
+			cfg->xdp_mode = FND_XDP_AUTO;
+		else if (strcmp(v, "native") == 0)
+			cfg->xdp_mode = FND_XDP_NATIVE;
+		else if (strcmp(v, "skb") == 0)
+			cfg->xdp_mode = FND_XDP_SKB;
+		else {
+			snprintf(why, whylen, "'%s' is not auto, native or skb", v);
+			return -EINVAL;
+		}
+		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+const struct fnd_app_config *fnd_config_app(const struct fnd_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_apps; i++)
+		if (strcmp(cfg->apps[i].name, name) == 0)
+			return &cfg->apps[i];
+	return NULL;
+}
+
+/* The entry of application `name`, added on first mention. */
+static struct fnd_app_config *app_entry(struct fnd_config *cfg, const char *name, size_t len,
+					char *why, size_t whylen)
+{
+	struct fnd_app_config *a;
+
+	for (size_t i = 0; i < cfg->n_apps; i++)
+		if (strlen(cfg->apps[i].name) == len && memcmp(cfg->apps[i].name, name, len) == 0)
+			return &cfg->apps[i];
+	if (cfg->n_apps == FND_MAX_APPS) {
+		snprintf(why, whylen, "more than %d applications", FND_MAX_APPS);
+		return NULL;
+	}
+	a = realloc(cfg->apps, (cfg->n_apps + 1) * sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	cfg->apps = a;
+	a = &cfg->apps[cfg->n_apps];
+	memset(a, 0, sizeof(*a));
+	a->name = strndup(name, len);
+	if (a->name == NULL)
+		return NULL;
+	cfg->n_apps++;
+	return a;
+}
+
+/*
+ * app.NAME.FIELD = value. Names are what applications register with
+ * (FN_CTL_NAME_MAX, letters, digits, '-', '_'); each field once per name.
+ */
+static int set_app_key(struct fnd_config *cfg, const char *key, char *v, char *why, size_t whylen)
+{
+	static const char *const fields[] = { "interface", "address", "fragments" };
+	const char *name = key + 4, *dot = strrchr(name, '.'), *field;
+	struct fnd_app_config *a;
+	struct in_addr in;
+	size_t len;
+
+	if (dot == NULL || dot == name) {
+		snprintf(why, whylen, "expected app.NAME.FIELD");
+		return -EINVAL;
+	}
+	len = (size_t)(dot - name);
+	field = dot + 1;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_') {
+			snprintf(why, whylen, "bad application name");
+			return -EINVAL;
+		}
+	if (len >= 64) {
+		snprintf(why, whylen, "application name too long");
+		return -EINVAL;
+	}
+	a = app_entry(cfg, name, len, why, whylen);
+	if (a == NULL)
+		return why[0] ? -EINVAL : -ENOMEM;
+	if (strcmp(field, fields[0]) == 0) {
+		if (a->ifname) {
+			snprintf(why, whylen, "given twice");
+			return -EINVAL;
+		}
+		if (strlen(v) >= 16 || strchr(v, '/') || *v == '\0') {
+			snprintf(why, whylen, "bad interface name '%s'", v);
+			return -EINVAL;
+		}
+		return set_string(&a->ifname, v, why, whylen);
+	}
+	if (strcmp(field, fields[1]) == 0) {
+		if (a->addr) {
+			snprintf(why, whylen, "given twice");
+			return -EINVAL;
+		}
+		if (inet_pton(AF_INET, v, &in) != 1 || in.s_addr == 0 || in.s_addr == INADDR_BROADCAST) {
+			snprintf(why, whylen, "'%s' is not a unicast IPv4 address", v);
+			return -EINVAL;
+		}
+		for (size_t i = 0; i < cfg->n_apps; i++)
+			if (cfg->apps[i].addr == in.s_addr) {
+				snprintf(why, whylen, "%s is already application %s's", v,
+					 cfg->apps[i].name);
+				return -EINVAL;
+			}
+		a->addr = in.s_addr;
+		return 0;
+	}
+	if (strcmp(field, fields[2]) == 0) {
+		if (strcmp(v, "pass") && strcmp(v, "drop")) {
+			snprintf(why, whylen, "'%s' is not pass or drop", v);
+			return -EINVAL;
+		}
+		a->frag_drop = strcmp(v, "drop") == 0;
+		return 0;
+	}
+	snprintf(why, whylen, "unknown field '%s' (interface, address, fragments)", field);
+	return -EINVAL;
+}
+
+/* Every application needs both its interface and its address. */
+static int check_apps(const struct fnd_config *cfg, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < cfg->n_apps; i++) {
+		const struct fnd_app_config *a = &cfg->apps[i];
+
+		if (!a->ifname || !a->addr) {
+			snprintf(why, whylen, "application %s needs app.%s.interface and app.%s.address",
+				 a->name, a->name, a->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static int defaults(struct fnd_config *cfg)
@@ -187,7 +331,8 @@ static int defaults(struct fnd_config *cfg)
 	cfg->socket_mode = 0666;
 	cfg->stats_timeout_ms = 500;
 	cfg->apply_timeout_ms = 2000;
-	return cfg->socket && cfg->netns ? 0 : -ENOMEM;
+	cfg->xdp_pin_dir = strdup(FND_DEFAULT_PIN_DIR);
+	return cfg->socket && cfg->netns && cfg->xdp_pin_dir ? 0 : -ENOMEM;
 }
 
 int fnd_config_load(const char *path, struct fnd_config *cfg, char *err, size_t errlen)
@@ -235,6 +380,16 @@ int fnd_config_load(const char *path, struct fnd_config *cfg, char *err, size_t 
 		*eq = '\0';
 		key = trim(key);
 		val = trim(eq + 1);
+		if (strncmp(key, "app.", 4) == 0) {
+			why[0] = '\0';
+			rc = set_app_key(cfg, key, val, why, sizeof(why));
+			if (rc < 0) {
+				snprintf(err, errlen, "%s:%u: %s: %s", path, lineno, key,
+					 why[0] ? why : strerror(-rc));
+				break;
+			}
+			continue;
+		}
 		for (k = 0; k < K_MAX; k++)
 			if (strcmp(key, keys[k]) == 0)
 				break;
@@ -261,6 +416,8 @@ int fnd_config_load(const char *path, struct fnd_config *cfg, char *err, size_t 
 		rc = -EIO;
 		snprintf(err, errlen, "%s: read error", path);
 	}
+	if (rc == 0 && (rc = check_apps(cfg, why, sizeof(why))) < 0)
+		snprintf(err, errlen, "%s: %s", path, why);
 	fclose(f);
 	return rc;
 }
@@ -274,5 +431,11 @@ void fnd_config_free(struct fnd_config *cfg)
 	free(cfg->app_groups.ids);
 	free(cfg->admin_users.ids);
 	free(cfg->admin_groups.ids);
+	for (size_t i = 0; i < cfg->n_apps; i++) {
+		free(cfg->apps[i].name);
+		free(cfg->apps[i].ifname);
+	}
+	free(cfg->apps);
+	free(cfg->xdp_pin_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -9,10 +9,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define FND_DEFAULT_CONFIG "/etc/fragnet/fragnetd.conf"
 #define FND_DEFAULT_NETNS "fragnet"
+#define FND_DEFAULT_PIN_DIR "/sys/fs/bpf/fragnet"
 
 /* Users or groups allowed in a role: ids, or everyone. */
 struct fnd_idlist {
@@ -20,6 +22,18 @@ struct fnd_idlist {
 	unsigned *ids;
 	size_t n;
 };
+
+/* An application served through fragnetd's XDP program (app.NAME.* keys). */
+struct fnd_app_config {
+	char *name;                /* the application name it registers with */
+	char *ifname;              /* interface the program is attached to */
+	uint32_t addr;             /* its dedicated IPv4 address, network order */
+	bool frag_drop;            /* drop fragments in the kernel (fragments = drop) */
+};
+
+#define FND_MAX_APPS 64
+
+enum fnd_xdp_mode { FND_XDP_AUTO, FND_XDP_NATIVE, FND_XDP_SKB };
 
 struct fnd_config {
 	char *socket;              /* unix socket path */
@@ -30,7 +44,16 @@ struct fnd_config {
 	struct fnd_idlist admin_users, admin_groups; /* may run fragnetctl */
 	unsigned stats_timeout_ms; /* how long a query waits for applications */
 	unsigned apply_timeout_ms; /* how long `load` waits for applications */
+	/* Kernel enforcement: applications whose traffic fragnetd steers and
+	 * filters in XDP, and where the program's maps are pinned. */
+	struct fnd_app_config *apps;
+	size_t n_apps;
+	char *xdp_pin_dir;
+	enum fnd_xdp_mode xdp_mode;
 };
+
+/* The XDP configuration of application `name`, or NULL. */
+const struct fnd_app_config *fnd_config_app(const struct fnd_config *cfg, const char *name);
 
 /* Defaults, then the file (NULL path: defaults only). 0 or -errno with the
  * reason in err ("fragnetd.conf:7: unknown key 'sokcet'"). */

@@ -17,9 +17,10 @@
  *   besides, wherever needed: event (fds, timers), log
  *
  *   hooks: peer hands each message type to the module that registered it
- *   (app: HELLO, APPLIED; query: STATS_*; command: REQUEST, DATA) and tells
+ *   (app: HELLO, APPLIED; query: STATS_*; command: REQUEST, DATA; xdp: XSK) and tells
  *   them when a peer is gone; ruleset tells app of each publication; app
- *   tells command when applications apply, refuse or leave.
+ *   tells command and xdp when applications apply, refuse or leave; ruleset
+ *   tells xdp of each publication too.
  *
  * A new module takes what it needs as arguments of its constructor, registers
  * its own fds and timers (event.h), message types and peer hook (peer.h),
@@ -37,6 +38,7 @@ struct fnd_loop;
 struct fnd_peers;
 struct fnd_queries;
 struct fnd_ruleset;
+struct fnd_xdp;
 
 struct fnd {
 	struct fnd_config cfg;
@@ -47,6 +49,7 @@ struct fnd {
 	struct fnd_apps *apps;
 	struct fnd_queries *queries;
 	struct fnd_commands *commands;
+	struct fnd_xdp *xdp;
 };
 
 #endif /* FND_FRAGNETD_H */

@@ -35,6 +35,7 @@
 #include "query.h"
 #include "ruleset.h"
 #include "sdnotify.h"
+#include "xdp.h"
 
 static void usage(FILE *f)
 {
@@ -122,6 +123,7 @@ static void on_signal(int fd, unsigned events, void *arg)
 /* The modules in the order they need each other (fragnetd.h). */
 static int setup(struct fnd *d, char *err, size_t errlen)
 {
+	uint64_t last_gen;
 	sigset_t sigs;
 	int rc;
 
@@ -146,7 +148,11 @@ static int setup(struct fnd *d, char *err, size_t errlen)
 	rc = claim_socket_path(d->cfg.socket, err, errlen);
 	if (rc < 0)
 		return rc;
-	d->ruleset = fnd_ruleset_new(d->loop, &d->cfg, err, errlen);
+	/* the kernel's programs first: they say where generation numbers go on */
+	d->xdp = fnd_xdp_new(d->loop, &d->cfg, &last_gen, err, errlen);
+	if (d->xdp == NULL)
+		return -errno;
+	d->ruleset = fnd_ruleset_new(d->loop, &d->cfg, last_gen, err, errlen);
 	if (d->ruleset == NULL)
 		return -errno;
 	rc = listen_socket(d, err, errlen);
@@ -154,13 +160,17 @@ static int setup(struct fnd *d, char *err, size_t errlen)
 		return rc;
 	if (!(d->peers = fnd_peers_new(d->loop, &d->cfg, d->listen_fd)) ||
 	    !(d->apps = fnd_apps_new(d->peers, d->ruleset)) ||
-	    !(d->queries = fnd_queries_new(d->loop, d->peers, d->apps, d->ruleset,
+	    !(d->queries = fnd_queries_new(d->loop, d->peers, d->apps, d->ruleset, d->xdp,
 					   d->cfg.stats_timeout_ms)) ||
 	    !(d->commands = fnd_commands_new(d->loop, d->peers, d->apps, d->ruleset,
 					     d->queries, d->cfg.apply_timeout_ms))) {
 		rc = -errno;
 		snprintf(err, errlen, "%s", strerror(errno));
+		return rc;
 	}
+	rc = fnd_xdp_start(d->xdp, d->peers, d->apps, d->ruleset);
+	if (rc < 0)
+		snprintf(err, errlen, "kernel enforcement: %s", strerror(-rc));
 	return rc;
 }
 
@@ -172,6 +182,7 @@ static void teardown(struct fnd *d)
 	fnd_commands_free(d->commands);
 	fnd_queries_free(d->queries);
 	fnd_apps_free(d->apps);
+	fnd_xdp_free(d->xdp);   /* what it put in the kernel stays there */
 	if (d->listen_fd >= 0) {
 		close(d->listen_fd);
 		unlink(d->cfg.socket);

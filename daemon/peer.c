@@ -25,6 +25,7 @@ struct fnd_out {
 
 struct handler {
 	fnd_msg_fn *fn;
+	fnd_msg_fd_fn *fd_fn;      /* instead of fn: the type carries an fd */
 	void *arg;
 };
 
@@ -239,14 +240,22 @@ static unsigned roles_of(const struct fnd_config *cfg, int fd, const struct ucre
 	return roles;
 }
 
-static void on_message(struct fnd_peers *ps, struct fnd_peer *p, const void *msg, size_t n)
+static void on_message(struct fnd_peers *ps, struct fnd_peer *p, const void *msg, size_t n,
+		       int fd)
 {
 	int type = fn_ctl_check(msg, n);
 	const struct handler *h = type > 0 ? &ps->handlers[type] : NULL;
 	char who[128];
 
-	if (h && h->fn && h->fn(p, msg, n, h->arg) == 0)
-		return;
+	if (h && h->fd_fn) {
+		if (h->fd_fn(p, msg, n, fd, h->arg) == 0)
+			return;
+	} else {
+		if (fd >= 0)
+			close(fd);   /* only types that carry one may pass us fds */
+		if (h && h->fn && h->fn(p, msg, n, h->arg) == 0)
+			return;
+	}
 	fnd_peer_describe(p, who, sizeof(who));
 	if (type < 0)
 		fnd_log(LOG_WARNING, "%s sent a malformed message (%zu bytes): closed", who, n);
@@ -263,7 +272,8 @@ static void input(struct fnd_peer *p)
 	/* a bounded number per wakeup, so one chatty peer cannot starve others */
 	for (int i = 0; i < 64 && p->fd >= 0 && !p->closing; i++) {
 		char who[128];
-		ssize_t n = fn_ctl_recv(p->fd, buf, NULL); /* no peer may pass us fds */
+		int fd = -1;
+		ssize_t n = fn_ctl_recv(p->fd, buf, &fd);
 
 		if (n == -EAGAIN)
 			return;
@@ -276,7 +286,7 @@ static void input(struct fnd_peer *p)
 			fnd_peer_close(p);
 			return;
 		}
-		on_message(p->set, p, buf, (size_t)n);
+		on_message(p->set, p, buf, (size_t)n, fd);
 	}
 }
 
@@ -379,9 +389,19 @@ int fnd_peers_handle(struct fnd_peers *ps, unsigned type, fnd_msg_fn *fn, void *
 {
 	if (type == 0 || type >= FN_CTL_TYPE_END)
 		return -EINVAL;
-	if (ps->handlers[type].fn)
+	if (ps->handlers[type].fn || ps->handlers[type].fd_fn)
 		return -EEXIST;
-	ps->handlers[type] = (struct handler){ fn, arg };
+	ps->handlers[type] = (struct handler){ .fn = fn, .arg = arg };
+	return 0;
+}
+
+int fnd_peers_handle_fd(struct fnd_peers *ps, unsigned type, fnd_msg_fd_fn *fn, void *arg)
+{
+	if (type == 0 || type >= FN_CTL_TYPE_END)
+		return -EINVAL;
+	if (ps->handlers[type].fn || ps->handlers[type].fd_fn)
+		return -EEXIST;
+	ps->handlers[type] = (struct handler){ .fd_fn = fn, .arg = arg };
 	return 0;
 }
 

@@ -67,6 +67,9 @@ struct fnd_peer {
  * it is out of turn for p (p is then closed). */
 typedef int fnd_msg_fn(struct fnd_peer *p, const void *msg, size_t len, void *arg);
 typedef void fnd_peer_fn(struct fnd_peer *p, void *arg);
+/* The same for a message type that carries a file descriptor: fd (or -1
+ * when none came) is the handler's to close, whatever it returns. */
+typedef int fnd_msg_fd_fn(struct fnd_peer *p, const void *msg, size_t len, int fd, void *arg);
 
 /* Serve the connections listen_fd accepts (it listens already; the caller
  * closes it after fnd_peers_free()). NULL + errno. */
@@ -78,6 +81,9 @@ void fnd_peers_free(struct fnd_peers *ps);
 
 /* The handler of a message type, one per type. 0 or -EEXIST/-EINVAL. */
 int fnd_peers_handle(struct fnd_peers *ps, unsigned type, fnd_msg_fn *fn, void *arg);
+/* The handler of a message type that comes with a descriptor (SCM_RIGHTS);
+ * every other type's descriptors are closed on arrival. */
+int fnd_peers_handle_fd(struct fnd_peers *ps, unsigned type, fnd_msg_fd_fn *fn, void *arg);
 /* Call fn for every peer that goes, before it is freed. 0 or -ENOSPC. */
 int fnd_peers_on_close(struct fnd_peers *ps, fnd_peer_fn *fn, void *arg);
 

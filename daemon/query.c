@@ -14,6 +14,7 @@
 
 struct fnd_queries {
 	struct fnd_loop *loop;
+	struct fnd_xdp *xdp;
 	struct fnd_peers *peers;
 	struct fnd_apps *apps;
 	struct fnd_ruleset *ruleset;
@@ -29,6 +30,16 @@ static void app_free(struct fnd_app_report *a)
 		free(a->counters[i].object);
 	}
 	free(a->counters);
+	for (size_t i = 0; i < a->n_kcounters; i++) {
+		free(a->kcounters[i].chain);
+		free(a->kcounters[i].object);
+	}
+	free(a->kcounters);
+	for (size_t i = 0; i < a->n_places; i++) {
+		free(a->places[i].chain);
+		free(a->places[i].why);
+	}
+	free(a->places);
 	free(a->queues);
 	free(a->have_queue);
 }
@@ -51,7 +62,39 @@ static void unlink_query(struct fnd_queries *qs, struct fnd_query *q)
 		}
 }
 
-/* What the report shows beyond the answers: the generations in question. */
+static void add_kcounter(void *arg, uint64_t generation, const char *chain, uint64_t handle,
+			 const char *object, uint64_t packets, uint64_t bytes, bool final)
+{
+	struct fnd_app_report *a = arg;
+	struct fnd_counter *c;
+
+	if (a->n_kcounters >= FND_QUERY_MAX_COUNTERS)
+		return;
+	c = realloc(a->kcounters, (a->n_kcounters + 1) * sizeof(*c));
+	if (!c)
+		return;
+	a->kcounters = c;
+	c = &c[a->n_kcounters++];
+	*c = (struct fnd_counter){ .generation = generation, .handle = handle,
+				   .packets = packets, .bytes = bytes, .final = final,
+				   .chain = chain ? strdup(chain) : NULL,
+				   .object = object ? strdup(object) : NULL };
+}
+
+static void add_place(void *arg, const char *chain, uint64_t handle, const char *why)
+{
+	struct fnd_app_report *a = arg;
+	struct fnd_place *p = realloc(a->places, (a->n_places + 1) * sizeof(*p));
+
+	if (!p)
+		return;
+	a->places = p;
+	p[a->n_places++] = (struct fnd_place){ .chain = strdup(chain), .handle = handle,
+					       .why = why ? strdup(why) : NULL };
+}
+
+/* What the report shows beyond the answers: the generations in question,
+ * and for kernel-enforced applications what the kernel does. */
 static void resolve(struct fnd_queries *qs, struct fnd_query *q)
 {
 	struct fnd_generation *cur = fnd_ruleset_current(qs->ruleset);
@@ -66,6 +109,11 @@ static void resolve(struct fnd_queries *qs, struct fnd_query *q)
 
 		a->table = fnd_generation_image(cur, a->name)->table;
 		a->ruleset = g ? g->text : NULL;
+		a->kernel = fnd_xdp_app_info(qs->xdp, a->name, &a->xdp);
+		if (a->kernel) {
+			fnd_xdp_counters(qs->xdp, a->name, add_kcounter, a);
+			fnd_xdp_places(qs->xdp, a->name, fnd_app_report_generation(a), add_place, a);
+		}
 	}
 }
 
@@ -256,7 +304,7 @@ static void on_close(struct fnd_peer *p, void *arg)
 
 struct fnd_queries *fnd_queries_new(struct fnd_loop *l, struct fnd_peers *ps,
 				    struct fnd_apps *as, struct fnd_ruleset *rs,
-				    unsigned timeout_ms)
+				    struct fnd_xdp *xdp, unsigned timeout_ms)
 {
 	struct fnd_queries *qs = calloc(1, sizeof(*qs));
 	int rc;
@@ -267,6 +315,7 @@ struct fnd_queries *fnd_queries_new(struct fnd_loop *l, struct fnd_peers *ps,
 	qs->peers = ps;
 	qs->apps = as;
 	qs->ruleset = rs;
+	qs->xdp = xdp;
 	qs->timeout_ms = timeout_ms;
 	if ((rc = fnd_peers_handle(ps, FN_CTL_STATS_QUEUE, on_stats, qs)) < 0 ||
 	    (rc = fnd_peers_handle(ps, FN_CTL_STATS_COUNTERS, on_stats, qs)) < 0 ||

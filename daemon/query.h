@@ -17,8 +17,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ctl/proto.h"
 #include "event.h"
+#include "xdp.h"
+#include "ctl/proto.h"
 
 #define FND_QUERY_MAX_COUNTERS 65536u /* per application and query: bounds what a
 					  * registered peer can make us hold */
@@ -34,6 +35,13 @@ struct fnd_counter {
 	char *chain;               /* NULL for a named counter object */
 	char *object;              /* NULL for a rule counter */
 	bool final;                /* a replaced generation's final count */
+};
+
+/* Where a rule runs for a kernel-enforced application (xdp.h). */
+struct fnd_place {
+	char *chain;
+	uint64_t handle;
+	char *why;                 /* NULL: in the kernel; else why in-process only */
 };
 
 /* What one application answered (or did not). */
@@ -54,6 +62,13 @@ struct fnd_app_report {
 	/* set when the query is answered */
 	const char *table;         /* its table in the current generation; "": none */
 	const char *ruleset;       /* nft text of its generation; NULL: not kept */
+	/* kernel enforcement (xdp.h), set when the query is answered */
+	bool kernel;
+	struct fnd_xdp_info xdp;
+	struct fnd_counter *kcounters; /* the kernel's: live, and final of replaced generations */
+	size_t n_kcounters;
+	struct fnd_place *places;  /* the rules of its generation */
+	size_t n_places;
 };
 
 struct fnd_query {
@@ -83,7 +98,7 @@ static inline uint64_t fnd_app_report_generation(const struct fnd_app_report *a)
 /* Take the applications' STATS_* messages from ps. NULL + errno. */
 struct fnd_queries *fnd_queries_new(struct fnd_loop *l, struct fnd_peers *ps,
 				    struct fnd_apps *as, struct fnd_ruleset *rs,
-				    unsigned timeout_ms);
+				    struct fnd_xdp *xdp, unsigned timeout_ms);
 /* Drops the queries not answered yet. */
 void fnd_queries_free(struct fnd_queries *qs);
 

@@ -2,6 +2,8 @@
 /* Command output (report.h): the fields the commands share, and the choice
  * of command and form. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 
 #include "report.h"
 #include "report_cmd.h"
@@ -31,6 +33,37 @@ void fnd_report_app(struct fnd_field *obj, const struct fnd_app_report *a)
 	fnd_field_u64(obj, "generation_sent", a->sent_gen);
 	fnd_field_u64(obj, "generation_refused", a->refused_gen);
 	fnd_field_bool(obj, "unfiltered", a->answered && a->end.unfiltered);
+}
+
+void fnd_report_kernel(struct fnd_field *obj, const struct fnd_app_report *a)
+{
+	struct fnd_field *k;
+	char queues[64 * 3 + 1] = "";
+	size_t n = 0;
+
+	if (!a->kernel) {
+		fnd_field_mark(fnd_field_textf(obj, "kernel", "%s", ""), FND_FIELD_TEXT_ONLY);
+		return;
+	}
+	for (unsigned q = 0; q < 64; q++)
+		if (a->xdp.queues & (1ull << q))
+			n += (size_t)snprintf(queues + n, sizeof(queues) - n, "%s%u", n ? "," : "", q);
+	k = fnd_field_object(obj, "kernel",
+			     "  kernel: {ifname} {mode} mode, XDP program {program_id}, rules program "
+			     "{rules_program_id}, generation {generation}{pending_note}, rx queues "
+			     "{rx_queues}\n");
+	fnd_field_str(k, "ifname", a->xdp.ifname);
+	fnd_field_str(k, "mode", a->xdp.mode);
+	fnd_field_u64(k, "program_id", a->xdp.prog_id);
+	fnd_field_u64(k, "rules_program_id", a->xdp.rules_id);
+	fnd_field_u64(k, "generation", a->xdp.generation);
+	fnd_field_u64(k, "pending", a->xdp.pending);
+	fnd_field_str(k, "rx_queues", n ? queues : "none");
+	if (a->xdp.pending)
+		fnd_field_textf(k, "pending_note", " (%" PRIu64 " waiting for the application)",
+				a->xdp.pending);
+	else
+		fnd_field_textf(k, "pending_note", "%s", "");
 }
 
 void fnd_report_totals(struct fnd_field *obj, const struct fnd_app_report *a)

@@ -7,7 +7,7 @@
 #define HEAD "{'NAME':-16} {'PID':8} {'UID':6} {'QUEUES':6} {'GENERATION':10} {'RX':12} " \
 	"{'TX':12} {'DROPS':10}  STATE\n"
 #define ROW "{name:-16} {pid:8} {uid:6} {queues:6} {generation:10} {rx_packets:12} " \
-	"{tx_packets:12} {drops:10}  {state}\n"
+	"{tx_packets:12} {drops:10}  {state}\n{kernel}"
 
 struct fnd_doc *fnd_report_apps(const struct fnd_query *q)
 {
@@ -23,6 +23,7 @@ struct fnd_doc *fnd_report_apps(const struct fnd_query *q)
 
 		fnd_report_app(app, &q->apps[i]);
 		fnd_report_totals(app, &q->apps[i]);
+		fnd_report_kernel(app, &q->apps[i]);
 	}
 	return doc;
 }

@@ -21,6 +21,9 @@ const char *fnd_report_state(const struct fnd_app_report *a);
 /* An application's name, pid, uid, queues, answered, state, generation,
  * generation_sent, generation_refused and unfiltered. */
 void fnd_report_app(struct fnd_field *obj, const struct fnd_app_report *a);
+/* Its kernel enforcement, as object "kernel" (text: a line of its own; an
+ * empty text-only field for an application that has none). */
+void fnd_report_kernel(struct fnd_field *obj, const struct fnd_app_report *a);
 /* Its queues added up: rx_packets, rx_bytes, tx_packets, tx_bytes,
  * rx_datagrams, tx_datagrams, drops (unknown without an answer). */
 void fnd_report_totals(struct fnd_field *obj, const struct fnd_app_report *a);

@@ -61,8 +61,36 @@ static const struct fnd_counter *find_counter(const struct fnd_app_report *a, ui
 	return NULL;
 }
 
-/* "packets N bytes N" at p replaced by the counter (or "?" without one). */
-static const char *put_counter(struct fnd_buf *b, const char *p, const struct fnd_counter *c)
+/* The k-th live counter of a rule in the kernel's part (kernel-enforced
+ * applications), or NULL. */
+static const struct fnd_counter *find_kcounter(const struct fnd_app_report *a, uint64_t gen,
+					       const char *chain, uint64_t handle, unsigned k)
+{
+	for (size_t i = 0; a && i < a->n_kcounters; i++) {
+		const struct fnd_counter *c = &a->kcounters[i];
+
+		if (c->generation != gen || c->final || !c->chain || strcmp(c->chain, chain) ||
+		    c->handle != handle)
+			continue;
+		if (k-- == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static const struct fnd_place *find_place(const struct fnd_app_report *a, const char *chain,
+					  uint64_t handle)
+{
+	for (size_t i = 0; a && i < a->n_places; i++)
+		if (a->places[i].handle == handle && strcmp(a->places[i].chain, chain) == 0)
+			return &a->places[i];
+	return NULL;
+}
+
+/* "packets N bytes N" at p replaced by the counter plus what the kernel
+ * counted for it (or "?" without the application's). */
+static const char *put_counter(struct fnd_buf *b, const char *p, const struct fnd_counter *c,
+			       const struct fnd_counter *kc)
 {
 	unsigned long long pk, by;
 	int n = 0;
@@ -70,10 +98,27 @@ static const char *put_counter(struct fnd_buf *b, const char *p, const struct fn
 	if (sscanf(p, "packets %llu bytes %llu%n", &pk, &by, &n) != 2 || n == 0)
 		return NULL;
 	if (c)
-		fnd_buf_printf(b, "packets %" PRIu64 " bytes %" PRIu64, c->packets, c->bytes);
+		fnd_buf_printf(b, "packets %" PRIu64 " bytes %" PRIu64,
+			       c->packets + (kc ? kc->packets : 0), c->bytes + (kc ? kc->bytes : 0));
 	else
 		fnd_buf_printf(b, "packets ? bytes ?");
 	return p + n;
+}
+
+/* After a kernel-enforced application's rule: where it runs, and the
+ * kernel's share of its (first) counter. */
+static void put_place(struct fnd_buf *b, const struct fnd_place *pl, const struct fnd_counter *kc)
+{
+	if (!pl)
+		return;
+	if (pl->why) {
+		fnd_buf_printf(b, " # in-process: %s", pl->why);
+		return;
+	}
+	fnd_buf_printf(b, " # kernel");
+	if (kc)
+		fnd_buf_printf(b, " (packets %" PRIu64 " bytes %" PRIu64 " of them)",
+			       kc->packets, kc->bytes);
 }
 
 static uint64_t line_handle(const char *line, size_t len)
@@ -111,7 +156,7 @@ static void substitute(const char *block, size_t len, const struct fnd_app_repor
 		if (object[0] && strncmp(q, "packets ", 8) == 0) {
 			/* the body of a named counter object */
 			const char *rest = put_counter(b, q, a ?
-				find_counter(a, gen, NULL, 0, object, 0) : NULL);
+				find_counter(a, gen, NULL, 0, object, 0) : NULL, NULL);
 
 			object[0] = '\0';
 			if (rest)
@@ -123,12 +168,17 @@ static void substitute(const char *block, size_t len, const struct fnd_app_repor
 
 				fnd_buf_add(b, q, (size_t)(c - q) + 8);
 				rest = put_counter(b, c + 8, find_counter(a, gen, chain, handle,
-									  NULL, k++));
+									  NULL, k),
+						   find_kcounter(a, gen, chain, handle, k));
+				k++;
 				q = rest ? rest : c + 8;
 				c = q;
 			}
 		}
 		fnd_buf_add(b, q, (size_t)(line_end - q));
+		if (handle && a && a->kernel)
+			put_place(b, find_place(a, chain, handle),
+				  find_kcounter(a, gen, chain, handle, 0));
 		if (eol)
 			fnd_buf_add(b, "\n", 1);
 		p = eol ? eol + 1 : end;
@@ -162,7 +212,32 @@ static void app_listing(struct fnd_field *list, const struct fnd_app_report *a)
 		fnd_field_u64(row, "generation", c->generation);
 		fnd_report_counter(row, c);
 	}
-	fnd_field_textf(app, "note", "%s", a->answered ? "" : ", no answer: counters unknown");
+	if (a->kernel) {
+		struct fnd_field *rules = fnd_field_list(app, "rules", NULL);
+		struct fnd_field *kcounters = fnd_field_list(app, "kernel_counters", NULL);
+
+		for (size_t i = 0; i < a->n_places; i++) {
+			struct fnd_field *row = fnd_field_object(rules, NULL, NULL);
+
+			fnd_field_name(row, "chain", a->places[i].chain);
+			fnd_field_u64(row, "handle", a->places[i].handle);
+			fnd_field_str(row, "enforced", a->places[i].why ? "in-process" : "kernel");
+			if (a->places[i].why)
+				fnd_field_str(row, "why", a->places[i].why);
+		}
+		for (size_t i = 0; i < a->n_kcounters; i++) {
+			const struct fnd_counter *c = &a->kcounters[i];
+			struct fnd_field *row;
+
+			if (c->final)
+				continue;
+			row = fnd_field_object(kcounters, NULL, NULL);
+			fnd_field_u64(row, "generation", c->generation);
+			fnd_report_counter(row, c);
+		}
+	}
+	fnd_field_textf(app, "note", "%s", !a->answered ? ", no answer: counters unknown" :
+			a->kernel ? ", rules enforced in the kernel where marked" : "");
 	if (block == NULL)
 		return;
 	substitute(block, len, a, fnd_app_report_generation(a), &text);

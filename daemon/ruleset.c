@@ -24,7 +24,6 @@
 
 #include "compiler.h"
 #include "config.h"
-#include "ctl/proto.h"
 #include "event.h"
 #include "generation.h"
 #include "log.h"
@@ -33,6 +32,7 @@
 #include "notify.h"
 #include "ruleset.h"
 #include "screen.h"
+#include "ctl/proto.h"
 
 /* Notifications come in bursts (one per object, NEWGEN per commit): wait
  * this long after the last one before reading the namespace. */
@@ -325,7 +325,7 @@ static int start(struct fnd_ruleset *rs, char *err, size_t errlen)
 }
 
 struct fnd_ruleset *fnd_ruleset_new(struct fnd_loop *l, const struct fnd_config *cfg,
-				    char *err, size_t errlen)
+				    uint64_t after, char *err, size_t errlen)
 {
 	struct fnd_ruleset *rs = calloc(1, sizeof(*rs));
 	int rc;
@@ -335,6 +335,7 @@ struct fnd_ruleset *fnd_ruleset_new(struct fnd_loop *l, const struct fnd_config 
 		return NULL;
 	}
 	rs->cfg = cfg;
+	rs->last_number = after;
 	rs->loop = l;
 	rs->ns_fd = -1;
 	fnd_timer_init(&rs->resync, l, on_resync, rs);

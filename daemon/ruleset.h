@@ -20,10 +20,11 @@ struct fnd_ruleset;
 typedef void fnd_publish_fn(struct fnd_generation *g, void *arg);
 
 /* Create (or adopt) the namespace, load the configured rules (or adopt what
- * the namespace holds) and publish generation 1; then follow nft edits in
- * the namespace. NULL + errno with the reason in err. */
+ * the namespace holds) and publish generation after + 1 (numbers go on
+ * from what the kernel may still enforce from an earlier daemon); then
+ * follow nft edits in the namespace. NULL + errno with the reason in err. */
 struct fnd_ruleset *fnd_ruleset_new(struct fnd_loop *l, const struct fnd_config *cfg,
-				    char *err, size_t errlen);
+				    uint64_t after, char *err, size_t errlen);
 /* Removes the namespace if fnd_ruleset_new() created it. */
 void fnd_ruleset_free(struct fnd_ruleset *rs);
 bool fnd_ruleset_ns_created(const struct fnd_ruleset *rs);

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# The demo: the Redis fork serving RESP over UDP on a DPDK port (net_af_xdp on
-# one end of a veth pair), filtered by rules from fragnetd, with load from
-# kernel clients in a peer network namespace; results and fragnetctl
-# counters on screen.
+# The demo: the Redis fork serving RESP over UDP on an AF_XDP queue of one end
+# of a veth pair, filtered by rules from fragnetd (in the kernel, by
+# fragnetd's XDP program, where they can run there), while the kernel keeps
+# the same veth for its own address; load from kernel clients in a peer
+# network namespace; results and fragnetctl counters on screen.
 #
 #   scripts/demo.sh   (as root)
 #
 # Everything it creates is named fndemo<pid>* (namespaces ...s for the fork,
 # ...c for the clients and fragnetd's ...d, made by scripts/lib/topology.sh;
-# /tmp/fndemo.*) and is removed on exit, also on Ctrl-C; it stops every
-# process it started.
+# /tmp/fndemo.*; the XDP program on the veth and its pins in
+# /sys/fs/bpf/fndemo<pid>) and is removed on exit, also on Ctrl-C; it stops
+# every process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -35,6 +37,8 @@ cleanup() {
 	for ns in $D $D.check; do ip netns del "$ns" 2>/dev/null || true; done
 	[ -n "$work" ] && rm -rf "$work"
 	work=
+	# fragnetd leaves its XDP program and pins for a restart to adopt
+	rm -rf "/sys/fs/bpf/$TOPO_TAG"
 }
 # On any exit; a second Ctrl-C does not cut the cleanup short.
 topo_on_exit cleanup
@@ -77,26 +81,29 @@ load_cpus=0
 # "device", and a DPDK port reads the raw frame (real NICs do it in hardware).
 topo_pair
 topo_link 10.98.0 --hosts "2 200"
-S=$TOPO_S C=$TOPO_C SIP=$LINK_SIP CIP=$LINK_CIP OUTSIDER=10.98.0.200
+S=$TOPO_S C=$TOPO_C SIP=$LINK_SIP CIP=$LINK_CIP OUTSIDER=10.98.0.200 HOST=10.98.0.3
+ip -n $S addr add $HOST/24 dev $LINK_S    # the kernel's own address, on the same veth
 say "network: namespaces $S (the fork) and $C (clients), veth $LINK_S <-> $LINK_C"
-echo "fork: $SIP/24 on $LINK_S through DPDK (no kernel address); clients: $CIP and $OUTSIDER on $LINK_C"
+echo "fork: $SIP/24 on $LINK_S through an AF_XDP queue; the kernel: $HOST/24 on the same"
+echo "veth; clients: $CIP and $OUTSIDER on $LINK_C"
 
-say "fragnetd with rules/redis.nft (private socket $work/fragnetd.sock, namespace $D)"
-printf 'socket = %s\nnetns = %s\nrules = %s\n' "$work/fragnetd.sock" $D "$root/rules/redis.nft" \
+say "fragnetd with rules/redis.nft, owning $LINK_S's XDP program (socket $work/fragnetd.sock)"
+printf 'socket = %s\nnetns = %s\nrules = %s\nxdp_pin_dir = %s\napp.redis.interface = %s\napp.redis.address = %s\n' \
+	"$work/fragnetd.sock" $D "$root/rules/redis.nft" "/sys/fs/bpf/$TOPO_TAG" $LINK_S $SIP \
 	>"$work/fragnetd.conf"
-"$fragnetd" -c "$work/fragnetd.conf" >"$work/fragnetd.log" 2>&1 &
+sed 's/^/  /' "$work/fragnetd.conf"
+# in $S's network namespace, but with the host's /sys: its bpffs keeps the pins
+nsenter --net=/run/netns/$S "$fragnetd" -c "$work/fragnetd.conf" >"$work/fragnetd.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do grep -q "ready on" "$work/fragnetd.log" && break; sleep 0.1; done
 grep -q "ready on" "$work/fragnetd.log" || fail "fragnetd did not start"
 sed 's/^/  /' "$work/fragnetd.log"
 
-say "the Redis fork: UDP $PORT on net_af_xdp ($LINK_S, queue 0, core $lcore), TCP $PORT on 127.0.0.1 in $S"
-# libxdp keeps its program in bpffs; the namespace's private /sys needs its own.
-ip netns exec $S sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"' fork \
-	"$fork" --port $PORT --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
-	--logfile "$work/redis.log" --protected-mode no \
+say "the Redis fork: UDP $PORT on xsk:$LINK_S:0 (core $lcore), TCP $PORT on the kernel's $HOST"
+ip netns exec $S "$fork" --port $PORT --bind 127.0.0.1 $HOST --save "" --appendonly no \
+	--dir "$work" --logfile "$work/redis.log" --protected-mode no \
 	--udp-port $PORT --udp-address $SIP/24 \
-	--udp-dpdk-ports "net_af_xdp0,iface=$LINK_S,start_queue=0,queue_count=1" \
+	--udp-dpdk-ports "xsk:$LINK_S:0" \
 	--udp-lcores $lcore --udp-daemon-socket "$work/fragnetd.sock" --udp-require-rules yes \
 	2>"$work/redis.stderr" &
 pids+=($!)
@@ -146,19 +153,22 @@ done
 echo "  (one Redis core; clients are kernel UDP sockets over veth, which costs more than"
 echo "   the server side here: see bench/redis/run.sh for the comparison with stock Redis)"
 
-say "fragnetctl apps"
+say "fragnetctl apps   (the kernel line: fragnetd's XDP program on $LINK_S)"
 ctl apps | sed 's/^/  /'
 say "fragnetctl stats   (the fork's queue: packets, and drops by reason)"
 ctl stats | sed 's/^/  /'
-echo "  (eth_dst: frames for other addresses, here the client kernel's IPv6 multicast;"
-echo "   filter: what the rules dropped, here the PING from $OUTSIDER)"
-say "fragnetctl list ruleset   (the fork's own counters, summed over its lcores)"
+echo "  (only what fragnetd's XDP program hands over reaches the fork: the kernel's"
+echo "   own traffic and what a kernel rule dropped never do)"
+say "fragnetctl list ruleset   (counters: the kernel's and the fork's; where each rule runs)"
 ctl list ruleset | sed 's/^/  /'
-say "kernel TCP still works: redis-cli in $S"
-echo "  DBSIZE -> $(ip netns exec $S redis-cli -p $PORT DBSIZE) keys (written over UDP)"
-echo "  GET demo -> $(ip netns exec $S redis-cli -p $PORT GET demo)"
+echo "  (# kernel: fragnetd's XDP program runs the rule before the fork sees the packet;"
+echo "   the PING from $OUTSIDER never reached the fork. # in-process: the fork runs it)"
+say "the kernel keeps the same veth: ping and redis-cli over TCP to $HOST from $C"
+ip netns exec $C ping -c 2 -i 0.2 -W 1 $HOST | sed -n 's/^/  /; /packets transmitted/p'
+echo "  DBSIZE -> $(ip netns exec $C redis-cli -h $HOST -p $PORT DBSIZE) keys (written over UDP)"
+echo "  GET demo -> $(ip netns exec $C redis-cli -h $HOST -p $PORT GET demo)"
 
 say "done: stopping the fork and fragnetd, removing $TOPO_TAG*"
 cleanup
 topo_cleanup
-echo "  clean. Next: README.md, \"The Redis fork\"; redis/README.md; bench/redis/run.sh"
+echo "  clean. Next: redis/README.md; docs/security.md (what the kernel enforces); bench/redis/run.sh"

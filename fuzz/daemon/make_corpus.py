@@ -6,7 +6,7 @@ import os
 import struct
 import sys
 
-MAGIC, VERSION = 0x54434E46, 2
+MAGIC, VERSION = 0x54434E46, 3
 HDR = struct.Struct("<IHHII")
 
 
@@ -45,13 +45,17 @@ SEEDS = {
     "request-counters": msg(9, struct.pack("<IIII", 6, 1, 0, 0) + b"\0" * 256),
     "data": msg(10, b"table inet echo {\n}\n"),
     "reply": msg(11, struct.pack("<iI", 0, 65) + b"done".ljust(1024, b"\0")),
+    "xsk": msg(12, struct.pack("<II", 1, 1) + b"eth1".ljust(16, b"\0")),
+    "xsk-bound": msg(13, struct.pack("<IiII", 1, 0, 2, 0) + b"".ljust(1024, b"\0")),
+    "xsk-refused": msg(13, struct.pack("<IiII", 1, -16, 0, 0) + b"queue taken".ljust(1024, b"\0")),
+    "kernel-gen": msg(14, struct.pack("<QQ", 4, 3)),
 }
 
 
 # Bytes of the string that ends each message type's payload.
 TRAILING_STRING = {"hello": 64, "applied": 1024, "applied-refused": 1024, "error": 1024,
                    "request-load": 256, "request-list": 256, "request-counters": 256,
-                   "reply": 1024}
+                   "reply": 1024, "xsk": 16, "xsk-bound": 1024, "xsk-refused": 1024}
 
 
 def main():

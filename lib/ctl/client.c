@@ -26,6 +26,7 @@
 #include "filter/generation.h"
 #include "filter/image_map.h"
 #include "runtime/log.h"
+#include "runtime/port.h"
 #include "runtime/runtime.h"
 #include "runtime/stats.h"
 
@@ -52,6 +53,14 @@ struct fn_ctl_client {
 	struct gen_pair { uint64_t local, daemon; } gens[GEN_MAP];
 	unsigned n_gens;
 	struct fn_final_counters *finals; /* of the generations replaced */
+	/* AF_XDP queues (xsk ports): their sockets, which fragnetd binds and
+	 * steers to; the kernel judges their packets first. */
+	struct fn_xsk_socket xsks[FN_MAX_QUEUES];
+	unsigned n_xsks;
+	bool xsk_bound[FN_MAX_QUEUES];
+	unsigned xsk_waiting;        /* sent, no answer yet */
+	bool skip_filter;            /* FRAGNET_TEST_SKIP_FILTER: see start */
+	int xsk_rc;                  /* the first refusal */
 	_Atomic(struct fn_image_map *) released; /* released by lib/nft, to unmap */
 	unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
 };
@@ -117,9 +126,13 @@ static int install_image(struct fn_ctl_client *c, const struct fn_ctl_image *im,
 	if (m == NULL) {
 		rc = -errno;
 		snprintf(ap.msg, sizeof(ap.msg), "cannot map the image: %s", strerror(-rc));
+	} else if (c->skip_filter) {
+		/* a test's hostile application: says it applied, applies nothing */
+		fn_image_unmap(m);
+		rc = 0;
 	} else {
 		m->owner = c;
-		rc = fn_filter_install(c->rules, m->addr, m->len, release_image, m);
+		rc = fn_filter_install(c->rules, m->addr, m->len, im->generation, release_image, m);
 		if (rc < 0) {
 			fn_image_unmap(m);
 			snprintf(ap.msg, sizeof(ap.msg), "%s",
@@ -316,6 +329,8 @@ static int answer_stats(struct fn_ctl_client *c, uint32_t seq)
 	return rc;
 }
 
+static void xsk_bound(struct fn_ctl_client *c, const struct fn_ctl_xsk_bound *m);
+
 /*
  * One message from the daemon. Returns 0 to go on, or -errno to drop the
  * connection: -EACCES when the daemon refused us, -EBADMSG when an image
@@ -331,6 +346,17 @@ static int handle_message(struct fn_ctl_client *c, ssize_t n, int fd)
 		fd = -1;
 	}
 	switch (type) {
+	case FN_CTL_XSK_BOUND:
+		xsk_bound(c, p);
+		return 0;
+	case FN_CTL_KERNEL_GEN: {
+		const struct fn_ctl_kernel_gen *k = p;
+
+		fn_filter_kernel_gen(c->rules, k->generation);
+		FN_LOG(DEBUG, "the kernel judges with fragnetd generation %" PRIu64 "\n",
+		       k->generation);
+		return 0;
+	}
 	case FN_CTL_IMAGE:
 		if (fd < 0) {
 			FN_LOG(ERR, "fragnetd sent an image without its memfd\n");
@@ -351,6 +377,52 @@ static int handle_message(struct fn_ctl_client *c, ssize_t n, int fd)
 		       type > 0 ? fn_ctl_type_name((unsigned)type) : "control", n);
 		return -EPROTO;
 	}
+}
+
+/* fragnetd's answer for one AF_XDP socket. */
+static void xsk_bound(struct fn_ctl_client *c, const struct fn_ctl_xsk_bound *m)
+{
+	for (unsigned i = 0; i < c->n_xsks; i++) {
+		const struct fn_xsk_socket *x = &c->xsks[i];
+
+		if (x->qid != m->queue || c->xsk_bound[i])
+			continue;
+		if (c->xsk_waiting)
+			c->xsk_waiting--;
+		if (m->status == 0) {
+			c->xsk_bound[i] = true;
+			FN_LOG(INFO, "queue %u: fragnetd bound its AF_XDP socket to %s queue %u\n",
+			       x->qid, c->fn->port.ifname, x->queue);
+		} else {
+			if (c->xsk_rc == 0)
+				c->xsk_rc = m->status;
+			FN_LOG(ERR, "queue %u: fragnetd refused its AF_XDP socket: %s\n", x->qid,
+			       m->msg[0] ? m->msg : strerror(-m->status));
+		}
+		return;
+	}
+}
+
+/* Hand fragnetd the AF_XDP sockets it has not bound yet (a daemon that
+ * restarted adopted the ones it bound before, with its maps). */
+static int send_xsks(struct fn_ctl_client *c)
+{
+	c->xsk_rc = 0;
+	c->xsk_waiting = 0;
+	for (unsigned i = 0; i < c->n_xsks; i++) {
+		const struct fn_xsk_socket *x = &c->xsks[i];
+		struct fn_ctl_xsk m = { .queue = x->qid, .kernel_queue = x->queue };
+		int rc;
+
+		if (c->xsk_bound[i])
+			continue;
+		snprintf(m.ifname, sizeof(m.ifname), "%s", c->fn->port.ifname);
+		rc = fn_ctl_send_msg(c->sock, FN_CTL_XSK, 0, &m, sizeof(m), x->fd);
+		if (rc < 0)
+			return rc;
+		c->xsk_waiting++;
+	}
+	return 0;
 }
 
 static int64_t now_ms(void)
@@ -462,6 +534,28 @@ static int attach(struct fn_ctl_client *c)
 		rc = c->install_rc == -ENOMEM ? -ENOMEM : -EBADMSG;
 		goto fail;
 	}
+	/* Then the sockets: without fragnetd binding them nothing arrives. */
+	rc = send_xsks(c);
+	if (rc < 0) {
+		rc = -ENOTCONN;
+		goto fail;
+	}
+	while (c->xsk_waiting) {
+		rc = wait_ready(c, HELLO_TIMEOUT_MS);
+		if (rc == -ETIMEDOUT)
+			rc = -ENOTCONN;
+		else if (rc == 1)
+			rc = -ECANCELED;
+		if (rc)
+			goto fail;
+		rc = receive(c);
+		if (rc < 0)
+			goto fail;
+	}
+	if (c->xsk_rc < 0) {
+		rc = c->xsk_rc == -EPERM || c->xsk_rc == -EBUSY ? -EACCES : c->xsk_rc;
+		goto fail;
+	}
 	return 0;
 fail:
 	disconnect(c);
@@ -540,6 +634,17 @@ int fn_ctl_client_start(struct fragnet *fn, struct fn_filter *rules, bool fallba
 		goto fail;
 	}
 	fn_filter_on_retire(rules, fn_final_counters_on_retire, c->finals);
+	/* Tests of kernel enforcement play a hostile application: one that
+	 * tells fragnetd it applied every generation and filters nothing.
+	 * Any application can do that to its own process; what it must not
+	 * get is what the kernel part drops. */
+	c->skip_filter = getenv("FRAGNET_TEST_SKIP_FILTER") != NULL;
+	if (c->skip_filter)
+		FN_LOG(WARNING, "*** FRAGNET_TEST_SKIP_FILTER: %s filters nothing in-process "
+		       "(test only) ***\n", fn->app_name);
+	c->n_xsks = fn_port_xsk_sockets(fn, c->xsks, FN_MAX_QUEUES);
+	if (c->n_xsks)
+		fn_filter_hold(rules);   /* packets carry the kernel's generation */
 	rc = attach(c);
 	if (rc == 0) {
 		FN_LOG(INFO, "%s registered with fragnetd at %s: fragnetd generation %" PRIu64 "\n",

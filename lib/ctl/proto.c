@@ -25,6 +25,9 @@ static const size_t fixed_size[FN_CTL_TYPE_END] = {
 	[FN_CTL_ERROR] = sizeof(struct fn_ctl_error),
 	[FN_CTL_REQUEST] = sizeof(struct fn_ctl_request),
 	[FN_CTL_REPLY] = sizeof(struct fn_ctl_reply),
+	[FN_CTL_XSK] = sizeof(struct fn_ctl_xsk),
+	[FN_CTL_XSK_BOUND] = sizeof(struct fn_ctl_xsk_bound),
+	[FN_CTL_KERNEL_GEN] = sizeof(struct fn_ctl_kernel_gen),
 };
 
 static const char *const type_names[FN_CTL_TYPE_END] = {
@@ -39,6 +42,9 @@ static const char *const type_names[FN_CTL_TYPE_END] = {
 	[FN_CTL_REQUEST] = "request",
 	[FN_CTL_DATA] = "data",
 	[FN_CTL_REPLY] = "reply",
+	[FN_CTL_XSK] = "xsk",
+	[FN_CTL_XSK_BOUND] = "xsk-bound",
+	[FN_CTL_KERNEL_GEN] = "kernel-generation",
 };
 
 const char *fn_ctl_type_name(unsigned type)
@@ -170,6 +176,29 @@ int fn_ctl_check(const void *msg, size_t len)
 		const struct fn_ctl_reply *m = (const void *)p;
 
 		if (m->out_len > FN_CTL_TEXT_MAX || !terminated(m->msg, FN_CTL_MSG_MAX))
+			return -EBADMSG;
+		break;
+	}
+	case FN_CTL_XSK: {
+		const struct fn_ctl_xsk *m = (const void *)p;
+
+		if (m->queue >= FN_CTL_MAX_QUEUES || !terminated(m->ifname, sizeof(m->ifname)) ||
+		    m->ifname[0] == '\0')
+			return -EBADMSG;
+		break;
+	}
+	case FN_CTL_XSK_BOUND: {
+		const struct fn_ctl_xsk_bound *m = (const void *)p;
+
+		if (m->queue >= FN_CTL_MAX_QUEUES || m->status > 0 ||
+		    !terminated(m->msg, FN_CTL_MSG_MAX))
+			return -EBADMSG;
+		break;
+	}
+	case FN_CTL_KERNEL_GEN: {
+		const struct fn_ctl_kernel_gen *m = (const void *)p;
+
+		if (m->generation == 0 || m->previous >= m->generation)
 			return -EBADMSG;
 		break;
 	}
@@ -317,12 +346,13 @@ ssize_t fn_ctl_recv(int sock, void *buf, int *fd)
 	if (n < 0)
 		return -errno;
 	take_fds(&mh, fd);
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+	/* an empty datagram may still carry descriptors: nobody takes them */
+	if (n == 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (fd && *fd >= 0) {
 			close(*fd);
 			*fd = -1;
 		}
-		return -EMSGSIZE;
+		return n == 0 ? 0 : -EMSGSIZE;
 	}
 	return n;
 }

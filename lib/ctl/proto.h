@@ -41,7 +41,7 @@
 #include <sys/types.h>
 
 #define FN_CTL_MAGIC 0x54434e46u   /* "FNCT" read as a little-endian u32 */
-#define FN_CTL_VERSION 2           /* 2: final counters of replaced generations */
+#define FN_CTL_VERSION 3           /* 3: AF_XDP sockets and kernel generations */
 #define FN_CTL_MAX_MSG 65536u
 #define FN_CTL_NAME_MAX 64         /* application names, NUL included */
 #define FN_CTL_MSG_MAX 1024        /* error and status messages */
@@ -70,6 +70,9 @@ enum fn_ctl_type {
 	FN_CTL_REQUEST,            /* fragnetctl -> daemon: a command */
 	FN_CTL_DATA,               /* text chunk, either direction */
 	FN_CTL_REPLY,              /* daemon -> fragnetctl: result of a command */
+	FN_CTL_XSK,                /* app -> daemon: an unbound AF_XDP socket, fd attached */
+	FN_CTL_XSK_BOUND,          /* daemon -> app: bound to its queue and steered, or why not */
+	FN_CTL_KERNEL_GEN,         /* daemon -> app: the kernel part judges with this generation */
 	FN_CTL_TYPE_END
 };
 
@@ -174,6 +177,34 @@ struct fn_ctl_reply {
 	int32_t status;            /* 0 or -errno */
 	uint32_t out_len;          /* bytes of DATA that follow */
 	char msg[FN_CTL_MSG_MAX];  /* one line: what happened, or why not */
+};
+
+/*
+ * Kernel enforcement (fragnetd's XDP program). An application with AF_XDP
+ * ports sends each queue's socket with its UMEM and rings set up but not
+ * bound; the daemon binds it to the queue its configuration grants, inserts
+ * it into the interface's XSKMAP and answers. From then on the kernel judges
+ * the queue's packets first, and tags each with the generation it used;
+ * KERNEL_GEN says when that changes, so the application knows which older
+ * generations packets may still carry.
+ */
+struct fn_ctl_xsk {
+	uint32_t queue;            /* the application's queue index */
+	uint32_t kernel_queue;     /* the interface's receive queue */
+	char ifname[16];           /* IF_NAMESIZE */
+};
+
+struct fn_ctl_xsk_bound {
+	uint32_t queue;
+	int32_t status;            /* 0 or -errno */
+	uint32_t bind_flags;       /* XDP_COPY, XDP_ZEROCOPY, XDP_USE_NEED_WAKEUP */
+	uint32_t pad;
+	char msg[FN_CTL_MSG_MAX];  /* why, when status < 0 */
+};
+
+struct fn_ctl_kernel_gen {
+	uint64_t generation;       /* the daemon's number the kernel uses now */
+	uint64_t previous;         /* the one it used before (0: none) */
 };
 
 /* Payload bytes of a DATA chunk at most. */

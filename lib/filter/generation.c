@@ -13,6 +13,15 @@
  * Conntrack tables belong to the queues, not to generations: flows survive
  * rule changes, as in the kernel.
  *
+ * With kernel enforcement (fragnetd's XDP program judges packets first and
+ * tags each with the generation it used), a replaced generation is not
+ * retired at once but held: packets the kernel judged with it may still be
+ * on their way (in the socket's ring), and the application must finish
+ * judging them with the same rules. fragnetd says when the kernel moves to a
+ * new generation (fn_filter_kernel_gen()); what it used before that stays
+ * held until the next such move, then retires as usual. A packet tagged with
+ * a generation that is neither current nor held is dropped and counted.
+ *
  * lib/nft/ itself knows nothing of DPDK; the QSBR here is what ties it to
  * the lcores.
  */
@@ -36,6 +45,7 @@
 
 struct gen {
 	uint64_t number;
+	uint64_t tag;                  /* fragnetd's number (0: none) */
 	struct fn_nft_prog prog;
 	struct fn_nft_shared *shared;
 	struct fn_nft_qstate **qs;     /* per queue */
@@ -51,6 +61,8 @@ struct rules_queue {
 	struct gen *gen;               /* generation this queue applies */
 	struct fn_nft_qstate *qs;
 	struct fn_ct_table *ct;        /* created with the first ct ruleset */
+	uint64_t epoch;                /* of the held set this queue last saw */
+	uint64_t unknown_gen;          /* packets tagged with no generation we hold */
 	unsigned qid;
 	bool online;
 };
@@ -63,6 +75,13 @@ struct fn_filter {
 	struct gen *retired;
 	atomic_bool has_retired;
 	uint64_t numbers;
+	/* Kernel enforcement: generations the kernel may have tagged packets
+	 * with, besides the current one; the epoch moves whenever they change. */
+	bool hold;
+	_Atomic(struct gen *) held[FN_FILTER_HELD];
+	_Atomic uint64_t held_epoch;
+	uint64_t kernel_gen;           /* what fragnetd said the kernel uses */
+	uint64_t held_overflow;        /* held generations retired early */
 	fn_filter_counter_cb on_retire; /* final counters, and its argument */
 	void *on_retire_arg;
 	struct fn_nft_env env;
@@ -177,6 +196,11 @@ void fn_filter_destroy(struct fn_filter *r)
 		next = g->next;
 		gen_retire(r, g);
 	}
+	for (i = 0; i < FN_FILTER_HELD; i++) {
+		g = atomic_load(&r->held[i]);
+		if (g)
+			gen_retire(r, g);
+	}
 	g = atomic_load(&r->current);
 	if (g)
 		gen_retire(r, g);
@@ -265,8 +289,41 @@ fail:
 	return NULL;
 }
 
-int fn_filter_install(struct fn_filter *r, const void *image, size_t len,
-		     void (*release)(void *arg), void *arg)
+/* Retire g: no queue may pick it up any more; freed after a grace period. */
+static void retire_locked(struct fn_filter *r, struct gen *g)
+{
+	g->token = rte_rcu_qsbr_start(r->qsbr);
+	g->next = r->retired;
+	r->retired = g;
+}
+
+/* Keep g for packets the kernel tagged with it; the oldest held generation
+ * makes room when all slots are taken (its late packets are then dropped). */
+static void hold_locked(struct fn_filter *r, struct gen *g)
+{
+	unsigned i, oldest = 0;
+
+	for (i = 0; i < FN_FILTER_HELD; i++) {
+		struct gen *h = atomic_load(&r->held[i]);
+
+		if (!h)
+			break;
+		if (h->tag < atomic_load(&r->held[oldest])->tag)
+			oldest = i;
+	}
+	if (i == FN_FILTER_HELD) {
+		i = oldest;
+		retire_locked(r, atomic_load(&r->held[i]));
+		r->held_overflow++;
+		FN_LOG(WARNING, "more than %d generations held for the kernel: dropping the oldest\n",
+		       FN_FILTER_HELD);
+	}
+	atomic_store(&r->held[i], g);
+	atomic_fetch_add(&r->held_epoch, 1);
+}
+
+int fn_filter_install(struct fn_filter *r, const void *image, size_t len, uint64_t tag,
+		      void (*release)(void *arg), void *arg)
 {
 	struct gen *g, *old;
 	int err;
@@ -279,13 +336,13 @@ int fn_filter_install(struct fn_filter *r, const void *image, size_t len,
 	}
 	g->release = release;
 	g->arg = arg;
+	g->tag = tag;
 	g->number = ++r->numbers;
 	old = atomic_exchange(&r->current, g);
-	if (old) {
-		old->token = rte_rcu_qsbr_start(r->qsbr);
-		old->next = r->retired;
-		r->retired = old;
-	}
+	if (old && r->hold && old->tag)
+		hold_locked(r, old);
+	else if (old)
+		retire_locked(r, old);
 	reclaim_locked(r);
 	pthread_mutex_unlock(&r->lock);
 	FN_LOG(INFO, "rules generation %" PRIu64 " installed (table %s, %u rules)\n",
@@ -328,7 +385,7 @@ int fn_filter_load_file(struct fn_filter *r, const char *path)
 		}
 		done += (size_t)n;
 	}
-	err = fn_filter_install(r, buf, done, free, buf);
+	err = fn_filter_install(r, buf, done, 0, free, buf);
 	if (!err)
 		buf = NULL; /* owned by the generation now */
 out:
@@ -353,10 +410,19 @@ void fn_filter_burst_begin(struct fn_filter_queue *fq)
 	/* nothing from the previous burst is held past this point */
 	rte_rcu_qsbr_quiescent(r->qsbr, q->qid);
 	g = atomic_load_explicit(&r->current, memory_order_acquire);
-	if (FN_UNLIKELY(g != q->gen)) {
+	if (FN_UNLIKELY(g != q->gen ||
+			atomic_load_explicit(&r->held_epoch, memory_order_acquire) != q->epoch)) {
 		q->gen = g;
 		q->qs = g ? g->qs[q->qid] : NULL;
+		q->epoch = atomic_load_explicit(&r->held_epoch, memory_order_acquire);
 		fq->hooks = g ? g->prog.hooks : 0;
+		/* a held generation's packets must reach its hooks too */
+		for (unsigned i = 0; i < FN_FILTER_HELD; i++) {
+			struct gen *h = atomic_load_explicit(&r->held[i], memory_order_acquire);
+
+			if (h)
+				fq->hooks |= h->prog.hooks;
+		}
 		fq->defrag_first = g && g->prog.conntrack;
 		fq->generation = g ? g->number : 0;
 	}
@@ -377,13 +443,97 @@ void fn_filter_queue_offline(struct fn_filter_queue *fq)
 	q->online = false;
 }
 
+/* The generation the kernel judged pkt with: current, held, or none. */
+static const struct gen *tagged(struct rules_queue *q, uint64_t tag)
+{
+	struct fn_filter *r = q->rules;
+
+	if (FN_LIKELY(q->gen && q->gen->tag == tag))
+		return q->gen;
+	for (unsigned i = 0; i < FN_FILTER_HELD; i++) {
+		struct gen *h = atomic_load_explicit(&r->held[i], memory_order_acquire);
+
+		if (h && h->tag == tag)
+			return h;
+	}
+	return NULL;
+}
+
+/* Finish judging a packet the kernel part judged up to a point, with the
+ * generation it used: nothing before that point runs again here. */
+static enum fn_verdict resume(struct rules_queue *q, enum fn_hook hook, struct fn_pkt *pkt)
+{
+	const struct fn_kernel_judged *k = pkt->kernel;
+	const struct gen *g = tagged(q, k->generation);
+	struct fn_nft_decision d;
+
+	if (FN_UNLIKELY(!g)) {
+		q->unknown_gen++;
+		return FN_DROP;
+	}
+	if (hook != FN_HOOK_PREROUTING && hook != FN_HOOK_INPUT)
+		return fn_nft_run(g->qs[q->qid], hook, pkt, &d);
+	if (k->done || (k->hook == FN_HOOK_INPUT && hook == FN_HOOK_PREROUTING))
+		return FN_ACCEPT;           /* the kernel judged all of this hook */
+	if (k->hook != hook)
+		return fn_nft_run(g->qs[q->qid], hook, pkt, &d);
+	if (FN_UNLIKELY(!fn_nft_resume_valid(&g->prog, hook, k->chain, k->rule))) {
+		q->unknown_gen++;
+		return FN_DROP;
+	}
+	return fn_nft_run_from(g->qs[q->qid], hook, pkt, k->chain, k->rule, &d);
+}
+
 enum fn_verdict fn_filter_run(struct fn_filter_queue *fq, enum fn_hook hook,
 			      struct fn_pkt *pkt)
 {
 	struct rules_queue *q = fq->priv;
 	struct fn_nft_decision d;
 
+	if (FN_UNLIKELY(pkt->kernel != NULL))
+		return resume(q, hook, pkt);
+	if (FN_UNLIKELY(!q->qs))
+		return FN_ACCEPT;           /* only a held generation has this hook */
 	return fn_nft_run(q->qs, hook, pkt, &d);
+}
+
+void fn_filter_hold(struct fn_filter *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->hold = true;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void fn_filter_kernel_gen(struct fn_filter *r, uint64_t generation)
+{
+	pthread_mutex_lock(&r->lock);
+	for (unsigned i = 0; i < FN_FILTER_HELD; i++) {
+		struct gen *h = atomic_load(&r->held[i]);
+
+		/* what the kernel used before its previous move is long gone
+		 * from every ring */
+		if (h && h->tag < r->kernel_gen) {
+			atomic_store(&r->held[i], NULL);
+			retire_locked(r, h);
+			atomic_fetch_add(&r->held_epoch, 1);
+		}
+	}
+	if (generation > r->kernel_gen)
+		r->kernel_gen = generation;
+	reclaim_locked(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void fn_filter_held_stats(struct fn_filter *r, unsigned *held, uint64_t *unknown_gen)
+{
+	*held = 0;
+	*unknown_gen = 0;
+	pthread_mutex_lock(&r->lock);
+	for (unsigned i = 0; i < FN_FILTER_HELD; i++)
+		*held += atomic_load(&r->held[i]) != NULL;
+	for (unsigned i = 0; i < r->n_queues; i++)
+		*unknown_gen += r->q[i].unknown_gen;
+	pthread_mutex_unlock(&r->lock);
 }
 
 uint64_t fn_filter_generation(struct fn_filter *r)

@@ -20,14 +20,31 @@ void fn_filter_destroy(struct fn_filter *r);
 /*
  * Verify an image and make it the current generation. Queues switch at their
  * next burst. release(arg) runs once no queue can still use the image (from
- * whichever thread notices). On error the previous generation stays active:
+ * whichever thread notices). tag is fragnetd's number for it (0: none), which
+ * packets judged by the kernel part carry. On error the previous generation
+ * stays active:
  *  -EBADMSG the image failed verification
  *  -ENOMEM
  */
-int fn_filter_install(struct fn_filter *r, const void *image, size_t len,
+int fn_filter_install(struct fn_filter *r, const void *image, size_t len, uint64_t tag,
 		      void (*release)(void *arg), void *arg);
 /* Install an image read from a file (tests, and rules without a daemon). */
 int fn_filter_load_file(struct fn_filter *r, const char *path);
+
+/*
+ * Kernel enforcement (fragnetd's XDP program judges packets first, tagged
+ * with its generation). fn_filter_hold(): from now on a replaced generation
+ * is held for packets tagged with it instead of retired. fn_filter_kernel_gen():
+ * fragnetd says the kernel now uses `generation`; held generations older
+ * than what it used before that are retired. At most FN_FILTER_HELD are held
+ * (more: the oldest goes early, counted in the log).
+ */
+#define FN_FILTER_HELD 8
+void fn_filter_hold(struct fn_filter *r);
+void fn_filter_kernel_gen(struct fn_filter *r, uint64_t generation);
+/* Generations held now, and packets dropped because they carried a
+ * generation that was neither current nor held. */
+void fn_filter_held_stats(struct fn_filter *r, unsigned *held, uint64_t *unknown_gen);
 
 /* The current generation number (0: no rules installed). Numbers start at 1
  * and grow by one per successful install. */

@@ -57,6 +57,25 @@ struct fn_pkt {
 			       * invalid): 0 for a new packet; the filter sets
 			       * it at prerouting/output and needs it back at
 			       * input/postrouting for the same packet */
+	/* What the kernel part of the rules (fragnetd's XDP program) already
+	 * judged of a received packet, and with which generation: see
+	 * struct fn_kernel_judged. Zero: nothing. */
+	const struct fn_kernel_judged *kernel;
+};
+
+/*
+ * Where the kernel part stopped (xdp/meta.h, as the library's AF_XDP port
+ * read it): `hook` FN_HOOK_PREROUTING or FN_HOOK_INPUT, the base chain index
+ * within it and the global rule index to resume at; or done, both hooks
+ * judged. `generation` is fragnetd's number of the rules it used: the
+ * application must resume with the same ones.
+ */
+struct fn_kernel_judged {
+	uint64_t generation;
+	uint32_t rule;
+	uint8_t hook;
+	uint8_t chain;
+	bool done;
 };
 
 /* fn_pkt.flags */

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * AF_XDP queues in copy mode through libxdp's xsk API, with program loading
- * inhibited: creating and binding the socket needs CAP_NET_RAW, registering
- * the UMEM needs RLIMIT_MEMLOCK room, and nothing here calls bpf().
+ * AF_XDP queues in copy mode. We create the socket, register its UMEM and
+ * set up its four rings (libxdp's xsk helpers for the UMEM and the ring
+ * accessors), but do not bind it: fragnetd binds it to the queue its
+ * configuration grants us and puts it in its XSKMAP (fragnetd is what
+ * knows, rather than believes, where a socket in its map is bound). Creating
+ * the socket needs CAP_NET_RAW, the UMEM needs RLIMIT_MEMLOCK room, and
+ * nothing here calls bpf().
  *
  * The UMEM's first FN_XSK_RX_FRAMES frames belong to receive: each is in the
  * fill ring, in the kernel's hands, in the rx ring or, during a burst, in
@@ -58,8 +62,9 @@ struct fn_xsk {
 	int fd;
 	unsigned n_free_tx;
 	uint64_t free_tx[FN_XSK_TX_FRAMES];   /* UMEM offsets of free frames */
-	struct xsk_umem *umem;
-	struct xsk_socket *sock;
+	struct xsk_umem *umem;          /* its fd is the socket's */
+	void *rx_map, *tx_map;          /* the rx and tx rings, mapped */
+	size_t rx_map_len, tx_map_len;
 	char ifname[IF_NAMESIZE];
 	uint32_t queue;
 };
@@ -161,6 +166,56 @@ static void explain(const char *what, const char *ifname, uint32_t queue, int er
 	}
 }
 
+/* One ring of the socket, mapped: the producer, consumer and flags words
+ * and the descriptors, where the kernel says they are. */
+static void *map_ring(int fd, uint32_t size, const struct xdp_ring_offset *off,
+		      uint64_t pgoff, size_t desc_size, size_t *len)
+{
+	void *map;
+
+	*len = off->desc + size * desc_size;
+	map = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+		   (off_t)pgoff);
+	return map == MAP_FAILED ? NULL : map;
+}
+
+/* The rx and tx rings (libxdp's xsk_socket__create() would also bind). */
+static int map_rings(struct fn_xsk *x)
+{
+	struct xdp_mmap_offsets off;
+	socklen_t len = sizeof(off);
+	uint8_t *m;
+
+	/* the sizes must be set before the offsets are asked for */
+	if (setsockopt(x->fd, SOL_XDP, XDP_RX_RING, &(int){ FN_XSK_RX_FRAMES }, sizeof(int)) < 0 ||
+	    setsockopt(x->fd, SOL_XDP, XDP_TX_RING, &(int){ FN_XSK_TX_FRAMES }, sizeof(int)) < 0 ||
+	    getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len) < 0)
+		return -errno;
+	m = x->rx_map = map_ring(x->fd, FN_XSK_RX_FRAMES, &off.rx, XDP_PGOFF_RX_RING,
+				 sizeof(struct xdp_desc), &x->rx_map_len);
+	if (!m)
+		return -errno;
+	x->rx = (struct xsk_ring_cons){
+		.mask = FN_XSK_RX_FRAMES - 1, .size = FN_XSK_RX_FRAMES,
+		.producer = (void *)(m + off.rx.producer), .consumer = (void *)(m + off.rx.consumer),
+		.ring = m + off.rx.desc, .flags = (void *)(m + off.rx.flags),
+	};
+	x->rx.cached_prod = *x->rx.producer;
+	x->rx.cached_cons = *x->rx.consumer;
+	m = x->tx_map = map_ring(x->fd, FN_XSK_TX_FRAMES, &off.tx, XDP_PGOFF_TX_RING,
+				 sizeof(struct xdp_desc), &x->tx_map_len);
+	if (!m)
+		return -errno;
+	x->tx = (struct xsk_ring_prod){
+		.mask = FN_XSK_TX_FRAMES - 1, .size = FN_XSK_TX_FRAMES,
+		.producer = (void *)(m + off.tx.producer), .consumer = (void *)(m + off.tx.consumer),
+		.ring = m + off.tx.desc, .flags = (void *)(m + off.tx.flags),
+	};
+	x->tx.cached_prod = *x->tx.producer;
+	x->tx.cached_cons = *x->tx.consumer + FN_XSK_TX_FRAMES;
+	return 0;
+}
+
 struct fn_xsk *fn_xsk_open(const char *ifname, uint32_t queue, struct rte_mempool *pool,
 			   int socket_id)
 {
@@ -168,12 +223,6 @@ struct fn_xsk *fn_xsk_open(const char *ifname, uint32_t queue, struct rte_mempoo
 		.fill_size = FN_XSK_RX_FRAMES,
 		.comp_size = FN_XSK_TX_FRAMES,
 		.frame_size = FN_XSK_FRAME_SIZE,
-	};
-	const struct xsk_socket_config scfg = {
-		.rx_size = FN_XSK_RX_FRAMES,
-		.tx_size = FN_XSK_TX_FRAMES,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP,
 	};
 	struct fn_xsk *x;
 	uint32_t idx;
@@ -213,13 +262,12 @@ struct fn_xsk *fn_xsk_open(const char *ifname, uint32_t queue, struct rte_mempoo
 		explain("cannot register the UMEM", ifname, queue, -rc);
 		goto fail;
 	}
-	rc = xsk_socket__create(&x->sock, ifname, queue, x->umem, &x->rx, &x->tx, &scfg);
+	x->fd = xsk_umem__fd(x->umem);
+	rc = map_rings(x);
 	if (rc < 0) {
-		x->sock = NULL;
-		explain("cannot bind an AF_XDP socket", ifname, queue, -rc);
+		explain("cannot set up the AF_XDP rings", ifname, queue, -rc);
 		goto fail;
 	}
-	x->fd = xsk_socket__fd(x->sock);
 
 	/* Lend every receive frame to the kernel; keep the transmit ones. */
 	if (xsk_ring_prod__reserve(&x->fill, FN_XSK_RX_FRAMES, &idx) != FN_XSK_RX_FRAMES) {
@@ -232,10 +280,11 @@ struct fn_xsk *fn_xsk_open(const char *ifname, uint32_t queue, struct rte_mempoo
 	for (unsigned i = 0; i < FN_XSK_TX_FRAMES; i++)
 		x->free_tx[i] = (uint64_t)(FN_XSK_RX_FRAMES + i) * FN_XSK_FRAME_SIZE;
 	x->n_free_tx = FN_XSK_TX_FRAMES;
-	/* Whoever inserts the socket into the interface's XSKMAP may need
-	 * this where the kernel has no xdp_diag (CONFIG_XDP_SOCKETS_DIAG). */
-	FN_LOG(INFO, "%s queue %u: AF_XDP socket fd %d, copy mode, %zu KiB UMEM\n", ifname,
-	       queue, x->fd, UMEM_SIZE / 1024);
+	/* Whoever binds the socket and inserts it into the interface's XSKMAP
+	 * (fragnetd, or a test without it) may need this where the kernel has
+	 * no xdp_diag (CONFIG_XDP_SOCKETS_DIAG). */
+	FN_LOG(INFO, "%s queue %u: AF_XDP socket fd %d, %zu KiB UMEM, to be bound by fragnetd\n",
+	       ifname, queue, x->fd, UMEM_SIZE / 1024);
 	return x;
 fail:
 	fn_xsk_close(x);
@@ -247,7 +296,7 @@ void fn_xsk_close(struct fn_xsk *x)
 {
 	if (x == NULL)
 		return;
-	if (x->sock != NULL) {
+	if (x->fd >= 0) {
 		struct xdp_statistics s;
 		socklen_t len = sizeof(s);
 
@@ -262,8 +311,11 @@ void fn_xsk_close(struct fn_xsk *x)
 			       (unsigned long long)s.rx_fill_ring_empty_descs,
 			       (unsigned long long)s.rx_ring_full,
 			       (unsigned long long)s.tx_invalid_descs);
-		xsk_socket__delete(x->sock);
 	}
+	if (x->rx_map)
+		munmap(x->rx_map, x->rx_map_len);
+	if (x->tx_map)
+		munmap(x->tx_map, x->tx_map_len);
 	if (x->umem != NULL)
 		xsk_umem__delete(x->umem);
 	if (x->area != NULL)

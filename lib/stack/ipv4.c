@@ -26,6 +26,7 @@
 #include "rss.h"
 #include "udp.h"
 #include "runtime/runtime.h"
+#include "runtime/xsk.h"
 
 #define FRAG_BITS RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)
 
@@ -55,7 +56,24 @@ struct hook_state {
 	uint32_t mark;
 	uint32_t ct;
 	uint8_t flags;            /* FN_PKT_F_* */
+	bool judged;              /* the kernel part judged it: kernel below */
+	struct fn_kernel_judged kernel;
 };
+
+/* What fragnetd's XDP program judged of a frame from an AF_XDP queue, and
+ * with which generation: the filter goes on from there (lib/filter). */
+static inline void kernel_judged(struct rte_mbuf *m, struct hook_state *hs)
+{
+	const struct fn_xsk_meta *k = fn_xsk_meta(m);
+
+	if (k->hook == FN_XDP_RESUME_START)
+		return;
+	hs->judged = true;
+	hs->kernel = (struct fn_kernel_judged){
+		.generation = k->generation, .rule = k->rule, .hook = k->hook,
+		.chain = k->chain, .done = k->hook == FN_XDP_RESUME_DONE,
+	};
+}
 
 /* Run an ingress hook; false when the packet must go (counted, maybe answered). */
 static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
@@ -72,6 +90,7 @@ static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
 	pkt.mark = hs->mark;
 	pkt.ct = hs->ct;
 	pkt.flags = hs->flags;
+	pkt.kernel = hs->judged ? &hs->kernel : NULL;
 	v = fn_filter_hook(&q->filter, hook, &pkt);
 	hs->mark = pkt.mark;
 	hs->ct = pkt.ct;
@@ -240,6 +259,8 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	l4_csum = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	if (l4_csum == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_csum == RTE_MBUF_F_RX_L4_CKSUM_NONE)
 		hs.flags |= FN_PKT_F_L4_CSUM_OK;
+	if (q->xsk != NULL)
+		kernel_judged(m, &hs);
 	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
 		local_deliver(q, l2, (uint8_t *)ip, total, pkttype, &hs);
 	goto free;

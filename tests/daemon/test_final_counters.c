@@ -84,7 +84,7 @@ static void install(struct fixture *x)
 	size_t len;
 	void *img = image(&len);
 
-	assert_int_equal(fn_filter_install(x->rules, t_disown(img), len, free, img), 0);
+	assert_int_equal(fn_filter_install(x->rules, t_disown(img), len, 0, free, img), 0);
 	x->local = fn_filter_generation(x->rules);
 	fn_final_counters_track(x->f, x->rules, x->local, DAEMON(x->local));
 }

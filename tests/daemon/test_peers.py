@@ -25,7 +25,7 @@ from checks import Checks, main  # noqa: E402
 from fragnetd import Daemon  # noqa: E402
 
 # lib/ctl/proto.h
-MAGIC, VERSION = 0x54434E46, 2
+MAGIC, VERSION = 0x54434E46, 3
 HDR = struct.Struct("<IHHII")
 (HELLO, IMAGE, APPLIED, STATS_REQ, STATS_QUEUE, STATS_COUNTERS, STATS_END, ERROR, REQUEST,
  DATA, REPLY) = range(1, 12)

@@ -9,6 +9,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <linux/if_xdp.h>
+#include <sys/socket.h>
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
 
 #include "xsk_prog.h"
 
@@ -29,7 +35,7 @@ int xsk_prog_attach(struct xsk_prog *p, const char *obj_path, const char *ifname
 	uint32_t key = 0;
 	int rc;
 
-	*p = (struct xsk_prog){ .link_fd = -1, .xsks_fd = -1 };
+	*p = (struct xsk_prog){ .link_fd = -1, .xsks_fd = -1, .ifindex = ifindex };
 	if (ifindex == 0) {
 		fprintf(stderr, "xsk_prog: no interface %s\n", ifname);
 		return -ENODEV;
@@ -68,7 +74,18 @@ fail:
 
 int xsk_prog_insert(struct xsk_prog *p, uint32_t queue, int fd)
 {
-	int rc = bpf_map_update_elem(p->xsks_fd, &queue, &fd, 0);
+	struct sockaddr_xdp sxdp = { .sxdp_family = AF_XDP, .sxdp_ifindex = p->ifindex,
+				     .sxdp_queue_id = queue,
+				     .sxdp_flags = XDP_COPY | XDP_USE_NEED_WAKEUP };
+	int rc;
+
+	if (bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) < 0) {
+		rc = -errno;
+		fprintf(stderr, "xsk_prog: cannot bind socket %d to queue %u: %s\n", fd, queue,
+			strerror(-rc));
+		return rc;
+	}
+	rc = bpf_map_update_elem(p->xsks_fd, &queue, &fd, 0);
 
 	if (rc < 0)
 		fprintf(stderr, "xsk_prog: cannot insert socket %d for queue %u: %s\n", fd,

@@ -17,13 +17,16 @@ struct xsk_prog {
 	struct bpf_object *obj;
 	int link_fd;        /* the attachment: closing it detaches */
 	int xsks_fd;
+	unsigned ifindex;
 };
 
 /* addr and meta_port in network order; skb: generic XDP, else native.
  * 0 or -errno (a message on stderr). */
 int xsk_prog_attach(struct xsk_prog *p, const char *obj_path, const char *ifname,
 		    uint32_t addr, uint16_t meta_port, bool skb);
-/* Steer kernel queue `queue` to the AF_XDP socket fd. 0 or -errno. */
+/* Bind the AF_XDP socket fd (as the library leaves it: unbound, for
+ * fragnetd) to kernel queue `queue`, and steer that queue to it, as
+ * fragnetd would. 0 or -errno. */
 int xsk_prog_insert(struct xsk_prog *p, uint32_t queue, int fd);
 void xsk_prog_detach(struct xsk_prog *p);
 

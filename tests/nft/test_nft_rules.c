@@ -43,7 +43,7 @@ static struct fn_filter *rules(unsigned queues)
 /* Install an image of the test's: from now on the rules free it. */
 static int install(struct fn_filter *r, void *img, size_t len)
 {
-	return fn_filter_install(r, t_disown(img), len, release, img);
+	return fn_filter_install(r, t_disown(img), len, 0, release, img);
 }
 
 /* ip table: input policy drop; rule 1 counts and accepts port `port`;
@@ -158,7 +158,7 @@ static void test_generations(void **state)
 	/* a bad image changes nothing */
 	img = image(56, 0, &len);
 	((uint32_t *)img)[0] ^= 1;
-	assert_int_equal(fn_filter_install(r, img, len, release, img), -EBADMSG);
+	assert_int_equal(fn_filter_install(r, img, len, 0, release, img), -EBADMSG);
 	t_free(img);
 	assert_int_equal(fn_filter_generation(r), 3);
 	fn_filter_burst_begin(&q0);
@@ -436,7 +436,7 @@ static void test_limit_shared_by_lcores(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(fn_filter_install(r, t_disown(img), len, free, img), 0);
+	assert_int_equal(fn_filter_install(r, t_disown(img), len, 0, free, img), 0);
 	for (i = 0; i < 2; i++) {
 		w[i].go = &go;
 		fn_filter_queue_attach(r, &w[i].q, (unsigned)i);
@@ -459,11 +459,95 @@ static void test_limit_shared_by_lcores(void **state)
 	t_free(r);
 }
 
+/* A packet the kernel part judged with generation `gen` up to rule `rule`
+ * of the input chain (FN_XDP_RESUME_DONE: all of it). */
+static enum fn_verdict judged(struct fn_filter_queue *fq, uint16_t port, uint64_t gen,
+			      bool done, uint32_t rule)
+{
+	struct fn_kernel_judged k = { .generation = gen, .hook = FN_HOOK_INPUT, .chain = 0,
+				      .rule = rule, .done = done };
+	struct tpkt t;
+
+	t_udp(&t, IP4(1, 1, 1, 1), IP4(2, 2, 2, 2), 7, port, 0);
+	t.pkt.kernel = &k;
+	return fn_filter_hook(fq, FN_HOOK_INPUT, &t.pkt);
+}
+
+/* Kernel enforcement: packets carry the generation the kernel judged them
+ * with; a replaced one stays held until fragnetd says the kernel moved on
+ * twice; the rules the kernel ran are not run again. */
+static void test_held_generations(void **state)
+{
+	struct fn_filter_queue q = { 0 };
+	struct fn_filter *r = rules(1);
+	struct sum sum = { 0 };
+	uint64_t unknown;
+	unsigned held;
+	size_t len;
+	void *img;
+
+	(void)state;
+	released = 0;
+	fn_filter_queue_attach(r, &q, 0);
+	fn_filter_hold(r);
+	img = image(53, 0, &len);                     /* fragnetd's generation 5 */
+	assert_int_equal(fn_filter_install(r, t_disown(img), len, 5, release, img), 0);
+	fn_filter_kernel_gen(r, 5);
+	fn_filter_burst_begin(&q);
+	assert_int_equal(judged(&q, 53, 5, false, 0), FN_ACCEPT);
+	assert_int_equal(judged(&q, 54, 5, false, 0), FN_DROP);
+
+	img = image(54, 0, &len);                     /* generation 6 */
+	assert_int_equal(fn_filter_install(r, t_disown(img), len, 6, release, img), 0);
+	fn_filter_burst_begin(&q);
+	fn_filter_burst_begin(&q);
+	assert_int_equal(released, 0);                /* 5 is held, not released */
+	fn_filter_held_stats(r, &held, &unknown);
+	assert_int_equal(held, 1);
+	/* each packet by the rules the kernel began with */
+	assert_int_equal(judged(&q, 53, 5, false, 0), FN_ACCEPT);
+	assert_int_equal(judged(&q, 54, 5, false, 0), FN_DROP);
+	assert_int_equal(judged(&q, 54, 6, false, 0), FN_ACCEPT);
+	assert_int_equal(judged(&q, 53, 6, false, 0), FN_DROP);
+	assert_int_equal(hook(&q, 54), FN_ACCEPT);   /* untagged: the current rules */
+	/* a generation never held: dropped and counted */
+	assert_int_equal(judged(&q, 53, 4, false, 0), FN_DROP);
+	fn_filter_held_stats(r, &held, &unknown);
+	assert_int_equal(unknown, 1);
+
+	/* The kernel judged the rule itself (resume past it: only the policy
+	 * is left) or all of the hook: nothing runs or counts here. */
+	assert_int_equal(judged(&q, 54, 6, false, 1), FN_DROP);   /* policy drop */
+	assert_int_equal(judged(&q, 99, 6, true, 0), FN_ACCEPT);
+	assert_int_equal(fn_filter_counters(r, sum_cb, &sum), 0);
+	assert_int_equal(sum.packets, 2);           /* 54/6 once, plus the untagged one */
+
+	/* The kernel moves to 6: 5 stays for packets still in the ring; at the
+	 * next move it goes. */
+	fn_filter_kernel_gen(r, 6);
+	fn_filter_burst_begin(&q);
+	assert_int_equal(judged(&q, 53, 5, false, 0), FN_ACCEPT);
+	img = image(55, 0, &len);                     /* generation 7 */
+	assert_int_equal(fn_filter_install(r, t_disown(img), len, 7, release, img), 0);
+	fn_filter_kernel_gen(r, 7);
+	fn_filter_burst_begin(&q);
+	fn_filter_burst_begin(&q);
+	assert_int_equal(released, 1);                /* 5 */
+	assert_int_equal(judged(&q, 53, 5, false, 0), FN_DROP);
+	assert_int_equal(judged(&q, 54, 6, false, 0), FN_ACCEPT); /* 6 still held */
+	assert_int_equal(judged(&q, 55, 7, false, 0), FN_ACCEPT);
+	/* a resume point outside the chain is no resume point */
+	assert_int_equal(judged(&q, 55, 7, false, 99), FN_DROP);
+	t_free(r);
+	assert_int_equal(released, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T_TEST(test_generations),
 		T_TEST(test_load_file),
+		T_TEST(test_held_generations),
 		T_TEST(test_retire_counters),
 		T_TEST(test_retire_under_load),
 		T_TEST(test_limit_shared_by_lcores),

@@ -41,12 +41,16 @@ class Daemon:
                 f.write(f"rules = {rules}\n")
             f.write(self.extra)
 
-    def start(self, rules=None, wait=True, env=None):
+    def start(self, rules=None, wait=True, env=None, netns=None):
+        """netns: run it in that network namespace (nsenter, not ip netns
+        exec: it keeps the host's /sys, whose bpffs holds its XDP pins)."""
         self.write_config(rules)
         self.log = open(self.log_path, "a")
         offset = self.log.tell()  # an earlier run's lines are in the log too
-        self.proc = subprocess.Popen([self.fragnetd, "-c", self.config], stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=env)
+        cmd = [self.fragnetd, "-c", self.config]
+        if netns:
+            cmd = ["nsenter", f"--net=/run/netns/{netns}"] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         if wait:
             deadline = time.time() + 20
             while time.time() < deadline:

@@ -9,8 +9,8 @@
 #ifndef FN_XDP_TEST_H
 #define FN_XDP_TEST_H
 
-#include "../nft/nft_test.h"
 #include "xdp_harness.h"
+#include "../nft/nft_test.h"
 
 #define T_MAC_HOST 0
 #define T_MAC_BROADCAST 1
