@@ -216,7 +216,7 @@ static struct fn_filter *drop_input_from(struct fragnet *fn, uint32_t src)
 	img = t_finish(b, &len);
 	assert_non_null(img);
 	fn_filter_queue_attach(r, &fn->queues[0]->filter, 0);
-	assert_int_equal(fn_filter_install(r, img, len, free, img), 0);
+	assert_int_equal(fn_filter_install(r, img, len, 0, free, img), 0);
 	fn_filter_burst_begin(&fn->queues[0]->filter);
 	return r;
 }
