@@ -19,4 +19,8 @@ for u in "${units[@]}"; do args+=(--single "unit/$u"); done
 cd "$tree"
 # The fork's binary must be the one under test, not a stock one on PATH.
 ./src/redis-server --version | grep -q 'v=7.0' || { echo "redis-suite: unexpected binary" >&2; exit 1; }
-exec ./runtest --clients "${REDIS_SUITE_CLIENTS:-3}" --timeout 1200 "${args[@]}" "$@"
+# Ports of our own: runs of the suite side by side (two builds, two trees)
+# would otherwise meet on the harness's fixed 21079-21111 range.
+base=$((22000 + ($$ % 40) * 1000))
+exec ./runtest --clients "${REDIS_SUITE_CLIENTS:-3}" --timeout 1200 --baseport $base \
+	--portcount 900 "${args[@]}" "$@"
