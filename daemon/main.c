@@ -43,8 +43,8 @@ static void usage(FILE *f)
 		"usage: fragnetd [-c CONFIG]\n"
 		"  -c, --config FILE  configuration (default %s; defaults when it is missing)\n"
 		"  -h, --help         this text\n"
-		"Runs in the foreground and logs to stderr. See README.md, \"Rules: fragnetd\n"
-		"and fragnetctl\", for the configuration keys.\n", FND_DEFAULT_CONFIG);
+		"Runs in the foreground and logs to stderr. The configuration keys:\n"
+		"docs/fragnetd.md.\n", FND_DEFAULT_CONFIG);
 }
 
 /* Refuse to start twice on one socket; clear one a crash left behind. */

@@ -15,7 +15,7 @@ struct counter {
 
 struct record {
 	struct record *next;           /* history, oldest first */
-	uint64_t local, daemon;        /* lib/nft's and fragnetd's numbers */
+	uint64_t local, daemon;        /* lib/filter's and fragnetd's numbers */
 	uint64_t epoch;                /* the connection it was installed on */
 	uint32_t n, filled;            /* counters; filled by the retire callback */
 	atomic_bool complete;          /* every counter filled: the control
@@ -25,7 +25,7 @@ struct record {
 
 /*
  * One slot per generation with a record that is not released yet, at
- * lib/nft's number modulo FN_FINAL_SLOTS. The retire callback reads
+ * lib/filter's number modulo FN_FINAL_SLOTS. The retire callback reads
  * `generation` and only on a match the record:
  * a slot is emptied or reused only when its record is complete, that is
  * after the last callback of that generation, and a callback for another
@@ -94,7 +94,7 @@ void fn_final_counters_on_retire(void *arg, uint64_t generation, const char *cha
 		return; /* no record: counted as dropped when it was installed */
 	r = s->rec;
 	if (r->filled == r->n)
-		return; /* a bounds guard only: lib/nft reports once, as prepared */
+		return; /* a bounds guard only: lib/filter reports once, as prepared */
 	c = &r->c[r->filled++];
 	c->packets = packets;
 	c->bytes = bytes;

@@ -5,7 +5,7 @@
  * current generation's live counters they account for every packet the
  * rules judged across reloads.
  *
- * lib/nft reports a generation's final counters (fn_filter_on_retire()) on
+ * lib/filter reports a generation's final counters (fn_filter_on_retire()) on
  * whichever thread releases it, often an lcore in its packet loop. So the
  * control thread prepares each generation's record when it installs it
  * (names, handles, room for the numbers) and publishes it in a slot; the
@@ -45,7 +45,7 @@ void fn_final_counters_on_retire(void *arg, uint64_t generation, const char *cha
 
 /*
  * Prepare the record of the generation just installed into rules, before
- * another install can replace it: lib/nft's number `local`, fragnetd's
+ * another install can replace it: lib/filter's number `local`, fragnetd's
  * `daemon`. A generation whose record cannot be made (no memory, or
  * every slot still waits for a generation to be released) counts as
  * dropped.
@@ -70,7 +70,7 @@ struct fn_final_state {
 /*
  * Move complete records into the history, then report it: every counter of
  * each kept generation, oldest first, with fragnetd's generation number.
- * `current` is lib/nft's current generation (its record is live, not
+ * `current` is lib/filter's current generation (its record is live, not
  * pending).
  */
 void fn_final_counters_report(struct fn_final_counters *f, uint64_t current,

@@ -33,7 +33,7 @@
 #include "stack/rss.h"
 
 /* RSS over UDP/IPv4 flows, and addresses only for fragments (what the
- * X540 does: see README "X540"). Masked by what the device offers. */
+ * X540 does: see docs/hardware.md). Masked by what the device offers. */
 #define WANT_RSS (RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4)
 
 /* "net_af_xdp0,iface=veth0,..." -> device name "net_af_xdp0". */

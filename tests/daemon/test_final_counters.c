@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * lib/filter/final_counters.c over the real lib/nft glue (no EAL needed): a
+ * lib/filter/final_counters.c over the real lib/filter glue (no EAL needed): a
  * replaced generation's counters show once it is released, not before;
  * the history keeps the last FN_FINAL_GENS and counts the rest; a reset
  * drops what belongs to the last connection; generations beyond the slots
@@ -18,7 +18,7 @@
 #include "filter/final_counters.h"
 #include "filter/generation.h"
 
-#define DAEMON(local) ((local) + 1000) /* fragnetd's numbers differ from lib/nft's */
+#define DAEMON(local) ((local) + 1000) /* fragnetd's numbers differ from lib/filter's */
 
 /* Chain "in": rule 1 counts and accepts UDP port 53, rule 2 counts and
  * drops port 54. */

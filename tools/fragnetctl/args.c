@@ -98,7 +98,7 @@ void fnctl_usage(FILE *f)
 "        (a live edit in the daemon's namespace: published within a second)\n"
 "\n"
 "SEE ALSO\n"
-"    fragnetd(8), nft(8), README.md \"Rules: fragnetd and fragnetctl\"\n");
+"    fragnetd(8), nft(8), docs/fragnetd.md\n");
 }
 
 static int usage_error(char *err, size_t errlen, const char *fmt, ...)
