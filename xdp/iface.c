@@ -280,10 +280,10 @@ void fn_xdp_iface_close(struct fn_xdp_iface *x)
 {
 	if (!x)
 		return;
-	if (x->prog)
-		xdp_program__close(x->prog);   /* closes the object too */
-	else
-		bpf_object__close(x->obj);
+	/* A program made by xdp_program__from_bpf_obj() does not own its
+	 * object (libxdp marks it external): both are closed here. */
+	xdp_program__close(x->prog);
+	bpf_object__close(x->obj);
 	free(x);
 }
 
