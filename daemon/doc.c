@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Building a document (doc.h); doc_text.c and doc_json.c print it. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,23 @@ struct fnd_field *fnd_field_bool(struct fnd_field *parent, const char *key, bool
 	if (f)
 		f->v.b = v;
 	return f;
+}
+
+void fnd_field_scalar(const struct fnd_field *f, struct fnd_buf *out)
+{
+	switch (f->kind) {
+	case FND_FIELD_U64:
+		fnd_buf_printf(out, "%" PRIu64, f->v.u);
+		break;
+	case FND_FIELD_INT:
+		fnd_buf_printf(out, "%" PRId64, f->v.i);
+		break;
+	case FND_FIELD_BOOL:
+		fnd_buf_printf(out, "%s", f->v.b ? "true" : "false");
+		break;
+	default:
+		break;
+	}
 }
 
 struct fnd_field *fnd_field_str(struct fnd_field *parent, const char *key, const char *s)

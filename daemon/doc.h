@@ -96,6 +96,10 @@ struct fnd_field *fnd_field_textf(struct fnd_field *parent, const char *key,
 /* Add FND_FIELD_* flags to f (NULL: nothing). */
 void fnd_field_mark(struct fnd_field *f, unsigned flags);
 
+/* Append a number or boolean field's value to out, as text and JSON both
+ * write it (true/false, decimal); other kinds: nothing. */
+void fnd_field_scalar(const struct fnd_field *f, struct fnd_buf *out);
+
 /* Append the document to out. 0, or -ENOMEM (also for a failure while it
  * was built). */
 int fnd_doc_text(const struct fnd_doc *doc, struct fnd_buf *out);

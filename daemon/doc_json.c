@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* A document as JSON (doc.h): one line, every field but the text-only ones. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,13 +45,9 @@ static void json_of(const struct fnd_field *f, struct fnd_buf *b)
 		fnd_buf_add(b, f->kind == FND_FIELD_OBJECT ? "}" : "]", 1);
 		break;
 	case FND_FIELD_U64:
-		fnd_buf_printf(b, "%" PRIu64, f->v.u);
-		break;
 	case FND_FIELD_INT:
-		fnd_buf_printf(b, "%" PRId64, f->v.i);
-		break;
 	case FND_FIELD_BOOL:
-		fnd_buf_printf(b, "%s", f->v.b ? "true" : "false");
+		fnd_field_scalar(f, b);
 		break;
 	case FND_FIELD_STR:
 		fnd_buf_json_str(b, f->v.s, strlen(f->v.s));

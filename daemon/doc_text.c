@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* A document as text (doc.h): templates filled in with the fields. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,13 +130,9 @@ static void text_of(const struct fnd_field *f, struct fnd_buf *b)
 			text_of(c, b);
 		break;
 	case FND_FIELD_U64:
-		fnd_buf_printf(b, "%" PRIu64, f->v.u);
-		break;
 	case FND_FIELD_INT:
-		fnd_buf_printf(b, "%" PRId64, f->v.i);
-		break;
 	case FND_FIELD_BOOL:
-		fnd_buf_printf(b, "%s", f->v.b ? "true" : "false");
+		fnd_field_scalar(f, b);
 		break;
 	case FND_FIELD_STR:
 		fnd_buf_add(b, f->v.s, strlen(f->v.s));

@@ -22,8 +22,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <nftables/libnftables.h>
 #include <sched.h>
+#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cases.h"
+#include "measure.h"
 #include "compiler.h"
 #include "filter/filter.h"
 #include "nft/eval.h"
@@ -45,26 +46,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void pin_cpu0(void)
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }
 
 static char *baseline_ruleset(int drop)
@@ -150,8 +131,8 @@ static void interp_ns(struct fn_nft_state *s, struct fn_nft_state *b, double *ru
 		r[i] = interp_run(s, iters);      /* about 0.2 s per run */
 		e[i] = interp_run(b, iters);
 	}
-	*rules = median(r, REPEATS);
-	*base = median(e, REPEATS);
+	*rules = bench_median(r, REPEATS);
+	*base = bench_median(e, REPEATS);
 }
 
 static int cmd_interp(const struct bench_case *c, const char *image_out)
@@ -163,7 +144,7 @@ static int cmd_interp(const struct bench_case *c, const char *image_out)
 	struct fn_nft_state *b = state_of(base, NULL, NULL);
 
 	double total, empty;
-	pin_cpu0();
+	bench_pin_cpu0();
 	interp_ns(s, b, &total, &empty);
 	printf("%.1f %.1f\n", total - empty, total);
 	if (image_out) {
@@ -305,15 +286,15 @@ static int cmd_kernel(const struct bench_case *c, const char *ns_rules, const ch
 	struct loopback lb = kernel_setup(ns_base, base);
 	double r[REPEATS], e[REPEATS];
 
-	pin_cpu0();
+	bench_pin_cpu0();
 	kernel_run(&lr, 20000);                 /* warm up */
 	kernel_run(&lb, 20000);
 	for (int i = 0; i < REPEATS; i++) {
 		r[i] = kernel_run(&lr, 200000);
 		e[i] = kernel_run(&lb, 200000);
 	}
-	double total = median(r, REPEATS);
-	printf("%.1f %.1f\n", total - median(e, REPEATS), total);
+	double total = bench_median(r, REPEATS);
+	printf("%.1f %.1f\n", total - bench_median(e, REPEATS), total);
 	close(lr.tx);
 	close(lr.rx);
 	close(lb.tx);

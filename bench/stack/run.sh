@@ -65,6 +65,8 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
+	rm -rf "/sys/fs/bpf/fnbench$$"
+	ip netns del "fnbench$$d" 2>/dev/null
 	[ -n "$TMP" ] && rm -rf "$TMP"
 }
 topo_on_exit cleanup
@@ -157,7 +159,7 @@ build() {   # build DIR [meson options]
 			{ cat "$TMP/setup.log" >&2; die "meson reconfigure $dir failed"; }
 	fi
 	say "building $dir"
-	ninja -C "$dir" -j2 examples/fragnet-echo bench/stack/fn-gen \
+	ninja -C "$dir" -j2 examples/fragnet-echo daemon/fragnetd bench/stack/fn-gen \
 		bench/stack/fn-kecho bench/stack/fn-udpload bench/stack/fn-icount \
 		>"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "build of $dir failed"; }
 }
@@ -171,18 +173,18 @@ T_START=$SECONDS
 # ------------------------------------------------------------------ 4. code size
 if want 4; then
 
-# .text of every lib/*.c object (not lib/nft/), and of the shared library.
+# .text of the library's own objects (lib/runtime, stack, filter and ctl; not
+# lib/nft/, the interpreter, counted apart), and of the shared library.
+# meson names an object FOLDER_FILE.c.o.
 text_of() { size -A "$@" 2>/dev/null | awk '$1 == ".text" {s += $2} END {print s + 0}'; }
 objs() {   # objs BUILD_DIR stack|nft
-	local d=$1/lib/libfragnet_internal.a.p f
-	for f in "$SRC"/lib/*.c; do
-		[ "$2" = stack ] && [ -f "$d/$(basename "$f").o" ] && echo "$d/$(basename "$f").o"
-	done
-	if [ "$2" = nft ] && [ -d "$SRC/lib/nft" ]; then
-		for f in "$SRC"/lib/nft/*.c; do
-			[ -f "$d/nft_$(basename "$f").o" ] && echo "$d/nft_$(basename "$f").o"
+	local a=$1/lib/libfragnet_internal.a.p dirs dir f
+	if [ "$2" = stack ]; then dirs="runtime stack filter ctl"; else dirs=nft; fi
+	for dir in $dirs; do
+		for f in "$SRC/lib/$dir"/*.c; do
+			[ -f "$a/${dir}_$(basename "$f").o" ] && echo "$a/${dir}_$(basename "$f").o"
 		done
-	fi
+	done
 }
 SZ_FULL=$(text_of $(objs "$FULL" stack))
 SZ_UDPO=$(text_of $(objs "$UDPO" stack))
@@ -307,6 +309,28 @@ topo_pair --no-ipv6 && topo_link "$SUBNET" --static-neigh || die "cannot create 
 NS_S=$TOPO_S NS_C=$TOPO_C IF_S=$LINK_S IF_C=$LINK_C
 say "veth: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
 
+# fnd_start / fnd_stop: fragnetd in the server's namespace (nsenter keeps
+# bpffs in view, ip netns exec does not), owning the veth's XDP program for
+# the application "echo" at $SUBNET.1, with a ruleset that accepts all.
+FND_PINS=/sys/fs/bpf/fnbench$$ FND_NS=fnbench$$d
+fnd_start() {
+	mkdir -p "$TMP/fnd"
+	printf 'table inet echo {\n\tchain input { type filter hook input priority filter; policy accept; }\n}\n' \
+		>"$TMP/fnd/accept.nft"
+	printf 'socket = %s\nnetns = %s\nrules = %s\nxdp_pin_dir = %s\napp.echo.interface = %s\napp.echo.address = %s\n' \
+		"$TMP/fnd/sock" $FND_NS "$TMP/fnd/accept.nft" $FND_PINS "$IF_S" "$SUBNET.1" >"$TMP/fnd/conf"
+	start fragnetd nsenter --net=/run/netns/"$NS_S" "$FULL/daemon/fragnetd" -c "$TMP/fnd/conf"
+	FND_PID=$LAST_PID
+	wait_for 30 grep -q "ready on" "$TMP/fragnetd.log" ||
+		{ cat "$TMP/fragnetd.log" >&2; die "fragnetd did not start"; }
+}
+fnd_stop() {   # and its program and pins: the next server is the PMD's
+	stop "$FND_PID"
+	ip -n "$NS_S" link set dev "$IF_S" xdp off 2>/dev/null || true
+	rm -rf "$FND_PINS"
+	ip netns del $FND_NS 2>/dev/null || true
+}
+
 udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's result line
 	local kind=$1; shift
 	local n=$((++RUN_N)) server spid res ready="echoing on"
@@ -318,6 +342,15 @@ udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's r
 		start "srv$n" ip netns exec "$NS_S" sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null;
 			exec "$@"' sh timeout $RUN_TIMEOUT "$FULL/examples/fragnet-echo" --port "$port" \
 			--addr "$SUBNET.1/24" --busy --unfiltered --lcores $SERVER_CPU --eal "--in-memory" ;;
+	xsk)
+		# The same server on libfragnet's own xsk port: fragnetd owns the
+		# veth's XDP program, steers to the socket only what is for the
+		# server's address and runs its rules program (empty here: the
+		# cost measured is the steering) before the copy into the ring.
+		fnd_start
+		start "srv$n" ip netns exec "$NS_S" env FRAGNET_DAEMON_SOCKET="$TMP/fnd/sock" \
+			timeout $RUN_TIMEOUT "$FULL/examples/fragnet-echo" --port "xsk:$IF_S:0" \
+			--addr "$SUBNET.1/24" --busy --lcores $SERVER_CPU --eal "--in-memory" ;;
 	kernel)
 		ip -n "$NS_S" addr add "$SUBNET.1/24" dev "$IF_S"
 		start "srv$n" ip netns exec "$NS_S" taskset -c $SERVER_CPU timeout $RUN_TIMEOUT \
@@ -333,6 +366,7 @@ udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's r
 	stop "$server"
 	case $STOP_RC in 134|136|139) cat "$TMP/srv$n.log" >&2; die "$kind crashed (exit $STOP_RC)" ;; esac
 	[ "$kind" = kernel ] && ip -n "$NS_S" addr del "$SUBNET.1/24" dev "$IF_S"
+	[ "$kind" = xsk ] && fnd_stop
 	[ -n "$res" ] || { cat "$TMP/load$n.log" "$TMP/srv$n.log" >&2; die "fn-udpload against $kind failed"; }
 	cp "$TMP/srv$n.log" "$TMP/last-$kind.log"
 	RES=$res
@@ -340,7 +374,7 @@ udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's r
 
 declare -A RPS P50 P99 UCPU UBUSY UDP_LOST SCPU2
 for r in $(seq "$REPS"); do
-	for kind in af_xdp kernel af_packet; do
+	for kind in af_xdp xsk kernel af_packet; do
 		say "veth: $kind, run $r/$REPS"
 		udp_run $kind --window $UDP_WINDOW
 		RPS[$kind]+=" $(kv rps "$RES")"
@@ -381,7 +415,7 @@ runs() {
 			if (c != "") printf " (%.2f)", b[i] / d;
 		} }'
 }
-R_XDP=$(md "${RPS[af_xdp]}") R_KER=$(md "${RPS[kernel]}") R_PKT=$(md "${RPS[af_packet]}")
+R_XDP=$(md "${RPS[af_xdp]}") R_XSK=$(md "${RPS[xsk]}") R_KER=$(md "${RPS[kernel]}") R_PKT=$(md "${RPS[af_packet]}")
 OPEN_X_SENT=$(kv sent_pps "${OPEN[af_xdp]}") OPEN_X_RPS=$(kv rps "${OPEN[af_xdp]}")
 OPEN_K_SENT=$(kv sent_pps "${OPEN[kernel]}") OPEN_K_RPS=$(kv rps "${OPEN[kernel]}")
 lat() { echo "$(md "${P50[$1]}")/$(md "${P99[$1]}")"; }
@@ -421,13 +455,16 @@ row "" "  generator check: fn-gen open loop, Mpps" "sends $(scale "$(kv tx_pps "
 row 2 "UDP echo over veth, kreq/s (closed loop, w=$UDP_WINDOW)" "af_xdp    $(scale "$R_XDP" 1e3 1)" \
 	"kernel recvmmsg $(scale "$R_KER" 1e3 1)" "$(ratio "$R_XDP" "$R_KER")"
 row "" "  latency p50/p99, us" "af_xdp    $(lat af_xdp)" "kernel $(lat kernel)" ""
+row "" "  same server on xsk: fragnetd's steering program, kreq/s" "xsk       $(scale "$R_XSK" 1e3 1)" \
+	"af_xdp PMD's own $(scale "$R_XDP" 1e3 1)" "$(ratio "$R_XSK" "$R_XDP")"
+row "" "  latency p50/p99, us" "xsk       $(lat xsk)" "" ""
 row "" "  same server on net_af_packet, kreq/s" "af_packet $(scale "$R_PKT" 1e3 1)" \
 	"kernel recvmmsg $(scale "$R_KER" 1e3 1)" "$(ratio "$R_PKT" "$R_KER")"
 row "" "  latency p50/p99, us" "af_packet $(lat af_packet)" "" ""
 row "" "  CPU the server process got (% of CPU $SERVER_CPU)" \
-	"xdp $(pct "${SCPU2[af_xdp]}"), packet $(pct "${SCPU2[af_packet]}")" "kernel $(pct "${SCPU2[kernel]}")" ""
+	"xdp $(pct "${SCPU2[af_xdp]}"), xsk $(pct "${SCPU2[xsk]}"), packet $(pct "${SCPU2[af_packet]}")" "kernel $(pct "${SCPU2[kernel]}")" ""
 row "" "  load tool check: fn-udpload CPU%, its CPU busy%" \
-	"af_xdp $(pct "${UCPU[af_xdp]}"), $(pct "${UBUSY[af_xdp]}")" \
+	"af_xdp $(pct "${UCPU[af_xdp]}"), $(pct "${UBUSY[af_xdp]}"); xsk $(pct "${UCPU[xsk]}"), $(pct "${UBUSY[xsk]}")" \
 	"kernel $(pct "${UCPU[kernel]}"), $(pct "${UBUSY[kernel]}")" ""
 # Which side limited the closed loop: a load tool near 100% of its CPU was
 # the bottleneck itself (a kernel UDP client core manages a few 100 kpps).
@@ -446,7 +483,7 @@ row 3 "instructions per echoed packet (callgrind)" "udp-only $IC_UDPO" "full bui
 	"$(ratio "$IC_UDPO" "$IC_FULL")"
 row "" "  of which fn_eth_input and below" "udp-only $IC_UDPO_STACK" "full build $IC_FULL_STACK" \
 	"$(ratio "$IC_UDPO_STACK" "$IC_FULL_STACK")"
-row 4 "stack code: .text of lib/*.c objects, bytes" "udp-only $SZ_UDPO" "full build $SZ_FULL" \
+row 4 "stack code: .text of lib/{runtime,stack,filter,ctl} objects, bytes" "udp-only $SZ_UDPO" "full build $SZ_FULL" \
 	"$(ratio "$SZ_UDPO" "$SZ_FULL")"
 row "" "  .text of libfragnet.so, bytes" "udp-only $SZ_SO_UDPO" "full build $SZ_SO_FULL" \
 	"$(ratio "$SZ_SO_UDPO" "$SZ_SO_FULL")"
@@ -479,8 +516,10 @@ How each figure was measured
     fragnet counters of its last run: ${FN_MEMIF_COUNTERS:-none}
  2. veth pair $IF_S/$IF_C between namespaces, one queue each way, client finishes checksums
     (ethtool -K tx off), static neighbour entry on the client. Server side, one at a time on
-    CPU $SERVER_CPU: fragnet-echo --busy on net_af_xdp (queue 0, native XDP in copy mode) or on
-    net_af_packet (qpairs=1), or fn-kecho (one UDP socket, blocking recvmmsg then sendmmsg of the
+    CPU $SERVER_CPU: fragnet-echo --busy on net_af_xdp (queue 0, native XDP in copy mode, the PMD's
+    own XDP program redirecting every frame of the queue), on libfragnet's xsk port (copy mode;
+    fragnetd's steering program, which passes to the kernel what is not for the server, and an
+    empty rules program), or on net_af_packet (qpairs=1), or fn-kecho (one UDP socket, blocking recvmmsg then sendmmsg of the
     same batch, up to 64) with the address on the veth. Load: fn-udpload on CPU $CLIENT_CPU, $UDP_FLOWS
     connected sockets, $UDP_WINDOW requests in flight in all, sendmmsg/recvmmsg, latency from a
     timestamp in each request. Server CPU: what the server process got during the measured seconds
@@ -496,7 +535,7 @@ How each figure was measured
     tool: one kernel-socket client core manages a few hundred kpps (notes/platform.md); the ratio
     then only says that both servers kept up with it. "server" gives the closed-loop rate
     as a share of what the tool offers open loop against the same server.
-    Every run, in order (kreq/s): af_xdp $(runs 1e3 "${RPS[af_xdp]:-}"); kernel $(runs 1e3 "${RPS[kernel]:-}");
+    Every run, in order (kreq/s): af_xdp $(runs 1e3 "${RPS[af_xdp]:-}"); xsk $(runs 1e3 "${RPS[xsk]:-}"); kernel $(runs 1e3 "${RPS[kernel]:-}");
       af_packet $(runs 1e3 "${RPS[af_packet]:-}")
     Requests written off after 250 ms without a reply (all runs): af_xdp ${UDP_LOST[af_xdp]:-0},
     kernel ${UDP_LOST[kernel]:-0}, af_packet ${UDP_LOST[af_packet]:-0}.
@@ -510,7 +549,7 @@ How each figure was measured
     dequeue/enqueue, about 13 instructions per packet); not counted: building the requests and
     freeing the replies (a NIC's tx completion). "of which" is the inclusive count of
     fn_eth_input (stack and callback only, no PMD, no loop).
- 4. size -A, sum of .text over the objects of lib/*.c in libfragnet_internal.a
+ 4. size -A, sum of .text over the objects of lib/runtime, lib/stack, lib/filter and lib/ctl in libfragnet_internal.a
     ($N_OBJ_FULL objects full, $N_OBJ_UDPO UDP-only), release build, and .text of libfragnet.so.
     UDP-only: ${UDPONLY_OPTS[*]}.
 

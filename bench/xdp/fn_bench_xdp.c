@@ -19,13 +19,13 @@
  * instructions on both sides, which the subtraction removes.
  */
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
 #include "cases.h"
+#include "measure.h"
 #include "compiler.h"
 #include "xdp/codegen.h"
 #include "xdp/load.h"
@@ -40,28 +40,6 @@ struct prog {
 	struct fn_xdp_code *code;
 	struct fn_xdp_rules rules;
 };
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static void pin_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
 
 static void die(const char *what, const char *why)
 {
@@ -129,7 +107,7 @@ static int cmd_xdp(const struct bench_case *c)
 		die("baseline", strerror(ENOMEM));
 	prog_load(&rules, text);
 	prog_load(&empty, base);
-	pin_cpu0();
+	bench_pin_cpu0();
 	/* about 0.1 s per run */
 	repeat = (int)(1e8 / (xdp_run(&rules, frame, len, 10000) + 1));
 	if (repeat < 1000)
@@ -138,8 +116,8 @@ static int cmd_xdp(const struct bench_case *c)
 		r[i] = xdp_run(&rules, frame, len, repeat);
 		e[i] = xdp_run(&empty, frame, len, repeat);
 	}
-	double total = median(r, REPEATS);
-	printf("%.1f %.1f %u\n", total - median(e, REPEATS), total, rules.code->n_insns);
+	double total = bench_median(r, REPEATS);
+	printf("%.1f %.1f %u\n", total - bench_median(e, REPEATS), total, rules.code->n_insns);
 	prog_free(&rules);
 	prog_free(&empty);
 	free(text);

@@ -483,6 +483,21 @@ static int receive(struct fn_ctl_client *c)
 	return handle_message(c, n, fd);
 }
 
+/* One message while attaching: -ENOTCONN when fragnetd is silent for
+ * HELLO_TIMEOUT_MS, -ECANCELED when the library is stopping. */
+static int receive_during_hello(struct fn_ctl_client *c)
+{
+	int rc = wait_ready(c, HELLO_TIMEOUT_MS);
+
+	if (rc == -ETIMEDOUT)
+		return -ENOTCONN;
+	if (rc == 1)
+		return -ECANCELED;
+	if (rc)
+		return rc;
+	return receive(c);
+}
+
 /*
  * Connect and register, then wait for the first image (or a refusal).
  * 0 once a generation is installed; -ENOTCONN when nobody answers.
@@ -515,18 +530,9 @@ static int attach(struct fn_ctl_client *c)
 	}
 	/* Attached once the first image arrived (or refused when an error did). */
 	c->images = 0;
-	while (c->images == 0) {
-		rc = wait_ready(c, HELLO_TIMEOUT_MS);
-		if (rc == -ETIMEDOUT)
-			rc = -ENOTCONN;
-		else if (rc == 1)
-			rc = -ECANCELED;
-		if (rc)
+	while (c->images == 0)
+		if ((rc = receive_during_hello(c)) < 0)
 			goto fail;
-		rc = receive(c);
-		if (rc < 0)
-			goto fail;
-	}
 	/* A bad first image is fatal only when there are no rules at all: an
 	 * image we cannot map (not sealed) is as unusable as one that fails
 	 * verification. */
@@ -540,18 +546,9 @@ static int attach(struct fn_ctl_client *c)
 		rc = -ENOTCONN;
 		goto fail;
 	}
-	while (c->xsk_waiting) {
-		rc = wait_ready(c, HELLO_TIMEOUT_MS);
-		if (rc == -ETIMEDOUT)
-			rc = -ENOTCONN;
-		else if (rc == 1)
-			rc = -ECANCELED;
-		if (rc)
+	while (c->xsk_waiting)
+		if ((rc = receive_during_hello(c)) < 0)
 			goto fail;
-		rc = receive(c);
-		if (rc < 0)
-			goto fail;
-	}
 	if (c->xsk_rc < 0) {
 		rc = c->xsk_rc == -EPERM || c->xsk_rc == -EBUSY ? -EACCES : c->xsk_rc;
 		goto fail;
