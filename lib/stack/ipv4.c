@@ -241,6 +241,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 		if (!q->filter.defrag_first &&
 		    !ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
 			goto free;
+		*fn_reasm_mark(m) = hs.mark;
 		chain = fn_reasm_add(q, m);
 		if (chain != NULL)
 			fn_ipv4_input_reassembled(q, chain);
@@ -315,6 +316,7 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 		       RTE_ETHER_HDR_LEN);
 		l2 = q->rx_l2;
 	}
+	hs.mark = *fn_reasm_mark(chain);   /* the first fragment's */
 	len = linearize(q, chain);
 	rte_pktmbuf_free(chain);
 	pkttype = ((struct rte_ipv4_hdr *)q->rx_dgram)->dst_addr == q->addr ?

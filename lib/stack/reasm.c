@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include <rte_byteorder.h>
+#include <rte_errno.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
 
@@ -32,10 +33,23 @@ struct fn_reasm {
 	struct datagram d[FN_REASM_DATAGRAMS];
 };
 
+int fn_reasm_mark_offset = -1;
+
 struct fn_reasm *fn_reasm_create(int socket, uint32_t mem_limit, uint64_t timeout_ticks)
 {
+	static const struct rte_mbuf_dynfield mark = {
+		.name = "fragnet_frag_mark",
+		.size = sizeof(uint32_t),
+		.align = __alignof__(uint32_t),
+	};
 	struct fn_reasm *r;
+	int off = rte_mbuf_dynfield_register(&mark);   /* the same offset every time */
 
+	if (off < 0) {
+		errno = rte_errno;
+		return NULL;
+	}
+	fn_reasm_mark_offset = off;
 	r = rte_zmalloc_socket("fn_reasm", sizeof(*r), RTE_CACHE_LINE_SIZE, socket);
 	if (r == NULL) {
 		errno = ENOMEM;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 struct fn_queue;
 struct fn_reasm;
@@ -28,7 +29,21 @@ struct fn_reasm;
 #define FN_REASM_FRAGMENTS 128         /* per datagram: 64 KB in 552-byte pieces */
 #define FN_REASM_SHARE 4               /* a source holds 1/4 of datagrams and memory */
 
-/* mem_limit: bytes of mbufs (buf_len) held at most, all sources together. */
+/*
+ * The meta mark prerouting gave a fragment. The reassembled datagram keeps
+ * its first fragment's, as the kernel's reassembled skb keeps the head's; it
+ * travels on the mbuf because a datagram may be handed to another queue. A
+ * dynamic mbuf field, registered by fn_reasm_create.
+ */
+extern int fn_reasm_mark_offset;
+
+static inline uint32_t *fn_reasm_mark(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, fn_reasm_mark_offset, uint32_t *);
+}
+
+/* mem_limit: bytes of mbufs (buf_len) held at most, all sources together.
+ * NULL + errno. */
 struct fn_reasm *fn_reasm_create(int socket, uint32_t mem_limit, uint64_t timeout_ticks);
 void fn_reasm_free(struct fn_reasm *r);
 

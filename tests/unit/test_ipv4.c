@@ -269,6 +269,69 @@ static void test_learning_needs_accepted_unicast(void **state)
 #endif
 }
 
+#if FN_WITH_FILTER && FN_WITH_FRAG
+/*
+ * A mark prerouting sets on a fragment: the reassembled datagram carries the
+ * first fragment's to input, as the kernel's reassembled skb keeps its
+ * head's (ip_local_deliver reassembles between the two hooks). Prerouting
+ * marks the first fragment 7 and any other 5; input drops what is not 7.
+ * The first fragment arrives last but one, so neither "the last one's" nor
+ * "none" passes.
+ */
+static void test_first_fragment_mark_survives(void **state)
+{
+	static const uint8_t first[2] = { 0x20, 0x00 };   /* MF, offset 0 */
+	struct fragnet *fn = h_fn(state);
+	struct fn_queue *q = fn->queues[0];
+	struct fn_filter *r = fn_filter_create(1);
+	struct fn_imgb *b = fn_imgb_new();
+	const struct tp_ip id = { .id = 77 };
+	uint8_t dgram[20 + 8 + 40], buf[128], payload[40] = { 0 };
+	uint32_t seven = 7, five = 5;
+	struct fn_op_meta_set *o;
+	struct h_rx rx = { 0 };
+	size_t len;
+	void *img;
+
+	fn_imgb_table(b, "fragnet", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, -450, FN_POLICY_ACCEPT);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);                 /* ip frag-off 0x2000 meta mark set 7 */
+	t_payload_cmp(b, FN_PAYLOAD_NETWORK, 6, 2, FN_CMP_EQ, first);
+	t_imm(b, 1, &seven, 4);
+	o = fn_imgb_op(b, FN_OP_META_SET, sizeof(*o));
+	o->key = FN_META_MARK;
+	o->sreg = 1;
+	fn_imgb_rule(b, 0, 2);                 /* ip frag-off != 0x2000 meta mark set 5 */
+	t_payload_cmp(b, FN_PAYLOAD_NETWORK, 6, 2, FN_CMP_NEQ, first);
+	t_imm(b, 1, &five, 4);
+	o = fn_imgb_op(b, FN_OP_META_SET, sizeof(*o));
+	o->key = FN_META_MARK;
+	o->sreg = 1;
+	fn_imgb_rule(b, 1, 3);                 /* meta mark != 7 drop */
+	t_meta(b, FN_META_MARK, 0);
+	t_cmp32(b, 0, FN_CMP_NEQ, 7);
+	t_verdict(b, FN_V_DROP, 0);
+	img = t_finish(b, &len);
+	assert_non_null(img);
+	fn_filter_queue_attach(r, &q->filter, 0);
+	assert_int_equal(fn_filter_install(r, img, len, 0, free, img), 0);
+	fn_filter_burst_begin(&q->filter);
+	assert_false(q->filter.defrag_first);  /* no conntrack: prerouting sees fragments */
+
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	tp_udp(dgram, H_PEER, H_ADDR, 4000, 7, payload, sizeof(payload), &id);
+	/* 48 bytes of UDP: [0, 16) [16, 32) [32, 48), the first arriving second */
+	fn_eth_input(q, h_ip_frame(fn, buf, tp_fragment(buf, dgram, 16, 16, true)));
+	fn_eth_input(q, h_ip_frame(fn, buf, tp_fragment(buf, dgram, 0, 16, true)));
+	fn_eth_input(q, h_ip_frame(fn, buf, tp_fragment(buf, dgram, 32, 16, false)));
+	assert_int_equal(rx.n, 1);
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FILTER], 0);
+	fn_filter_destroy(r);
+	h_tx_clear(q);
+}
+#endif
+
 static uint16_t next_id(struct fn_queue *q, uint32_t dst)
 {
 	struct rte_ipv4_hdr ip;
@@ -338,6 +401,9 @@ int main(void)
 		H_TEST(test_neighbour_learning),
 		H_TEST(test_martian_sources),
 		H_TEST(test_learning_needs_accepted_unicast),
+#if FN_WITH_FILTER && FN_WITH_FRAG
+		H_TEST(test_first_fragment_mark_survives),
+#endif
 		H_TEST2(test_ip_ids),
 	};
 
