@@ -455,7 +455,7 @@ row "" "  generator check: fn-gen open loop, Mpps" "sends $(scale "$(kv tx_pps "
 row 2 "UDP echo over veth, kreq/s (closed loop, w=$UDP_WINDOW)" "af_xdp    $(scale "$R_XDP" 1e3 1)" \
 	"kernel recvmmsg $(scale "$R_KER" 1e3 1)" "$(ratio "$R_XDP" "$R_KER")"
 row "" "  latency p50/p99, us" "af_xdp    $(lat af_xdp)" "kernel $(lat kernel)" ""
-row "" "  same server on xsk: fragnetd's steering program, kreq/s" "xsk       $(scale "$R_XSK" 1e3 1)" \
+row "" "  on xsk (fragnetd's XDP steering), kreq/s" "xsk       $(scale "$R_XSK" 1e3 1)" \
 	"af_xdp PMD's own $(scale "$R_XDP" 1e3 1)" "$(ratio "$R_XSK" "$R_XDP")"
 row "" "  latency p50/p99, us" "xsk       $(lat xsk)" "" ""
 row "" "  same server on net_af_packet, kreq/s" "af_packet $(scale "$R_PKT" 1e3 1)" \
@@ -483,7 +483,7 @@ row 3 "instructions per echoed packet (callgrind)" "udp-only $IC_UDPO" "full bui
 	"$(ratio "$IC_UDPO" "$IC_FULL")"
 row "" "  of which fn_eth_input and below" "udp-only $IC_UDPO_STACK" "full build $IC_FULL_STACK" \
 	"$(ratio "$IC_UDPO_STACK" "$IC_FULL_STACK")"
-row 4 "stack code: .text of lib/{runtime,stack,filter,ctl} objects, bytes" "udp-only $SZ_UDPO" "full build $SZ_FULL" \
+row 4 "stack code: .text of lib/ objects but nft/, bytes" "udp-only $SZ_UDPO" "full build $SZ_FULL" \
 	"$(ratio "$SZ_UDPO" "$SZ_FULL")"
 row "" "  .text of libfragnet.so, bytes" "udp-only $SZ_SO_UDPO" "full build $SZ_SO_FULL" \
 	"$(ratio "$SZ_SO_UDPO" "$SZ_SO_FULL")"
