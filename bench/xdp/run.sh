@@ -12,17 +12,12 @@ nft=$build/bench/nft/fn-bench-nft
 for b in "$xdp" "$nft"; do
 	[ -x "$b" ] || { echo "run.sh: $b not built (needs the rules compiler)" >&2; exit 1; }
 done
-ns_rules=fnxbench$$r
-ns_base=fnxbench$$b
-cleanup() {
-	ip netns del "$ns_rules" 2>/dev/null || true
-	ip netns del "$ns_base" 2>/dev/null || true
-}
-trap cleanup EXIT
-for ns in "$ns_rules" "$ns_base"; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-done
+. scripts/lib/topology.sh
+topo_init fnxb
+topo_on_exit true
+# the kernel side: the ruleset in one namespace, its baseline in another
+topo_netns r && topo_netns b
+ns_rules=${TOPO_TAG}r ns_base=${TOPO_TAG}b
 
 if [ $# -gt 0 ]; then
 	cases=("$@")
