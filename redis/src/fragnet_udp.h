@@ -10,6 +10,10 @@
  * The queue is polled from beforeSleep() on Redis's own thread (the EAL main
  * lcore); replies are flushed after the AOF write of the same iteration.
  *
+ * Until a flow's source address is validated (a UDPCOOKIE handshake, answered
+ * by the transport itself, or udp-trusted-prefixes) it is sent at most 3x the
+ * bytes it sent, and it counts against a budget of unvalidated flows.
+ *
  * This header is included by server.h and must not pull in DPDK. */
 
 #ifndef __REDIS_FRAGNET_UDP_H
