@@ -363,7 +363,8 @@ def flood(topo, runner):
                          n > 0 and ok == n)
         runner.check("the flood was real: %d spoofed datagrams, %d flows opened" %
                      (sent[0], during.get("udp_flows_opened", 0)),
-                     sent[0] >= 10000 and during.get("udp_flows_opened", 0) >= 1000)
+                     # spoofed flows came and went: twice the budget at least
+                     sent[0] >= 10000 and during.get("udp_flows_opened", 0) >= maxclients)
         runner.check("unvalidated flows never above min(udp-max-flows, maxclients)/2 = %d (peak %d)" %
                      (maxclients // 2, peak["udp_flows_unvalidated"]),
                      0 < peak["udp_flows_unvalidated"] <= maxclients // 2)
