@@ -105,7 +105,6 @@ static void expect(struct fake *f, int ret, const char *where, const char *what)
 static void test_refused_expression_types(void **state)
 {
 	static const struct { const char *name, *why; } cases[] = {
-		{ "dynset", "sets updated from the packet path" },
 		{ "nat", "NAT" }, { "masq", "masquerade" }, { "redir", "redirect" },
 		{ "tproxy", "tproxy" }, { "queue", "queue to userspace" },
 		{ "notrack", "notrack" }, { "fib", "fib lookups" },
@@ -272,6 +271,7 @@ static void test_refused_sets(void **state)
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "s");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		expect(f, -EOPNOTSUPP, AT(2, "lookup"),
+		       which == 0 ? "set s: timeouts are only supported in dynamic sets" :
 		       which == 1 ? "set s: object maps" : "set s: elements with timeouts");
 	}
 }
