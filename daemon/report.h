@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The output of `fragnetctl list ruleset`, `list counters`, `apps` and
- * `stats`, as text for people or JSON (-j) for programs, made from a
+ * `stats`, as text for people or JSON (-j) for programs (and `stats` as
+ * Prometheus metrics, report_metrics.c), made from a
  * finished query: each command describes its output once (report_*.c, as a
  * doc.h tree) and doc.h prints it either way.
  *
