@@ -83,7 +83,8 @@ def scrape(daemon):
     """(text, {family name as written: (type, [samples])}) of one scrape."""
     rc, out, err = daemon.ctl("stats", "--format", "prometheus")
     if rc != 0:
-        raise RuntimeError(f"stats --format prometheus: exit {rc}: {err}")
+        raise RuntimeError(f"stats --format prometheus: exit {rc}: {err}\n"
+                           + daemon.log_text()[-2000:])
     fams = {}
     for f in text_string_to_metric_families(out):
         # the parser names a counter's family without _total; its samples keep it
@@ -161,7 +162,8 @@ def check_match_json(c, daemon, fams):
     c.check("fragnet_queue_drops_by_reason_total as stats -j drops_by_reason",
             got == reasons and sum(v for (q, r), v in got.items() if r == "filter") > 0,
             (got, reasons))
-    rs = daemon.ctl_json("list", "ruleset")["apps"][0]
+    listing = daemon.ctl_json("list", "ruleset")
+    rs = listing["apps"][0]
     rules = {(x["chain"], x["handle"]): x for x in rs["counters"] if "chain" in x}
     got = {(s.labels["chain"], int(s.labels["handle"])): s.value
            for s in fams["fragnet_rule_packets_total"][1]}
@@ -171,14 +173,14 @@ def check_match_json(c, daemon, fams):
            for s in fams["fragnet_rule_bytes_total"][1]}
     c.check("fragnet_rule_bytes_total as well",
             got == {k: x["bytes"] for k, x in rules.items()}, got)
-    c.check("the rules' table is a label",
-            all(s.labels["table"] == "echo" for s in fams["fragnet_rule_packets_total"][1]),
+    c.check("the rules' table (family and name) is a label",
+            all(s.labels["table"] == "inet echo" for s in fams["fragnet_rule_packets_total"][1]),
             fams["fragnet_rule_packets_total"][1])
     objs = {x["object"]: x["packets"] for x in rs["counters"] if "object" in x}
     c.check("fragnet_counter_packets_total: the named counter as list ruleset -j",
             value(fams, "fragnet_counter_packets_total", object="echoes") == objs.get("echoes")
             and objs.get("echoes", 0) > 0, (fams["fragnet_counter_packets_total"], objs))
-    return rs["ruleset"]
+    return listing["ruleset"]
 
 
 def run(args):
