@@ -135,7 +135,7 @@ static uint64_t value(const struct fnd_query *q, const struct fnd_app_report *a,
 	return 0;
 }
 
-/* A label value (after the first): quotes, backslashes and newlines escaped as the format
+/* ,key="value": quotes, backslashes and newlines escaped as the format
  * says; bytes outside printable ASCII (names come from applications)
  * become '?', so the output is always valid UTF-8. */
 static void label(struct fnd_buf *b, const char *key, const char *v)

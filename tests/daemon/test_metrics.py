@@ -10,9 +10,12 @@ sent between two scrapes.
   test_metrics.py --fragnetd F --fragnetctl C --echo E --docs docs/metrics.md
 """
 import argparse
+import json
 import os
 import re
+import socket
 import sys
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -38,7 +41,6 @@ RULES = """table inet echo {
 
 
 def client_echo(count, port):
-    import socket
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(0.5)
     ok = 0
@@ -52,8 +54,6 @@ def client_echo(count, port):
 
 
 def client_send(count, port):
-    import socket
-    import time
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for _ in range(count):
         s.sendto(b"x", (SERVER_ADDR, port))
@@ -62,7 +62,6 @@ def client_send(count, port):
 
 
 def client_main(argv):
-    import json
     cmd, args = argv[0], [int(a) for a in argv[1:]]
     print(json.dumps({"echo": client_echo, "send": client_send}[cmd](*args)))
 
