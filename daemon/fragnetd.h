@@ -11,7 +11,8 @@
  *   command ──> ruleset (load, check), query (start), app (who applied), peer
  *   query ────> app (who is registered), ruleset (generations), report, peer
  *   app ──────> ruleset (current generation; hold/release), peer
- *   report ───> doc (its output described once, as a tree; text and JSON from it)
+ *   report ───> doc (its output described once, as a tree; text and JSON from it;
+ *               Prometheus metrics from their own table, report_metrics.c)
  *   ruleset ──> generation, nftns, netns, notify, screen
  *   peer ─────> ctl/proto
  *   besides, wherever needed: event (fds, timers), log

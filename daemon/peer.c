@@ -55,6 +55,14 @@ void fnd_peer_describe(const struct fnd_peer *p, char *s, size_t len)
 		snprintf(s, len, "peer pid %d uid %u", (int)p->pid, (unsigned)p->uid);
 }
 
+void fnd_peers_connections(const struct fnd_peers *ps, uint64_t *accepted, unsigned *open)
+{
+	*accepted = ps->last_id;   /* every accepted connection gets the next id */
+	*open = 0;
+	for (const struct fnd_peer *p = ps->list; p; p = p->next)
+		*open += p->fd >= 0;
+}
+
 struct fnd_peer *fnd_peer_find(struct fnd_peers *ps, uint64_t id)
 {
 	for (struct fnd_peer *p = ps->list; p; p = p->next)

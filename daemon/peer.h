@@ -101,6 +101,9 @@ void fnd_peer_reply(struct fnd_peer *p, uint32_t seq, int status, const char *ms
 void fnd_peer_refuse(struct fnd_peer *p, int status, const char *why);
 void fnd_peer_close(struct fnd_peer *p);
 
+/* Connections accepted since start, and open now (for the metrics). */
+void fnd_peers_connections(const struct fnd_peers *ps, uint64_t *accepted, unsigned *open);
+
 /* "application NAME[PID] (uid UID)" or "peer pid PID uid UID", for logs. */
 void fnd_peer_describe(const struct fnd_peer *p, char *s, size_t len);
 

@@ -102,6 +102,7 @@ static void resolve(struct fnd_queries *qs, struct fnd_query *q)
 	q->generation = cur->number;
 	q->nft_generation = cur->nft_gen;
 	q->ruleset = cur->text;
+	fnd_peers_connections(qs->peers, &q->connections_accepted, &q->connections_open);
 	for (size_t i = 0; i < q->n_apps; i++) {
 		struct fnd_app_report *a = &q->apps[i];
 		struct fnd_generation *g = fnd_ruleset_find(qs->ruleset,

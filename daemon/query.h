@@ -87,6 +87,8 @@ struct fnd_query {
 	/* the current generation, set when the query is answered */
 	uint64_t generation, nft_generation;
 	const char *ruleset;       /* its nft text */
+	uint64_t connections_accepted; /* fragnetd's own, for the metrics */
+	unsigned connections_open;
 };
 
 /* The generation whose counters the application reported. */

@@ -112,6 +112,8 @@ int fnd_report(const struct fnd_query *q, struct fnd_buf *out)
 	struct fnd_doc *doc;
 	int rc;
 
+	if (q->flags & FN_CTL_F_PROMETHEUS)
+		return fnd_report_metrics(q, out); /* every query has its numbers */
 	switch (q->command) {
 	case FN_CTL_CMD_APPS:
 		doc = fnd_report_apps(q);

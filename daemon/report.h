@@ -3,7 +3,9 @@
  * The output of `fragnetctl list ruleset`, `list counters`, `apps` and
  * `stats`, as text for people or JSON (-j) for programs, made from a
  * finished query: each command describes its output once (report_*.c, as a
- * doc.h tree) and doc.h prints it either way.
+ * doc.h tree) and doc.h prints it either way. `stats -f prometheus` is the
+ * query's numbers as Prometheus metrics, from a table of their own
+ * (report_metrics.c).
  *
  * `list ruleset` is the nft listing of the generation each application
  * applies, with the counters replaced by that application's own, summed

@@ -16,6 +16,10 @@ struct fnd_doc *fnd_report_stats(const struct fnd_query *q);
 struct fnd_doc *fnd_report_ruleset(const struct fnd_query *q);
 struct fnd_doc *fnd_report_counters(const struct fnd_query *q);
 
+/* Every query's numbers as Prometheus metrics (report_metrics.c), appended
+ * to out: 0 or -ENOMEM. */
+int fnd_report_metrics(const struct fnd_query *q, struct fnd_buf *out);
+
 /* "filtered", "UNFILTERED", "refused", "applying" or "no-answer". */
 const char *fnd_report_state(const struct fnd_app_report *a);
 /* An application's name, pid, uid, queues, answered, state, generation,

@@ -20,7 +20,7 @@ packages=(
 	libcmocka-dev iproute2 iputils-ping ethtool procps kmod python3
 	valgrind tcpdump tshark libpcap-dev gnuplot-nox
 	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev strace
-	abigail-tools
+	abigail-tools python3-prometheus-client man-db groff-base
 )
 missing=()
 for p in "${packages[@]}"; do

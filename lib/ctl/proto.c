@@ -167,7 +167,8 @@ int fn_ctl_check(const void *msg, size_t len)
 		const struct fn_ctl_request *m = (const void *)p;
 
 		if (m->command == 0 || m->command >= FN_CTL_CMD_END ||
-		    (m->flags & ~FN_CTL_F_JSON) || m->text_len > FN_CTL_TEXT_MAX ||
+		    (m->flags & ~(FN_CTL_F_JSON | FN_CTL_F_PROMETHEUS)) ||
+		    m->text_len > FN_CTL_TEXT_MAX ||
 		    !terminated(m->source, sizeof(m->source)))
 			return -EBADMSG;
 		break;

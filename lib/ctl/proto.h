@@ -165,6 +165,7 @@ enum fn_ctl_command {
 };
 
 #define FN_CTL_F_JSON 0x1u
+#define FN_CTL_F_PROMETHEUS 0x2u   /* a query's numbers as Prometheus metrics */
 
 struct fn_ctl_request {
 	uint32_t command;          /* enum fn_ctl_command */

@@ -108,6 +108,9 @@ static void field_rules(void **state)
 	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_HELLO, &hello, sizeof(hello))), -EBADMSG);
 	req.flags = 0x80;
 	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_REQUEST, &req, sizeof(req))), -EBADMSG);
+	req.flags = FN_CTL_F_PROMETHEUS;                    /* a known flag */
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_REQUEST, &req, sizeof(req))),
+			 FN_CTL_REQUEST);
 	req.flags = 0;
 	req.command = FN_CTL_CMD_END;
 	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_REQUEST, &req, sizeof(req))), -EBADMSG);

@@ -105,6 +105,16 @@ static void test_options(void **state)
 	ok("-jw3 stats", FN_CTL_CMD_STATS, &a);
 	assert_int_equal(a.flags, FN_CTL_F_JSON);
 	assert_true(a.interval == 3);
+	ok("stats --format prometheus", FN_CTL_CMD_STATS, &a);
+	assert_int_equal(a.flags, FN_CTL_F_PROMETHEUS);
+	ok("-fprometheus stats", FN_CTL_CMD_STATS, &a);
+	assert_int_equal(a.flags, FN_CTL_F_PROMETHEUS);
+	ok("apps --format=json", FN_CTL_CMD_APPS, &a);
+	assert_int_equal(a.flags, FN_CTL_F_JSON);
+	ok("-j apps -f text", FN_CTL_CMD_APPS, &a);        /* the last one says */
+	assert_int_equal(a.flags, 0);
+	ok("stats -f prometheus -j", FN_CTL_CMD_STATS, &a);
+	assert_int_equal(a.flags, FN_CTL_F_JSON);
 }
 
 static void test_socket_sources(void **state)
@@ -127,7 +137,7 @@ static void test_help(void **state)
 	static const char *const sections[] = {
 		"NAME", "SYNOPSIS", "COMMANDS", "OPTIONS", "EXIT STATUS", "ENVIRONMENT",
 		"load FILE", "check FILE", "list ruleset", "list counters", "apps", "stats",
-		"--socket", "--json", "--watch", "--count", "--help", FRAGNET_DEFAULT_SOCKET,
+		"--socket", "--json", "--format", "prometheus", "--watch", "--count", "--help", FRAGNET_DEFAULT_SOCKET,
 	};
 	struct fnctl_args a;
 	char *text = NULL;
@@ -178,6 +188,9 @@ static void test_bad_arguments(void **state)
 	refused("-jx apps", "unknown option '-x'");
 	refused("apps -s", "-s needs an argument");
 	refused("apps --socket", "--socket needs an argument");
+	refused("stats -f yaml", "--format: 'yaml' is not text, json or prometheus");
+	refused("apps -f prometheus", "--format prometheus goes with stats only");
+	refused("stats --format", "--format needs an argument");
 }
 
 int main(void)

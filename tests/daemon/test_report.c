@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * daemon/report*.c and doc*.c: the text and JSON of `apps`, `stats`,
- * `list ruleset` and `list counters` for queries built by hand (what the
- * applications would have answered). The text is compared byte for byte;
- * the JSON is parsed back by Python (its path in $PYTHON3) and checked
- * there, also when applications send names made to break it.
+ * `list ruleset` and `list counters`, and the Prometheus metrics, for
+ * queries built by hand (what the applications would have answered). The
+ * text is compared byte for byte; the JSON and the metrics are parsed back
+ * by Python (its path in $PYTHON3: Debian's, with python3-prometheus-client)
+ * and checked there, also when applications send names made to break them.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -103,31 +104,29 @@ static char *report(unsigned command, bool json, struct fnd_app_report *apps, si
 
 /* ---------------------------------------------------------------- JSON by Python */
 
-/* Parse json (strict UTF-8) and evaluate each Python expression, up to a
- * NULL, on it as j: true when all hold. One Python per call: they are slow
- * to start. */
-static bool json_holds(const char *json, ...)
+/* Load text (strict UTF-8) as j with the Python statement load, and evaluate
+ * each Python expression of ap, up to a NULL, on it: true when all hold.
+ * One Python per call: they are slow to start. */
+static bool holds(const char *load, const char *text, va_list ap)
 {
 	static const char script[] =
 		"import json, sys\n"
-		"j = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
-		"bad = [e for e in sys.argv[1:] if not eval(e)]\n"
+		"data = sys.stdin.buffer.read().decode('utf-8')\n"
+		"exec(sys.argv[1])\n"
+		"bad = [e for e in sys.argv[2:] if not eval(e)]\n"
 		"for e in bad:\n"
 		"    print('not true: %s' % e, file=sys.stderr)\n"
 		"if bad:\n"
-		"    print(json.dumps(j, indent=1), file=sys.stderr)\n"
+		"    print(j, file=sys.stderr)\n"
 		"sys.exit(1 if bad else 0)\n";
 	const char *python = getenv("PYTHON3") ? getenv("PYTHON3") : "python3";
-	const char *argv[16] = { python, "-c", script };
-	size_t len = strlen(json), n = 3;
+	const char *argv[24] = { python, "-c", script, load };
+	size_t len = strlen(text), n = 4;
 	int fds[2], status;
-	va_list ap;
 	pid_t pid;
 
-	va_start(ap, json);
 	while ((argv[n] = va_arg(ap, const char *)) != NULL)
 		assert_true(++n < sizeof(argv) / sizeof(argv[0]));
-	va_end(ap);
 	assert_int_equal(pipe(fds), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -139,10 +138,38 @@ static bool json_holds(const char *json, ...)
 		_exit(127);
 	}
 	close(fds[0]);
-	assert_int_equal(write(fds[1], json, len), (ssize_t)len);
+	assert_int_equal(write(fds[1], text, len), (ssize_t)len);
 	close(fds[1]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* JSON as j. */
+static bool json_holds(const char *json, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, json);
+	ok = holds("j = json.loads(data)", json, ap);
+	va_end(ap);
+	return ok;
+}
+
+/* Prometheus metrics, read by prometheus_client's parser, as j: a list of
+ * (name, labels, value) samples, and t: {family: type}. */
+static bool prom_holds(const char *text, ...)
+{
+	va_list ap;
+	bool ok;
+
+	va_start(ap, text);
+	ok = holds("from prometheus_client.parser import text_string_to_metric_families as p\n"
+		   "fams = list(p(data))\n"
+		   "j = [(s.name, s.labels, s.value) for f in fams for s in f.samples]\n"
+		   "t = {f.name: f.type for f in fams}", text, ap);
+	va_end(ap);
+	return ok;
 }
 
 /* ---------------------------------------------------------------- apps */
@@ -463,6 +490,111 @@ static void hostile_json(void **state)
 	free(s);
 }
 
+/* ---------------------------------------------------------------- metrics */
+
+static char *metrics(struct fnd_app_report *apps, size_t n)
+{
+	struct fnd_query q = query(FN_CTL_CMD_STATS, false, apps, n);
+	struct fnd_buf out = { 0 };
+
+	q.flags = FN_CTL_F_PROMETHEUS;
+	q.connections_open = 2;
+	q.connections_accepted = 9;
+	assert_int_equal(fnd_report(&q, &out), 0);
+	assert_non_null(out.s);
+	return out.s;
+}
+
+static void metrics_samples(void **state)
+{
+	char *s = metrics(two_apps, 2);
+
+	(void)state;
+	assert_true(prom_holds(s, "len(t) == 27 and t['fragnetd_generation'] == 'gauge'",
+			       "t['fragnet_rule_packets'] == 'counter'",
+			       "('fragnetd_generation', {}, 7.0) in j",
+			       "('fragnetd_nft_generation', {}, 42.0) in j",
+			       "('fragnetd_applications', {}, 2.0) in j",
+			       "('fragnetd_connections', {}, 2.0) in j",
+			       "('fragnetd_connections_accepted_total', {}, 9.0) in j",
+			       "('fragnet_rule_packets_total', {'app': 'echo', 'pid': '1234', "
+			       "'table': 'inet echo', 'chain': 'input', 'handle': '4'}, 20.0) in j",
+			       /* a rule's second counter */
+			       "('fragnet_rule_bytes_total', {'app': 'echo', 'pid': '1234', "
+			       "'table': 'inet echo', 'chain': 'input', 'handle': '4', 'nth': '2'}, "
+			       "646.0) in j",
+			       /* the live one only, not generation 6's final */
+			       "[v for n, l, v in j if n == 'fragnet_rule_packets_total' and "
+			       "l['handle'] == '3'] == [11.0]",
+			       "('fragnet_counter_packets_total', {'app': 'echo', 'pid': '1234', "
+			       "'table': 'inet echo', 'object': 'hits'}, 5.0) in j",
+			       "('fragnet_queue_drops_by_reason_total', {'app': 'echo', 'pid': '1234', "
+			       "'queue': '0', 'reason': 'eth_dst'}, 3.0) in j",
+			       "('fragnet_queue_rx_packets_total', {'app': 'echo', 'pid': '1234', "
+			       "'queue': '1'}, 5.0) in j",
+			       "('fragnet_queue_filter_installs_total', {'app': 'echo', 'pid': '1234', "
+			       "'queue': '0'}, 3.0) in j",
+			       "('fragnet_app_rule_log_lines_total', {'app': 'echo', 'pid': '1234'}, "
+			       "2.0) in j",
+			       "('fragnet_app_info', {'app': 'late', 'pid': '99', 'uid': '1000', "
+			       "'state': 'no-answer'}, 1.0) in j",
+			       "('fragnet_app_answered', {'app': 'late', 'pid': '99'}, 0.0) in j",
+			       /* what only an answer tells is left out, not made up */
+			       "sorted(n for n, l, v in j if l.get('app') == 'late') == "
+			       "['fragnet_app_answered', 'fragnet_app_generation', 'fragnet_app_info', "
+			       "'fragnet_app_queues']", NULL));
+	free(s);
+}
+
+/* Two processes of one kernel-enforced application: the kernel's counters,
+ * live ones only, once for the name. */
+static struct fnd_counter k_counters[] = {
+	{ .generation = 3, .chain = "input", .handle = 3, .packets = 8, .bytes = 400 },
+	{ .generation = 2, .chain = "input", .handle = 3, .packets = 5, .bytes = 250,
+	  .final = true },
+};
+static struct fnd_app_report k_apps[2] = {
+	{ .name = "k", .pid = 10, .n_queues = 0, .asked = true, .answered = true,
+	  .end = { .generation = 3 }, .table = "inet k", .kernel = true,
+	  .xdp = { .ifname = "eth1", .mode = "skb", .generation = 3 },
+	  .kcounters = k_counters, .n_kcounters = 2 },
+	{ .name = "k", .pid = 11, .n_queues = 0, .asked = true, .answered = true,
+	  .end = { .generation = 3 }, .table = "inet k", .kernel = true,
+	  .xdp = { .ifname = "eth1", .mode = "skb", .generation = 3 },
+	  .kcounters = k_counters, .n_kcounters = 2 },
+};
+
+static void metrics_kernel(void **state)
+{
+	char *s = metrics(k_apps, 2);
+
+	(void)state;
+	assert_true(prom_holds(s, "[(l, v) for n, l, v in j if n == 'fragnet_xdp_rule_packets_total']"
+			       " == [({'app': 'k', 'table': 'inet k', 'chain': 'input', "
+			       "'handle': '3'}, 8.0)]",
+			       "('fragnet_xdp_rule_bytes_total', {'app': 'k', 'table': 'inet k', "
+			       "'chain': 'input', 'handle': '3'}, 400.0) in j", NULL));
+	free(s);
+}
+
+/* Names from applications are label values: escaped as the format says,
+ * bytes outside printable ASCII as '?', read back as they were otherwise. */
+static void hostile_metrics(void **state)
+{
+	char *s = metrics(&evil, 1);
+
+	(void)state;
+	assert_true(prom_holds(s, "('fragnet_rule_packets_total', {'app': 'evil', 'pid': '66', "
+			       "'table': 'inet echo', 'chain': 'in\"put\\\\\\n\?\?\?\?\? x', "
+			       "'handle': '3'}, 1.0) in j",
+			       "('fragnet_counter_bytes_total', {'app': 'evil', 'pid': '66', "
+			       "'table': 'inet echo', 'object': '\"},{\"x\":1'}, 120.0) in j",
+			       "sorted((l['reason'], v) for n, l, v in j "
+			       "if n == 'fragnet_queue_drops_by_reason_total') == "
+			       "[('\?\? {}', 3.0), ('a\"b\\\\c\\nd', 2.0)]", NULL));
+	free(s);
+}
+
 static void not_a_query(void **state)
 {
 	struct fnd_query q = query(FN_CTL_CMD_LOAD, false, NULL, 0);
@@ -488,6 +620,9 @@ int main(void)
 		cmocka_unit_test(counters_json),
 		cmocka_unit_test(hostile_text),
 		cmocka_unit_test(hostile_json),
+		cmocka_unit_test(metrics_samples),
+		cmocka_unit_test(metrics_kernel),
+		cmocka_unit_test(hostile_metrics),
 		cmocka_unit_test(not_a_query),
 	};
 

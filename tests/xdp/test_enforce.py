@@ -275,6 +275,14 @@ def run(args):
             c.check(f"{n} requests: counted once per rule on their path, in the kernel "
                     "(prerouting drop, port 9 drop, client rule) or in-process (limit, accept)",
                     got == n and delta == [(0, 0), (0, 0), (0, n), (n, 0), (n, 0)], delta)
+            rc, prom, err = daemon.ctl("stats", "--format", "prometheus")
+            kc = {(x["chain"], x["handle"]): x["packets"] for x in after["kernel_counters"]
+                  if x["generation"] == after["generation"]}
+            pc = {(m[0], int(m[1])): int(m[2]) for m in re.findall(
+                r'^fragnet_xdp_rule_packets_total\{app="echo",table="inet echo",'
+                r'chain="([^"]*)",handle="(\d+)"\} (\d+)$', prom, re.M)}
+            c.check("stats -f prometheus: the kernel's rule counters, as list ruleset -j "
+                    "shows them", rc == 0 and pc == kc and max(pc.values()) >= n, (pc, kc, err))
 
             seen = daemon.app("echo")["rx_datagrams"]
             dropped = udp(topo, 20, src=DROPPED)

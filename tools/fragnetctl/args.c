@@ -23,6 +23,7 @@ void fnctl_usage(FILE *f)
 "    fragnetctl [-s SOCKET] [-j] list counters\n"
 "    fragnetctl [-s SOCKET] [-j] apps\n"
 "    fragnetctl [-s SOCKET] [-j] stats [-w [SECONDS]] [-n COUNT]\n"
+"    fragnetctl [-s SOCKET] stats -f prometheus\n"
 "\n"
 "DESCRIPTION\n"
 "    fragnetd compiles rules written in ordinary nft syntax in a network\n"
@@ -66,12 +67,18 @@ void fnctl_usage(FILE *f)
 "        (filtered, applying, refused, UNFILTERED, no-answer).\n"
 "    stats\n"
 "        Per-queue counters of every application, with drops by reason.\n"
+"        With -f prometheus: these, each application's rule counters (and\n"
+"        its kernel's, with kernel enforcement) and fragnetd's own numbers\n"
+"        as Prometheus metrics, for node_exporter's textfile collector\n"
+"        (docs/metrics.md names every metric).\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   fragnetd's socket (default: $FRAGNET_DAEMON_SOCKET,\n"
 "                        else " FRAGNET_DEFAULT_SOCKET ")\n"
 "    -j, --json          JSON output: one object per command (one per line\n"
 "                        and per interval with --watch)\n"
+"    -f, --format FMT    text (default), json (as -j) or prometheus (stats\n"
+"                        only: the Prometheus text exposition format)\n"
 "    -w, --watch [SEC]   stats: print again every SEC seconds (default 1)\n"
 "                        until interrupted\n"
 "    -n, --count N       stats --watch: stop after N updates\n"
@@ -94,6 +101,8 @@ void fnctl_usage(FILE *f)
 "    fragnetctl -j list counters\n"
 "    fragnetctl -j apps\n"
 "    fragnetctl stats -w 2\n"
+"    fragnetctl stats -f prometheus > fragnet.prom.tmp &&\n"
+"        mv fragnet.prom.tmp /var/lib/prometheus/node-exporter/fragnet.prom\n"
 "    ip netns exec fragnet nft add rule inet echo input udp dport 9 drop\n"
 "        (a live edit in the daemon's namespace: published within a second)\n"
 "\n"
@@ -159,6 +168,7 @@ int fnctl_args_parse(int argc, char **argv, const char *env_socket, struct fnctl
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "watch", optional_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -173,10 +183,20 @@ int fnctl_args_parse(int argc, char **argv, const char *env_socket, struct fnctl
 	optind = 0;     /* GNU: start over, as for a new argv */
 	opterr = 0;     /* the messages are ours */
 	/* GNU getopt permutes: options may also follow the command */
-	while ((c = getopt_long(argc, argv, ":s:jw::n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:jf:w::n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a->socket = optarg; break;
-		case 'j': a->flags |= FN_CTL_F_JSON; break;
+		case 'j': a->flags = (a->flags & ~FN_CTL_F_PROMETHEUS) | FN_CTL_F_JSON; break;
+		case 'f':
+			a->flags &= ~(FN_CTL_F_JSON | FN_CTL_F_PROMETHEUS);
+			if (strcmp(optarg, "json") == 0)
+				a->flags |= FN_CTL_F_JSON;
+			else if (strcmp(optarg, "prometheus") == 0)
+				a->flags |= FN_CTL_F_PROMETHEUS;
+			else if (strcmp(optarg, "text") != 0)
+				return usage_error(err, errlen, "--format: '%s' is not text, json "
+						   "or prometheus", optarg);
+			break;
 		case 'w':
 			a->interval = 1;
 			if (!optarg && optind < argc && argv[optind][0] >= '0' &&
@@ -212,6 +232,8 @@ int fnctl_args_parse(int argc, char **argv, const char *env_socket, struct fnctl
 	rc = parse_command(argc, argv, a, err, errlen);
 	if (rc == 0 && a->command != FN_CTL_CMD_STATS && a->interval > 0)
 		rc = usage_error(err, errlen, "--watch goes with stats only");
+	if (rc == 0 && a->command != FN_CTL_CMD_STATS && (a->flags & FN_CTL_F_PROMETHEUS))
+		rc = usage_error(err, errlen, "--format prometheus goes with stats only");
 	if (rc == 0 && a->count > 0 && a->interval == 0)
 		rc = usage_error(err, errlen, "--count goes with --watch");
 	return rc;

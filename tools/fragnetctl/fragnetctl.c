@@ -2,7 +2,7 @@
 /*
  * fragnetctl: the command line of fragnetd. Sends one request over the
  * daemon's socket and prints what comes back; the daemon does the work and
- * the formatting, so text and JSON (-j) always agree. The manual and the
+ * the formatting, so text, JSON (-j) and Prometheus metrics always agree. The manual and the
  * argument parsing are in args.c.
  */
 #include <errno.h>
@@ -283,7 +283,7 @@ static void on_interrupt(int sig)
 static int cmd_watch(const char *socket_path, unsigned flags, double interval, long count)
 {
 	struct sigaction sa = { .sa_handler = on_interrupt };
-	bool tty = isatty(STDOUT_FILENO) && !(flags & FN_CTL_F_JSON);
+	bool tty = isatty(STDOUT_FILENO) && !(flags & (FN_CTL_F_JSON | FN_CTL_F_PROMETHEUS));
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
