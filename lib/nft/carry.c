@@ -9,6 +9,12 @@
  * what an op refers to by index (a counter slot, a jump's chain, a set, a
  * limit, a quota, a log) is compared by what it names, since indexes move
  * when other rules come and go.
+ *
+ * fragnetd sees snapshots, not the transactions between them: a load that
+ * flushes the ruleset and adds the same text again gives the same tables,
+ * chains and handles (the kernel numbers a new table's objects from 1), so
+ * its unchanged rules keep counting, where `nft -f` would start them
+ * afresh. docs/rules-lifecycle.md says so.
  */
 #include <string.h>
 
@@ -124,6 +130,13 @@ static bool same_rule(const struct fn_nft_prog *a, const struct fn_img_rule *ra,
 	return true;
 }
 
+/* A counter set to a value (`counter packets 5 bytes 300` in the text)
+ * starts there, as in the kernel; one left alone goes on. */
+static bool same_start(const struct fn_img_counter *a, const struct fn_img_counter *b)
+{
+	return a->packets == b->packets && a->bytes == b->bytes;
+}
+
 /* Pair the rule counters of two identical rules, in the order they run. */
 static void pair_rule(const struct fn_nft_prog *prev, const struct fn_img_rule *rp,
 		      const struct fn_nft_prog *next, const struct fn_img_rule *rn,
@@ -135,7 +148,8 @@ static void pair_rule(const struct fn_nft_prog *prev, const struct fn_img_rule *
 		const struct fn_op_slot *on = (const void *)(next->code + rn->code_off + off);
 		const struct fn_op_slot *op = (const void *)(prev->code + rp->code_off + off);
 
-		if (on->h.type == FN_OP_COUNTER && next->counters[on->slot].chain != FN_IMG_NONE)
+		if (on->h.type == FN_OP_COUNTER && next->counters[on->slot].chain != FN_IMG_NONE &&
+		    same_start(&prev->counters[op->slot], &next->counters[on->slot]))
 			from[on->slot] = op->slot;
 		off += (uint32_t)on->h.size * 4;
 	}
@@ -164,7 +178,8 @@ uint32_t fn_nft_carry_map(const struct fn_nft_prog *prev, const struct fn_nft_pr
 
 		for (uint32_t q = 0; on->type == FN_OBJ_COUNTER && q < prev->hdr->n_objects; q++)
 			if (prev->objects[q].type == FN_OBJ_COUNTER &&
-			    same_str(prev, prev->objects[q].name, next, on->name))
+			    same_str(prev, prev->objects[q].name, next, on->name) &&
+			    same_start(&prev->counters[prev->objects[q].slot], &next->counters[on->slot]))
 				from[on->slot] = prev->objects[q].slot;
 	}
 	for (uint32_t c = 0; c < next->hdr->n_chains; c++) {

@@ -67,7 +67,8 @@ int fn_nft_verify(const void *image, size_t len, struct fn_nft_prog *prog,
  * replaces (carry.c): from[i] is the slot of prev that counter i of next
  * continues, or FN_IMG_NONE when it starts afresh. A rule's counters
  * continue when prev has the rule (same table, chain and handle) with the
- * same expressions; a named counter when prev has one of the same name.
+ * same expressions; a named counter when prev has one of the same name;
+ * either only when the image starts it at the same value as prev's.
  * prev may be NULL. from has next's n_counters entries. Returns how many
  * continue.
  */
