@@ -67,9 +67,15 @@ uint16_t fn_peer_gone_rx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkt
 	sigjmp_buf jb;
 	uint16_t got;
 
+	/* the PMD stores each frame once it has copied it whole: after a
+	 * fault, those are whole frames, and only the one it was copying is
+	 * lost (with its buffer) */
+	memset(pkts, 0, n * sizeof(*pkts));
 	if (sigsetjmp(jb, 0)) {
 		*fault = true;
-		return 0;
+		for (got = 0; got < n && pkts[got] != NULL; got++)
+			;
+		return got;
 	}
 	guarded_port = port_id;
 	guarded = &jb;

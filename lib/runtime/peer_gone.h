@@ -28,7 +28,8 @@ bool fn_peer_gone_port(uint16_t port_id);
 int fn_peer_gone_init(void);
 
 /* rte_eth_rx_burst under the guard; *fault is set when the burst was
- * abandoned (then 0 is returned; what the PMD had half-received is lost). */
+ * abandoned (then the frames it had received whole are returned; the one
+ * it was copying is lost). */
 uint16_t fn_peer_gone_rx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
 			 uint16_t n, bool *fault);
 
