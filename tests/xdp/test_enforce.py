@@ -296,14 +296,15 @@ def run(args):
                     and counter_total(after, hc) == bc and counter_total(after, hl) == bl
                     and counter_total(after, h9) == (0, 0),
                     ([counter_total(after, h) for h in (h9, hc, hl)], b9, bc, bl))
+            # (the counters, not the replies: a reply may be late on a busy machine)
             got = udp(topo, 10)
             udp(topo, 3, port=DISCARD_PORT)
             after = rules_json(daemon)
             c.check("... and they count on from there",
-                    got == 10 and counter_total(after, hc) == (0, bc[1] + 10)
+                    counter_total(after, hc) == (0, bc[1] + 10)
                     and counter_total(after, hl) == (bl[0] + 10, 0)
                     and counter_total(after, h9) == (0, 3),
-                    [counter_total(after, h) for h in (h9, hc, hl)])
+                    ([counter_total(after, h) for h in (h9, hc, hl)], got))
             load_and_wait_kernel(c, daemon, "echo.nft", RULES)
 
             seen = daemon.app("echo")["rx_datagrams"]
