@@ -42,6 +42,14 @@ struct kprog {
 	uint32_t *slot_image;          /* per kernel counter slot: the image's slot */
 	uint32_t n_slots;
 	struct kprog *next;            /* replaced, settling */
+	/* Per image counter: the slot of prev it continues (FN_IMG_NONE:
+	 * none, fn_nft_carry_map), what settled programs counted before it,
+	 * and whether succ continues it. */
+	uint32_t *from;
+	struct fn_nft_counter *carried;
+	uint8_t *moved;
+	struct kprog *prev;            /* the program it replaced, until settled */
+	struct kprog *succ;            /* the program that replaced it */
 };
 
 struct final {
@@ -246,6 +254,9 @@ static void kprog_free(struct fnd_xdp *x, struct kprog *k)
 	fn_xdp_rules_close(&k->rules);
 	fn_xdp_split_free(&k->split);
 	free(k->slot_image);
+	free(k->from);
+	free(k->carried);
+	free(k->moved);
 	fnd_ruleset_release(x->rs, k->generation);
 	free(k);
 }
@@ -275,11 +286,17 @@ static struct kprog *build(struct xapp *xa, struct fnd_generation *g)
 		rc = fn_xdp_load(&k->prog, code, fn_xdp_iface_xsks_fd(xa->xif->x), xa->cfg->name,
 				 &k->rules, msg, sizeof(msg));
 	if (rc == 0) {
+		uint32_t n = k->prog.hdr->n_counters + 1;
+
 		k->n_slots = code->n_slots;
 		k->slot_image = malloc((code->n_slots + 1) * sizeof(*k->slot_image));
-		if (k->slot_image)
+		k->from = calloc(n, sizeof(*k->from));
+		k->carried = calloc(n, sizeof(*k->carried));
+		k->moved = calloc(n, sizeof(*k->moved));
+		if (k->slot_image && k->from && k->carried && k->moved) {
 			memcpy(k->slot_image, code->slot_image, code->n_slots * sizeof(*k->slot_image));
-		else
+			fn_nft_carry_map(NULL, &k->prog, k->from);  /* none until it replaces one */
+		} else
 			rc = -ENOMEM;
 	}
 	fn_xdp_code_free(code);
@@ -315,19 +332,66 @@ static struct fn_nft_counter *kernel_counts(const struct kprog *k)
 	return c;
 }
 
-/* The final counters of a replaced program, once no CPU can still run it. */
+/* What each counter of k has counted: in the kernel, carried from settled
+ * programs, and what the unsettled ones it continues counted so far. NULL
+ * when the kernel's counts cannot be read. */
+static struct fn_nft_counter *counted(const struct kprog *k)
+{
+	struct fn_nft_counter *c = kernel_counts(k), *before = NULL;
+
+	if (c && k->prev && !(before = counted(k->prev))) {
+		free(c);
+		return NULL;
+	}
+	for (uint32_t i = 0; c && i < k->prog.hdr->n_counters; i++) {
+		c[i].packets += k->carried[i].packets;
+		c[i].bytes += k->carried[i].bytes;
+		if (before && k->from[i] != FN_IMG_NONE) {
+			c[i].packets += before[k->from[i]].packets;
+			c[i].bytes += before[k->from[i]].bytes;
+		}
+	}
+	free(before);
+	return c;
+}
+
+/* The settling program replaced first: the one whose predecessor settled. */
+static struct kprog **oldest_settling(struct xapp *xa)
+{
+	struct kprog **pp;
+
+	for (pp = &xa->settling; *pp; pp = &(*pp)->next)
+		if ((*pp)->prev == NULL)
+			return pp;
+	return NULL;
+}
+
+/* The final counters of a replaced program, once no CPU can still run it;
+ * the counters its successor continues go on there (and are zero here). */
 static void on_settled(struct fnd_timer *t, void *arg)
 {
 	struct xapp *xa = arg;
 	struct fnd_xdp *x = xa->owner;
-	struct kprog *k;
+	struct kprog **pp, *k;
 
 	(void)t;
-	while ((k = xa->settling)) {
-		const struct fn_nft_prog *p = &k->prog;
-		struct fn_nft_counter *c = kernel_counts(k);
+	while ((pp = oldest_settling(xa))) {
+		const struct fn_nft_prog *p;
+		struct fn_nft_counter *c;
 
-		xa->settling = k->next;
+		k = *pp;
+		*pp = k->next;
+		p = &k->prog;
+		c = counted(k);
+		if (c && k->succ) {
+			for (uint32_t j = 0; j < k->succ->prog.hdr->n_counters; j++)
+				if (k->succ->from[j] != FN_IMG_NONE) {
+					k->succ->carried[j].packets += c[k->succ->from[j]].packets;
+					k->succ->carried[j].bytes += c[k->succ->from[j]].bytes;
+				}
+		}
+		if (k->succ)
+			k->succ->prev = NULL;
 		if (c) {
 			for (uint32_t i = 0; i < p->hdr->n_counters; i++) {
 				const struct fn_img_counter *ic = &p->counters[i];
@@ -347,8 +411,8 @@ static void on_settled(struct fnd_timer *t, void *arg)
 				f = &xa->finals[xa->n_finals++];
 				f->generation = k->generation;
 				f->handle = ic->rule_handle;
-				f->packets = c[i].packets;
-				f->bytes = c[i].bytes;
+				f->packets = k->moved[i] ? 0 : c[i].packets;
+				f->bytes = k->moved[i] ? 0 : c[i].bytes;
 				f->chain = ic->chain == FN_IMG_NONE ? NULL :
 					   strdup(fn_nft_str(p, p->chains[ic->chain].name));
 				f->object = NULL;
@@ -390,6 +454,13 @@ static void swap(struct xapp *xa)
 	xa->prev_gen = xa->active_gen;
 	xa->active_gen = k->generation;
 	if (xa->active) {
+		/* the kernel's counters of unchanged rules go on */
+		fn_nft_carry_map(&xa->active->prog, &k->prog, k->from);
+		for (uint32_t j = 0; j < k->prog.hdr->n_counters; j++)
+			if (k->from[j] != FN_IMG_NONE)
+				xa->active->moved[k->from[j]] = 1;
+		k->prev = xa->active;
+		xa->active->succ = k;
 		xa->active->next = xa->settling;
 		xa->settling = xa->active;
 		fnd_timer_arm(&xa->settle, fnd_now_ms() + SETTLE_MS);
@@ -672,7 +743,7 @@ void fnd_xdp_counters(struct fnd_xdp *x, const char *app, fnd_xdp_counter_fn *fn
 	if (!xa->active)
 		return;
 	p = &xa->active->prog;
-	c = kernel_counts(xa->active);
+	c = counted(xa->active);
 	if (c) {
 		for (uint32_t i = 0; i < p->hdr->n_counters; i++) {
 			const struct fn_img_counter *ic = &p->counters[i];

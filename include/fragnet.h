@@ -324,6 +324,9 @@ struct fragnet_queue_stats {
 	uint64_t rx_datagrams, tx_datagrams; /* UDP, after reassembly / before fragmentation */
 	uint64_t filter_generation;   /* rules generation this queue applies */
 	uint32_t unfiltered;          /* 1 when running without rules */
+	uint64_t link_down;           /* times the queue's port lost its link and
+				       * was set aside until it came back (a
+				       * memif port whose peer left) */
 	/* New fields go here. */
 };
 

@@ -10,6 +10,11 @@
  * start) — checked without blocking, by the installer and by the queues.
  * Just before it is freed its counters are final, and go to whoever asked
  * for them (fn_filter_on_retire).
+ * A counter of a rule the new generation keeps unchanged goes on from where
+ * the old one is (fn_nft_carry_map): read live, it adds what the
+ * generations it replaced have counted so far; when they are released,
+ * their counts are folded into it, and their own final report shows zero
+ * for it. So generations are released in the order they were installed.
  * Conntrack tables belong to the queues, not to generations: flows survive
  * rule changes, as in the kernel.
  *
@@ -53,6 +58,14 @@ struct gen {
 	void *arg;
 	uint64_t token;                /* QSBR token taken when retired */
 	struct gen *next;              /* retired list */
+	/* Per counter: the slot of prev it continues (FN_IMG_NONE: none),
+	 * what released generations counted before it, and whether succ
+	 * continues it. */
+	uint32_t *from;
+	struct fn_nft_counter *carried;
+	uint8_t *moved;
+	struct gen *prev;              /* the one it replaced, until released */
+	struct gen *succ;              /* the one that replaced it */
 };
 
 struct rules_queue {
@@ -135,33 +148,56 @@ static void gen_free(struct fn_filter *r, struct gen *g)
 		for (i = 0; i < r->n_queues; i++)
 			fn_nft_qstate_free(g->qs[i]);
 	free(g->qs);
+	free(g->from);
+	free(g->carried);
+	free(g->moved);
 	fn_nft_shared_free(g->shared);
 	if (g->release)
 		g->release(g->arg);
 	free(g);
 }
 
-/* Each counter of g summed over the queues (plus the value the image
- * starts it at), in slot order. */
-static void report_counters(struct fn_filter *r, const struct gen *g,
+/* What counter i of g has counted: over the queues, folded in from released
+ * generations, and what the unreleased ones it continues counted so far. */
+static struct fn_nft_counter counted(const struct fn_filter *r, const struct gen *g, uint32_t i)
+{
+	struct fn_nft_counter n = g->carried[i];
+
+	/* plain reads of counters the lcores write: each aligned 64-bit
+	 * value is read whole, possibly one burst behind (never behind once
+	 * the generation is released) */
+	for (unsigned qi = 0; qi < r->n_queues; qi++) {
+		n.packets += g->qs[qi]->counters[i].packets;
+		n.bytes += g->qs[qi]->counters[i].bytes;
+	}
+	if (g->prev && g->from[i] != FN_IMG_NONE) {
+		struct fn_nft_counter before = counted(r, g->prev, g->from[i]);
+
+		n.packets += before.packets;
+		n.bytes += before.bytes;
+	}
+	return n;
+}
+
+/* Each counter of g (plus the value the image starts it at), in slot order;
+ * for g's final report, zero for those its successor goes on with. */
+static void report_counters(struct fn_filter *r, const struct gen *g, bool final,
 			    fn_filter_counter_cb cb, void *arg)
 {
 	const struct fn_nft_prog *p = &g->prog;
 	uint32_t i;
-	unsigned qi;
 
 	for (i = 0; i < p->hdr->n_counters; i++) {
 		const struct fn_img_counter *c = &p->counters[i];
-		uint64_t packets = c->packets, bytes = c->bytes;
+		struct fn_nft_counter n = { 0 };
+		uint64_t packets = 0, bytes = 0;
 		const char *name = NULL;
 		uint32_t o;
 
-		/* plain reads of counters the lcores write: each aligned
-		 * 64-bit value is read whole, possibly one burst behind
-		 * (never behind once the generation is released) */
-		for (qi = 0; qi < r->n_queues; qi++) {
-			packets += g->qs[qi]->counters[i].packets;
-			bytes += g->qs[qi]->counters[i].bytes;
+		if (!(final && g->moved[i])) {
+			n = counted(r, g, i);
+			packets = c->packets + n.packets;
+			bytes = c->bytes + n.bytes;
 		}
 		if (c->chain == FN_IMG_NONE) {
 			for (o = 0; o < p->hdr->n_objects; o++)
@@ -175,35 +211,64 @@ static void report_counters(struct fn_filter *r, const struct gen *g,
 	}
 }
 
-/* Free an installed generation no queue can use any more: its counters
- * are final, so they are reported first, while the image is still there. */
+/* Free an installed generation no queue can use any more (nor any
+ * generation before it): its counters are final, so they are reported
+ * first, while the image is still there, and the counters its successor
+ * continues take them over. */
 static void gen_retire(struct fn_filter *r, struct gen *g)
 {
+	struct gen *s = g->succ;
+
 	if (r->on_retire)
-		report_counters(r, g, r->on_retire, r->on_retire_arg);
+		report_counters(r, g, true, r->on_retire, r->on_retire_arg);
+	if (s) {
+		for (uint32_t j = 0; j < s->prog.hdr->n_counters; j++) {
+			struct fn_nft_counter n;
+
+			if (s->from[j] == FN_IMG_NONE)
+				continue;
+			n = counted(r, g, s->from[j]);
+			s->carried[j].packets += n.packets;
+			s->carried[j].bytes += n.bytes;
+		}
+		s->prev = NULL;
+	}
 	gen_free(r, g);
+}
+
+/* The retired generation that may be released first: one whose
+ * predecessors are all released, and (with check) no queue can still use. */
+static struct gen **next_release(struct fn_filter *r, bool check)
+{
+	struct gen **pp, *g;
+
+	for (pp = &r->retired; (g = *pp); pp = &g->next)
+		if (g->prev == NULL && (!check || rte_rcu_qsbr_check(r->qsbr, g->token, false) == 1))
+			return pp;
+	return NULL;
 }
 
 void fn_filter_destroy(struct fn_filter *r)
 {
-	struct gen *g, *next;
+	struct gen *g, **pp;
 	unsigned i;
 
 	if (!r)
 		return;
-	/* no queue runs any more: every generation is final */
-	for (g = r->retired; g; g = next) {
-		next = g->next;
+	/* no queue runs any more: every generation is final, released in
+	 * the order they were installed */
+	for (i = 0; i <= FN_FILTER_HELD; i++) {
+		g = atomic_load(i < FN_FILTER_HELD ? &r->held[i] : &r->current);
+		if (g) {
+			g->next = r->retired;
+			r->retired = g;
+		}
+	}
+	while ((pp = next_release(r, false))) {
+		g = *pp;
+		*pp = g->next;
 		gen_retire(r, g);
 	}
-	for (i = 0; i < FN_FILTER_HELD; i++) {
-		g = atomic_load(&r->held[i]);
-		if (g)
-			gen_retire(r, g);
-	}
-	g = atomic_load(&r->current);
-	if (g)
-		gen_retire(r, g);
 	for (i = 0; i < r->n_queues; i++) {
 		fn_ct_table_free(r->q[i].ct);
 		if (r->q[i].fq)
@@ -232,23 +297,22 @@ void fn_filter_queue_attach(struct fn_filter *r, struct fn_filter_queue *fq, uns
 /* Release retired generations no queue can still use. */
 static void reclaim_locked(struct fn_filter *r)
 {
-	struct gen **pp = &r->retired, *g;
+	struct gen **pp, *g;
 
-	while ((g = *pp)) {
-		if (rte_rcu_qsbr_check(r->qsbr, g->token, false) == 1) {
-			*pp = g->next;
-			gen_retire(r, g);
-		} else {
-			pp = &g->next;
-		}
+	while ((pp = next_release(r, true))) {
+		g = *pp;
+		*pp = g->next;
+		gen_retire(r, g);
 	}
 	atomic_store(&r->has_retired, r->retired != NULL);
 }
 
-static struct gen *gen_new(struct fn_filter *r, const void *image, size_t len, int *err)
+static struct gen *gen_new(struct fn_filter *r, const void *image, size_t len,
+			   const struct gen *old, int *err)
 {
 	char msg[256];
 	struct gen *g = calloc(1, sizeof(*g));
+	uint32_t n;
 	unsigned i;
 
 	*err = -ENOMEM;
@@ -268,10 +332,15 @@ static struct gen *gen_new(struct fn_filter *r, const void *image, size_t len, i
 		return NULL;
 	}
 	*err = -ENOMEM;
+	n = g->prog.hdr->n_counters;
+	g->from = calloc(n + 1, sizeof(*g->from));
+	g->carried = calloc(n + 1, sizeof(*g->carried));
+	g->moved = calloc(n + 1, sizeof(*g->moved));
 	g->shared = fn_nft_shared_new(&g->prog, &r->env);
 	g->qs = calloc(r->n_queues, sizeof(*g->qs));
-	if (!g->shared || !g->qs)
+	if (!g->from || !g->carried || !g->moved || !g->shared || !g->qs)
 		goto fail;
+	fn_nft_carry_map(old ? &old->prog : NULL, &g->prog, g->from);
 	for (i = 0; i < r->n_queues; i++) {
 		/* only installers create tables, under the lock */
 		if (g->prog.conntrack && !r->q[i].ct &&
@@ -329,7 +398,8 @@ int fn_filter_install(struct fn_filter *r, const void *image, size_t len, uint64
 	int err;
 
 	pthread_mutex_lock(&r->lock);
-	g = gen_new(r, image, len, &err);
+	old = atomic_load(&r->current);
+	g = gen_new(r, image, len, old, &err);
 	if (!g) {
 		pthread_mutex_unlock(&r->lock);
 		return err;
@@ -338,7 +408,14 @@ int fn_filter_install(struct fn_filter *r, const void *image, size_t len, uint64
 	g->arg = arg;
 	g->tag = tag;
 	g->number = ++r->numbers;
-	old = atomic_exchange(&r->current, g);
+	if (old) {
+		g->prev = old;
+		old->succ = g;
+		for (uint32_t j = 0; j < g->prog.hdr->n_counters; j++)
+			if (g->from[j] != FN_IMG_NONE)
+				old->moved[g->from[j]] = 1;
+	}
+	atomic_store(&r->current, g);
 	if (old && r->hold && old->tag)
 		hold_locked(r, old);
 	else if (old)
@@ -555,7 +632,7 @@ int fn_filter_counters(struct fn_filter *r, fn_filter_counter_cb cb, void *arg)
 	pthread_mutex_lock(&r->lock);
 	g = atomic_load(&r->current);
 	if (g)
-		report_counters(r, g, cb, arg);
+		report_counters(r, g, false, cb, arg);
 	pthread_mutex_unlock(&r->lock);
 	return g ? 0 : -ENOENT;
 }

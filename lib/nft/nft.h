@@ -64,6 +64,19 @@ struct fn_nft_prog {
 int fn_nft_verify(const void *image, size_t len, struct fn_nft_prog *prog,
 		  char *err, size_t errlen);
 
+/*
+ * The counters of `next` that continue counters of `prev`, the program it
+ * replaces (carry.c): from[i] is the slot of prev that counter i of next
+ * continues, or FN_IMG_NONE when it starts afresh. A rule's counters
+ * continue when prev has the rule (same table, chain and handle) with the
+ * same expressions; a named counter when prev has one of the same name;
+ * either only when the image starts it at the same value as prev's.
+ * prev may be NULL. from has next's n_counters entries. Returns how many
+ * continue.
+ */
+uint32_t fn_nft_carry_map(const struct fn_nft_prog *prev, const struct fn_nft_prog *next,
+			  uint32_t *from);
+
 static inline const char *fn_nft_str(const struct fn_nft_prog *p, uint32_t off)
 {
 	return p->strings + off;

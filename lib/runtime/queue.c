@@ -15,6 +15,7 @@
 #include <rte_ring.h>
 
 #include "log.h"
+#include "peer_gone.h"
 #include "queue.h"
 #include "xsk.h"
 #include "stack/arp.h"
@@ -73,6 +74,13 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 	q->icmp_bucket.tokens = UINT64_MAX / 2;   /* full: capped at first use */
 	q->announce = FN_WITH_ARP && qid == 0;
 	q->filter.qid = qid;
+	if (q->xsk == NULL && fn_peer_gone_port(q->port_id)) {
+		errno = -fn_peer_gone_init();
+		if (errno)
+			goto fail;
+		q->peer_may_leave = true;
+		q->link_down = true;        /* until a peer connects */
+	}
 #if FN_WITH_FRAG
 	q->reasm = fn_reasm_create(socket, reasm_mem_limit(fn), FN_REASM_TIMEOUT_S * q->clk.hz);
 	if (q->reasm == NULL)
@@ -90,8 +98,9 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 		instance++;
 	return q;
 nomem:
-	fn_queue_free(q);
 	errno = ENOMEM;
+fail:
+	fn_queue_free(q);
 	return NULL;
 }
 
@@ -117,12 +126,66 @@ void fn_queue_free(struct fn_queue *q)
 	rte_free(q);
 }
 
+/* The port's link went down (seen by the link watch, or by a burst that
+ * faulted on the peer's unmapped rings): not polled until it is back. */
+static void link_went_down(struct fn_queue *q, const char *how)
+{
+	if (q->link_down)
+		return;
+	q->link_down = true;
+	q->stats.link_down++;
+	FN_LOG(WARNING, "queue %u: port %u link down (%s): not polled until it is back\n",
+	       q->qid, q->port_id, how);
+}
+
+static void watch_link(struct fn_queue *q)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(q->port_id, &link) < 0)
+		return;
+	if (link.link_status == RTE_ETH_LINK_DOWN) {
+		link_went_down(q, "its peer left");
+	} else if (q->link_down) {
+		q->link_down = false;
+		FN_LOG(NOTICE, "queue %u: port %u link up: polled\n", q->qid, q->port_id);
+	}
+}
+
+static __rte_noinline uint16_t guarded_rx(struct fn_queue *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	bool fault = false;
+	uint16_t got;
+
+	if (q->link_down)
+		return 0;
+	got = fn_peer_gone_rx(q->port_id, q->port_queue, pkts, n, &fault);
+	if (fault)
+		link_went_down(q, "its peer left during a receive burst");
+	return got;
+}
+
+static __rte_noinline uint16_t guarded_tx(struct fn_queue *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	bool fault = false;
+	uint16_t sent;
+
+	if (q->link_down)
+		return 0;
+	sent = fn_peer_gone_tx(q->port_id, q->port_queue, pkts, n, &fault);
+	if (fault)
+		link_went_down(q, "its peer left during a transmit burst");
+	return sent;
+}
+
 /* The device: a DPDK port's queue or an AF_XDP socket of ours. A branch
  * costs less than a call through a pointer: rte_eth_*_burst are inline. */
 static inline uint16_t rx_burst(struct fn_queue *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	if (q->xsk != NULL)
 		return fn_xsk_rx_burst(q->xsk, pkts, n, &q->stats);
+	if (unlikely(q->peer_may_leave))
+		return guarded_rx(q, pkts, n);
 	return rte_eth_rx_burst(q->port_id, q->port_queue, pkts, n);
 }
 
@@ -130,6 +193,8 @@ static inline uint16_t tx_burst(struct fn_queue *q, struct rte_mbuf **pkts, uint
 {
 	if (q->xsk != NULL)
 		return fn_xsk_tx_burst(q->xsk, pkts, n, &q->stats);
+	if (unlikely(q->peer_may_leave))
+		return guarded_tx(q, pkts, n);
 	return rte_eth_tx_burst(q->port_id, q->port_queue, pkts, n);
 }
 
@@ -173,6 +238,8 @@ int fn_tx_flush(struct fn_queue *q)
 static void timers(struct fn_queue *q)
 {
 	q->next_timer = q->clk.now + q->clk.hz / 1000;
+	if (q->peer_may_leave)
+		watch_link(q);
 	if (unlikely(q->announce)) {
 		fn_arp_announce(q);
 		q->announce = false;

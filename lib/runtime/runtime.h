@@ -135,6 +135,8 @@ struct fn_queue {
 	uint64_t next_timer;
 	unsigned idle_polls;
 	bool announce;                  /* gratuitous ARP pending (queue 0) */
+	bool peer_may_leave;            /* a memif port: peer_gone.h */
+	bool link_down;                 /* such a port's, as last seen */
 
 	/* A reassembled datagram being delivered; a datagram being built for
 	 * fragmentation. Separate so that a callback may echo what it got. */

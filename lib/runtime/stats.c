@@ -69,6 +69,7 @@ void fn_stats_read(const struct fn_stats *live, struct fn_stats *copy)
 	copy->tx_bytes = LOAD(tx_bytes);
 	copy->rx_datagrams = LOAD(rx_datagrams);
 	copy->tx_datagrams = LOAD(tx_datagrams);
+	copy->link_down = LOAD(link_down);
 	for (unsigned r = 0; r < FN_DROP_COUNT; r++)
 		copy->drops[r] = LOAD(drops[r]);
 #undef LOAD
@@ -94,6 +95,7 @@ static int read_queue(const struct fragnet *fn, unsigned qid, struct fn_stats *s
 	st->tx_datagrams = s->tx_datagrams;
 	st->filter_generation = __atomic_load_n(&q->filter.generation, __ATOMIC_RELAXED);
 	st->unfiltered = fn->unfiltered;
+	st->link_down = s->link_down;
 	return 0;
 }
 

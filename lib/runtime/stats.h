@@ -19,6 +19,7 @@ struct fn_stats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t tx_packets, tx_bytes;
 	uint64_t rx_datagrams, tx_datagrams;
+	uint64_t link_down;             /* times the port's link went down */
 	uint64_t drops[FN_DROP_COUNT];
 };
 

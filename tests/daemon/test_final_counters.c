@@ -6,10 +6,13 @@
  * drops what belongs to the last connection; generations beyond the slots
  * are counted, not misfiled; and with lcores filtering through reloads
  * while the control thread collects, finals plus the live counters add up
- * to exactly what was judged.
+ * to exactly what was judged. Those tests name the table afresh in every
+ * generation, so no counter carries over; the last ones check what does:
+ * the counters of rules a reload leaves unchanged, and named counters.
  */
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +23,15 @@
 
 #define DAEMON(local) ((local) + 1000) /* fragnetd's numbers differ from lib/filter's */
 
-/* Chain "in": rule 1 counts and accepts UDP port 53, rule 2 counts and
- * drops port 54. */
-static void *image(size_t *len)
+/* Table "app<n>", chain "in": rule 1 counts and accepts UDP port 53, rule 2
+ * counts and drops port 54. */
+static void *image(size_t *len, unsigned n)
 {
 	struct fn_imgb *b = t_builder();
+	char table[16];
 
-	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 0);
+	snprintf(table, sizeof(table), "app%u", n);
+	fn_imgb_table(b, table, FN_FAMILY_IPV4, 0);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
 	t_port_rule(b, 0, 1, 53, FN_V_ACCEPT);
 	t_port_rule(b, 0, 2, 54, FN_V_DROP);
@@ -82,7 +87,7 @@ static int teardown(void **state)
 static void install(struct fixture *x)
 {
 	size_t len;
-	void *img = image(&len);
+	void *img = image(&len, (unsigned)x->local + 1);
 
 	assert_int_equal(fn_filter_install(x->rules, t_disown(img), len, 0, free, img), 0);
 	x->local = fn_filter_generation(x->rules);
@@ -337,6 +342,134 @@ static void test_lcores_and_control_thread(void **state)
 	assert_true(total > 0);
 }
 
+/*
+ * Carrying counters over: generation A is rule 1 (port 53), rule 2 (port
+ * 54) and rule 3 (port 56) counting into the named counter "hits"; B adds
+ * rule 4 (port 57) in front, so every slot moves, keeps rules 1 and 3 and
+ * replaces rule 2 (same handle, port 55).
+ */
+static void *carry_image(size_t *len, bool b_gen)
+{
+	struct fn_imgb *b = t_builder();
+	uint32_t hits;
+
+	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	if (b_gen)
+		t_port_rule(b, 0, 4, 57, FN_V_ACCEPT);
+	t_port_rule(b, 0, 1, 53, FN_V_ACCEPT);
+	t_port_rule(b, 0, 2, b_gen ? 55 : 54, FN_V_DROP);
+	hits = fn_imgb_counter(b, FN_IMG_NONE, 0, 0, 0);
+	fn_imgb_object(b, "hits", FN_OBJ_COUNTER, hits);
+	fn_imgb_rule(b, 0, 3);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, (const uint8_t[]){ 0, 56 });
+	t_slot(b, FN_OP_COUNTER, hits);
+	t_verdict(b, FN_V_ACCEPT, 0);
+	return t_image(b, len);
+}
+
+static void carry_install(struct fixture *x, bool b_gen)
+{
+	size_t len;
+	void *img = carry_image(&len, b_gen);
+
+	assert_int_equal(fn_filter_install(x->rules, t_disown(img), len, 0, free, img), 0);
+	x->local = fn_filter_generation(x->rules);
+	fn_final_counters_track(x->f, x->rules, x->local, DAEMON(x->local));
+}
+
+/* Packets by rule handle (1..4), the named counter at [0]. */
+struct by_key {
+	uint64_t p[5];
+};
+
+static void by_key_cb(void *arg, uint64_t generation, const char *chain, uint64_t handle,
+		      const char *object, uint64_t packets, uint64_t bytes)
+{
+	struct by_key *k = arg;
+	unsigned i = object ? 0 : (unsigned)handle;
+
+	(void)generation;
+	(void)chain;
+	(void)bytes;
+	assert_true(i < 5);
+	assert_true(object == NULL || strcmp(object, "hits") == 0);
+	k->p[i] += packets;
+}
+
+static struct by_key live_by_key(struct fixture *x)
+{
+	struct by_key k = { 0 };
+
+	assert_int_equal(fn_filter_counters(x->rules, by_key_cb, &k), 0);
+	return k;
+}
+
+static void test_unchanged_rules_carry(void **state)
+{
+	struct fixture *x = *state;
+	struct fn_final_state st;
+	struct by_key live, final = { 0 };
+
+	carry_install(x, false);
+	bursts(x);
+	hits(&x->q[0], 53, 3);
+	hits(&x->q[1], 54, 2);
+	hits(&x->q[0], 56, 4);
+
+	carry_install(x, true);
+	hits(&x->q[1], 53, 1);                 /* q1 still judges with A */
+	live = live_by_key(x);                 /* B, and what A counted so far */
+	assert_int_equal(live.p[1], 4);
+	assert_int_equal(live.p[2], 0);        /* replaced: starts afresh */
+	assert_int_equal(live.p[0], 4);
+	assert_int_equal(live.p[4], 0);
+
+	bursts(x);                             /* A is released */
+	hits(&x->q[0], 53, 5);
+	hits(&x->q[1], 56, 1);
+	hits(&x->q[1], 55, 6);
+	live = live_by_key(x);
+	assert_int_equal(live.p[1], 9);
+	assert_int_equal(live.p[0], 5);
+	assert_int_equal(live.p[2], 6);
+
+	/* A's final counts: only what did not go on in B, so that finals and
+	 * live add up to what was judged, counted once */
+	fn_final_counters_report(x->f, x->local, by_key_cb, &final, &st);
+	assert_int_equal(st.kept, 1);
+	assert_int_equal(final.p[1], 0);
+	assert_int_equal(final.p[0], 0);
+	assert_int_equal(final.p[2], 2);
+	assert_int_equal(final.p[1] + live.p[1], 3 + 1 + 5);
+	assert_int_equal(final.p[2] + live.p[2], 2 + 6);
+}
+
+/* A table recreated under another name, or rules whose content changed,
+ * count afresh; so does a rule that comes back after a generation without
+ * it (as in nftables, where it is a new rule). */
+static void test_changed_rules_restart(void **state)
+{
+	struct fixture *x = *state;
+	struct by_key live;
+	size_t len;
+	void *img;
+
+	carry_install(x, false);
+	bursts(x);
+	hits(&x->q[0], 53, 3);
+	img = image(&len, 7);                  /* table app7: nothing carries */
+	assert_int_equal(fn_filter_install(x->rules, t_disown(img), len, 0, free, img), 0);
+	bursts(x);
+	live = live_by_key(x);
+	assert_int_equal(live.p[1], 0);
+	carry_install(x, false);               /* back to "app": new rules again */
+	bursts(x);
+	live = live_by_key(x);
+	assert_int_equal(live.p[1], 0);
+	assert_int_equal(live.p[0], 0);
+}
+
 /* Each test with fresh rules and final counters. */
 #define FINALS_TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -348,6 +481,8 @@ int main(void)
 		FINALS_TEST(test_reset),
 		FINALS_TEST(test_slots_exhausted),
 		FINALS_TEST(test_lcores_and_control_thread),
+		FINALS_TEST(test_unchanged_rules_carry),
+		FINALS_TEST(test_changed_rules_restart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

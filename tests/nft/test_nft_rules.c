@@ -48,13 +48,18 @@ static int install(struct fn_filter *r, void *img, size_t len)
 }
 
 /* ip table: input policy drop; rule 1 counts and accepts port `port`;
- * optionally a limit in front. */
+ * optionally a limit in front. Each image names its table afresh, so no
+ * counter goes on from one generation to the next (tests/daemon/
+ * test_final_counters.c and test_nft_carry.c cover those that do). */
 static void *image(uint16_t port, int limit_rate, size_t *len)
 {
+	static unsigned tables;
 	struct fn_imgb *b = t_builder();
 	uint8_t be[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+	char table[16];
 
-	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 0);
+	snprintf(table, sizeof(table), "app%u", tables++);
+	fn_imgb_table(b, table, FN_FAMILY_IPV4, 0);
 	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
 	fn_imgb_rule(b, 0, 1);
 	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, be);

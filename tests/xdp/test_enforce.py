@@ -54,6 +54,10 @@ RULES = """table inet echo {
 }
 """ % {"dropped": DROPPED, "discard": DISCARD_PORT, "client": CLIENT, "echo": ECHO_PORT}
 
+# The port 9 rule changed in place (same handle), the others not.
+RULES_C = RULES.replace("udp dport %d counter drop" % DISCARD_PORT,
+                        "ip saddr != 10.86.0.5 udp dport %d counter drop" % DISCARD_PORT, 1)
+
 # The same, with one more rule at the front: a new generation each load.
 RULES_B = RULES.replace("policy accept;\n\t\tudp dport", "policy accept;\n\t\tip saddr 10.86.0.9 "
                         "counter drop\n\t\tudp dport", 1)
@@ -177,6 +181,20 @@ def counter_total(app, handle):
     return inproc, kernel
 
 
+def load_and_wait_kernel(c, daemon, name, text):
+    """Load rules and wait until the kernel enforces the new generation."""
+    gen = daemon.app("echo")["generation"]
+    rc, _, err = daemon.ctl("load", daemon.rules_file(name, text))
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        apps = daemon.ctl_json("apps")["apps"]
+        k = apps[0].get("kernel") if apps else None
+        if k and apps[0]["generation"] == gen + 1 and k["generation"] == gen + 1:
+            return
+        time.sleep(0.05)
+    c.check(f"load of {name}: the kernel moves to the new generation", False, (rc, err))
+
+
 def rules_of(app, chain):
     """[(handle, enforced)] of a chain, in order, from the JSON listing."""
     return [(r["handle"], r["enforced"]) for r in app["rules"] if r["chain"] == chain]
@@ -283,6 +301,33 @@ def run(args):
                 r'chain="([^"]*)",handle="(\d+)"\} (\d+)$', prom, re.M)}
             c.check("stats -f prometheus: the kernel's rule counters, as list ruleset -j "
                     "shows them", rc == 0 and pc == kc and max(pc.values()) >= n, (pc, kc, err))
+
+            # A load that changes one rule: the others' counters go on, in
+            # the kernel and in-process; the changed one starts afresh.
+            h9, hc, hl = inp[0][0], inp[1][0], inp[2][0]
+            udp(topo, 5, port=DISCARD_PORT)
+            before = rules_json(daemon)
+            b9, bc, bl = (counter_total(before, h) for h in (h9, hc, hl))
+            c.check("before the load: the kernel counted port 9 drops and client requests",
+                    b9[1] >= 5 and bc[1] >= n and bl[0] >= n, (b9, bc, bl))
+            load_and_wait_kernel(c, daemon, "echo-c.nft", RULES_C)
+            after = rules_json(daemon)
+            c.check("after a load that changes the port 9 rule: the client rule's kernel "
+                    "counter and the limit rule's in-process one went on, port 9's restarted",
+                    [rules_of(after, "in")[i][0] for i in range(3)] == [h9, hc, hl]
+                    and counter_total(after, hc) == bc and counter_total(after, hl) == bl
+                    and counter_total(after, h9) == (0, 0),
+                    ([counter_total(after, h) for h in (h9, hc, hl)], b9, bc, bl))
+            # (the counters, not the replies: a reply may be late on a busy machine)
+            got = udp(topo, 10)
+            udp(topo, 3, port=DISCARD_PORT)
+            after = rules_json(daemon)
+            c.check("... and they count on from there",
+                    counter_total(after, hc) == (0, bc[1] + 10)
+                    and counter_total(after, hl) == (bl[0] + 10, 0)
+                    and counter_total(after, h9) == (0, 3),
+                    ([counter_total(after, h) for h in (h9, hc, hl)], got))
+            load_and_wait_kernel(c, daemon, "echo.nft", RULES)
 
             seen = daemon.app("echo")["rx_datagrams"]
             dropped = udp(topo, 20, src=DROPPED)

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""memif peers that leave: fragnet-echo serves two memif ports (the server
+end of two pairs, one queue each, polled by one thread) while fn-gen, a DPDK
+load generator, drives each pair from its own process. The peer of pair A is
+killed with -9 under traffic, again and again: DPDK 22.11's memif PMD unmaps
+the shared rings under a burst in progress when its peer leaves, so without
+lib/runtime/peer_gone.c the echo dies of SIGSEGV within a few kills. Checks
+that the echo survives every kill, keeps serving pair B all along, serves
+pair A again when a new peer connects, and counts each time pair A's link
+went down.
+
+  test_memif.py --echo build/examples/fragnet-echo --gen build/bench/stack/fn-gen
+
+Prints one line per check and "N passed, N failed"; exits non-zero on failure.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from checks import Checks, main  # noqa: E402
+from process import stop_process  # noqa: E402
+
+KILLS = 10
+SUBNET = "10.98.0"
+ECHO_MAC = "02:00:00:98:00:01"
+
+
+def memif(name, role, sock, mac):
+    return f"{name},role={role},id=0,socket={sock},socket-abstract=no,mac={mac}"
+
+
+class Gen:
+    """One fn-gen process, the client end of a memif pair, in closed loop
+    against the echo from its own address."""
+
+    def __init__(self, args, tmp, name, sock, host, duration):
+        self.log = os.path.join(tmp, f"{name}.log")
+        self.out = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            [args.gen, "-l", "1", "--in-memory", "--no-pci", "--no-telemetry",
+             "--log-level=*:error", f"--file-prefix=fn-memif-{os.getpid()}-{name}",
+             "--vdev", memif("net_memif0", "client", sock, f"02:00:00:98:00:{host:02x}"), "--",
+             "--dst-mac", ECHO_MAC, "--src-ip", f"{SUBNET}.{host}",
+             "--dst-ip", f"{SUBNET}.1", "--size", "64", "--window", "32",
+             "--warmup", "0.5", "--duration", str(duration)],
+            stdout=self.out, stderr=subprocess.STDOUT, text=True)
+
+    def text(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def seconds(self):
+        """Replies fn-gen counted in each second so far."""
+        return [int(x) for x in re.findall(r"^fn-gen: (\d+) pps$", self.text(), re.M)]
+
+    def wait_traffic(self, after=0, timeout=30):
+        """Until fn-gen reports a second with replies, past its first `after`
+        seconds (or it ended)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            if any(self.seconds()[after:]):
+                return True
+            time.sleep(0.1)
+        return False
+
+    def result(self, timeout):
+        """fn-gen's result line as a dict, once it ends."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+        m = re.search(r"^rx_pps=.*$", self.text(), re.M)
+        return dict(kv.split("=", 1) for kv in m.group(0).split()) if m else {}
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.out.close()
+
+
+def run(args):
+    c = Checks()
+    tmp = tempfile.mkdtemp(prefix=f"fn-memif-{os.getpid()}-")
+    sock_a, sock_b = os.path.join(tmp, "a.sock"), os.path.join(tmp, "b.sock")
+    echo = subprocess.Popen(
+        [args.echo, "--port", memif("net_memif0", "server", sock_a, ECHO_MAC),
+         "--port", memif("net_memif1", "server", sock_b, ECHO_MAC), "--addr", f"{SUBNET}.1/24",
+         "--unfiltered", "--poll", "--lcores", "0",
+         "--eal", f"--in-memory --file-prefix=fn-memif-{os.getpid()}-echo"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    gens = []
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and not (os.path.exists(sock_a) and
+                                              os.path.exists(sock_b)):
+            time.sleep(0.1)
+        if not c.check("fragnet-echo listens on both memif sockets",
+                       echo.poll() is None and os.path.exists(sock_b)):
+            print(stop_process(echo)[1][-800:])
+            return c.summary()
+
+        # Pair B's peer runs through all the kills on pair A.
+        b = Gen(args, tmp, "b", sock_b, 3, 300)
+        gens.append(b)
+        c.check("pair B: its peer gets echoes", b.wait_traffic(), b.text()[-500:])
+
+        survived = served_b = 0
+        for i in range(KILLS):
+            a = Gen(args, tmp, f"a{i}", sock_a, 2, 300)
+            gens.append(a)
+            if not a.wait_traffic():
+                c.check(f"pair A, peer {i}: gets echoes", False, a.text()[-500:])
+                break
+            time.sleep(0.5)
+            a.kill9()
+            time.sleep(0.3)
+            if echo.poll() is not None:
+                break
+            survived += 1
+            served_b += b.wait_traffic(after=len(b.seconds()))
+        c.check(f"the echo survived {survived} of {KILLS} kill -9 of pair A's peer "
+                f"under traffic", survived == KILLS and echo.poll() is None,
+                f"exit status {echo.returncode}")
+
+        a = Gen(args, tmp, "a-back", sock_a, 2, 2)
+        gens.append(a)
+        r = a.result(timeout=60)
+        c.check("pair A: a new peer gets echoes again",
+                float(r.get("rx_pps", 0)) > 0 and int(r.get("bad", 1)) == 0, a.text()[-500:])
+
+        c.check(f"pair B: served after each kill on pair A ({served_b} of {KILLS})",
+                served_b == KILLS, b.text()[-500:])
+        b.proc.send_signal(signal.SIGINT)
+        r = b.result(timeout=60)
+        c.check("pair B: its peer ends with nothing but echoes",
+                float(r.get("rx_pps", 0)) > 0 and int(r.get("bad", 1)) == 0,
+                r or b.text()[-500:])
+
+        rc, out = stop_process(echo)
+        c.check("the echo stops cleanly", rc == 0, out[-800:])
+        # pair A: the kills and its last peer's exit; pair B: its peer's exit
+        downs = [int(x) for x in re.findall(r"^queue \d+: .*, link down (\d+),", out, re.M)]
+        c.check(f"queue 0 (pair A) counted {KILLS + 1} losses of link, queue 1 (pair B) one",
+                downs == [KILLS + 1, 1], (downs, out[-800:]))
+        mid_burst = out.count("its peer left during a")
+        c.check(f"each loss is logged ({mid_burst} in the middle of a burst), and each return",
+                out.count("queue 0: port 0 link down") == KILLS + 1 and
+                out.count("queue 0: port 0 link up") == KILLS + 1, out[-1500:])
+    finally:
+        for g in gens:
+            if g.proc.poll() is None:
+                g.proc.kill()
+                g.proc.wait()
+        if echo.poll() is None:
+            stop_process(echo)
+        shutil.rmtree(tmp, ignore_errors=True)
+    c.check("nothing left behind", not os.path.exists(tmp))
+    return c.summary()
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(prog="test_memif.py")
+    p.add_argument("--echo", required=True)
+    p.add_argument("--gen", required=True)
+    sys.exit(main(p, run))
