@@ -107,6 +107,17 @@ static bool same_op(const struct fn_nft_prog *a, const struct fn_op *oa,
 		return la->sreg == lb->sreg && la->dreg == lb->dreg && la->invert == lb->invert &&
 		       same_set(a, la->set, b, lb->set);
 	}
+	case FN_OP_DYNSET: {
+		const struct fn_op_dynset *da = (const void *)oa, *db = (const void *)ob;
+
+		if (da->sreg != db->sreg || da->op != db->op ||
+		    memcmp(da->timeout_ms, db->timeout_ms, sizeof(da->timeout_ms)) != 0 ||
+		    (da->limit == FN_IMG_NONE) != (db->limit == FN_IMG_NONE) ||
+		    !same_set(a, da->set, b, db->set))
+			return false;
+		return da->limit == FN_IMG_NONE ||
+		       memcmp(&a->limits[da->limit], &b->limits[db->limit], sizeof(a->limits[0])) == 0;
+	}
 	default:
 		return memcmp(oa, ob, (size_t)oa->size * 4) == 0;
 	}

@@ -132,12 +132,56 @@ static void test_afresh(void **state)
 	assert_string_equal(carry(&start, &start), "012");
 }
 
+/* `add @NAME { ip saddr } counter`, with sets "x" and "y" declared in the
+ * order given: the rule's set is the one named, whatever its index. */
+static void load_dynset(const char *first, const char *second, const char *name,
+			uint64_t timeout_ms, struct fn_nft_prog *prog)
+{
+	struct fn_imgb *b = t_builder();
+	uint32_t sets[2];
+	char err[128];
+	size_t len;
+	void *img;
+
+	fn_imgb_table(b, "t", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	sets[0] = fn_imgb_set(b, first, FN_SET_HASH, 0, 4, 0, 0, NULL);
+	sets[1] = fn_imgb_set(b, second, FN_SET_HASH, 0, 4, 0, 0, NULL);
+	for (int i = 0; i < 2; i++)
+		fn_imgb_set_dynamic(b, sets[i], 16, 0);
+	fn_imgb_rule(b, 0, 1);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_dynset(b, 0, FN_DYNSET_ADD, strcmp(name, first) == 0 ? sets[0] : sets[1],
+		 FN_IMG_NONE, timeout_ms);
+	t_counter(b, 0, 1);
+	img = t_image(b, &len);
+	assert_int_equal(fn_nft_verify(img, len, prog, err, sizeof(err)), 0);
+}
+
+/* A dynamic set's add or update names its set: a set that moved is the
+ * same, another set at the same index is not, nor another timeout. */
+static void test_dynset_by_name(void **state)
+{
+	struct fn_nft_prog a, moved, other, timeout;
+	uint32_t from[1];
+
+	(void)state;
+	load_dynset("x", "y", "x", 0, &a);
+	load_dynset("y", "x", "x", 0, &moved);
+	load_dynset("x", "y", "y", 0, &other);
+	load_dynset("x", "y", "x", 5000, &timeout);
+	assert_int_equal(fn_nft_carry_map(&a, &moved, from), 1);
+	assert_int_equal(fn_nft_carry_map(&a, &other, from), 0);
+	assert_int_equal(fn_nft_carry_map(&a, &timeout, from), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T_TEST(test_same_rules),
 		T_TEST(test_jump_by_name),
 		T_TEST(test_sets),
+		T_TEST(test_dynset_by_name),
 		T_TEST(test_afresh),
 	};
 
