@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* One client of the Redis fork over UDP (see udp_flow.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* getaddrinfo, SOCK_CLOEXEC under Redis's -std=c11 */
+#endif
+#include "udp_flow.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Room for any datagram: recv() never truncates. */
+#define RECV_ROOM 65536
+/* Ask for a receive buffer that holds a burst of reply datagrams. */
+#define RCVBUF_BYTES (4 << 20)
+
+static int fail(struct udp_flow *f, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	f->err = err;
+	va_start(ap, fmt);
+	vsnprintf(f->errstr, sizeof(f->errstr), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int reserve(char **buf, size_t *cap, size_t need)
+{
+	size_t n = *cap ? *cap : 4096;
+	char *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*buf, n);
+	if (!p)
+		return -1;
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+int udp_flow_init(struct udp_flow *f, const char *host, int port,
+		  const struct udp_flow_opts *opts)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
+	char service[16];
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	resp_scan_init(&f->scan);
+	f->o.timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : 1000;
+	f->o.retries = opts && opts->retries >= 0 ? opts->retries : 3;
+	f->o.max_datagram = opts && opts->max_datagram ? opts->max_datagram : 1472;
+	if (f->o.max_datagram > UDP_FLOW_MAX_PAYLOAD)
+		f->o.max_datagram = UDP_FLOW_MAX_PAYLOAD;
+	snprintf(service, sizeof(service), "%d", port);
+	rc = getaddrinfo(host, service, &hints, &ai);
+	if (rc != 0)
+		return fail(f, UDP_FLOW_ERR_IO, "%s:%d: %s", host, port, gai_strerror(rc));
+	memcpy(&f->peer, ai->ai_addr, ai->ai_addrlen);
+	f->peer_len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+void udp_flow_free(struct udp_flow *f)
+{
+	int i;
+
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->req);
+	free(f->cmd_end);
+	free(f->kind);
+	free(f->rx);
+	for (i = 0; i < RESP_SESSION_KINDS; i++)
+		free(f->session[i]);
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+}
+
+/* Wait up to timeout_ms (-1: forever) for one datagram on fd and append it
+ * to buf. 1: got one, 0: timeout, -1: socket error (errno). */
+static int recv_one(int fd, char **buf, size_t *len, size_t *cap, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		rc = poll(&p, 1, timeout_ms);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return rc;
+		if (reserve(buf, cap, *len + RECV_ROOM) < 0) {
+			errno = ENOMEM;
+			return -1;
+		}
+		n = recv(fd, *buf + *len, RECV_ROOM, 0);
+		if (n > 0) {
+			*len += (size_t)n;
+			return 1;
+		}
+		/* An ICMP error for an earlier datagram, or an empty datagram:
+		 * no reply, keep waiting for one. */
+		if (n == 0 || errno == ECONNREFUSED || errno == EINTR)
+			continue;
+		return -1;
+	}
+}
+
+/*
+ * Give a new flow what the old one had: the session requests, one datagram,
+ * all answered without an error. The place for anything else a new flow
+ * needs before its first request (an address-validation cookie, say).
+ */
+static int flow_handshake(struct udp_flow *f)
+{
+	char *buf = NULL, *rx = NULL;
+	size_t len = 0, cap = 0, rx_len = 0, rx_cap = 0, off;
+	int i, n = 0, rc = -1;
+
+	for (i = 0; i < RESP_SESSION_KINDS; i++) {
+		if (!f->session[i])
+			continue;
+		if (reserve(&buf, &cap, len + f->session_len[i]) < 0) {
+			fail(f, UDP_FLOW_ERR_OOM, "out of memory");
+			goto out;
+		}
+		memcpy(buf + len, f->session[i], f->session_len[i]);
+		len += f->session_len[i];
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (send(f->fd, buf, len, 0) < 0) {
+		fail(f, UDP_FLOW_ERR_IO, "send: %s", strerror(errno));
+		goto out;
+	}
+	for (off = 0; n > 0;) {
+		struct resp_scan s;
+		long long l;
+		int got = recv_one(f->fd, &rx, &rx_len, &rx_cap, f->o.timeout_ms);
+
+		if (got <= 0) {
+			fail(f, got < 0 ? UDP_FLOW_ERR_IO : UDP_FLOW_ERR_TIMEOUT,
+			     "new flow: no reply to the session commands%s%s",
+			     got < 0 ? ": " : "", got < 0 ? strerror(errno) : "");
+			goto out;
+		}
+		for (;;) {
+			resp_scan_init(&s);
+			l = resp_scan_reply(&s, rx + off, rx_len - off);
+			if (l < 0) {
+				fail(f, UDP_FLOW_ERR_PROTOCOL, "new flow: reply is not RESP");
+				goto out;
+			}
+			if (l == 0 || n == 0)
+				break;
+			if (rx[off] == '-') {
+				fail(f, UDP_FLOW_ERR_SESSION, "new flow refused the session: %.*s",
+				     (int)(l > 100 ? 100 : l - 3), rx + off + 1);
+				goto out;
+			}
+			off += (size_t)l;
+			n--;
+		}
+	}
+	rc = 0;
+out:
+	free(buf);
+	free(rx);
+	return rc;
+}
+
+static int flow_open(struct udp_flow *f)
+{
+	int one = RCVBUF_BYTES;
+
+	f->fd = socket(f->peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (f->fd < 0)
+		return fail(f, UDP_FLOW_ERR_IO, "socket: %s", strerror(errno));
+	setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
+	if (connect(f->fd, (struct sockaddr *)&f->peer, f->peer_len) < 0) {
+		fail(f, UDP_FLOW_ERR_IO, "connect: %s", strerror(errno));
+		udp_flow_abandon(f);
+		return -1;
+	}
+	f->flows++;
+	if (flow_handshake(f) < 0) {
+		int err = f->err;
+		char msg[sizeof(f->errstr)];
+
+		memcpy(msg, f->errstr, sizeof(msg));
+		udp_flow_abandon(f);
+		f->err = err;
+		memcpy(f->errstr, msg, sizeof(msg));
+		return -1;
+	}
+	return 0;
+}
+
+void udp_flow_abandon(struct udp_flow *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->req_len = f->ncmds = f->answered = 0;
+	f->rx_len = f->ready;
+	resp_scan_init(&f->scan);
+	if (f->in_multi)
+		f->multi_lost = 1;
+	f->in_multi = 0;
+}
+
+size_t udp_flow_unanswered(const struct udp_flow *f)
+{
+	return f->ncmds - f->answered;
+}
+
+long long udp_flow_pack(struct udp_flow *f, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		enum resp_kind k;
+		long long l = resp_scan_request(buf + off, len - off, &k);
+
+		if (l < 0)
+			return fail(f, UDP_FLOW_ERR_PROTOCOL, "request is not a RESP multibulk command");
+		if (l == 0)
+			break;
+		if (l > UDP_FLOW_MAX_PAYLOAD)
+			return fail(f, UDP_FLOW_ERR_TOO_BIG,
+				    "command of %lld bytes: more than one UDP datagram (%d)",
+				    l, UDP_FLOW_MAX_PAYLOAD);
+		if (off > 0 && off + (size_t)l > f->o.max_datagram)
+			break;
+		off += (size_t)l;
+	}
+	return (long long)off;
+}
+
+/* Note the commands of a datagram about to leave: where each ends and what
+ * it is. Nothing inside a transaction is ever sent twice. */
+static int note_commands(struct udp_flow *f, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	f->ncmds = f->answered = 0;
+	while (off < len) {
+		enum resp_kind k;
+		long long l = resp_scan_request(buf + off, len - off, &k);
+
+		if (l <= 0)
+			return fail(f, UDP_FLOW_ERR_PROTOCOL, "request is not a RESP multibulk command");
+		if (f->multi_lost) {
+			if (k == RESP_EXEC)
+				f->multi_lost = 0;
+			return fail(f, UDP_FLOW_ERR_ABORTED,
+				    "the transaction was lost with its flow: nothing of it ran%s",
+				    k == RESP_EXEC ? "" : " (send EXEC or DISCARD)");
+		}
+		if (f->ncmds == f->cmds_cap) {
+			size_t n = f->cmds_cap ? 2 * f->cmds_cap : 16;
+			size_t *e = realloc(f->cmd_end, n * sizeof(*e));
+			unsigned char *kd;
+
+			if (e)
+				f->cmd_end = e;
+			kd = e ? realloc(f->kind, n) : NULL;
+			if (!kd)
+				return fail(f, UDP_FLOW_ERR_OOM, "out of memory");
+			f->kind = kd;
+			f->cmds_cap = n;
+		}
+		if (k == RESP_MULTI)
+			f->in_multi = 1;
+		else if (k == RESP_EXEC)
+			f->in_multi = 0;
+		else if (f->in_multi)
+			k = RESP_WRITE;
+		off += (size_t)l;
+		f->cmd_end[f->ncmds] = off;
+		f->kind[f->ncmds++] = (unsigned char)k;
+	}
+	return 0;
+}
+
+static size_t cmd_start(const struct udp_flow *f, size_t i)
+{
+	return i ? f->cmd_end[i - 1] : 0;
+}
+
+int udp_flow_send(struct udp_flow *f, const char *buf, size_t len)
+{
+	f->err = 0;
+	if (udp_flow_unanswered(f))
+		return fail(f, UDP_FLOW_ERR_PROTOCOL, "a datagram is still in flight");
+	if (note_commands(f, buf, len) < 0) {
+		f->ncmds = 0;
+		return -1;
+	}
+	if (reserve(&f->req, &f->req_cap, len) < 0) {
+		f->ncmds = 0;
+		return fail(f, UDP_FLOW_ERR_OOM, "out of memory");
+	}
+	memcpy(f->req, buf, len);
+	f->req_len = len;
+	f->tries = 0;
+	if (f->fd < 0 && flow_open(f) < 0)
+		return -1;
+	if (send(f->fd, f->req, f->req_len, 0) < 0) {
+		fail(f, UDP_FLOW_ERR_IO, "send: %s", strerror(errno));
+		udp_flow_abandon(f);
+		return -1;
+	}
+	return 0;
+}
+
+/* A reply to command f->answered is complete at rx[off..off+len). */
+static void reply_done(struct udp_flow *f, size_t off, size_t len)
+{
+	size_t i = f->answered;
+	unsigned k;
+
+	if (i >= f->ncmds)
+		return;     /* pub/sub message: not an answer */
+	f->answered++;
+	k = f->kind[i];
+	if (k < RESP_SESSION_FIRST || f->rx[off] == '-' || len == 0)
+		return;
+	k -= RESP_SESSION_FIRST;
+	free(f->session[k]);
+	f->session_len[k] = f->cmd_end[i] - cmd_start(f, i);
+	f->session[k] = malloc(f->session_len[k]);
+	if (f->session[k])
+		memcpy(f->session[k], f->req + cmd_start(f, i), f->session_len[k]);
+}
+
+/* Every unanswered command may be sent again. */
+static int unanswered_idempotent(const struct udp_flow *f)
+{
+	size_t i;
+
+	for (i = f->answered; i < f->ncmds; i++)
+		if (f->kind[i] == RESP_WRITE || f->kind[i] == RESP_MULTI || f->kind[i] == RESP_EXEC)
+			return 0;
+	return 1;
+}
+
+/* The unanswered commands again, on a new flow. */
+static int retransmit(struct udp_flow *f)
+{
+	size_t start = cmd_start(f, f->answered);
+	size_t ncmds = f->ncmds, answered = f->answered;
+
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->rx_len = f->ready;       /* a partial reply will come again whole */
+	resp_scan_init(&f->scan);
+	f->tries++;
+	f->retransmits++;
+	if (flow_open(f) < 0) {
+		f->ncmds = f->answered = 0;
+		return -1;
+	}
+	f->ncmds = ncmds;
+	f->answered = answered;
+	if (send(f->fd, f->req + start, f->req_len - start, 0) < 0) {
+		fail(f, UDP_FLOW_ERR_IO, "send: %s", strerror(errno));
+		udp_flow_abandon(f);
+		return -1;
+	}
+	return 0;
+}
+
+int udp_flow_wait(struct udp_flow *f)
+{
+	size_t before = f->ready;
+
+	f->err = 0;
+	if (f->fd < 0)
+		return fail(f, UDP_FLOW_ERR_IO, "nothing was sent on this flow");
+	for (;;) {
+		int timeout = udp_flow_unanswered(f) ? f->o.timeout_ms : -1;
+		int got = recv_one(f->fd, &f->rx, &f->rx_len, &f->rx_cap, timeout);
+
+		if (got < 0) {
+			fail(f, UDP_FLOW_ERR_IO, "recv: %s", strerror(errno));
+			udp_flow_abandon(f);
+			return -1;
+		}
+		if (got > 0) {
+			for (;;) {
+				long long l = resp_scan_reply(&f->scan, f->rx + f->ready,
+							      f->rx_len - f->ready);
+				if (l < 0) {
+					fail(f, UDP_FLOW_ERR_PROTOCOL, "reply is not RESP");
+					udp_flow_abandon(f);
+					return -1;
+				}
+				if (l == 0)
+					break;
+				reply_done(f, f->ready, (size_t)l);
+				f->ready += (size_t)l;
+			}
+			if (f->ready > before)
+				return 0;
+			continue;
+		}
+		/* Silence for timeout_ms. */
+		if (!unanswered_idempotent(f)) {
+			fail(f, UDP_FLOW_ERR_UNKNOWN,
+			     "no reply: the write may or may not have been applied");
+			udp_flow_abandon(f);
+			return -1;
+		}
+		if (f->tries >= f->o.retries) {
+			fail(f, UDP_FLOW_ERR_TIMEOUT, "no reply after %d tries of %d ms",
+			     f->tries + 1, f->o.timeout_ms);
+			udp_flow_abandon(f);
+			return -1;
+		}
+		if (retransmit(f) < 0)
+			return -1;
+	}
+}
+
+void udp_flow_consume(struct udp_flow *f, size_t n)
+{
+	if (n > f->ready)
+		n = f->ready;
+	memmove(f->rx, f->rx + n, f->rx_len - n);
+	f->rx_len -= n;
+	f->ready -= n;
+}
