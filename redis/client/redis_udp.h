@@ -43,7 +43,8 @@ extern "C" {
 /* redisUdpContext.err */
 #define REDIS_UDP_ERR_IO 1          /* socket error */
 #define REDIS_UDP_ERR_UNKNOWN 2     /* a write got no reply: applied or not, unknown */
-#define REDIS_UDP_ERR_TIMEOUT 3     /* a read got no reply after every retry */
+#define REDIS_UDP_ERR_TIMEOUT 3     /* a read got no reply after every retry, or a new
+                                     * flow's session got none (the command was not sent) */
 #define REDIS_UDP_ERR_PROTOCOL 4    /* bytes that are not RESP */
 #define REDIS_UDP_ERR_TOO_BIG 5     /* a command larger than one UDP datagram */
 #define REDIS_UDP_ERR_OOM 6
@@ -86,7 +87,8 @@ int redisUdpAppendCommandArgv(redisUdpContext *c, int argc, const char **argv,
 			      const size_t *argvlen);
 int redisUdpGetReply(redisUdpContext *c, redisReply **reply);
 
-/* Flows opened and reads sent again so far (for tests and tools). */
+/* Flows opened so far, and new flows tried to send unanswered reads again
+ * (for tests and tools). */
 unsigned long long redisUdpFlows(const redisUdpContext *c);
 unsigned long long redisUdpRetransmits(const redisUdpContext *c);
 

@@ -184,31 +184,23 @@ out:
 	return rc;
 }
 
+/* A new socket, a new flow, with the session given again. On failure the
+ * socket is closed again and f->err says why. */
 static int flow_open(struct udp_flow *f)
 {
-	int one = RCVBUF_BYTES;
+	int rcvbuf = RCVBUF_BYTES;
 
 	f->fd = socket(f->peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (f->fd < 0)
 		return fail(f, UDP_FLOW_ERR_IO, "socket: %s", strerror(errno));
-	setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one));
-	if (connect(f->fd, (struct sockaddr *)&f->peer, f->peer_len) < 0) {
+	setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (connect(f->fd, (struct sockaddr *)&f->peer, f->peer_len) < 0)
 		fail(f, UDP_FLOW_ERR_IO, "connect: %s", strerror(errno));
-		udp_flow_abandon(f);
-		return -1;
-	}
-	f->flows++;
-	if (flow_handshake(f) < 0) {
-		int err = f->err;
-		char msg[sizeof(f->errstr)];
-
-		memcpy(msg, f->errstr, sizeof(msg));
-		udp_flow_abandon(f);
-		f->err = err;
-		memcpy(f->errstr, msg, sizeof(msg));
-		return -1;
-	}
-	return 0;
+	else if (f->flows++, flow_handshake(f) == 0)
+		return 0;
+	close(f->fd);
+	f->fd = -1;
+	return -1;
 }
 
 void udp_flow_abandon(struct udp_flow *f)
@@ -303,6 +295,42 @@ static size_t cmd_start(const struct udp_flow *f, size_t i)
 	return i ? f->cmd_end[i - 1] : 0;
 }
 
+/* Every unanswered command may be sent again. */
+static int unanswered_idempotent(const struct udp_flow *f)
+{
+	size_t i;
+
+	for (i = f->answered; i < f->ncmds; i++)
+		if (f->kind[i] == RESP_WRITE || f->kind[i] == RESP_MULTI || f->kind[i] == RESP_EXEC)
+			return 0;
+	return 1;
+}
+
+/* The unanswered commands again, on a new flow; a new flow whose session
+ * gets no reply uses up a try too. */
+static int retransmit(struct udp_flow *f)
+{
+	size_t start = cmd_start(f, f->answered);
+
+	do {
+		if (f->fd >= 0)
+			close(f->fd);
+		f->fd = -1;
+		f->rx_len = f->ready;       /* a partial reply will come again whole */
+		resp_scan_init(&f->scan);
+		if (f->tries >= f->o.retries)
+			return fail(f, UDP_FLOW_ERR_TIMEOUT, "no reply after %d tries of %d ms",
+				    f->tries + 1, f->o.timeout_ms);
+		f->tries++;
+		f->retransmits++;
+	} while (flow_open(f) < 0 && f->err == UDP_FLOW_ERR_TIMEOUT);
+	if (f->fd < 0)
+		return -1;
+	if (send(f->fd, f->req + start, f->req_len - start, 0) < 0)
+		return fail(f, UDP_FLOW_ERR_IO, "send: %s", strerror(errno));
+	return 0;
+}
+
 int udp_flow_send(struct udp_flow *f, const char *buf, size_t len)
 {
 	f->err = 0;
@@ -319,8 +347,14 @@ int udp_flow_send(struct udp_flow *f, const char *buf, size_t len)
 	memcpy(f->req, buf, len);
 	f->req_len = len;
 	f->tries = 0;
-	if (f->fd < 0 && flow_open(f) < 0)
+	if (f->fd < 0 && flow_open(f) < 0) {
+		/* The new flow's session got no reply: nothing was sent yet, so
+		 * reads try further flows, and writes fail unsent. */
+		if (f->err == UDP_FLOW_ERR_TIMEOUT && unanswered_idempotent(f) && retransmit(f) == 0)
+			return 0;
+		udp_flow_abandon(f);
 		return -1;
+	}
 	if (send(f->fd, f->req, f->req_len, 0) < 0) {
 		fail(f, UDP_FLOW_ERR_IO, "send: %s", strerror(errno));
 		udp_flow_abandon(f);
@@ -347,44 +381,6 @@ static void reply_done(struct udp_flow *f, size_t off, size_t len)
 	f->session[k] = malloc(f->session_len[k]);
 	if (f->session[k])
 		memcpy(f->session[k], f->req + cmd_start(f, i), f->session_len[k]);
-}
-
-/* Every unanswered command may be sent again. */
-static int unanswered_idempotent(const struct udp_flow *f)
-{
-	size_t i;
-
-	for (i = f->answered; i < f->ncmds; i++)
-		if (f->kind[i] == RESP_WRITE || f->kind[i] == RESP_MULTI || f->kind[i] == RESP_EXEC)
-			return 0;
-	return 1;
-}
-
-/* The unanswered commands again, on a new flow. */
-static int retransmit(struct udp_flow *f)
-{
-	size_t start = cmd_start(f, f->answered);
-	size_t ncmds = f->ncmds, answered = f->answered;
-
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = -1;
-	f->rx_len = f->ready;       /* a partial reply will come again whole */
-	resp_scan_init(&f->scan);
-	f->tries++;
-	f->retransmits++;
-	if (flow_open(f) < 0) {
-		f->ncmds = f->answered = 0;
-		return -1;
-	}
-	f->ncmds = ncmds;
-	f->answered = answered;
-	if (send(f->fd, f->req + start, f->req_len - start, 0) < 0) {
-		fail(f, UDP_FLOW_ERR_IO, "send: %s", strerror(errno));
-		udp_flow_abandon(f);
-		return -1;
-	}
-	return 0;
 }
 
 int udp_flow_wait(struct udp_flow *f)
@@ -428,14 +424,10 @@ int udp_flow_wait(struct udp_flow *f)
 			udp_flow_abandon(f);
 			return -1;
 		}
-		if (f->tries >= f->o.retries) {
-			fail(f, UDP_FLOW_ERR_TIMEOUT, "no reply after %d tries of %d ms",
-			     f->tries + 1, f->o.timeout_ms);
+		if (retransmit(f) < 0) {
 			udp_flow_abandon(f);
 			return -1;
 		}
-		if (retransmit(f) < 0)
-			return -1;
 	}
 }
 

@@ -34,7 +34,8 @@
 enum {
 	UDP_FLOW_ERR_IO = 1,        /* socket error (errno in the message) */
 	UDP_FLOW_ERR_UNKNOWN = 2,   /* a write got no reply: applied or not, unknown */
-	UDP_FLOW_ERR_TIMEOUT = 3,   /* reads unanswered after every retry */
+	UDP_FLOW_ERR_TIMEOUT = 3,   /* reads unanswered after every retry, or a new
+				     * flow's session unanswered (nothing sent) */
 	UDP_FLOW_ERR_PROTOCOL = 4,  /* the server's bytes are not RESP, or a request is not */
 	UDP_FLOW_ERR_TOO_BIG = 5,   /* one command larger than a UDP datagram */
 	UDP_FLOW_ERR_OOM = 6,
@@ -80,7 +81,9 @@ struct udp_flow {
 	char *session[RESP_SESSION_KINDS];
 	size_t session_len[RESP_SESSION_KINDS];
 
-	unsigned long long flows, retransmits;  /* counters, for tests and tools */
+	/* Counters, for tests and tools: flows opened, and new flows tried to
+	 * send unanswered reads again. */
+	unsigned long long flows, retransmits;
 	int err;
 	char errstr[128];               /* the size of hiredis's */
 };
