@@ -12,6 +12,7 @@ once), every request dropped (a write reports "unknown" and is not applied).
 import argparse
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -33,6 +34,7 @@ class Losses:
 
     def __init__(self, topo):
         self.ns, self.port = topo.client_ns, UDP_PORT
+        self.counting, self.counted = False, None
         # Requests are lost past the socket, on the way out of the veth (an
         # output chain's drop would fail the send() with EPERM instead).
         self.nft(f"add table inet {TABLE}\n"
@@ -46,8 +48,14 @@ class Losses:
                        text=True, check=True)
 
     def set(self, what):
+        if self.counting:
+            out = subprocess.run(["ip", "netns", "exec", self.ns, "nft", "list", "chain", "netdev",
+                                  TABLE, "egress"], capture_output=True, text=True, check=True)
+            self.counted = int(re.search(r"counter packets (\d+)", out.stdout).group(1))
+        self.counting = what == "count-requests"
         rules = {
             "allow": "",
+            "count-requests": f"add rule netdev {TABLE} egress udp dport {self.port} counter\n",
             # numgen counts the packets that reach it: only the first is dropped
             "drop-first-reply": f"add rule inet {TABLE} input udp sport {self.port} "
                                 "numgen inc mod 1000000 0 drop\n",
@@ -200,6 +208,10 @@ def t_library(topo, srv, losses, client_test):
     require(proc.returncode == 0, "udp_client_test exit %s" % proc.returncode)
     require(not any(l.startswith("FAIL") for l in lines))
     require(sum(l.startswith("ok ") for l in lines) >= 20, "%d checks ran" % len(lines))
+    # Whole commands packed up to 1472 bytes a datagram.
+    per = 1472 // len(encode("INCR", "ctr"))
+    require(losses.counted == -(-300 // per),
+            "300 INCRs in %s datagrams, want %d" % (losses.counted, -(-300 // per)))
     tcp = srv.tcp()
     tcp("SELECT", 3)
     require(tcp("GET", "lost1") == b"1", "INCR with its reply dropped: applied once")

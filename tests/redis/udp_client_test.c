@@ -82,8 +82,10 @@ static void basics(redisUdpContext *c)
 	check(is_str(r, big), "GET of 5000 bytes (a reply over several datagrams)", c);
 	freeReplyObject(r);
 
-	/* 300 INCRs: several request datagrams, one in flight at a time. */
+	/* 300 INCRs: several request datagrams, one in flight at a time (the
+	 * driver counts the datagrams). */
 	freeReplyObject(redisUdpCommand(c, "DEL %s", "ctr"));
+	pause_for("count-requests");
 	for (i = 0; i < 300; i++)
 		redisUdpAppendCommand(c, "INCR %s", "ctr");
 	for (i = 1, ok = 1; i <= 300; i++) {
@@ -91,6 +93,7 @@ static void basics(redisUdpContext *c)
 		freeReplyObject(r);
 	}
 	check(ok, "pipeline of 300 INCRs answered in order", c);
+	pause_for("allow");
 	check(redisUdpGetReply(c, &r) == REDIS_ERR && c->err == REDIS_UDP_ERR_USAGE,
 	      "GetReply with nothing pending is a usage error", c);
 
