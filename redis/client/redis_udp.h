@@ -21,8 +21,9 @@
  *
  * A context is one flow (one local port, one Redis client on the server)
  * until a reply is missing; then the next request goes out on a new flow,
- * which first gets the session again (the last successful AUTH, HELLO,
- * SELECT and CLIENT SETNAME). A transaction cannot move: when its flow is
+ * which is first validated (the fork's UDPCOOKIE handshake, when it has it)
+ * and given the session again (the last successful AUTH, HELLO, SELECT and
+ * CLIENT SETNAME). A transaction cannot move: when its flow is
  * lost before EXEC, nothing of it ran, and commands fail with
  * REDIS_UDP_ERR_ABORTED until the EXEC or DISCARD that ends it.
  *

@@ -120,23 +120,105 @@ static int recv_one(int fd, char **buf, size_t *len, size_t *cap, int timeout_ms
 	}
 }
 
+/* Send req (n commands) alone in one datagram on the new flow and wait for
+ * its n replies, which *rx then holds (*rx_len bytes; the caller frees it).
+ * what: the request, for messages. */
+static int exchange(struct udp_flow *f, const char *req, size_t len, int n,
+		    char **rx, size_t *rx_len, const char *what)
+{
+	size_t cap = 0, off = 0;
+
+	*rx = NULL;
+	*rx_len = 0;
+	if (send(f->fd, req, len, 0) < 0)
+		return fail(f, UDP_FLOW_ERR_IO, "send: %s", strerror(errno));
+	while (n > 0) {
+		int got = recv_one(f->fd, rx, rx_len, &cap, f->o.timeout_ms);
+
+		if (got <= 0)
+			return fail(f, got < 0 ? UDP_FLOW_ERR_IO : UDP_FLOW_ERR_TIMEOUT,
+				    "new flow: no reply to %s%s%s", what, got < 0 ? ": " : "",
+				    got < 0 ? strerror(errno) : "");
+		while (n > 0) {
+			struct resp_scan s;
+			long long l;
+
+			resp_scan_init(&s);
+			l = resp_scan_reply(&s, *rx + off, *rx_len - off);
+			if (l < 0)
+				return fail(f, UDP_FLOW_ERR_PROTOCOL, "new flow: reply to %s is not RESP",
+					    what);
+			if (l == 0)
+				break;
+			off += (size_t)l;
+			n--;
+		}
+	}
+	return 0;
+}
+
+/* The error reply at rx, as a message. */
+static int refused(struct udp_flow *f, const char *what, const char *rx, size_t len)
+{
+	const char *cr = memchr(rx, '\r', len);
+
+	return fail(f, UDP_FLOW_ERR_SESSION, "new flow: %s refused: %.*s", what,
+		    (int)(cr ? cr - rx - 1 : 0), rx + 1);
+}
+
 /*
- * Give a new flow what the old one had: the session requests, one datagram,
- * all answered without an error. The place for anything else a new flow
- * needs before its first request (an address-validation cookie, say).
+ * Address validation (redis/README.md): until the server has seen that we
+ * receive at our address and port, it sends a flow at most 3x the bytes it
+ * got, and frees it after 2 s of silence. UDPCOOKIE asks for a cookie that
+ * only our address receives; echoing it validates the flow. A server
+ * without validation answers "unknown command": nothing to do then.
  */
-static int flow_handshake(struct udp_flow *f)
+static int flow_validate(struct udp_flow *f)
+{
+	static const char ask[] = "*1\r\n$9\r\nUDPCOOKIE\r\n";
+	char echo[64], *rx;
+	size_t len;
+	int rc;
+
+	if (exchange(f, ask, sizeof(ask) - 1, 1, &rx, &len, "UDPCOOKIE") < 0) {
+		free(rx);
+		return -1;
+	}
+	if (rx[0] == '-' && memmem(rx, len, "unknown command", 15)) {
+		free(rx);
+		return 0;
+	}
+	if (rx[0] != '+' || len != 27) {
+		rc = rx[0] == '-' ? refused(f, "UDPCOOKIE", rx, len) :
+		     fail(f, UDP_FLOW_ERR_PROTOCOL, "new flow: UDPCOOKIE answered no cookie");
+		free(rx);
+		return rc;
+	}
+	snprintf(echo, sizeof(echo), "*2\r\n$9\r\nUDPCOOKIE\r\n$24\r\n%.24s\r\n", rx + 1);
+	free(rx);
+	if (exchange(f, echo, strlen(echo), 1, &rx, &len, "the UDP cookie") < 0) {
+		free(rx);
+		return -1;
+	}
+	rc = len == 5 && memcmp(rx, "+OK\r\n", 5) == 0 ? 0 : refused(f, "the UDP cookie", rx, len);
+	free(rx);
+	return rc;
+}
+
+/* Give a new flow what the old one had: the session requests, in one
+ * datagram, all answered without an error. */
+static int flow_session(struct udp_flow *f)
 {
 	char *buf = NULL, *rx = NULL;
-	size_t len = 0, cap = 0, rx_len = 0, rx_cap = 0, off;
+	size_t len = 0, cap = 0, rx_len, off = 0;
 	int i, n = 0, rc = -1;
 
 	for (i = 0; i < RESP_SESSION_KINDS; i++) {
 		if (!f->session[i])
 			continue;
 		if (reserve(&buf, &cap, len + f->session_len[i]) < 0) {
-			fail(f, UDP_FLOW_ERR_OOM, "out of memory");
-			goto out;
+			free(buf);
+			return fail(f, UDP_FLOW_ERR_OOM, "out of memory");
 		}
 		memcpy(buf + len, f->session[i], f->session_len[i]);
 		len += f->session_len[i];
@@ -144,38 +226,17 @@ static int flow_handshake(struct udp_flow *f)
 	}
 	if (n == 0)
 		return 0;
-	if (send(f->fd, buf, len, 0) < 0) {
-		fail(f, UDP_FLOW_ERR_IO, "send: %s", strerror(errno));
+	if (exchange(f, buf, len, n, &rx, &rx_len, "the session (AUTH, SELECT...)") < 0)
 		goto out;
-	}
-	for (off = 0; n > 0;) {
+	for (; n > 0; n--) {
 		struct resp_scan s;
-		long long l;
-		int got = recv_one(f->fd, &rx, &rx_len, &rx_cap, f->o.timeout_ms);
 
-		if (got <= 0) {
-			fail(f, got < 0 ? UDP_FLOW_ERR_IO : UDP_FLOW_ERR_TIMEOUT,
-			     "new flow: no reply to the session commands%s%s",
-			     got < 0 ? ": " : "", got < 0 ? strerror(errno) : "");
+		if (rx[off] == '-') {
+			refused(f, "the session", rx + off, rx_len - off);
 			goto out;
 		}
-		for (;;) {
-			resp_scan_init(&s);
-			l = resp_scan_reply(&s, rx + off, rx_len - off);
-			if (l < 0) {
-				fail(f, UDP_FLOW_ERR_PROTOCOL, "new flow: reply is not RESP");
-				goto out;
-			}
-			if (l == 0 || n == 0)
-				break;
-			if (rx[off] == '-') {
-				fail(f, UDP_FLOW_ERR_SESSION, "new flow refused the session: %.*s",
-				     (int)(l > 100 ? 100 : l - 3), rx + off + 1);
-				goto out;
-			}
-			off += (size_t)l;
-			n--;
-		}
+		resp_scan_init(&s);
+		off += (size_t)resp_scan_reply(&s, rx + off, rx_len - off);
 	}
 	rc = 0;
 out:
@@ -196,7 +257,7 @@ static int flow_open(struct udp_flow *f)
 	setsockopt(f->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (connect(f->fd, (struct sockaddr *)&f->peer, f->peer_len) < 0)
 		fail(f, UDP_FLOW_ERR_IO, "connect: %s", strerror(errno));
-	else if (f->flows++, flow_handshake(f) == 0)
+	else if (f->flows++, flow_validate(f) == 0 && flow_session(f) == 0)
 		return 0;
 	close(f->fd);
 	f->fd = -1;

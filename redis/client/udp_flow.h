@@ -16,8 +16,9 @@
  *    the previous one has arrived, so the network cannot reorder commands.
  *  - When a reply does not come within the timeout the flow is abandoned:
  *    its socket is closed (late replies die in the kernel) and the next
- *    datagram goes out on a new socket, a new flow, after the session
- *    (AUTH, HELLO, SELECT, CLIENT SETNAME) has been given to it again.
+ *    datagram goes out on a new socket, a new flow, once that flow is
+ *    validated (the UDPCOOKIE handshake, when the server has it) and has
+ *    been given the session again (AUTH, HELLO, SELECT, CLIENT SETNAME).
  *    Unanswered commands that only read are sent again on the new flow; a
  *    write is never sent twice: the caller learns that it may or may not
  *    have been applied (UDP_FLOW_ERR_UNKNOWN).

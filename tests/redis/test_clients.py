@@ -3,9 +3,9 @@
 """Clients of the Redis fork over UDP, from the client namespace: redis-cli
 --udp (arguments, piped commands, --pipe, interactive on a pty) and the
 client library (udp_client_test, built by meson), with losses made by nft
-rules in the client namespace: the first reply dropped (a read is sent
-again), every reply dropped (a write reports "unknown" and is applied
-once), every request dropped (a write reports "unknown" and is not applied).
+rules in the client namespace: the first long reply dropped (a read is
+sent again), replies dropped (a write reports "unknown" and is applied
+once), requests dropped (a write reports "unknown" and is not applied).
 
     test_clients.py --client-test PATH [--only REGEX]
 """
@@ -56,10 +56,14 @@ class Losses:
         rules = {
             "allow": "",
             "count-requests": f"add rule netdev {TABLE} egress udp dport {self.port} counter\n",
-            # numgen counts the packets that reach it: only the first is dropped
+            # numgen counts the packets that reach it: only the first reply
+            # longer than a handshake's (the GETs of 200-byte values) is dropped
             "drop-first-reply": f"add rule inet {TABLE} input udp sport {self.port} "
-                                "numgen inc mod 1000000 0 drop\n",
+                                "udp length > 150 numgen inc mod 1000000 0 drop\n",
             "drop-replies": f"add rule inet {TABLE} input udp sport {self.port} drop\n",
+            # replies starting with ':' (integers), not the handshake's (+ or -)
+            "drop-integer-replies": f"add rule inet {TABLE} input udp sport {self.port} "
+                                    "@th,64,8 0x3a drop\n",
             "drop-requests": f"add rule netdev {TABLE} egress udp dport {self.port} drop\n",
         }[what]
         self.nft(f"flush chain inet {TABLE} input\nflush chain netdev {TABLE} egress\n" + rules)
@@ -164,7 +168,7 @@ def t_cli_interactive(topo, srv, losses):
 
 
 def t_cli_lost_write(topo, srv, losses):
-    losses.set("drop-replies")
+    losses.set("drop-integer-replies")
     try:
         r = cli(topo, "INCR", "clilost")
     finally:
@@ -173,16 +177,27 @@ def t_cli_lost_write(topo, srv, losses):
     require(b"no reply: the write may or may not have been applied" in r.stdout + r.stderr,
             "message: %r %r" % (r.stdout, r.stderr))
     require(srv.tcp()("GET", "clilost") == b"1", "applied exactly once (never sent again)")
+    # Nothing answers at all: the new flow's handshake fails, the write is
+    # never sent, and the message does not say "may have been applied".
+    losses.set("drop-replies")
+    try:
+        r = cli(topo, "INCR", "clilost2")
+    finally:
+        losses.set("allow")
+    require(r.returncode == 1 and b"Error: new flow: no reply to UDPCOOKIE" in r.stderr,
+            "unanswered handshake: %r %r" % (r.stdout, r.stderr))
+    require(srv.tcp()("EXISTS", "clilost2") == 0, "and the write was not sent")
 
 
 def t_cli_read_resent(topo, srv, losses):
-    srv.tcp()("SET", "clir", "again")
+    value = b"again" * 40
+    srv.tcp()("SET", "clir", value)
     losses.set("drop-first-reply")
     try:
         r = cli(topo, "GET", "clir")
     finally:
         losses.set("allow")
-    require(r.returncode == 0 and r.stdout == b"again\n", "GET %r %r" % (r.stdout, r.stderr))
+    require(r.returncode == 0 and r.stdout == value + b"\n", "GET %r %r" % (r.stdout, r.stderr))
 
 
 def t_library(topo, srv, losses, client_test):
@@ -230,7 +245,8 @@ def run(a):
                     ("redis-cli --udp with commands piped to stdin", t_cli_piped, ()),
                     ("redis-cli --udp --pipe (3000 SETs and an error)", t_cli_pipe_mode, ()),
                     ("redis-cli --udp interactive on a pty, a lost write", t_cli_interactive, ()),
-                    ("redis-cli --udp: a lost write is reported, applied once", t_cli_lost_write, ()),
+                    ("redis-cli --udp: a lost write is reported, applied once; an unanswered "
+                     "handshake sends nothing", t_cli_lost_write, ()),
                     ("redis-cli --udp: a read whose reply is lost is sent again", t_cli_read_resent,
                      ()),
                     ("client library: basics, pipeline, losses (udp_client_test)", t_library,
