@@ -312,19 +312,28 @@ static int note_commands(struct udp_flow *f, const char *buf, size_t len)
 	size_t off = 0;
 
 	f->ncmds = f->answered = 0;
+	if (f->multi_lost) {
+		/* Refused unsent, up to the EXEC or DISCARD that ends it. */
+		while (off < len) {
+			enum resp_kind k;
+			long long l = resp_scan_request(buf + off, len - off, &k);
+
+			if (l <= 0)
+				break;
+			if (k == RESP_EXEC)
+				f->multi_lost = 0;
+			off += (size_t)l;
+		}
+		return fail(f, UDP_FLOW_ERR_ABORTED,
+			    "the transaction was lost with its flow: nothing of it ran%s",
+			    f->multi_lost ? " (send EXEC or DISCARD)" : "");
+	}
 	while (off < len) {
 		enum resp_kind k;
 		long long l = resp_scan_request(buf + off, len - off, &k);
 
 		if (l <= 0)
 			return fail(f, UDP_FLOW_ERR_PROTOCOL, "request is not a RESP multibulk command");
-		if (f->multi_lost) {
-			if (k == RESP_EXEC)
-				f->multi_lost = 0;
-			return fail(f, UDP_FLOW_ERR_ABORTED,
-				    "the transaction was lost with its flow: nothing of it ran%s",
-				    k == RESP_EXEC ? "" : " (send EXEC or DISCARD)");
-		}
 		if (f->ncmds == f->cmds_cap) {
 			size_t n = f->cmds_cap ? 2 * f->cmds_cap : 16;
 			size_t *e = realloc(f->cmd_end, n * sizeof(*e));
@@ -367,8 +376,8 @@ static int unanswered_idempotent(const struct udp_flow *f)
 	return 1;
 }
 
-/* The unanswered commands again, on a new flow; a new flow whose session
- * gets no reply uses up a try too. */
+/* The unanswered commands again, on a new flow; a new flow whose handshake
+ * (validation, session) gets no reply uses up a try too. */
 static int retransmit(struct udp_flow *f)
 {
 	size_t start = cmd_start(f, f->answered);
@@ -409,8 +418,8 @@ int udp_flow_send(struct udp_flow *f, const char *buf, size_t len)
 	f->req_len = len;
 	f->tries = 0;
 	if (f->fd < 0 && flow_open(f) < 0) {
-		/* The new flow's session got no reply: nothing was sent yet, so
-		 * reads try further flows, and writes fail unsent. */
+		/* The new flow's handshake got no reply: nothing was sent yet,
+		 * so reads try further flows, and writes fail unsent. */
 		if (f->err == UDP_FLOW_ERR_TIMEOUT && unanswered_idempotent(f) && retransmit(f) == 0)
 			return 0;
 		udp_flow_abandon(f);
