@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the Redis fork: Debian's redis source package + redis/patches/*.patch
-# + redis/src/* (the UDP transport), linked with libfragnet through pkg-config.
+# + redis/src/* (the UDP transport, redis-cli --udp), linked with libfragnet
+# through pkg-config.
 #
 #   redis/build.sh            build (incremental) -> redis/work/bin/redis-server
 #   redis/build.sh --clean    forget the patched tree and start again
@@ -79,8 +80,9 @@ if [ ! -f "$tree/.fragnet-stamp" ] || [ "$(cat "$tree/.fragnet-stamp")" != "$sta
 fi
 
 # 3. Our new source files: copied only when they differ, so make rebuilds
-#    just what changed.
-for f in "$here"/src/*.[ch]; do
+#    just what changed. redis-cli --udp also takes the client library's flow
+#    and RESP scanner from redis/client/.
+for f in "$here"/src/*.[ch] "$here"/client/udp_flow.[ch] "$here"/client/resp_scan.[ch]; do
 	cmp -s "$f" "$tree/src/$(basename "$f")" || cp "$f" "$tree/src/"
 done
 

@@ -19,7 +19,7 @@ packages=(
 	libnftnl-dev libmnl-dev libnftables-dev nftables
 	libcmocka-dev iproute2 iputils-ping ethtool procps kmod python3
 	valgrind tcpdump tshark libpcap-dev gnuplot-nox
-	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev strace
+	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev strace libhiredis-dev
 	abigail-tools python3-prometheus-client man-db groff-base
 )
 missing=()

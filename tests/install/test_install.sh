@@ -2,7 +2,7 @@
 # An outside program builds against the installed library with nothing but
 # pkg-config: install into a scratch prefix, compile examples/echo.c there,
 # and check it runs, that every version number agrees, and that the library
-# exports only the public API.
+# exports only the public API; and one on the Redis fork's UDP client library.
 set -euo pipefail
 build=$1 src=$2
 dest=$(mktemp -d)
@@ -55,4 +55,20 @@ declared=$(grep -ohE '\<fragnet_[a-z0-9_]+\(' "$dest$prefix"/include/fragnet*.h 
 unexported=$(comm -23 <(echo "$declared") <(echo "$exported"))
 [ -z "$unexported" ] || { echo "FAIL declared in fragnet.h, not exported: $unexported"; exit 1; }
 echo "ok   $(echo "$exported" | wc -l) symbols exported, all fragnet_*, versioned, all declared ones"
-echo "3 passed, 0 failed"
+# The Redis fork's UDP client library: header, static library and .pc.
+cat >"$dest/redis_udp.c" <<'EOF'
+#include <redis_udp.h>
+int main(void)
+{
+	redisUdpContext *c = redisUdpConnect("127.0.0.1", 6379, NULL);
+	int ok = c && !c->err;
+
+	redisUdpFree(c);
+	return !ok;
+}
+EOF
+cc -o "$dest/redis_udp" "$dest/redis_udp.c" $(PKG_CONFIG_PATH=$pcdir pkg-config \
+	--define-variable=prefix="$dest$prefix" --cflags --libs redis-udp)
+"$dest/redis_udp" || { echo "FAIL a program on libredis-udp did not run"; exit 1; }
+echo "ok   a program built against redis_udp.h and redis-udp.pc ran"
+echo "4 passed, 0 failed"
