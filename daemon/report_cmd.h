@@ -27,6 +27,9 @@ void fnd_report_kernel(struct fnd_field *obj, const struct fnd_app_report *a);
 /* Its queues added up: rx_packets, rx_bytes, tx_packets, tx_bytes,
  * rx_datagrams, tx_datagrams, drops (unknown without an answer). */
 void fnd_report_totals(struct fnd_field *obj, const struct fnd_app_report *a);
+/* The daemon's connection counts and refusals, as object "connections"
+ * (text: one line). */
+void fnd_report_conns(struct fnd_field *root, const struct fnd_query *q);
 /* chain and handle, or object; then packets and bytes. */
 void fnd_report_counter(struct fnd_field *obj, const struct fnd_counter *c);
 
