@@ -16,7 +16,8 @@ struct fnd_doc *fnd_report_stats(const struct fnd_query *q);
 struct fnd_doc *fnd_report_ruleset(const struct fnd_query *q);
 struct fnd_doc *fnd_report_counters(const struct fnd_query *q);
 
-/* "filtered", "UNFILTERED", "refused", "applying" or "no-answer". */
+/* "filtered", "UNFILTERED" (running without rules, or configured to when
+ * no table is for it), "refused", "applying" or "no-answer". */
 const char *fnd_report_state(const struct fnd_app_report *a);
 /* An application's name, pid, uid, queues, answered, state, generation,
  * generation_sent, generation_refused and unfiltered. */

@@ -354,6 +354,7 @@ static void ruleset_unused(void **state)
 	assert_true(json_holds(s, "j['apps'][0]['table'] == '' and "
 			       "j['apps'][0]['counters'] == [] and 'unused' not in j",
 			       "j['apps'][0]['no_table'] == 'nothing filtered (app.NAME.unfiltered)'",
+			       "j['apps'][0]['state'] == 'UNFILTERED' and j['apps'][0]['unfiltered']",
 			       NULL));
 	free(s);
 	/* what an application without a table and not configured unfiltered gets */
@@ -361,6 +362,10 @@ static void ruleset_unused(void **state)
 	s = report(FN_CTL_CMD_LIST_RULESET, false, &other, 1);
 	assert_non_null(strstr(s, "# other[7]: no table inet other, ip other or inet fragnet: "
 			       "every input packet dropped\n"));
+	free(s);
+	s = report(FN_CTL_CMD_LIST_RULESET, true, &other, 1);
+	assert_true(json_holds(s, "j['apps'][0]['state'] == 'filtered' and "
+			       "not j['apps'][0]['unfiltered']", NULL));
 	free(s);
 }
 
