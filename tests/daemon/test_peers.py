@@ -13,11 +13,13 @@ import os
 import pwd
 import random
 import re
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -359,6 +361,38 @@ def check_fragnetctl_usage(c, args):
     c.check("fragnetctl without a daemon: exit 3, says where it looked",
             r.returncode == 3 and "cannot reach fragnetd at /nonexistent/fragnetd.sock" in
             r.stderr, r.stderr)
+    # a server another user listens with at the path: not fragnetd, nothing sent to it
+    nobody = pwd.getpwnam("nobody").pw_uid
+    d = tempfile.mkdtemp(prefix="fragnetctl-impostor-")
+    os.chmod(d, 0o777)
+    path = os.path.join(d, "fragnetd.sock")
+    impostor = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    os.seteuid(nobody)  # the listener's credentials are whoever called listen()
+    try:
+        impostor.bind(path)
+        impostor.listen(4)
+    finally:
+        os.seteuid(0)
+    try:
+        try:
+            r = subprocess.run([ctl, "-s", path, "apps"], capture_output=True, text=True,
+                               timeout=10)
+        except subprocess.TimeoutExpired:  # it sent its request and waits for a reply
+            r = subprocess.CompletedProcess([], -1, "", "timed out")
+        impostor.settimeout(1)
+        conn, _ = impostor.accept()
+        conn.settimeout(1)
+        try:
+            got = conn.recv(4096)
+        except OSError:
+            got = b""
+        conn.close()
+        c.check(f"fragnetctl against a server run by uid {nobody}: exit 3, refused, "
+                "nothing sent", r.returncode == 3 and f"runs as uid {nobody}, neither root"
+                in r.stderr and got == b"", (r.stderr, got))
+    finally:
+        impostor.close()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def check_config_errors(c, args):
