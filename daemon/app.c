@@ -15,7 +15,6 @@
 #include "ruleset.h"
 
 #define MAX_WATCHERS 4
-#define MAX_GROUPS 64
 
 struct watcher {
 	fnd_apps_fn *fn;
@@ -117,7 +116,7 @@ static int on_hello(struct fnd_peer *p, const void *msg, size_t len, void *arg)
 {
 	const struct fn_ctl_hello *m = fn_ctl_payload(msg);
 	struct fnd_apps *as = arg;
-	gid_t groups[MAX_GROUPS];
+	gid_t groups[FND_PEER_MAX_GROUPS];
 	struct fnd_app *a;
 	const char *no;
 	char who[128];
@@ -130,7 +129,7 @@ static int on_hello(struct fnd_peer *p, const void *msg, size_t len, void *arg)
 		return 0;
 	}
 	no = fnd_config_app_refuses(as->cfg, m->name, p->uid, p->gid, groups,
-				    fnd_peer_groups(p, groups, MAX_GROUPS));
+				    fnd_peer_groups(p, groups, FND_PEER_MAX_GROUPS));
 	if (no) {
 		char why[FN_CTL_MSG_MAX];
 

@@ -13,7 +13,6 @@
 #include "log.h"
 #include "peer.h"
 
-#define MAX_GROUPS 64
 #define MAX_WATCHERS 8
 #define ACCEPT_PAUSE_MS 100       /* out of fds: how long to leave the backlog alone */
 
@@ -44,7 +43,6 @@ struct fnd_peers {
 	struct fnd_timer sweep;    /* frees the peers closed meanwhile */
 	struct fnd_timer deadline; /* closes peers that did not say who they are in time */
 	struct fnd_timer resume;   /* accepting again after running out of fds */
-	bool paused;               /* the listening socket is out of the poll set */
 	struct fnd_conn_stats stats;
 	/* Lines peers can make us write: each kind has its own budget. */
 	struct fnd_log_limit log_peer, log_accept;
@@ -240,13 +238,13 @@ int fnd_peer_groups(const struct fnd_peer *p, gid_t *groups, int max)
 
 static unsigned roles_of(const struct fnd_config *cfg, const struct fnd_peer *p)
 {
-	gid_t groups[MAX_GROUPS];
+	gid_t groups[FND_PEER_MAX_GROUPS];
 	unsigned roles = 0;
 	int n;
 
 	if (p->uid == 0)
 		return FND_ROLE_APP | FND_ROLE_ADMIN;
-	n = fnd_peer_groups(p, groups, MAX_GROUPS);
+	n = fnd_peer_groups(p, groups, FND_PEER_MAX_GROUPS);
 	if (fnd_idlist_has(&cfg->admin_users, p->uid) ||
 	    in_groups(&cfg->admin_groups, p->gid, groups, n))
 		roles |= FND_ROLE_ADMIN | FND_ROLE_APP;
@@ -396,9 +394,7 @@ static void resume_accepting(struct fnd_timer *t, void *arg)
 		fnd_log_limited(&ps->log_accept, LOG_ERR, "epoll: %s: not accepting for %d ms",
 				strerror(-rc), ACCEPT_PAUSE_MS);
 		fnd_timer_arm(t, fnd_now_ms() + ACCEPT_PAUSE_MS);
-		return;
 	}
-	ps->paused = false;
 }
 
 /*
@@ -413,7 +409,6 @@ static void pause_accepting(struct fnd_peers *ps, int err)
 	fnd_log_limited(&ps->log_accept, LOG_ERR, "accept: %s with %u connection(s) open: not "
 			"accepting for %d ms", strerror(err), ps->stats.open, ACCEPT_PAUSE_MS);
 	fnd_event_del(ps->loop, ps->listen_fd);
-	ps->paused = true;
 	fnd_timer_arm(&ps->resume, fnd_now_ms() + ACCEPT_PAUSE_MS);
 }
 

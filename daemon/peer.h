@@ -119,6 +119,7 @@ void fnd_peer_refuse(struct fnd_peer *p, int status, const char *why);
 void fnd_peer_close(struct fnd_peer *p);
 
 /* p's supplementary groups (SO_PEERGROUPS), at most max: how many. */
+#define FND_PEER_MAX_GROUPS 64
 int fnd_peer_groups(const struct fnd_peer *p, gid_t *groups, int max);
 
 void fnd_peers_stats(const struct fnd_peers *ps, struct fnd_conn_stats *out);
