@@ -15,6 +15,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "lower_int.h"
+#include "nft/dynset.h"
 #include "filter/filter.h"
 
 /* Kernel register numbers: NFT_REG_1..4 are words 4, 8, 12, 16; NFT_REG32_00
@@ -440,23 +441,105 @@ static int lower_counter(struct lower *l, struct nftnl_expr *e)
 	return 0;
 }
 
-static int lower_limit(struct lower *l, struct nftnl_expr *e)
+/* A limit expression's parameters, as the kernel derives them. */
+static int limit_params(struct lower *l, struct nftnl_expr *e, struct fn_img_limit *lim)
 {
-	struct fn_img_limit lim;
-	struct fn_op_slot *o;
 	uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_TYPE);
 	uint32_t flags = nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_FLAGS);
 
 	if (type > NFT_LIMIT_PKT_BYTES || flags & ~NFT_LIMIT_F_INV)
 		return fn_lower_fail(l, -EOPNOTSUPP, "limit type %u flags 0x%x", type, flags);
-	if (fn_img_limit_init(&lim, nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE),
+	if (fn_img_limit_init(lim, nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_RATE),
 			      nftnl_expr_get_u64(e, NFTNL_EXPR_LIMIT_UNIT),
 			      nftnl_expr_get_u32(e, NFTNL_EXPR_LIMIT_BURST),
 			      type == NFT_LIMIT_PKT_BYTES, !!(flags & NFT_LIMIT_F_INV)))
 		return fn_lower_fail(l, -EINVAL, "limit rate out of range");
+	return 0;
+}
+
+static int lower_limit(struct lower *l, struct nftnl_expr *e)
+{
+	struct fn_img_limit lim;
+	struct fn_op_slot *o;
+	int ret;
+
+	if ((ret = limit_params(l, e, &lim)))
+		return ret;
 	if (!(o = new_op(l, FN_OP_LIMIT, sizeof(*o))))
 		return -E2BIG;
 	o->slot = fn_imgb_limit(l->b, &lim);
+	return 0;
+}
+
+/* The expressions a dynset gives each new element: one limit at most. */
+struct dynset_exprs {
+	struct lower *l;
+	uint32_t limit;          /* slot, or FN_IMG_NONE */
+	int err;
+};
+
+static int dynset_expr(struct nftnl_expr *e, void *arg)
+{
+	struct dynset_exprs *x = arg;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	struct fn_img_limit lim;
+
+	if (!name || strcmp(name, "limit") || x->limit != FN_IMG_NONE) {
+		x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "per-element %s in add/update @set: "
+				       "only one limit is supported", name ? name : "?");
+		return -1;
+	}
+	if ((x->err = limit_params(x->l, e, &lim)))
+		return -1;
+	x->limit = fn_imgb_limit(x->l->b, &lim);
+	return 0;
+}
+
+static int lower_dynset(struct lower *l, struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME);
+	uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP);
+	uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_FLAGS) ?
+			 nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_FLAGS) : 0;
+	uint64_t timeout = nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_TIMEOUT) ?
+			   nftnl_expr_get_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT) : 0;
+	struct dynset_exprs x = { .l = l, .limit = FN_IMG_NONE };
+	struct fn_op_dynset *o;
+	uint32_t idx, key_len = 0;
+	uint8_t sreg;
+	size_t i;
+	int ret;
+
+	if (!name)
+		return fn_lower_fail(l, -EINVAL, "dynset without a set name");
+	if (op == NFT_DYNSET_OP_DELETE)
+		return fn_lower_fail(l, -EOPNOTSUPP, "delete @set from the packet path is not supported");
+	if (op > NFT_DYNSET_OP_UPDATE || flags & ~NFT_DYNSET_F_EXPR)
+		return fn_lower_fail(l, -EOPNOTSUPP, "dynset op %u flags 0x%x", op, flags);
+	if (nftnl_expr_is_set(e, NFTNL_EXPR_DYNSET_SREG_DATA))
+		return fn_lower_fail(l, -EOPNOTSUPP, "adding to a map from the packet path "
+				     "(add @map { key : data }) is not supported");
+	if (timeout > FN_DYN_MAX_TIMEOUT_MS)
+		return fn_lower_fail(l, -EOPNOTSUPP, "timeout of %llu ms is too long",
+				     (unsigned long long)timeout);
+	if ((ret = fn_lower_set_ref(l, name, &idx)))
+		return ret;
+	for (i = 0; i < l->d->n_sets; i++)
+		if (l->set_idx[i] == idx)
+			key_len = nftnl_set_get_u32(l->d->sets[i], NFTNL_SET_KEY_LEN);
+	if ((ret = map_reg(l, nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY), key_len, &sreg)))
+		return ret;
+	nftnl_expr_expr_foreach(e, dynset_expr, &x);
+	if (x.err)
+		return x.err;
+	if (!(o = new_op(l, FN_OP_DYNSET, sizeof(*o))))
+		return -E2BIG;
+	o->sreg = sreg;
+	o->op = op == NFT_DYNSET_OP_UPDATE ? FN_DYNSET_UPDATE : FN_DYNSET_ADD;
+	o->set = idx;
+	o->limit = x.limit;
+	memcpy(o->timeout_ms, &timeout, sizeof(timeout));
+	cur(l)->reads = mask_of(sreg, key_len);
 	return 0;
 }
 
@@ -626,6 +709,7 @@ static const struct {
 	{ "lookup", lower_lookup },
 	{ "counter", lower_counter },
 	{ "limit", lower_limit },
+	{ "dynset", lower_dynset },
 	{ "quota", lower_quota },
 	{ "objref", lower_objref },
 	{ "ct", lower_ct },
@@ -638,7 +722,6 @@ static const struct {
 	const char *name;
 	const char *why;
 } refusals[] = {
-	{ "dynset", "sets updated from the packet path (add/update @set) are not supported" },
 	{ "nat", "NAT is not supported" },
 	{ "masq", "masquerade is not supported" },
 	{ "redir", "redirect is not supported" },

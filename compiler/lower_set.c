@@ -15,6 +15,7 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "lower_int.h"
+#include "nft/dynset.h"
 
 struct boundary {
 	uint8_t key[FN_REGS_BYTES];
@@ -160,6 +161,55 @@ static int lower_elem(struct nftnl_set_elem *e, void *arg)
 	}
 }
 
+static int count_elem(struct nftnl_set_elem *e, void *arg)
+{
+	(void)e;
+	(*(uint32_t *)arg)++;
+	return 0;
+}
+
+/*
+ * A set filled from the packet path (flags dynamic): an empty table of
+ * `size` elements in every queue. Elements already in the kernel's set are
+ * refused rather than dropped: the interpreter's set starts empty.
+ */
+static int lower_dynamic(struct lower *l, struct nftnl_set *s, uint32_t *idx)
+{
+	const char *name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+	uint32_t key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN), n = 0;
+	/* nft gives every dynamic set a size; 65535 is its default */
+	uint32_t size = nftnl_set_is_set(s, NFTNL_SET_DESC_SIZE) &&
+			nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE) ?
+			nftnl_set_get_u32(s, NFTNL_SET_DESC_SIZE) : FN_DYN_DEFAULT_SIZE;
+	uint64_t timeout = nftnl_set_is_set(s, NFTNL_SET_TIMEOUT) ?
+			   nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT) : 0;
+
+	if (flags & (NFT_SET_MAP | NFT_SET_OBJECT | NFT_SET_INTERVAL))
+		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: dynamic maps and interval sets "
+				     "are not supported", name);
+	if (flags & NFT_SET_EXPR || nftnl_set_is_set(s, NFTNL_SET_EXPR) ||
+	    nftnl_set_is_set(s, NFTNL_SET_EXPRESSIONS))
+		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: per-element expressions in the set "
+				     "declaration are not supported (put the limit in the "
+				     "add/update statement)", name);
+	if (key_len == 0 || key_len > FN_REGS_BYTES)
+		return fn_lower_fail(l, -EINVAL, "set %s: key %u bytes", name, key_len);
+	if (size > FN_DYN_MAX_SIZE)
+		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: size %u, at most %u for a dynamic "
+				     "set (allocated in every queue)", name, size, FN_DYN_MAX_SIZE);
+	if (timeout > FN_DYN_MAX_TIMEOUT_MS)
+		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: timeout of %llu ms is too long",
+				     name, (unsigned long long)timeout);
+	nftnl_set_elem_foreach(s, count_elem, &n);
+	if (n)
+		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: elements in a dynamic set are not "
+				     "supported (it starts empty in every queue)", name);
+	*idx = fn_imgb_set(l->b, name, FN_SET_HASH, 0, (uint8_t)key_len, 0, 0, NULL);
+	fn_imgb_set_dynamic(l->b, *idx, size, timeout);
+	return 0;
+}
+
 static int lower_set(struct lower *l, struct nftnl_set *s, uint32_t *idx)
 {
 	const char *name = nftnl_set_get_str(s, NFTNL_SET_NAME);
@@ -175,8 +225,11 @@ static int lower_set(struct lower *l, struct nftnl_set *s, uint32_t *idx)
 	w.data_len = w.map ? (w.vmap ? sizeof(struct fn_img_vdata) :
 			      nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN)) : 0;
 
+	if (flags & NFT_SET_EVAL)
+		return lower_dynamic(l, s, idx);
 	if (flags & NFT_SET_TIMEOUT || nftnl_set_is_set(s, NFTNL_SET_TIMEOUT))
-		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: elements with timeouts are not supported", name);
+		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: timeouts are only supported in "
+				     "dynamic sets (filled by add/update @set)", name);
 	if (flags & NFT_SET_OBJECT)
 		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: object maps are not supported", name);
 	if (flags & NFT_SET_EXPR || nftnl_set_is_set(s, NFTNL_SET_EXPR) ||

@@ -104,7 +104,7 @@ ip netns exec $S "$fork" --port $PORT --bind 127.0.0.1 $HOST --save "" --appendo
 	--dir "$work" --logfile "$work/redis.log" --protected-mode no \
 	--udp-port $PORT --udp-address $SIP/24 \
 	--udp-dpdk-ports "xsk:$LINK_S:0" \
-	--udp-lcores $lcore --udp-daemon-socket "$work/fragnetd.sock" --udp-require-rules yes \
+	--udp-lcores $lcore --udp-daemon-socket "$work/fragnetd.sock" \
 	2>"$work/redis.stderr" &
 pids+=($!)
 for _ in $(seq 300); do
@@ -122,22 +122,35 @@ import socket, sys
 server, port, inside, outside = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def resp(*args):
     return b"".join([b"*%d\r\n" % len(args)] + [b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args])
-def ask(src, *args):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((src, 0))
+def ask(src, *args, s=None):
+    if s is None:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a new flow
+        s.bind((src, 0))
     s.settimeout(1.0)
     s.sendto(resp(*args), (server, port))
     try:
         reply = s.recv(65536)
-        return repr(reply.decode())
+        return reply.decode()
     except socket.timeout:
         return "no answer (dropped by the rules)"
-    finally:
-        s.close()
+def show(src, cmd, reply):
+    if len(reply) > 60:
+        reply = "%s... (%d bytes)" % (reply[:20], len(reply))
+    print("  from %-12s %-30s -> %r" % (src, cmd, reply))
 try:
-    for cmd in (["PING"], ["SET", "demo", "hello over UDP"], ["GET", "demo"], ["INCR", "visits"]):
-        print("  from %-12s %-28s -> %s" % (inside, " ".join(cmd), ask(inside, *cmd)))
-    print("  from %-12s %-28s -> %s" % (outside, "PING", ask(outside, "PING")))
+    for cmd in (["PING"], ["SET", "demo", "hello over UDP"], ["GET", "demo"], ["INCR", "visits"],
+                ["SET", "demo:big", "x" * 1200]):
+        show(inside, " ".join(cmd)[:30], ask(inside, *cmd))
+    show(outside, "PING", ask(outside, "PING"))
+    print("  a 1.2 KB reply to a 30-byte request is over 3x: an unvalidated flow gets an error,")
+    show(inside, "GET demo:big", ask(inside, "GET", "demo:big"))
+    print("  a flow validated by the UDPCOOKIE handshake (redis/README.md) gets the value:")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((inside, 0))
+    cookie = ask(inside, "UDPCOOKIE", s=s)
+    show(inside, "UDPCOOKIE", cookie)
+    show(inside, "UDPCOOKIE <cookie>", ask(inside, "UDPCOOKIE", cookie[1:-2], s=s))
+    show(inside, "GET demo:big", ask(inside, "GET", "demo:big", s=s))
 except KeyboardInterrupt:
     sys.exit(130)
 PY

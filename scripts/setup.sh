@@ -18,7 +18,7 @@ packages=(
 	dpdk dpdk-dev libdpdk-dev libbpf-dev libxdp-dev
 	libnftnl-dev libmnl-dev libnftables-dev nftables
 	libcmocka-dev iproute2 iputils-ping ethtool procps kmod python3
-	valgrind tcpdump tshark libpcap-dev
+	valgrind tcpdump tshark libpcap-dev gnuplot-nox
 	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev strace
 	abigail-tools
 )

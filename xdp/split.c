@@ -74,6 +74,8 @@ static const char *op_why(const struct fn_nft_prog *p, const struct fn_op *op)
 		const struct fn_op_lookup *o = (const void *)op;
 		const struct fn_img_set *set = &p->sets[o->set];
 
+		if (set->flags & FN_SET_F_DYNAMIC)
+			return "lookup: dynamic set, filled in-process";
 		if (set->kind == FN_SET_HASH)
 			return NULL;
 		if (set->kind == FN_SET_INTERVAL)
@@ -85,6 +87,8 @@ static const char *op_why(const struct fn_nft_prog *p, const struct fn_op *op)
 		return "limit: stateful";
 	case FN_OP_QUOTA:
 		return "quota: stateful";
+	case FN_OP_DYNSET:
+		return "dynset: updates a set in-process";
 	case FN_OP_CT:
 		return "ct: conntrack runs in-process";
 	case FN_OP_CT_SET:

@@ -34,6 +34,8 @@ const struct bench_case bench_cases[] = {
 	{"set-1k-hit", "set of 1k saddr, hit", BENCH_SET, 1000, 1},
 	{"set-10k-hit", "set of 10k saddr, hit", BENCH_SET, 10000, 1},
 	{"set-100k-hit", "set of 100k saddr, hit", BENCH_SET, 100000, 1},
+	{"meter-64k", "meter { saddr limit }, size 64k", BENCH_METER, 65535, 0},
+	{"add-64k", "add @dyn { saddr }, size 64k", BENCH_DYNSET_ADD, 65535, 0},
 };
 const size_t bench_n_cases = sizeof(bench_cases) / sizeof(bench_cases[0]);
 
@@ -71,10 +73,18 @@ char *bench_ruleset(const struct bench_case *c)
 			fprintf(f, "%s%s", i ? ", " : "", addr);
 		}
 		fprintf(f, " }\n\t}\n");
+	} else if (c->kind == BENCH_DYNSET_ADD) {
+		fprintf(f, "\tset d {\n\t\ttype ipv4_addr\n\t\tsize %u\n\t\tflags dynamic\n\t}\n",
+			c->n);
 	}
 	fprintf(f, "\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n");
 	if (c->kind == BENCH_SET) {
 		fprintf(f, "\t\tip saddr @s drop\n");
+	} else if (c->kind == BENCH_METER) {
+		fprintf(f, "\t\tmeter m size %u { ip saddr limit rate over 1000000000/second } drop\n",
+			c->n);
+	} else if (c->kind == BENCH_DYNSET_ADD) {
+		fprintf(f, "\t\tadd @d { ip saddr }\n");
 	} else {
 		for (unsigned i = 0; i < c->n; i++) {
 			bool last = c->match && i == c->n - 1;

@@ -3,6 +3,8 @@
 # same rulesets and packet, one line per case. Needs root (a throwaway
 # network namespace for the kernel side) and a build with the interpreter.
 #   bench/nft/run.sh [CASE...]        (BUILD=dir to pick the build, default build)
+# The table also goes to $RESULTS/nft.csv with a plot, nft.png (RESULTS
+# defaults to bench/results, whose files are the latest run's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${BUILD:-build}/bench/nft/fn-bench-nft
@@ -31,6 +33,10 @@ Filter cost per packet, input hook, UDP 127.0.0.1:40000 -> 127.0.0.1:5000.
                (--toggle-collect=fn_nft_eval, $packets packets; repeatable).
 TXT
 printf '%-32s %12s %12s %12s %10s %12s\n' case "interp ns" "interp hook" "kernel ns" "kern/intp" "instr/pkt"
+results=${RESULTS:-bench/results}
+mkdir -p "$results"
+csv=$results/nft.csv
+echo "case,interpreter rules ns,interpreter hook ns,kernel nftables rules ns,kernel/interpreter,instructions per packet" >"$csv"
 for c in "${cases[@]}"; do
 	what=$("$bin" list | awk -F'\t' -v c="$c" '$1 == c {print $2}')
 	read -r i_rules i_total < <("$bin" interp "$c" --image-out "$tmp/$c.img")
@@ -42,4 +48,8 @@ for c in "${cases[@]}"; do
 	ratio=$(awk -v k="$k_rules" -v i="$i_rules" 'BEGIN { if (i > 0.05) printf "%.2f", k / i; else print "-" }')
 	printf '%-32s %12s %12s %12s %10s %12s\n' "$what" "$i_rules" "$i_total" "$k_rules" "$ratio" \
 		"$(awk -v n="$ir" -v p="$packets" 'BEGIN { printf "%.0f", n / p }')"
+	echo "${what//,/;},$i_rules,$i_total,$k_rules,$ratio,$(awk -v n="$ir" -v p="$packets" 'BEGIN { printf "%.0f", n / p }')" >>"$csv"
 done
+bench/plot.sh "$csv" "$results/nft.png" \
+	"Filter cost per packet: interpreter and kernel nftables ($(date +%F))" \
+	"ns per packet (log)" 2,4 log

@@ -22,7 +22,7 @@
 # three servers with that exact mix; redis-benchmark (which runs GET and SET
 # separately) gives the familiar reference for stock Redis, right after
 # fnr-bench on it, sized to about T seconds per test.
-# Rules: the fork registers with a private fragnetd (--udp-require-rules yes)
+# Rules: the fork registers with a private fragnetd (it requires its rules)
 # and is measured twice per configuration, back to back: with no rules (a
 # ruleset without a table for it; app.redis.unfiltered = yes, since without
 # a table fragnetd otherwise drops every input packet) and with 100 rules in table inet redis that
@@ -31,6 +31,8 @@
 # accept for the clients' network and the Redis port). After every 100-rule
 # run the script checks with fragnetctl that the 99 first rules matched
 # nothing and the last one matched every request.
+# The client's address is in the fork's udp-trusted-prefixes (a trusted LAN,
+# as in production behind anti-spoofing): no cookie handshake, no 3x limit.
 # Noise: every configuration is measured on all servers back to back, ROUNDS times, each round in a rotated order (the
 # fork's two runs always adjacent); the tables give medians and the spread
 # (max-min)/median over the rounds, and the CPU steal time of the run. Then
@@ -211,7 +213,7 @@ ip netns exec "$S" taskset -c 1 "$fork" --port 7000 --bind 127.0.0.1 --save "" -
 	--dir "$work" --protected-mode no --logfile "$work/fork.log" --udp-port 6380 \
 	--udp-address "$FIP/24" --udp-dpdk-ports "net_af_xdp0,iface=$FS,start_queue=0,queue_count=1" \
 	--udp-lcores 1 --udp-neighbours "$FCIP=$fcmac" \
-	--udp-daemon-socket "$sock" --udp-require-rules yes 2>"$work/fork.stderr" &
+	--udp-daemon-socket "$sock" --udp-trusted-prefixes "$FCIP/32" 2>"$work/fork.stderr" &
 fork_pid=$!
 pids+=($!)
 ip netns exec "$S" taskset -c 1 /usr/bin/redis-server --port 6379 --bind "$KIP" --save "" \
@@ -300,7 +302,9 @@ grep "UDP transport" "$work/fork.log" | tail -1 | sed 's/^[0-9]*:M [^*]*\* /fork
 echo "fork's filter drops over the run: $drops"
 
 echo
-python3 - "$results" <<'PY'
+out_dir=${RESULTS:-$root/bench/results}
+mkdir -p "$out_dir"
+python3 - "$results" "$out_dir/redis.csv" <<'PY'
 import csv, statistics as st, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 ab = [r for r in rows if r["round"].startswith("ab")]
@@ -344,6 +348,14 @@ for k in order:
     print("| %s | %s | %d | %d | %.0f | %.0f%% | %.0f | %.0f | %d | %d | %s |" % (
         k[0], k[1], k[2], k[3], med(rs, "rps"), spread(rs), med(rs, "p50_us"), med(rs, "p99_us"),
         sum(int(r["lost"]) for r in rs), len(rs), medpre(rs)))
+# The table's requests/s as CSV, one row per load, one column per server.
+cols = [c for c in rank if any(k[0] == c and k[1] == "fnr-bench" for k in order)]
+with open(sys.argv[2], "w") as f:
+    f.write("load," + ",".join("%s req/s" % c for c in cols) + "\n")
+    for c, p in sorted({(k[2], k[3]) for k in order}):
+        vals = [cells.get((s, "fnr-bench", c, p)) for s in cols]
+        f.write("%d clients pipeline %d," % (c, p) +
+                ",".join("%.0f" % med(v, "rps") if v else "" for v in vals) + "\n")
 allruns = [r for rs in cells.values() for r in rs if pre(r) is not None]
 if allruns:
     noisy = [r for r in allruns if pre(r) >= QUIET]
@@ -396,5 +408,8 @@ python3 -c "
 s0, t0, s1, t1 = map(float, '$steal0 $total0 $steal1 $total1'.split())
 print('\nRun: %d s; CPU steal %.1f%% of the time (other guests on the host); load average %s at the start, %s at the end; 2 vCPUs.'
       % ($(date +%s) - $t_start, 100 * (s1 - s0) / max(t1 - t0, 1), '$load0', '$load1'))"
+"$root/bench/plot.sh" "$out_dir/redis.csv" "$out_dir/redis.png" \
+	"Redis fork over UDP against stock Redis over TCP and memcached over UDP, fnr-bench ($(date +%F))" \
+	"requests/s (log)" "$(seq -s, 2 "$(head -1 "$out_dir/redis.csv" | awk -F, '{print NF}')")" log || true
 [ -n "$out" ] && cp "$results" "$out"
 exit 0

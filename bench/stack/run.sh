@@ -560,3 +560,32 @@ $(sed 's/^/  /' "$TMP/hot-udponly.txt" 2>/dev/null)
 
 run time $((SECONDS - T_START)) s (plus builds)
 EOF
+
+# The main rows as CSV, and their ratios as a plot; "-" (not measured) is
+# left empty.
+results=${RESULTS:-$SRC/bench/results}
+mkdir -p "$results"
+csv_row() {
+	local f out=$1; shift
+	for f in "$@"; do [ "$f" = - ] && f=; out+=",$f"; done
+	echo "$out"
+}
+{
+	echo "measurement,fragnet,reference,fragnet/reference"
+	csv_row "memif echo Mpps: full vs testpmd macswap" "$(scale "$M_FULL" 1e6 2)" \
+		"$(scale "$M_TP" 1e6 2)" "$(ratio "$M_FULL" "$M_TP")"
+	csv_row "memif echo Mpps: UDP-only vs testpmd macswap" "$(scale "$M_UDPO" 1e6 2)" \
+		"$(scale "$M_TP" 1e6 2)" "$(ratio "$M_UDPO" "$M_TP")"
+	csv_row "memif echo Mpps per server CPU-second: full vs testpmd" "$(scale "$M_FULL_C" 1e6 2)" \
+		"$(scale "$M_TP_C" 1e6 2)" "$(ratio "$M_FULL_C" "$M_TP_C")"
+	csv_row "veth echo kreq/s: af_xdp vs kernel" "$(scale "$R_XDP" 1e3 1)" "$(scale "$R_KER" 1e3 1)" \
+		"$(ratio "$R_XDP" "$R_KER")"
+	csv_row "veth echo kreq/s: xsk (fragnetd steering) vs af_xdp PMD" "$(scale "$R_XSK" 1e3 1)" \
+		"$(scale "$R_XDP" 1e3 1)" "$(ratio "$R_XSK" "$R_XDP")"
+	csv_row "veth echo kreq/s: af_packet vs kernel" "$(scale "$R_PKT" 1e3 1)" "$(scale "$R_KER" 1e3 1)" \
+		"$(ratio "$R_PKT" "$R_KER")"
+	csv_row "instructions per packet: UDP-only vs full" "$IC_UDPO" "$IC_FULL" "$(ratio "$IC_UDPO" "$IC_FULL")"
+	csv_row "stack .text bytes: UDP-only vs full" "$SZ_UDPO" "$SZ_FULL" "$(ratio "$SZ_UDPO" "$SZ_FULL")"
+} >"$results/stack.csv"
+"$SRC/bench/plot.sh" "$results/stack.csv" "$results/stack.png" \
+	"libfragnet stack against its references ($(date +%F))" "fragnet / reference" 4 || true

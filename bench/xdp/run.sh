@@ -4,6 +4,8 @@
 # (bench/nft/cases.c), one line per case. Needs root (bpf(), a throwaway
 # network namespace for the kernel side) and a build with the rules compiler.
 #   bench/xdp/run.sh [CASE...]        (BUILD=dir to pick the build, default build)
+# The table also goes to $RESULTS/xdp.csv with a plot, xdp.png (RESULTS
+# defaults to bench/results, whose files are the latest run's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
@@ -12,17 +14,12 @@ nft=$build/bench/nft/fn-bench-nft
 for b in "$xdp" "$nft"; do
 	[ -x "$b" ] || { echo "run.sh: $b not built (needs the rules compiler)" >&2; exit 1; }
 done
-ns_rules=fnxbench$$r
-ns_base=fnxbench$$b
-cleanup() {
-	ip netns del "$ns_rules" 2>/dev/null || true
-	ip netns del "$ns_base" 2>/dev/null || true
-}
-trap cleanup EXIT
-for ns in "$ns_rules" "$ns_base"; do
-	ip netns add "$ns"
-	ip -n "$ns" link set lo up
-done
+. scripts/lib/topology.sh
+topo_init fnxb
+topo_on_exit true
+# the kernel side: the ruleset in one namespace, its baseline in another
+topo_netns r && topo_netns b
+ns_rules=${TOPO_TAG}r ns_base=${TOPO_TAG}b
 
 if [ $# -gt 0 ]; then
 	cases=("$@")
@@ -42,6 +39,10 @@ same fate; 7 runs of each, alternating, median of each; ns/rule = rules / n.
 TXT
 printf '%-28s %8s %8s %6s %7s | %8s %8s | %8s %8s\n' case "xdp ns" "ns/rule" total insns \
 	"interp" "ns/rule" "kernel" "ns/rule"
+results=${RESULTS:-bench/results}
+mkdir -p "$results"
+csv=$results/xdp.csv
+echo "case,xdp rules ns,xdp total ns,xdp insns,interpreter rules ns,kernel nftables rules ns" >"$csv"
 per_rule() {
 	awk -v t="$1" -v n="$2" 'BEGIN { if (n > 1) printf "%.2f", t / n; else print "-" }'
 }
@@ -58,4 +59,8 @@ for c in "${cases[@]}"; do
 	printf '%-28s %8s %8s %6s %7s | %8s %8s | %8s %8s\n' "$what" "$x_rules" \
 		"$(per_rule "$x_rules" "$n")" "$x_total" "$insns" "$i_rules" "$(per_rule "$i_rules" "$n")" \
 		"$k_rules" "$(per_rule "$k_rules" "$n")"
+	echo "${what//,/;},$x_rules,$x_total,$insns,$i_rules,$k_rules" >>"$csv"
 done
+bench/plot.sh "$csv" "$results/xdp.png" \
+	"Rules cost per packet: XDP program, interpreter, kernel nftables ($(date +%F))" \
+	"ns per packet (log)" 2,5,6 log

@@ -16,7 +16,7 @@ static void full(struct fn_imgb *b)
 	struct fn_img_vdata acc = { FN_V_ACCEPT, 0 }, jmp = { FN_V_JUMP, 5 };
 	struct fn_img_limit lim;
 	struct fn_img_quota q = { .bytes = 1000 };
-	uint32_t hset, iset, rset, map, vmap, mark = 5;
+	uint32_t hset, iset, rset, map, vmap, dset, mark = 5;
 
 	fn_imgb_table(b, "fragnet", FN_FAMILY_INET, 1);
 	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
@@ -55,6 +55,8 @@ static void full(struct fn_imgb *b)
 	fn_imgb_elem(b, vmap, k, NULL, 0, &jmp);
 	k[1] = 200;
 	fn_imgb_elem(b, vmap, k, NULL, FN_ELEM_F_END, NULL);
+	dset = fn_imgb_set(b, "d", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, dset, 16, 1000);
 
 	/* raw: ct state before conntrack, link-layer load */
 	fn_imgb_rule(b, 0, 1);
@@ -158,6 +160,11 @@ static void full(struct fn_imgb *b)
 	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
 	t_lookup(b, 0, FN_REG_VERDICT, vmap, 0);
 	fn_imgb_rule(b, 2, 4);
+	/* a meter: a per-source limit in a dynamic set, and its lookup */
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 7);
+	t_dynset(b, 7, FN_DYNSET_UPDATE, dset,
+		 (fn_img_limit_init(&lim, 2, 1, 1, 0, 1), fn_imgb_limit(b, &lim)), 0);
+	t_lookup(b, 7, FN_REG_NONE, dset, 1);
 	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
 	t_lookup(b, 0, FN_REG_NONE, hset, 0);
 	{
@@ -216,6 +223,32 @@ static void small(struct fn_imgb *b)
 	t_verdict(b, FN_V_ACCEPT, 0);
 }
 
+/* Dynamic sets small enough to fill: `add` of the source into a set of 2
+ * without timeout, a meter on source and port with a 100 ms timeout. */
+static void dynamic(struct fn_imgb *b)
+{
+	struct fn_img_limit lim;
+	uint32_t two, meter;
+
+	fn_imgb_table(b, "dyn", FN_FAMILY_IPV4, 3);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	two = fn_imgb_set(b, "two", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, two, 2, 0);
+	meter = fn_imgb_set(b, "m", FN_SET_HASH, 0, 8, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, meter, 4, 100);
+	fn_imgb_rule(b, 0, 1);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_dynset(b, 0, FN_DYNSET_ADD, two, FN_IMG_NONE, 0);
+	t_verdict(b, FN_V_ACCEPT, 0);
+	fn_imgb_rule(b, 0, 2);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 1);
+	t_dynset(b, 0, FN_DYNSET_ADD, meter,
+		 (fn_img_limit_init(&lim, 1, 1, 2, 0, 0), fn_imgb_limit(b, &lim)), 50);
+	t_lookup(b, 0, FN_REG_NONE, two, 0);
+	t_verdict(b, FN_V_DROP, 0);
+}
+
 void *fn_sample_image(unsigned which, size_t *len)
 {
 	struct fn_imgb *b = fn_imgb_new();
@@ -224,7 +257,9 @@ void *fn_sample_image(unsigned which, size_t *len)
 		return NULL;
 	if (which == 0)
 		full(b);
-	else
+	else if (which == 1)
 		small(b);
+	else
+		dynamic(b);
 	return t_finish(b, len);
 }

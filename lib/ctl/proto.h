@@ -145,6 +145,7 @@ struct fn_ctl_stats_end {
 	uint32_t pending_gens;     /* replaced, not released yet: no records */
 	uint32_t pad;
 	uint64_t dropped_gens;     /* installed on this connection, finals not kept */
+	uint64_t set_full;         /* new elements full dynamic sets refused */
 };
 
 struct fn_ctl_error {

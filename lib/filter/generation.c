@@ -568,6 +568,20 @@ void fn_filter_on_retire(struct fn_filter *r, fn_filter_counter_cb cb, void *arg
 	pthread_mutex_unlock(&r->lock);
 }
 
+uint64_t fn_filter_set_full(struct fn_filter *r)
+{
+	uint64_t n = 0;
+	struct gen *g;
+	unsigned qi;
+
+	pthread_mutex_lock(&r->lock);
+	g = atomic_load(&r->current);
+	for (qi = 0; g && qi < r->n_queues; qi++)
+		n += g->qs[qi]->set_full;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
 void fn_filter_log_stats(struct fn_filter *r, uint64_t *lines, uint64_t *suppressed)
 {
 	struct gen *g;

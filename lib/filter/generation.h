@@ -87,5 +87,8 @@ void fn_filter_on_retire(struct fn_filter *r, fn_filter_counter_cb cb, void *arg
 /* Log lines written and suppressed by the per-queue rate limit, summed over
  * the queues, for the current generation. */
 void fn_filter_log_stats(struct fn_filter *r, uint64_t *lines, uint64_t *suppressed);
+/* New elements refused because their dynamic set was full, summed over the
+ * queues, for the current generation. */
+uint64_t fn_filter_set_full(struct fn_filter *r);
 
 #endif /* FN_FILTER_GENERATION_H */

@@ -276,6 +276,20 @@ uint32_t fn_imgb_set(struct fn_imgb *b, const char *name, uint8_t kind,
 	return idx;
 }
 
+void fn_imgb_set_dynamic(struct fn_imgb *b, uint32_t set, uint32_t size,
+			 uint64_t timeout_ms)
+{
+	if (b->err)
+		return;
+	if (set >= b->n_sets) {
+		fail(b, -EINVAL);
+		return;
+	}
+	b->sets[set].s.flags |= FN_SET_F_DYNAMIC;
+	b->sets[set].s.size = size;
+	b->sets[set].s.timeout_ms = timeout_ms;
+}
+
 static void fill_elem(const struct fn_img_set *s, uint8_t *e, const void *key,
 		      const void *key_end, uint32_t flags, const void *data)
 {

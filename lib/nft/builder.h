@@ -52,6 +52,10 @@ void fn_imgb_words(uint32_t *dst, const void *src, size_t len);
 uint32_t fn_imgb_set(struct fn_imgb *b, const char *name, uint8_t kind,
 		     uint8_t flags, uint8_t key_len, uint8_t data_len,
 		     uint8_t n_fields, const uint8_t *field_len);
+/* Make `set` dynamic (FN_SET_F_DYNAMIC): at most `size` elements per
+ * queue, elements expiring after timeout_ms unless 0. */
+void fn_imgb_set_dynamic(struct fn_imgb *b, uint32_t set, uint32_t size,
+			 uint64_t timeout_ms);
 /* key: key_len bytes; key_end: key_len bytes (FN_SET_RANGES) or NULL;
  * data: data_len bytes (for verdict maps a struct fn_img_vdata) or NULL. */
 void fn_imgb_elem(struct fn_imgb *b, uint32_t set, const void *key,

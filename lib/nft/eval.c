@@ -214,6 +214,11 @@ void fn_nft_log_stats(const struct fn_nft_state *s, uint64_t *lines,
 	*suppressed = s->qs->log_suppressed;
 }
 
+uint64_t fn_nft_set_full(const struct fn_nft_state *s)
+{
+	return s->qs->set_full;
+}
+
 unsigned fn_nft_ct_count(const struct fn_nft_state *s)
 {
 	return s->ct ? fn_ct_count(s->ct) : 0;

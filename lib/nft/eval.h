@@ -81,6 +81,9 @@ void fn_nft_state_set_log(struct fn_nft_state *s,
 /* Log lines written and suppressed by the rate limit. */
 void fn_nft_log_stats(const struct fn_nft_state *s, uint64_t *lines,
 		      uint64_t *suppressed);
+/* New elements refused because their dynamic set was full (the add or
+ * update then did not match). */
+uint64_t fn_nft_set_full(const struct fn_nft_state *s);
 /* Flows in the conntrack table. */
 unsigned fn_nft_ct_count(const struct fn_nft_state *s);
 /* Flow entries conntrack has looked at so far (fn_ct_examined()). */

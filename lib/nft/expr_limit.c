@@ -21,6 +21,7 @@
  * compare-and-swap per evaluation; cost: the cache line bounces between the
  * lcores that hit the same limit rule.
  */
+#include "limit.h"
 #include "nft.h"
 
 static void limit_eval(struct fn_nft_ctx *c, const struct fn_op *op)
@@ -30,17 +31,12 @@ static void limit_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 	_Atomic int64_t *empty = &c->qs->shared->limit_empty[o->slot];
 	const struct fn_nft_env *env = c->qs->env;
 	int64_t now = (int64_t)env->mono_ns(env->clock_arg);
-	/* the kernel's u64 arithmetic, overflow included */
-	uint64_t cost = l->bytes ? l->nsecs * c->pkt->l3_len / l->rate : l->cost;
-	int64_t old = atomic_load_explicit(empty, memory_order_relaxed), base, next;
+	uint64_t cost = fn_limit_cost(l, c->pkt->l3_len);
+	int64_t old = atomic_load_explicit(empty, memory_order_relaxed), next;
 	bool pass;
 
 	do {
-		base = old > now - (int64_t)l->tokens_max ? old : now - (int64_t)l->tokens_max;
-		/* signed: another lcore may have moved E past our (earlier)
-		 * clock reading, which leaves us no tokens, not 2^64 */
-		pass = cost <= (uint64_t)INT64_MAX && now - base >= (int64_t)cost;
-		next = pass ? base + (int64_t)cost : base;
+		pass = fn_limit_step(l, cost, now, old, &next);
 	} while (!atomic_compare_exchange_weak_explicit(empty, &old, next,
 							memory_order_relaxed,
 							memory_order_relaxed));

@@ -2,17 +2,35 @@
 /* lookup: set membership, maps and verdict maps (nft_lookup.c). */
 #include <string.h>
 
+#include "dynset.h"
 #include "expr_lookup.h"
 #include "set.h"
+
+/* A live element of dynamic set `set` holds key: the queue's table
+ * (dynset.h), which has no catch-all and no data. */
+static bool dyn_lookup(struct fn_nft_ctx *c, uint32_t set, const uint32_t *key)
+{
+	const struct fn_nft_env *env = c->qs->env;
+	const struct fn_dyn_elem *e = fn_dyn_find(&c->qs->dyn[set], key);
+
+	return e && !fn_dyn_expired(e, env->mono_ns(env->clock_arg));
+}
 
 void fn_lookup_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 {
 	const struct fn_op_lookup *o = (const void *)op;
 	const struct fn_nft_prog *p = c->prog;
 	const struct fn_img_set *s = &p->sets[o->set];
-	const uint8_t *e = fn_set_find(p, s, &c->reg[o->sreg]);
-	bool found = (e != NULL) ^ o->invert;
+	const uint8_t *e;
+	bool found;
 
+	if (FN_UNLIKELY(s->flags & FN_SET_F_DYNAMIC)) {
+		if (!dyn_lookup(c, o->set, &c->reg[o->sreg]) ^ o->invert)
+			c->vcode = FN_V_BREAK;
+		return;
+	}
+	e = fn_set_find(p, s, &c->reg[o->sreg]);
+	found = (e != NULL) ^ o->invert;
 	/* as the kernel: a miss (or an inverted hit) falls back to the
 	 * catch-all element */
 	if (!found) {

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define FN_IMG_MAGIC 0x4e544e46u /* "FNTN" read as a little-endian u32 */
-#define FN_IMG_VERSION 1
+#define FN_IMG_VERSION 2
 
 /* The kernel's 16 data registers of 32 bits (NFT_REG32_00..15). Image
  * register r is kernel register word r + 4 (words 0-3 are the verdict). */
@@ -159,6 +159,7 @@ enum fn_op_type {
 	FN_OP_CT_SET,
 	FN_OP_REJECT,
 	FN_OP_LOG,
+	FN_OP_DYNSET,
 	FN_OP_MAX
 };
 
@@ -305,6 +306,22 @@ struct fn_op_lookup {
 	uint32_t set;
 };
 
+/* dynset (nft_dynset.c): add or update the packet's key in a dynamic set,
+ * then run the element's own limit, if any. */
+enum fn_dynset_op {
+	FN_DYNSET_ADD = 0,    /* NFT_DYNSET_OP_ADD: an existing element is kept */
+	FN_DYNSET_UPDATE = 1, /* NFT_DYNSET_OP_UPDATE: also restarts its timeout */
+};
+
+struct fn_op_dynset {
+	struct fn_op h;
+	uint8_t sreg, op;     /* op: enum fn_dynset_op */
+	uint32_t set;         /* a set with FN_SET_F_DYNAMIC */
+	uint32_t limit;       /* limits[] slot whose parameters every element's
+			       * own bucket takes, or FN_IMG_NONE */
+	uint32_t timeout_ms[2]; /* u64 (read with memcpy); 0: the set's */
+};
+
 /* Checksum fixups of payload set (NFT_PAYLOAD_CSUM_*, L4CSUM flag). */
 #define FN_CSUM_NONE 0
 #define FN_CSUM_INET 1
@@ -414,6 +431,9 @@ enum fn_set_kind {
 
 #define FN_SET_F_MAP 0x1
 #define FN_SET_F_VMAP 0x2
+/* Filled from the packet path (dynset ops) in a per-queue table of `size`
+ * elements; a FN_SET_HASH without elements in the image, not a map. */
+#define FN_SET_F_DYNAMIC 0x4
 #define FN_ELEM_F_END 0x1     /* interval end boundary (FN_SET_INTERVAL) */
 
 #define FN_SET_MAX_FIELDS 16
@@ -435,6 +455,10 @@ struct fn_img_set {
 	uint32_t buckets;         /* offset in set_data: uint32_t[n_buckets + 1] */
 	uint32_t catchall;        /* element index of the catch-all, or
 				   * FN_IMG_NONE; not counted in n_elems */
+	uint32_t size;            /* FN_SET_F_DYNAMIC: most elements per queue */
+	uint32_t pad2;
+	uint64_t timeout_ms;      /* FN_SET_F_DYNAMIC: default element timeout,
+				   * 0 = elements do not expire */
 };
 
 /* Element layout: [u32 flags][key][key_end if ranges][data]. */
@@ -452,12 +476,17 @@ static inline uint32_t fn_img_set_elem_size(uint8_t kind, uint32_t key_len,
 }
 
 /*
- * The hash of FN_SET_HASH keys: shared by the builder and the lookup, so it
- * is part of the format. Exactly key_len bytes take part.
+ * The hash of set keys from `seed`: exactly key_len bytes take part. With
+ * FN_IMG_HASH_SEED it places FN_SET_HASH elements (shared by the builder and
+ * the lookup, so part of the format); dynamic sets use a random seed of
+ * their own (dynset.c).
  */
-static inline uint32_t fn_img_hash(const uint32_t *key, uint32_t key_len)
+#define FN_IMG_HASH_SEED 0x9e3779b97f4a7c15ull
+
+static inline uint32_t fn_img_hash_seed(uint64_t seed, const uint32_t *key,
+					uint32_t key_len)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ key_len;
+	uint64_t h = seed ^ key_len;
 	uint32_t i, w, n = key_len / 4;
 
 	for (i = 0; i < n; i++) {
@@ -474,6 +503,11 @@ static inline uint32_t fn_img_hash(const uint32_t *key, uint32_t key_len)
 		h ^= h >> 32;
 	}
 	return (uint32_t)h;
+}
+
+static inline uint32_t fn_img_hash(const uint32_t *key, uint32_t key_len)
+{
+	return fn_img_hash_seed(FN_IMG_HASH_SEED, key, key_len);
 }
 
 #endif /* FN_NFT_IMAGE_H */

@@ -5,7 +5,8 @@
  * context, and the registry of op types.
  *
  * Layering: verify.c turns image bytes into a struct fn_nft_prog; state.c
- * allocates what a program needs per queue (counters, log budget) and per
+ * allocates what a program needs per queue (counters, dynamic sets, log
+ * budget) and per
  * generation across queues (limit buckets, quotas); interp.c runs a hook;
  * expr_*.c implement one family of ops each; conntrack.c is the per-queue
  * flow table, which outlives generations. None of it needs DPDK.
@@ -25,6 +26,7 @@
 #define FN_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 struct fn_ct_table;
+struct fn_dyn_table;
 
 /* A verified image. Pointers into the image, computed once. */
 struct fn_nft_prog {
@@ -99,6 +101,10 @@ struct fn_nft_qstate {
 	const struct fn_nft_env *env;
 	struct fn_ct_table *ct;           /* the queue's flows (NULL: none) */
 	struct fn_nft_counter *counters;
+	/* per set: the queue's table of a dynamic set (dynset.h), unused for
+	 * the others */
+	struct fn_dyn_table *dyn;
+	uint64_t set_full;                /* elements a full dynamic set refused */
 	/* log: when the next line is due (rate limit of this queue) */
 	uint64_t log_tat;
 	uint64_t log_lines, log_suppressed;

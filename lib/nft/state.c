@@ -5,6 +5,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "dynset.h"
+#include "limit.h"
 #include "nft.h"
 
 static uint64_t clock_ns(clockid_t id)
@@ -58,7 +60,7 @@ struct fn_nft_shared *fn_nft_shared_new(const struct fn_nft_prog *prog,
 	/* a limit starts with a full bucket, a quota with what the ruleset
 	 * says was already consumed */
 	for (i = 0; i < h->n_limits; i++)
-		atomic_init(&sh->limit_empty[i], now - (int64_t)prog->limits[i].tokens_max);
+		atomic_init(&sh->limit_empty[i], fn_limit_full(&prog->limits[i], now));
 	for (i = 0; i < h->n_quotas; i++)
 		atomic_init(&sh->quota_used[i], prog->quotas[i].consumed);
 	return sh;
@@ -83,15 +85,24 @@ struct fn_nft_qstate *fn_nft_qstate_new(const struct fn_nft_prog *prog,
 					struct fn_ct_table *ct)
 {
 	struct fn_nft_qstate *qs = calloc(1, sizeof(*qs));
+	uint32_t i;
 
 	if (!qs)
 		goto fail;
+	qs->prog = prog;
 	/* counters start at zero in every queue: readers add the image's
 	 * initial values once */
 	qs->counters = calloc(prog->hdr->n_counters + 1, sizeof(*qs->counters));
-	if (!qs->counters)
+	qs->dyn = calloc(prog->hdr->n_sets + 1, sizeof(*qs->dyn));
+	if (!qs->counters || !qs->dyn)
 		goto fail;
-	qs->prog = prog;
+	for (i = 0; i < prog->hdr->n_sets; i++) {
+		const struct fn_img_set *s = &prog->sets[i];
+
+		if ((s->flags & FN_SET_F_DYNAMIC) &&
+		    fn_dyn_init(&qs->dyn[i], s->size, s->key_len))
+			goto fail;
+	}
 	qs->shared = sh;
 	qs->env = env;
 	qs->ct = ct;
@@ -104,8 +115,14 @@ fail:
 
 void fn_nft_qstate_free(struct fn_nft_qstate *qs)
 {
+	uint32_t i;
+
 	if (!qs)
 		return;
+	if (qs->dyn)
+		for (i = 0; i < qs->prog->hdr->n_sets; i++)
+			fn_dyn_fini(&qs->dyn[i]);
+	free(qs->dyn);
 	free(qs->counters);
 	free(qs);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dynset.h"
 #include "nft.h"
 
 int fn_verify_fail(struct fn_verify *v, const char *fmt, ...)
@@ -252,6 +253,27 @@ static int check_chains(struct fn_verify *v)
 	return 0;
 }
 
+/* A dynamic set is an empty hash set, not a map, with a bounded table; the
+ * others leave the dynamic fields zero. */
+static int check_dynamic(struct fn_verify *v, uint32_t i, const struct fn_img_set *s)
+{
+	if (s->pad2)
+		return fn_verify_fail(v, "set %u padding", i);
+	if (!(s->flags & FN_SET_F_DYNAMIC)) {
+		if (s->size || s->timeout_ms)
+			return fn_verify_fail(v, "set %u: size or timeout of a static set", i);
+		return 0;
+	}
+	if (s->kind != FN_SET_HASH || (s->flags & FN_SET_F_MAP) || s->n_elems ||
+	    s->catchall != FN_IMG_NONE)
+		return fn_verify_fail(v, "dynamic set %u: not an empty hash set", i);
+	if (s->size == 0 || s->size > FN_DYN_MAX_SIZE)
+		return fn_verify_fail(v, "dynamic set %u size %u", i, s->size);
+	if (s->timeout_ms > FN_DYN_MAX_TIMEOUT_MS)
+		return fn_verify_fail(v, "dynamic set %u timeout", i);
+	return 0;
+}
+
 static int check_sets(struct fn_verify *v)
 {
 	const struct fn_nft_prog *p = v->prog;
@@ -270,9 +292,11 @@ static int check_sets(struct fn_verify *v)
 			return fn_verify_fail(v, "set %u kind %u", i, s->kind);
 		if (s->key_len == 0 || s->key_len > FN_REGS_BYTES)
 			return fn_verify_fail(v, "set %u key length %u", i, s->key_len);
-		if (s->flags & ~(FN_SET_F_MAP | FN_SET_F_VMAP) ||
+		if (s->flags & ~(FN_SET_F_MAP | FN_SET_F_VMAP | FN_SET_F_DYNAMIC) ||
 		    ((s->flags & FN_SET_F_VMAP) && !(s->flags & FN_SET_F_MAP)))
 			return fn_verify_fail(v, "set %u flags 0x%x", i, s->flags);
+		if ((err = check_dynamic(v, i, s)))
+			return err;
 		if (!(s->flags & FN_SET_F_MAP) != !s->data_len ||
 		    s->data_len > FN_REGS_BYTES ||
 		    ((s->flags & FN_SET_F_VMAP) && s->data_len != sizeof(struct fn_img_vdata)))

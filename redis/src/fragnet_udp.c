@@ -15,7 +15,17 @@
  *   (one datagram each) -> udpFlush -> write handlers -> fragnet_flush.
  *
  * Nothing is sent to the device before udpFlush() (or the next poll, which
- * also comes after an AOF flush), so `appendfsync always` holds over UDP. */
+ * also comes after an AOF flush), so `appendfsync always` holds over UDP.
+ *
+ * Source addresses are not authenticated, so a spoofed request must not
+ * turn the server into a reflector, nor spoofed flows lock out real
+ * clients. Until a flow's address is validated (a UDPCOOKIE exchange, or a
+ * source in udp-trusted-prefixes) it is sent at most 3x the bytes it sent
+ * (RFC 9000 §8.1): a reply that does not fit is withheld, counted, and the
+ * flow closed. Unvalidated flows have their own budget (half of
+ * udp-max-flows and of maxclients, udp-max-unvalidated-per-prefix per
+ * source /24) and a short idle timeout, so they never take the room of TCP
+ * clients or validated flows. redis/README.md documents the handshake. */
 
 #include "server.h"
 #include "connhelpers.h"
@@ -28,6 +38,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
+#include <time.h>
 
 udpConfig udp_config;
 
@@ -40,6 +51,20 @@ udpConfig udp_config;
 /* Request bytes waiting in all flows together; beyond, datagrams are dropped
  * (per flow the bound is udp-max-queued-datagrams). */
 #define UDP_MAX_QUEUED_BYTES (64 * 1024 * 1024)
+/* Until its address is validated, a flow gets at most this many times the
+ * bytes it sent (QUIC's anti-amplification limit, RFC 9000 §8.1). */
+#define UDP_AMPLIFICATION 3
+/* Unvalidated flows are counted per source prefix of this length. */
+#define UDP_SOURCE_PREFIX_LEN 24
+/* A cookie: 8 hex digits of the time it was issued (seconds), then 16 of
+ * SipHash-2-4, keyed by a secret drawn at start, over the peer's address,
+ * port and that time. "+<cookie>\r\n" (27 bytes) fits within 3x of the
+ * shortest request, the inline "UDPCOOKIE\n" (10 bytes). */
+#define UDP_COOKIE_LEN 24
+/* Seconds a cookie stays valid after it was issued. */
+#define UDP_COOKIE_LIFETIME 120
+
+uint64_t siphash(const uint8_t *in, const size_t inlen, const uint8_t *k); /* siphash.c */
 
 /* ------------------------------------------------------------------------ */
 
@@ -88,6 +113,8 @@ typedef struct udpFlow {
     uint32_t addr;              /* peer, network order */
     uint16_t port;
     int dispatching;            /* connRead() may deliver the head datagram */
+    int validated;              /* cookie or trusted prefix: no amplification limit */
+    unsigned long long rx_bytes, tx_bytes; /* datagram payload, for that limit */
     udpDgram *rx_head, *rx_tail;
     int rx_count;
     long long last_rx_ms;
@@ -102,7 +129,14 @@ static struct {
     uint32_t addr;              /* ours, network order */
     uint16_t port;
     dict *flows;
-    udpLink lru, pending, writers;
+    unsigned long n_validated, n_unvalidated;
+    dict *prefixes;             /* source /24 -> its unvalidated flows */
+    /* Least recently heard first, one list per idle timeout. */
+    udpLink lru_validated, lru_unvalidated;
+    udpLink pending, writers;
+    struct { uint32_t net, mask; } *trusted; /* udp-trusted-prefixes, network order */
+    int n_trusted;
+    uint8_t cookie_key[16];
     monotime last_rx_us;
     size_t queued_bytes;        /* request bytes waiting in all flows */
     char *scratch;              /* writev gather buffer */
@@ -111,9 +145,12 @@ static struct {
     struct fragnet_neighbour *neigh;
     pid_t pid;
     cpu_set_t cpus;             /* affinity before the EAL pinned us */
-    /* Counters, logged at shutdown. */
+    /* Counters, in INFO udp and logged at shutdown. */
     unsigned long long rx_dgrams, rx_dropped, tx_dgrams, tx_busy, tx_errors;
     unsigned long long flows_opened, flows_reaped, flows_denied;
+    unsigned long long refused_max_flows, refused_unvalidated, refused_prefix, refused_maxclients;
+    unsigned long long cookies_issued, cookies_accepted, cookies_rejected;
+    unsigned long long replies_withheld, bytes_withheld;
 } udp;
 
 static ConnectionType CT_UDP;
@@ -142,10 +179,170 @@ static udpFlow *flowLookup(uint32_t addr, uint16_t port) {
     return de ? dictGetVal(de) : NULL;
 }
 
+static udpLink *flowLru(udpFlow *f) {
+    return f->validated ? &udp.lru_validated : &udp.lru_unvalidated;
+}
+
+/* ------------------------------ flow budget ------------------------------ */
+
+static void *prefixKey(uint32_t addr) {
+    uint32_t mask = ~0u << (32 - UDP_SOURCE_PREFIX_LEN);
+    return (void *)(uintptr_t)(ntohl(addr) & mask);
+}
+
+static unsigned long prefixCount(uint32_t addr) {
+    dictEntry *de = dictFind(udp.prefixes, prefixKey(addr));
+    return de ? dictGetUnsignedIntegerVal(de) : 0;
+}
+
+static void prefixAdd(uint32_t addr, int delta) {
+    dictEntry *existing, *de = dictAddRaw(udp.prefixes, prefixKey(addr), &existing);
+    if (de)
+        dictSetUnsignedIntegerVal(de, 0); /* new: dictAddRaw leaves the value unset */
+    else
+        de = existing;
+    uint64_t n = dictGetUnsignedIntegerVal(de) + delta;
+    if (n == 0)
+        dictDelete(udp.prefixes, prefixKey(addr));
+    else
+        dictSetUnsignedIntegerVal(de, n);
+}
+
+/* Unvalidated flows at most: half of udp-max-flows and half of maxclients,
+ * so spoofed flows leave room for validated flows and TCP clients. */
+static unsigned long unvalidatedCap(void) {
+    unsigned long a = (unsigned long)udp_config.max_flows / 2, b = server.maxclients / 2;
+    return a < b ? a : b;
+}
+
+static int isTrusted(uint32_t addr) {
+    for (int i = 0; i < udp.n_trusted; i++)
+        if ((addr & udp.trusted[i].mask) == udp.trusted[i].net) return 1;
+    return 0;
+}
+
+/* Bytes a flow may still be sent. */
+static unsigned long long flowAllowance(const udpFlow *f) {
+    unsigned long long limit = f->rx_bytes * UDP_AMPLIFICATION;
+
+    if (f->validated) return ULLONG_MAX;
+    return limit > f->tx_bytes ? limit - f->tx_bytes : 0;
+}
+
+static void flowValidate(udpFlow *f) {
+    if (f->validated) return;
+    prefixAdd(f->addr, -1);
+    udp.n_unvalidated--;
+    udp.n_validated++;
+    f->validated = 1;
+    linkTail(flowLru(f), &f->lru);
+}
+
+/* A reply that is no client's output (protected mode, cookies): sent only
+ * within 'allowance', otherwise counted as withheld. */
+static void sendDirect(udpFlow *f, uint32_t addr, uint16_t port, unsigned long long allowance,
+                       const char *text, size_t len) {
+    if (len > allowance) {
+        udp.replies_withheld++;
+        udp.bytes_withheld += len;
+        return;
+    }
+    if (fragnet_udp_send(udp.q, udp.port, addr, port, text, len) < 0) {
+        udp.tx_errors++;
+        return;
+    }
+    udp.tx_dgrams++;
+    if (f) f->tx_bytes += len;
+}
+
+/* ------------------------------- cookies -------------------------------- */
+
+static void cookieFormat(uint32_t addr, uint16_t port, uint32_t issued, char *out) {
+    uint8_t msg[10];
+    char buf[UDP_COOKIE_LEN + 1];
+
+    memcpy(msg, &addr, 4);
+    memcpy(msg + 4, &port, 2);
+    memcpy(msg + 6, &issued, 4);
+    snprintf(buf, sizeof(buf), "%08x%016llx", issued,
+             (unsigned long long)siphash(msg, sizeof(msg), udp.cookie_key));
+    memcpy(out, buf, UDP_COOKIE_LEN);
+}
+
+static int cookieValid(uint32_t addr, uint16_t port, const char *tok, size_t len) {
+    char expect[UDP_COOKIE_LEN];
+    uint32_t issued = 0, now = (uint32_t)time(NULL);
+    unsigned char diff = 0;
+
+    if (len != UDP_COOKIE_LEN) return 0;
+    for (int i = 0; i < 8; i++) {
+        char c = tok[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0) return 0;
+        issued = issued << 4 | (uint32_t)v;
+    }
+    /* Issued in the last UDP_COOKIE_LIFETIME seconds (a second of slack
+     * for a clock step). */
+    if ((int32_t)(now - issued) > UDP_COOKIE_LIFETIME || (int32_t)(issued - now) > 1) return 0;
+    cookieFormat(addr, port, issued, expect);
+    for (int i = 0; i < UDP_COOKIE_LEN; i++) diff |= (unsigned char)(expect[i] ^ tok[i]);
+    return diff == 0;
+}
+
+/* Reads "$<n>\r\n<n bytes>\r\n" at p[*pos]. */
+static int readBulk(const char *p, size_t len, size_t *pos, const char **s, size_t *n) {
+    size_t i = *pos, v = 0;
+    int digits = 0;
+
+    if (i >= len || p[i++] != '$') return 0;
+    while (i < len && p[i] >= '0' && p[i] <= '9' && digits < 5) {
+        v = v * 10 + (size_t)(p[i++] - '0');
+        digits++;
+    }
+    if (!digits || len - i < 2 || p[i] != '\r' || p[i + 1] != '\n') return 0;
+    i += 2;
+    if (v > len - i || len - i - v < 2 || p[i + v] != '\r' || p[i + v + 1] != '\n') return 0;
+    *s = p + i;
+    *n = v;
+    *pos = i + v + 2;
+    return 1;
+}
+
+/* Is the datagram exactly one UDPCOOKIE command (RESP or inline)? Then
+ * *tok is its argument, or NULL for a request without one. */
+static int isCookieCommand(const char *p, size_t len, const char **tok, size_t *tok_len) {
+    static const char name[] = "UDPCOOKIE";
+    const size_t nlen = sizeof(name) - 1;
+    const char *s;
+    size_t n, pos = 4;
+
+    *tok = NULL;
+    *tok_len = 0;
+    if (len >= 4 && p[0] == '*' && (p[1] == '1' || p[1] == '2') && p[2] == '\r' && p[3] == '\n') {
+        if (!readBulk(p, len, &pos, &s, &n) || n != nlen || strncasecmp(s, name, nlen)) return 0;
+        if (p[1] == '2' && !readBulk(p, len, &pos, tok, tok_len)) return 0;
+        return pos == len;
+    }
+    /* Inline: "UDPCOOKIE[ <cookie>]\r\n" (or "\n"). */
+    if (len < nlen + 1 || p[len - 1] != '\n' || strncasecmp(p, name, nlen)) return 0;
+    len -= len >= 2 && p[len - 2] == '\r' ? 2 : 1;
+    if (len == nlen) return 1;
+    if (p[nlen] != ' ' || len == nlen + 1 || memchr(p + nlen + 1, ' ', len - nlen - 1)) return 0;
+    *tok = p + nlen + 1;
+    *tok_len = len - nlen - 1;
+    return 1;
+}
+
 /* ---------------------------- connection type ---------------------------- */
 
 static void flowFree(udpFlow *f) {
     dictDelete(udp.flows, (void *)(uintptr_t)flowKey(f->addr, f->port));
+    if (f->validated) {
+        udp.n_validated--;
+    } else {
+        udp.n_unvalidated--;
+        prefixAdd(f->addr, -1);
+    }
     linkRemove(&f->lru);
     linkRemove(&f->pending);
     linkRemove(&f->writers);
@@ -177,10 +374,24 @@ static int udpConnAccept(connection *conn, ConnectionCallbackFunc accept_handler
     return ret;
 }
 
+/* A reply over an unvalidated flow's allowance: none of it is sent, only a
+ * short error if that still fits, and the flow fails (Redis frees the client
+ * on the write error), so the peer gets nothing more. */
+static void flowWithhold(udpFlow *f, size_t len) {
+    static const char err[] = "-ERR reply withheld: validate with UDPCOOKIE\r\n";
+
+    udp.replies_withheld++;
+    udp.bytes_withheld += len;
+    sendDirect(f, f->addr, f->port, flowAllowance(f), err, sizeof(err) - 1);
+    f->conn.last_errno = EMSGSIZE;
+    f->conn.state = CONN_STATE_ERROR;
+}
+
 /* One datagram: at most udp-max-datagram bytes of the iovecs. Returns the
  * bytes sent, or -1: with the state still CONNECTED when the queue is out of
  * buffers (Redis retries from the write handler), CONN_STATE_ERROR when the
- * peer cannot be reached or the output filter dropped the reply. */
+ * peer cannot be reached, the output filter dropped the reply, or the reply
+ * is withheld by the amplification limit. */
 static int udpSendv(udpFlow *f, const struct iovec *iov, int iovcnt) {
     connection *conn = &f->conn;
     size_t max = (size_t)udp_config.max_datagram, len = 0;
@@ -198,6 +409,16 @@ static int udpSendv(udpFlow *f, const struct iovec *iov, int iovcnt) {
     for (i = 0; i < iovcnt && len < max; i++)
         len += iov[i].iov_len < max - len ? iov[i].iov_len : max - len;
     if (len == 0) return 0;
+    /* All that is pending must fit, not just this datagram: a reply is
+     * sent whole or not at all. */
+    if (!f->validated) {
+        unsigned long long pending = 0;
+        for (i = 0; i < iovcnt; i++) pending += iov[i].iov_len;
+        if (pending > flowAllowance(f)) {
+            flowWithhold(f, pending);
+            return -1;
+        }
+    }
 
     if (iovcnt == 1) {
         ret = fragnet_udp_send(udp.q, udp.port, f->addr, f->port, iov[0].iov_base, len);
@@ -232,6 +453,7 @@ static int udpSendv(udpFlow *f, const struct iovec *iov, int iovcnt) {
         return -1;
     }
     udp.tx_dgrams++;
+    f->tx_bytes += len;
     return (int)len;
 }
 
@@ -363,20 +585,33 @@ int udpConnFormatAddr(connection *conn, char *buf, size_t buf_len, int fd_to_str
 
 /* ------------------------------ receive path ----------------------------- */
 
-/* A datagram from a peer we have no flow for. The flow passes the same
- * admission as a TCP accept (maxclients via acceptCommonHandler); protected
- * mode is checked first with a short reply, since a spoofed source would
- * otherwise reflect Redis's kilobyte-long DENIED text to a victim. */
-static udpFlow *flowAccept(uint32_t addr, uint16_t port) {
+/* A datagram of rx_len bytes from a peer we have no flow for. Protected
+ * mode is checked first with a short reply within the amplification limit
+ * (Redis's own DENIED text is a kilobyte). Then the UDP flow budget, whose
+ * refusals are silent (a reply would go to whoever the source claims to
+ * be), and the same admission as a TCP accept (maxclients, through
+ * acceptCommonHandler). */
+static udpFlow *flowAccept(uint32_t addr, uint16_t port, int validated, size_t rx_len) {
     char ip[INET_ADDRSTRLEN];
 
     if (server.protected_mode && DefaultUser->flags & USER_FLAG_NOPASS) {
-        static const char err[] =
-            "-DENIED Redis is running in protected mode: set a password for "
-            "the default user or disable protected-mode to serve UDP\r\n";
-        fragnet_udp_send(udp.q, udp.port, addr, port, err, sizeof(err) - 1);
+        static const char err[] = "-DENIED Redis is in protected mode\r\n";
+        sendDirect(NULL, addr, port, validated ? ULLONG_MAX : (unsigned long long)rx_len * UDP_AMPLIFICATION,
+                   err, sizeof(err) - 1);
         server.stat_rejected_conn++;
         udp.flows_denied++;
+        return NULL;
+    }
+    if (udp.n_validated + udp.n_unvalidated >= (unsigned long)udp_config.max_flows) {
+        udp.refused_max_flows++;
+        return NULL;
+    }
+    if (!validated && udp.n_unvalidated >= unvalidatedCap()) {
+        udp.refused_unvalidated++;
+        return NULL;
+    }
+    if (!validated && prefixCount(addr) >= (unsigned long)udp_config.max_unvalidated_per_prefix) {
+        udp.refused_prefix++;
         return NULL;
     }
 
@@ -386,15 +621,67 @@ static udpFlow *flowAccept(uint32_t addr, uint16_t port) {
     f->conn.fd = -1;
     f->addr = addr;
     f->port = port;
+    f->validated = validated;
+    f->rx_bytes = rx_len;
     f->last_rx_ms = mstime();
+    if (validated) {
+        udp.n_validated++;
+    } else {
+        udp.n_unvalidated++;
+        prefixAdd(addr, 1);
+    }
     dictAdd(udp.flows, (void *)(uintptr_t)flowKey(addr, port), f);
-    linkTail(&udp.lru, &f->lru);
+    linkTail(flowLru(f), &f->lru);
     udp.flows_opened++;
 
     inet_ntop(AF_INET, &addr, ip, sizeof(ip));
     acceptCommonHandler(&f->conn, 0, ip);
     /* Refused (maxclients) or failed: the flow is gone already. */
-    return flowLookup(addr, port);
+    if ((f = flowLookup(addr, port)) == NULL) udp.refused_maxclients++;
+    return f;
+}
+
+/* A datagram that is one UDPCOOKIE command, answered here, before any
+ * client exists: without an argument, a cookie for this address and port
+ * (no state is kept); with a valid cookie, the flow is validated (made if
+ * it does not exist yet) and "+OK" comes back. Each reply fits within 3x
+ * of its request, so cookies themselves amplify nothing. */
+static void cookieExchange(udpFlow *f, const struct fragnet_dgram *d, const char *tok, size_t tok_len) {
+    static const char bad[] = "-ERR invalid or expired UDP cookie\r\n";
+    unsigned long long allowance;
+
+    if (f) {
+        if (f->conn.state != CONN_STATE_CONNECTED) {
+            udp.rx_dropped++;
+            return;
+        }
+        f->rx_bytes += d->len;
+        f->last_rx_ms = mstime();
+        linkTail(flowLru(f), &f->lru);
+        allowance = flowAllowance(f);
+    } else {
+        allowance = isTrusted(d->src_addr) ? ULLONG_MAX : (unsigned long long)d->len * UDP_AMPLIFICATION;
+    }
+    if (!tok) {
+        char reply[1 + UDP_COOKIE_LEN + 2];
+        reply[0] = '+';
+        cookieFormat(d->src_addr, d->src_port, (uint32_t)time(NULL), reply + 1);
+        memcpy(reply + 1 + UDP_COOKIE_LEN, "\r\n", 2);
+        udp.cookies_issued++;
+        sendDirect(f, d->src_addr, d->src_port, allowance, reply, sizeof(reply));
+        return;
+    }
+    if (!cookieValid(d->src_addr, d->src_port, tok, tok_len)) {
+        udp.cookies_rejected++;
+        sendDirect(f, d->src_addr, d->src_port, allowance, bad, sizeof(bad) - 1);
+        return;
+    }
+    udp.cookies_accepted++;
+    if (f)
+        flowValidate(f);
+    else if ((f = flowAccept(d->src_addr, d->src_port, 1, d->len)) == NULL)
+        return; /* denied or refused, and told so where Redis tells */
+    sendDirect(f, d->src_addr, d->src_port, flowAllowance(f), "+OK\r\n", 5);
 }
 
 static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg) {
@@ -406,7 +693,16 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
         return;
     }
     udpFlow *f = flowLookup(d->src_addr, d->src_port);
-    if (!f && !(f = flowAccept(d->src_addr, d->src_port))) return;
+    const char *tok;
+    size_t tok_len;
+    if (isCookieCommand(d->data, d->len, &tok, &tok_len)) {
+        cookieExchange(f, d, tok, tok_len);
+        return;
+    }
+    if (f)
+        f->rx_bytes += d->len;
+    else if (!(f = flowAccept(d->src_addr, d->src_port, isTrusted(d->src_addr), d->len)))
+        return;
     if (f->rx_count >= udp_config.max_queued || f->conn.state != CONN_STATE_CONNECTED ||
         udp.queued_bytes + d->len > UDP_MAX_QUEUED_BYTES) {
         udp.rx_dropped++;
@@ -423,7 +719,7 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
     f->rx_count++;
     udp.queued_bytes += g->len;
     f->last_rx_ms = mstime();
-    linkTail(&udp.lru, &f->lru);
+    linkTail(flowLru(f), &f->lru);
     if (f->conn.read_handler && !linkLinked(&f->pending))
         linkTail(&udp.pending, &f->pending);
 }
@@ -508,17 +804,12 @@ int udpIsActive(void) {
     return getMonotonicUs() - udp.last_rx_us < UDP_SPIN_US;
 }
 
-/* Bounds the epoll sleep while the queue is idle, and reaps idle flows: UDP
- * has no close, so a flow that has not sent a request for udp-idle-timeout
- * seconds is freed, unless it is blocked (BLPOP, WAIT, CLIENT PAUSE) or
- * still has replies to send. */
-static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
-    UNUSED(el); UNUSED(id); UNUSED(data);
-    long long now = mstime(), limit = (long long)udp_config.idle_timeout * 1000;
-    int budget = UDP_REAP_BUDGET;
-
-    while (!linkEmpty(&udp.lru) && budget--) {
-        udpFlow *f = flowOf(udp.lru.next, lru);
+/* UDP has no close: a flow that has not sent a request for 'limit' ms is
+ * freed, unless it is blocked (BLPOP, WAIT, CLIENT PAUSE) or still has
+ * replies to send. */
+static void reapIdle(udpLink *lru, long long limit, long long now, int *budget) {
+    while (!linkEmpty(lru) && (*budget)-- > 0) {
+        udpFlow *f = flowOf(lru->next, lru);
         if (now - f->last_rx_ms < limit) break;
         client *c = connGetPrivateData(&f->conn);
         uint32_t addr = f->addr;
@@ -535,9 +826,21 @@ static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
          * after another timeout. */
         if ((f = flowLookup(addr, port)) != NULL) {
             f->last_rx_ms = now;
-            linkTail(&udp.lru, &f->lru);
+            linkTail(flowLru(f), &f->lru);
         }
     }
+}
+
+/* Bounds the epoll sleep while the queue is idle, and reaps idle flows:
+ * validated ones after udp-idle-timeout, unvalidated ones after
+ * udp-unvalidated-idle-timeout. */
+static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
+    UNUSED(el); UNUSED(id); UNUSED(data);
+    long long now = mstime();
+    int budget = UDP_REAP_BUDGET;
+
+    reapIdle(&udp.lru_unvalidated, (long long)udp_config.unvalidated_idle_timeout * 1000, now, &budget);
+    reapIdle(&udp.lru_validated, (long long)udp_config.idle_timeout * 1000, now, &budget);
     return UDP_IDLE_POLL_MS;
 }
 
@@ -548,6 +851,43 @@ const char *udpCommandRefusal(client *c) {
     if (!strcasecmp(c->cmd->fullname, "script|debug"))
         return "-ERR SCRIPT DEBUG is not available over UDP: the debugger needs a TCP connection";
     return NULL;
+}
+
+sds udpGenInfoString(sds info) {
+    info = sdscatprintf(info, "# UDP\r\nudp_port:%d\r\n", udp.flows ? udp_config.port : 0);
+    if (!udp.flows) return info;
+    return sdscatprintf(info,
+        "udp_flows:%lu\r\n"
+        "udp_flows_validated:%lu\r\n"
+        "udp_flows_unvalidated:%lu\r\n"
+        "udp_max_flows:%d\r\n"
+        "udp_max_unvalidated_flows:%lu\r\n"
+        "udp_max_unvalidated_per_prefix:%d\r\n"
+        "udp_trusted_prefixes:%d\r\n"
+        "udp_flows_opened:%llu\r\n"
+        "udp_flows_reaped:%llu\r\n"
+        "udp_flows_denied_protected_mode:%llu\r\n"
+        "udp_flows_refused_max_flows:%llu\r\n"
+        "udp_flows_refused_unvalidated:%llu\r\n"
+        "udp_flows_refused_prefix:%llu\r\n"
+        "udp_flows_refused_maxclients:%llu\r\n"
+        "udp_cookies_issued:%llu\r\n"
+        "udp_cookies_accepted:%llu\r\n"
+        "udp_cookies_rejected:%llu\r\n"
+        "udp_replies_withheld:%llu\r\n"
+        "udp_bytes_withheld:%llu\r\n"
+        "udp_rx_datagrams:%llu\r\n"
+        "udp_rx_dropped:%llu\r\n"
+        "udp_tx_datagrams:%llu\r\n"
+        "udp_tx_deferred:%llu\r\n"
+        "udp_tx_errors:%llu\r\n",
+        udp.n_validated + udp.n_unvalidated, udp.n_validated, udp.n_unvalidated,
+        udp_config.max_flows, unvalidatedCap(), udp_config.max_unvalidated_per_prefix, udp.n_trusted,
+        udp.flows_opened, udp.flows_reaped, udp.flows_denied,
+        udp.refused_max_flows, udp.refused_unvalidated, udp.refused_prefix, udp.refused_maxclients,
+        udp.cookies_issued, udp.cookies_accepted, udp.cookies_rejected,
+        udp.replies_withheld, udp.bytes_withheld,
+        udp.rx_dgrams, udp.rx_dropped, udp.tx_dgrams, udp.tx_busy, udp.tx_errors);
 }
 
 /* ------------------------------- start/stop ------------------------------ */
@@ -565,9 +905,11 @@ static void udpShutdown(void) {
     if (!udp.fn || getpid() != udp.pid) return;
     serverLog(LL_NOTICE,
         "UDP transport: %llu datagrams in (%llu dropped), %llu out (%llu deferred, %llu errors), "
-        "%llu flows opened, %llu reaped, %llu denied",
+        "%llu flows opened, %llu reaped, %llu denied, %llu refused; %llu replies (%llu bytes) withheld",
         udp.rx_dgrams, udp.rx_dropped, udp.tx_dgrams, udp.tx_busy, udp.tx_errors,
-        udp.flows_opened, udp.flows_reaped, udp.flows_denied);
+        udp.flows_opened, udp.flows_reaped, udp.flows_denied,
+        udp.refused_max_flows + udp.refused_unvalidated + udp.refused_prefix + udp.refused_maxclients,
+        udp.replies_withheld, udp.bytes_withheld);
     struct fragnet_queue_stats st = { .sz = sizeof(st) };
     unsigned n_drops = fragnet_drop_count();
     uint64_t *counts = zcalloc(n_drops * sizeof(*counts));
@@ -604,6 +946,33 @@ static int parseIPv4(const char *s, uint32_t *addr) {
     if (inet_pton(AF_INET, s, &in) != 1) return -1;
     *addr = in.s_addr;
     return 0;
+}
+
+static void parseTrusted(void) {
+    int argc, i;
+    sds *argv;
+
+    if (!udp_config.trusted_prefixes) return;
+    argv = sdssplitargs(udp_config.trusted_prefixes, &argc);
+    if (!argv) udpFatal("udp-trusted-prefixes: unbalanced quotes");
+    udp.trusted = zcalloc(sizeof(*udp.trusted) * (argc ? argc : 1));
+    for (i = 0; i < argc; i++) {
+        char *slash = strchr(argv[i], '/'), *end;
+        long plen = 32;
+        if (slash) {
+            *slash = '\0';
+            plen = strtol(slash + 1, &end, 10);
+            if (*end || end == slash + 1 || plen < 0 || plen > 32)
+                udpFatal("udp-trusted-prefixes: bad prefix length in '%s/%s'", argv[i], slash + 1);
+        }
+        if (parseIPv4(argv[i], &udp.trusted[i].net) < 0)
+            udpFatal("udp-trusted-prefixes: '%s' is not an IPv4 address", argv[i]);
+        udp.trusted[i].mask = htonl(plen ? ~0u << (32 - plen) : 0);
+        if (udp.trusted[i].net & ~udp.trusted[i].mask)
+            udpFatal("udp-trusted-prefixes: '%s/%ld' has host bits set", argv[i], plen);
+    }
+    udp.n_trusted = argc;
+    sdsfreesplitres(argv, argc);
 }
 
 static void parseNeighbours(struct fragnet_config *cfg) {
@@ -678,6 +1047,7 @@ void udpInit(void) {
     cfg.flags = FRAGNET_F_NO_SIGNALS | (udp_config.require_rules ? 0 : FRAGNET_F_UNFILTERED);
     cfg.daemon_socket = udp_config.daemon_socket;
     parseNeighbours(&cfg);
+    parseTrusted();
 
     /* The EAL pins this thread to its lcore; forked children get the old
      * mask back (udpAtForkChild). */
@@ -698,7 +1068,10 @@ void udpInit(void) {
     if (ret < 0) udpFatal("cannot bind UDP port %d: %s", udp_config.port, strerror(-ret));
 
     udp.flows = dictCreate(&flowDictType);
-    linkInit(&udp.lru);
+    udp.prefixes = dictCreate(&flowDictType);
+    getRandomBytes(udp.cookie_key, sizeof(udp.cookie_key));
+    linkInit(&udp.lru_validated);
+    linkInit(&udp.lru_unvalidated);
     linkInit(&udp.pending);
     linkInit(&udp.writers);
     udp.scratch = zmalloc(udp_config.max_datagram);
@@ -712,9 +1085,11 @@ void udpInit(void) {
     struct fragnet_queue_stats st = { .sz = sizeof(st) };
     fragnet_queue_stats(udp.fn, (unsigned)udp_config.queue, &st);
     serverLog(LL_NOTICE,
-        "UDP transport: RESP on %s:%d, queue %d of %u, max datagram %d, idle timeout %ds, %s%s",
+        "UDP transport: RESP on %s:%d, queue %d of %u, max datagram %d, idle timeout %ds, "
+        "%d flows (%lu unvalidated, %d per /%d), %d trusted prefixes, %s%s",
         addr, udp_config.port, udp_config.queue, fragnet_queue_count(udp.fn),
-        udp_config.max_datagram, udp_config.idle_timeout,
+        udp_config.max_datagram, udp_config.idle_timeout, udp_config.max_flows, unvalidatedCap(),
+        udp_config.max_unvalidated_per_prefix, UDP_SOURCE_PREFIX_LEN, udp.n_trusted,
         st.unfiltered ? "UNFILTERED (no fragnetd rules)" : "rules from fragnetd for application ",
         st.unfiltered ? "" : cfg.app_name ? cfg.app_name : "fragnet");
 }

@@ -10,6 +10,10 @@
  * The queue is polled from beforeSleep() on Redis's own thread (the EAL main
  * lcore); replies are flushed after the AOF write of the same iteration.
  *
+ * Until a flow's source address is validated (a UDPCOOKIE handshake, answered
+ * by the transport itself, or udp-trusted-prefixes) it is sent at most 3x the
+ * bytes it sent, and it counts against a budget of unvalidated flows.
+ *
  * This header is included by server.h and must not pull in DPDK. */
 
 #ifndef __REDIS_FRAGNET_UDP_H
@@ -37,6 +41,10 @@ typedef struct udpConfig {
     int max_queued;         /* request datagrams queued per flow before drops */
     int busy_poll;          /* never sleep in epoll, even when the queue is idle */
     int require_rules;      /* refuse to start without fragnetd's rules */
+    int max_flows;          /* UDP flows at most, validated or not */
+    int max_unvalidated_per_prefix; /* unvalidated flows per source /24 */
+    int unvalidated_idle_timeout;   /* seconds before an unvalidated flow is reaped */
+    char *trusted_prefixes; /* "a.b.c.d/len ...": sources validated without a cookie */
 } udpConfig;
 
 extern udpConfig udp_config;
@@ -59,7 +67,11 @@ extern udpConfig udp_config;
     createIntConfig("udp-idle-timeout", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, 1, INT_MAX, udp_config.idle_timeout, 60, INTEGER_CONFIG, NULL, NULL), \
     createIntConfig("udp-max-queued-datagrams", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, 1, 65536, udp_config.max_queued, 256, INTEGER_CONFIG, NULL, NULL), \
     createBoolConfig("udp-busy-poll", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, udp_config.busy_poll, 0, NULL, NULL), \
-    createBoolConfig("udp-require-rules", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, udp_config.require_rules, 0, NULL, NULL),
+    createBoolConfig("udp-require-rules", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, udp_config.require_rules, 1, NULL, NULL), \
+    createIntConfig("udp-max-flows", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, 1, INT_MAX, udp_config.max_flows, 1000, INTEGER_CONFIG, NULL, NULL), \
+    createIntConfig("udp-max-unvalidated-per-prefix", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, 1, INT_MAX, udp_config.max_unvalidated_per_prefix, 64, INTEGER_CONFIG, NULL, NULL), \
+    createIntConfig("udp-unvalidated-idle-timeout", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, 1, INT_MAX, udp_config.unvalidated_idle_timeout, 2, INTEGER_CONFIG, NULL, NULL), \
+    createStringConfig("udp-trusted-prefixes", NULL, IMMUTABLE_CONFIG | HIDDEN_CONFIG, EMPTY_STRING_IS_NULL, udp_config.trusted_prefixes, NULL, NULL, NULL),
 
 /* Start the transport when udp-port is set: open libfragnet, bind the port.
  * Exits the server with a log line when the configuration does not work. */
@@ -73,6 +85,8 @@ int udpFlush(void);
 int udpIsActive(void);
 /* NULL, or the error text for a command that cannot run over UDP. */
 const char *udpCommandRefusal(struct client *c);
+/* Appends the "# UDP" section of INFO (flows, validation, refusals). */
+sds udpGenInfoString(sds info);
 
 int udpConnAddrToString(struct connection *conn, char *ip, size_t ip_len, int *port, int fd_to_str_type);
 int udpConnFormatAddr(struct connection *conn, char *buf, size_t buf_len, int fd_to_str_type);

@@ -74,7 +74,7 @@ static struct fnd_app_report two_apps[] = {
 	  .have_queue = both, .counters = echo_counters,
 	  .n_counters = sizeof(echo_counters) / sizeof(echo_counters[0]),
 	  .end = { .generation = 7, .n_queues = 2, .n_counters = 6, .final_gens = 1,
-		   .log_lines = 2, .log_suppressed = 1 },
+		   .log_lines = 2, .log_suppressed = 1, .set_full = 4 },
 	  .table = "inet echo", .ruleset = RULESET },
 	{ .peer_id = 5, .name = "late", .pid = 99, .uid = 1000, .n_queues = 1, .sent_gen = 7,
 	  .applied_gen = 6, .asked = true, .queues = late_queue, .have_queue = none,
@@ -215,7 +215,8 @@ static void stats_text(void **state)
 		"others, 2 for reporting a generation never sent; 7 closed silent, 8 accept "
 		"pause(s) out of fds\n"
 		"\n"
-		"echo[1234] uid 0: generation 7, filtered, rule log lines 2 (1 suppressed)\n"
+		"echo[1234] uid 0: generation 7, filtered, rule log lines 2 (1 suppressed), "
+		"dynamic set full 4\n"
 		"  QUEUE       RX_PKTS       RX_BYTES      TX_PKTS       TX_BYTES  DGRAMS_IN"
 		" DGRAMS_OUT     DROPS  BY REASON\n"
 		"  0                30           1500           20           1000         31"
@@ -244,6 +245,7 @@ static void stats_json(void **state)
 			       "'rx_datagrams': 36, 'tx_datagrams': 20, 'drops': 14}",
 			       "j['apps'][0]['log_lines'] == 2 and "
 			       "j['apps'][0]['log_suppressed'] == 1 and "
+			       "j['apps'][0]['set_full'] == 4 and "
 			       "j['apps'][0]['queue_stats'][0]['filter_generation'] == 3",
 			       "j['apps'][1]['answered'] is False and "
 			       "j['apps'][1]['queue_stats'] == [] and "

@@ -317,6 +317,38 @@ static void test_stateful(void **state)
 	t_free(s);
 }
 
+/* Meters and add/update compile to dynset ops: a limit per source, a set
+ * filled from the packet path, its size enforced and counted. */
+static void test_dynamic_sets(void **state)
+{
+	struct fn_nft_state *s = load(
+		"table inet fragnet {\n"
+		"  set seen { type ipv4_addr; size 2; flags dynamic; }\n"
+		"  chain input { type filter hook input priority 0; policy drop;\n"
+		"    udp dport 1 meter m { ip saddr limit rate 1/minute burst 2 packets } accept\n"
+		"    udp dport 2 add @seen { ip saddr } accept\n"
+		"    udp dport 3 ip saddr @seen accept\n"
+		"  }\n"
+		"}\n");
+	struct fn_nft_result r;
+
+	(void)state;
+	/* two per source, then drop; another source has its own bucket */
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 1, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 1, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 1, &r), FN_DROP);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 2), 1, &r), FN_ACCEPT);
+	/* two sources fit in seen, the third is refused and counted */
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 3), 3, &r), FN_DROP);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 3), 2, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 4), 2, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 5), 2, &r), FN_DROP);
+	assert_int_equal(fn_nft_set_full(s), 1);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 3), 3, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 5), 3, &r), FN_DROP);
+	t_free(s);
+}
+
 static void test_conntrack(void **state)
 {
 	struct fn_nft_state *s = load(
@@ -398,11 +430,22 @@ static void test_refusals(void **state)
 	refused("table inet fragnet { chain output { type filter hook output priority 0; "
 		"meta skuid 0 drop; }; }", -EOPNOTSUPP, "meta skuid", "chain output, rule handle");
 	refused("table inet fragnet { set d { type ipv4_addr; flags dynamic; }\n"
-		"chain input { type filter hook input priority 0; update @d { ip saddr }; }; }",
-		-EOPNOTSUPP, "(dynset): sets updated from the packet path", WHERE);
+		"chain input { type filter hook input priority 0; delete @d { ip saddr }; }; }",
+		-EOPNOTSUPP, "(dynset): delete @set from the packet path", WHERE);
+	refused("table inet fragnet { set d { type ipv4_addr; flags dynamic; }\n"
+		"chain input { type filter hook input priority 0; "
+		"update @d { ip saddr counter }; }; }",
+		-EOPNOTSUPP, "per-element counter in add/update @set", WHERE);
+	refused("table inet fragnet { set d { type ipv4_addr; flags dynamic; "
+		"elements = { 1.2.3.4 }; }\n"
+		"chain input { type filter hook input priority 0; add @d { ip saddr }; }; }",
+		-EOPNOTSUPP, "set d: elements in a dynamic set", WHERE);
+	refused("table inet fragnet { set d { type ipv4_addr; flags dynamic; size 2000000; }\n"
+		"chain input { type filter hook input priority 0; add @d { ip saddr }; }; }",
+		-EOPNOTSUPP, "set d: size 2000000", WHERE);
 	refused("table inet fragnet { set t { type ipv4_addr; timeout 1m; }\n"
 		"chain input { type filter hook input priority 0; ip saddr @t drop; }; }",
-		-EOPNOTSUPP, "set t: elements with timeouts", WHERE);
+		-EOPNOTSUPP, "set t: timeouts are only supported in dynamic sets", WHERE);
 	refused("table inet fragnet { set c { type ipv4_addr; counter; elements = { 1.2.3.4 }; }\n"
 		"chain input { type filter hook input priority 0; ip saddr @c drop; }; }",
 		-EOPNOTSUPP, "set c: per-element expressions", WHERE);
@@ -508,6 +551,7 @@ int main(void)
 		T_TEST(test_big_set_dumped_whole),
 		T_TEST(test_equal_priority),
 		T_TEST(test_stateful),
+		T_TEST(test_dynamic_sets),
 		T_TEST(test_conntrack),
 		T_TEST(test_reject_and_rewrite),
 		T_TEST(test_refusals),

@@ -105,7 +105,6 @@ static void expect(struct fake *f, int ret, const char *where, const char *what)
 static void test_refused_expression_types(void **state)
 {
 	static const struct { const char *name, *why; } cases[] = {
-		{ "dynset", "sets updated from the packet path" },
 		{ "nat", "NAT" }, { "masq", "masquerade" }, { "redir", "redirect" },
 		{ "tproxy", "tproxy" }, { "queue", "queue to userspace" },
 		{ "notrack", "notrack" }, { "fib", "fib lookups" },
@@ -272,6 +271,7 @@ static void test_refused_sets(void **state)
 		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, "s");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		expect(f, -EOPNOTSUPP, AT(2, "lookup"),
+		       which == 0 ? "set s: timeouts are only supported in dynamic sets" :
 		       which == 1 ? "set s: object maps" : "set s: elements with timeouts");
 	}
 }
@@ -329,6 +329,49 @@ static void test_lowers_synthetic(void **state)
 	assert_int_equal(t_rule_packets(v6, 7), 0);
 }
 
+/* A dynamic set the kernel reports without a size (made by a tool other
+ * than nft) gets nft's default bound, not an unbounded table. */
+static void test_dynamic_set_default_size(void **state)
+{
+	const struct fn_img_header *h;
+	const struct fn_img_set *set;
+	struct nftnl_expr *e;
+	struct fake *f;
+	char err[256];
+	size_t len;
+	void *img;
+
+	(void)state;
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	f->sets[0] = nftnl_set_alloc();
+	nftnl_set_set_str(f->sets[0], NFTNL_SET_NAME, "d");
+	nftnl_set_set_u32(f->sets[0], NFTNL_SET_KEY_LEN, 4);
+	nftnl_set_set_u32(f->sets[0], NFTNL_SET_FLAGS, NFT_SET_EVAL | NFT_SET_TIMEOUT);
+	nftnl_set_set_u64(f->sets[0], NFTNL_SET_TIMEOUT, 30000);
+	f->d.sets = f->sets;
+	f->d.n_sets = 1;
+	e = add(f, "payload");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 12);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	e = add(f, "dynset");
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, "d");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	if (fn_lower(&f->d, &img, &len, err, sizeof(err)))
+		fail_msg("%s", err);
+	t_own(img, free);
+	h = img;
+	assert_int_equal(h->n_sets, 1);
+	set = (const struct fn_img_set *)((const uint8_t *)img + h->sets.off);
+	assert_true(set->flags & FN_SET_F_DYNAMIC);
+	assert_int_equal(set->size, 65535);
+	assert_int_equal(set->timeout_ms, 30000);
+	t_free(img);
+	t_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +380,7 @@ int main(void)
 		T_TEST(test_refused_chains),
 		T_TEST(test_refused_sets),
 		T_TEST(test_lowers_synthetic),
+		T_TEST(test_dynamic_set_default_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

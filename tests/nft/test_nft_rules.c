@@ -3,7 +3,8 @@
  * The filter.h glue: generations switched at bursts, old images released
  * after every online queue passed a quiescent point, counters summed over
  * queues, final counters reported once per generation (also from lcores,
- * also at destroy), and the limit bucket shared by lcores. No EAL needed.
+ * also at destroy), the limit bucket shared by lcores and dynamic sets kept
+ * per lcore. No EAL needed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -459,6 +460,49 @@ static void test_limit_shared_by_lcores(void **state)
 	t_free(r);
 }
 
+static enum fn_verdict from(struct fn_filter_queue *fq, uint32_t src)
+{
+	struct tpkt t;
+
+	t_udp(&t, src, IP4(2, 2, 2, 2), 7, 53, 0);
+	return fn_filter_hook(fq, FN_HOOK_INPUT, &t.pkt);
+}
+
+/* `add @seen { ip saddr } accept` with size 1, policy drop: each queue
+ * fills its own table; the refusals of both are summed for the stats. */
+static void test_dynamic_set_per_lcore(void **state)
+{
+	struct fn_filter_queue q0 = { 0 }, q1 = { 0 };
+	struct fn_filter *r = rules(2);
+	struct fn_imgb *b = t_builder();
+	uint32_t set;
+	size_t len;
+	void *img;
+
+	(void)state;
+	fn_imgb_table(b, "app", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
+	set = fn_imgb_set(b, "seen", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, set, 1, 0);
+	fn_imgb_rule(b, 0, 1);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_dynset(b, 0, FN_DYNSET_ADD, set, FN_IMG_NONE, 0);
+	t_verdict(b, FN_V_ACCEPT, 0);
+	img = t_image(b, &len);
+	assert_int_equal(install(r, img, len), 0);
+	fn_filter_queue_attach(r, &q0, 0);
+	fn_filter_queue_attach(r, &q1, 1);
+	fn_filter_burst_begin(&q0);
+	fn_filter_burst_begin(&q1);
+	assert_int_equal(from(&q0, IP4(1, 1, 1, 1)), FN_ACCEPT);
+	assert_int_equal(from(&q0, IP4(1, 1, 1, 2)), FN_DROP);
+	assert_int_equal(from(&q1, IP4(1, 1, 1, 2)), FN_ACCEPT);
+	assert_int_equal(from(&q1, IP4(1, 1, 1, 1)), FN_DROP);
+	assert_int_equal(from(&q1, IP4(1, 1, 1, 2)), FN_ACCEPT);
+	assert_int_equal(fn_filter_set_full(r), 2);
+	t_free(r);
+}
+
 /* A packet the kernel part judged with generation `gen` up to rule `rule`
  * of the input chain (FN_XDP_RESUME_DONE: all of it). */
 static enum fn_verdict judged(struct fn_filter_queue *fq, uint16_t port, uint64_t gen,
@@ -551,6 +595,7 @@ int main(void)
 		T_TEST(test_retire_counters),
 		T_TEST(test_retire_under_load),
 		T_TEST(test_limit_shared_by_lcores),
+		T_TEST(test_dynamic_set_per_lcore),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

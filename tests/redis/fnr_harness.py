@@ -183,6 +183,17 @@ class Client:
         self.send_raw(encode(*args))
         return self.read_replies(1)[0]
 
+    def validate(self):
+        """The UDP cookie handshake (redis/README.md): ask for a cookie,
+        echo it; the flow is then validated (no amplification limit)."""
+        cookie = self("UDPCOOKIE")
+        if isinstance(cookie, RespError) or len(cookie) != 24:
+            raise AssertionError("UDPCOOKIE answered %r" % cookie)
+        r = self("UDPCOOKIE", cookie)
+        if r != "OK":
+            raise AssertionError("UDPCOOKIE <cookie> answered %r" % r)
+        return self
+
     def __call__(self, *args):
         return parse(self.raw(*args))
 
@@ -214,7 +225,13 @@ class Server:
     """One fork instance. It runs inside the server netns."""
 
     def __init__(self, topo, name, tcp_port, udp_port, dpdk_port=None, queue=0,
-                 lcore=None, extra=(), aof=False, wrapper=(), daemon_socket=None):
+                 lcore=None, extra=(), aof=False, wrapper=(), daemon_socket=None,
+                 trusted=True, rules_optional=True):
+        """trusted: the client subnet is in udp-trusted-prefixes (the peer
+        namespace is the LAN the fork trusts: no cookie, no amplification
+        limit); test_hostile.py starts forks that trust nobody.
+        rules_optional: without daemon_socket, --udp-require-rules no (the
+        default, yes, refuses to start without fragnetd)."""
         self.topo, self.name = topo, name
         self.wrapper = [str(a) for a in wrapper]
         self.tcp_port, self.udp_port = tcp_port, udp_port
@@ -232,6 +249,10 @@ class Server:
         # fragnetd: the test's own, or a socket nobody listens on (unfiltered,
         # never the machine's /run/fragnet).
         args += ["--udp-daemon-socket", daemon_socket or os.path.join(self.dir, "no-fragnetd.sock")]
+        if daemon_socket is None and rules_optional:
+            args += ["--udp-require-rules", "no"]
+        if trusted:
+            args += ["--udp-trusted-prefixes", "%s.0/24" % topo.server_ip.rsplit(".", 1)[0]]
         if aof:
             args += ["--appendonly", "yes", "--appendfsync", "always"]
         args += [str(a) for a in extra]

@@ -328,6 +328,12 @@ def t_info_and_stats(srv):
     require(b"udp-port" not in tcp("CONFIG", "GET", "*"), "udp directives hidden from CONFIG GET *")
     r = tcp("CONFIG", "SET", "udp-port", 1)
     require(isinstance(r, RespError), "udp-port is immutable")
+    r = tcp("CONFIG", "SET", "udp-max-flows", 1)
+    require(isinstance(r, RespError), "udp-max-flows is immutable")
+    info = tcp("INFO", "udp")
+    require(b"udp_flows_validated:" in info and b"udp_trusted_prefixes:1\r\n" in info,
+            "INFO udp: the harness's client subnet is trusted: %r" % info[:300])
+    require(b"udp_flows_refused_prefix:" in tcp("INFO", "all"), "INFO all has the udp section")
 
 
 def functional(topo, runner):

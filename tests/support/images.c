@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Op shorthands over the image builder (images.h). */
 #include <errno.h>
+#include <string.h>
 
 #include "images.h"
 
@@ -90,6 +91,18 @@ void t_lookup(struct fn_imgb *b, uint8_t sreg, uint8_t dreg, uint32_t set, int i
 	if (o)
 		*o = (struct fn_op_lookup){ .h = o->h, .sreg = sreg, .dreg = dreg, .set = set,
 					    .invert = (uint8_t)invert };
+}
+
+void t_dynset(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t set, uint32_t limit,
+	      uint64_t timeout_ms)
+{
+	struct fn_op_dynset *o = fn_imgb_op(b, FN_OP_DYNSET, sizeof(*o));
+
+	if (!o)
+		return;
+	*o = (struct fn_op_dynset){ .h = o->h, .sreg = sreg, .op = op, .set = set,
+				    .limit = limit };
+	memcpy(o->timeout_ms, &timeout_ms, sizeof(timeout_ms));
 }
 
 void t_port_rule(struct fn_imgb *b, uint32_t chain, uint64_t handle, uint16_t port,

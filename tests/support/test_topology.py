@@ -91,8 +91,11 @@ def holder(mode):
 
 
 def spawn(mode):
+    # SIGHUP's default action, even when this test runs under nohup (an
+    # ignored signal is inherited, and the library rightly leaves it ignored)
     p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "client", mode],
-                         stdout=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL))
     return p, p.stdout.readline().strip()
 
 

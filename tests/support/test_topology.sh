@@ -23,7 +23,9 @@ gone() { [ "$(ours "$1")" = 0 ]; }
 # A child that builds the topology, prints its tag and then exits, fails or
 # waits to be stopped: holder MODE (exit, fail, hold).
 holder() {
-	bash -c '
+	# SIGHUP at its default even under nohup: bash cannot trap a signal that
+	# was ignored when it started
+	env --default-signal=HUP bash -c '
 		set -euo pipefail
 		. "$1"
 		sleeper=

@@ -584,7 +584,32 @@ static void n_ct_set(struct fn_imgb *b)
 	o->sreg = 0;
 }
 
+/* meter m { ip saddr limit rate 10/second burst 5 packets } */
+static void n_meter(struct fn_imgb *b)
+{
+	uint32_t set = fn_imgb_set(b, "m", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	struct fn_img_limit l;
+
+	fn_imgb_set_dynamic(b, set, 64, 0);
+	assert_int_equal(fn_img_limit_init(&l, 10, 1, 5, 0, 0), 0);
+	t_payload(b, NET, 12, 4, 0);
+	t_dynset(b, 0, FN_DYNSET_ADD, set, fn_imgb_limit(b, &l), 0);
+}
+
+/* ip saddr @d drop, d filled by a later rule (update @d { ip saddr }) */
+static void n_dynamic_lookup(struct fn_imgb *b)
+{
+	uint32_t set = fn_imgb_set(b, "d", FN_SET_HASH, 0, 4, 0, 0, NULL);
+
+	fn_imgb_set_dynamic(b, set, 64, 1000);
+	t_payload(b, NET, 12, 4, 0);
+	t_lookup(b, 0, FN_REG_NONE, set, 0);
+	t_verdict(b, FN_V_DROP, 0);
+}
+
 static const struct nonoff nonoffs[] = {
+	{ "meter", "dynset: updates a set in-process", n_meter, false },
+	{ "dynamic set", "lookup: dynamic set, filled in-process", n_dynamic_lookup, false },
 	{ "limit", "limit: stateful", n_limit, false },
 	{ "quota", "quota: stateful", n_quota, false },
 	{ "log", "log: written in-process", n_log, false },

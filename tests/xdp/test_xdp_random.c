@@ -3,8 +3,8 @@
  * Random rulesets and random frames through the kernel part and the
  * interpreter (xdp_test.h): rules drawn from a grammar of offloadable and
  * non-offloadable expressions (payload, meta, registers, sets, maps, verdict
- * maps, jumps, limits, quotas, marks, rewrites, rejects, conntrack), frames
- * drawn from a pool whose fields the rules name.
+ * maps, dynamic sets and meters, jumps, limits, quotas, marks, rewrites,
+ * rejects, conntrack), frames drawn from a pool whose fields the rules name.
  *
  *   XDP_TEST_SEED=N        the seed (printed; the default is fixed)
  *   XDP_TEST_RULESETS=N    how many rulesets (default 150)
@@ -185,6 +185,14 @@ static void gen_set(struct world *w)
 		fi = chance(20) ? 17 : short_fields[rnd(sizeof(short_fields) / sizeof(short_fields[0]))];
 	f = &fields[fi];
 	w->sets[s].field = fi;
+	if (w->sets[s].kind == FN_SET_HASH && chance(25)) {
+		/* dynamic: filled by dynset statements, never offloaded */
+		w->sets[s].flags = FN_SET_F_DYNAMIC;
+		w->sets[s].data_len = 0;
+		w->sets[s].idx = fn_imgb_set(w->b, "d", FN_SET_HASH, 0, f->len, 0, 0, NULL);
+		fn_imgb_set_dynamic(w->b, w->sets[s].idx, 1 + rnd(8), chance(50) ? 1 + rnd(3000) : 0);
+		return;
+	}
 	if (chance(40))
 		flags = FN_SET_F_MAP | (chance(50) ? FN_SET_F_VMAP : 0);
 	w->sets[s].flags = flags;
@@ -380,6 +388,27 @@ static void gen_statement(struct world *w, uint32_t chain, unsigned *reg)
 			t_payload_set(w->b, chance(50) ? TH : NET, (uint8_t)(chance(50) ? 6 : 1), 2,
 				      (uint8_t)*reg);
 			*reg += 1;
+		}
+		break;
+	case 6:
+		for (unsigned i = 0; i < w->n_sets; i++) {
+			const struct field *f = &fields[w->sets[i].field];
+			uint32_t limit = FN_IMG_NONE;
+			struct fn_img_limit l;
+
+			if (!(w->sets[i].flags & FN_SET_F_DYNAMIC) ||
+			    *reg + (f->len + 3) / 4 > FN_NREGS)
+				continue;
+			if (chance(60)) {
+				assert_int_equal(fn_img_limit_init(&l, 1 + rnd(20), 1, rnd(5),
+								   (int)rnd(2), (int)rnd(2)), 0);
+				limit = fn_imgb_limit(w->b, &l);
+			}
+			t_payload(w->b, f->base, f->off, f->len, (uint8_t)*reg);
+			t_dynset(w->b, (uint8_t)*reg, (uint8_t)rnd(2), w->sets[i].idx, limit,
+				 chance(30) ? 1 + rnd(2000) : 0);
+			*reg += (f->len + 3) / 4;
+			break;
 		}
 		break;
 	case 5:

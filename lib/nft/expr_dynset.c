@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dynset: `add @set { key }`, `update @set { key timeout T }` and nft's meters
+ * (`meter NAME { key limit rate ... }`, an add with a per-element limit), as
+ * the kernel's nft_dynset.c:
+ *  - a key not in the set (or whose element expired) gets a new element: its
+ *    timeout is the op's, else the set's, else none; its limit bucket starts
+ *    full. A full set refuses it: the rule stops (BREAK), counted in set_full;
+ *  - an existing element is kept; update restarts its timeout (only when it
+ *    has one, as the kernel's element without a timeout extension);
+ *  - then the element's own limit, if it has one, decides: out of tokens (or,
+ *    for "over", within them) the rule stops.
+ *
+ * The table is the queue's (dynset.h): per-lcore state, like counters and
+ * conntrack. See docs/nft-support.md for what that means for a per-source
+ * limit.
+ */
+#include <string.h>
+
+#include "dynset.h"
+#include "limit.h"
+#include "nft.h"
+
+static void dynset_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	const struct fn_op_dynset *o = (const void *)op;
+	const struct fn_img_set *s = &c->prog->sets[o->set];
+	struct fn_nft_qstate *qs = c->qs;
+	struct fn_dyn_table *t = &qs->dyn[o->set];
+	const uint32_t *key = &c->reg[o->sreg];
+	int64_t now = (int64_t)qs->env->mono_ns(qs->env->clock_arg);
+	struct fn_dyn_elem *e = fn_dyn_find(t, key);
+	uint64_t timeout_ms;
+
+	memcpy(&timeout_ms, o->timeout_ms, sizeof(timeout_ms));
+	if (!timeout_ms)
+		timeout_ms = s->timeout_ms;
+	if (e && !fn_dyn_expired(e, (uint64_t)now)) {
+		if (o->op == FN_DYNSET_UPDATE && e->expires != FN_DYN_NEVER)
+			e->expires = (uint64_t)now + timeout_ms * 1000000u;
+	} else {
+		if (!e && !(e = fn_dyn_insert(t, key, (uint64_t)now))) {
+			qs->set_full++;
+			c->vcode = FN_V_BREAK;
+			return;
+		}
+		/* new, or expired and so new again, as the kernel sees it */
+		e->expires = timeout_ms ? (uint64_t)now + timeout_ms * 1000000u : FN_DYN_NEVER;
+		e->limit = o->limit;
+		if (o->limit != FN_IMG_NONE)
+			e->limit_empty = fn_limit_full(&c->prog->limits[o->limit], now);
+	}
+	if (e->limit != FN_IMG_NONE) {
+		const struct fn_img_limit *l = &c->prog->limits[e->limit];
+		bool pass = fn_limit_step(l, fn_limit_cost(l, c->pkt->l3_len), now,
+					  e->limit_empty, &e->limit_empty);
+
+		if (pass == (bool)l->invert)
+			c->vcode = FN_V_BREAK;
+	}
+}
+
+static int dynset_verify(struct fn_verify *v, const struct fn_op *op)
+{
+	const struct fn_op_dynset *o = (const void *)op;
+	const struct fn_img_set *s;
+	uint64_t timeout_ms;
+
+	if (op->size * 4u != sizeof(*o))
+		return fn_verify_fail(v, "dynset op size");
+	if (o->set >= v->prog->hdr->n_sets)
+		return fn_verify_fail(v, "dynset of set %u", o->set);
+	s = &v->prog->sets[o->set];
+	if (!(s->flags & FN_SET_F_DYNAMIC))
+		return fn_verify_fail(v, "dynset of set %u, not dynamic", o->set);
+	if (o->op > FN_DYNSET_UPDATE)
+		return fn_verify_fail(v, "dynset op %u", o->op);
+	if (o->limit != FN_IMG_NONE && o->limit >= v->prog->hdr->n_limits)
+		return fn_verify_fail(v, "dynset limit slot %u", o->limit);
+	memcpy(&timeout_ms, o->timeout_ms, sizeof(timeout_ms));
+	if (timeout_ms > FN_DYN_MAX_TIMEOUT_MS)
+		return fn_verify_fail(v, "dynset timeout %llu ms", (unsigned long long)timeout_ms);
+	return fn_verify_load(v, o->sreg, s->key_len);
+}
+
+const struct fn_nft_op_type fn_op_dynset = {
+	.name = "dynset", .min_size = 5,
+	.eval = dynset_eval, .verify = dynset_verify,
+};
