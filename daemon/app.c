@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "config.h"
 #include "generation.h"
 #include "log.h"
 #include "peer.h"
@@ -23,6 +24,8 @@ struct watcher {
 struct fnd_apps {
 	struct fnd_peers *peers;
 	struct fnd_ruleset *ruleset;
+	const struct fnd_config *cfg;
+	struct fnd_app_stats stats;
 	struct fnd_app *list;
 	struct watcher watchers[MAX_WATCHERS];
 	unsigned n_watchers;
@@ -52,10 +55,35 @@ static bool good_name(const char *s)
 	return true;
 }
 
+/* g was sent to a: remember it until a answers, the oldest going when full. */
+static void sent(struct fnd_app *a, uint64_t generation)
+{
+	if (a->n_unanswered == FND_APP_UNANSWERED) {
+		memmove(a->unanswered, a->unanswered + 1,
+			(FND_APP_UNANSWERED - 1) * sizeof(a->unanswered[0]));
+		a->n_unanswered--;
+	}
+	a->unanswered[a->n_unanswered++] = generation;
+}
+
+/* Answers come in the order images went: take g and every older one. */
+static bool answer_to_sent(struct fnd_app *a, uint64_t generation)
+{
+	for (unsigned i = 0; i < a->n_unanswered; i++)
+		if (a->unanswered[i] == generation) {
+			a->n_unanswered -= i + 1;
+			memmove(a->unanswered, a->unanswered + i + 1,
+				a->n_unanswered * sizeof(a->unanswered[0]));
+			return true;
+		}
+	return false;
+}
+
 /* Send generation g's image for a's name. */
 static void send_image(struct fnd_apps *as, struct fnd_app *a, struct fnd_generation *g)
 {
-	struct fnd_image *im = fnd_generation_image(g, a->peer->name);
+	struct fnd_image *im = fnd_generation_image(g, a->peer->name,
+						    fnd_config_app_unfiltered(as->cfg, a->peer->name));
 	struct fn_ctl_image m = { .generation = g->number, .len = im->len };
 	int fd = fnd_image_memfd(im, g->number);
 	char who[128];
@@ -70,8 +98,9 @@ static void send_image(struct fnd_apps *as, struct fnd_app *a, struct fnd_genera
 		fnd_ruleset_hold(as->ruleset, g->number);
 		fnd_ruleset_release(as->ruleset, a->sent_gen);
 		a->sent_gen = g->number;
+		sent(a, g->number);
 		fnd_log(LOG_INFO, "generation %" PRIu64 " sent to %s (table %s, %zu bytes)",
-			g->number, who, im->table[0] ? im->table : "none", im->len);
+			g->number, who, fnd_image_table_name(im), im->len);
 	}
 }
 
@@ -87,7 +116,9 @@ static int on_hello(struct fnd_peer *p, const void *msg, size_t len, void *arg)
 {
 	const struct fn_ctl_hello *m = fn_ctl_payload(msg);
 	struct fnd_apps *as = arg;
+	gid_t groups[FND_PEER_MAX_GROUPS];
 	struct fnd_app *a;
+	const char *no;
 	char who[128];
 
 	if (!(p->roles & FND_ROLE_APP) || p->app || p->req)
@@ -95,6 +126,17 @@ static int on_hello(struct fnd_peer *p, const void *msg, size_t len, void *arg)
 	if (!good_name(m->name)) {
 		fnd_peer_refuse(p, -EINVAL, "application names are letters, digits, '_', '-' "
 				"and '.'");
+		return 0;
+	}
+	no = fnd_config_app_refuses(as->cfg, m->name, p->uid, p->gid, groups,
+				    fnd_peer_groups(p, groups, FND_PEER_MAX_GROUPS));
+	if (no) {
+		char why[FN_CTL_MSG_MAX];
+
+		as->stats.refused_names++;
+		snprintf(why, sizeof(why), "uid %u may not register as %s: %s", (unsigned)p->uid,
+			 m->name, no);
+		fnd_peer_refuse(p, -EACCES, why);
 		return 0;
 	}
 	a = calloc(1, sizeof(*a));
@@ -124,9 +166,12 @@ static int on_applied(struct fnd_peer *p, const void *msg, size_t len, void *arg
 	if (a == NULL)
 		return -EPROTO;
 	fnd_peer_describe(p, who, sizeof(who));
-	if (m->generation == 0 || m->generation > fnd_ruleset_current(as->ruleset)->number) {
-		fnd_log(LOG_WARNING, "%s reports generation %" PRIu64 ", which was never sent",
-			who, m->generation);
+	if (!answer_to_sent(a, m->generation)) {
+		/* a report of rules it was never given is not to be believed */
+		as->stats.applied_unsent++;
+		snprintf(text, sizeof(text), "generation %" PRIu64 " was never sent to it, or "
+			 "was answered already", m->generation);
+		fnd_peer_refuse(p, -EPROTO, text);
 		return 0;
 	}
 	if (m->status == 0) {
@@ -169,13 +214,15 @@ static void on_close(struct fnd_peer *p, void *arg)
 	changed(as);
 }
 
-struct fnd_apps *fnd_apps_new(struct fnd_peers *ps, struct fnd_ruleset *rs)
+struct fnd_apps *fnd_apps_new(struct fnd_peers *ps, struct fnd_ruleset *rs,
+			       const struct fnd_config *cfg)
 {
 	struct fnd_apps *as = calloc(1, sizeof(*as));
 	int rc;
 
 	if (as == NULL)
 		return NULL;
+	as->cfg = cfg;
 	as->peers = ps;
 	as->ruleset = rs;
 	if ((rc = fnd_peers_handle(ps, FN_CTL_HELLO, on_hello, as)) < 0 ||
@@ -217,4 +264,9 @@ int fnd_apps_watch(struct fnd_apps *as, fnd_apps_fn *fn, void *arg)
 		return -ENOSPC;
 	as->watchers[as->n_watchers++] = (struct watcher){ fn, arg };
 	return 0;
+}
+
+void fnd_apps_stats(const struct fnd_apps *as, struct fnd_app_stats *out)
+{
+	*out = as->stats;
 }

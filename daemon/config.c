@@ -119,9 +119,32 @@ static int parse_ms(unsigned *field, const char *v, char *why, size_t whylen)
 	return 0;
 }
 
+static int parse_count(unsigned *field, const char *v, char *why, size_t whylen)
+{
+	unsigned long n;
+
+	if (parse_uint(v, 1000000, 10, &n) < 0 || n == 0) {
+		snprintf(why, whylen, "'%s' is not a count (1-1000000)", v);
+		return -EINVAL;
+	}
+	*field = (unsigned)n;
+	return 0;
+}
+
+static int parse_bool(bool *field, const char *v, char *why, size_t whylen)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0) {
+		*field = strcmp(v, "yes") == 0;
+		return 0;
+	}
+	snprintf(why, whylen, "'%s' is not yes or no", v);
+	return -EINVAL;
+}
+
 enum key {
 	K_SOCKET, K_SOCKET_MODE, K_NETNS, K_RULES, K_APP_USERS, K_APP_GROUPS,
 	K_ADMIN_USERS, K_ADMIN_GROUPS, K_STATS_TIMEOUT, K_APPLY_TIMEOUT,
+	K_MAX_CONNS, K_MAX_CONNS_UID, K_REGISTER_TIMEOUT,
 	K_XDP_PIN_DIR, K_XDP_MODE, K_MAX
 };
 
@@ -136,6 +159,9 @@ static const char *const keys[K_MAX] = {
 	[K_ADMIN_GROUPS] = "admin_groups",
 	[K_STATS_TIMEOUT] = "stats_timeout_ms",
 	[K_APPLY_TIMEOUT] = "apply_timeout_ms",
+	[K_MAX_CONNS] = "max_connections",
+	[K_MAX_CONNS_UID] = "max_connections_per_uid",
+	[K_REGISTER_TIMEOUT] = "register_timeout_ms",
 	[K_XDP_PIN_DIR] = "xdp_pin_dir",
 	[K_XDP_MODE] = "xdp_mode",
 };
@@ -178,6 +204,12 @@ static int set_key(struct fnd_config *cfg, enum key k, char *v, char *why, size_
 		return parse_ms(&cfg->stats_timeout_ms, v, why, whylen);
 	case K_APPLY_TIMEOUT:
 		return parse_ms(&cfg->apply_timeout_ms, v, why, whylen);
+	case K_MAX_CONNS:
+		return parse_count(&cfg->max_connections, v, why, whylen);
+	case K_MAX_CONNS_UID:
+		return parse_count(&cfg->max_connections_per_uid, v, why, whylen);
+	case K_REGISTER_TIMEOUT:
+		return parse_ms(&cfg->register_timeout_ms, v, why, whylen);
 	case K_XDP_PIN_DIR:
 		if (v[0] != '/') {
 			snprintf(why, whylen, "the pin directory must be absolute");
@@ -209,6 +241,31 @@ const struct fnd_app_config *fnd_config_app(const struct fnd_config *cfg, const 
 		if (strcmp(cfg->apps[i].name, name) == 0)
 			return &cfg->apps[i];
 	return NULL;
+}
+
+const char *fnd_config_app_refuses(const struct fnd_config *cfg, const char *name, uid_t uid,
+				   gid_t gid, const gid_t *groups, int n_groups)
+{
+	const struct fnd_app_config *a = fnd_config_app(cfg, name);
+
+	if (uid == 0 || a == NULL)
+		return NULL;
+	if (a->users.n == 0 && !a->users.any && a->groups.n == 0 && !a->groups.any)
+		return a->ifname ? "this name is kernel-enforced: only root or its app.NAME.users/"
+				   "groups may register it" : NULL;
+	if (fnd_idlist_has(&a->users, uid) || fnd_idlist_has(&a->groups, gid))
+		return NULL;
+	for (int i = 0; i < n_groups; i++)
+		if (fnd_idlist_has(&a->groups, groups[i]))
+			return NULL;
+	return "this name is bound to other users (app.NAME.users/groups)";
+}
+
+bool fnd_config_app_unfiltered(const struct fnd_config *cfg, const char *name)
+{
+	const struct fnd_app_config *a = fnd_config_app(cfg, name);
+
+	return a && a->unfiltered;
 }
 
 /* The entry of application `name`, added on first mention. */
@@ -243,7 +300,8 @@ static struct fnd_app_config *app_entry(struct fnd_config *cfg, const char *name
  */
 static int set_app_key(struct fnd_config *cfg, const char *key, char *v, char *why, size_t whylen)
 {
-	static const char *const fields[] = { "interface", "address", "fragments" };
+	static const char *const fields[] = { "interface", "address", "fragments", "users",
+					      "groups", "unfiltered" };
 	const char *name = key + 4, *dot = strrchr(name, '.'), *field;
 	struct fnd_app_config *a;
 	struct in_addr in;
@@ -304,17 +362,30 @@ static int set_app_key(struct fnd_config *cfg, const char *key, char *v, char *w
 		a->frag_drop = strcmp(v, "drop") == 0;
 		return 0;
 	}
-	snprintf(why, whylen, "unknown field '%s' (interface, address, fragments)", field);
+	if (strcmp(field, fields[3]) == 0 || strcmp(field, fields[4]) == 0) {
+		bool groups = strcmp(field, fields[4]) == 0;
+		struct fnd_idlist *l = groups ? &a->groups : &a->users;
+
+		if (l->n || l->any) {
+			snprintf(why, whylen, "given twice");
+			return -EINVAL;
+		}
+		return parse_ids(v, groups, l, why, whylen);
+	}
+	if (strcmp(field, fields[5]) == 0)
+		return parse_bool(&a->unfiltered, v, why, whylen);
+	snprintf(why, whylen, "unknown field '%s' (interface, address, fragments, users, groups, "
+		 "unfiltered)", field);
 	return -EINVAL;
 }
 
-/* Every application needs both its interface and its address. */
+/* A kernel-enforced application needs both its interface and its address. */
 static int check_apps(const struct fnd_config *cfg, char *why, size_t whylen)
 {
 	for (size_t i = 0; i < cfg->n_apps; i++) {
 		const struct fnd_app_config *a = &cfg->apps[i];
 
-		if (!a->ifname || !a->addr) {
+		if (!a->ifname != !a->addr) {
 			snprintf(why, whylen, "application %s needs app.%s.interface and app.%s.address",
 				 a->name, a->name, a->name);
 			return -EINVAL;
@@ -331,6 +402,9 @@ static int defaults(struct fnd_config *cfg)
 	cfg->socket_mode = 0666;
 	cfg->stats_timeout_ms = 500;
 	cfg->apply_timeout_ms = 2000;
+	cfg->max_connections = 1024;
+	cfg->max_connections_per_uid = 64;
+	cfg->register_timeout_ms = 5000;
 	cfg->xdp_pin_dir = strdup(FND_DEFAULT_PIN_DIR);
 	return cfg->socket && cfg->netns && cfg->xdp_pin_dir ? 0 : -ENOMEM;
 }
@@ -434,6 +508,8 @@ void fnd_config_free(struct fnd_config *cfg)
 	for (size_t i = 0; i < cfg->n_apps; i++) {
 		free(cfg->apps[i].name);
 		free(cfg->apps[i].ifname);
+		free(cfg->apps[i].users.ids);
+		free(cfg->apps[i].groups.ids);
 	}
 	free(cfg->apps);
 	free(cfg->xdp_pin_dir);

@@ -23,9 +23,17 @@ struct fnd_idlist {
 	size_t n;
 };
 
-/* An application served through fragnetd's XDP program (app.NAME.* keys). */
+/* What the configuration says about one application name (app.NAME.* keys). */
 struct fnd_app_config {
 	char *name;                /* the application name it registers with */
+	/* Who may register under this name (besides root); both empty: anyone
+	 * allowed to register, unless the name is kernel-enforced. */
+	struct fnd_idlist users, groups;
+	/* Without a table of its own or inet fragnet, run unfiltered instead of
+	 * having every input packet dropped. */
+	bool unfiltered;
+	/* Kernel enforcement, when ifname is set: served through fragnetd's XDP
+	 * program. */
 	char *ifname;              /* interface the program is attached to */
 	uint32_t addr;             /* its dedicated IPv4 address, network order */
 	bool frag_drop;            /* drop fragments in the kernel (fragments = drop) */
@@ -44,6 +52,10 @@ struct fnd_config {
 	struct fnd_idlist admin_users, admin_groups; /* may run fragnetctl */
 	unsigned stats_timeout_ms; /* how long a query waits for applications */
 	unsigned apply_timeout_ms; /* how long `load` waits for applications */
+	/* Connections: what a local user can make the daemon hold. */
+	unsigned max_connections;  /* open at once, everyone together */
+	unsigned max_connections_per_uid; /* open at once by one uid (root: no limit) */
+	unsigned register_timeout_ms; /* to register (HELLO) or send a request */
 	/* Kernel enforcement: applications whose traffic fragnetd steers and
 	 * filters in XDP, and where the program's maps are pinned. */
 	struct fnd_app_config *apps;
@@ -52,8 +64,14 @@ struct fnd_config {
 	enum fnd_xdp_mode xdp_mode;
 };
 
-/* The XDP configuration of application `name`, or NULL. */
+/* The app.NAME.* entry of application `name`, or NULL. */
 const struct fnd_app_config *fnd_config_app(const struct fnd_config *cfg, const char *name);
+/* Whether a peer with uid, primary gid and supplementary groups may
+ * register as `name`. NULL when it may; else why not, for the peer. */
+const char *fnd_config_app_refuses(const struct fnd_config *cfg, const char *name, uid_t uid,
+				   gid_t gid, const gid_t *groups, int n_groups);
+/* Whether application `name` runs unfiltered when no table is for it. */
+bool fnd_config_app_unfiltered(const struct fnd_config *cfg, const char *name);
 
 /* Defaults, then the file (NULL path: defaults only). 0 or -errno with the
  * reason in err ("fragnetd.conf:7: unknown key 'sokcet'"). */

@@ -15,6 +15,7 @@
 #include "nftns.h"
 #include "nft/builder.h"
 #include "nft/image.h"
+#include "nft/packet.h"
 
 #define SNAPSHOT_ATTEMPTS 5
 
@@ -83,6 +84,7 @@ void fnd_generation_free(struct fnd_generation *g)
 	for (size_t i = 0; i < g->n_images; i++)
 		image_clear(&g->images[i]);
 	image_clear(&g->fallback);
+	image_clear(&g->open);
 	free(g->images);
 	free(g->text);
 	free(g);
@@ -159,8 +161,9 @@ static int lower(struct fn_compiler *c, const char *name, struct fnd_image *im,
 	return rc;
 }
 
-/* The image of "no table": nothing to run, nothing filtered. */
-static int empty_image(struct fnd_image *im, uint64_t nft_gen)
+/* The image of "no table": nothing to run, nothing filtered (drop_input
+ * false), or one input chain whose policy drops every packet. */
+static int no_table_image(struct fnd_image *im, uint64_t nft_gen, bool drop_input)
 {
 	struct fn_imgb *b = fn_imgb_new();
 	int rc;
@@ -168,8 +171,11 @@ static int empty_image(struct fnd_image *im, uint64_t nft_gen)
 	if (b == NULL)
 		return -ENOMEM;
 	fn_imgb_table(b, "fragnet", FN_FAMILY_INET, nft_gen);
+	if (drop_input)
+		fn_imgb_chain(b, "input", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
 	rc = fn_imgb_finish(b, &im->bytes, &im->len);
 	fn_imgb_free(b);
+	im->refuse = drop_input;
 	return rc;
 }
 
@@ -212,7 +218,7 @@ static int snapshot(struct fn_compiler *c, struct fnd_nft *nft, struct fnd_gener
 		if (rc < 0)
 			goto out;
 	}
-	g->fallback.memfd = -1;
+	g->fallback.memfd = g->open.memfd = -1;
 	for (size_t i = 0; i < n && has_table(&t, "inet", "fragnet"); i++) {
 		if (strcmp(g->images[i].key, "fragnet") != 0)
 			continue;
@@ -224,15 +230,22 @@ static int snapshot(struct fn_compiler *c, struct fnd_nft *nft, struct fnd_gener
 		g->fallback.table = strdup("inet fragnet");
 	}
 	if (g->fallback.bytes == NULL) {
-		/* without tables the compiler's own image of "no table" carries
-		 * the nftables generation; otherwise make one like it */
+		/* No table for them: every input packet dropped, or nothing
+		 * filtered for those the configuration says may run so. Without
+		 * tables the compiler's own image of "no table" carries the
+		 * nftables generation; otherwise make one like it. */
 		if (n == 0)
-			rc = lower(c, "fragnet", &g->fallback, g->text, err, errlen);
-		else if ((rc = empty_image(&g->fallback, source_gen(&g->images[0]))) < 0)
+			rc = lower(c, "fragnet", &g->open, g->text, err, errlen);
+		else if ((rc = no_table_image(&g->open, source_gen(&g->images[0]), false)) < 0)
 			goto nomem;
 		if (rc < 0)
 			goto out;
+		if (no_table_image(&g->fallback, source_gen(&g->open), true) < 0)
+			goto nomem;
 		g->fallback.table = strdup("");
+		g->open.table = strdup("");
+		if (g->open.table == NULL)
+			goto nomem;
 	}
 	if (g->fallback.table == NULL)
 		goto nomem;
@@ -268,7 +281,7 @@ int fnd_generation_build(struct fn_compiler *c, struct fnd_nft *nft,
 			snprintf(err, errlen, "out of memory");
 			return -ENOMEM;
 		}
-		g->fallback.memfd = -1;
+		g->fallback.memfd = g->open.memfd = -1;
 		rc = snapshot(c, nft, g, err, errlen);
 		if (rc == 0) {
 			*out = g;
@@ -279,12 +292,20 @@ int fnd_generation_build(struct fn_compiler *c, struct fnd_nft *nft,
 	return rc;
 }
 
-struct fnd_image *fnd_generation_image(struct fnd_generation *g, const char *app)
+struct fnd_image *fnd_generation_image(struct fnd_generation *g, const char *app,
+				       bool unfiltered)
 {
 	for (size_t i = 0; i < g->n_images; i++)
 		if (strcmp(g->images[i].key, app) == 0)
 			return &g->images[i];
-	return &g->fallback;
+	return unfiltered && g->open.bytes ? &g->open : &g->fallback;
+}
+
+const char *fnd_image_table_name(const struct fnd_image *im)
+{
+	if (im->table[0])
+		return im->table;
+	return im->refuse ? "none: input dropped" : "none: unfiltered (app.NAME.unfiltered)";
 }
 
 /* Equal bytes, except the nftables generation they were lowered from. */
@@ -302,7 +323,9 @@ static bool same_image(const struct fnd_image *a, const struct fnd_image *b)
 
 bool fnd_generation_same(const struct fnd_generation *a, const struct fnd_generation *b)
 {
-	if (a->n_images != b->n_images || !same_image(&a->fallback, &b->fallback))
+	if (a->n_images != b->n_images || !same_image(&a->fallback, &b->fallback) ||
+	    (a->open.bytes != NULL) != (b->open.bytes != NULL) ||
+	    (a->open.bytes && !same_image(&a->open, &b->open)))
 		return false;
 	for (size_t i = 0; i < a->n_images; i++)
 		if (strcmp(a->images[i].key, b->images[i].key) != 0 ||

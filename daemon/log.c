@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* One line per event (log.h). */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -52,14 +54,10 @@ static void flatten(const char *in, char *out, size_t len)
 	out[o] = '\0';
 }
 
-void fnd_log(int priority, const char *fmt, ...)
+static void write_line(int priority, const char *raw)
 {
-	char raw[2048], line[2048];
-	va_list ap;
+	char line[2048];
 
-	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	va_end(ap);
 	flatten(raw, line, sizeof(line));
 	/* one write per line, so lines from a crash-restart never interleave */
 	if (journal)
@@ -67,4 +65,51 @@ void fnd_log(int priority, const char *fmt, ...)
 	else
 		fprintf(stderr, "fragnetd: %s\n", line);
 	fflush(stderr);
+}
+
+void fnd_log(int priority, const char *fmt, ...)
+{
+	char raw[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	write_line(priority, raw);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool fnd_log_limited(struct fnd_log_limit *l, int priority, const char *fmt, ...)
+{
+	int64_t now = now_ms();
+	char raw[2048];
+	size_t n;
+	va_list ap;
+
+	if (l->in_window == 0 || now - l->window_start >= l->interval_ms) {
+		l->window_start = now;
+		l->in_window = 0;
+	}
+	if (l->in_window >= l->burst) {
+		l->suppressed++;
+		return false;
+	}
+	l->in_window++;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	n = strlen(raw);
+	if (l->suppressed && n < sizeof(raw))
+		snprintf(raw + n, sizeof(raw) - n, " (%" PRIu64 " similar line(s) left out before "
+			 "this one)", l->suppressed);
+	l->suppressed = 0;
+	write_line(priority, raw);
+	return true;
 }

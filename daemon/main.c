@@ -159,9 +159,9 @@ static int setup(struct fnd *d, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	if (!(d->peers = fnd_peers_new(d->loop, &d->cfg, d->listen_fd)) ||
-	    !(d->apps = fnd_apps_new(d->peers, d->ruleset)) ||
+	    !(d->apps = fnd_apps_new(d->peers, d->ruleset, &d->cfg)) ||
 	    !(d->queries = fnd_queries_new(d->loop, d->peers, d->apps, d->ruleset, d->xdp,
-					   d->cfg.stats_timeout_ms)) ||
+					   &d->cfg)) ||
 	    !(d->commands = fnd_commands_new(d->loop, d->peers, d->apps, d->ruleset,
 					     d->queries, d->cfg.apply_timeout_ms))) {
 		rc = -errno;

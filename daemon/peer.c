@@ -13,8 +13,8 @@
 #include "log.h"
 #include "peer.h"
 
-#define MAX_GROUPS 64
 #define MAX_WATCHERS 8
+#define ACCEPT_PAUSE_MS 100       /* out of fds: how long to leave the backlog alone */
 
 struct fnd_out {
 	struct fnd_out *next;
@@ -41,6 +41,11 @@ struct fnd_peers {
 	struct fnd_peer *list;
 	uint64_t last_id;
 	struct fnd_timer sweep;    /* frees the peers closed meanwhile */
+	struct fnd_timer deadline; /* closes peers that did not say who they are in time */
+	struct fnd_timer resume;   /* accepting again after running out of fds */
+	struct fnd_conn_stats stats;
+	/* Lines peers can make us write: each kind has its own budget. */
+	struct fnd_log_limit log_peer, log_accept;
 	struct handler handlers[FN_CTL_TYPE_END];
 	struct watcher watchers[MAX_WATCHERS];
 	unsigned n_watchers;
@@ -53,14 +58,6 @@ void fnd_peer_describe(const struct fnd_peer *p, char *s, size_t len)
 			 (unsigned)p->uid);
 	else
 		snprintf(s, len, "peer pid %d uid %u", (int)p->pid, (unsigned)p->uid);
-}
-
-void fnd_peers_connections(const struct fnd_peers *ps, uint64_t *accepted, unsigned *open)
-{
-	*accepted = ps->last_id;   /* every accepted connection gets the next id */
-	*open = 0;
-	for (const struct fnd_peer *p = ps->list; p; p = p->next)
-		*open += p->fd >= 0;
 }
 
 struct fnd_peer *fnd_peer_find(struct fnd_peers *ps, uint64_t id)
@@ -92,6 +89,7 @@ void fnd_peer_close(struct fnd_peer *p)
 	fnd_event_del(p->set->loop, p->fd);
 	close(p->fd);
 	p->fd = -1;
+	p->set->stats.open--;
 	for (struct fnd_out *o = p->out_head, *next; o; o = next) {
 		next = o->next;
 		out_free(o);
@@ -158,7 +156,8 @@ int fnd_peer_send(struct fnd_peer *p, uint16_t type, uint32_t seq, const void *p
 		return -EMSGSIZE;
 	if (p->out_bytes + len > FND_PEER_OUT_MAX) {
 		fnd_peer_describe(p, who, sizeof(who));
-		fnd_log(LOG_WARNING, "%s is not reading its messages: dropped", who);
+		fnd_log_limited(&p->set->log_peer, LOG_WARNING,
+				"%s is not reading its messages: dropped", who);
 		fnd_peer_close(p);
 		return -ENOBUFS;
 	}
@@ -211,7 +210,7 @@ void fnd_peer_refuse(struct fnd_peer *p, int status, const char *why)
 	char who[128];
 
 	fnd_peer_describe(p, who, sizeof(who));
-	fnd_log(LOG_WARNING, "%s refused: %s", who, why);
+	fnd_log_limited(&p->set->log_peer, LOG_WARNING, "%s refused: %s", who, why);
 	snprintf(e.msg, sizeof(e.msg), "%s", why);
 	fnd_peer_send(p, FN_CTL_ERROR, 0, &e, sizeof(e), -1);
 	p->closing = true;
@@ -228,22 +227,29 @@ static bool in_groups(const struct fnd_idlist *l, gid_t gid, const gid_t *groups
 	return false;
 }
 
-static unsigned roles_of(const struct fnd_config *cfg, int fd, const struct ucred *uc)
+int fnd_peer_groups(const struct fnd_peer *p, gid_t *groups, int max)
 {
-	gid_t groups[MAX_GROUPS];
-	socklen_t glen = sizeof(groups);
-	unsigned roles = 0;
-	int n = 0;
+	socklen_t glen = (socklen_t)((size_t)max * sizeof(gid_t));
 
-	if (uc->uid == 0)
+	if (p->fd < 0 || getsockopt(p->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) < 0)
+		return 0;
+	return (int)(glen / sizeof(gid_t));
+}
+
+static unsigned roles_of(const struct fnd_config *cfg, const struct fnd_peer *p)
+{
+	gid_t groups[FND_PEER_MAX_GROUPS];
+	unsigned roles = 0;
+	int n;
+
+	if (p->uid == 0)
 		return FND_ROLE_APP | FND_ROLE_ADMIN;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0)
-		n = (int)(glen / sizeof(gid_t));
-	if (fnd_idlist_has(&cfg->admin_users, uc->uid) ||
-	    in_groups(&cfg->admin_groups, uc->gid, groups, n))
+	n = fnd_peer_groups(p, groups, FND_PEER_MAX_GROUPS);
+	if (fnd_idlist_has(&cfg->admin_users, p->uid) ||
+	    in_groups(&cfg->admin_groups, p->gid, groups, n))
 		roles |= FND_ROLE_ADMIN | FND_ROLE_APP;
-	if (fnd_idlist_has(&cfg->app_users, uc->uid) ||
-	    in_groups(&cfg->app_groups, uc->gid, groups, n))
+	if (fnd_idlist_has(&cfg->app_users, p->uid) ||
+	    in_groups(&cfg->app_groups, p->gid, groups, n))
 		roles |= FND_ROLE_APP;
 	return roles;
 }
@@ -257,20 +263,24 @@ static void on_message(struct fnd_peers *ps, struct fnd_peer *p, const void *msg
 
 	if (h && h->fd_fn) {
 		if (h->fd_fn(p, msg, n, fd, h->arg) == 0)
-			return;
+			goto taken;
 	} else {
 		if (fd >= 0)
 			close(fd);   /* only types that carry one may pass us fds */
 		if (h && h->fn && h->fn(p, msg, n, h->arg) == 0)
-			return;
+			goto taken;
 	}
 	fnd_peer_describe(p, who, sizeof(who));
 	if (type < 0)
-		fnd_log(LOG_WARNING, "%s sent a malformed message (%zu bytes): closed", who, n);
+		fnd_log_limited(&ps->log_peer, LOG_WARNING,
+				"%s sent a malformed message (%zu bytes): closed", who, n);
 	else
-		fnd_log(LOG_WARNING, "%s sent a %s message out of turn: closed", who,
-			fn_ctl_type_name((unsigned)type));
+		fnd_log_limited(&ps->log_peer, LOG_WARNING, "%s sent a %s message out of turn: "
+				"closed", who, fn_ctl_type_name((unsigned)type));
 	fnd_peer_close(p);
+	return;
+taken:
+	p->register_by = 0; /* it said in time who it is (HELLO) or what it wants */
 }
 
 static void input(struct fnd_peer *p)
@@ -288,8 +298,9 @@ static void input(struct fnd_peer *p)
 		if (n <= 0) {
 			if (n < 0 && n != -ECONNRESET) {
 				fnd_peer_describe(p, who, sizeof(who));
-				fnd_log(LOG_WARNING, "%s: %s: closed", who, n == -EMSGSIZE ?
-					"message too large" : strerror((int)-n));
+				fnd_log_limited(&p->set->log_peer, LOG_WARNING, "%s: %s: closed", who,
+						n == -EMSGSIZE ? "message too large" :
+						strerror((int)-n));
 			}
 			fnd_peer_close(p);
 			return;
@@ -308,27 +319,126 @@ static void on_peer(int fd, unsigned events, void *arg)
 		input(p);
 }
 
+static unsigned open_by_uid(const struct fnd_peers *ps, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (const struct fnd_peer *p = ps->list; p; p = p->next)
+		n += p->fd >= 0 && p->uid == uid;
+	return n;
+}
+
+/* Why a new peer may not stay, or NULL: its credentials, then the caps. */
+static const char *refusal(struct fnd_peers *ps, const struct fnd_peer *p, int *status,
+			   char *why, size_t len)
+{
+	const struct fnd_config *cfg = ps->cfg;
+
+	*status = -EACCES;
+	if (p->roles == 0) {
+		ps->stats.refused_not_allowed++;
+		snprintf(why, len, "uid %u gid %u is not allowed (not in app_users, app_groups, "
+			 "admin_users or admin_groups)", (unsigned)p->uid, (unsigned)p->gid);
+		return why;
+	}
+	*status = -EUSERS;
+	if (ps->stats.open > cfg->max_connections) {
+		ps->stats.refused_max++;
+		snprintf(why, len, "too many connections (max_connections %u)",
+			 cfg->max_connections);
+		return why;
+	}
+	if (p->uid != 0 && open_by_uid(ps, p->uid) > cfg->max_connections_per_uid) {
+		ps->stats.refused_max_per_uid++;
+		snprintf(why, len, "too many connections from uid %u (max_connections_per_uid %u)",
+			 (unsigned)p->uid, cfg->max_connections_per_uid);
+		return why;
+	}
+	return NULL;
+}
+
+/* Close the peers that did not register or ask anything in time. */
+static void on_deadline(struct fnd_timer *t, void *arg)
+{
+	struct fnd_peers *ps = arg;
+	int64_t now = fnd_now_ms(), next = 0;
+
+	for (struct fnd_peer *p = ps->list; p; p = p->next) {
+		char who[128];
+
+		if (p->fd < 0 || p->register_by == 0)
+			continue;
+		if (p->register_by > now) {
+			if (next == 0 || p->register_by < next)
+				next = p->register_by;
+			continue;
+		}
+		ps->stats.register_timeouts++;
+		fnd_peer_describe(p, who, sizeof(who));
+		fnd_log_limited(&ps->log_peer, LOG_WARNING, "%s neither registered nor sent a "
+				"request within %u ms: closed", who, ps->cfg->register_timeout_ms);
+		fnd_peer_close(p);
+	}
+	if (next)
+		fnd_timer_arm(t, next);
+}
+
+static void on_listen(int listen_fd, unsigned events, void *arg);
+
+static void resume_accepting(struct fnd_timer *t, void *arg)
+{
+	struct fnd_peers *ps = arg;
+	int rc = fnd_event_add(ps->loop, ps->listen_fd, FND_EV_IN, on_listen, ps);
+
+	if (rc < 0) {
+		fnd_log_limited(&ps->log_accept, LOG_ERR, "epoll: %s: not accepting for %d ms",
+				strerror(-rc), ACCEPT_PAUSE_MS);
+		fnd_timer_arm(t, fnd_now_ms() + ACCEPT_PAUSE_MS);
+	}
+}
+
+/*
+ * Out of fds (or memory): the connection stays in the backlog and the
+ * listening socket stays readable, so polling it would spin. Leave it out
+ * of the poll set for a while; the registration deadline frees fds taken by
+ * peers that only hold connections.
+ */
+static void pause_accepting(struct fnd_peers *ps, int err)
+{
+	ps->stats.accept_pauses++;
+	fnd_log_limited(&ps->log_accept, LOG_ERR, "accept: %s with %u connection(s) open: not "
+			"accepting for %d ms", strerror(err), ps->stats.open, ACCEPT_PAUSE_MS);
+	fnd_event_del(ps->loop, ps->listen_fd);
+	fnd_timer_arm(&ps->resume, fnd_now_ms() + ACCEPT_PAUSE_MS);
+}
+
 static void on_listen(int listen_fd, unsigned events, void *arg)
 {
 	struct fnd_peers *ps = arg;
 
-	for (;;) {
+	/* a bounded number per wakeup, so a flood cannot starve the peers */
+	for (int i = 0; i < 64; i++) {
 		struct ucred uc;
 		socklen_t len = sizeof(uc);
 		struct fnd_peer *p;
 		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		int rc;
+		const char *no;
+		char why[160];
+		int rc, status;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				fnd_log(LOG_ERR, "accept: %s", strerror(errno));
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				pause_accepting(ps, errno);
+			else if (errno != EAGAIN)
+				fnd_log_limited(&ps->log_accept, LOG_ERR, "accept: %s", strerror(errno));
 			return;
 		}
 		p = calloc(1, sizeof(*p));
 		if (p == NULL || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
-			fnd_log(LOG_ERR, "new connection: %s", p ? strerror(errno) : "out of memory");
+			fnd_log_limited(&ps->log_accept, LOG_ERR, "new connection: %s",
+					p ? strerror(errno) : "out of memory");
 			free(p);
 			close(fd);
 			continue;
@@ -339,24 +449,26 @@ static void on_listen(int listen_fd, unsigned events, void *arg)
 		p->pid = uc.pid;
 		p->uid = uc.uid;
 		p->gid = uc.gid;
-		p->roles = roles_of(ps->cfg, fd, &uc);
+		p->roles = roles_of(ps->cfg, p);
 		rc = fnd_event_add(ps->loop, fd, FND_EV_IN, on_peer, p);
 		if (rc < 0) {
-			fnd_log(LOG_ERR, "epoll: %s", strerror(-rc));
+			fnd_log_limited(&ps->log_accept, LOG_ERR, "epoll: %s", strerror(-rc));
 			free(p);
 			close(fd);
 			continue;
 		}
 		p->next = ps->list;
 		ps->list = p;
-		if (p->roles == 0) {
-			char why[160];
-
-			snprintf(why, sizeof(why), "uid %u gid %u is not allowed (not in app_users, "
-				 "app_groups, admin_users or admin_groups)", (unsigned)uc.uid,
-				 (unsigned)uc.gid);
-			fnd_peer_refuse(p, -EACCES, why);
+		ps->stats.open++;
+		ps->stats.accepted++;
+		no = refusal(ps, p, &status, why, sizeof(why));
+		if (no) {
+			fnd_peer_refuse(p, status, no);
+			continue;
 		}
+		p->register_by = fnd_now_ms() + ps->cfg->register_timeout_ms;
+		if (!ps->deadline.armed)
+			fnd_timer_arm(&ps->deadline, p->register_by);
 	}
 }
 
@@ -372,6 +484,12 @@ struct fnd_peers *fnd_peers_new(struct fnd_loop *l, const struct fnd_config *cfg
 	ps->cfg = cfg;
 	ps->listen_fd = listen_fd;
 	fnd_timer_init(&ps->sweep, l, sweep, ps);
+	fnd_timer_init(&ps->deadline, l, on_deadline, ps);
+	fnd_timer_init(&ps->resume, l, resume_accepting, ps);
+	ps->log_peer = FND_LOG_LIMIT(10, 1000);
+	ps->log_accept = FND_LOG_LIMIT(2, 1000);
+	ps->stats.max = cfg->max_connections;
+	ps->stats.max_per_uid = cfg->max_connections_per_uid;
 	rc = fnd_event_add(l, listen_fd, FND_EV_IN, on_listen, ps);
 	if (rc < 0) {
 		free(ps);
@@ -389,6 +507,8 @@ void fnd_peers_free(struct fnd_peers *ps)
 		fnd_peer_close(p);
 	sweep(&ps->sweep, ps);
 	fnd_timer_disarm(&ps->sweep);
+	fnd_timer_disarm(&ps->deadline);
+	fnd_timer_disarm(&ps->resume);
 	fnd_event_del(ps->loop, ps->listen_fd);
 	free(ps);
 }
@@ -419,4 +539,9 @@ int fnd_peers_on_close(struct fnd_peers *ps, fnd_peer_fn *fn, void *arg)
 		return -ENOSPC;
 	ps->watchers[ps->n_watchers++] = (struct watcher){ fn, arg };
 	return 0;
+}
+
+void fnd_peers_stats(const struct fnd_peers *ps, struct fnd_conn_stats *out)
+{
+	*out = ps->stats;
 }

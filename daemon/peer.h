@@ -3,8 +3,13 @@
  * Connections: credentials at accept, one message at a time in, a queue out.
  *
  * Every peer is checked with SO_PEERCRED (and SO_PEERGROUPS) when it
- * connects; one that is neither an allowed application nor an administrator
- * gets an error and is closed. After that a peer is untrusted input: every
+ * connects; one that is neither an allowed application nor an administrator,
+ * or one over max_connections (everyone's) or max_connections_per_uid
+ * (its uid's; root has none), gets an error and is closed. One that has
+ * neither registered nor sent a request within register_timeout_ms is
+ * closed. Out of fds, the daemon stops accepting for a moment instead of
+ * spinning on a socket that stays readable; what peers can make it log is
+ * rate-limited (log.h). After that a peer is untrusted input: every
  * message goes through fn_ctl_check(), then to the handler another module
  * registered for its type (fnd_peers_handle); a message that fails the
  * check, has no handler, or that its handler finds out of turn closes that
@@ -50,6 +55,7 @@ struct fnd_peer {
 	uid_t uid;
 	gid_t gid;
 	unsigned roles;            /* FND_ROLE_* */
+	int64_t register_by;       /* ms: closed unless a message is taken by then; 0 once one is */
 	char name[FN_CTL_NAME_MAX]; /* an application's, once registered; "" before */
 
 	/* kept by other modules; peer.c never looks inside */
@@ -67,6 +73,17 @@ struct fnd_peer {
  * it is out of turn for p (p is then closed). */
 typedef int fnd_msg_fn(struct fnd_peer *p, const void *msg, size_t len, void *arg);
 typedef void fnd_peer_fn(struct fnd_peer *p, void *arg);
+
+/* Connections, for the stats report. */
+struct fnd_conn_stats {
+	unsigned open;             /* now */
+	unsigned max, max_per_uid; /* the configured caps */
+	uint64_t accepted;
+	uint64_t refused_not_allowed; /* credentials in no role */
+	uint64_t refused_max, refused_max_per_uid;
+	uint64_t register_timeouts; /* closed for saying nothing in time */
+	uint64_t accept_pauses;    /* out of fds: accepting paused */
+};
 /* The same for a message type that carries a file descriptor: fd (or -1
  * when none came) is the handler's to close, whatever it returns. */
 typedef int fnd_msg_fd_fn(struct fnd_peer *p, const void *msg, size_t len, int fd, void *arg);
@@ -101,8 +118,11 @@ void fnd_peer_reply(struct fnd_peer *p, uint32_t seq, int status, const char *ms
 void fnd_peer_refuse(struct fnd_peer *p, int status, const char *why);
 void fnd_peer_close(struct fnd_peer *p);
 
-/* Connections accepted since start, and open now (for the metrics). */
-void fnd_peers_connections(const struct fnd_peers *ps, uint64_t *accepted, unsigned *open);
+/* p's supplementary groups (SO_PEERGROUPS), at most max: how many. */
+#define FND_PEER_MAX_GROUPS 64
+int fnd_peer_groups(const struct fnd_peer *p, gid_t *groups, int max);
+
+void fnd_peers_stats(const struct fnd_peers *ps, struct fnd_conn_stats *out);
 
 /* "application NAME[PID] (uid UID)" or "peer pid PID uid UID", for logs. */
 void fnd_peer_describe(const struct fnd_peer *p, char *s, size_t len);

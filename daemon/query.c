@@ -6,6 +6,7 @@
 
 #include "app.h"
 #include "buf.h"
+#include "config.h"
 #include "generation.h"
 #include "peer.h"
 #include "query.h"
@@ -18,7 +19,7 @@ struct fnd_queries {
 	struct fnd_peers *peers;
 	struct fnd_apps *apps;
 	struct fnd_ruleset *ruleset;
-	unsigned timeout_ms;
+	const struct fnd_config *cfg;
 	struct fnd_query *list;
 	uint32_t last_seq;
 };
@@ -102,13 +103,19 @@ static void resolve(struct fnd_queries *qs, struct fnd_query *q)
 	q->generation = cur->number;
 	q->nft_generation = cur->nft_gen;
 	q->ruleset = cur->text;
-	fnd_peers_connections(qs->peers, &q->connections_accepted, &q->connections_open);
+	fnd_peers_stats(qs->peers, &q->conns);
+	fnd_apps_stats(qs->apps, &q->app_stats);
 	for (size_t i = 0; i < q->n_apps; i++) {
 		struct fnd_app_report *a = &q->apps[i];
 		struct fnd_generation *g = fnd_ruleset_find(qs->ruleset,
 							    fnd_app_report_generation(a));
 
-		a->table = fnd_generation_image(cur, a->name)->table;
+		struct fnd_image *im = fnd_generation_image(cur, a->name,
+							    fnd_config_app_unfiltered(qs->cfg,
+										      a->name));
+
+		a->table = im->table;
+		a->refused_input = im->refuse;
 		a->ruleset = g ? g->text : NULL;
 		a->kernel = fnd_xdp_app_info(qs->xdp, a->name, &a->xdp);
 		if (a->kernel) {
@@ -170,7 +177,7 @@ void fnd_query_start(struct fnd_queries *qs, struct fnd_peer *ctl, uint32_t seq,
 	q->ctl_seq = seq;
 	q->command = req->command;
 	q->flags = req->flags;
-	q->timeout_ms = qs->timeout_ms;
+	q->timeout_ms = qs->cfg->stats_timeout_ms;
 	fnd_timer_init(&q->timer, qs->loop, answer, q);
 	q->next = qs->list;
 	qs->list = q;
@@ -305,7 +312,7 @@ static void on_close(struct fnd_peer *p, void *arg)
 
 struct fnd_queries *fnd_queries_new(struct fnd_loop *l, struct fnd_peers *ps,
 				    struct fnd_apps *as, struct fnd_ruleset *rs,
-				    struct fnd_xdp *xdp, unsigned timeout_ms)
+				    struct fnd_xdp *xdp, const struct fnd_config *cfg)
 {
 	struct fnd_queries *qs = calloc(1, sizeof(*qs));
 	int rc;
@@ -317,7 +324,7 @@ struct fnd_queries *fnd_queries_new(struct fnd_loop *l, struct fnd_peers *ps,
 	qs->apps = as;
 	qs->ruleset = rs;
 	qs->xdp = xdp;
-	qs->timeout_ms = timeout_ms;
+	qs->cfg = cfg;
 	if ((rc = fnd_peers_handle(ps, FN_CTL_STATS_QUEUE, on_stats, qs)) < 0 ||
 	    (rc = fnd_peers_handle(ps, FN_CTL_STATS_COUNTERS, on_stats, qs)) < 0 ||
 	    (rc = fnd_peers_handle(ps, FN_CTL_STATS_END, on_stats, qs)) < 0 ||

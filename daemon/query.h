@@ -17,16 +17,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "app.h"
 #include "event.h"
+#include "peer.h"
 #include "xdp.h"
 #include "ctl/proto.h"
 
 #define FND_QUERY_MAX_COUNTERS 65536u /* per application and query: bounds what a
 					  * registered peer can make us hold */
 
-struct fnd_apps;
-struct fnd_peer;
-struct fnd_peers;
+struct fnd_config;
 struct fnd_queries;
 struct fnd_ruleset;
 
@@ -61,6 +61,7 @@ struct fnd_app_report {
 	struct fn_ctl_stats_end end;
 	/* set when the query is answered */
 	const char *table;         /* its table in the current generation; "": none */
+	bool refused_input;        /* none, and so every input packet dropped */
 	const char *ruleset;       /* nft text of its generation; NULL: not kept */
 	/* kernel enforcement (xdp.h), set when the query is answered */
 	bool kernel;
@@ -87,8 +88,9 @@ struct fnd_query {
 	/* the current generation, set when the query is answered */
 	uint64_t generation, nft_generation;
 	const char *ruleset;       /* its nft text */
-	uint64_t connections_accepted; /* fragnetd's own, for the metrics */
-	unsigned connections_open;
+	/* the daemon's own, set when the query is answered */
+	struct fnd_conn_stats conns;
+	struct fnd_app_stats app_stats;
 };
 
 /* The generation whose counters the application reported. */
@@ -97,10 +99,11 @@ static inline uint64_t fnd_app_report_generation(const struct fnd_app_report *a)
 	return a->answered ? a->end.generation : a->applied_gen;
 }
 
-/* Take the applications' STATS_* messages from ps. NULL + errno. */
+/* Take the applications' STATS_* messages from ps; wait for them
+ * cfg->stats_timeout_ms. NULL + errno. */
 struct fnd_queries *fnd_queries_new(struct fnd_loop *l, struct fnd_peers *ps,
 				    struct fnd_apps *as, struct fnd_ruleset *rs,
-				    struct fnd_xdp *xdp, unsigned timeout_ms);
+				    struct fnd_xdp *xdp, const struct fnd_config *cfg);
 /* Drops the queries not answered yet. */
 void fnd_queries_free(struct fnd_queries *qs);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "report.h"
 #include "report_cmd.h"
@@ -12,7 +13,8 @@ const char *fnd_report_state(const struct fnd_app_report *a)
 {
 	if (!a->answered)
 		return "no-answer";
-	if (a->end.unfiltered)
+	/* without rules, or by configuration without a table (app.NAME.unfiltered) */
+	if (a->end.unfiltered || (a->table && a->table[0] == '\0' && !a->refused_input))
 		return "UNFILTERED";
 	if (a->refused_gen > a->applied_gen)
 		return "refused";
@@ -32,7 +34,8 @@ void fnd_report_app(struct fnd_field *obj, const struct fnd_app_report *a)
 	fnd_field_u64(obj, "generation", fnd_app_report_generation(a));
 	fnd_field_u64(obj, "generation_sent", a->sent_gen);
 	fnd_field_u64(obj, "generation_refused", a->refused_gen);
-	fnd_field_bool(obj, "unfiltered", a->answered && a->end.unfiltered);
+	fnd_field_bool(obj, "unfiltered",
+		       a->answered && strcmp(fnd_report_state(a), "UNFILTERED") == 0);
 }
 
 void fnd_report_kernel(struct fnd_field *obj, const struct fnd_app_report *a)

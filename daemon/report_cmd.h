@@ -20,7 +20,8 @@ struct fnd_doc *fnd_report_counters(const struct fnd_query *q);
  * to out: 0 or -ENOMEM. */
 int fnd_report_metrics(const struct fnd_query *q, struct fnd_buf *out);
 
-/* "filtered", "UNFILTERED", "refused", "applying" or "no-answer". */
+/* "filtered", "UNFILTERED" (running without rules, or configured to when
+ * no table is for it), "refused", "applying" or "no-answer". */
 const char *fnd_report_state(const struct fnd_app_report *a);
 /* An application's name, pid, uid, queues, answered, state, generation,
  * generation_sent, generation_refused and unfiltered. */
@@ -31,6 +32,9 @@ void fnd_report_kernel(struct fnd_field *obj, const struct fnd_app_report *a);
 /* Its queues added up: rx_packets, rx_bytes, tx_packets, tx_bytes,
  * rx_datagrams, tx_datagrams, drops (unknown without an answer). */
 void fnd_report_totals(struct fnd_field *obj, const struct fnd_app_report *a);
+/* The daemon's connection counts and refusals, as object "connections"
+ * (text: one line). */
+void fnd_report_conns(struct fnd_field *root, const struct fnd_query *q);
 /* chain and handle, or object; then packets and bytes. */
 void fnd_report_counter(struct fnd_field *obj, const struct fnd_counter *c);
 

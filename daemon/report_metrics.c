@@ -122,8 +122,8 @@ static uint64_t value(const struct fnd_query *q, const struct fnd_app_report *a,
 	case V_GENERATION: return q->generation;
 	case V_NFT_GENERATION: return q->nft_generation;
 	case V_APPS: return q->n_apps;
-	case V_CONN_OPEN: return q->connections_open;
-	case V_CONN_ACCEPTED: return q->connections_accepted;
+	case V_CONN_OPEN: return q->conns.open;
+	case V_CONN_ACCEPTED: return q->conns.accepted;
 	case V_APP_INFO: return 1;
 	case V_APP_GENERATION: return fnd_app_report_generation(a);
 	case V_APP_QUEUES: return a->n_queues;

@@ -17,7 +17,7 @@
 #define LISTED APP "{listing}"
 #define MISSING APP "# (its generation has no table {table})\n"
 #define NO_TABLE "\n# {name}[{pid}]: no table inet {name}, ip {name} or inet fragnet: " \
-	"nothing filtered\n"
+	"{no_table}\n"
 #define UNUSED "\n# not applied by any application\n{listing}"
 
 /* The block "table FAMILY NAME { ... }" of an nft listing, or NULL. */
@@ -201,6 +201,9 @@ static void app_listing(struct fnd_field *list, const struct fnd_app_report *a)
 		app = fnd_field_object(list, NULL, block ? LISTED : MISSING);
 	fnd_report_app(app, a);
 	fnd_field_str(app, "table", a->table);
+	if (a->table[0] == '\0')
+		fnd_field_str(app, "no_table", a->refused_input ? "every input packet dropped" :
+			      "nothing filtered (app.NAME.unfiltered)");
 	counters = fnd_field_list(app, "counters", NULL);
 	for (size_t i = 0; i < a->n_counters; i++) {
 		const struct fnd_counter *c = &a->counters[i];

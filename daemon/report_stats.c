@@ -4,7 +4,7 @@
 
 #include "report_cmd.h"
 
-#define TEXT "generation {generation}, {n_apps} application(s)\n{apps}"
+#define TEXT "generation {generation}, {n_apps} application(s)\n{connections}{apps}"
 #define APP "\n{name}[{pid}] uid {uid}: generation {generation}, {state}"
 #define HEAD "  {'QUEUE':-6} {'RX_PKTS':12} {'RX_BYTES':14} {'TX_PKTS':12} {'TX_BYTES':14} " \
 	"{'DGRAMS_IN':10} {'DGRAMS_OUT':10} {'DROPS':9}  BY REASON\n"
@@ -56,6 +56,7 @@ struct fnd_doc *fnd_report_stats(const struct fnd_query *q)
 
 	fnd_field_u64(root, "generation", q->generation);
 	fnd_field_textf(root, "n_apps", "%zu", q->n_apps);
+	fnd_report_conns(root, q);
 	apps = fnd_field_list(root, "apps", NULL);
 	for (size_t i = 0; i < q->n_apps; i++) {
 		const struct fnd_app_report *a = &q->apps[i];

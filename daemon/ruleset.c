@@ -116,6 +116,10 @@ static uint64_t publish(struct fnd_ruleset *rs, struct fnd_generation *g, const 
 			close(rs->older->fallback.memfd);
 			rs->older->fallback.memfd = -1;
 		}
+		if (rs->older->open.memfd >= 0) {
+			close(rs->older->open.memfd);
+			rs->older->open.memfd = -1;
+		}
 	}
 	rs->current = g;
 	for (size_t i = 0; i < g->n_images && n < sizeof(tables) - 1; i++)
@@ -123,7 +127,7 @@ static uint64_t publish(struct fnd_ruleset *rs, struct fnd_generation *g, const 
 				      g->images[i].table);
 	fnd_log(LOG_NOTICE, "generation %" PRIu64 " published (%s, nftables generation %" PRIu64
 		"): tables %s, other applications get %s", g->number, source, g->nft_gen,
-		n ? tables : "none", g->fallback.table[0] ? g->fallback.table : "no rules");
+		n ? tables : "none", fnd_image_table_name(&g->fallback));
 	for (unsigned i = 0; i < rs->n_subscribers; i++)
 		rs->subscribers[i].fn(g, rs->subscribers[i].arg);
 	prune(rs);

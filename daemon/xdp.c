@@ -216,13 +216,15 @@ struct fnd_xdp *fnd_xdp_new(struct fnd_loop *l, const struct fnd_config *cfg,
 	}
 	x->cfg = cfg;
 	x->loop = l;
-	if (cfg->n_apps == 0)
-		return x;
-	libbpf_set_print(lib_print);
-	libxdp_set_print(xdp_print);
 	for (size_t i = 0; i < cfg->n_apps; i++) {
 		struct xapp *xa = &x->xa[x->n_xa];
 
+		if (!cfg->apps[i].ifname)
+			continue; /* app.NAME.* keys other than kernel enforcement */
+		if (x->n_xa == 0) {
+			libbpf_set_print(lib_print);
+			libxdp_set_print(xdp_print);
+		}
 		xa->owner = x;
 		xa->cfg = &cfg->apps[i];
 		xa->xif = open_iface(x, cfg->apps[i].ifname, err, errlen);
@@ -265,7 +267,7 @@ static void kprog_free(struct fnd_xdp *x, struct kprog *k)
 static struct kprog *build(struct xapp *xa, struct fnd_generation *g)
 {
 	struct fnd_xdp *x = xa->owner;
-	struct fnd_image *im = fnd_generation_image(g, xa->cfg->name);
+	struct fnd_image *im = fnd_generation_image(g, xa->cfg->name, xa->cfg->unfiltered);
 	struct fn_xdp_cg_opts o = { .generation = g->number };
 	struct kprog *k = calloc(1, sizeof(*k));
 	struct fn_xdp_code *code = NULL;

@@ -154,7 +154,8 @@ struct fragnet_config {
  *  ENODEV  a port could not be probed or configured (no such interface)
  *  ENOMEM  no memory for mbufs or per-queue state
  *  ENOTCONN no daemon answered and FRAGNET_F_UNFILTERED was not given
- *  EACCES  the daemon refused this process
+ *  EACCES  the daemon refused this process, or whoever listens at the
+ *          daemon's socket is neither root nor this process's euid
  *  EBADMSG the rules image failed verification
  *  EBUSY   another struct fragnet is open in this process, or an xsk
  *          port's queue has an AF_XDP socket already

@@ -24,7 +24,8 @@
 # fnr-bench on it, sized to about T seconds per test.
 # Rules: the fork registers with a private fragnetd (it requires its rules)
 # and is measured twice per configuration, back to back: with no rules (a
-# ruleset without a table for it) and with 100 rules in table inet redis that
+# ruleset without a table for it; app.redis.unfiltered = yes, since without
+# a table fragnetd otherwise drops every input packet) and with 100 rules in table inet redis that
 # every request traverses (50 "ip saddr NET counter drop" for other
 # networks, 49 "udp dport PORT counter accept" for other services, then the
 # accept for the clients' network and the Redis port). After every 100-rule
@@ -112,9 +113,10 @@ ctl() { "$fragnetctl" -s "$sock" "$@"; }
 	echo "	}"
 	echo "}"
 } >"$work/rules100.nft"
-echo "# no rules: no table for the Redis fork, nothing filtered" >"$work/norules.nft"
+echo "# no rules: no table for the Redis fork, nothing filtered (app.redis.unfiltered)" >"$work/norules.nft"
 [ "$(grep -c counter "$work/rules100.nft")" = 100 ] || { echo "rules100.nft is not 100 rules" >&2; exit 1; }
-printf 'socket = %s\nnetns = %s\nrules = %s\n' "$sock" "$D" "$work/norules.nft" >"$work/fragnetd.conf"
+printf 'socket = %s\nnetns = %s\nrules = %s\napp.redis.unfiltered = yes\n' "$sock" "$D" \
+	"$work/norules.nft" >"$work/fragnetd.conf"
 "$fragnetd" -c "$work/fragnetd.conf" >"$work/fragnetd.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do grep -q "ready on" "$work/fragnetd.log" && break; sleep 0.1; done

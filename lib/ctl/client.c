@@ -500,6 +500,26 @@ static int receive_during_hello(struct fn_ctl_client *c)
 }
 
 /*
+ * Whoever listens at the socket path hands us the rules we filter with: it
+ * must be root (fragnetd) or ourselves (a test's daemon), never another
+ * local user who got to the path first.
+ */
+static int check_daemon(struct fn_ctl_client *c)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(c->sock, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return -errno;
+	if (uc.uid == 0 || uc.uid == geteuid())
+		return 0;
+	FN_LOG(ERR, "the server at %s runs as uid %u (pid %d), neither root nor uid %u: "
+	       "not fragnetd, refused\n", c->path, (unsigned)uc.uid, (int)uc.pid,
+	       (unsigned)geteuid());
+	return -EACCES;
+}
+
+/*
  * Connect and register, then wait for the first image (or a refusal).
  * 0 once a generation is installed; -ENOTCONN when nobody answers.
  */
@@ -522,6 +542,9 @@ static int attach(struct fn_ctl_client *c)
 		rc = errno == EACCES ? -EACCES : -ENOTCONN;
 		goto fail;
 	}
+	rc = check_daemon(c);
+	if (rc < 0)
+		goto fail;
 	/* maybe another daemon: it numbers its generations from 1 */
 	fn_final_counters_reset(c->finals);
 	rc = send_msg(c, FN_CTL_HELLO, 0, &hello, sizeof(hello));

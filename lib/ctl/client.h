@@ -36,7 +36,8 @@ struct fn_ctl_client;
  * stats answers (final_counters.h).
  * Returns 0 with *out set, or:
  *  -ENOTCONN no daemon answered (with fallback, *out is set all the same)
- *  -EACCES   the daemon refused this process (its reason is logged)
+ *  -EACCES   the daemon refused this process, or the socket's server runs
+ *            as neither root nor our euid (either reason is logged)
  *  -EBADMSG  the image failed verification
  *  -ENOMEM, or the errno of creating the thread (after the first generation
  *            was installed: *out is set, stopped, and freed like any other)

@@ -79,6 +79,11 @@ static void defaults(void **state)
 	assert_false(fnd_idlist_has(&cfg.app_groups, 0));
 	assert_false(fnd_idlist_has(&cfg.admin_users, 0));
 	assert_false(fnd_idlist_has(&cfg.admin_groups, 0));
+	assert_int_equal(cfg.max_connections, 1024);
+	assert_int_equal(cfg.max_connections_per_uid, 64);
+	assert_int_equal(cfg.register_timeout_ms, 5000);
+	assert_int_equal(cfg.n_apps, 0);
+	assert_false(fnd_config_app_unfiltered(&cfg, "echo"));
 	/* an empty file is the defaults too */
 	loads("");
 	assert_string_equal(cfg.socket, FRAGNET_DEFAULT_SOCKET);
@@ -115,6 +120,72 @@ static void every_key(void **state)
 	assert_false(fnd_idlist_has(&cfg.admin_groups, 4242));
 	assert_int_equal(cfg.stats_timeout_ms, 250);
 	assert_int_equal(cfg.apply_timeout_ms, 3000);
+}
+
+/* The connection caps and the registration deadline. */
+static void connection_keys(void **state)
+{
+	(void)state;
+	loads("max_connections = 100\n"
+	      "max_connections_per_uid = 1\n"
+	      "register_timeout_ms = 250\n");
+	assert_int_equal(cfg.max_connections, 100);
+	assert_int_equal(cfg.max_connections_per_uid, 1);
+	assert_int_equal(cfg.register_timeout_ms, 250);
+	loads("max_connections = 1000000\n");
+	assert_int_equal(cfg.max_connections, 1000000);
+	assert_int_equal(cfg.max_connections_per_uid, 64);
+	mistake("max_connections = 0\n", ":1: max_connections: '0' is not a count (1-1000000)");
+	mistake("max_connections = 1000001\n", "'1000001' is not a count");
+	mistake("max_connections_per_uid = -1\n", "max_connections_per_uid: '-1' is not a count");
+	mistake("max_connections_per_uid = many\n", "'many' is not a count");
+	mistake("register_timeout_ms = 0\n", "register_timeout_ms: '0' is not a time in ms");
+	mistake("max_connections = 5\nmax_connections = 6\n", ":2: 'max_connections' given twice");
+}
+
+/* app.NAME.users/groups bind a name to uids and gids; root is never refused;
+ * app.NAME.unfiltered lets a name without a table run unfiltered. */
+static void app_names(void **state)
+{
+	gid_t extra[] = { 50, 0 };
+
+	(void)state;
+	loads("app.redis.users = 1001, daemon\n"
+	      "app.redis.groups = 0\n"
+	      "app.echo.unfiltered = yes\n"
+	      "app.other.unfiltered = no\n");
+	assert_int_equal(cfg.n_apps, 3);
+	assert_null(fnd_config_app_refuses(&cfg, "redis", 1001, 1001, NULL, 0));
+	assert_null(fnd_config_app_refuses(&cfg, "redis", 1, 1, NULL, 0));      /* daemon */
+	assert_null(fnd_config_app_refuses(&cfg, "redis", 0, 0, NULL, 0));      /* root */
+	assert_null(fnd_config_app_refuses(&cfg, "redis", 2000, 0, NULL, 0));   /* group 0 */
+	assert_null(fnd_config_app_refuses(&cfg, "redis", 2000, 7, extra, 2));  /* supplementary */
+	assert_non_null(strstr(fnd_config_app_refuses(&cfg, "redis", 2000, 7, extra, 1),
+			       "bound to other users"));
+	assert_non_null(fnd_config_app_refuses(&cfg, "redis", 2, 2, NULL, 0));
+	/* names the configuration does not bind are anyone's who may register */
+	assert_null(fnd_config_app_refuses(&cfg, "echo", 2000, 2000, NULL, 0));
+	assert_null(fnd_config_app_refuses(&cfg, "nothing-said", 2000, 2000, NULL, 0));
+	assert_true(fnd_config_app_unfiltered(&cfg, "echo"));
+	assert_false(fnd_config_app_unfiltered(&cfg, "other"));
+	assert_false(fnd_config_app_unfiltered(&cfg, "redis"));
+	assert_false(fnd_config_app_unfiltered(&cfg, "nothing-said"));
+	assert_null(fnd_config_app(&cfg, "redis")->ifname);
+
+	/* a kernel-enforced name without users or groups is root's alone */
+	loads("app.k.interface = eth9\napp.k.address = 10.9.9.9\n");
+	assert_non_null(strstr(fnd_config_app_refuses(&cfg, "k", 1000, 1000, NULL, 0),
+			       "kernel-enforced"));
+	assert_null(fnd_config_app_refuses(&cfg, "k", 0, 0, NULL, 0));
+	loads("app.k.interface = eth9\napp.k.address = 10.9.9.9\napp.k.users = *\n");
+	assert_null(fnd_config_app_refuses(&cfg, "k", 1000, 1000, NULL, 0));
+
+	mistake("app.redis.users = nosuchuser-z\n", "app.redis.users: no such user 'nosuchuser-z'");
+	mistake("app.redis.groups = nosuchgroup-z\n", "no such group 'nosuchgroup-z'");
+	mistake("app.redis.users = 1\napp.redis.users = 2\n", ":2: app.redis.users: given twice");
+	mistake("app.echo.unfiltered = maybe\n", "app.echo.unfiltered: 'maybe' is not yes or no");
+	mistake("app.echo.colour = red\n", "unknown field 'colour'");
+	mistake("app.k.interface = eth9\n", "application k needs app.k.interface and app.k.address");
 }
 
 /* The forms values may take, and the keys not given keeping their default. */
@@ -228,6 +299,8 @@ int main(void)
 		CONFIG_TEST(defaults),
 		CONFIG_TEST(every_key),
 		CONFIG_TEST(value_forms),
+		CONFIG_TEST(connection_keys),
+		CONFIG_TEST(app_names),
 		CONFIG_TEST(line_mistakes),
 		CONFIG_TEST(value_mistakes),
 		CONFIG_TEST(long_line),

@@ -72,6 +72,13 @@ RULES_OPEN = """table inet echo {
 	}
 }
 """
+# A ruleset with nothing for echo: neither inet echo, ip echo nor inet fragnet.
+RULES_OTHER = """table inet other {
+	chain input {
+		type filter hook input priority filter; policy accept;
+	}
+}
+"""
 RULES_SYNTAX = """table inet echo {
 	chain input {
 		type filter hook input priority filter; policy accept;
@@ -478,6 +485,66 @@ def phase_kill9(c, topo, daemon, args):
             f"({time.time() - t0:.1f} s after restart)", r["ok"] == 5, r)
 
 
+def wait_generation(daemon, name, generation, timeout=15):
+    """True once application `name` applies `generation` or a later one."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        a = daemon.app(name)
+        if a and a["answered"] and a["generation"] >= generation:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def phase_no_table(c, topo, args, daemon):
+    """No table for the application: every input packet dropped, unless the
+    daemon's configuration says it runs unfiltered (app.NAME.unfiltered)."""
+    gen = daemon.app("echo")["generation"] + 1
+    rc, out, err = daemon.ctl("load", daemon.rules_file("other.nft", RULES_OTHER))
+    c.check("load a ruleset without a table for echo", rc == 0, err)
+    wait_generation(daemon, "echo", gen)
+    before = drops(daemon, "echo").get("filter", 0)
+    r = topo.in_client("echo", 5, ECHO_PORT)
+    c.check("no table for it: the application gets nothing (0 of 5 echoed)", r["ok"] == 0, r)
+    r = topo.in_client("probe", DROP_PORT)
+    c.check("... not even an ICMP answer for a closed port: dropped on input",
+            r["result"] == "timeout", r)
+    d = drops(daemon, "echo").get("filter", 0)
+    c.check("... counted as filter drops (6)", d - before == 6, (before, d))
+    rc, out, _ = daemon.ctl("list", "ruleset")
+    c.check("list ruleset says so", "or inet fragnet: every input packet dropped" in out, out)
+    a = daemon.app("echo")
+    c.check("apps: filtered, not UNFILTERED", a["state"] == "filtered" and not a["unfiltered"], a)
+
+    # a table deleted under it, with stock nft in the daemon's namespace
+    rc, _, err = daemon.ctl("load", daemon.rules_file("open2.nft", RULES_OPEN))
+    wait_generation(daemon, "echo", gen + 1)
+    r = topo.in_client("echo", 3, ECHO_PORT)
+    c.check("its table back: served (3 of 3)", rc == 0 and r["ok"] == 3, (r, err))
+    sh("ip", "netns", "exec", daemon.netns, "nft", "delete", "table", "inet", "echo")
+    c.check("table inet echo deleted with nft: a new generation is applied",
+            wait_generation(daemon, "echo", gen + 2), daemon.log_text()[-400:])
+    r = topo.in_client("echo", 3, ECHO_PORT)
+    c.check("... and the application gets nothing (0 of 3), not everything", r["ok"] == 0, r)
+
+    # the administrator's explicit choice
+    daemon.stop()
+    daemon.extra = "app.echo.unfiltered = yes\n"
+    daemon.start(rules=daemon.rules_file("other2.nft", RULES_OTHER))
+    ok = wait_generation(daemon, "echo", 1)
+    r = topo.in_client("echo", 3, ECHO_PORT)
+    c.check("app.echo.unfiltered = yes and no table: served (3 of 3)", ok and r["ok"] == 3, r)
+    a = daemon.app("echo")
+    rc, out, _ = daemon.ctl("list", "ruleset")
+    c.check("... shown as UNFILTERED in apps and list ruleset",
+            a["state"] == "UNFILTERED" and a["unfiltered"] and
+            "nothing filtered (app.NAME.unfiltered)" in out, (a, out))
+    daemon.stop()
+    daemon.extra = ""
+    daemon.start(rules=daemon.rules_file("open3.nft", RULES_OPEN))
+    wait_generation(daemon, "echo", 1)
+
+
 def phase_unfiltered(c, topo, args, daemon):
     daemon.stop()
     echo = Echo(topo, args.echo, "af_packet", ["--unfiltered"], env=daemon.env)
@@ -516,6 +583,7 @@ def run(args):
                 phase_live_edit(c, topo, daemon)
                 phase_reload_under_traffic(c, topo, daemon)
                 phase_kill9(c, topo, daemon, args)
+                phase_no_table(c, topo, args, daemon)
             finally:
                 rc = echo.stop()
             c.check("fragnet-echo exits cleanly", rc == 0, echo.text()[-300:])

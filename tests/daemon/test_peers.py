@@ -13,11 +13,13 @@ import os
 import pwd
 import random
 import re
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -154,6 +156,66 @@ def check_credentials(c, d, nobody, app_uid):
         return 0 if r2.returncode == 3 and "refused" in r2.stderr else 1
 
     c.check("fragnetctl run by that uid: exit 3, 'refused'", as_uid(app_uid, ctl_as_app) == 0)
+
+
+def applied(generation, status=0):
+    return msg(APPLIED, struct.pack("<QiI", generation, status, 0) + b"\0" * 1024)
+
+
+def check_names(c, d, app_uid, bound_uid):
+    """app.bound.users binds name "bound" to one uid; an APPLIED counts only
+    for a generation the peer was sent and has not answered."""
+    def register_bound():
+        s = connect(d.socket)
+        s.sendmsg([hello(b"bound")])
+        m = recv_msg(s)
+        if m is not None and m[0] == IMAGE:
+            for fd in m[2]:
+                os.close(fd)
+            return 0
+        if m is not None and m[0] == ERROR:
+            status, text = error_text(m)
+            return 2 if status == -13 and "may not register as bound" in text and \
+                closed_by_daemon(s) else 3
+        return 4
+    c.check(f"uid {app_uid} may register, but not as 'bound' (app.bound.users): EACCES, "
+            "the reason, disconnected", as_uid(app_uid, register_bound) == 2)
+    c.check(f"... uid {bound_uid}, the one it is bound to, may",
+            as_uid(bound_uid, register_bound) == 0)
+    c.check("... and the daemon logs the refusal",
+            f"uid {app_uid} may not register as bound" in d.log_text())
+
+    s = connect(d.socket)
+    s.sendmsg([hello(b"sealtest")])
+    m = recv_msg(s)
+    ok = m is not None and m[0] == IMAGE
+    gen = struct.unpack_from("<Q", m[1])[0] if ok else 0
+    for fd in (m[2] if m else []):
+        os.close(fd)
+    s.sendmsg([applied(gen)])
+    c.check("APPLIED for the generation it was sent: taken (still connected)",
+            ok and recv_msg(s) is None and d.app("sealtest") is not None)
+    s.sendmsg([applied(gen)])
+    m = recv_msg(s)
+    while m is not None and m[0] == STATS_REQ:  # the query of d.app() above
+        m = recv_msg(s)
+    c.check("APPLIED again for the same generation: refused and disconnected",
+            m is not None and m[0] == ERROR and "never sent to it, or was answered" in
+            error_text(m)[1] and closed_by_daemon(s), m)
+    s.close()
+    s = connect(d.socket)
+    s.sendmsg([hello(b"sealtest")])
+    m = recv_msg(s)
+    for fd in (m[2] if m else []):
+        os.close(fd)
+    s.sendmsg([applied(gen + 100)])
+    m = recv_msg(s)
+    c.check("APPLIED for a generation never sent: refused and disconnected",
+            m is not None and m[0] == ERROR and closed_by_daemon(s), m)
+    s.close()
+    st = d.ctl_json("stats")["connections"]
+    c.check("... both counted, as is the name refused",
+            st["applied_unsent"] == 2 and st["refused_names"] == 1, st)
 
 
 def malformed_messages(rnd):
@@ -299,6 +361,38 @@ def check_fragnetctl_usage(c, args):
     c.check("fragnetctl without a daemon: exit 3, says where it looked",
             r.returncode == 3 and "cannot reach fragnetd at /nonexistent/fragnetd.sock" in
             r.stderr, r.stderr)
+    # a server another user listens with at the path: not fragnetd, nothing sent to it
+    nobody = pwd.getpwnam("nobody").pw_uid
+    d = tempfile.mkdtemp(prefix="fragnetctl-impostor-")
+    os.chmod(d, 0o777)
+    path = os.path.join(d, "fragnetd.sock")
+    impostor = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    os.seteuid(nobody)  # the listener's credentials are whoever called listen()
+    try:
+        impostor.bind(path)
+        impostor.listen(4)
+    finally:
+        os.seteuid(0)
+    try:
+        try:
+            r = subprocess.run([ctl, "-s", path, "apps"], capture_output=True, text=True,
+                               timeout=10)
+        except subprocess.TimeoutExpired:  # it sent its request and waits for a reply
+            r = subprocess.CompletedProcess([], -1, "", "timed out")
+        impostor.settimeout(1)
+        conn, _ = impostor.accept()
+        conn.settimeout(1)
+        try:
+            got = conn.recv(4096)
+        except OSError:
+            got = b""
+        conn.close()
+        c.check(f"fragnetctl against a server run by uid {nobody}: exit 3, refused, "
+                "nothing sent", r.returncode == 3 and f"runs as uid {nobody}, neither root"
+                in r.stderr and got == b"", (r.stderr, got))
+    finally:
+        impostor.close()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def check_config_errors(c, args):
@@ -380,11 +474,14 @@ def run(args):
     c = Checks()
     nobody = pwd.getpwnam("nobody").pw_uid
     app_uid = pwd.getpwnam("daemon").pw_uid
-    d = Daemon(args.fragnetd, args.fragnetctl, extra_config="app_users = daemon\n")
+    bound_uid = pwd.getpwnam("bin").pw_uid
+    d = Daemon(args.fragnetd, args.fragnetctl,
+               extra_config="app_users = daemon, bin\napp.bound.users = bin\n")
     try:
         d.start(rules=d.rules_file("sealtest.nft", RULES))
         os.chmod(d.log_path, 0o644)
         check_credentials(c, d, nobody, app_uid)
+        check_names(c, d, app_uid, bound_uid)
         check_seal(c, d, args.seal)
         check_malformed(c, d)
         second = subprocess.run([args.fragnetd, "-c", d.config], capture_output=True,

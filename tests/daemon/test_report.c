@@ -89,6 +89,10 @@ static struct fnd_query query(unsigned command, bool json, struct fnd_app_report
 		.command = command, .flags = json ? FN_CTL_F_JSON : 0, .timeout_ms = 500,
 		.apps = apps, .n_apps = n_apps, .generation = 7, .nft_generation = 42,
 		.ruleset = RULESET,
+		.conns = { .open = 3, .max = 1024, .max_per_uid = 64, .accepted = 90,
+			   .refused_not_allowed = 4, .refused_max = 5, .refused_max_per_uid = 6,
+			   .register_timeouts = 7, .accept_pauses = 8 },
+		.app_stats = { .refused_names = 1, .applied_unsent = 2 },
 	};
 }
 
@@ -233,6 +237,10 @@ static void stats_text(void **state)
 	(void)state;
 	assert_string_equal(s,
 		"generation 7, 2 application(s)\n"
+		"connections: 3 open (max 1024, 64 per uid), 90 accepted; refused: 4 not allowed, "
+		"5 over max_connections, 6 over max_connections_per_uid, 1 for a name bound to "
+		"others, 2 for reporting a generation never sent; 7 closed silent, 8 accept "
+		"pause(s) out of fds\n"
 		"\n"
 		"echo[1234] uid 0: generation 7, filtered, rule log lines 2 (1 suppressed), "
 		"dynamic set full 4\n"
@@ -269,7 +277,11 @@ static void stats_json(void **state)
 			       "j['apps'][1]['answered'] is False and "
 			       "j['apps'][1]['queue_stats'] == [] and "
 			       "j['apps'][1]['total']['rx_packets'] == 0",
-			       "'n_apps' not in j and 'timeout_ms' not in j['apps'][1]", NULL));
+			       "'n_apps' not in j and 'timeout_ms' not in j['apps'][1]",
+			       "j['connections'] == {'open': 3, 'max': 1024, 'max_per_uid': 64, "
+			       "'accepted': 90, 'refused_not_allowed': 4, 'refused_max': 5, "
+			       "'refused_max_per_uid': 6, 'refused_names': 1, 'applied_unsent': 2, "
+			       "'register_timeouts': 7, 'accept_pauses': 8}", NULL));
 	free(s);
 }
 
@@ -342,7 +354,8 @@ static void ruleset_unused(void **state)
 		"# fragnetd generation 7 (nftables generation 42): counters are each "
 		"application's own, summed over its lcores\n"
 		"\n"
-		"# other[7]: no table inet other, ip other or inet fragnet: nothing filtered\n"
+		"# other[7]: no table inet other, ip other or inet fragnet: nothing filtered "
+		"(app.NAME.unfiltered)\n"
 		"\n"
 		"# not applied by any application\n"
 		"table inet echo { # handle 1\n"
@@ -368,7 +381,20 @@ static void ruleset_unused(void **state)
 	free(s);
 	s = report(FN_CTL_CMD_LIST_RULESET, true, &other, 1);
 	assert_true(json_holds(s, "j['apps'][0]['table'] == '' and "
-			       "j['apps'][0]['counters'] == [] and 'unused' not in j", NULL));
+			       "j['apps'][0]['counters'] == [] and 'unused' not in j",
+			       "j['apps'][0]['no_table'] == 'nothing filtered (app.NAME.unfiltered)'",
+			       "j['apps'][0]['state'] == 'UNFILTERED' and j['apps'][0]['unfiltered']",
+			       NULL));
+	free(s);
+	/* what an application without a table and not configured unfiltered gets */
+	other.refused_input = true;
+	s = report(FN_CTL_CMD_LIST_RULESET, false, &other, 1);
+	assert_non_null(strstr(s, "# other[7]: no table inet other, ip other or inet fragnet: "
+			       "every input packet dropped\n"));
+	free(s);
+	s = report(FN_CTL_CMD_LIST_RULESET, true, &other, 1);
+	assert_true(json_holds(s, "j['apps'][0]['state'] == 'filtered' and "
+			       "not j['apps'][0]['unfiltered']", NULL));
 	free(s);
 }
 
@@ -498,8 +524,8 @@ static char *metrics(struct fnd_app_report *apps, size_t n)
 	struct fnd_buf out = { 0 };
 
 	q.flags = FN_CTL_F_PROMETHEUS;
-	q.connections_open = 2;
-	q.connections_accepted = 9;
+	q.conns.open = 2;
+	q.conns.accepted = 9;
 	assert_int_equal(fnd_report(&q, &out), 0);
 	assert_non_null(out.s);
 	return out.s;

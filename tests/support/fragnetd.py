@@ -5,6 +5,7 @@ removed by name."""
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -41,16 +42,20 @@ class Daemon:
                 f.write(f"rules = {rules}\n")
             f.write(self.extra)
 
-    def start(self, rules=None, wait=True, env=None, netns=None):
+    def start(self, rules=None, wait=True, env=None, netns=None, nofile=None):
         """netns: run it in that network namespace (nsenter, not ip netns
-        exec: it keeps the host's /sys, whose bpffs holds its XDP pins)."""
+        exec: it keeps the host's /sys, whose bpffs holds its XDP pins).
+        nofile: its RLIMIT_NOFILE (soft and hard)."""
         self.write_config(rules)
         self.log = open(self.log_path, "a")
         offset = self.log.tell()  # an earlier run's lines are in the log too
         cmd = [self.fragnetd, "-c", self.config]
         if netns:
             cmd = ["nsenter", f"--net=/run/netns/{netns}"] + cmd
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) \
+            if nofile else None
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=limit)
         if wait:
             deadline = time.time() + 20
             while time.time() < deadline:

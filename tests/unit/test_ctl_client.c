@@ -342,6 +342,28 @@ static void test_refused_at_start(void **state)
 	assert_int_equal(fn_filter_generation(x->rules), 0);
 }
 
+/* A server at the daemon's path run by another uid (a local user who got
+ * there first) is not fragnetd: refused before anything is sent to it, also
+ * with the unfiltered fallback. The listener's credentials are those of
+ * whoever called listen(): here uid 65534 (nobody), by seteuid. */
+static void test_impostor_daemon(void **state)
+{
+	struct fixture *x = *state;
+
+	close(x->listener);
+	x->listener = -1;
+	unlink(x->path);   /* root's, in sticky /tmp */
+	assert_int_equal(seteuid(65534), 0);
+	assert_int_equal(listen_at(x), 0);
+	assert_int_equal(seteuid(0), 0);
+	assert_int_equal(fn_ctl_client_start(x->h.fn, x->rules, true, &x->client), -EACCES);
+	assert_null(x->client);
+	assert_false(x->h.fn->unfiltered);
+	assert_int_equal(accept_client(x), 0);
+	assert_int_equal(receive(x), -ECONNRESET);   /* closed without a HELLO */
+	assert_int_equal(fn_filter_generation(x->rules), 0);
+}
+
 /* Nobody listening: an error, or with the fallback a client that runs
  * unfiltered until a daemon appears. */
 static void test_no_daemon(void **state)
@@ -376,6 +398,7 @@ int main(void)
 		CLIENT_TEST(test_stats_answered),
 		CLIENT_TEST(test_daemon_gone_and_back),
 		CLIENT_TEST(test_refused_at_start),
+		CLIENT_TEST(test_impostor_daemon),
 		CLIENT_TEST(test_no_daemon),
 	};
 

@@ -247,7 +247,8 @@ def run(args):
         topo.addr(topo.server_ns, topo.server_if, f"{HOST_ADDR}/24")
         daemon = Daemon(args.fragnetd, args.fragnetctl, extra_config=(
             f"app_users = {NOBODY}\nxdp_pin_dir = {pin_dir}\nxdp_mode = {args.xdp_mode}\n"
-            f"app.echo.interface = {topo.server_if}\napp.echo.address = {APP_ADDR}\n"))
+            f"app.echo.interface = {topo.server_if}\napp.echo.address = {APP_ADDR}\n"
+            f"app.echo.users = {NOBODY}\n"))
         tcp = subprocess.Popen(["ip", "netns", "exec", topo.server_ns, sys.executable,
                                 os.path.abspath(__file__), "client", "tcpserver"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

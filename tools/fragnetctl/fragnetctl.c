@@ -59,6 +59,19 @@ static int connect_daemon(const char *path)
 	return fd;
 }
 
+/* The server's uid, when it is neither root nor us (not fragnetd: a local
+ * user who got to the socket path first); else -1. */
+static long impostor(int fd)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid == 0 ||
+	    uc.uid == geteuid())
+		return -1;
+	return (long)uc.uid;
+}
+
 /* A rules file, whole, into memory. */
 static int read_file(const char *path, char **text, size_t *len)
 {
@@ -145,6 +158,12 @@ static int transact(const char *socket_path, const struct fn_ctl_request *req,
 	if (fd < 0)
 		return fail(FNCTL_EXIT_UNREACHABLE, "cannot reach fragnetd at %s: %s", socket_path,
 			    strerror(-fd));
+	if (impostor(fd) >= 0) {
+		rc = fail(FNCTL_EXIT_UNREACHABLE, "the server at %s runs as uid %ld, neither root "
+			  "nor us: not fragnetd, refused", socket_path, impostor(fd));
+		close(fd);
+		return rc;
+	}
 	n = fn_ctl_send_msg(fd, FN_CTL_REQUEST, 1, req, sizeof(*req), -1);
 	if (n < 0)
 		goto broken;
