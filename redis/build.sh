@@ -16,7 +16,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-work=$here/work
+work=${REDIS_WORK:-$here/work}   # the package build keeps its own (debian/rules)
 say() { printf 'redis/build.sh: %s\n' "$*"; }
 die() { printf 'redis/build.sh: %s\n' "$*" >&2; exit 1; }
 

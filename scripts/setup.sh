@@ -21,6 +21,7 @@ packages=(
 	valgrind tcpdump tshark libpcap-dev
 	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev strace
 	abigail-tools
+	debhelper lintian mmdebstrap
 )
 missing=()
 for p in "${packages[@]}"; do
