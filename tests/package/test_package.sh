@@ -14,7 +14,10 @@
 #     rules, the installed fragnet-echo registers on an xsk port and answers
 #     a client in a peer namespace, then a loaded rule drops that client.
 #
-#   tests/package/test_package.sh SRCDIR
+#   tests/package/test_package.sh SRCDIR [DEBDIR]
+#
+# With DEBDIR (a directory holding the .debs and the .changes of a
+# dpkg-buildpackage -b of this tree), step 1 uses those instead of building.
 #
 # Everything runs in a private mount namespace (the root's mounts vanish
 # with it); namespaces are fnpkg<pid>*, removed by name; /tmp/fnpkg.* too.
@@ -47,11 +50,15 @@ fail() {
 }
 
 # 1. Build, from a copy with no build directories in it.
-mkdir "$work/src"
-git -C "$src" ls-files -co --exclude-standard -z | tar -C "$src" --null -T - -cf - |
-	tar -C "$work/src" -xf -
-(cd "$work/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -b -us -uc) \
-	>"$work/build.log" 2>&1 || fail "dpkg-buildpackage failed"
+if [ -n "${2:-}" ]; then
+	cp "$2"/*.deb "$2"/*.changes "$work/"
+else
+	mkdir "$work/src"
+	git -C "$src" ls-files -co --exclude-standard -z | tar -C "$src" --null -T - -cf - |
+		tar -C "$work/src" -xf -
+	(cd "$work/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -b -us -uc) \
+		>"$work/build.log" 2>&1 || fail "dpkg-buildpackage failed"
+fi
 debs=("$work"/*.deb)
 names=$(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done | sort | tr '\n' ' ')
 [ "$names" = "fragnetd libfragnet-dev libfragnet0 redis-fragnet " ] ||

@@ -41,13 +41,14 @@ class Daemon:
                 f.write(f"rules = {rules}\n")
             f.write(self.extra)
 
-    def start(self, rules=None, wait=True, env=None, netns=None):
+    def start(self, rules=None, wait=True, env=None, netns=None, wrap=()):
         """netns: run it in that network namespace (nsenter, not ip netns
-        exec: it keeps the host's /sys, whose bpffs holds its XDP pins)."""
+        exec: it keeps the host's /sys, whose bpffs holds its XDP pins).
+        wrap: a command that runs it (setpriv ..., to drop privileges)."""
         self.write_config(rules)
         self.log = open(self.log_path, "a")
         offset = self.log.tell()  # an earlier run's lines are in the log too
-        cmd = [self.fragnetd, "-c", self.config]
+        cmd = list(wrap) + [self.fragnetd, "-c", self.config]
         if netns:
             cmd = ["nsenter", f"--net=/run/netns/{netns}"] + cmd
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -122,8 +123,7 @@ class Daemon:
         if self.proc is not None:
             self.stop()
         # the daemon removes a namespace it made; one it adopted stays: remove it here
-        for ns in (self.netns, self.netns + ".check"):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
