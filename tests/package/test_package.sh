@@ -51,7 +51,7 @@ fail() {
 
 # 1. Build, from a copy with no build directories in it.
 if [ -n "${2:-}" ]; then
-	cp "$2"/*.deb "$2"/*.changes "$work/"
+	cp "$2"/*.deb "$2"/*.changes "$2"/*.buildinfo "$work/"
 else
 	mkdir "$work/src"
 	git -C "$src" ls-files -co --exclude-standard -z | tar -C "$src" --null -T - -cf - |
@@ -59,7 +59,8 @@ else
 	(cd "$work/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -b -us -uc) \
 		>"$work/build.log" 2>&1 || fail "dpkg-buildpackage failed"
 fi
-debs=("$work"/*.deb)
+shopt -s extglob
+debs=("$work"/!(*-dbgsym_*).deb)
 names=$(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done | sort | tr '\n' ' ')
 [ "$names" = "fragnetd libfragnet-dev libfragnet0 redis-fragnet " ] ||
 	fail "built: $names"
