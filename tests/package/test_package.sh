@@ -90,7 +90,7 @@ ok "apt installed the four packages into a clean bookworm root; postinst made th
 # The root's kernel file systems; a bpffs of its own at /sys/fs/bpf, mode
 # 0700 as systemd mounts it on Debian (root's alone).
 mount -t proc proc "$root/proc"
-mount --bind /dev "$root/dev"
+mount --rbind /dev "$root/dev"   # with /dev/hugepages and /dev/shm, for DPDK
 mount --bind /sys "$root/sys"
 mount -t bpf -o mode=0700 bpf "$root/sys/fs/bpf"
 mount -t tmpfs tmpfs "$root/run"
