@@ -37,7 +37,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	# the mounts go with this mount namespace; rm must not cross them
-	umount -R "$root" 2>/dev/null || true
+	umount -lR "$root" 2>/dev/null || true
 	rm -rf --one-file-system "$work"
 }
 topo_on_exit cleanup
