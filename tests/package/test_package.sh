@@ -37,8 +37,8 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	# the mounts go with this mount namespace; rm must not cross them
-	umount -lR "$root" 2>/dev/null || true
-	rm -rf --one-file-system "$work"
+	for m in run sys dev proc; do umount -lR "$root/$m" 2>/dev/null || true; done
+	rm -rf --one-file-system "$work" || echo "test_package: could not remove $work"
 }
 topo_on_exit cleanup
 passed=0
