@@ -118,6 +118,11 @@ void fn_compiler_free(struct fn_compiler *c)
 	free(c);
 }
 
+int fn_compiler_netns_fd(const struct fn_compiler *c)
+{
+	return c->ns_fd;
+}
+
 /* nft's own error text, without the trailing newline. */
 static void nft_error(struct fn_compiler *c, char *err, size_t errlen)
 {

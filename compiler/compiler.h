@@ -29,6 +29,10 @@ struct fn_compiler;
 struct fn_compiler *fn_compiler_new(const char *netns, char *err, size_t errlen);
 void fn_compiler_free(struct fn_compiler *c);
 
+/* The compiler's namespace (owned by it), for others that load rules into
+ * the same one, such as libnftables in fragnetd's scratch checks. */
+int fn_compiler_netns_fd(const struct fn_compiler *c);
+
 /*
  * Replace the namespace's ruleset with `text` atomically (like `nft -f` with
  * a leading `flush ruleset`), dump it and lower the table of application

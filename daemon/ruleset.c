@@ -62,11 +62,6 @@ struct fnd_ruleset {
 	unsigned n_subscribers;
 };
 
-static void scratch_name(const struct fnd_ruleset *rs, char *name, size_t len)
-{
-	snprintf(name, len, "%s.check", rs->cfg->netns);
-}
-
 /* An older generation stays while an application holds it (it was sent it,
  * or applies it): its text is what `list ruleset` shows that application's
  * counters on. */
@@ -135,34 +130,24 @@ static uint64_t publish(struct fnd_ruleset *rs, struct fnd_generation *g, const 
 }
 
 /* Load text (or the files at path) into a scratch namespace and lower it
- * there. 0 when every table lowers. */
+ * there. 0 when every table lowers. The namespace is the compiler's own,
+ * anonymous one: nothing under /run/netns, which fragnetd running as its
+ * own user cannot write. */
 static int check_in_scratch(struct fnd_ruleset *rs, const char *text, size_t len,
 			    const char *source, const char *path, char *err, size_t errlen)
 {
 	struct fnd_generation *g = NULL;
-	struct fn_compiler *c = NULL;
-	struct fnd_nft *nft = NULL;
-	char name[128];
-	bool created;
-	int fd, rc;
+	struct fn_compiler *c;
+	struct fnd_nft *nft;
+	int rc;
 
-	scratch_name(rs, name, sizeof(name));
-	fnd_netns_delete(name); /* a leftover from a crash */
-	rc = fnd_netns_create(name, &created, err, errlen);
-	if (rc < 0)
-		return rc;
-	fd = fnd_netns_open(name);
-	if (fd < 0) {
-		rc = fd;
-		snprintf(err, errlen, "scratch namespace %s: %s", name, strerror(-rc));
-		goto out;
-	}
-	nft = fnd_nft_new(fd);
-	c = fn_compiler_new(name, err, errlen);
-	if (nft == NULL || c == NULL) {
+	c = fn_compiler_new(NULL, err, errlen);
+	if (c == NULL)
+		return -errno;
+	nft = fnd_nft_new(fn_compiler_netns_fd(c));
+	if (nft == NULL) {
 		rc = -errno;
-		if (nft == NULL)
-			snprintf(err, errlen, "libnftables: %s", strerror(errno));
+		snprintf(err, errlen, "libnftables: %s", strerror(errno));
 		goto out;
 	}
 	rc = path ? fnd_nft_replace_path(nft, path, err, errlen) :
@@ -171,11 +156,8 @@ static int check_in_scratch(struct fnd_ruleset *rs, const char *text, size_t len
 		rc = fnd_generation_build(c, nft, &g, err, errlen);
 out:
 	fnd_generation_free(g);
-	fn_compiler_free(c);
 	fnd_nft_free(nft);
-	if (fd >= 0)
-		close(fd);
-	fnd_netns_delete(name);
+	fn_compiler_free(c);
 	return rc;
 }
 
@@ -288,11 +270,8 @@ static void on_resync(struct fnd_timer *t, void *arg)
 static int start(struct fnd_ruleset *rs, char *err, size_t errlen)
 {
 	struct fnd_generation *g;
-	char scratch[128];
 	int rc;
 
-	scratch_name(rs, scratch, sizeof(scratch));
-	fnd_netns_delete(scratch);
 	rc = fnd_netns_create(rs->cfg->netns, &rs->ns_created, err, errlen);
 	if (rc < 0)
 		return rc;

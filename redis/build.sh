@@ -12,12 +12,13 @@
 #            when the package version or the patch series changes
 #   bin/     redis-server (the fork); tests/ and runtest stay in tree/
 #
-# Environment: FRAGNET_BUILD (meson build dir, default ./build),
+# Environment: FRAGNET_BUILD (meson build dir, default ./build), REDIS_WORK
+#              (instead of redis/work; debian/rules uses its own),
 #              REDIS_MAKE_JOBS (default 2).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-work=$here/work
+work=${REDIS_WORK:-$here/work}
 say() { printf 'redis/build.sh: %s\n' "$*"; }
 die() { printf 'redis/build.sh: %s\n' "$*" >&2; exit 1; }
 

@@ -34,7 +34,7 @@ cleanup() {
 	local i
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do stop_pid "${pids[i]}"; done
 	pids=()
-	for ns in $D $D.check; do ip netns del "$ns" 2>/dev/null || true; done
+	ip netns del $D 2>/dev/null || true
 	[ -n "$work" ] && rm -rf "$work"
 	work=
 	# fragnetd leaves its XDP program and pins for a restart to adopt

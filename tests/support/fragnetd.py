@@ -42,14 +42,15 @@ class Daemon:
                 f.write(f"rules = {rules}\n")
             f.write(self.extra)
 
-    def start(self, rules=None, wait=True, env=None, netns=None, nofile=None):
+    def start(self, rules=None, wait=True, env=None, netns=None, nofile=None, wrap=()):
         """netns: run it in that network namespace (nsenter, not ip netns
         exec: it keeps the host's /sys, whose bpffs holds its XDP pins).
-        nofile: its RLIMIT_NOFILE (soft and hard)."""
+        nofile: its RLIMIT_NOFILE (soft and hard).
+        wrap: a command that runs it (setpriv ..., to drop privileges)."""
         self.write_config(rules)
         self.log = open(self.log_path, "a")
         offset = self.log.tell()  # an earlier run's lines are in the log too
-        cmd = [self.fragnetd, "-c", self.config]
+        cmd = list(wrap) + [self.fragnetd, "-c", self.config]
         if netns:
             cmd = ["nsenter", f"--net=/run/netns/{netns}"] + cmd
         limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) \
@@ -127,8 +128,7 @@ class Daemon:
         if self.proc is not None:
             self.stop()
         # the daemon removes a namespace it made; one it adopted stays: remove it here
-        for ns in (self.netns, self.netns + ".check"):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        subprocess.run(["ip", "netns", "del", self.netns], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
