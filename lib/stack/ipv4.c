@@ -137,18 +137,21 @@ static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t f
  */
 static void learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
 {
-	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)l2;
 	struct fragnet *fn = q->fn;
 	unsigned flags = FN_NEIGH_F_CREATE | FN_NEIGH_F_CONFIRM;
+	struct rte_ether_addr mac;
 
 	if ((src == q->learned_src && (int64_t)(q->learned_until - q->clk.now) > 0) ||
-	    l2 == NULL || !fn_on_link(fn, src) ||
-	    !rte_is_valid_assigned_ether_addr(&eth->src_addr))
+	    l2 == NULL || !fn_on_link(fn, src))
+		return;
+	/* copied out: the frame may start at any byte (a PMD's headroom, a
+	 * reassembled datagram), and rte_ether_addr is 2-byte aligned */
+	memcpy(&mac, l2 + offsetof(struct rte_ether_hdr, src_addr), sizeof(mac));
+	if (!rte_is_valid_assigned_ether_addr(&mac))
 		return;
 	if (src == fn->gateway)
 		flags |= FN_NEIGH_F_SOLICITED;
-	fn_neigh_count(&q->stats,
-		       fn_neigh_update(fn->neigh, src, &eth->src_addr, flags, q->clk.now));
+	fn_neigh_count(&q->stats, fn_neigh_update(fn->neigh, src, &mac, flags, q->clk.now));
 	q->learned_src = src;
 	q->learned_until = q->clk.now + q->clk.hz;
 }
