@@ -255,20 +255,36 @@ class Soak:
         self.mem = []
 
     # ---------------------------------------------------- counter windows --
+    def redis_app(self, j):
+        """The running fork's entry in fragnetctl's JSON (by pid: a killed
+        fork's registration may linger for a moment)."""
+        for a in j["apps"]:
+            if a["name"] == "redis" and a["pid"] == self.srv.pid:
+                return a
+        return None
+
+    def wait_registered(self, timeout=60):
+        """Until the running fork applies a generation of this daemon."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            a = self.redis_app(self.daemon.ctl_json("apps"))
+            if a and a["generation"] >= 1 and a["state"] == "filtered":
+                return
+            time.sleep(0.05)
+        raise RuntimeError("the fork (pid %d) did not register with fragnetd" % self.srv.pid)
+
     def counter_total(self):
         """(total of the "client" counter over the registration's
-        generations, generations, dropped), once none is pending."""
+        generations, generations, dropped, daemon generation), once none
+        is pending."""
         deadline = time.monotonic() + 30
         while True:
-            for a in self.daemon.ctl_json("list", "counters")["apps"]:
-                if a["name"] != "redis":
-                    continue
-                if a.get("pending_generations", 0) == 0 or time.monotonic() > deadline:
-                    total = sum(t["packets"] for t in a.get("totals", []) if t.get("object") == "client")
-                    gens = 1 + a.get("final_generations", 0)
-                    return total, gens, a.get("dropped_generations", 0)
+            a = self.redis_app(self.daemon.ctl_json("list", "counters"))
+            if a and (a["pending_generations"] == 0 or time.monotonic() > deadline):
+                total = sum(t["packets"] for t in a["totals"] if t.get("object") == "client")
+                return total, 1 + a["final_generations"], a["dropped_generations"], a["generation"]
             if time.monotonic() > deadline:
-                raise RuntimeError("redis is not registered with fragnetd")
+                raise RuntimeError("the fork is not registered with fragnetd")
             time.sleep(0.1)
 
     def mark(self, begin):
@@ -278,15 +294,16 @@ class Soak:
         try:
             with self.load.lock:
                 sent, replies = self.load.sent, self.load.replies
-            counted, gens, dropped = self.counter_total()
+            counted, gens, dropped, gen = self.counter_total()
             if self.base is not None:
-                s0, r0, c0, g0 = self.base
+                s0, r0, c0, g0, gen0 = self.base
                 w = (sent - s0, replies - r0, counted - c0, gens - g0 + 1)
                 self.windows.append(w)
                 if dropped or not (w[1] <= w[2] <= w[0]):
-                    self.window_errors.append("window %d: sent %d, replies %d, counted %d over %d "
-                                              "generations, %d dropped" % ((len(self.windows),) + w + (dropped,)))
-            self.base = (sent, replies, counted, gens) if begin else None
+                    self.window_errors.append(
+                        "window %d: sent %d, replies %d, counted %d over %d generations (%d..%d), "
+                        "%d dropped" % ((len(self.windows),) + w + (gen0, gen, dropped)))
+            self.base = (sent, replies, counted, gens, gen) if begin else None
         finally:
             self.load.resume()
 
@@ -315,8 +332,7 @@ class Soak:
         self.kills += 1
         time.sleep(DAEMON_DOWN)
         self.daemon.start(rules=self.rules[self.rules_next])
-        if self.daemon.wait_applied("redis", 1, timeout=60) is None:
-            raise RuntimeError("the fork did not register with the restarted fragnetd")
+        self.wait_registered()
         self.set_phase(STEADY)
         self.mark(begin=True)
 
@@ -327,8 +343,7 @@ class Soak:
         old.kill9()
         self.start_fork(restart_of=old)
         self.fork_restarts += 1
-        if self.daemon.wait_applied("redis", 1, timeout=60) is None:
-            raise RuntimeError("the restarted fork did not register with fragnetd")
+        self.wait_registered()
         self.load.pause()
         try:
             lost, acked = verify_writes(self.srv, self.load)
@@ -352,8 +367,7 @@ class Soak:
         d.start(rules=self.rules[0])
         self.rules_next = 1
         self.start_fork()
-        if d.wait_applied("redis", 1, timeout=60) is None:
-            raise RuntimeError("the fork did not register with fragnetd")
+        self.wait_registered()
         workers = [Worker(i, self.load, self.server_ref) for i in range(WORKERS)]
         for w in workers:
             w.start()
@@ -439,8 +453,10 @@ class Soak:
             print("  served %-16s %d of %d (%.1f%%)" % (phase, ok, req, 100.0 * ok / req if req else 0))
         print("  datagrams           %d sent, %d replies" % (load.sent, load.replies))
         print("  acked writes        %d keys checked after the run" % acked)
-        print("  counter windows     %d, %d generations, %d packets counted" % (
-            len(self.windows), gens, sum(w[2] for w in self.windows)))
+        print("  counter windows     %d, %d generations, %d packets counted, %d sent, %d replies; "
+              "counted = sent in %d windows" % (
+                  len(self.windows), gens, sum(w[2] for w in self.windows), sum(w[0] for w in self.windows),
+                  sum(w[1] for w in self.windows), sum(1 for w in self.windows if w[0] == w[2])))
         print("  rule loads          %d applied, %d not applied in time" % (
             self.loads["ok"], self.loads["not applied in time"]))
         print("  restarts            fragnetd %d (kill -9), fork %d (kill -9)" % (self.kills, self.fork_restarts))
