@@ -238,10 +238,18 @@ class Soak:
         self.warm_at = None
         self.server_ref = [None]
         self.srv = None
+        # Forks built before the anti-amplification limit have no such
+        # directive (and no limit to lift).
+        with open(redis_bin(), "rb") as f:
+            self.trusted_directive = b"udp-trusted-prefixes" in f.read()
 
     # ------------------------------------------------------------ fork --
     def start_fork(self, restart_of=None):
         extra = ["--udp-require-rules", "yes", "--udp-idle-timeout", 10]
+        if self.trusted_directive:
+            # The clients are trusted: validated flows, no anti-amplification
+            # limit (the requests and replies are small either way).
+            extra += ["--udp-trusted-prefixes", self.topo.client_ip.rsplit(".", 1)[0] + ".0/24"]
         srv = Server(self.topo, "soak", restart_of.tcp_port if restart_of else free_port(),
                      UDP_PORT, aof=True, extra=extra, daemon_socket=self.daemon.socket)
         if restart_of:
