@@ -25,6 +25,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import Checks, main  # noqa: E402
 from fragnetd import Daemon  # noqa: E402
+from process import as_uid  # noqa: E402
 
 # lib/ctl/proto.h
 MAGIC, VERSION = 0x54434E46, 3
@@ -87,22 +88,6 @@ def closed_by_daemon(s):
         for fd in m[2]:
             os.close(fd)
     return False
-
-
-def as_uid(uid, fn):
-    """Run fn() in a child process with uid/gid `uid`; its exit status is fn's result."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os._exit(fn())
-        except BaseException as e:  # noqa: BLE001 - report anything as failure
-            print(f"child: {e}")
-            os._exit(99)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
 
 
 def error_text(m):

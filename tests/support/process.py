@@ -1,5 +1,6 @@
-"""Stopping a process a test started, without hanging on one that will not
-stop."""
+"""Processes of a test: stopping one without hanging on one that will not
+stop, and running a function as another user."""
+import os
 import signal
 import subprocess
 
@@ -15,3 +16,19 @@ def stop_process(proc, timeout=20):
         proc.kill()
         out, _ = proc.communicate()
     return proc.returncode, out or ""
+
+
+def as_uid(uid, fn):
+    """Run fn() in a child process with uid/gid `uid`; its exit status is fn's result."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os._exit(fn())
+        except BaseException as e:  # noqa: BLE001 - report anything as failure
+            print(f"child: {e}")
+            os._exit(99)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
