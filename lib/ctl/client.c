@@ -506,17 +506,14 @@ static int receive_during_hello(struct fn_ctl_client *c)
  */
 static int check_daemon(struct fn_ctl_client *c)
 {
-	struct ucred uc;
-	socklen_t len = sizeof(uc);
+	uid_t uid;
+	int rc = fn_ctl_trusted_server(c->sock, &uid);
 
-	if (getsockopt(c->sock, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
-		return -errno;
-	if (uc.uid == 0 || uc.uid == geteuid())
-		return 0;
-	FN_LOG(ERR, "the server at %s runs as uid %u (pid %d), neither root nor uid %u: "
-	       "not fragnetd, refused\n", c->path, (unsigned)uc.uid, (int)uc.pid,
-	       (unsigned)geteuid());
-	return -EACCES;
+	if (rc == -EACCES)
+		FN_LOG(ERR, "the server at %s runs as uid %u, neither root, uid %u nor fragnetd's "
+		       "account ($FRAGNETD_USER, default fragnetd): not fragnetd, refused\n",
+		       c->path, (unsigned)uid, (unsigned)geteuid());
+	return rc;
 }
 
 /*

@@ -7,6 +7,8 @@
  * is read (fuzz/daemon/ exercises it).
  */
 #include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -356,4 +358,23 @@ ssize_t fn_ctl_recv(int sock, void *buf, int *fd)
 		return n == 0 ? 0 : -EMSGSIZE;
 	}
 	return n;
+}
+
+int fn_ctl_trusted_server(int sock, uid_t *uid)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	const char *user = getenv("FRAGNETD_USER");
+	struct passwd pw, *found = NULL;
+	char buf[1024];
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return -errno;
+	*uid = uc.uid;
+	if (uc.uid == 0 || uc.uid == geteuid())
+		return 0;
+	if (getpwnam_r(user && *user ? user : "fragnetd", &pw, buf, sizeof(buf), &found) == 0 &&
+	    found && found->pw_uid == uc.uid)
+		return 0;
+	return -EACCES;
 }

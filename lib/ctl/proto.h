@@ -270,4 +270,15 @@ ssize_t fn_ctl_recv(int sock, void *buf, int *fd);
 /* Text form of a message type ("hello"), for logs. */
 const char *fn_ctl_type_name(unsigned type);
 
+/*
+ * Whether the server on the connected socket sock is fragnetd and not a
+ * local user who got to the socket path first: its SO_PEERCRED uid is root,
+ * ours, or the account fragnetd runs as (the user named by $FRAGNETD_USER,
+ * default "fragnetd", when it exists: the package's unit runs it so; only
+ * root creates such an account, and an attacker cannot set our
+ * environment). 0 when trusted, -EACCES (the server's uid in *uid) when
+ * not, -errno when the socket cannot tell.
+ */
+int fn_ctl_trusted_server(int sock, uid_t *uid);
+
 #endif /* FN_CTL_PROTO_H */

@@ -49,6 +49,11 @@ def run(args):
                 f"Uid {st['Uid']} CapEff {st['CapEff']} CapBnd {st['CapBnd']}")
         echo = os.path.join(args.rules_dir, "echo.nft")
         rc, out, err = d.ctl("check", echo)
+        c.check("fragnetctl refuses a server of another uid that is not fragnetd's account",
+                rc == 3 and "not fragnetd, refused" in err, f"exit {rc}: {out}{err}")
+        # the package's account is "fragnetd"; this daemon runs as nobody
+        os.environ["FRAGNETD_USER"] = "nobody"
+        rc, out, err = d.ctl("check", echo)
         c.check("fragnetctl check works (its scratch namespace needs no /run/netns write)",
                 rc == 0, f"exit {rc}: {out}{err}")
         rc, out, err = d.ctl("load", echo)

@@ -59,19 +59,6 @@ static int connect_daemon(const char *path)
 	return fd;
 }
 
-/* The server's uid, when it is neither root nor us (not fragnetd: a local
- * user who got to the socket path first); else -1. */
-static long impostor(int fd)
-{
-	struct ucred uc;
-	socklen_t len = sizeof(uc);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0 || uc.uid == 0 ||
-	    uc.uid == geteuid())
-		return -1;
-	return (long)uc.uid;
-}
-
 /* A rules file, whole, into memory. */
 static int read_file(const char *path, char **text, size_t *len)
 {
@@ -152,18 +139,25 @@ static int transact(const char *socket_path, const struct fn_ctl_request *req,
 	size_t out_len;
 	ssize_t n = 0;
 	int fd, type, rc = FNCTL_EXIT_UNREACHABLE;
+	uid_t server_uid;
 
 	memset(r, 0, sizeof(*r));
 	fd = connect_daemon(socket_path);
 	if (fd < 0)
 		return fail(FNCTL_EXIT_UNREACHABLE, "cannot reach fragnetd at %s: %s", socket_path,
 			    strerror(-fd));
-	if (impostor(fd) >= 0) {
-		rc = fail(FNCTL_EXIT_UNREACHABLE, "the server at %s runs as uid %ld, neither root "
-			  "nor us: not fragnetd, refused", socket_path, impostor(fd));
+	rc = fn_ctl_trusted_server(fd, &server_uid);
+	if (rc < 0) {
+		rc = rc == -EACCES ?
+			fail(FNCTL_EXIT_UNREACHABLE, "the server at %s runs as uid %u, neither root, "
+			     "us nor fragnetd's account ($FRAGNETD_USER, default fragnetd): "
+			     "not fragnetd, refused", socket_path, (unsigned)server_uid) :
+			fail(FNCTL_EXIT_UNREACHABLE, "cannot tell who serves %s: %s", socket_path,
+			     strerror(-rc));
 		close(fd);
 		return rc;
 	}
+	rc = FNCTL_EXIT_UNREACHABLE;
 	n = fn_ctl_send_msg(fd, FN_CTL_REQUEST, 1, req, sizeof(*req), -1);
 	if (n < 0)
 		goto broken;
