@@ -39,7 +39,7 @@ static void *buf_grow(struct fn_imgb *b, struct buf *x, size_t n)
 {
 	void *p;
 
-	if (b->err)
+	if (b->err || (n == 0 && x->p == NULL))
 		return NULL;
 	if (x->len + n > x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 256;
@@ -482,8 +482,9 @@ static void layout_set(struct fn_imgb *b, struct bset *bs, struct buf *data)
 		s->n_buckets = 1;
 		while (s->n_buckets < n)
 			s->n_buckets <<= 1;
-		qsort_r(bs->elems.p, n, s->elem_size, cmp_bucket, s);
-	} else if (s->kind == FN_SET_INTERVAL) {
+		if (n)   /* an empty (dynamic) set has no element buffer at all */
+			qsort_r(bs->elems.p, n, s->elem_size, cmp_bucket, s);
+	} else if (s->kind == FN_SET_INTERVAL && n) {
 		qsort_r(bs->elems.p, n, s->elem_size, cmp_key, s);
 	}
 	if (s->kind != FN_SET_RANGES) {
