@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages, built, checked and used (suite `package`, root):
 #  1. dpkg-buildpackage -b -us -uc in a copy of the tree builds libfragnet0,
-#     libfragnet-dev, fragnetd and redis-fragnet;
+#     libfragnet-dev, libredis-udp-dev, fragnetd and redis-fragnet;
 #  2. lintian finds no error in them (its warnings are printed);
 #  3. they install with apt into a clean Debian 12 root (mmdebstrap from
 #     Debian's mirror);
@@ -62,7 +62,7 @@ fi
 shopt -s extglob
 debs=("$work"/!(*-dbgsym_*).deb)
 names=$(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done | sort | tr '\n' ' ')
-[ "$names" = "fragnetd libfragnet-dev libfragnet0 redis-fragnet " ] ||
+[ "$names" = "fragnetd libfragnet-dev libfragnet0 libredis-udp-dev redis-fragnet " ] ||
 	fail "built: $names"
 ok "dpkg-buildpackage built $names"
 
@@ -79,13 +79,13 @@ mmdebstrap --quiet --variant=apt --include=ca-certificates \
 	--customize-hook='chroot "$1" sh -c "DEBIAN_FRONTEND=noninteractive apt-get install -y -q /tmp/debs/*.deb"' \
 	bookworm "$root" http://deb.debian.org/debian >"$work/mmdebstrap.log" 2>&1 ||
 	fail "mmdebstrap or apt-get install failed"
-for p in libfragnet0 libfragnet-dev fragnetd redis-fragnet; do
+for p in libfragnet0 libfragnet-dev libredis-udp-dev fragnetd redis-fragnet; do
 	chroot "$root" dpkg-query -W -f='${Status}\n' "$p" | grep -q 'install ok installed' ||
 		fail "$p is not installed"
 done
 chroot "$root" getent passwd fragnetd | grep -q ':/nonexistent:' ||
 	fail "postinst made no system user fragnetd"
-ok "apt installed the four packages into a clean bookworm root; postinst made the user fragnetd"
+ok "apt installed the five packages into a clean bookworm root; postinst made the user fragnetd"
 
 # The root's kernel file systems; a bpffs of its own at /sys/fs/bpf, mode
 # 0700 as systemd mounts it on Debian (root's alone).
