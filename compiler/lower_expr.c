@@ -80,8 +80,8 @@ static int lower_payload(struct lower *l, struct nftnl_expr *e)
 	uint8_t reg;
 	int ret;
 
-	if (base > NFT_PAYLOAD_TRANSPORT_HEADER)
-		return fn_lower_fail(l, -EOPNOTSUPP, "payload base %u (inner headers) is not supported", base);
+	if (base > NFT_PAYLOAD_INNER_HEADER)
+		return fn_lower_fail(l, -EOPNOTSUPP, "payload base %u is not supported", base);
 	if (off > 255 || len == 0 || len > FN_REGS_BYTES)
 		return fn_lower_fail(l, -EINVAL, "payload offset %u length %u", off, len);
 
@@ -93,6 +93,8 @@ static int lower_payload(struct lower *l, struct nftnl_expr *e)
 
 		if (base == NFT_PAYLOAD_LL_HEADER)
 			return fn_lower_fail(l, -EOPNOTSUPP, "rewriting the link-layer header is not supported");
+		if (base == NFT_PAYLOAD_INNER_HEADER)
+			return fn_lower_fail(l, -EOPNOTSUPP, "rewriting @ih (the inner header) is not supported");
 		if (csum > NFT_PAYLOAD_CSUM_INET)
 			return fn_lower_fail(l, -EOPNOTSUPP, "checksum type %u (SCTP) is not supported", csum);
 		if (flags & ~NFT_PAYLOAD_L4CSUM_PSEUDOHDR || csum_off > 255)
@@ -559,17 +561,67 @@ static int lower_quota(struct lower *l, struct nftnl_expr *e)
 	return 0;
 }
 
+int fn_lower_obj_slot(struct lower *l, uint32_t type, const char *name, uint32_t *slot)
+{
+	size_t i;
+
+	for (i = 0; i < l->d->n_objs; i++) {
+		struct nftnl_obj *obj = l->d->objs[i];
+
+		if (nftnl_obj_get_u32(obj, NFTNL_OBJ_TYPE) != type ||
+		    strcmp(nftnl_obj_get_str(obj, NFTNL_OBJ_NAME), name) ||
+		    l->obj_slot[i] == FN_IMG_NONE)
+			continue;
+		*slot = l->obj_slot[i];
+		return 0;
+	}
+	return fn_lower_fail(l, -EINVAL, "unknown object %s", name);
+}
+
+/* `counter name ip saddr map { ... }`: the object comes from a map lookup. */
+static int lower_objref_map(struct lower *l, struct nftnl_expr *e)
+{
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_SET_NAME);
+	struct fn_op_objref_map *o;
+	uint32_t idx, key_len = 0, type = 0;
+	uint8_t sreg;
+	size_t i;
+	int ret;
+
+	if (!name)
+		return fn_lower_fail(l, -EINVAL, "objref without a map name");
+	if ((ret = fn_lower_set_ref(l, name, &idx)))
+		return ret;
+	for (i = 0; i < l->d->n_sets; i++)
+		if (l->set_idx[i] == idx) {
+			key_len = nftnl_set_get_u32(l->d->sets[i], NFTNL_SET_KEY_LEN);
+			if (nftnl_set_get_u32(l->d->sets[i], NFTNL_SET_FLAGS) & NFT_SET_OBJECT)
+				type = nftnl_set_get_u32(l->d->sets[i], NFTNL_SET_OBJ_TYPE);
+		}
+	if (!type)
+		return fn_lower_fail(l, -EINVAL, "objref of set %s, not an object map", name);
+	if ((ret = map_reg(l, nftnl_expr_get_u32(e, NFTNL_EXPR_OBJREF_SET_SREG), key_len, &sreg)))
+		return ret;
+	if (!(o = new_op(l, FN_OP_OBJREF_MAP, sizeof(*o))))
+		return -E2BIG;
+	o->sreg = sreg;
+	o->type = (uint8_t)type;  /* lower_set() took counter, quota or limit only */
+	o->set = idx;
+	cur(l)->reads = mask_of(sreg, key_len);
+	return 0;
+}
+
 static int lower_objref(struct lower *l, struct nftnl_expr *e)
 {
 	const char *name;
-	uint32_t type;
+	uint32_t type, slot;
 	struct fn_op_slot *o;
 	enum fn_op_type op;
-	size_t i;
+	int ret;
 
 	if (nftnl_expr_is_set(e, NFTNL_EXPR_OBJREF_SET_NAME) ||
 	    nftnl_expr_is_set(e, NFTNL_EXPR_OBJREF_SET_SREG))
-		return fn_lower_fail(l, -EOPNOTSUPP, "object maps are not supported");
+		return lower_objref_map(l, e);
 	name = nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_IMM_NAME);
 	type = nftnl_expr_get_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE);
 	switch (type) {
@@ -580,19 +632,14 @@ static int lower_objref(struct lower *l, struct nftnl_expr *e)
 		return fn_lower_fail(l, -EOPNOTSUPP, "object %s of type %u is not supported "
 				     "(counter, quota and limit only)", name ? name : "?", type);
 	}
-	for (i = 0; i < l->d->n_objs; i++) {
-		struct nftnl_obj *obj = l->d->objs[i];
-
-		if (nftnl_obj_get_u32(obj, NFTNL_OBJ_TYPE) != type ||
-		    strcmp(nftnl_obj_get_str(obj, NFTNL_OBJ_NAME), name) ||
-		    l->obj_slot[i] == FN_IMG_NONE)
-			continue;
-		if (!(o = new_op(l, op, sizeof(*o))))
-			return -E2BIG;
-		o->slot = l->obj_slot[i];
-		return 0;
-	}
-	return fn_lower_fail(l, -EINVAL, "unknown object %s", name ? name : "?");
+	if (!name)
+		return fn_lower_fail(l, -EINVAL, "objref without a name");
+	if ((ret = fn_lower_obj_slot(l, type, name, &slot)))
+		return ret;
+	if (!(o = new_op(l, op, sizeof(*o))))
+		return -E2BIG;
+	o->slot = slot;
+	return 0;
 }
 
 static int lower_ct(struct lower *l, struct nftnl_expr *e)
@@ -658,9 +705,14 @@ static int lower_reject(struct lower *l, struct nftnl_expr *e)
 		case 1: v = FN_REJECT_HOST_UNREACH; break;
 		case 2: v = FN_REJECT_PROT_UNREACH; break;
 		case 3: v = FN_REJECT_PORT_UNREACH; break;
+		case 9: v = FN_REJECT_NET_PROHIB; break;
+		case 10: v = FN_REJECT_HOST_PROHIB; break;
 		case 13: v = FN_REJECT_ADMIN_PROHIB; break;
 		default:
-			return fn_lower_fail(l, -EOPNOTSUPP, "reject with ICMP code %u is not supported", code);
+			/* frag-needed (4) would tell the sender an MTU of 0 */
+			return fn_lower_fail(l, -EOPNOTSUPP, "reject with ICMP code %u is not supported "
+					     "(net-, host-, prot-, port-unreachable, net-, host-, "
+					     "admin-prohibited)", code);
 		}
 	} else if (type == NFT_REJECT_ICMPX_UNREACH) {
 		switch (code) {

@@ -65,6 +65,9 @@ int fn_lower_expr(struct lower *l, struct nftnl_expr *e);
 /* The image index of the set named `name`, lowering it on first use. */
 int fn_lower_set_ref(struct lower *l, const char *name, uint32_t *idx);
 
+/* The slot of the named object `name` of type `type` (NFT_OBJECT_*). */
+int fn_lower_obj_slot(struct lower *l, uint32_t type, const char *name, uint32_t *slot);
+
 /* The image index of chain `name` (a jump target). */
 int fn_lower_chain_ref(struct lower *l, const char *name, uint32_t *idx);
 

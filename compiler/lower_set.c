@@ -35,9 +35,9 @@ static int cmp_boundary(const void *a, const void *b, void *klen)
 	return (int)(x->flags & FN_ELEM_F_END) - (int)(y->flags & FN_ELEM_F_END);
 }
 
-/* Map or verdict-map data of an element, in image layout. */
+/* Map, verdict-map or object-map data of an element, in image layout. */
 static int elem_data(struct lower *l, struct nftnl_set *s, struct nftnl_set_elem *e,
-		     bool vmap, uint32_t data_len, uint8_t *out)
+		     bool vmap, uint32_t obj_type, uint32_t data_len, uint8_t *out)
 {
 	uint32_t len;
 	const void *p;
@@ -54,6 +54,20 @@ static int elem_data(struct lower *l, struct nftnl_set *s, struct nftnl_set_elem
 		memcpy(out, &vd, sizeof(vd));
 		return 0;
 	}
+	if (obj_type) {
+		/* an object map: the named object's slot */
+		const char *name = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF) ?
+				   nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_OBJREF) : NULL;
+		uint32_t slot;
+		int ret = name ? fn_lower_obj_slot(l, obj_type, name, &slot) :
+			  fn_lower_fail(l, -EINVAL, "set %s: element without an object",
+					nftnl_set_get_str(s, NFTNL_SET_NAME));
+
+		if (ret)
+			return ret;
+		memcpy(out, &slot, sizeof(slot));
+		return 0;
+	}
 	p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &len);
 	if (!p || len != data_len)
 		return fn_lower_fail(l, -EINVAL, "set %s: element data of %u bytes, expected %u",
@@ -67,8 +81,10 @@ struct set_walk {
 	struct nftnl_set *s;
 	const char *name;
 	uint32_t idx, key_len, data_len;
+	uint32_t obj_type;       /* NFT_OBJECT_* of an object map, else 0 */
 	uint8_t kind;
 	bool map, vmap, ranges;
+	bool has_data;           /* map, verdict map or object map */
 	struct boundary *bnd;
 	size_t n_bnd, cap;
 };
@@ -124,16 +140,13 @@ static int lower_elem(struct nftnl_set_elem *e, void *arg)
 	    nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPRESSIONS))
 		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: per-element expressions "
 				     "(counters) are not supported", w->name);
-	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_OBJREF))
-		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: object maps are not supported",
-				     w->name);
 	if (eflags & ~(NFT_SET_ELEM_INTERVAL_END | NFT_SET_ELEM_CATCHALL))
 		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: element flags 0x%x", w->name, eflags);
-	if (w->map && !(eflags & NFT_SET_ELEM_INTERVAL_END) &&
-	    (ret = elem_data(l, w->s, e, w->vmap, w->data_len, data)))
+	if (w->has_data && !(eflags & NFT_SET_ELEM_INTERVAL_END) &&
+	    (ret = elem_data(l, w->s, e, w->vmap, w->obj_type, w->data_len, data)))
 		return ret;
 	if (eflags & NFT_SET_ELEM_CATCHALL) {
-		fn_imgb_catchall(l->b, w->idx, w->map ? data : NULL);
+		fn_imgb_catchall(l->b, w->idx, w->has_data ? data : NULL);
 		return 0;
 	}
 	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
@@ -150,13 +163,13 @@ static int lower_elem(struct nftnl_set_elem *e, void *arg)
 				return fn_lower_fail(l, -EINVAL, "set %s: key end of %u bytes",
 						     w->name, kelen);
 		}
-		fn_imgb_elem(l->b, w->idx, key, key_end, 0, w->map ? data : NULL);
+		fn_imgb_elem(l->b, w->idx, key, key_end, 0, w->has_data ? data : NULL);
 		return 0;
 	case FN_SET_INTERVAL:
 		return add_boundary(w, key, (eflags & NFT_SET_ELEM_INTERVAL_END) ?
 				    FN_ELEM_F_END : 0, data);
 	default:
-		fn_imgb_elem(l->b, w->idx, key, NULL, 0, w->map ? data : NULL);
+		fn_imgb_elem(l->b, w->idx, key, NULL, 0, w->has_data ? data : NULL);
 		return 0;
 	}
 }
@@ -220,18 +233,23 @@ static int lower_set(struct lower *l, struct nftnl_set *s, uint32_t *idx)
 	int ret;
 
 	w.key_len = nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN);
-	w.map = flags & NFT_SET_MAP;
+	w.obj_type = flags & NFT_SET_OBJECT ? nftnl_set_get_u32(s, NFTNL_SET_OBJ_TYPE) : 0;
+	w.map = (flags & NFT_SET_MAP) && !w.obj_type;
 	w.vmap = w.map && nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) == NFT_DATA_VERDICT;
 	w.data_len = w.map ? (w.vmap ? sizeof(struct fn_img_vdata) :
-			      nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN)) : 0;
+			      nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN)) :
+		     w.obj_type ? sizeof(uint32_t) : 0;
+	w.has_data = w.data_len != 0;
 
 	if (flags & NFT_SET_EVAL)
 		return lower_dynamic(l, s, idx);
 	if (flags & NFT_SET_TIMEOUT || nftnl_set_is_set(s, NFTNL_SET_TIMEOUT))
 		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: timeouts are only supported in "
 				     "dynamic sets (filled by add/update @set)", name);
-	if (flags & NFT_SET_OBJECT)
-		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: object maps are not supported", name);
+	if ((flags & NFT_SET_OBJECT) && w.obj_type != NFT_OBJECT_COUNTER &&
+	    w.obj_type != NFT_OBJECT_QUOTA && w.obj_type != NFT_OBJECT_LIMIT)
+		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: maps of objects of type %u are not "
+				     "supported (counter, quota and limit only)", name, w.obj_type);
 	if (flags & NFT_SET_EXPR || nftnl_set_is_set(s, NFTNL_SET_EXPR) ||
 	    nftnl_set_is_set(s, NFTNL_SET_EXPRESSIONS))
 		return fn_lower_fail(l, -EOPNOTSUPP, "set %s: per-element expressions "
@@ -265,6 +283,8 @@ static int lower_set(struct lower *l, struct nftnl_set *s, uint32_t *idx)
 				   (w.map ? FN_SET_F_MAP : 0) | (w.vmap ? FN_SET_F_VMAP : 0),
 				   (uint8_t)w.key_len, (uint8_t)w.data_len,
 				   w.kind == FN_SET_RANGES ? n_fields : 0, fields);
+	if (w.obj_type)
+		fn_imgb_set_objects(l->b, w.idx, (uint8_t)w.obj_type);
 
 	ret = nftnl_set_elem_foreach(s, lower_elem, &w);
 	if (!ret && w.kind == FN_SET_INTERVAL) {
@@ -277,7 +297,7 @@ static int lower_set(struct lower *l, struct nftnl_set *s, uint32_t *idx)
 			if (i > 0 && !memcmp(w.bnd[i - 1].key, b->key, w.key_len))
 				continue;
 			fn_imgb_elem(l->b, w.idx, b->key, NULL, b->flags,
-				     (w.map && !(b->flags & FN_ELEM_F_END)) ? b->data : NULL);
+				     (w.has_data && !(b->flags & FN_ELEM_F_END)) ? b->data : NULL);
 		}
 	}
 	free(w.bnd);

@@ -50,7 +50,13 @@ static const char *op_why(const struct fn_nft_prog *p, const struct fn_op *op)
 {
 	switch (op->type) {
 	case FN_OP_PAYLOAD_CMP:
-	case FN_OP_PAYLOAD:
+	case FN_OP_PAYLOAD: {
+		/* base and offset sit at the same place in both */
+		const struct fn_op_payload *o = (const void *)op;
+
+		return o->base == FN_PAYLOAD_INNER ? "payload @ih: the inner offset is found "
+		       "in-process" : NULL;
+	}
 	case FN_OP_CMP:
 	case FN_OP_RANGE:
 	case FN_OP_BITWISE:
@@ -89,6 +95,8 @@ static const char *op_why(const struct fn_nft_prog *p, const struct fn_op *op)
 		return "quota: stateful";
 	case FN_OP_DYNSET:
 		return "dynset: updates a set in-process";
+	case FN_OP_OBJREF_MAP:
+		return "objref map: the object is chosen and updated in-process";
 	case FN_OP_CT:
 		return "ct: conntrack runs in-process";
 	case FN_OP_CT_SET:

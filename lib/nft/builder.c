@@ -290,6 +290,18 @@ void fn_imgb_set_dynamic(struct fn_imgb *b, uint32_t set, uint32_t size,
 	b->sets[set].s.timeout_ms = timeout_ms;
 }
 
+void fn_imgb_set_objects(struct fn_imgb *b, uint32_t set, uint8_t obj_type)
+{
+	if (b->err)
+		return;
+	if (set >= b->n_sets) {
+		fail(b, -EINVAL);
+		return;
+	}
+	b->sets[set].s.flags |= FN_SET_F_OBJMAP;
+	b->sets[set].s.obj_type = obj_type;
+}
+
 static void fill_elem(const struct fn_img_set *s, uint8_t *e, const void *key,
 		      const void *key_end, uint32_t flags, const void *data)
 {

@@ -56,6 +56,9 @@ uint32_t fn_imgb_set(struct fn_imgb *b, const char *name, uint8_t kind,
  * queue, elements expiring after timeout_ms unless 0. */
 void fn_imgb_set_dynamic(struct fn_imgb *b, uint32_t set, uint32_t size,
 			 uint64_t timeout_ms);
+/* Make `set` (created with data_len 4, not a map) an object map of objects
+ * of obj_type (enum fn_obj_type): each element's data is a u32 slot. */
+void fn_imgb_set_objects(struct fn_imgb *b, uint32_t set, uint8_t obj_type);
 /* key: key_len bytes; key_end: key_len bytes (FN_SET_RANGES) or NULL;
  * data: data_len bytes (for verdict maps a struct fn_img_vdata) or NULL. */
 void fn_imgb_elem(struct fn_imgb *b, uint32_t set, const void *key,

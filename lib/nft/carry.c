@@ -107,6 +107,14 @@ static bool same_op(const struct fn_nft_prog *a, const struct fn_op *oa,
 		return la->sreg == lb->sreg && la->dreg == lb->dreg && la->invert == lb->invert &&
 		       same_set(a, la->set, b, lb->set);
 	}
+	case FN_OP_OBJREF_MAP: {
+		/* an anonymous map holds slots: moved objects make the rule
+		 * count afresh, the safe side as for verdict maps */
+		const struct fn_op_objref_map *ma = (const void *)oa, *mb = (const void *)ob;
+
+		return ma->sreg == mb->sreg && ma->type == mb->type &&
+		       same_set(a, ma->set, b, mb->set);
+	}
 	case FN_OP_DYNSET: {
 		const struct fn_op_dynset *da = (const void *)oa, *db = (const void *)ob;
 

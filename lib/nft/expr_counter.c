@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* counter: rule counters and named counter objects (nft_counter.c). Each
  * queue counts into its own slots; readers sum over queues. */
-#include "nft.h"
+#include "expr_object.h"
 
-static void counter_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+void fn_counter_slot_eval(struct fn_nft_ctx *c, uint32_t slot)
 {
-	const struct fn_op_slot *o = (const void *)op;
-	struct fn_nft_counter *ctr = &c->qs->counters[o->slot];
+	struct fn_nft_counter *ctr = &c->qs->counters[slot];
 
 	ctr->packets++;
 	ctr->bytes += c->pkt->l3_len;
+}
+
+static void counter_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	fn_counter_slot_eval(c, ((const struct fn_op_slot *)op)->slot);
 }
 
 static int counter_verify(struct fn_verify *v, const struct fn_op *op)

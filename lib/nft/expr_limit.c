@@ -21,14 +21,13 @@
  * compare-and-swap per evaluation; cost: the cache line bounces between the
  * lcores that hit the same limit rule.
  */
+#include "expr_object.h"
 #include "limit.h"
-#include "nft.h"
 
-static void limit_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+void fn_limit_slot_eval(struct fn_nft_ctx *c, uint32_t slot)
 {
-	const struct fn_op_slot *o = (const void *)op;
-	const struct fn_img_limit *l = &c->prog->limits[o->slot];
-	_Atomic int64_t *empty = &c->qs->shared->limit_empty[o->slot];
+	const struct fn_img_limit *l = &c->prog->limits[slot];
+	_Atomic int64_t *empty = &c->qs->shared->limit_empty[slot];
 	const struct fn_nft_env *env = c->qs->env;
 	int64_t now = (int64_t)env->mono_ns(env->clock_arg);
 	uint64_t cost = fn_limit_cost(l, c->pkt->l3_len);
@@ -42,6 +41,11 @@ static void limit_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 							memory_order_relaxed));
 	if (pass == (bool)l->invert)
 		c->vcode = FN_V_BREAK;
+}
+
+static void limit_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	fn_limit_slot_eval(c, ((const struct fn_op_slot *)op)->slot);
 }
 
 static int limit_verify(struct fn_verify *v, const struct fn_op *op)

@@ -31,8 +31,9 @@ bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len
 
 static int check_base(struct fn_verify *v, unsigned base, unsigned len)
 {
-	if (base > FN_PAYLOAD_TRANSPORT)
+	if (base > FN_PAYLOAD_INNER)
 		return fn_verify_fail(v, "payload base %u", base);
+	v->inner |= base == FN_PAYLOAD_INNER;
 	if (len == 0 || len > FN_REGS_BYTES)
 		return fn_verify_fail(v, "payload length %u", len);
 	return 0;
@@ -80,7 +81,7 @@ static bool payload_span(struct fn_nft_ctx *c, unsigned base, uint8_t **start,
 		*avail = pkt->l3_len - c->thoff;
 		return true;
 	default:
-		return false; /* link writes are refused at load */
+		return false; /* link and inner writes are refused at load */
 	}
 }
 
@@ -158,8 +159,8 @@ static int payload_set_verify(struct fn_verify *v, const struct fn_op *op)
 		return fn_verify_fail(v, "payload set op size");
 	if ((err = check_base(v, o->base, o->len)))
 		return err;
-	if (o->base == FN_PAYLOAD_LINK)
-		return fn_verify_fail(v, "payload set of the link header");
+	if (o->base == FN_PAYLOAD_LINK || o->base == FN_PAYLOAD_INNER)
+		return fn_verify_fail(v, "payload set of the link or inner header");
 	if (o->csum_type > FN_CSUM_INET || o->csum_flags & ~FN_CSUM_F_L4)
 		return fn_verify_fail(v, "payload set checksum %u/%u", o->csum_type,
 				      o->csum_flags);

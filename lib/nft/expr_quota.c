@@ -4,19 +4,23 @@
  * limit. Like limit, one quota is shared by all queues (an atomic add), so a
  * quota of 10 MB is 10 MB for the application, as in the kernel.
  */
-#include "nft.h"
+#include "expr_object.h"
 
-static void quota_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+void fn_quota_slot_eval(struct fn_nft_ctx *c, uint32_t slot)
 {
-	const struct fn_op_slot *o = (const void *)op;
-	const struct fn_img_quota *q = &c->prog->quotas[o->slot];
-	uint64_t used = atomic_fetch_add_explicit(&c->qs->shared->quota_used[o->slot],
+	const struct fn_img_quota *q = &c->prog->quotas[slot];
+	uint64_t used = atomic_fetch_add_explicit(&c->qs->shared->quota_used[slot],
 						  c->pkt->l3_len, memory_order_relaxed) +
 			c->pkt->l3_len;
 
 	/* "until": matches while not over; "over": matches once over */
 	if ((used > q->bytes) ^ q->invert)
 		c->vcode = FN_V_BREAK;
+}
+
+static void quota_eval(struct fn_nft_ctx *c, const struct fn_op *op)
+{
+	fn_quota_slot_eval(c, ((const struct fn_op_slot *)op)->slot);
 }
 
 static int quota_verify(struct fn_verify *v, const struct fn_op *op)

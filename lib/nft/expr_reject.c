@@ -18,7 +18,7 @@ static int reject_verify(struct fn_verify *v, const struct fn_op *op)
 
 	if (op->size * 4u != sizeof(*o))
 		return fn_verify_fail(v, "reject op size");
-	if (o->verdict < FN_REJECT_PORT_UNREACH || o->verdict > FN_REJECT_PROT_UNREACH)
+	if (o->verdict < FN_REJECT_FIRST || o->verdict > FN_REJECT_LAST)
 		return fn_verify_fail(v, "reject verdict %u", o->verdict);
 	return 0;
 }

@@ -160,6 +160,7 @@ enum fn_op_type {
 	FN_OP_REJECT,
 	FN_OP_LOG,
 	FN_OP_DYNSET,
+	FN_OP_OBJREF_MAP,
 	FN_OP_MAX
 };
 
@@ -173,6 +174,9 @@ enum fn_payload_base {
 	FN_PAYLOAD_LINK = 0,
 	FN_PAYLOAD_NETWORK = 1,
 	FN_PAYLOAD_TRANSPORT = 2,
+	/* @ih: the bytes after the transport header (the UDP payload); see
+	 * fn_nft_ctx.base_ptr for where it starts per protocol */
+	FN_PAYLOAD_INNER = 3,
 };
 
 /* cmp and range operators (NFT_CMP_*, NFT_RANGE_*). */
@@ -322,6 +326,16 @@ struct fn_op_dynset {
 	uint32_t timeout_ms[2]; /* u64 (read with memcpy); 0: the set's */
 };
 
+/* objref with a map (nft_objref_map_eval): the named object of type `type`
+ * that the packet's key selects in object map `set`; no element (and no
+ * catch-all) is BREAK. The object then acts as its counter/quota/limit op
+ * would. */
+struct fn_op_objref_map {
+	struct fn_op h;
+	uint8_t sreg, type;   /* type: enum fn_obj_type */
+	uint32_t set;         /* a set with FN_SET_F_OBJMAP of that type */
+};
+
 /* Checksum fixups of payload set (NFT_PAYLOAD_CSUM_*, L4CSUM flag). */
 #define FN_CSUM_NONE 0
 #define FN_CSUM_INET 1
@@ -434,6 +448,9 @@ enum fn_set_kind {
 /* Filled from the packet path (dynset ops) in a per-queue table of `size`
  * elements; a FN_SET_HASH without elements in the image, not a map. */
 #define FN_SET_F_DYNAMIC 0x4
+/* An object map: each element's data is a u32 slot in the counters,
+ * quotas or limits of fn_img_set.obj_type; read by objref ops only. */
+#define FN_SET_F_OBJMAP 0x8
 #define FN_ELEM_F_END 0x1     /* interval end boundary (FN_SET_INTERVAL) */
 
 #define FN_SET_MAX_FIELDS 16
@@ -447,7 +464,8 @@ struct fn_img_set {
 	uint8_t n_fields;         /* FN_SET_RANGES: concatenated fields */
 	uint8_t field_len[FN_SET_MAX_FIELDS]; /* bytes; each field starts on a
 					       * register boundary */
-	uint8_t pad[3];
+	uint8_t obj_type;         /* FN_SET_F_OBJMAP: enum fn_obj_type, else 0 */
+	uint8_t pad[2];
 	uint32_t n_elems;
 	uint32_t elem_size;       /* bytes; see fn_img_set_elem_size() */
 	uint32_t elems;           /* offset in set_data */

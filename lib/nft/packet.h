@@ -94,6 +94,10 @@ enum fn_verdict {
 	FN_REJECT_NET_UNREACH,
 	FN_REJECT_HOST_UNREACH,
 	FN_REJECT_PROT_UNREACH,
+	FN_REJECT_NET_PROHIB,    /* ICMP code 9, network administratively prohibited */
+	FN_REJECT_HOST_PROHIB,   /* ICMP code 10, host administratively prohibited */
 };
+#define FN_REJECT_FIRST FN_REJECT_PORT_UNREACH
+#define FN_REJECT_LAST FN_REJECT_HOST_PROHIB
 
 #endif /* FN_NFT_PACKET_H */

@@ -274,6 +274,33 @@ static int check_dynamic(struct fn_verify *v, uint32_t i, const struct fn_img_se
 	return 0;
 }
 
+/* How many slots objects of type `type` have. */
+static uint32_t objects_of(const struct fn_nft_prog *p, uint8_t type)
+{
+	switch (type) {
+	case FN_OBJ_COUNTER: return p->hdr->n_counters;
+	case FN_OBJ_QUOTA: return p->hdr->n_quotas;
+	case FN_OBJ_LIMIT: return p->hdr->n_limits;
+	default: return 0;
+	}
+}
+
+/* An object map is a static set of u32 slots of one object type; the
+ * others have no object type. */
+static int check_objmap(struct fn_verify *v, uint32_t i, const struct fn_img_set *s)
+{
+	if (s->pad[0] || s->pad[1])
+		return fn_verify_fail(v, "set %u padding", i);
+	if (!(s->flags & FN_SET_F_OBJMAP))
+		return s->obj_type ? fn_verify_fail(v, "set %u: object type of a plain set", i) : 0;
+	if (s->flags & (FN_SET_F_MAP | FN_SET_F_DYNAMIC) || s->data_len != 4 ||
+	    (s->obj_type != FN_OBJ_COUNTER && s->obj_type != FN_OBJ_QUOTA &&
+	     s->obj_type != FN_OBJ_LIMIT))
+		return fn_verify_fail(v, "object map %u: flags 0x%x type %u data %u", i,
+				      s->flags, s->obj_type, s->data_len);
+	return 0;
+}
+
 static int check_sets(struct fn_verify *v)
 {
 	const struct fn_nft_prog *p = v->prog;
@@ -292,12 +319,13 @@ static int check_sets(struct fn_verify *v)
 			return fn_verify_fail(v, "set %u kind %u", i, s->kind);
 		if (s->key_len == 0 || s->key_len > FN_REGS_BYTES)
 			return fn_verify_fail(v, "set %u key length %u", i, s->key_len);
-		if (s->flags & ~(FN_SET_F_MAP | FN_SET_F_VMAP | FN_SET_F_DYNAMIC) ||
+		if (s->flags & ~(FN_SET_F_MAP | FN_SET_F_VMAP | FN_SET_F_DYNAMIC |
+				 FN_SET_F_OBJMAP) ||
 		    ((s->flags & FN_SET_F_VMAP) && !(s->flags & FN_SET_F_MAP)))
 			return fn_verify_fail(v, "set %u flags 0x%x", i, s->flags);
-		if ((err = check_dynamic(v, i, s)))
+		if ((err = check_dynamic(v, i, s)) || (err = check_objmap(v, i, s)))
 			return err;
-		if (!(s->flags & FN_SET_F_MAP) != !s->data_len ||
+		if (!(s->flags & (FN_SET_F_MAP | FN_SET_F_OBJMAP)) != !s->data_len ||
 		    s->data_len > FN_REGS_BYTES ||
 		    ((s->flags & FN_SET_F_VMAP) && s->data_len != sizeof(struct fn_img_vdata)))
 			return fn_verify_fail(v, "set %u data length %u", i, s->data_len);
@@ -344,6 +372,14 @@ static int check_sets(struct fn_verify *v)
 						return fn_verify_fail(v, "set %u element %u range inverted", i, j);
 					off += fn_img_round4(s->field_len[f]);
 				}
+			}
+			if ((s->flags & FN_SET_F_OBJMAP) && !(flags & FN_ELEM_F_END)) {
+				uint32_t slot;
+
+				memcpy(&slot, e + s->elem_size - 4, 4);
+				if (slot >= objects_of(p, s->obj_type))
+					return fn_verify_fail(v, "set %u element %u: object slot %u",
+							      i, j, slot);
 			}
 			if ((s->flags & FN_SET_F_VMAP) && !(flags & FN_ELEM_F_END)) {
 				struct fn_img_vdata vd;
@@ -551,11 +587,12 @@ out:
 }
 
 /* Programs that use conntrack run every hook; note where it looks up. */
-static void finish_prog(struct fn_nft_prog *p, bool conntrack)
+static void finish_prog(struct fn_nft_prog *p, bool conntrack, bool inner)
 {
 	int hook;
 
 	p->conntrack = conntrack;
+	p->inner = inner;
 	p->hooks = 0;
 	for (hook = 0; hook < FN_HOOK_MAX; hook++) {
 		uint16_t i, first = p->hdr->hook_first[hook], n = p->hdr->hook_count[hook];
@@ -603,7 +640,7 @@ int fn_nft_verify(const void *image, size_t len, struct fn_nft_prog *prog,
 	ret = check_graph(&v);
 out:
 	if (!ret)
-		finish_prog(prog, prog->hdr->flags & FN_IMG_F_CONNTRACK);
+		finish_prog(prog, prog->hdr->flags & FN_IMG_F_CONNTRACK, v.inner);
 	free(v.edges);
 	free(v.has_reject);
 	if (ret)

@@ -21,6 +21,8 @@ struct fn_queue;
 #define FN_ICMP_HOST_UNREACH 1
 #define FN_ICMP_PROT_UNREACH 2
 #define FN_ICMP_PORT_UNREACH 3
+#define FN_ICMP_NET_PROHIB 9
+#define FN_ICMP_HOST_PROHIB 10
 #define FN_ICMP_ADMIN_PROHIB 13
 
 #define FN_ICMP_RATE 1000   /* errors per second per queue (Linux: icmp_msgs_per_sec) */
@@ -51,9 +53,11 @@ static inline void fn_icmp_reject(struct fn_queue *q, const uint8_t *l3, uint32_
 		[FN_REJECT_NET_UNREACH] = FN_ICMP_NET_UNREACH,
 		[FN_REJECT_HOST_UNREACH] = FN_ICMP_HOST_UNREACH,
 		[FN_REJECT_PROT_UNREACH] = FN_ICMP_PROT_UNREACH,
+		[FN_REJECT_NET_PROHIB] = FN_ICMP_NET_PROHIB,
+		[FN_REJECT_HOST_PROHIB] = FN_ICMP_HOST_PROHIB,
 	};
 
-	if (v >= FN_REJECT_PORT_UNREACH && v <= FN_REJECT_PROT_UNREACH)
+	if (v >= FN_REJECT_FIRST && v <= FN_REJECT_LAST)
 		fn_icmp_error(q, l3, len, FN_ICMP_DEST_UNREACH, code[v]);
 }
 

@@ -22,7 +22,10 @@ program would hand to the application (for this host, not a fragment) goes
 through the ruleset's generated XDP program first, and the interpreter
 resumes where it stopped; the comparison is the same.
 Corpus files: nft text, with `#>` schedule lines (harness/schedule.py) and
-optionally `#! xfail: REASON` for a known, explained divergence. Placeholders
+optionally `#! xfail: REASON` for a known, explained divergence, and
+`#! icmp-replies` where every reject must be seen answering with an ICMP
+error (captured at the DUT's output; its type and code are always compared
+with the interpreter's reject verdict when there is one). Placeholders
 @DAY@ @OTHERDAY@ @HOUR_IN@ @HOUR_OUT@ are replaced by values around the
 current time (UTC) so that time rules decide the same way every run.
 Needs root. Ends with the line `diff: N passed, N failed`, followed on the
@@ -79,6 +82,7 @@ class Corpus:
         self.schedule = [l[2:] for l in self.raw.splitlines() if l.startswith("#>")]
         m = re.search(r"^#!\s*xfail:\s*(.+)$", self.raw, re.M)
         self.xfail = m.group(1).strip() if m else None
+        self.icmp_replies = re.search(r"^#!\s*icmp-replies\s*$", self.raw, re.M) is not None
         m = re.search(r"^\s*table\s+(inet|ip)\s+(\S+)", self.raw, re.M)
         if not m:
             raise ValueError("%s: no ip/inet table" % path)
@@ -125,14 +129,16 @@ def run_one(corpus, driver_exe, verbose, fast_path_bug=False, xdp=False):
                     time.sleep(step.seconds)
                     continue
                 out.steps += 1
-                ktrav = KN.split_traversals(k.send(step), corpus.table)
+                events = k.send(step)
+                ktrav = KN.split_traversals(events, corpus.table)
                 if quirk:
                     evaluate = quirk.evaluate
                 else:
                     evaluate = drv.eval if drv else C.KernelOracle(info, ktrav)
                 ihooks = model.run(step, evaluate)
                 out.hooks += len(ihooks)
-                problems = C.compare_step(info, ktrav, ihooks)
+                problems = C.compare_step(info, ktrav, ihooks, KN.icmp_errors(events),
+                                          corpus.icmp_replies)
                 if drv:
                     kc = k.counters(k.listing(corpus.family, corpus.table))
                     counted = C.compare_counters(kc, drv.counters())

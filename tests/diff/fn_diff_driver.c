@@ -64,6 +64,8 @@ static const char *const verdict_names[] = {
 	[FN_REJECT_NET_UNREACH] = "reject-net-unreach",
 	[FN_REJECT_HOST_UNREACH] = "reject-host-unreach",
 	[FN_REJECT_PROT_UNREACH] = "reject-prot-unreach",
+	[FN_REJECT_NET_PROHIB] = "reject-net-prohib",
+	[FN_REJECT_HOST_PROHIB] = "reject-host-prohib",
 };
 
 static const char *const hook_names[] = {

@@ -317,6 +317,43 @@ static void test_stateful(void **state)
 	t_free(s);
 }
 
+/* Object maps choose the named quota or limit per packet (a key the map
+ * lacks ends the rule); @ih reads the UDP payload, as a match and a key. */
+static void test_object_maps_and_inner(void **state)
+{
+	struct fn_nft_state *s = load(
+		"table inet fragnet {\n"
+		"  quota q1 { until 80 bytes }\n"
+		"  quota q2 { until 40 bytes }\n"
+		"  limit l1 { rate 1/minute burst 1 packets }\n"
+		"  chain input { type filter hook input priority 0; policy drop;\n"
+		"    udp dport { 1, 2 } quota name udp dport map { 1 : \"q1\", 2 : \"q2\" } accept\n"
+		"    udp dport 3 limit name ip saddr map { 1.1.1.0/24 : \"l1\" } accept\n"
+		"    udp dport 4 @ih,0,16 0x0108 accept\n"
+		"    udp dport 5 @ih,0,16 { 0x0109, 0x0108 } accept\n"
+		"    udp dport 6 @ih,0,16 0x0109 accept\n"
+		"  }\n"
+		"}\n");
+	struct fn_nft_result r;
+
+	(void)state;
+	/* 36-byte packets: q1 holds two, q2 one */
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 1, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 2, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 2, &r), FN_DROP);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 1, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 1, &r), FN_DROP);
+	/* l1 for 1.1.1.0/24: one packet; 2.2.2.2 has no object */
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 9), 3, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 3, &r), FN_DROP);
+	assert_int_equal(in_udp(s, IP4(2, 2, 2, 2), 3, &r), FN_DROP);
+	/* the payload starts 1, 8 */
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 4, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 5, &r), FN_ACCEPT);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 6, &r), FN_DROP);
+	t_free(s);
+}
+
 /* Meters and add/update compile to dynset ops: a limit per source, a set
  * filled from the packet path, its size enforced and counted. */
 static void test_dynamic_sets(void **state)
@@ -391,6 +428,8 @@ static void test_reject_and_rewrite(void **state)
 		"    udp dport 1 reject\n"
 		"    udp dport 2 reject with icmp type admin-prohibited\n"
 		"    udp dport 3 reject with icmpx type host-unreachable\n"
+		"    udp dport 4 reject with icmp type net-prohibited\n"
+		"    udp dport 5 reject with icmp type host-prohibited\n"
 		"  }\n"
 		"  chain output { type filter hook output priority 0;\n"
 		"    udp sport 53 udp sport set 5353\n"
@@ -404,6 +443,8 @@ static void test_reject_and_rewrite(void **state)
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 1, &r), FN_REJECT_PORT_UNREACH);
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 2, &r), FN_REJECT_ADMIN_PROHIB);
 	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 3, &r), FN_REJECT_HOST_UNREACH);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 4, &r), FN_REJECT_NET_PROHIB);
+	assert_int_equal(in_udp(s, IP4(1, 1, 1, 1), 5, &r), FN_REJECT_HOST_PROHIB);
 	t_udp(&t, IP4(10, 0, 0, 1), IP4(1, 1, 1, 1), 53, 4000, 8);
 	assert_int_equal(fn_nft_eval(s, FN_HOOK_OUTPUT, &t.pkt, &r), FN_ACCEPT);
 	assert_int_equal(t.buf[20] << 8 | t.buf[21], 5353);
@@ -449,10 +490,13 @@ static void test_refusals(void **state)
 	refused("table inet fragnet { set c { type ipv4_addr; counter; elements = { 1.2.3.4 }; }\n"
 		"chain input { type filter hook input priority 0; ip saddr @c drop; }; }",
 		-EOPNOTSUPP, "set c: per-element expressions", WHERE);
-	refused("table inet fragnet { counter c1 { }\n"
+	refused("table inet fragnet { ct helper ftp { type \"ftp\" protocol tcp; }\n"
 		"chain input { type filter hook input priority 0; "
-		"counter name ip saddr map { 1.2.3.4 : c1 }; }; }",
-		-EOPNOTSUPP, "object maps", WHERE);
+		"ct helper set tcp dport map { 21 : \"ftp\" }; }; }",
+		-EOPNOTSUPP, "maps of objects of type 3 are not supported", WHERE);
+	refused(TBL "@ih,0,8 set 1; }; }", -EOPNOTSUPP, "rewriting @ih", WHERE);
+	refused(TBL "udp dport 1 reject with icmp frag-needed; }; }", -EOPNOTSUPP,
+		"reject with ICMP code 4", WHERE);
 	refused("table inet fragnet { ct helper ftp { type \"ftp\" protocol tcp; }\n"
 		"chain input { type filter hook input priority 0; ct helper set \"ftp\"; }; }",
 		-EOPNOTSUPP, "object ftp of type 3", WHERE);
@@ -552,6 +596,7 @@ int main(void)
 		T_TEST(test_equal_priority),
 		T_TEST(test_stateful),
 		T_TEST(test_dynamic_sets),
+		T_TEST(test_object_maps_and_inner),
 		T_TEST(test_conntrack),
 		T_TEST(test_reject_and_rewrite),
 		T_TEST(test_refusals),

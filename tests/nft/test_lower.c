@@ -139,10 +139,10 @@ static void test_refused_attributes(void **state)
 	(void)state;
 	f = fake_new("filter", NF_INET_LOCAL_IN);
 	e = add(f, "payload");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, 3);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, 4);   /* tunnel header */
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	expect(f, -EOPNOTSUPP, AT(1, "payload"), "inner headers");
+	expect(f, -EOPNOTSUPP, AT(1, "payload"), "payload base 4");
 
 	f = fake_new("filter", NF_INET_LOCAL_IN);
 	e = add(f, "immediate");
@@ -206,14 +206,14 @@ static void test_refused_attributes(void **state)
 	f = fake_new("filter", NF_INET_LOCAL_IN);
 	e = add(f, "reject");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMP_UNREACH);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 9);
-	expect(f, -EOPNOTSUPP, AT(1, "reject"), "ICMP code 9");
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 4);
+	expect(f, -EOPNOTSUPP, AT(1, "reject"), "ICMP code 4");
 
 	f = fake_new("filter", NF_INET_LOCAL_IN);
 	e = add(f, "objref");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE, NFT_OBJECT_COUNTER);
 	nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_SET_NAME, "m");
-	expect(f, -EOPNOTSUPP, AT(1, "objref"), "object maps");
+	expect(f, -EINVAL, AT(1, "objref"), "unknown set m");
 
 	f = fake_new("filter", NF_INET_LOCAL_IN);
 	e = add(f, "limit");
@@ -272,7 +272,8 @@ static void test_refused_sets(void **state)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
 		expect(f, -EOPNOTSUPP, AT(2, "lookup"),
 		       which == 0 ? "set s: timeouts are only supported in dynamic sets" :
-		       which == 1 ? "set s: object maps" : "set s: elements with timeouts");
+		       which == 1 ? "set s: maps of objects of type 0 are not supported" :
+		       "set s: elements with timeouts");
 	}
 }
 

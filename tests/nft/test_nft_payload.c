@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* payload load, fused payload+cmp and payload set (checksums). */
+#include <errno.h>
 #include <string.h>
 
 #include "nft_test.h"
@@ -227,6 +228,112 @@ static void test_payload_set_bounds(void **state)
 	t_free(s);
 }
 
+/* @ih,0,16: rules 1-3 drop on the two bytes at the inner offset. */
+static struct fn_nft_state *inner_rules(int fused)
+{
+	static const uint8_t want[3][2] = { { 1, 8 }, { 113, 120 }, { 0x12, 0x34 } };
+	struct fn_imgb *b = t_builder();
+	unsigned i;
+
+	fn_imgb_table(b, "t", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	for (i = 0; i < 3; i++) {
+		fn_imgb_rule(b, 0, i + 1);
+		if (fused) {
+			t_payload_cmp(b, FN_PAYLOAD_INNER, 0, 2, FN_CMP_EQ, want[i]);
+		} else {
+			t_payload(b, FN_PAYLOAD_INNER, 0, 2, 0);
+			t_cmp(b, 0, FN_CMP_EQ, want[i], 2);
+		}
+		t_verdict(b, FN_V_DROP, 0);
+	}
+	return t_load(b);
+}
+
+/* A UDP packet (payload bytes i * 7 + 1: 1, 8, ..., byte 16 is 113) made
+ * into protocol proto. */
+static uint64_t inner_run(struct fn_nft_state *s, uint8_t proto, uint16_t sport,
+			  size_t payload, int later_fragment)
+{
+	struct tpkt t;
+	uint64_t h;
+
+	t_udp(&t, IP4(1, 2, 3, 4), IP4(10, 0, 0, 1), sport, 53, payload);
+	t.buf[9] = proto;
+	if (later_fragment)
+		t.buf[7] = 8;
+	if (t_run(s, FN_HOOK_INPUT, &t, &h) == FN_ACCEPT)
+		return 0;
+	return h;
+}
+
+static void test_inner_header(void **state)
+{
+	int fused;
+
+	(void)state;
+	for (fused = 0; fused < 2; fused++) {
+		struct fn_nft_state *s = inner_rules(fused);
+
+		/* UDP: after the 8-byte header; short packets do not match */
+		assert_int_equal(inner_run(s, 17, 9, 4, 0), 1);
+		assert_int_equal(inner_run(s, 17, 9, 2, 0), 1);
+		assert_int_equal(inner_run(s, 17, 9, 1, 0), 0);
+		assert_int_equal(inner_run(s, 17, 9, 0, 0), 0);
+		assert_int_equal(inner_run(s, 17, 9, 4, 1), 0);  /* later fragment */
+		/* TCP: after doff words; the UDP length/checksum bytes are
+		 * TCP's sequence number, the payload's byte 4 (29) its doff */
+		assert_int_equal(inner_run(s, 6, 9, 40, 0), 0);  /* doff 1: +4 */
+		{
+			struct tpkt t;
+			uint64_t h;
+
+			t_udp(&t, IP4(1, 2, 3, 4), IP4(10, 0, 0, 1), 9, 53, 40);
+			t.buf[9] = 6;
+			t.buf[20 + 12] = 0x60;                 /* doff 6: +24 */
+			assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, &h), FN_DROP);
+			assert_int_equal(h, 2);
+			t.pkt.l3_len = 20 + 19;                /* no whole TCP header */
+			assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, &h), FN_ACCEPT);
+		}
+		/* GRE: the UDP source port is its flags; key: +8 */
+		assert_int_equal(inner_run(s, 47, 0x2000, 4, 0), 1);
+		assert_int_equal(inner_run(s, 47, 0x0000, 4, 0), 0);  /* +4 */
+		assert_int_equal(inner_run(s, 47, 0x6000, 4, 0), 0);  /* routing */
+		assert_int_equal(inner_run(s, 47, 0x2001, 4, 0), 0);  /* version 1 */
+		/* IP in IP: at the transport header */
+		assert_int_equal(inner_run(s, 4, 0x1234, 4, 0), 3);
+		/* ICMP and others: no inner offset */
+		assert_int_equal(inner_run(s, 1, 0x1234, 4, 0), 0);
+		assert_int_equal(inner_run(s, 99, 0x1234, 4, 0), 0);
+		t_free(s);
+	}
+}
+
+/* @ih is read-only: the verifier refuses a payload set there. */
+static void test_inner_header_set_refused(void **state)
+{
+	struct fn_imgb *b = t_builder();
+	struct fn_op_payload_set *o;
+	uint8_t v[2] = { 0, 0 };
+	char err[256];
+	size_t len;
+	void *img;
+
+	(void)state;
+	fn_imgb_table(b, "t", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "out", FN_HOOK_OUTPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);
+	t_imm(b, 0, v, 2);
+	o = fn_imgb_op(b, FN_OP_PAYLOAD_SET, sizeof(*o));
+	o->base = FN_PAYLOAD_INNER;
+	o->len = 2;
+	img = t_image(b, &len);
+	assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "inner"));
+	t_free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +344,8 @@ int main(void)
 		T_TEST(test_link_layer),
 		T_TEST(test_payload_set_checksums),
 		T_TEST(test_payload_set_bounds),
+		T_TEST(test_inner_header),
+		T_TEST(test_inner_header_set_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,15 @@ void t_lookup(struct fn_imgb *b, uint8_t sreg, uint8_t dreg, uint32_t set, int i
 					    .invert = (uint8_t)invert };
 }
 
+void t_objref_map(struct fn_imgb *b, uint8_t sreg, uint8_t type, uint32_t set)
+{
+	struct fn_op_objref_map *o = fn_imgb_op(b, FN_OP_OBJREF_MAP, sizeof(*o));
+
+	if (o)
+		*o = (struct fn_op_objref_map){ .h = o->h, .sreg = sreg, .type = type,
+						.set = set };
+}
+
 void t_dynset(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t set, uint32_t limit,
 	      uint64_t timeout_ms)
 {

@@ -28,6 +28,9 @@ void t_counter(struct fn_imgb *b, uint32_t chain, uint64_t handle);
 /* An op naming a state slot: FN_OP_COUNTER, _LIMIT, _QUOTA, _LOG. */
 void t_slot(struct fn_imgb *b, enum fn_op_type type, uint32_t slot);
 void t_lookup(struct fn_imgb *b, uint8_t sreg, uint8_t dreg, uint32_t set, int invert);
+/* objref map: the object of `type` (enum fn_obj_type) that object map `set`
+ * gives the key in sreg. */
+void t_objref_map(struct fn_imgb *b, uint8_t sreg, uint8_t type, uint32_t set);
 /* dynset: op FN_DYNSET_ADD/UPDATE of the key in sreg, a per-element limit
  * slot (FN_IMG_NONE: none), timeout_ms (0: the set's). */
 void t_dynset(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t set, uint32_t limit,

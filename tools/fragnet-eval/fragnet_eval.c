@@ -27,6 +27,8 @@ static const char *const verdict_names[] = {
 	[FN_REJECT_NET_UNREACH] = "reject-net-unreachable",
 	[FN_REJECT_HOST_UNREACH] = "reject-host-unreachable",
 	[FN_REJECT_PROT_UNREACH] = "reject-prot-unreachable",
+	[FN_REJECT_NET_PROHIB] = "reject-net-prohibited",
+	[FN_REJECT_HOST_PROHIB] = "reject-host-prohibited",
 };
 
 static const char *const hook_names[] = {

@@ -13,6 +13,15 @@ REJECT_VERDICTS = {
     "host-unreachable": "reject-host-unreach",
     "prot-unreachable": "reject-prot-unreach",
     "no-route": "reject-net-unreach",      # icmpx no-route is ICMP net unreachable
+    "net-prohibited": "reject-net-prohib",
+    "host-prohibited": "reject-host-prohib",
+}
+
+# The ICMP destination-unreachable code (type 3) each reject verdict sends.
+REJECT_CODES = {
+    "reject-net-unreach": 0, "reject-host-unreach": 1, "reject-prot-unreach": 2,
+    "reject-port-unreach": 3, "reject-net-prohib": 9, "reject-host-prohib": 10,
+    "reject-admin-prohib": 13,
 }
 
 
@@ -96,12 +105,31 @@ def _excuse(hook, h):
     return "%s: %s: %s" % (hook, Q.REASON, "; ".join(what))
 
 
-def compare_step(info, ktrav, ihooks):
+def _reply_problems(hook, verdict, replies, require_reply):
+    """A reject verdict against the ICMP errors the kernel sent in the step:
+    the reply's type and code are what the verdict says. Without a reply
+    (the kernel sends none for broadcasts or fragments) only a corpus that
+    requires one fails."""
+    want = REJECT_CODES.get(verdict)
+    if want is None:
+        return []
+    if not replies:
+        return [("diverge", "%s: %s, but the kernel sent no ICMP error" % (hook, verdict))] \
+            if require_reply else []
+    if replies[-1] != (3, want):
+        return [("diverge", "%s: the kernel answered ICMP type %d code %d, the interpreter's "
+                 "%s is type 3 code %d" % ((hook,) + replies[-1] + (verdict, want)))]
+    return []
+
+
+def compare_step(info, ktrav, ihooks, replies=(), require_reply=False):
     """A list of problems (empty when the step agrees). Each is (kind, text):
     kind 'model' when what the harness fed the first hook differs from what
     the kernel saw (a harness bug), 'diverge' otherwise, and 'excused' for a
     hook where the kernel did what its known bug predicts (h.honest set,
-    harness/quirk.py) and so differs from the interpreter without failing."""
+    harness/quirk.py) and so differs from the interpreter without failing.
+    replies: the (type, code) of the ICMP errors the kernel sent in the step
+    (kernel.icmp_errors()); require_reply: every reject must have one."""
     problems = []
     kh, ih = [t.hook for t in ktrav], [h.hook for h in ihooks]
     if kh != ih:
@@ -124,6 +152,7 @@ def compare_step(info, ktrav, ihooks):
             problems.append(("diverge", "%s: kernel %s chain=%s handle=%s, %s %s chain=%s "
                              "handle=%s" % ((t.hook,) + k + (what,) + i_dec)))
             continue
+        problems += _reply_problems(t.hook, h.verdict, replies, require_reply)
         snap = []
         if t.after is not None and h.verdict == "accept":
             snap = [("diverge", "%s: %s" % (t.hook, d))

@@ -9,6 +9,9 @@ the last reports it as the hook ends. At output, the first chain also drops
 every packet the kernel generates by itself (ICMP errors, TCP resets,
 echo replies): only packets sent by the harness, from sockets opened under
 fsuid FSUID, reach the chains under test, exactly as on the interpreter side.
+ICMP destination-unreachable errors among them are traced as they are
+dropped: that is how a reject's reply is captured (icmp_errors()); the
+DUT's ICMP rate limit is off (netns.py) so that every reject answers.
 """
 import errno
 import os
@@ -33,7 +36,9 @@ def harness_ruleset():
     for hook in ("prerouting", "input", "output", "postrouting"):
         first = "meta nftrace set 1"
         if hook == "output":
-            first = "meta skuid %d meta nftrace set 1 accept\n    drop" % FSUID
+            first = ("meta skuid %d meta nftrace set 1 accept\n"
+                     "    icmp type destination-unreachable meta nftrace set 1 drop\n"
+                     "    drop" % FSUID)
         chains.append("  chain %s_first {\n    type filter hook %s priority -%d; policy accept;\n"
                       "    %s\n  }" % (hook, hook, HARNESS_PRIO, first))
         chains.append("  chain %s_last {\n    type filter hook %s priority %d; policy accept;\n"
@@ -58,10 +63,25 @@ class Traversal:
         self.events = []
 
 
+def _is_icmp_error(ev):
+    """The trace of a kernel-made ICMP error dropped at output_first."""
+    return (ev.table == HARNESS_TABLE and ev.chain == "output_first" and
+            ev.type == trace.T_RULE and ev.verdict == trace.V_DROP)
+
+
+def icmp_errors(events):
+    """(type, code) of every ICMP destination-unreachable error the kernel
+    sent during a step (reject replies, closed ports), in order."""
+    return [(ev.th[0], ev.th[1]) for ev in events
+            if _is_icmp_error(ev) and ev.th is not None and len(ev.th) >= 2]
+
+
 def split_traversals(events, table):
     """Group a step's trace events into hook traversals, in order."""
     out, cur, prev = [], None, None
     for ev in events:
+        if _is_icmp_error(ev):
+            continue
         if ev.table == HARNESS_TABLE:
             hook, _, edge = ev.chain.rpartition("_")
             if edge == "first":
@@ -174,7 +194,8 @@ class Kernel:
                 r = item["rule"]
                 for ex in r["expr"]:
                     c = ex.get("counter")
-                    if isinstance(c, dict):
+                    # (a counter object chosen by a map lists as {"map": ...})
+                    if isinstance(c, dict) and "packets" in c:
                         out[(r["chain"], r["handle"])] = (c["packets"], c["bytes"])
                         break
             elif "counter" in item:
