@@ -17,6 +17,7 @@ static void full(struct fn_imgb *b)
 	struct fn_img_limit lim;
 	struct fn_img_quota q = { .bytes = 1000 };
 	uint32_t hset, iset, rset, map, vmap, dset, mark = 5;
+	uint32_t ctr, quo, lmt, omc, omq, oml;
 
 	fn_imgb_table(b, "fragnet", FN_FAMILY_INET, 1);
 	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
@@ -57,6 +58,29 @@ static void full(struct fn_imgb *b)
 	fn_imgb_elem(b, vmap, k, NULL, FN_ELEM_F_END, NULL);
 	dset = fn_imgb_set(b, "d", FN_SET_HASH, 0, 4, 0, 0, NULL);
 	fn_imgb_set_dynamic(b, dset, 16, 1000);
+	/* named objects and object maps of each type: hash with a catch-all,
+	 * hash, interval */
+	ctr = fn_imgb_counter(b, FN_IMG_NONE, 0, 0, 0);
+	fn_imgb_object(b, "c", FN_OBJ_COUNTER, ctr);
+	quo = fn_imgb_quota(b, &q);
+	fn_imgb_object(b, "q", FN_OBJ_QUOTA, quo);
+	lmt = (fn_img_limit_init(&lim, 5, 1, 2, 0, 0), fn_imgb_limit(b, &lim));
+	fn_imgb_object(b, "l", FN_OBJ_LIMIT, lmt);
+	omc = fn_imgb_set(b, "oc", FN_SET_HASH, 0, 4, 4, 0, NULL);
+	fn_imgb_set_objects(b, omc, FN_OBJ_COUNTER);
+	memcpy(k, "TFRN", 4);
+	fn_imgb_elem(b, omc, k, NULL, 0, &ctr);
+	fn_imgb_catchall(b, omc, &ctr);
+	omq = fn_imgb_set(b, "oq", FN_SET_HASH, 0, 2, 4, 0, NULL);
+	fn_imgb_set_objects(b, omq, FN_OBJ_QUOTA);
+	memcpy(k, p53, 2);
+	fn_imgb_elem(b, omq, k, NULL, 0, &quo);
+	oml = fn_imgb_set(b, "ol", FN_SET_INTERVAL, 0, 4, 4, 0, NULL);
+	fn_imgb_set_objects(b, oml, FN_OBJ_LIMIT);
+	memcpy(k, net10, 4);
+	fn_imgb_elem(b, oml, k, NULL, 0, &lmt);
+	k[0] = 11;
+	fn_imgb_elem(b, oml, k, NULL, FN_ELEM_F_END, NULL);
 
 	/* raw: ct state before conntrack, link-layer load */
 	fn_imgb_rule(b, 0, 1);
@@ -172,6 +196,21 @@ static void full(struct fn_imgb *b)
 
 		if (o)
 			o->verdict = FN_REJECT_PORT_UNREACH;
+	}
+	/* in: the inner header (@ih), object maps, a reject with a code */
+	fn_imgb_rule(b, 2, 10);
+	t_payload(b, FN_PAYLOAD_INNER, 0, 4, 8);
+	t_objref_map(b, 8, FN_OBJ_COUNTER, omc);
+	t_payload_cmp(b, FN_PAYLOAD_INNER, 4, 2, FN_CMP_NEQ, p53);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 9);
+	t_objref_map(b, 9, FN_OBJ_LIMIT, oml);
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 10);
+	t_objref_map(b, 10, FN_OBJ_QUOTA, omq);
+	{
+		struct fn_op_reject *o = fn_imgb_op(b, FN_OP_REJECT, sizeof(*o));
+
+		if (o)
+			o->verdict = FN_REJECT_HOST_PROHIB;
 	}
 	/* out: payload set with checksums, immediate */
 	fn_imgb_rule(b, 3, 5);

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FN_FUZZ_PACKETS 6
+#define FN_FUZZ_PACKETS 10
 
 /* Packet i (IPv4 datagram bytes) into buf (>= 128 bytes); returns length. */
 size_t fn_fuzz_packet(unsigned i, uint8_t *buf);
