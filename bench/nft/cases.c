@@ -34,6 +34,8 @@ const struct bench_case bench_cases[] = {
 	{"set-1k-hit", "set of 1k saddr, hit", BENCH_SET, 1000, 1},
 	{"set-10k-hit", "set of 10k saddr, hit", BENCH_SET, 10000, 1},
 	{"set-100k-hit", "set of 100k saddr, hit", BENCH_SET, 100000, 1},
+	{"objmap-1k-miss", "counter name saddr map of 1k, miss", BENCH_OBJMAP, 1000, 0},
+	{"objmap-1k-hit", "counter name saddr map of 1k, hit", BENCH_OBJMAP, 1000, 1},
 	{"meter-64k", "meter { saddr limit }, size 64k", BENCH_METER, 65535, 0},
 	{"add-64k", "add @dyn { saddr }, size 64k", BENCH_DYNSET_ADD, 65535, 0},
 };
@@ -63,14 +65,22 @@ char *bench_ruleset(const struct bench_case *c)
 	if (!f)
 		return NULL;
 	fprintf(f, "table inet fragnet {\n");
-	if (c->kind == BENCH_SET) {
-		fprintf(f, "\tset s {\n\t\ttype ipv4_addr\n\t\telements = { ");
+	if (c->kind == BENCH_SET || c->kind == BENCH_OBJMAP) {
+		bool objmap = c->kind == BENCH_OBJMAP;
+
+		if (objmap)
+			fprintf(f, "\tcounter c0 { }\n\tcounter c1 { }\n"
+				"\tmap om {\n\t\ttype ipv4_addr : counter\n\t\telements = { ");
+		else
+			fprintf(f, "\tset s {\n\t\ttype ipv4_addr\n\t\telements = { ");
 		for (unsigned i = 0; i < c->n; i++) {
 			if (c->match && i == c->n - 1)
 				snprintf(addr, sizeof(addr), "127.0.0.1");
 			else
 				other_addr(addr, sizeof(addr), i);
 			fprintf(f, "%s%s", i ? ", " : "", addr);
+			if (objmap)
+				fprintf(f, " : \"c%u\"", i % 2);
 		}
 		fprintf(f, " }\n\t}\n");
 	} else if (c->kind == BENCH_DYNSET_ADD) {
@@ -80,6 +90,8 @@ char *bench_ruleset(const struct bench_case *c)
 	fprintf(f, "\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n");
 	if (c->kind == BENCH_SET) {
 		fprintf(f, "\t\tip saddr @s drop\n");
+	} else if (c->kind == BENCH_OBJMAP) {
+		fprintf(f, "\t\tcounter name ip saddr map @om drop\n");
 	} else if (c->kind == BENCH_METER) {
 		fprintf(f, "\t\tmeter m size %u { ip saddr limit rate over 1000000000/second } drop\n",
 			c->n);

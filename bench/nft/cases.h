@@ -25,8 +25,11 @@ struct bench_case {
 /* BENCH_METER: `meter m size N { ip saddr limit rate over 1e9/second }`,
  * which never matches: the lookup of the packet's own element and its
  * bucket. BENCH_DYNSET_ADD: `add @d { ip saddr }` into a dynamic set of
- * size N, the element there after the first packet. */
-enum bench_kind { BENCH_SADDR, BENCH_DPORT_RULES, BENCH_SET, BENCH_METER, BENCH_DYNSET_ADD };
+ * size N, the element there after the first packet. BENCH_OBJMAP: `counter
+ * name ip saddr map @om drop`, N elements naming two counters: the lookup of
+ * BENCH_SET, then the named counter it picks. */
+enum bench_kind { BENCH_SADDR, BENCH_DPORT_RULES, BENCH_SET, BENCH_METER, BENCH_DYNSET_ADD,
+		  BENCH_OBJMAP };
 
 extern const struct bench_case bench_cases[];
 extern const size_t bench_n_cases;

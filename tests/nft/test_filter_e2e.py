@@ -4,12 +4,15 @@ compiled from nft text, kernel clients in a peer namespace.
 
   test_filter_e2e.py --echo build/examples/fragnet-echo --compile build/tests/nft/compile_image
 
-Checks drop, reject (ICMP port unreachable from the stack), output-hook drops,
+Checks drop, reject (ICMP port unreachable from the stack, and the codes of
+`reject with icmp host-prohibited` / `net-prohibited` as the kernel client
+reads them), output-hook drops,
 the filter drop counter, and a conntrack ruleset (policy drop, only
 established replies leave) with fragmented datagrams (defragment first).
 Prints one line per check; exits non-zero on failure.
 """
 import argparse
+import errno
 import json
 import os
 import socket
@@ -31,6 +34,8 @@ table inet fragnet {
     type filter hook input priority 0; policy accept;
     udp sport 40001 counter drop
     udp sport 40002 reject
+    udp sport 40005 reject with icmp host-prohibited
+    udp sport 40006 reject with icmp net-prohibited
   }
   chain output {
     type filter hook output priority 0; policy accept;
@@ -69,6 +74,11 @@ def client_from(sport, size):
         return {"result": "refused"}
     except socket.timeout:
         return {"result": "timeout"}
+    except OSError as e:
+        # the kernel reports other fatal ICMP errors on a connected socket:
+        # host-prohibited (code 10) as EHOSTUNREACH, net-prohibited (9) as
+        # ENETUNREACH (icmp_err_convert)
+        return {"result": errno.errorcode.get(e.errno, str(e.errno))}
 
 
 def compile_rules(tool, text, directory, name):
@@ -96,6 +106,12 @@ def run(args):
             c.check("input drop: no answer", r["result"] == "timeout", r)
             r = topo.in_client(40002, 64)
             c.check("input reject: ICMP port unreachable", r["result"] == "refused", r)
+            r = topo.in_client(40005, 64)
+            c.check("input reject with icmp host-prohibited: EHOSTUNREACH",
+                    r["result"] == "EHOSTUNREACH", r)
+            r = topo.in_client(40006, 64)
+            c.check("input reject with icmp net-prohibited: ENETUNREACH",
+                    r["result"] == "ENETUNREACH", r)
             r = topo.in_client(40004, 64)
             c.check("output drop: the reply never leaves", r["result"] == "timeout", r)
         finally:
@@ -103,7 +119,7 @@ def run(args):
         c.check("server exited cleanly", rc == 0, f"exit {rc}")
         st = srv.stats()
         drops = sum(q["drops"].get("filter", 0) for q in st.values())
-        c.check("filter drops counted (drop, reject, output drop)", drops == 3, st)
+        c.check("filter drops counted (drop, 3 rejects, output drop)", drops == 5, st)
 
         srv = Echo(topo, args.echo, "af_packet", ["--rules", conntrack]).start()
         try:
