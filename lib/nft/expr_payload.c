@@ -29,11 +29,58 @@ bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len
 	return true;
 }
 
+/*
+ * Where @ih starts: the kernel's __nft_payload_inner_offset(), worked out
+ * on the hook's first @ih load (a rewrite by an earlier rule of the same
+ * hook counts, as in the kernel) for a packet with a transport header (not
+ * a later fragment): after the UDP header, after the TCP header with its
+ * options, after a version 0 GRE header with its optional fields (none with
+ * routing), at the transport header for IP in IP; for any other protocol
+ * there is no inner offset.
+ */
+void fn_payload_find_inner(struct fn_nft_ctx *c)
+{
+	const uint8_t *th = c->base_ptr[FN_PAYLOAD_TRANSPORT];
+	uint32_t avail = c->base_len[FN_PAYLOAD_TRANSPORT], off;
+	uint16_t flags;
+
+	c->inner_ready = true;
+	if (!c->l4proto || !c->l4)
+		return;
+	switch (c->tprot) {
+	case 17:  /* UDP */
+		off = 8;
+		break;
+	case 6:   /* TCP: the kernel reads the 20-byte header for doff */
+		if (avail < 20)
+			return;
+		off = (th[12] >> 4) * 4u;
+		break;
+	case 47:  /* GRE */
+		if (avail < 4)
+			return;
+		flags = (uint16_t)(th[0] << 8 | th[1]);
+		if ((flags & 0x7) != 0 || (flags & 0x4000))  /* version, routing */
+			return;
+		off = 4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) +
+		      ((flags & 0x1000) ? 4 : 0);            /* csum, key, seq */
+		break;
+	case 4:   /* IP in IP */
+		off = 0;
+		break;
+	default:
+		return;
+	}
+	if (off <= avail) {
+		c->base_ptr[FN_PAYLOAD_INNER] = th + off;
+		c->base_len[FN_PAYLOAD_INNER] = avail - off;
+	}
+}
+
 static int check_base(struct fn_verify *v, unsigned base, unsigned len)
 {
 	if (base > FN_PAYLOAD_INNER)
 		return fn_verify_fail(v, "payload base %u", base);
-	v->inner |= base == FN_PAYLOAD_INNER;
 	if (len == 0 || len > FN_REGS_BYTES)
 		return fn_verify_fail(v, "payload length %u", len);
 	return 0;

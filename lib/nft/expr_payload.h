@@ -16,6 +16,7 @@
 
 bool fn_payload_load_link(const struct fn_nft_ctx *c, unsigned off, unsigned len,
 			  uint8_t *dst);
+void fn_payload_find_inner(struct fn_nft_ctx *c);
 
 /* Copy with the field sizes of IPv4/UDP headers inlined (no libc call). */
 static inline void fn_payload_copy(uint32_t *dst, const uint8_t *src, unsigned len)
@@ -42,15 +43,21 @@ static inline void fn_payload_copy(uint32_t *dst, const uint8_t *src, unsigned l
  * not there: the op's result is BREAK.
  */
 static inline __attribute__((always_inline)) bool
-fn_payload_load(const struct fn_nft_ctx *c, unsigned base,
+fn_payload_load(struct fn_nft_ctx *c, unsigned base,
 				   unsigned off, unsigned len, uint32_t *dst)
 {
 	if (len % 4)
 		dst[len / 4] = 0;
 	if (FN_LIKELY(base != FN_PAYLOAD_LINK)) {
-		/* network or transport: see fn_nft_ctx.base_ptr */
-		if (off + len > c->base_len[base])
-			return false;
+		/* network, transport or inner: see fn_nft_ctx.base_ptr */
+		if (off + len > c->base_len[base]) {
+			/* out of bounds, or the inner base not found yet */
+			if (base != FN_PAYLOAD_INNER || c->inner_ready)
+				return false;
+			fn_payload_find_inner(c);
+			if (off + len > c->base_len[base])
+				return false;
+		}
 		fn_payload_copy(dst, c->base_ptr[base] + off, len);
 		return true;
 	}

@@ -113,49 +113,6 @@ static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base, uint32_t r,
 	return prog->chains[base].policy == FN_POLICY_ACCEPT ? FN_V_ACCEPT : FN_V_DROP;
 }
 
-/*
- * Where @ih starts: the kernel's __nft_payload_inner_offset(), for a packet
- * with a transport header (not a later fragment): after the UDP header,
- * after the TCP header with its options, after a version 0 GRE header with
- * its optional fields (none with routing), at the transport header for
- * IP-in-IP; for any other protocol there is no inner offset.
- */
-static void parse_inner(struct fn_nft_ctx *c)
-{
-	const uint8_t *th = c->base_ptr[FN_PAYLOAD_TRANSPORT];
-	uint32_t avail = c->base_len[FN_PAYLOAD_TRANSPORT], off;
-	uint16_t flags;
-
-	switch (c->tprot) {
-	case 17:  /* UDP */
-		off = 8;
-		break;
-	case 6:   /* TCP: the kernel reads the 20-byte header for doff */
-		if (avail < 20)
-			return;
-		off = (th[12] >> 4) * 4u;
-		break;
-	case 47:  /* GRE */
-		if (avail < 4)
-			return;
-		flags = (uint16_t)(th[0] << 8 | th[1]);
-		if ((flags & 0x7) != 0 || (flags & 0x4000))  /* version, routing */
-			return;
-		off = 4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) +
-		      ((flags & 0x1000) ? 4 : 0);            /* csum, key, seq */
-		break;
-	case 4:   /* IP in IP */
-		off = 0;
-		break;
-	default:
-		return;
-	}
-	if (off <= avail) {
-		c->base_ptr[FN_PAYLOAD_INNER] = th + off;
-		c->base_len[FN_PAYLOAD_INNER] = avail - off;
-	}
-}
-
 /* What the kernel's nft_set_pktinfo_ipv4_validate() works out. */
 static inline void parse_ipv4(struct fn_nft_ctx *c, const struct fn_pkt *pkt)
 {
@@ -172,6 +129,7 @@ static inline void parse_ipv4(struct fn_nft_ctx *c, const struct fn_pkt *pkt)
 	c->base_len[FN_PAYLOAD_TRANSPORT] = 0;
 	c->base_ptr[FN_PAYLOAD_INNER] = pkt->l3;
 	c->base_len[FN_PAYLOAD_INNER] = 0;
+	c->inner_ready = false;
 	if (FN_UNLIKELY(pkt->l3_len < 20))
 		return;
 	ihl = (ip[0] & 0xf) * 4u;
@@ -184,8 +142,6 @@ static inline void parse_ipv4(struct fn_nft_ctx *c, const struct fn_pkt *pkt)
 	c->l4 = ((ip[6] & 0x1f) | ip[7]) == 0;
 	c->base_ptr[FN_PAYLOAD_TRANSPORT] = ip + ihl;
 	c->base_len[FN_PAYLOAD_TRANSPORT] = c->l4 ? pkt->l3_len - ihl : 0;
-	if (FN_UNLIKELY(c->prog->inner) && c->l4)
-		parse_inner(c);
 }
 
 /* Conntrack's own hook: a full table drops new flows, decided by no rule. */

@@ -51,7 +51,6 @@ struct fn_nft_prog {
 	 * after conntrack has looked the packet up (priority >= -200). */
 	uint16_t ct_chain[FN_HOOK_MAX];
 	bool conntrack;
-	bool inner;           /* some op loads @ih: find the inner offset */
 };
 
 /*
@@ -159,11 +158,13 @@ struct fn_nft_ctx {
 	/* Where network (1), transport (2) and inner (3) payload loads read,
 	 * and how many bytes they may: one bound and one pointer per base, set
 	 * once per hook run. The transport length is 0 without a readable
-	 * transport header (non-first fragment, a header that does not parse);
-	 * the inner length is 0 where the kernel has no inner offset (see
-	 * parse_inner() in interp.c) or it lies past the end. */
+	 * transport header (non-first fragment, a header that does not parse).
+	 * The inner base is found on its first load in the hook, as the
+	 * kernel does (fn_payload_find_inner()); its length stays 0 where the
+	 * kernel has no inner offset or it lies past the end. */
 	const uint8_t *base_ptr[4];
 	uint32_t base_len[4];
+	bool inner_ready;     /* base 3 is found */
 	bool ct_after;        /* conntrack's hook has run (or is not in this hook) */
 	bool ct_ready;        /* ct below is computed */
 	struct fn_nft_qstate *qs;
@@ -233,7 +234,6 @@ struct fn_verify {
 	uint32_t (*edges)[2];  /* jump/goto edges: from chain, to chain */
 	size_t n_edges, cap_edges;
 	uint8_t *has_reject;   /* per chain: holds a reject op */
-	bool inner;            /* some op loads @ih (FN_PAYLOAD_INNER) */
 	char *err;
 	size_t errlen;
 };

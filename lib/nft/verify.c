@@ -587,12 +587,11 @@ out:
 }
 
 /* Programs that use conntrack run every hook; note where it looks up. */
-static void finish_prog(struct fn_nft_prog *p, bool conntrack, bool inner)
+static void finish_prog(struct fn_nft_prog *p, bool conntrack)
 {
 	int hook;
 
 	p->conntrack = conntrack;
-	p->inner = inner;
 	p->hooks = 0;
 	for (hook = 0; hook < FN_HOOK_MAX; hook++) {
 		uint16_t i, first = p->hdr->hook_first[hook], n = p->hdr->hook_count[hook];
@@ -640,7 +639,7 @@ int fn_nft_verify(const void *image, size_t len, struct fn_nft_prog *prog,
 	ret = check_graph(&v);
 out:
 	if (!ret)
-		finish_prog(prog, prog->hdr->flags & FN_IMG_F_CONNTRACK, v.inner);
+		finish_prog(prog, prog->hdr->flags & FN_IMG_F_CONNTRACK);
 	free(v.edges);
 	free(v.has_reject);
 	if (ret)

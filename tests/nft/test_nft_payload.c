@@ -310,6 +310,39 @@ static void test_inner_header(void **state)
 	}
 }
 
+/* The inner offset is found at the hook's first @ih load, as in the kernel:
+ * a TCP header length rewritten by an earlier rule moves it. */
+static void test_inner_after_rewrite(void **state)
+{
+	static const uint8_t doff6 = 0x60, want[2] = { 113, 120 };
+	struct fn_imgb *b = t_builder();
+	struct fn_op_payload_set *o;
+	struct fn_nft_state *s;
+	struct tpkt t;
+	uint64_t h;
+
+	(void)state;
+	fn_imgb_table(b, "t", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);
+	t_imm(b, 0, &doff6, 1);
+	o = fn_imgb_op(b, FN_OP_PAYLOAD_SET, sizeof(*o));
+	o->base = TH;
+	o->offset = 12;
+	o->len = 1;
+	fn_imgb_rule(b, 0, 2);
+	t_payload_cmp(b, FN_PAYLOAD_INNER, 0, 2, FN_CMP_EQ, want);
+	t_verdict(b, FN_V_DROP, 0);
+	s = t_load(b);
+	/* doff 5 as sent (inner bytes 85, 92), 6 once rule 1 ran */
+	t_udp(&t, IP4(1, 2, 3, 4), IP4(10, 0, 0, 1), 9, 53, 40);
+	t.buf[9] = 6;
+	t.buf[20 + 12] = 0x50;
+	assert_int_equal(t_run(s, FN_HOOK_INPUT, &t, &h), FN_DROP);
+	assert_int_equal(h, 2);
+	t_free(s);
+}
+
 /* @ih is read-only: the verifier refuses a payload set there. */
 static void test_inner_header_set_refused(void **state)
 {
@@ -345,6 +378,7 @@ int main(void)
 		T_TEST(test_payload_set_checksums),
 		T_TEST(test_payload_set_bounds),
 		T_TEST(test_inner_header),
+		T_TEST(test_inner_after_rewrite),
 		T_TEST(test_inner_header_set_refused),
 	};
 
