@@ -341,7 +341,9 @@ struct fn_op_slot {
 	uint32_t slot;
 };
 
-/* ct keys (NFT_CT_*) that we can reproduce. */
+/* ct keys (NFT_CT_*) that we can reproduce. Register layout as the
+ * kernel's: addresses and ports in network order, counters host-order u64,
+ * expiration in ms as a host-order u32, labels 16 bytes of bits. */
 enum fn_ct_key {
 	FN_CT_STATE = 0,
 	FN_CT_DIRECTION = 1,
@@ -349,16 +351,36 @@ enum fn_ct_key {
 	FN_CT_MARK = 3,
 	FN_CT_L3PROTO = 10,
 	FN_CT_PROTOCOL = 12,
+	FN_CT_SRC_IP = 13,    /* of the tuple of `dir` */
+	FN_CT_DST_IP = 14,
+	FN_CT_PROTO_SRC = 15, /* UDP port, ICMP id; 0 for other protocols */
+	FN_CT_PROTO_DST = 16, /* UDP port, ICMP type and code */
+	FN_CT_PKTS = 17,      /* accounting of `dir`, or of both */
+	FN_CT_BYTES = 18,
+	FN_CT_AVGPKT = 19,    /* bytes / packets, 0 without packets */
+	FN_CT_EXPIRATION = 20,
+	FN_CT_ID = 21,
+	FN_CT_LABELS = 22,
+};
+
+/* fn_op_ct.dir: the kernel's IP_CT_DIR_* + 1, so that 0 is its
+ * IP_CT_DIR_MAX, what it uses when a rule names no direction. */
+enum fn_ct_dir {
+	FN_CT_DIR_NONE = 0,   /* counters: both directions summed */
+	FN_CT_DIR_ORIGINAL = 1,
+	FN_CT_DIR_REPLY = 2,
 };
 
 struct fn_op_ct {
 	struct fn_op h;
 	uint8_t key, dreg;
+	uint8_t dir;          /* enum fn_ct_dir: tuple keys need one of the two */
+	uint8_t pad[3];
 };
 
 struct fn_op_ct_set {
 	struct fn_op h;
-	uint8_t key, sreg;    /* FN_CT_MARK only */
+	uint8_t key, sreg;    /* FN_CT_MARK or FN_CT_LABELS */
 };
 
 /* Reject: the verdict the stack acts on (enum fn_verdict of filter.h). */

@@ -170,6 +170,24 @@ static void test_chains_and_sets(void **state)
 	i = sample(0);
 	i.h->flags = 0;
 	refused(&i, "ct without the conntrack flag");
+	/* sample 0, rule 0: ct state -> reg 0 */
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->dir = FN_CT_DIR_REPLY;
+	refused(&i, "ct key 0 with direction 2");
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->key = 99;
+	refused(&i, "ct key 99");
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->key = FN_CT_SRC_IP; /* needs a direction */
+	refused(&i, "ct key 13 with direction 0");
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->key = FN_CT_PKTS;
+	((struct fn_op_ct *)first_op(&i, 0))->dir = 3;
+	refused(&i, "ct key 17 with direction 3");
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->key = FN_CT_LABELS;
+	((struct fn_op_ct *)first_op(&i, 0))->dreg = 13;
+	refused(&i, "register 13 length 16 out of range");
 }
 
 /* Every single-byte corruption of the full sample is refused or runs. */
