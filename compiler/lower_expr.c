@@ -484,6 +484,12 @@ static int dynset_expr(struct nftnl_expr *e, void *arg)
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	struct fn_img_limit lim;
 
+	if (name && !strcmp(name, "connlimit")) {
+		x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "per-element ct count (add @set "
+				       "{ key ct count ... }) is not supported yet; a rule's "
+				       "own ct count is");
+		return -1;
+	}
 	if (!name || strcmp(name, "limit") || x->limit != FN_IMG_NONE) {
 		x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "per-element %s in add/update @set: "
 				       "only one limit is supported", name ? name : "?");
@@ -718,6 +724,25 @@ static int lower_ct(struct lower *l, struct nftnl_expr *e)
 	return 0;
 }
 
+/* ct count: a list of its own per rule expression (the kernel's
+ * nft_connlimit keeps one per expression). */
+static int lower_connlimit(struct lower *l, struct nftnl_expr *e)
+{
+	uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_CONNLIMIT_FLAGS) ?
+			 nftnl_expr_get_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS) : 0;
+	struct fn_op_connlimit *o;
+
+	if (flags & ~NFT_CONNLIMIT_F_INV)
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct count flags 0x%x", flags);
+	l->conntrack = true;
+	if (!(o = new_op(l, FN_OP_CONNLIMIT, sizeof(*o))))
+		return -E2BIG;
+	o->invert = !!(flags & NFT_CONNLIMIT_F_INV);
+	o->slot = l->connlimits++;
+	o->limit = nftnl_expr_get_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT);
+	return 0;
+}
+
 static int lower_reject(struct lower *l, struct nftnl_expr *e)
 {
 	uint32_t type = nftnl_expr_get_u32(e, NFTNL_EXPR_REJECT_TYPE);
@@ -786,6 +811,7 @@ static const struct {
 	{ "quota", lower_quota },
 	{ "objref", lower_objref },
 	{ "ct", lower_ct },
+	{ "connlimit", lower_connlimit },
 	{ "reject", lower_reject },
 	{ "log", lower_log },
 };
@@ -810,7 +836,6 @@ static const struct {
 	{ "exthdr", "extension header and TCP option matching is not supported" },
 	{ "fwd", "fwd is not supported" },
 	{ "dup", "dup is not supported" },
-	{ "connlimit", "ct count is not supported" },
 	{ "flow_offload", "flow offload is not supported" },
 	{ "synproxy", "synproxy is not supported" },
 	{ "tunnel", "tunnel expressions are not supported" },

@@ -220,6 +220,14 @@ static void full(struct fn_imgb *b)
 			o->sreg = 10;
 		}
 	}
+	{
+		struct fn_op_connlimit *o = fn_imgb_op(b, FN_OP_CONNLIMIT, sizeof(*o));
+
+		if (o) {
+			o->limit = 1000;
+			o->invert = 0;
+		}
+	}
 	t_verdict(b, FN_V_ACCEPT, 0);
 	/* sub: return unless port 53 */
 	fn_imgb_rule(b, 5, 8);

@@ -757,3 +757,36 @@ void fn_ct_confirm(struct fn_nft_ctx *c)
 	c->pkt->ct = e ? REF_ENTRY | (uint32_t)(e - t->e) | (dir ? REF_DIR : 0) : REF_INVALID;
 	p->seq = 0;
 }
+
+bool fn_ct_alive(struct fn_nft_ctx *c, const struct fn_ct_tuple *k)
+{
+	uint8_t dir;
+
+	return lookup(c->qs->ct, k, now_ns(c), &dir) != NULL;
+}
+
+bool fn_ct_packet_tuple(const struct fn_nft_ctx *c, struct fn_ct_tuple *k)
+{
+	const uint8_t *ip = c->pkt->l3, *l4 = ip + c->thoff;
+	uint32_t l4len;
+
+	if (!c->l4proto || !c->l4)
+		return false;
+	l4len = c->pkt->l3_len - c->thoff;
+	memset(k, 0, sizeof(*k));
+	k->src = rd32(ip + 12);
+	k->dst = rd32(ip + 16);
+	k->proto = c->tprot;
+	if (c->tprot == PROTO_UDP) {
+		if (l4len < 4)
+			return false;
+		k->sport = rd16(l4);
+		k->dport = rd16(l4 + 2);
+	} else if (c->tprot == PROTO_ICMP) {
+		if (l4len < 8)
+			return false;
+		k->sport = rd16(l4 + 4);
+		k->dport = (uint16_t)(l4[0] << 8 | l4[1]);
+	}
+	return true;
+}

@@ -73,6 +73,12 @@ const struct fn_ct_view *fn_ct_get(struct fn_nft_ctx *c);
 /* A flow's tuple in direction dir (0 original, 1 reply) from its original
  * tuple, as the kernel keeps both (without NAT, one is the other inverted). */
 void fn_ct_tuple_dir(const struct fn_ct_tuple *orig, unsigned dir, struct fn_ct_tuple *out);
+/* ct count: whether conntrack has a live flow with tuple k (either
+ * direction), as nf_conntrack_find_get(). */
+bool fn_ct_alive(struct fn_nft_ctx *c, const struct fn_ct_tuple *k);
+/* The packet's own tuple, for a packet without a flow (the kernel's
+ * nf_ct_get_tuplepr()); false when it has none (no ports to read). */
+bool fn_ct_packet_tuple(const struct fn_nft_ctx *c, struct fn_ct_tuple *k);
 /* Forget expired flows, looking at up to `budget` slots. */
 void fn_ct_gc(struct fn_ct_table *t, uint64_t now, unsigned budget);
 

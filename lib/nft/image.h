@@ -160,6 +160,7 @@ enum fn_op_type {
 	FN_OP_REJECT,
 	FN_OP_LOG,
 	FN_OP_DYNSET,
+	FN_OP_CONNLIMIT,
 	FN_OP_MAX
 };
 
@@ -381,6 +382,17 @@ struct fn_op_ct {
 struct fn_op_ct_set {
 	struct fn_op h;
 	uint8_t key, sreg;    /* FN_CT_MARK or FN_CT_LABELS */
+};
+
+/* ct count (nft_connlimit.c): the flow joins list `slot` of the queue's
+ * connection lists; the rule stops when the live connections in it exceed
+ * `limit` (with invert: when they do not). */
+struct fn_op_connlimit {
+	struct fn_op h;
+	uint8_t invert;       /* "over" */
+	uint8_t pad;
+	uint32_t slot;        /* list; below code.len / sizeof(this op) */
+	uint32_t limit;
 };
 
 /* Reject: the verdict the stack acts on (enum fn_verdict of filter.h). */

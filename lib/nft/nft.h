@@ -26,6 +26,7 @@
 #define FN_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 struct fn_ct_table;
+struct fn_connlimit;
 struct fn_dyn_table;
 
 /* A verified image. Pointers into the image, computed once. */
@@ -118,6 +119,7 @@ struct fn_nft_qstate {
 	 * the others */
 	struct fn_dyn_table *dyn;
 	uint64_t set_full;                /* elements a full dynamic set refused */
+	struct fn_connlimit *cl;          /* ct count lists (connlimit.h) */
 	/* log: when the next line is due (rate limit of this queue) */
 	uint64_t log_tat;
 	uint64_t log_lines, log_suppressed;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nft_test.h"
+#include "nft/connlimit.h"
 #include "nft/conntrack.h"
 
 #define SEC 1000000000ull
@@ -624,6 +625,94 @@ static void test_expiration_rounding(void **state)
 	t_free(s);
 }
 
+static void connlimit(struct fn_imgb *b, uint32_t slot, uint32_t limit, int invert)
+{
+	struct fn_op_connlimit *o = fn_imgb_op(b, FN_OP_CONNLIMIT, sizeof(*o));
+
+	o->slot = slot;
+	o->limit = limit;
+	o->invert = (uint8_t)invert;
+}
+
+/* Input: rule 400 `ct count over 2 counter`, then `lists` rules each with
+ * a `ct count` of its own that never stops the rule. */
+static struct fn_nft_state *count_state(struct tclock *clk, unsigned lists)
+{
+	struct fn_imgb *b = t_builder();
+	struct fn_nft_state *s;
+	unsigned i;
+
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 400);
+	connlimit(b, 0, 2, 1);
+	t_counter(b, 0, 400);
+	for (i = 0; i < lists; i++) {
+		fn_imgb_rule(b, 0, 500 + i);
+		connlimit(b, 1 + i, UINT32_MAX, 0);
+	}
+	s = t_load(b);
+	fn_nft_state_set_clock(s, t_mono, t_real, clk);
+	return s;
+}
+
+static void test_ct_count(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = count_state(&clk, 0);
+	struct tpkt t;
+	uint16_t port;
+
+	(void)state;
+	for (port = 1; port <= 3; port++) {
+		t_udp(&t, A, B, port, 53, 0);
+		receive(s, &t);
+	}
+	assert_int_equal(COUNT(400), 1);  /* the third flow is over 2 */
+	t_udp(&t, A, B, 1, 53, 0);         /* a flow is counted once */
+	receive(s, &t);
+	assert_int_equal(COUNT(400), 2);
+	t_udp(&t, B, A, 53, 2, 0);         /* replies go through output only */
+	transmit(s, &t);
+	/* the flows expire: the next walk forgets them */
+	clk.mono += 31 * SEC;
+	t_udp(&t, A, B, 10, 53, 0);
+	receive(s, &t);
+	t_udp(&t, A, B, 11, 53, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(400), 2);
+	t_udp(&t, A, B, 12, 53, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(400), 3);
+	assert_int_equal(fn_nft_connlimit_full(s), 0);
+	t_free(s);
+}
+
+/* The lists share one pool per queue: when it is empty the packet is
+ * dropped, as the kernel drops it when it cannot allocate, and counted. */
+static void test_ct_count_pool_full(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = count_state(&clk, 99); /* 100 lists */
+	uint32_t flows = FN_CL_NODES / 100, i;
+	struct tpkt t;
+
+	(void)state;
+	for (i = 0; i < flows; i++) {
+		t_udp(&t, A, B, (uint16_t)(1000 + i), 53, 0);
+		assert_int_equal(receive(s, &t), FN_ACCEPT);
+	}
+	assert_int_equal(fn_nft_connlimit_full(s), 0);
+	t_udp(&t, A, B, (uint16_t)(1000 + i), 53, 0);
+	assert_int_equal(receive(s, &t), FN_DROP);
+	assert_int_equal(fn_nft_connlimit_full(s), 1);
+	/* known flows need no room */
+	t_udp(&t, A, B, 1000, 53, 0);
+	assert_int_equal(receive(s, &t), FN_ACCEPT);
+	t_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +729,8 @@ int main(void)
 		T_TEST(test_keys),
 		T_TEST(test_accounting_skips_invalid),
 		T_TEST(test_expiration_rounding),
+		T_TEST(test_ct_count),
+		T_TEST(test_ct_count_pool_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -190,6 +190,32 @@ static void test_chains_and_sets(void **state)
 	refused(&i, "register 13 length 16 out of range");
 }
 
+/* The connlimit op of sample 0 (post chain, rule 7): its list index is
+ * bounded by the code's size. */
+static struct fn_op_connlimit *find_connlimit(struct img *i)
+{
+	uint8_t *p = i->p + i->h->code.off, *end = p + i->h->code.len;
+
+	for (; p < end; p += ((struct fn_op *)p)->size * 4u)
+		if (((struct fn_op *)p)->type == FN_OP_CONNLIMIT)
+			return (struct fn_op_connlimit *)p;
+	fail_msg("no connlimit op in the sample");
+	return NULL;
+}
+
+static void test_connlimit(void **state)
+{
+	struct img i;
+
+	(void)state;
+	i = sample(0);
+	find_connlimit(&i)->slot = i.h->code.len;
+	refused(&i, "connlimit list");
+	i = sample(0);
+	find_connlimit(&i)->invert = 2;
+	refused(&i, "connlimit invert 2");
+}
+
 /* Every single-byte corruption of the full sample is refused or runs. */
 static void test_every_byte(void **state)
 {
@@ -284,6 +310,7 @@ int main(void)
 		T_TEST(test_header),
 		T_TEST(test_ops),
 		T_TEST(test_chains_and_sets),
+		T_TEST(test_connlimit),
 		T_TEST(test_every_byte),
 		T_TEST(test_replace_code),
 	};
