@@ -486,6 +486,12 @@ static int dynset_expr(struct nftnl_expr *e, void *arg)
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	struct fn_img_limit lim;
 
+	if (name && !strcmp(name, "connlimit")) {
+		x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "per-element ct count (add @set "
+				       "{ key ct count ... }) is not supported yet; a rule's "
+				       "own ct count is");
+		return -1;
+	}
 	if (!name || strcmp(name, "limit") || x->limit != FN_IMG_NONE) {
 		x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "per-element %s in add/update @set: "
 				       "only one limit is supported", name ? name : "?");
@@ -642,53 +648,145 @@ static int lower_objref(struct lower *l, struct nftnl_expr *e)
 	return 0;
 }
 
-static int lower_ct(struct lower *l, struct nftnl_expr *e)
+/* The ct keys we reproduce: their image key, register length and which
+ * directions they take (as nft_ct_get_init: the tuple keys need one,
+ * counters may have one, l3proto/protocol ignore one, the others refuse). */
+enum ct_dirs { DIR_NO, DIR_NEEDED, DIR_OPTIONAL, DIR_IGNORED };
+
+static int ct_key(struct lower *l, uint32_t key, uint8_t *fkey, unsigned *len,
+		  enum ct_dirs *dirs)
 {
-	uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
+	switch (key) {
+	case NFT_CT_STATE: *fkey = FN_CT_STATE; *len = 4; *dirs = DIR_NO; break;
+	case NFT_CT_DIRECTION: *fkey = FN_CT_DIRECTION; *len = 1; *dirs = DIR_NO; break;
+	case NFT_CT_STATUS: *fkey = FN_CT_STATUS; *len = 4; *dirs = DIR_NO; break;
+	case NFT_CT_MARK: *fkey = FN_CT_MARK; *len = 4; *dirs = DIR_NO; break;
+	case NFT_CT_EXPIRATION: *fkey = FN_CT_EXPIRATION; *len = 4; *dirs = DIR_NO; break;
+	case NFT_CT_ID: *fkey = FN_CT_ID; *len = 4; *dirs = DIR_NO; break;
+	case NFT_CT_LABELS: *fkey = FN_CT_LABELS; *len = 16; *dirs = DIR_NO; break;
+	case NFT_CT_L3PROTOCOL: *fkey = FN_CT_L3PROTO; *len = 1; *dirs = DIR_IGNORED; break;
+	case NFT_CT_PROTOCOL: *fkey = FN_CT_PROTOCOL; *len = 1; *dirs = DIR_IGNORED; break;
+	case NFT_CT_PKTS: *fkey = FN_CT_PKTS; *len = 8; *dirs = DIR_OPTIONAL; break;
+	case NFT_CT_BYTES: *fkey = FN_CT_BYTES; *len = 8; *dirs = DIR_OPTIONAL; break;
+	case NFT_CT_AVGPKT: *fkey = FN_CT_AVGPKT; *len = 8; *dirs = DIR_OPTIONAL; break;
+	case NFT_CT_SRC_IP: *fkey = FN_CT_SRC_IP; *len = 4; *dirs = DIR_NEEDED; break;
+	case NFT_CT_DST_IP: *fkey = FN_CT_DST_IP; *len = 4; *dirs = DIR_NEEDED; break;
+	case NFT_CT_PROTO_SRC: *fkey = FN_CT_PROTO_SRC; *len = 2; *dirs = DIR_NEEDED; break;
+	case NFT_CT_PROTO_DST: *fkey = FN_CT_PROTO_DST; *len = 2; *dirs = DIR_NEEDED; break;
+	case NFT_CT_SRC:
+	case NFT_CT_DST:
+		/* `ct original saddr` in an ip table: 4 bytes, as `ct original
+		 * ip saddr`; in inet the kernel loads 16 (an IPv6 address) */
+		if (strncmp(l->table, "ip ", 3))
+			return fn_lower_fail(l, -EOPNOTSUPP, "ct saddr/daddr outside an ip table "
+					     "is not supported (IPv6 sized; write ct original ip saddr)");
+		*fkey = key == NFT_CT_SRC ? FN_CT_SRC_IP : FN_CT_DST_IP;
+		*len = 4;
+		*dirs = DIR_NEEDED;
+		break;
+	case NFT_CT_ZONE:
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct zone is not supported (one zone: "
+				     "there is no other conntrack table to tell apart)");
+	case NFT_CT_HELPER:
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct helper is not supported (no "
+				     "conntrack helpers: no protocol here opens related flows)");
+	case NFT_CT_SECMARK:
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct secmark is not supported (no LSM "
+				     "labels on a userspace stack)");
+	case NFT_CT_SRC_IP6:
+	case NFT_CT_DST_IP6:
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct ip6 addresses are not supported (no IPv6)");
+	default:
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct key %u is not supported", key);
+	}
+	return 0;
+}
+
+static int lower_ct_set(struct lower *l, struct nftnl_expr *e, uint32_t key)
+{
+	struct fn_op_ct_set *o;
 	uint8_t reg, fkey;
 	unsigned len;
 	int ret;
 
-	l->conntrack = true;
-	if (nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG)) {
-		struct fn_op_ct_set *o;
-
-		if (key != NFT_CT_MARK)
-			return fn_lower_fail(l, -EOPNOTSUPP, "setting ct key %u is not supported "
-					     "(ct mark only)", key);
-		if ((ret = map_reg(l, nftnl_expr_get_u32(e, NFTNL_EXPR_CT_SREG), 4, &reg)))
-			return ret;
-		if (!(o = new_op(l, FN_OP_CT_SET, sizeof(*o))))
-			return -E2BIG;
-		o->key = FN_CT_MARK;
-		o->sreg = reg;
-		cur(l)->reads = mask_of(reg, 4);
-		return 0;
-	}
 	switch (key) {
-	case NFT_CT_STATE: fkey = FN_CT_STATE; len = 4; break;
-	case NFT_CT_DIRECTION: fkey = FN_CT_DIRECTION; len = 1; break;
-	case NFT_CT_STATUS: fkey = FN_CT_STATUS; len = 4; break;
 	case NFT_CT_MARK: fkey = FN_CT_MARK; len = 4; break;
-	case NFT_CT_L3PROTOCOL: fkey = FN_CT_L3PROTO; len = 1; break;
-	case NFT_CT_PROTOCOL: fkey = FN_CT_PROTOCOL; len = 1; break;
+	case NFT_CT_LABELS: fkey = FN_CT_LABELS; len = 16; break;
+	case NFT_CT_ZONE:
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct zone set is not supported (one zone: "
+				     "there is no other conntrack table to tell apart)");
+	case NFT_CT_HELPER:
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct helper set is not supported (no "
+				     "conntrack helpers)");
+	case NFT_CT_EVENTMASK:
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct event set is not supported (no "
+				     "ctnetlink listeners to send events to)");
 	default:
-		return fn_lower_fail(l, -EOPNOTSUPP, "ct key %u is not supported (state, "
-				     "direction, status, mark, l3proto, protocol)", key);
+		return fn_lower_fail(l, -EOPNOTSUPP, "setting ct key %u is not supported "
+				     "(ct mark and ct label only)", key);
 	}
-	if (nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR) && len != 1)
-		return fn_lower_fail(l, -EINVAL, "ct key %u with a direction", key);
+	if ((ret = map_reg(l, nftnl_expr_get_u32(e, NFTNL_EXPR_CT_SREG), len, &reg)))
+		return ret;
+	if (!(o = new_op(l, FN_OP_CT_SET, sizeof(*o))))
+		return -E2BIG;
+	o->key = fkey;
+	o->sreg = reg;
+	cur(l)->reads = mask_of(reg, len);
+	return 0;
+}
+
+static int lower_ct(struct lower *l, struct nftnl_expr *e)
+{
+	uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
+	bool has_dir = nftnl_expr_is_set(e, NFTNL_EXPR_CT_DIR);
+	uint8_t reg, fkey = 0, dir = FN_CT_DIR_NONE;
+	enum ct_dirs dirs = DIR_NO;
+	struct fn_op_ct *o;
+	unsigned len = 0;
+	int ret;
+
+	l->conntrack = true;
+	if (nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG))
+		return lower_ct_set(l, e, key);
+	if ((ret = ct_key(l, key, &fkey, &len, &dirs)))
+		return ret;
+	if (has_dir) {
+		uint8_t d = nftnl_expr_get_u8(e, NFTNL_EXPR_CT_DIR);
+
+		if (dirs == DIR_NO || d > 1)
+			return fn_lower_fail(l, -EINVAL, "ct key %u with direction %u", key, d);
+		if (dirs != DIR_IGNORED)
+			dir = (uint8_t)(FN_CT_DIR_ORIGINAL + d);
+	} else if (dirs == DIR_NEEDED) {
+		return fn_lower_fail(l, -EINVAL, "ct key %u without a direction", key);
+	}
 	if ((ret = map_reg(l, nftnl_expr_get_u32(e, NFTNL_EXPR_CT_DREG), len, &reg)))
 		return ret;
-	{
-		struct fn_op_ct *o = new_op(l, FN_OP_CT, sizeof(*o));
-
-		if (!o)
-			return -E2BIG;
-		o->key = fkey;
-		o->dreg = reg;
-	}
+	if (!(o = new_op(l, FN_OP_CT, sizeof(*o))))
+		return -E2BIG;
+	o->key = fkey;
+	o->dreg = reg;
+	o->dir = dir;
 	cur(l)->writes = mask_of(reg, len);
+	return 0;
+}
+
+/* ct count: a list of its own per rule expression (the kernel's
+ * nft_connlimit keeps one per expression). */
+static int lower_connlimit(struct lower *l, struct nftnl_expr *e)
+{
+	uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_CONNLIMIT_FLAGS) ?
+			 nftnl_expr_get_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS) : 0;
+	struct fn_op_connlimit *o;
+
+	if (flags & ~NFT_CONNLIMIT_F_INV)
+		return fn_lower_fail(l, -EOPNOTSUPP, "ct count flags 0x%x", flags);
+	l->conntrack = true;
+	if (!(o = new_op(l, FN_OP_CONNLIMIT, sizeof(*o))))
+		return -E2BIG;
+	o->invert = !!(flags & NFT_CONNLIMIT_F_INV);
+	o->slot = l->connlimits++;
+	o->limit = nftnl_expr_get_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT);
 	return 0;
 }
 
@@ -765,6 +863,7 @@ static const struct {
 	{ "quota", lower_quota },
 	{ "objref", lower_objref },
 	{ "ct", lower_ct },
+	{ "connlimit", lower_connlimit },
 	{ "reject", lower_reject },
 	{ "log", lower_log },
 };
@@ -789,7 +888,6 @@ static const struct {
 	{ "exthdr", "extension header and TCP option matching is not supported" },
 	{ "fwd", "fwd is not supported" },
 	{ "dup", "dup is not supported" },
-	{ "connlimit", "ct count is not supported" },
 	{ "flow_offload", "flow offload is not supported" },
 	{ "synproxy", "synproxy is not supported" },
 	{ "tunnel", "tunnel expressions are not supported" },

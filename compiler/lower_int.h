@@ -42,6 +42,7 @@ struct lower {
 	uint32_t *set_idx;       /* per dumped set: image set, FN_IMG_NONE */
 	uint32_t *obj_slot;      /* per dumped object: slot, FN_IMG_NONE */
 	bool conntrack;
+	uint32_t connlimits;     /* ct count lists handed out */
 	/* where we are, for messages */
 	const char *chain;
 	bool in_rule;

@@ -101,6 +101,8 @@ static const char *op_why(const struct fn_nft_prog *p, const struct fn_op *op)
 		return "ct: conntrack runs in-process";
 	case FN_OP_CT_SET:
 		return "ct set: conntrack runs in-process";
+	case FN_OP_CONNLIMIT:
+		return "ct count: conntrack runs in-process";
 	case FN_OP_META_SET:
 		return "meta set: changes the packet in-process";
 	case FN_OP_PAYLOAD_SET:

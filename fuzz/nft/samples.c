@@ -7,6 +7,17 @@
 #include "samples.h"
 #include "filter/filter.h"
 
+static void ct_load(struct fn_imgb *b, uint8_t key, uint8_t dir, uint8_t dreg)
+{
+	struct fn_op_ct *o = fn_imgb_op(b, FN_OP_CT, sizeof(*o));
+
+	if (o) {
+		o->key = key;
+		o->dir = dir;
+		o->dreg = dreg;
+	}
+}
+
 /* Everything: conntrack, all hooks, every op type, every set kind. */
 static void full(struct fn_imgb *b)
 {
@@ -229,14 +240,31 @@ static void full(struct fn_imgb *b)
 	}
 	fn_imgb_rule(b, 3, 6);
 	t_verdict(b, FN_V_GOTO, 5);
-	/* post: ct direction, then accept */
+	/* post: ct direction, the flow's other keys, a label, then accept */
 	fn_imgb_rule(b, 4, 7);
+	ct_load(b, FN_CT_DIRECTION, FN_CT_DIR_NONE, 0);
+	ct_load(b, FN_CT_SRC_IP, FN_CT_DIR_ORIGINAL, 1);
+	ct_load(b, FN_CT_PROTO_DST, FN_CT_DIR_REPLY, 2);
+	ct_load(b, FN_CT_BYTES, FN_CT_DIR_NONE, 4);
+	ct_load(b, FN_CT_AVGPKT, FN_CT_DIR_REPLY, 6);
+	ct_load(b, FN_CT_PKTS, FN_CT_DIR_ORIGINAL, 6);
+	ct_load(b, FN_CT_EXPIRATION, FN_CT_DIR_NONE, 8);
+	ct_load(b, FN_CT_ID, FN_CT_DIR_NONE, 9);
+	ct_load(b, FN_CT_LABELS, FN_CT_DIR_NONE, 10);
 	{
-		struct fn_op_ct *o = fn_imgb_op(b, FN_OP_CT, sizeof(*o));
+		struct fn_op_ct_set *o = fn_imgb_op(b, FN_OP_CT_SET, sizeof(*o));
 
 		if (o) {
-			o->key = FN_CT_DIRECTION;
-			o->dreg = 0;
+			o->key = FN_CT_LABELS;
+			o->sreg = 10;
+		}
+	}
+	{
+		struct fn_op_connlimit *o = fn_imgb_op(b, FN_OP_CONNLIMIT, sizeof(*o));
+
+		if (o) {
+			o->limit = 1000;
+			o->invert = 0;
 		}
 	}
 	t_verdict(b, FN_V_ACCEPT, 0);

@@ -61,27 +61,20 @@ enum ref_state { RS_NEW, RS_ESTABLISHED, RS_RELATED };
 #define PROTO_ICMP 1
 #define PROTO_UDP 17
 
-struct tuple {
-	uint32_t src, dst;
-	uint16_t sport, dport; /* UDP ports; ICMP: id, type << 8 | code */
-	uint8_t proto;
-	uint8_t pad[3];
-};
-
 struct entry {
-	struct tuple t;          /* original direction */
+	struct fn_ct_tuple t;    /* original direction */
+	struct fn_ct_flow f;
 	uint64_t expires;        /* monotonic ns */
 	uint64_t stream_ts;      /* UDP: a stream after this time */
-	uint32_t mark;
 	uint32_t status;
 	uint32_t next[2];        /* hash chain, per direction */
 	bool used;
 };
 
 struct pending {
-	struct tuple t;
+	struct fn_ct_tuple t;
+	struct fn_ct_flow f;
 	uint64_t stream_ts;
-	uint32_t mark;
 	uint32_t seq;            /* fn_pkt.ct's seq; 0: free */
 };
 
@@ -94,6 +87,8 @@ struct fn_ct_table {
 	uint32_t sweep;          /* gc cursor */
 	uint32_t seed;
 	uint32_t seq;
+	uint64_t flows;          /* flows started: the input of ct ids */
+	uint64_t id_key;         /* keys the ids: they tell nothing of the table */
 	uint64_t examined;       /* entries looked at, by every walk (tests) */
 	struct pending pend[PENDING];
 };
@@ -125,6 +120,8 @@ struct fn_ct_table *fn_ct_table_new(unsigned capacity)
 	t->capacity = capacity;
 	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) != sizeof(t->seed))
 		t->seed = (uint32_t)(uintptr_t)t;
+	if (getrandom(&t->id_key, sizeof(t->id_key), GRND_NONBLOCK) != sizeof(t->id_key))
+		t->id_key = (uint64_t)(uintptr_t)t->e;
 	return t;
 fail:
 	if (t) {
@@ -155,7 +152,7 @@ uint64_t fn_ct_examined(const struct fn_ct_table *t)
 	return t->examined;
 }
 
-static uint32_t hash_tuple(const struct fn_ct_table *t, const struct tuple *k)
+static uint32_t hash_tuple(const struct fn_ct_table *t, const struct fn_ct_tuple *k)
 {
 	uint64_t h = t->seed;
 
@@ -182,7 +179,7 @@ static bool icmp_invert_type(uint8_t type, uint8_t *inv)
 	}
 }
 
-static bool invert(const struct tuple *o, struct tuple *r)
+static bool invert(const struct fn_ct_tuple *o, struct fn_ct_tuple *r)
 {
 	*r = *o;
 	r->src = o->dst;
@@ -200,14 +197,22 @@ static bool invert(const struct tuple *o, struct tuple *r)
 	return true;
 }
 
-static bool tuple_eq(const struct tuple *a, const struct tuple *b)
+void fn_ct_tuple_dir(const struct fn_ct_tuple *orig, unsigned dir, struct fn_ct_tuple *out)
+{
+	if (dir == 0)
+		*out = *orig;
+	else
+		invert(orig, out); /* a flow's ICMP type is one that inverts */
+}
+
+static bool tuple_eq(const struct fn_ct_tuple *a, const struct fn_ct_tuple *b)
 {
 	return a->src == b->src && a->dst == b->dst && a->sport == b->sport &&
 	       a->dport == b->dport && a->proto == b->proto;
 }
 
 /* Find the live flow with tuple k in either direction. */
-static struct entry *lookup(struct fn_ct_table *t, const struct tuple *k,
+static struct entry *lookup(struct fn_ct_table *t, const struct fn_ct_tuple *k,
 			    uint64_t now, uint8_t *dir)
 {
 	uint32_t n = t->bucket[hash_tuple(t, k)];
@@ -215,7 +220,7 @@ static struct entry *lookup(struct fn_ct_table *t, const struct tuple *k,
 	while (n != NIL) {
 		struct entry *e = &t->e[n >> 1];
 		uint8_t d = n & 1;
-		struct tuple cur;
+		struct fn_ct_tuple cur;
 
 		t->examined++;
 		if (d == 0)
@@ -231,7 +236,7 @@ static struct entry *lookup(struct fn_ct_table *t, const struct tuple *k,
 	return NULL;
 }
 
-static void unlink_node(struct fn_ct_table *t, uint32_t node, const struct tuple *k)
+static void unlink_node(struct fn_ct_table *t, uint32_t node, const struct fn_ct_tuple *k)
 {
 	uint32_t *p = &t->bucket[hash_tuple(t, k)];
 
@@ -248,7 +253,7 @@ static void unlink_node(struct fn_ct_table *t, uint32_t node, const struct tuple
 static void remove_entry(struct fn_ct_table *t, uint32_t i)
 {
 	struct entry *e = &t->e[i];
-	struct tuple r;
+	struct fn_ct_tuple r;
 
 	unlink_node(t, i * 2, &e->t);
 	invert(&e->t, &r);
@@ -274,7 +279,7 @@ void fn_ct_gc(struct fn_ct_table *t, uint64_t now, unsigned budget)
 /* Drop the expired entries chained where a new tuple goes. Removing an
  * entry unlinks both of its nodes, possibly the next one in this chain, so
  * each removal starts the walk over (chains are short). */
-static void sweep_bucket(struct fn_ct_table *t, const struct tuple *k, uint64_t now)
+static void sweep_bucket(struct fn_ct_table *t, const struct fn_ct_tuple *k, uint64_t now)
 {
 	uint32_t h = hash_tuple(t, k);
 
@@ -309,7 +314,7 @@ static unsigned evict_rank(const struct entry *e, uint64_t now)
  * one most willing to go — expired, then never replied to, then not yet a
  * stream. false when there is none (the new flow is refused).
  */
-static bool early_drop(struct fn_ct_table *t, const struct tuple *k, uint64_t now)
+static bool early_drop(struct fn_ct_table *t, const struct fn_ct_tuple *k, uint64_t now)
 {
 	uint32_t h = hash_tuple(t, k), victim = NIL, seen = 0;
 	unsigned best = 3;
@@ -340,7 +345,7 @@ static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t now,
 		   uint64_t expires)
 {
 	struct entry *e;
-	struct tuple r;
+	struct fn_ct_tuple r;
 	uint32_t i, h;
 
 	sweep_bucket(t, &p->t, now);
@@ -354,7 +359,7 @@ static bool insert(struct fn_ct_table *t, const struct pending *p, uint64_t now,
 	memset(e, 0, sizeof(*e));
 	e->used = true;
 	e->t = p->t;
-	e->mark = p->mark;
+	e->f = p->f;
 	e->stream_ts = p->stream_ts;
 	e->status = FN_IPS_CONFIRMED;
 	e->expires = expires;
@@ -410,7 +415,7 @@ enum classify {
  * nf_conntrack_icmpv4_error().
  */
 static enum classify classify(const struct fn_nft_ctx *c, bool check_csum,
-			      struct tuple *k, struct tuple *inner, bool *l4_error)
+			      struct fn_ct_tuple *k, struct fn_ct_tuple *inner, bool *l4_error)
 {
 	const struct fn_pkt *pkt = c->pkt;
 	const uint8_t *ip = pkt->l3, *l4;
@@ -493,6 +498,27 @@ static enum classify classify(const struct fn_nft_ctx *c, bool check_csum,
 	return CL_TRACK; /* generic: addresses and protocol */
 }
 
+/* The kernel counts each packet its protocol tracker accepts for the flow
+ * (nf_ct_refresh_acct), by its IP length, in the conntrack hook: rules of
+ * the same hook after it already see the packet counted. */
+static void account(struct fn_ct_flow *f, uint8_t dir, uint32_t l3_len)
+{
+	f->packets[dir]++;
+	f->bytes[dir] += l3_len;
+}
+
+/* A new flow's ct id. The kernel hashes the flow's address with a secret
+ * key; we hash a serial number: unique per queue for 2^64 flows, and as
+ * unpredictable from outside. */
+static uint32_t flow_id(struct fn_ct_table *t)
+{
+	uint64_t h = ++t->flows ^ t->id_key;
+
+	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdull;
+	h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 33));
+}
+
 static uint64_t now_ns(const struct fn_nft_ctx *c)
 {
 	const struct fn_nft_env *env = c->qs->env;
@@ -524,7 +550,9 @@ static void view_entry(struct fn_nft_ctx *c, struct entry *e, uint8_t dir,
 	c->ct.tracked = true;
 	c->ct.state = ref_state_bit[rs];
 	c->ct.status = e->status;
-	c->ct.mark = &e->mark;
+	c->ct.flow = &e->f;
+	c->ct.tuple = &e->t;
+	c->ct.expires = e->expires;
 	c->ct.dir = dir;
 	c->ct.proto = e->t.proto;
 }
@@ -545,7 +573,7 @@ static enum ref_state state_of(const struct entry *e, uint8_t dir)
 }
 
 /* ICMP request types that may start a flow (the kernel's valid_new). */
-static bool may_create(const struct tuple *k)
+static bool may_create(const struct fn_ct_tuple *k)
 {
 	uint8_t type;
 
@@ -557,9 +585,9 @@ static bool may_create(const struct tuple *k)
 
 /* An ICMP error relates to the flow its quoted packet belonged to, when the
  * error goes back to that packet's sender. */
-static void attach_related(struct fn_nft_ctx *c, const struct tuple *inner, uint64_t now)
+static void attach_related(struct fn_nft_ctx *c, const struct fn_ct_tuple *inner, uint64_t now)
 {
-	struct tuple inv;
+	struct fn_ct_tuple inv;
 	struct entry *e;
 	uint8_t dir;
 
@@ -577,7 +605,8 @@ static void view_pending(struct fn_nft_ctx *c, struct pending *p)
 	memset(&c->ct, 0, sizeof(c->ct));
 	c->ct.tracked = true;
 	c->ct.state = FN_CT_STATE_NEW;
-	c->ct.mark = &p->mark;
+	c->ct.flow = &p->f;
+	c->ct.tuple = &p->t;
 	c->ct.proto = p->t.proto;
 }
 
@@ -596,7 +625,7 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 {
 	struct fn_ct_table *t = c->qs->ct;
 	uint64_t now = now_ns(c);
-	struct tuple k, inner;
+	struct fn_ct_tuple k, inner;
 	struct pending *p;
 	struct entry *e;
 	bool l4_error;
@@ -640,6 +669,7 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 		}
 		if (dir == 1)
 			e->status |= FN_IPS_SEEN_REPLY;
+		account(&e->f, dir, c->pkt->l3_len);
 		attach_entry(c, e, dir, rs);
 		return true;
 	}
@@ -658,7 +688,9 @@ bool fn_ct_in(struct fn_nft_ctx *c)
 		t->seq = 1;
 	p = &t->pend[t->seq % PENDING];
 	p->t = k;
-	p->mark = 0;
+	memset(&p->f, 0, sizeof(p->f));
+	p->f.id = flow_id(t);
+	account(&p->f, 0, c->pkt->l3_len);
 	p->stream_ts = now + UDP_STREAM_AFTER;
 	p->seq = t->seq;
 	c->pkt->ct = REF_PENDING | t->seq;
@@ -724,4 +756,37 @@ void fn_ct_confirm(struct fn_nft_ctx *c)
 	}
 	c->pkt->ct = e ? REF_ENTRY | (uint32_t)(e - t->e) | (dir ? REF_DIR : 0) : REF_INVALID;
 	p->seq = 0;
+}
+
+bool fn_ct_alive(struct fn_nft_ctx *c, const struct fn_ct_tuple *k)
+{
+	uint8_t dir;
+
+	return lookup(c->qs->ct, k, now_ns(c), &dir) != NULL;
+}
+
+bool fn_ct_packet_tuple(const struct fn_nft_ctx *c, struct fn_ct_tuple *k)
+{
+	const uint8_t *ip = c->pkt->l3, *l4 = ip + c->thoff;
+	uint32_t l4len;
+
+	if (!c->l4proto || !c->l4)
+		return false;
+	l4len = c->pkt->l3_len - c->thoff;
+	memset(k, 0, sizeof(*k));
+	k->src = rd32(ip + 12);
+	k->dst = rd32(ip + 16);
+	k->proto = c->tprot;
+	if (c->tprot == PROTO_UDP) {
+		if (l4len < 4)
+			return false;
+		k->sport = rd16(l4);
+		k->dport = rd16(l4 + 2);
+	} else if (c->tprot == PROTO_ICMP) {
+		if (l4len < 8)
+			return false;
+		k->sport = rd16(l4 + 4);
+		k->dport = (uint16_t)(l4[0] << 8 | l4[1]);
+	}
+	return true;
 }

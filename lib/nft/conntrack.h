@@ -19,6 +19,9 @@
  *  - a full table makes room as the kernel's early drop does: a new flow
  *    pushes out an expired or unassured flow chained near its own bucket,
  *    or is dropped; assured flows stay;
+ *  - accounting always on (the kernel's nf_conntrack_acct=1): packets and
+ *    IP bytes per direction, counted in conntrack's hook for each packet
+ *    the tracker accepts (not invalid ones, not related ICMP errors);
  *  - UDP/ICMP length checks, and checksum checks at prerouting (unless the
  *    NIC verified it: FN_PKT_F_L4_CSUM_OK), make a packet invalid; such a
  *    packet changes nothing in its flow.
@@ -67,6 +70,15 @@ bool fn_ct_in(struct fn_nft_ctx *c);
 void fn_ct_confirm(struct fn_nft_ctx *c);
 /* The packet's flow for ct expressions (looked up on first use). */
 const struct fn_ct_view *fn_ct_get(struct fn_nft_ctx *c);
+/* A flow's tuple in direction dir (0 original, 1 reply) from its original
+ * tuple, as the kernel keeps both (without NAT, one is the other inverted). */
+void fn_ct_tuple_dir(const struct fn_ct_tuple *orig, unsigned dir, struct fn_ct_tuple *out);
+/* ct count: whether conntrack has a live flow with tuple k (either
+ * direction), as nf_conntrack_find_get(). */
+bool fn_ct_alive(struct fn_nft_ctx *c, const struct fn_ct_tuple *k);
+/* The packet's own tuple, for a packet without a flow (the kernel's
+ * nf_ct_get_tuplepr()); false when it has none (no ports to read). */
+bool fn_ct_packet_tuple(const struct fn_nft_ctx *c, struct fn_ct_tuple *k);
 /* Forget expired flows, looking at up to `budget` slots. */
 void fn_ct_gc(struct fn_ct_table *t, uint64_t now, unsigned budget);
 

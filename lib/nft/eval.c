@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connlimit.h"
 #include "conntrack.h"
 #include "eval.h"
 #include "nft.h"
@@ -217,6 +218,11 @@ void fn_nft_log_stats(const struct fn_nft_state *s, uint64_t *lines,
 uint64_t fn_nft_set_full(const struct fn_nft_state *s)
 {
 	return s->qs->set_full;
+}
+
+uint64_t fn_nft_connlimit_full(const struct fn_nft_state *s)
+{
+	return s->qs->cl->full;
 }
 
 unsigned fn_nft_ct_count(const struct fn_nft_state *s)

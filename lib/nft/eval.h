@@ -84,6 +84,8 @@ void fn_nft_log_stats(const struct fn_nft_state *s, uint64_t *lines,
 /* New elements refused because their dynamic set was full (the add or
  * update then did not match). */
 uint64_t fn_nft_set_full(const struct fn_nft_state *s);
+/* Packets dropped because the ct count lists had no room left. */
+uint64_t fn_nft_connlimit_full(const struct fn_nft_state *s);
 /* Flows in the conntrack table. */
 unsigned fn_nft_ct_count(const struct fn_nft_state *s);
 /* Flow entries conntrack has looked at so far (fn_ct_examined()). */

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define FN_IMG_MAGIC 0x4e544e46u /* "FNTN" read as a little-endian u32 */
-#define FN_IMG_VERSION 2
+#define FN_IMG_VERSION 3
 
 /* The kernel's 16 data registers of 32 bits (NFT_REG32_00..15). Image
  * register r is kernel register word r + 4 (words 0-3 are the verdict). */
@@ -161,6 +161,7 @@ enum fn_op_type {
 	FN_OP_LOG,
 	FN_OP_DYNSET,
 	FN_OP_OBJREF_MAP,
+	FN_OP_CONNLIMIT,
 	FN_OP_MAX
 };
 
@@ -355,7 +356,9 @@ struct fn_op_slot {
 	uint32_t slot;
 };
 
-/* ct keys (NFT_CT_*) that we can reproduce. */
+/* ct keys (NFT_CT_*) that we can reproduce. Register layout as the
+ * kernel's: addresses and ports in network order, counters host-order u64,
+ * expiration in ms as a host-order u32, labels 16 bytes of bits. */
 enum fn_ct_key {
 	FN_CT_STATE = 0,
 	FN_CT_DIRECTION = 1,
@@ -363,16 +366,47 @@ enum fn_ct_key {
 	FN_CT_MARK = 3,
 	FN_CT_L3PROTO = 10,
 	FN_CT_PROTOCOL = 12,
+	FN_CT_SRC_IP = 13,    /* of the tuple of `dir` */
+	FN_CT_DST_IP = 14,
+	FN_CT_PROTO_SRC = 15, /* UDP port, ICMP id; 0 for other protocols */
+	FN_CT_PROTO_DST = 16, /* UDP port, ICMP type and code */
+	FN_CT_PKTS = 17,      /* accounting of `dir`, or of both */
+	FN_CT_BYTES = 18,
+	FN_CT_AVGPKT = 19,    /* bytes / packets, 0 without packets */
+	FN_CT_EXPIRATION = 20,
+	FN_CT_ID = 21,
+	FN_CT_LABELS = 22,
+};
+
+/* fn_op_ct.dir: the kernel's IP_CT_DIR_* + 1, so that 0 is its
+ * IP_CT_DIR_MAX, what it uses when a rule names no direction. */
+enum fn_ct_dir {
+	FN_CT_DIR_NONE = 0,   /* counters: both directions summed */
+	FN_CT_DIR_ORIGINAL = 1,
+	FN_CT_DIR_REPLY = 2,
 };
 
 struct fn_op_ct {
 	struct fn_op h;
 	uint8_t key, dreg;
+	uint8_t dir;          /* enum fn_ct_dir: tuple keys need one of the two */
+	uint8_t pad[3];
 };
 
 struct fn_op_ct_set {
 	struct fn_op h;
-	uint8_t key, sreg;    /* FN_CT_MARK only */
+	uint8_t key, sreg;    /* FN_CT_MARK or FN_CT_LABELS */
+};
+
+/* ct count (nft_connlimit.c): the flow joins list `slot` of the queue's
+ * connection lists; the rule stops when the live connections in it exceed
+ * `limit` (with invert: when they do not). */
+struct fn_op_connlimit {
+	struct fn_op h;
+	uint8_t invert;       /* "over" */
+	uint8_t pad;
+	uint32_t slot;        /* list; below code.len / sizeof(this op) */
+	uint32_t limit;
 };
 
 /* Reject: the verdict the stack acts on (enum fn_verdict of filter.h). */

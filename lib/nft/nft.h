@@ -26,6 +26,7 @@
 #define FN_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 struct fn_ct_table;
+struct fn_connlimit;
 struct fn_dyn_table;
 
 /* A verified image. Pointers into the image, computed once. */
@@ -118,6 +119,7 @@ struct fn_nft_qstate {
 	 * the others */
 	struct fn_dyn_table *dyn;
 	uint64_t set_full;                /* elements a full dynamic set refused */
+	struct fn_connlimit *cl;          /* ct count lists (connlimit.h) */
 	/* log: when the next line is due (rate limit of this queue) */
 	uint64_t log_tat;
 	uint64_t log_lines, log_suppressed;
@@ -133,12 +135,31 @@ struct fn_nft_qstate *fn_nft_qstate_new(const struct fn_nft_prog *prog,
 					struct fn_ct_table *ct);
 void fn_nft_qstate_free(struct fn_nft_qstate *qs);
 
+/* A flow's tuple in one direction. Ports as host-order numbers; ICMP
+ * keeps its id in sport and type << 8 | code in dport. */
+struct fn_ct_tuple {
+	uint32_t src, dst;    /* network order */
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint8_t pad[3];
+};
+
+/* What a flow carries for the ct expressions, confirmed or pending. */
+struct fn_ct_flow {
+	uint32_t mark;
+	uint32_t id;          /* ct id: a keyed hash, fixed for the flow's life */
+	uint32_t labels[4];   /* ct label bits 0..127 */
+	uint64_t packets[2], bytes[2]; /* per direction: accounting is always on */
+};
+
 /* What conntrack knows about the packet at this point of the hook. */
 struct fn_ct_view {
 	uint32_t state;       /* NFT ct state bit: invalid 1, established 2,
 			       * related 4, new 8 */
 	uint32_t status;      /* IPS_* bits of the flow */
-	uint32_t *mark;       /* the flow's mark (confirmed or pending) */
+	struct fn_ct_flow *flow;
+	const struct fn_ct_tuple *tuple; /* original direction */
+	uint64_t expires;     /* monotonic ns; 0 while not confirmed */
 	uint8_t dir;          /* 0 original, 1 reply */
 	uint8_t proto;        /* the flow's l4 protocol */
 	bool tracked;         /* a flow is attached (not invalid) */

@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "connlimit.h"
 #include "dynset.h"
 #include "limit.h"
 #include "nft.h"
@@ -94,7 +95,8 @@ struct fn_nft_qstate *fn_nft_qstate_new(const struct fn_nft_prog *prog,
 	 * initial values once */
 	qs->counters = calloc(prog->hdr->n_counters + 1, sizeof(*qs->counters));
 	qs->dyn = calloc(prog->hdr->n_sets + 1, sizeof(*qs->dyn));
-	if (!qs->counters || !qs->dyn)
+	qs->cl = calloc(1, sizeof(*qs->cl));
+	if (!qs->counters || !qs->dyn || !qs->cl || fn_cl_init(qs->cl, prog))
 		goto fail;
 	for (i = 0; i < prog->hdr->n_sets; i++) {
 		const struct fn_img_set *s = &prog->sets[i];
@@ -123,6 +125,9 @@ void fn_nft_qstate_free(struct fn_nft_qstate *qs)
 		for (i = 0; i < qs->prog->hdr->n_sets; i++)
 			fn_dyn_fini(&qs->dyn[i]);
 	free(qs->dyn);
+	if (qs->cl)
+		fn_cl_fini(qs->cl);
+	free(qs->cl);
 	free(qs->counters);
 	free(qs);
 }

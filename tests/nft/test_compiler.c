@@ -465,8 +465,13 @@ static void test_refusals(void **state)
 	refused(TBL "fib daddr type local accept; }; }", -EOPNOTSUPP, "(fib): fib lookups", WHERE);
 	refused(TBL "tcp dport 1 reject with tcp reset; }; }", -EOPNOTSUPP, "tcp reset", WHERE);
 	refused(TBL "tcp option maxseg size 1400 drop; }; }", -EOPNOTSUPP, "(exthdr)", WHERE);
-	refused(TBL "ct expiration 5s drop; }; }", -EOPNOTSUPP, "(ct): ct key", WHERE);
-	refused(TBL "ct original ip saddr 1.2.3.4 drop; }; }", -EOPNOTSUPP, "(ct): ct key", WHERE);
+	refused(TBL "ct zone 1 drop; }; }", -EOPNOTSUPP, "(ct): ct zone is not supported (one zone", WHERE);
+	refused(TBL "ct helper \"ftp\" drop; }; }", -EOPNOTSUPP, "(ct): ct helper is not supported", WHERE);
+	refused(TBL "ct event set new; }; }", -EOPNOTSUPP, "(ct): ct event set is not supported", WHERE);
+	refused("table inet fragnet { set s { typeof ip saddr; flags dynamic; }; "
+		"chain input { type filter hook input priority 0; "
+		"add @s { ip saddr ct count over 2 } drop; }; }", -EOPNOTSUPP,
+		"per-element ct count", WHERE);
 	refused(TBL "meta priority set 1; }; }", -EOPNOTSUPP, "setting meta key", WHERE);
 	refused("table inet fragnet { chain output { type filter hook output priority 0; "
 		"meta skuid 0 drop; }; }", -EOPNOTSUPP, "meta skuid", "chain output, rule handle");

@@ -111,7 +111,7 @@ static void test_refused_expression_types(void **state)
 		{ "rt", "routing expressions" }, { "numgen", "numgen" },
 		{ "hash", "hash expressions" }, { "socket", "socket expressions" },
 		{ "osf", "OS fingerprinting" }, { "exthdr", "extension header" },
-		{ "fwd", "fwd" }, { "dup", "dup" }, { "connlimit", "ct count" },
+		{ "fwd", "fwd" }, { "dup", "dup" },
 		{ "flow_offload", "flow offload" }, { "synproxy", "synproxy" },
 		{ "tunnel", "tunnel" }, { "xfrm", "IPsec" }, { "match", "iptables matches" },
 		{ "target", "iptables targets" }, { "last", "last is not supported" },
@@ -159,6 +159,12 @@ static void test_refused_attributes(void **state)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, 5); /* overlaps the verdict */
 	expect(f, -EOPNOTSUPP, AT(1, "meta"), "register 5");
+
+	f = fake_new("filter", NF_INET_LOCAL_IN);
+	e = add(f, "connlimit");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT, 2);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS, 2);
+	expect(f, -EOPNOTSUPP, AT(1, "connlimit"), "ct count flags 0x2");
 
 	f = fake_new("filter", NF_INET_LOCAL_IN);
 	e = add(f, "meta");

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Connection tracking as the ct expressions see it (conntrack.h). */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "nft_test.h"
+#include "nft/connlimit.h"
 #include "nft/conntrack.h"
 
 #define SEC 1000000000ull
@@ -426,6 +428,291 @@ static void test_full_table_of_streams(void **state)
 	t_free(s);
 }
 
+/* A rule: ct key (dir) == value (len bytes in register layout), counted. */
+static void probe(struct fn_imgb *b, uint32_t chain, uint64_t handle, uint8_t key,
+		  uint8_t dir, const void *value, uint8_t len)
+{
+	struct fn_op_ct *o;
+
+	fn_imgb_rule(b, chain, handle);
+	o = fn_imgb_op(b, FN_OP_CT, sizeof(*o));
+	o->key = key;
+	o->dir = dir;
+	o->dreg = 0;
+	t_cmp(b, 0, FN_CMP_EQ, value, len);
+	t_counter(b, chain, handle);
+}
+
+/* meta mark set ct KEY: lets a test read a 4-byte key's value. */
+static void key_to_mark(struct fn_imgb *b, uint32_t chain, uint64_t handle, uint8_t key)
+{
+	struct fn_op_meta_set *m;
+	struct fn_op_ct *o;
+
+	fn_imgb_rule(b, chain, handle);
+	o = fn_imgb_op(b, FN_OP_CT, sizeof(*o));
+	o->key = key;
+	o->dreg = 3;
+	m = fn_imgb_op(b, FN_OP_META_SET, sizeof(*m));
+	m->key = FN_META_MARK;
+	m->sreg = 3;
+}
+
+static void set_label(struct fn_imgb *b, uint32_t chain, uint64_t handle, unsigned bit)
+{
+	uint32_t bits[4] = { 0 };
+	struct fn_op_ct_set *o;
+
+	bits[bit / 32] = 1u << bit % 32;
+	fn_imgb_rule(b, chain, handle);
+	t_imm(b, 2, bits, 16);
+	o = fn_imgb_op(b, FN_OP_CT_SET, sizeof(*o));
+	o->key = FN_CT_LABELS;
+	o->sreg = 2;
+}
+
+/*
+ * The flow A:1000 -> B:53 with packets of 38, 48 and 28 bytes from A and
+ * one of 128 from B. Prerouting (chain 0) labels every flow with bits 5
+ * and 100; input (chain 1) probes handles 100..: the tuple both ways, the
+ * counters, the expiration, labels; output (chain 2) 200..; input and
+ * output copy the ct id into the packet mark.
+ */
+static struct fn_nft_state *key_state(struct tclock *clk)
+{
+	struct fn_imgb *b = t_builder();
+	struct fn_nft_state *s;
+	uint32_t a = htonl(A), bb = htonl(B), zero32 = 0, exp30 = 30000;
+	uint8_t p53[2] = { 0, 53 }, p1000[2] = { 1000 >> 8, 1000 & 0xff };
+	uint64_t two = 2, three = 3, four = 4, orig_bytes = 38 + 48;
+	uint64_t all_bytes = 38 + 48 + 128 + 28, avg = all_bytes / 4;
+	uint64_t reply_avg = 128, zero64 = 0;
+	uint32_t labels[4] = { 1u << 5, 0, 0, 1u << 4 }, no_labels[4] = { 0 };
+
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, 0, FN_POLICY_ACCEPT);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_chain(b, "out", FN_HOOK_OUTPUT, 0, FN_POLICY_ACCEPT);
+	set_label(b, 0, 300, 5);
+	set_label(b, 0, 301, 100);
+	set_label(b, 0, 302, 5); /* again: bits are only added */
+	probe(b, 1, 100, FN_CT_SRC_IP, FN_CT_DIR_ORIGINAL, &a, 4);
+	probe(b, 1, 101, FN_CT_SRC_IP, FN_CT_DIR_REPLY, &bb, 4);
+	probe(b, 1, 102, FN_CT_DST_IP, FN_CT_DIR_REPLY, &a, 4);
+	probe(b, 1, 103, FN_CT_PROTO_DST, FN_CT_DIR_ORIGINAL, p53, 2);
+	probe(b, 1, 104, FN_CT_PROTO_DST, FN_CT_DIR_REPLY, p1000, 2);
+	probe(b, 1, 105, FN_CT_PKTS, FN_CT_DIR_ORIGINAL, &two, 8);
+	probe(b, 1, 106, FN_CT_BYTES, FN_CT_DIR_ORIGINAL, &orig_bytes, 8);
+	probe(b, 1, 107, FN_CT_PKTS, FN_CT_DIR_NONE, &four, 8);
+	probe(b, 1, 108, FN_CT_BYTES, FN_CT_DIR_NONE, &all_bytes, 8);
+	probe(b, 1, 109, FN_CT_AVGPKT, FN_CT_DIR_REPLY, &reply_avg, 8);
+	probe(b, 1, 110, FN_CT_AVGPKT, FN_CT_DIR_NONE, &avg, 8);
+	probe(b, 1, 111, FN_CT_EXPIRATION, FN_CT_DIR_NONE, &exp30, 4);
+	probe(b, 1, 112, FN_CT_EXPIRATION, FN_CT_DIR_NONE, &zero32, 4);
+	probe(b, 1, 113, FN_CT_LABELS, FN_CT_DIR_NONE, labels, 16);
+	probe(b, 1, 114, FN_CT_LABELS, FN_CT_DIR_NONE, no_labels, 16);
+	probe(b, 1, 115, FN_CT_AVGPKT, FN_CT_DIR_REPLY, &zero64, 8);
+	key_to_mark(b, 1, 116, FN_CT_ID);
+	probe(b, 2, 200, FN_CT_SRC_IP, FN_CT_DIR_ORIGINAL, &a, 4);
+	probe(b, 2, 201, FN_CT_PKTS, FN_CT_DIR_NONE, &three, 8);
+	key_to_mark(b, 2, 202, FN_CT_ID);
+	s = t_load(b);
+	fn_nft_state_set_clock(s, t_mono, t_real, clk);
+	return s;
+}
+
+static void test_keys(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = key_state(&clk);
+	uint32_t id;
+	struct tpkt t;
+
+	(void)state;
+	/* new, not confirmed: counted (1 packet), expiration 0 as in the kernel */
+	t_udp(&t, A, B, 1000, 53, 10);
+	receive(s, &t);
+	assert_int_equal(COUNT(100), 1);
+	assert_int_equal(COUNT(103), 1);
+	assert_int_equal(COUNT(112), 1);
+	assert_int_equal(COUNT(113), 1);
+	assert_int_equal(COUNT(115), 1);  /* no reply packets: avgpkt 0 */
+	id = t.pkt.mark;
+	assert_int_not_equal(id, 0);
+	clk.mono += SEC;
+	t_udp(&t, A, B, 1000, 53, 20);
+	receive(s, &t);
+	assert_int_equal(COUNT(105), 1);  /* 2 packets from A, 86 bytes */
+	assert_int_equal(COUNT(106), 1);
+	assert_int_equal(COUNT(111), 1);  /* just refreshed: 30 s */
+	assert_int_equal(t.pkt.mark, id); /* the same flow, the same id */
+	/* B answers: the reply tuple is the original inverted */
+	t_udp(&t, B, A, 53, 1000, 100);
+	transmit(s, &t);
+	assert_int_equal(COUNT(200), 1);
+	assert_int_equal(COUNT(201), 1);
+	assert_int_equal(t.pkt.mark, id);
+	clk.mono += 10 * SEC;
+	/* conntrack's hook counts the packet before input sees it */
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(101), 3);
+	assert_int_equal(COUNT(102), 3);
+	assert_int_equal(COUNT(104), 3);
+	assert_int_equal(COUNT(107), 1);
+	assert_int_equal(COUNT(108), 1);
+	assert_int_equal(COUNT(109), 1);
+	assert_int_equal(COUNT(110), 1);
+	assert_int_equal(COUNT(113), 3);
+	assert_int_equal(COUNT(114), 0);
+	/* another flow: its own id, its own counters, no labels */
+	t_udp(&t, A, B, 1001, 54, 0);
+	receive(s, &t);
+	assert_int_not_equal(t.pkt.mark, id);
+	assert_int_equal(COUNT(100), 4);
+	assert_int_equal(COUNT(103), 3);
+	assert_int_equal(COUNT(113), 4);  /* every new flow gets 5 and 100 */
+	t_free(s);
+}
+
+/* The accounting skips what the tracker does not accept: a bad checksum
+ * on a known flow (invalid) and an ICMP error about it (related). */
+static void test_accounting_skips_invalid(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = key_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, A, B, 1000, 53, 10);
+	receive(s, &t);
+	t_udp(&t, A, B, 1000, 53, 4);
+	t.buf[26] ^= 0x55;
+	receive(s, &t);
+	t_udp(&t, A, B, 1000, 53, 20);
+	receive(s, &t);
+	assert_int_equal(COUNT(105), 1);  /* 2 packets, not 3 */
+	assert_int_equal(COUNT(106), 1);
+	t_free(s);
+}
+
+/* The kernel reads the full timeout until its clock ticks after the
+ * refresh: remaining time is rounded up to the millisecond. */
+static void test_expiration_rounding(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = key_state(&clk);
+	struct tpkt t;
+
+	(void)state;
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	t_udp(&t, A, B, 1000, 53, 0);
+	fn_nft_eval(s, FN_HOOK_PREROUTING, &t.pkt, NULL);
+	clk.mono += 500000;               /* 0.5 ms later: still 30000 */
+	fn_nft_eval(s, FN_HOOK_INPUT, &t.pkt, NULL);
+	assert_int_equal(COUNT(111), 1);
+	t_udp(&t, A, B, 1000, 53, 0);
+	fn_nft_eval(s, FN_HOOK_PREROUTING, &t.pkt, NULL);
+	clk.mono += 1500000;              /* 1.5 ms: 29999 */
+	fn_nft_eval(s, FN_HOOK_INPUT, &t.pkt, NULL);
+	assert_int_equal(COUNT(111), 1);
+	clk.mono += 31 * SEC;             /* expired: the flow starts over, 0 */
+	t_udp(&t, A, B, 1000, 53, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(112), 2);
+	t_free(s);
+}
+
+static void connlimit(struct fn_imgb *b, uint32_t slot, uint32_t limit, int invert)
+{
+	struct fn_op_connlimit *o = fn_imgb_op(b, FN_OP_CONNLIMIT, sizeof(*o));
+
+	o->slot = slot;
+	o->limit = limit;
+	o->invert = (uint8_t)invert;
+}
+
+/* Input: rule 400 `ct count over 2 counter`, then `lists` rules each with
+ * a `ct count` of its own that never stops the rule. */
+static struct fn_nft_state *count_state(struct tclock *clk, unsigned lists)
+{
+	struct fn_imgb *b = t_builder();
+	struct fn_nft_state *s;
+	unsigned i;
+
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 400);
+	connlimit(b, 0, 2, 1);
+	t_counter(b, 0, 400);
+	for (i = 0; i < lists; i++) {
+		fn_imgb_rule(b, 0, 500 + i);
+		connlimit(b, 1 + i, UINT32_MAX, 0);
+	}
+	s = t_load(b);
+	fn_nft_state_set_clock(s, t_mono, t_real, clk);
+	return s;
+}
+
+static void test_ct_count(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = count_state(&clk, 0);
+	struct tpkt t;
+	uint16_t port;
+
+	(void)state;
+	for (port = 1; port <= 3; port++) {
+		t_udp(&t, A, B, port, 53, 0);
+		receive(s, &t);
+	}
+	assert_int_equal(COUNT(400), 1);  /* the third flow is over 2 */
+	t_udp(&t, A, B, 1, 53, 0);         /* a flow is counted once */
+	receive(s, &t);
+	assert_int_equal(COUNT(400), 2);
+	t_udp(&t, B, A, 53, 2, 0);         /* replies go through output only */
+	transmit(s, &t);
+	/* the flows expire: the next walk forgets them */
+	clk.mono += 31 * SEC;
+	t_udp(&t, A, B, 10, 53, 0);
+	receive(s, &t);
+	t_udp(&t, A, B, 11, 53, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(400), 2);
+	t_udp(&t, A, B, 12, 53, 0);
+	receive(s, &t);
+	assert_int_equal(COUNT(400), 3);
+	assert_int_equal(fn_nft_connlimit_full(s), 0);
+	t_free(s);
+}
+
+/* The lists share one pool per queue: when it is empty the packet is
+ * dropped, as the kernel drops it when it cannot allocate, and counted. */
+static void test_ct_count_pool_full(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = count_state(&clk, 99); /* 100 lists */
+	uint32_t flows = FN_CL_NODES / 100, i;
+	struct tpkt t;
+
+	(void)state;
+	for (i = 0; i < flows; i++) {
+		t_udp(&t, A, B, (uint16_t)(1000 + i), 53, 0);
+		assert_int_equal(receive(s, &t), FN_ACCEPT);
+	}
+	assert_int_equal(fn_nft_connlimit_full(s), 0);
+	t_udp(&t, A, B, (uint16_t)(1000 + i), 53, 0);
+	assert_int_equal(receive(s, &t), FN_DROP);
+	assert_int_equal(fn_nft_connlimit_full(s), 1);
+	/* known flows need no room */
+	t_udp(&t, A, B, 1000, 53, 0);
+	assert_int_equal(receive(s, &t), FN_ACCEPT);
+	t_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +726,11 @@ int main(void)
 		T_TEST(test_icmp),
 		T_TEST(test_full_table_early_drop),
 		T_TEST(test_full_table_of_streams),
+		T_TEST(test_keys),
+		T_TEST(test_accounting_skips_invalid),
+		T_TEST(test_expiration_rounding),
+		T_TEST(test_ct_count),
+		T_TEST(test_ct_count_pool_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,6 +170,50 @@ static void test_chains_and_sets(void **state)
 	i = sample(0);
 	i.h->flags = 0;
 	refused(&i, "ct without the conntrack flag");
+	/* sample 0, rule 0: ct state -> reg 0 */
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->dir = FN_CT_DIR_REPLY;
+	refused(&i, "ct key 0 with direction 2");
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->key = 99;
+	refused(&i, "ct key 99");
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->key = FN_CT_SRC_IP; /* needs a direction */
+	refused(&i, "ct key 13 with direction 0");
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->key = FN_CT_PKTS;
+	((struct fn_op_ct *)first_op(&i, 0))->dir = 3;
+	refused(&i, "ct key 17 with direction 3");
+	i = sample(0);
+	((struct fn_op_ct *)first_op(&i, 0))->key = FN_CT_LABELS;
+	((struct fn_op_ct *)first_op(&i, 0))->dreg = 13;
+	refused(&i, "register 13 length 16 out of range");
+}
+
+/* The connlimit op of sample 0 (post chain, rule 7): its list index is
+ * bounded by the code's size. */
+static struct fn_op_connlimit *find_connlimit(struct img *i)
+{
+	uint8_t *p = i->p + i->h->code.off, *end = p + i->h->code.len;
+
+	for (; p < end; p += ((struct fn_op *)p)->size * 4u)
+		if (((struct fn_op *)p)->type == FN_OP_CONNLIMIT)
+			return (struct fn_op_connlimit *)p;
+	fail_msg("no connlimit op in the sample");
+	return NULL;
+}
+
+static void test_connlimit(void **state)
+{
+	struct img i;
+
+	(void)state;
+	i = sample(0);
+	find_connlimit(&i)->slot = i.h->code.len;
+	refused(&i, "connlimit list");
+	i = sample(0);
+	find_connlimit(&i)->invert = 2;
+	refused(&i, "connlimit invert 2");
 }
 
 /* Every single-byte corruption of the full sample is refused or runs. */
@@ -266,6 +310,7 @@ int main(void)
 		T_TEST(test_header),
 		T_TEST(test_ops),
 		T_TEST(test_chains_and_sets),
+		T_TEST(test_connlimit),
 		T_TEST(test_every_byte),
 		T_TEST(test_replace_code),
 	};

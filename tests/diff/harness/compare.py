@@ -41,7 +41,7 @@ class RulesetInfo:
                 for ex in r["expr"]:
                     if "reject" in ex:
                         self.rejects[(r["chain"], r["handle"])] = _reject_verdict(ex["reject"])
-                if _mentions(r["expr"], "ct"):
+                if _mentions(r["expr"], "ct") or _mentions(r["expr"], "ct count"):
                     self.conntrack = True
 
     def check_priorities(self):

@@ -36,7 +36,9 @@ class Testbed(topology.Topology):
         # No IPv6: inet tables would see router solicitations and DAD.
         # No ICMP rate limit: every reject's reply is captured (kernel.py).
         quiet = [("net.ipv4.conf.all.rp_filter", 0), ("net.ipv4.conf.default.rp_filter", 0),
-                 ("net.ipv4.icmp_ratelimit", 0)]
+                 ("net.ipv4.icmp_ratelimit", 0),
+                 # ct bytes/packets/avgpkt: fragnet always accounts
+                 ("net.netfilter.nf_conntrack_acct", 1)]
         for s in "dpc":
             self.netns(self.bed + s, ipv6=False, sysctls=quiet)
         dut_end = ("index", a.dut_ifindex, "address", a.dut_mac.hex(":"))
