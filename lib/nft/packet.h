@@ -96,4 +96,11 @@ enum fn_verdict {
 	FN_REJECT_PROT_UNREACH,
 };
 
+/* The result of running one hook, and who gave it. */
+struct fn_nft_decision {
+	enum fn_verdict verdict;
+	uint64_t rule_handle;  /* deciding rule, 0 = a chain policy */
+	uint32_t chain;        /* chain index where it was decided */
+};
+
 #endif /* FN_NFT_PACKET_H */

@@ -25,6 +25,7 @@
 #include "reasm.h"
 #include "rss.h"
 #include "udp.h"
+#include "runtime/capture.h"
 #include "runtime/runtime.h"
 #include "runtime/xsk.h"
 
@@ -96,6 +97,7 @@ static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
 	hs->ct = pkt.ct;
 	if (likely(v == FN_ACCEPT))
 		return true;
+	fn_capture(q, FN_CAP_IN, l3, len, v, 1u << hook);
 	FN_DROP(&q->stats, FILTER);
 	if (v != FN_DROP)
 		fn_icmp_reject(q, l3, len, v);
@@ -107,20 +109,27 @@ static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
 static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t flags)
 {
 	static const enum fn_hook hooks[] = { FN_HOOK_OUTPUT, FN_HOOK_POSTROUTING };
+	const uint32_t mask = 1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING;
 	struct fn_pkt pkt;
 
-	if (likely(!(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING))))
+	if (likely(!(q->filter.hooks & mask))) {
+		fn_capture(q, FN_CAP_OUT, l3, len, FN_ACCEPT, 0);
 		return 0;
+	}
 	pkt = pkt_view(NULL, l3, len, FN_PKT_HOST, q->qid);
 	pkt.oif = q->fn->port.ifindex;
 	pkt.oifname = q->fn->port.ifname;
 	pkt.flags = flags;
 	for (unsigned i = 0; i < RTE_DIM(hooks); i++) {
-		if (fn_filter_hook(&q->filter, hooks[i], &pkt) != FN_ACCEPT) {
+		enum fn_verdict v = fn_filter_hook(&q->filter, hooks[i], &pkt);
+
+		if (v != FN_ACCEPT) {
+			fn_capture(q, FN_CAP_OUT, l3, len, v, 1u << hooks[i]);
 			FN_DROP(&q->stats, FILTER);
 			return -EPERM;
 		}
 	}
+	fn_capture(q, FN_CAP_OUT, l3, len, FN_ACCEPT, q->filter.hooks & mask);
 	return 0;
 }
 
@@ -165,6 +174,8 @@ static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t
 
 	if (!ingress_hook(q, FN_HOOK_INPUT, l2, l3, len, pkttype, hs))
 		return;
+	fn_capture(q, FN_CAP_IN, l3, len, FN_ACCEPT,
+		   q->filter.hooks & (1u << FN_HOOK_PREROUTING | 1u << FN_HOOK_INPUT));
 	learn(q, l2, ip->src_addr);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:

@@ -19,6 +19,11 @@ enum {
 	FNCTL_EXIT_NOT_APPLIED = 4, /* loaded, but not every application applied it */
 };
 
+/* fragnetctl's own commands, beside enum fn_ctl_command's requests. */
+enum {
+	FNCTL_CMD_CAPTURE = 0x100,  /* capture APP: its own conversation (capture.c) */
+};
+
 struct fnctl_args {
 	bool help;                  /* --help: print the manual, nothing else */
 	unsigned command;           /* enum fn_ctl_command (ctl/proto.h) */
@@ -27,6 +32,13 @@ struct fnctl_args {
 	const char *file;           /* load, check: the rules file, "-" for stdin */
 	double interval;            /* stats --watch: seconds between reports, 0: once */
 	long count;                 /* stats --watch: reports in all, 0: until interrupted */
+	/* capture */
+	const char *app;            /* the application's name */
+	unsigned queue;             /* -q, else FN_CTL_CAPTURE_ALL */
+	unsigned long packets;      /* -c: stop after so many, 0: until interrupted */
+	const char *write;          /* -w: the pcapng file ("-": stdout), NULL: text */
+	unsigned snaplen;           /* -S */
+	unsigned ring_bytes;        /* -B (given in KiB) */
 };
 
 /*
