@@ -12,6 +12,7 @@
 #include "capture.h"
 #include "log.h"
 #include "peer.h"
+#include "compiler.h"
 #include "ctl/capture_ring.h"
 
 struct fnd_capture {
@@ -54,18 +55,63 @@ static struct fnd_app *find_app(struct fnd_captures *cs, const char *name, char 
 	return n == 1 ? found : NULL;
 }
 
-/* The rings' memfd, sized for g: -errno on failure. */
-static int rings_memfd(const struct fn_cap_geometry *g)
+/*
+ * The filter as an image: the match expressions in a chain of a table of
+ * our own, compiled in a scratch namespace like any ruleset (so an
+ * expression the interpreter cannot reproduce is refused with its name).
+ * 0 with a malloc'd image, or -errno with the reason in err.
+ */
+static int compile_filter(const char *filter, void **image, size_t *len, char *err,
+			  size_t errlen)
 {
-	int fd = memfd_create("fragnet-capture", MFD_CLOEXEC);
+	static const char fmt[] = "table inet fncapture {\n"
+		"\tchain filter {\n"
+		"\t\ttype filter hook input priority 0; policy drop;\n"
+		"\t\t%s accept\n"
+		"\t}\n"
+		"}\n";
+	char text[FN_CTL_FILTER_MAX + sizeof(fmt)], why[FN_CTL_MSG_MAX - 32];
+	struct fn_compiler *c;
+	int rc;
 
+	if (strpbrk(filter, "{};\n#")) {
+		snprintf(err, errlen, "capture filter: only match expressions (no { } ; # or "
+			 "newlines)");
+		return -EINVAL;
+	}
+	snprintf(text, sizeof(text), fmt, filter);
+	c = fn_compiler_new(NULL, why, sizeof(why));
+	if (c == NULL) {
+		snprintf(err, errlen, "capture filter: %s", why);
+		return -errno;
+	}
+	rc = fn_compile_text(c, text, "fncapture", image, len, why, sizeof(why));
+	fn_compiler_free(c);
+	if (rc < 0)
+		snprintf(err, errlen, "capture filter: %s", why);
+	else if (*len > FN_CTL_FILTER_IMAGE_MAX) {
+		free(*image);
+		snprintf(err, errlen, "capture filter: its image is too large");
+		rc = -E2BIG;
+	}
+	return rc;
+}
+
+/* The memfd: the rings as g says, then the filter image (len bytes, padded
+ * to 8 in *padded). -errno on failure. */
+static int rings_memfd(const struct fn_cap_geometry *g, const void *image, size_t len,
+		       uint32_t *padded)
+{
+	int fd = memfd_create("fragnet-capture", MFD_CLOEXEC), rc;
+
+	*padded = (uint32_t)((len + 7) & ~(size_t)7);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, (off_t)g->total) < 0) {
-		int rc = -errno;
-
+	if (ftruncate(fd, (off_t)(g->total + *padded)) < 0 ||
+	    (len && pwrite(fd, image, len, (off_t)g->total) != (ssize_t)len)) {
+		rc = -errno;
 		close(fd);
-		return rc;
+		return rc ? rc : -EIO;
 	}
 	return fd;
 }
@@ -80,6 +126,8 @@ static int on_capture_req(struct fnd_peer *p, const void *msg, size_t len, void 
 	struct fnd_capture *c;
 	struct fnd_app *a;
 	char err[FN_CTL_MSG_MAX], who[128];
+	void *image = NULL;
+	size_t image_len = 0;
 	int fd, rc;
 
 	(void)len;
@@ -114,8 +162,14 @@ static int on_capture_req(struct fnd_peer *p, const void *msg, size_t len, void 
 		fnd_peer_reply(p, h->seq, -EINVAL, err, NULL, 0);
 		return 0;
 	}
+	if (m->filter[0] &&
+	    (rc = compile_filter(m->filter, &image, &image_len, err, sizeof(err))) < 0) {
+		fnd_peer_reply(p, h->seq, rc == -ENOMEM ? rc : -EINVAL, err, NULL, 0);
+		return 0;
+	}
 	c = calloc(1, sizeof(*c));
-	fd = c ? rings_memfd(&g) : -ENOMEM;
+	fd = c ? rings_memfd(&g, image, image_len, &out.filter_len) : -ENOMEM;
+	free(image);
 	if (fd < 0) {
 		free(c);
 		snprintf(err, sizeof(err), "cannot make the capture rings: %s", strerror(-fd));
@@ -141,8 +195,8 @@ static int on_capture_req(struct fnd_peer *p, const void *msg, size_t len, void 
 	p->capture = a->peer->capture = c;
 	fnd_peer_describe(p, who, sizeof(who));
 	fnd_log(LOG_INFO, "%s captures %s[%d] (capture %" PRIu64 ", queue %s, %zu bytes of "
-		"rings, snaplen %u)", who, a->peer->name, (int)a->peer->pid, c->id,
-		m->queue == FN_CTL_CAPTURE_ALL ? "all" : "one", g.total, g.snaplen);
+		"rings, snaplen %u, filter '%s')", who, a->peer->name, (int)a->peer->pid, c->id,
+		m->queue == FN_CTL_CAPTURE_ALL ? "all" : "one", g.total, g.snaplen, m->filter);
 	return 0;
 }
 

@@ -6,7 +6,8 @@
  * to fragnetctl. One capture per application at a time. When fragnetctl's
  * connection closes (done, interrupted or killed) the application is told
  * to stop; when the application leaves, fragnetctl's connection is closed
- * with an error saying so.
+ * with an error saying so. A filter is compiled here, in a scratch
+ * namespace, as load and check do (it blocks the loop as long).
  */
 #ifndef FND_CAPTURE_H
 #define FND_CAPTURE_H

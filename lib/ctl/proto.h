@@ -57,6 +57,7 @@
 #define FN_CTL_DROP_NAME_MAX 24
 #define FN_CTL_MAX_DROPS 32        /* drop reasons reported per queue */
 #define FN_CTL_MAX_QUEUES 128
+#define FN_CTL_FILTER_MAX 1024     /* a capture filter's text, NUL included */
 
 struct fn_ctl_hdr {
 	uint32_t magic;
@@ -225,7 +226,11 @@ struct fn_ctl_kernel_gen {
  * administrator, creates the rings' memfd and hands it to the application
  * (the only one registered under that name) and to fragnetctl. When
  * fragnetctl's connection closes, for whatever reason, the application is
- * told to stop: a capture never outlives the one reading it.
+ * told to stop: a capture never outlives the one reading it. A filter is
+ * compiled by fragnetd (the chain `type filter hook input; policy drop;
+ * FILTER accept` of a table of its own, in a scratch namespace) and its
+ * image follows the rings in the memfd; the application verifies it like
+ * any image and keeps a packet when the image accepts it.
  */
 struct fn_ctl_capture_req {
 	char name[FN_CTL_NAME_MAX];
@@ -233,9 +238,11 @@ struct fn_ctl_capture_req {
 	uint32_t snaplen;          /* bytes kept of each packet */
 	uint32_t ring_bytes;       /* all rings together */
 	uint32_t pad;
+	char filter[FN_CTL_FILTER_MAX]; /* nft match expressions, "" for all */
 };
 
 #define FN_CTL_CAPTURE_ALL UINT32_MAX
+#define FN_CTL_FILTER_IMAGE_MAX (1u << 20)
 
 struct fn_ctl_capture {
 	uint64_t id;               /* fragnetd's number for it */
@@ -244,7 +251,7 @@ struct fn_ctl_capture {
 	uint32_t n_slots;          /* per ring */
 	uint32_t snaplen;
 	uint32_t pid;              /* the application's */
-	uint32_t pad;
+	uint32_t filter_len;       /* bytes of filter image after the rings, 0: none */
 	char name[FN_CTL_NAME_MAX];
 };
 

@@ -5,8 +5,10 @@
  * capture memfd fragnetd handed over (ctl/capture_ring.h).
  *
  * Off, a packet costs one load and one predictable branch (q->cap is NULL).
- * On, a record costs a copy of at most snaplen bytes, and a full ring drops
- * the record (counted), never the packet, and never waits.
+ * On, a record costs a copy of at most snaplen bytes (and, with a filter,
+ * running its image over that copy: the filter sees the captured bytes and
+ * cannot change the packet), and a full ring drops the record (counted),
+ * never the packet, and never waits.
  *
  * The control thread starts and stops captures (fn_capture_start/stop); the
  * lcores only read q->cap. A capture's memory is unmapped only after every
@@ -21,9 +23,13 @@
 #include "ctl/capture_ring.h"
 
 /* One queue's side of a capture. */
+struct fn_nft_state;
+
 struct fn_cap_queue {
 	struct fn_cap_producer prod;
 	uint64_t tsc0, ns0, hz;    /* tsc0 ticks was ns0 ns of CLOCK_REALTIME */
+	struct fn_nft_state *filter; /* keep what it accepts; NULL: everything */
+	uint8_t *scratch;          /* snaplen bytes: what the filter looks at */
 };
 
 #if FN_WITH_FILTER
@@ -46,12 +52,13 @@ static inline void fn_capture(struct fn_queue *q, enum fn_cap_dir dir, const uin
 
 /*
  * Start capturing into memfd fd (taken over: closed here) laid out as g
- * says, on queue `queue` or all (UINT32_MAX). 0 or -errno: -EBUSY when a
- * capture runs, -EINVAL for a geometry that does not fit this process or
- * the memfd, -ENOMEM.
+ * says, then filter_len bytes of filter image (0: none), on queue `queue`
+ * or all (UINT32_MAX). 0 or -errno: -EBUSY when a capture runs, -EINVAL
+ * for a geometry that does not fit this process or the memfd, -EBADMSG for
+ * a filter image that fails verification, -ENOMEM.
  */
 int fn_capture_start(struct fragnet *fn, int fd, const struct fn_cap_geometry *g,
-		     uint32_t queue);
+		     uint32_t queue, uint32_t filter_len);
 /* Stop and unmap, once no lcore can be writing. Nothing when none runs. */
 void fn_capture_stop(struct fragnet *fn);
 /* At close, the lcores stopped: stop and unmap everything. */

@@ -111,8 +111,9 @@ def start_capture(daemon, *args):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stderr.readline()
     if "capturing" not in line:
-        rc, out = stop_process(p)
-        raise RuntimeError(f"capture did not start: {line}{p.stderr.read()} (exit {rc})")
+        p.kill()
+        _, err = p.communicate()
+        raise RuntimeError(f"capture did not start: {line}{err} (exit {p.returncode})")
     return p
 
 
@@ -210,6 +211,37 @@ def check_text(c, daemon, topo):
             f"rc={rc} {out} {err}")
 
 
+def check_filter(c, daemon, topo, tmp, handles):
+    """An nft filter: only what it matches is recorded, both directions."""
+    path = os.path.join(tmp, "filtered.pcapng")
+    rc, _, err = daemon.ctl("capture", "echo", "-c", "1", "udp", "frobnicate", "7")
+    c.check("a filter nft does not understand: refused (exit 1) with nft's reason",
+            rc == 1 and "capture filter" in err, f"rc={rc} {err}")
+    rc, _, err = daemon.ctl("capture", "echo", "-c", "1", "udp dport 7 } table ip x {")
+    c.check("a filter that tries to leave its rule: refused", rc == 1 and "only match" in err,
+            f"rc={rc} {err}")
+    p = start_capture(daemon, "echo", "-c", "5", "-w", path, "udp", "sport",
+                      str(DROP_SPORT), "ip", "saddr", f"{SUBNET}.0/24")
+    topo.in_client("echo", 4, GOOD_SPORT, ECHO_PORT)
+    topo.in_client("send", 5, DROP_SPORT, ECHO_PORT)
+    rc, _, err = finish(p)
+    pkts = tshark(path)
+    c.check("with FILTER 'udp sport N ip saddr NET': only the matching packets (dropped "
+            "by their rule), none dropped by the ring",
+            rc == 0 and summary(err) == (5, 0) and len(pkts) == 5
+            and all(sp == DROP_SPORT and f["verdict"] == "drop"
+                    and int(f["handle"]) == handles["sport"] for _, f, sp, _, _ in pkts),
+            f"rc={rc} {err} {pkts}")
+    p = start_capture(daemon, "echo", "-c", "2", f"udp dport {GOOD_SPORT}")
+    topo.in_client("send", 3, GOOD_SPORT + 2, ECHO_PORT)   # not matched
+    topo.in_client("echo", 2, GOOD_SPORT, ECHO_PORT)
+    rc, out, err = finish(p)
+    lines = out.splitlines()
+    c.check("a filter on the reply's port records the replies only (direction out)",
+            rc == 0 and len(lines) == 2 and all(" out " in ln for ln in lines),
+            f"rc={rc} {out} {err}")
+
+
 def check_bound(c, daemon, topo):
     """A tiny ring nobody reads: drops counted, the application unaffected."""
     burst = 400
@@ -294,6 +326,7 @@ def run(args):
                 }
                 c.run("pcapng read by tshark", check_pcapng, c, daemon, topo, tmp, handles)
                 c.run("text lines", check_text, c, daemon, topo)
+                c.run("filter", check_filter, c, daemon, topo, tmp, handles)
                 c.run("the bound", check_bound, c, daemon, topo)
                 c.run("fragnetctl killed", check_killed, c, daemon, topo)
                 c.run("refusals", check_refusals, c, daemon)

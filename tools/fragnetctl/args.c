@@ -27,7 +27,7 @@ void fnctl_usage(FILE *f)
 "    fragnetctl [-s SOCKET] [-j] stats [-w [SECONDS]] [-n COUNT]\n"
 "    fragnetctl [-s SOCKET] stats -f prometheus\n"
 "    fragnetctl [-s SOCKET] capture APP [-q QUEUE] [-c N] [-w FILE] [-S SNAPLEN]\n"
-"               [-B KIB]\n"
+"               [-B KIB] [FILTER]\n"
 "\n"
 "DESCRIPTION\n"
 "    fragnetd compiles rules written in ordinary nft syntax in a network\n"
@@ -87,7 +87,11 @@ void fnctl_usage(FILE *f)
 "        the capture, a full ring drops the record (counted, also in stats\n"
 "        as capture_ring_full). When fragnetctl ends, however it ends, the\n"
 "        application stops capturing. APP must be registered once (one\n"
-"        process). Capture filters are not implemented yet.\n"
+"        process).\n"
+"        FILTER is nft match expressions (\"udp dport 6379 ip saddr\n"
+"        10.0.0.0/8\"), compiled by fragnetd like a rule and run by each\n"
+"        lcore over the captured bytes (the first SNAPLEN) of both\n"
+"        directions: only what it matches is recorded.\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   fragnetd's socket (default: $FRAGNET_DAEMON_SOCKET,\n"
@@ -126,7 +130,7 @@ void fnctl_usage(FILE *f)
 "    fragnetctl -j list counters\n"
 "    fragnetctl -j apps\n"
 "    fragnetctl stats -w 2\n"
-"    fragnetctl capture echo -c 100 -w echo.pcapng &&\n"
+"    fragnetctl capture echo -c 100 -w echo.pcapng udp dport 7 &&\n"
 "        tshark -r echo.pcapng -T fields -e frame.interface_name -e frame.comment\n"
 "    fragnetctl stats -f prometheus > fragnet.prom.tmp &&\n"
 "        mv fragnet.prom.tmp /var/lib/prometheus/node-exporter/fragnet.prom\n"
@@ -290,14 +294,21 @@ static int parse_capture(int argc, char **argv, struct fnctl_args *a, char *err,
 		optind++;
 	if (argc - optind < 1)
 		return usage_error(err, errlen, "usage: fragnetctl capture APP [-q QUEUE] [-c N] "
-				   "[-w FILE]");
+				   "[-w FILE] [FILTER]");
 	a->app = argv[optind++];
 	if (strlen(a->app) >= FN_CTL_NAME_MAX)
 		return usage_error(err, errlen, "capture: '%s' is too long for an application "
 				   "name", a->app);
-	if (optind < argc)
-		return usage_error(err, errlen, "capture: filters are not implemented yet "
-				   "('%s')", argv[optind]);
+	/* the rest is the filter, one word or many: "udp dport 7" */
+	for (size_t n = 0; optind < argc; optind++) {
+		int w = snprintf(a->filter + n, sizeof(a->filter) - n, "%s%s", n ? " " : "",
+				 argv[optind]);
+
+		if (w < 0 || (size_t)w >= sizeof(a->filter) - n)
+			return usage_error(err, errlen, "capture: the filter is longer than %u "
+					   "bytes", FN_CTL_FILTER_MAX - 1);
+		n += (size_t)w;
+	}
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ctl/proto.h"
+
 /* Exit status, as the manual says. */
 enum {
 	FNCTL_EXIT_OK = 0,
@@ -39,6 +41,7 @@ struct fnctl_args {
 	const char *write;          /* -w: the pcapng file ("-": stdout), NULL: text */
 	unsigned snaplen;           /* -S */
 	unsigned ring_bytes;        /* -B (given in KiB) */
+	char filter[FN_CTL_FILTER_MAX]; /* the operands after APP, joined by spaces */
 };
 
 /*

@@ -282,6 +282,7 @@ int fnctl_capture(int sock, const struct fnctl_args *a)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	snprintf(req.name, sizeof(req.name), "%s", a->app);
+	snprintf(req.filter, sizeof(req.filter), "%s", a->filter);
 	if (fn_ctl_send_msg(sock, FN_CTL_CAPTURE_REQ, 1, &req, sizeof(req), -1) < 0) {
 		fprintf(stderr, "fragnetctl: fragnetd closed the connection\n");
 		rc = FNCTL_EXIT_UNREACHABLE;
@@ -292,7 +293,7 @@ int fnctl_capture(int sock, const struct fnctl_args *a)
 		goto out;
 	rc = FNCTL_EXIT_UNREACHABLE;
 	if (fn_cap_geometry_of(cap.n_queues, cap.n_slots, cap.snaplen, &s.g) < 0 ||
-	    fstat(memfd, &st) < 0 || (uint64_t)st.st_size != s.g.total) {
+	    fstat(memfd, &st) < 0 || (uint64_t)st.st_size != s.g.total + cap.filter_len) {
 		fprintf(stderr, "fragnetctl: fragnetd sent rings that do not add up\n");
 		goto out;
 	}
@@ -308,9 +309,9 @@ int fnctl_capture(int sock, const struct fnctl_args *a)
 		rc = FNCTL_EXIT_USAGE;
 		goto out;
 	}
-	fprintf(stderr, "fragnetctl: capturing %s[%u], %s, %u bytes a packet\n", cap.name,
+	fprintf(stderr, "fragnetctl: capturing %s[%u], %s, %u bytes a packet%s%s\n", cap.name,
 		cap.pid, a->queue == FN_CTL_CAPTURE_ALL ? "every queue" : "one queue",
-		cap.snaplen);
+		cap.snaplen, a->filter[0] ? ", filter: " : "", a->filter);
 	rc = run(sock, &s, buf);
 	for (unsigned q = 0; q < s.g.n_queues; q++)
 		dropped += __atomic_load_n(&fn_cap_ring_at(s.map, &s.g, q)->dropped,
