@@ -548,6 +548,7 @@ static enum fn_verdict resume(struct rules_queue *q, enum fn_hook hook, struct f
 	*d = (struct fn_nft_decision){ .verdict = FN_ACCEPT, .chain = FN_IMG_NONE };
 	if (FN_UNLIKELY(!g)) {
 		q->unknown_gen++;
+		d->verdict = FN_DROP;
 		return FN_DROP;
 	}
 	if (hook != FN_HOOK_PREROUTING && hook != FN_HOOK_INPUT)
@@ -558,6 +559,7 @@ static enum fn_verdict resume(struct rules_queue *q, enum fn_hook hook, struct f
 		return fn_nft_run(g->qs[q->qid], hook, pkt, d);
 	if (FN_UNLIKELY(!fn_nft_resume_valid(&g->prog, hook, k->chain, k->rule))) {
 		q->unknown_gen++;
+		d->verdict = FN_DROP;
 		return FN_DROP;
 	}
 	return fn_nft_run_from(g->qs[q->qid], hook, pkt, k->chain, k->rule, d);

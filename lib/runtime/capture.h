@@ -17,6 +17,7 @@
 #ifndef FN_RUNTIME_CAPTURE_H
 #define FN_RUNTIME_CAPTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runtime.h"
@@ -33,6 +34,11 @@ struct fn_cap_queue {
 };
 
 #if FN_WITH_FILTER
+static inline bool fn_capture_on(struct fn_queue *q)
+{
+	return __atomic_load_n(&q->cap, __ATOMIC_ACQUIRE) != NULL;
+}
+
 void fn_capture_record(struct fn_queue *q, struct fn_cap_queue *c, enum fn_cap_dir dir,
 		       const uint8_t *l3, uint32_t len, enum fn_verdict v, uint32_t hooks);
 
@@ -66,6 +72,12 @@ void fn_capture_free_all(struct fragnet *fn);
 /* Records queue's ring of the running capture refused (0: none runs). */
 uint64_t fn_capture_dropped(const struct fragnet *fn, unsigned queue);
 #else
+static inline bool fn_capture_on(struct fn_queue *q)
+{
+	(void)q;
+	return false;
+}
+
 static inline void fn_capture(struct fn_queue *q, enum fn_cap_dir dir, const uint8_t *l3,
 			      uint32_t len, enum fn_verdict v, uint32_t hooks)
 {
