@@ -46,7 +46,8 @@ static const char *verdict_name(unsigned v)
 		[FN_REJECT_PROT_UNREACH] = "reject-prot-unreachable",
 	};
 
-	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
+	/* a kind of reject this table does not name yet is still a reject */
+	return v < sizeof(names) / sizeof(names[0]) ? names[v] : "reject";
 }
 
 static const char *hook_name(unsigned h)
