@@ -34,6 +34,7 @@
 #include "config.h"
 
 struct fnd_apps;
+struct fnd_captures;
 struct fnd_commands;
 struct fnd_loop;
 struct fnd_peers;
@@ -50,6 +51,7 @@ struct fnd {
 	struct fnd_apps *apps;
 	struct fnd_queries *queries;
 	struct fnd_commands *commands;
+	struct fnd_captures *captures;
 	struct fnd_xdp *xdp;
 };
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "capture.h"
 #include "command.h"
 #include "event.h"
 #include "fragnetd.h"
@@ -163,7 +164,8 @@ static int setup(struct fnd *d, char *err, size_t errlen)
 	    !(d->queries = fnd_queries_new(d->loop, d->peers, d->apps, d->ruleset, d->xdp,
 					   &d->cfg)) ||
 	    !(d->commands = fnd_commands_new(d->loop, d->peers, d->apps, d->ruleset,
-					     d->queries, d->cfg.apply_timeout_ms))) {
+					     d->queries, d->cfg.apply_timeout_ms)) ||
+	    !(d->captures = fnd_captures_new(d->peers, d->apps))) {
 		rc = -errno;
 		snprintf(err, errlen, "%s", strerror(errno));
 		return rc;
@@ -180,6 +182,7 @@ static void teardown(struct fnd *d)
 {
 	fnd_peers_free(d->peers);
 	fnd_commands_free(d->commands);
+	fnd_captures_free(d->captures);
 	fnd_queries_free(d->queries);
 	fnd_apps_free(d->apps);
 	fnd_xdp_free(d->xdp);   /* what it put in the kernel stays there */

@@ -61,6 +61,7 @@ struct fnd_peer {
 	/* kept by other modules; peer.c never looks inside */
 	struct fnd_app *app;       /* app.c: a registered application */
 	struct fnd_request *req;   /* command.c: a load or check under way */
+	struct fnd_capture *capture; /* capture.c: either end of a capture */
 
 	/* peer.c's own */
 	bool closing;              /* close once the output is flushed */

@@ -25,6 +25,7 @@
 #include "filter/final_counters.h"
 #include "filter/generation.h"
 #include "filter/image_map.h"
+#include "runtime/capture.h"
 #include "runtime/log.h"
 #include "runtime/port.h"
 #include "runtime/runtime.h"
@@ -61,6 +62,7 @@ struct fn_ctl_client {
 	unsigned xsk_waiting;        /* sent, no answer yet */
 	bool skip_filter;            /* FRAGNET_TEST_SKIP_FILTER: see start */
 	int xsk_rc;                  /* the first refusal */
+	uint64_t capture_id;         /* fragnetd's number of a running capture */
 	_Atomic(struct fn_image_map *) released; /* released by lib/nft, to unmap */
 	unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
 };
@@ -107,6 +109,9 @@ static void disconnect(struct fn_ctl_client *c)
 	if (c->sock >= 0)
 		close(c->sock);
 	c->sock = -1;
+	/* nobody reads the rings any more */
+	fn_capture_stop(c->fn);
+	c->capture_id = 0;
 }
 
 static int send_msg(struct fn_ctl_client *c, uint16_t type, uint32_t seq,
@@ -259,6 +264,11 @@ static int send_queue_stats(struct fn_ctl_client *c, uint32_t seq)
 				m.drops[m.n_drops++].count = st.drops[r];
 			}
 		}
+		/* not a packet drop: a record the capture's ring had no room for */
+		if (fn_capture_dropped(c->fn, q) && m.n_drops < FN_CTL_MAX_DROPS) {
+			snprintf(m.drops[m.n_drops].name, FN_CTL_DROP_NAME_MAX, "capture_ring_full");
+			m.drops[m.n_drops++].count = fn_capture_dropped(c->fn, q);
+		}
 		rc = send_msg(c, FN_CTL_STATS_QUEUE, seq, &m, sizeof(m));
 		if (rc < 0)
 			return rc;
@@ -332,6 +342,26 @@ static int answer_stats(struct fn_ctl_client *c, uint32_t seq)
 
 static void xsk_bound(struct fn_ctl_client *c, const struct fn_ctl_xsk_bound *m);
 
+/* fragnetd hands us the rings of a capture fragnetctl asked for. A refusal
+ * is only logged: fragnetctl sees no records and fragnetd's log says why. */
+static void start_capture(struct fn_ctl_client *c, const struct fn_ctl_capture *m, int fd)
+{
+	struct fn_cap_geometry g;
+	int rc = -EPROTO;
+
+	if (fd >= 0 && fn_cap_geometry_of(m->n_queues, m->n_slots, m->snaplen, &g) == 0)
+		rc = fn_capture_start(c->fn, fd, &g, m->queue, m->filter_len);
+	else if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
+		FN_LOG(ERR, "capture %" PRIu64 " refused: %s\n", m->id, strerror(-rc));
+		return;
+	}
+	c->capture_id = m->id;
+	FN_LOG(INFO, "capture %" PRIu64 " started (%u slots of %u bytes a queue)\n", m->id,
+	       g.n_slots, g.slot_size);
+}
+
 /*
  * One message from the daemon. Returns 0 to go on, or -errno to drop the
  * connection: -EACCES when the daemon refused us, -EBADMSG when an image
@@ -342,7 +372,7 @@ static int handle_message(struct fn_ctl_client *c, ssize_t n, int fd)
 	int type = fn_ctl_check(c->buf, (size_t)n);
 	const void *p = fn_ctl_payload(c->buf);
 
-	if (type != FN_CTL_IMAGE && fd >= 0) {
+	if (type != FN_CTL_IMAGE && type != FN_CTL_CAPTURE && fd >= 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -367,6 +397,16 @@ static int handle_message(struct fn_ctl_client *c, ssize_t n, int fd)
 		return 0;
 	case FN_CTL_STATS_REQ:
 		return answer_stats(c, ((const struct fn_ctl_hdr *)c->buf)->seq);
+	case FN_CTL_CAPTURE:
+		start_capture(c, p, fd);
+		return 0;
+	case FN_CTL_CAPTURE_STOP:
+		if (c->capture_id == ((const struct fn_ctl_capture_stop *)p)->id) {
+			fn_capture_stop(c->fn);
+			FN_LOG(INFO, "capture %" PRIu64 " stopped\n", c->capture_id);
+			c->capture_id = 0;
+		}
+		return 0;
 	case FN_CTL_ERROR: {
 		const struct fn_ctl_error *e = p;
 

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "capture_ring.h"
 #include "proto.h"
 
 /* Payload size of each fixed-size type; 0 = variable (checked below). */
@@ -30,6 +31,9 @@ static const size_t fixed_size[FN_CTL_TYPE_END] = {
 	[FN_CTL_XSK] = sizeof(struct fn_ctl_xsk),
 	[FN_CTL_XSK_BOUND] = sizeof(struct fn_ctl_xsk_bound),
 	[FN_CTL_KERNEL_GEN] = sizeof(struct fn_ctl_kernel_gen),
+	[FN_CTL_CAPTURE_REQ] = sizeof(struct fn_ctl_capture_req),
+	[FN_CTL_CAPTURE] = sizeof(struct fn_ctl_capture),
+	[FN_CTL_CAPTURE_STOP] = sizeof(struct fn_ctl_capture_stop),
 };
 
 static const char *const type_names[FN_CTL_TYPE_END] = {
@@ -47,6 +51,9 @@ static const char *const type_names[FN_CTL_TYPE_END] = {
 	[FN_CTL_XSK] = "xsk",
 	[FN_CTL_XSK_BOUND] = "xsk-bound",
 	[FN_CTL_KERNEL_GEN] = "kernel-generation",
+	[FN_CTL_CAPTURE_REQ] = "capture-request",
+	[FN_CTL_CAPTURE] = "capture",
+	[FN_CTL_CAPTURE_STOP] = "capture-stop",
 };
 
 const char *fn_ctl_type_name(unsigned type)
@@ -187,6 +194,28 @@ int fn_ctl_check(const void *msg, size_t len)
 
 		if (m->queue >= FN_CTL_MAX_QUEUES || !terminated(m->ifname, sizeof(m->ifname)) ||
 		    m->ifname[0] == '\0')
+			return -EBADMSG;
+		break;
+	}
+	case FN_CTL_CAPTURE_REQ: {
+		const struct fn_ctl_capture_req *m = (const void *)p;
+		struct fn_cap_geometry g;
+
+		if (!terminated(m->name, sizeof(m->name)) || m->name[0] == '\0' ||
+		    !terminated(m->filter, sizeof(m->filter)) ||
+		    (m->queue >= FN_CTL_MAX_QUEUES && m->queue != FN_CTL_CAPTURE_ALL) ||
+		    fn_cap_geometry(1, m->ring_bytes, m->snaplen, &g) < 0)
+			return -EBADMSG;
+		break;
+	}
+	case FN_CTL_CAPTURE: {
+		const struct fn_ctl_capture *m = (const void *)p;
+		struct fn_cap_geometry g;
+
+		if (!terminated(m->name, sizeof(m->name)) ||
+		    m->filter_len > FN_CTL_FILTER_IMAGE_MAX || m->filter_len % 8 ||
+		    (m->queue >= m->n_queues && m->queue != FN_CTL_CAPTURE_ALL) ||
+		    fn_cap_geometry_of(m->n_queues, m->n_slots, m->snaplen, &g) < 0)
 			return -EBADMSG;
 		break;
 	}

@@ -23,6 +23,14 @@
  *   (the counters of the generation applied, and the final counters of the
  *   last generations it replaced on this connection)
  *
+ *   fragnetctl capture                   fragnetd                 application
+ *   CAPTURE_REQ(name, queue, sizes) ->
+ *                                        CAPTURE + rings memfd  ->
+ *                                 <-     CAPTURE + the same memfd (or REPLY: why not)
+ *   (reads the rings until done, then closes; or fragnetd closes when the
+ *   application leaves)
+ *                                        CAPTURE_STOP           ->  (on that close)
+ *
  *   fragnetctl                           fragnetd
  *   REQUEST(command, text_len)    ->
  *   DATA x chunks (text_len bytes, load and check only) ->
@@ -49,6 +57,7 @@
 #define FN_CTL_DROP_NAME_MAX 24
 #define FN_CTL_MAX_DROPS 32        /* drop reasons reported per queue */
 #define FN_CTL_MAX_QUEUES 128
+#define FN_CTL_FILTER_MAX 1024     /* a capture filter's text, NUL included */
 
 struct fn_ctl_hdr {
 	uint32_t magic;
@@ -73,6 +82,9 @@ enum fn_ctl_type {
 	FN_CTL_XSK,                /* app -> daemon: an unbound AF_XDP socket, fd attached */
 	FN_CTL_XSK_BOUND,          /* daemon -> app: bound to its queue and steered, or why not */
 	FN_CTL_KERNEL_GEN,         /* daemon -> app: the kernel part judges with this generation */
+	FN_CTL_CAPTURE_REQ,        /* fragnetctl -> daemon: capture an application */
+	FN_CTL_CAPTURE,            /* daemon -> app and fragnetctl: the rings, memfd attached */
+	FN_CTL_CAPTURE_STOP,       /* daemon -> app: stop writing to them */
 	FN_CTL_TYPE_END
 };
 
@@ -207,6 +219,44 @@ struct fn_ctl_xsk_bound {
 struct fn_ctl_kernel_gen {
 	uint64_t generation;       /* the daemon's number the kernel uses now */
 	uint64_t previous;         /* the one it used before (0: none) */
+};
+
+/*
+ * Capture (ctl/capture_ring.h). fragnetctl asks; fragnetd checks it is an
+ * administrator, creates the rings' memfd and hands it to the application
+ * (the only one registered under that name) and to fragnetctl. When
+ * fragnetctl's connection closes, for whatever reason, the application is
+ * told to stop: a capture never outlives the one reading it. A filter is
+ * compiled by fragnetd (the chain `type filter hook input; policy drop;
+ * FILTER accept` of a table of its own, in a scratch namespace) and its
+ * image follows the rings in the memfd; the application verifies it like
+ * any image and keeps a packet when the image accepts it.
+ */
+struct fn_ctl_capture_req {
+	char name[FN_CTL_NAME_MAX];
+	uint32_t queue;            /* one queue, or FN_CTL_CAPTURE_ALL */
+	uint32_t snaplen;          /* bytes kept of each packet */
+	uint32_t ring_bytes;       /* all rings together */
+	uint32_t pad;
+	char filter[FN_CTL_FILTER_MAX]; /* nft match expressions, "" for all */
+};
+
+#define FN_CTL_CAPTURE_ALL UINT32_MAX
+#define FN_CTL_FILTER_IMAGE_MAX (1u << 20)
+
+struct fn_ctl_capture {
+	uint64_t id;               /* fragnetd's number for it */
+	uint32_t queue;            /* as asked */
+	uint32_t n_queues;         /* rings: one per application queue */
+	uint32_t n_slots;          /* per ring */
+	uint32_t snaplen;
+	uint32_t pid;              /* the application's */
+	uint32_t filter_len;       /* bytes of filter image after the rings, 0: none */
+	char name[FN_CTL_NAME_MAX];
+};
+
+struct fn_ctl_capture_stop {
+	uint64_t id;
 };
 
 /* Payload bytes of a DATA chunk at most. */

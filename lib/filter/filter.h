@@ -32,6 +32,9 @@ struct fn_filter_queue {
 	uint16_t qid;
 	uint64_t generation;  /* generation this queue applies (0: none) */
 	void *priv;           /* interpreter state for this queue */
+	/* What decided at the last hook run here: the interpreter writes it
+	 * anyway, and a capture (runtime/capture.h) reads it. */
+	struct fn_nft_decision last;
 };
 
 /* The process-wide rules (generation.h). */
@@ -53,6 +56,10 @@ static inline void fn_filter_queue_offline(struct fn_filter_queue *fq) { (void)f
 #endif
 
 #if FN_WITH_FILTER
+/* The name of chain index `chain` of the generation this queue applies, ""
+ * for none: what fn_filter_queue.last names. */
+const char *fn_filter_chain_name(const struct fn_filter_queue *fq, uint32_t chain);
+
 /* Run the base chains of `hook` of this queue's current generation. */
 enum fn_verdict fn_filter_run(struct fn_filter_queue *fq, enum fn_hook hook,
 			      struct fn_pkt *pkt);

@@ -538,40 +538,55 @@ static const struct gen *tagged(struct rules_queue *q, uint64_t tag)
 
 /* Finish judging a packet the kernel part judged up to a point, with the
  * generation it used: nothing before that point runs again here. */
-static enum fn_verdict resume(struct rules_queue *q, enum fn_hook hook, struct fn_pkt *pkt)
+static enum fn_verdict resume(struct rules_queue *q, enum fn_hook hook, struct fn_pkt *pkt,
+			      struct fn_nft_decision *d)
 {
 	const struct fn_kernel_judged *k = pkt->kernel;
 	const struct gen *g = tagged(q, k->generation);
-	struct fn_nft_decision d;
 
+	/* what the kernel part decided is not known here */
+	*d = (struct fn_nft_decision){ .verdict = FN_ACCEPT, .chain = FN_IMG_NONE };
 	if (FN_UNLIKELY(!g)) {
 		q->unknown_gen++;
+		d->verdict = FN_DROP;
 		return FN_DROP;
 	}
 	if (hook != FN_HOOK_PREROUTING && hook != FN_HOOK_INPUT)
-		return fn_nft_run(g->qs[q->qid], hook, pkt, &d);
+		return fn_nft_run(g->qs[q->qid], hook, pkt, d);
 	if (k->done || (k->hook == FN_HOOK_INPUT && hook == FN_HOOK_PREROUTING))
 		return FN_ACCEPT;           /* the kernel judged all of this hook */
 	if (k->hook != hook)
-		return fn_nft_run(g->qs[q->qid], hook, pkt, &d);
+		return fn_nft_run(g->qs[q->qid], hook, pkt, d);
 	if (FN_UNLIKELY(!fn_nft_resume_valid(&g->prog, hook, k->chain, k->rule))) {
 		q->unknown_gen++;
+		d->verdict = FN_DROP;
 		return FN_DROP;
 	}
-	return fn_nft_run_from(g->qs[q->qid], hook, pkt, k->chain, k->rule, &d);
+	return fn_nft_run_from(g->qs[q->qid], hook, pkt, k->chain, k->rule, d);
 }
 
 enum fn_verdict fn_filter_run(struct fn_filter_queue *fq, enum fn_hook hook,
 			      struct fn_pkt *pkt)
 {
 	struct rules_queue *q = fq->priv;
-	struct fn_nft_decision d;
 
 	if (FN_UNLIKELY(pkt->kernel != NULL))
-		return resume(q, hook, pkt);
-	if (FN_UNLIKELY(!q->qs))
-		return FN_ACCEPT;           /* only a held generation has this hook */
-	return fn_nft_run(q->qs, hook, pkt, &d);
+		return resume(q, hook, pkt, &fq->last);
+	if (FN_UNLIKELY(!q->qs)) {
+		/* only a held generation has this hook */
+		fq->last = (struct fn_nft_decision){ .verdict = FN_ACCEPT, .chain = FN_IMG_NONE };
+		return FN_ACCEPT;
+	}
+	return fn_nft_run(q->qs, hook, pkt, &fq->last);
+}
+
+const char *fn_filter_chain_name(const struct fn_filter_queue *fq, uint32_t chain)
+{
+	const struct rules_queue *q = fq->priv;
+
+	if (!q || !q->gen || chain >= q->gen->prog.hdr->n_chains)
+		return "";
+	return q->gen->prog.strings + q->gen->prog.chains[chain].name;
 }
 
 void fn_filter_hold(struct fn_filter *r)
@@ -611,6 +626,16 @@ void fn_filter_held_stats(struct fn_filter *r, unsigned *held, uint64_t *unknown
 	for (unsigned i = 0; i < r->n_queues; i++)
 		*unknown_gen += r->q[i].unknown_gen;
 	pthread_mutex_unlock(&r->lock);
+}
+
+uint64_t fn_filter_sync_start(struct fn_filter *r)
+{
+	return rte_rcu_qsbr_start(r->qsbr);
+}
+
+bool fn_filter_sync_done(struct fn_filter *r, uint64_t token)
+{
+	return rte_rcu_qsbr_check(r->qsbr, token, false) == 1;
 }
 
 uint64_t fn_filter_generation(struct fn_filter *r)

@@ -50,6 +50,13 @@ void fn_filter_held_stats(struct fn_filter *r, unsigned *held, uint64_t *unknown
  * and grow by one per successful install. */
 uint64_t fn_filter_generation(struct fn_filter *r);
 
+/* A grace period for memory the lcores read outside the rules (a capture's
+ * rings): fn_filter_sync_start() takes a token after the memory was
+ * unpublished; fn_filter_sync_done() says, without waiting, whether every
+ * queue has since passed a burst boundary or gone offline. */
+uint64_t fn_filter_sync_start(struct fn_filter *r);
+bool fn_filter_sync_done(struct fn_filter *r, uint64_t token);
+
 /*
  * A counter of the current generation, summed over all queues (plus the
  * initial value the ruleset carried). Rule counters have chain and handle

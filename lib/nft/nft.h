@@ -194,13 +194,6 @@ struct fn_nft_ctx {
 	struct fn_ct_view ct;
 };
 
-/* The result of running one hook. */
-struct fn_nft_decision {
-	enum fn_verdict verdict;
-	uint64_t rule_handle;  /* deciding rule, 0 = a chain policy */
-	uint32_t chain;        /* chain index where it was decided */
-};
-
 /* Run every base chain of `hook` on pkt. Never fails: malformed packets
  * make matches fail (BREAK), as in the kernel. */
 enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,

@@ -100,4 +100,11 @@ enum fn_verdict {
 #define FN_REJECT_FIRST FN_REJECT_PORT_UNREACH
 #define FN_REJECT_LAST FN_REJECT_HOST_PROHIB
 
+/* The result of running one hook, and who gave it. */
+struct fn_nft_decision {
+	enum fn_verdict verdict;
+	uint64_t rule_handle;  /* deciding rule, 0 = a chain policy */
+	uint32_t chain;        /* chain index where it was decided */
+};
+
 #endif /* FN_NFT_PACKET_H */

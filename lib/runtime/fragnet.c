@@ -16,6 +16,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "capture.h"
 #include "eal.h"
 #include "export.h"
 #include "log.h"
@@ -85,6 +86,7 @@ static void teardown(struct fragnet *fn)
 {
 #if FN_WITH_FILTER
 	fn_ctl_client_stop(fn->ctl); /* it reads the queues */
+	fn_capture_free_all(fn);
 #endif
 	for (unsigned i = 0; i < FN_MAX_QUEUES; i++) {
 		if (fn->queues[i] == NULL)

@@ -32,6 +32,8 @@ struct fn_neigh_table;
 struct fn_reasm;
 struct fn_udp_table;
 struct fn_ctl_client;
+struct fn_capture;
+struct fn_cap_queue;
 struct fn_xsk;
 struct rte_ring;
 
@@ -75,6 +77,8 @@ struct fragnet {
 	struct fn_neigh_table *neigh;
 	struct fn_filter *filter;
 	struct fn_ctl_client *ctl;  /* fragnetd connection (ctl/client.h) */
+	struct fn_capture *capture; /* running (capture.h), control thread only */
+	struct fn_capture *capture_stopped; /* waiting for the lcores to let go */
 	volatile bool stop;
 	bool running;
 	bool unfiltered;
@@ -117,6 +121,7 @@ struct fn_queue {
 	struct rte_mempool *pool;
 	struct fn_clock clk;
 	struct fn_filter_queue filter;
+	struct fn_cap_queue *cap;       /* a capture's ring, NULL when off */
 	unsigned n_tx;
 	struct rte_mbuf *tx[FN_TX_PENDING];
 	unsigned n_done;

@@ -25,6 +25,7 @@
 #include "reasm.h"
 #include "rss.h"
 #include "udp.h"
+#include "runtime/capture.h"
 #include "runtime/runtime.h"
 #include "runtime/xsk.h"
 
@@ -75,7 +76,16 @@ static inline void kernel_judged(struct rte_mbuf *m, struct hook_state *hs)
 	};
 }
 
-/* Run an ingress hook; false when the packet must go (counted, maybe answered). */
+/* A packet a constant ingress hook dropped, for a capture: at the call
+ * sites, so that ingress_hook() keeps no more registers than without it. */
+static inline void capture_dropped(struct fn_queue *q, enum fn_hook hook, const uint8_t *l3,
+				   uint32_t len)
+{
+	fn_capture(q, FN_CAP_IN, l3, len, q->filter.last.verdict, 1u << hook);
+}
+
+/* Run an ingress hook; false when the packet must go (counted, maybe
+ * answered; the caller shows it to a capture). */
 static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
 			 uint8_t *l3, uint32_t len, uint8_t pkttype, struct hook_state *hs)
 {
@@ -102,26 +112,51 @@ static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
 	return false;
 }
 
-/* Output and postrouting on one packet. Locally sent packets are
- * PACKET_HOST to nftables, as in the kernel. */
-static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t flags)
+/* A sent packet no hook judged, for a capture: out of line and a tail
+ * call, so that egress_hooks() needs no stack frame when there are none. */
+static __rte_noinline int capture_unjudged_out(struct fn_queue *q, const uint8_t *l3,
+					       uint32_t len)
+{
+	fn_capture(q, FN_CAP_OUT, l3, len, FN_ACCEPT, 0);
+	return 0;
+}
+
+/* Output and postrouting on one packet that has rules to meet. */
+static __rte_noinline int egress_run(struct fn_queue *q, uint8_t *l3, uint32_t len,
+				     uint8_t flags)
 {
 	static const enum fn_hook hooks[] = { FN_HOOK_OUTPUT, FN_HOOK_POSTROUTING };
+	const uint32_t mask = 1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING;
 	struct fn_pkt pkt;
 
-	if (likely(!(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING))))
-		return 0;
 	pkt = pkt_view(NULL, l3, len, FN_PKT_HOST, q->qid);
 	pkt.oif = q->fn->port.ifindex;
 	pkt.oifname = q->fn->port.ifname;
 	pkt.flags = flags;
 	for (unsigned i = 0; i < RTE_DIM(hooks); i++) {
-		if (fn_filter_hook(&q->filter, hooks[i], &pkt) != FN_ACCEPT) {
+		enum fn_verdict v = fn_filter_hook(&q->filter, hooks[i], &pkt);
+
+		if (v != FN_ACCEPT) {
+			fn_capture(q, FN_CAP_OUT, l3, len, v, 1u << hooks[i]);
 			FN_DROP(&q->stats, FILTER);
 			return -EPERM;
 		}
 	}
+	fn_capture(q, FN_CAP_OUT, l3, len, FN_ACCEPT, q->filter.hooks & mask);
 	return 0;
+}
+
+/* Output and postrouting. Locally sent packets are PACKET_HOST to
+ * nftables, as in the kernel. Without rules on them: no stack frame, and a
+ * capture costs one load and a branch. */
+static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t flags)
+{
+	if (likely(!(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)))) {
+		if (unlikely(fn_capture_on(q)))
+			return capture_unjudged_out(q, l3, len);
+		return 0;
+	}
+	return egress_run(q, l3, len, flags);
 }
 
 /*
@@ -163,8 +198,12 @@ static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
 	bool l4_csum_ok = hs->flags & FN_PKT_F_L4_CSUM_OK;
 
-	if (!ingress_hook(q, FN_HOOK_INPUT, l2, l3, len, pkttype, hs))
+	if (!ingress_hook(q, FN_HOOK_INPUT, l2, l3, len, pkttype, hs)) {
+		capture_dropped(q, FN_HOOK_INPUT, l3, len);
 		return;
+	}
+	fn_capture(q, FN_CAP_IN, l3, len, FN_ACCEPT,
+		   q->filter.hooks & (1u << FN_HOOK_PREROUTING | 1u << FN_HOOK_INPUT));
 	learn(q, l2, ip->src_addr);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
@@ -242,8 +281,10 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 		struct rte_mbuf *chain;
 
 		if (!q->filter.defrag_first &&
-		    !ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
+		    !ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs)) {
+			capture_dropped(q, FN_HOOK_PREROUTING, (uint8_t *)ip, total);
 			goto free;
+		}
 		*fn_reasm_mark(m) = hs.mark;
 		chain = fn_reasm_add(q, m);
 		if (chain != NULL)
@@ -267,6 +308,8 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 		kernel_judged(m, &hs);
 	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
 		local_deliver(q, l2, (uint8_t *)ip, total, pkttype, &hs);
+	else
+		capture_dropped(q, FN_HOOK_PREROUTING, (uint8_t *)ip, total);
 	goto free;
 
 malformed:
@@ -325,8 +368,10 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 	pkttype = ((struct rte_ipv4_hdr *)q->rx_dgram)->dst_addr == q->addr ?
 		  FN_PKT_HOST : FN_PKT_BROADCAST;
 	if (q->filter.defrag_first &&
-	    !ingress_hook(q, FN_HOOK_PREROUTING, l2, q->rx_dgram, len, pkttype, &hs))
+	    !ingress_hook(q, FN_HOOK_PREROUTING, l2, q->rx_dgram, len, pkttype, &hs)) {
+		capture_dropped(q, FN_HOOK_PREROUTING, q->rx_dgram, len);
 		return;
+	}
 	local_deliver(q, l2, q->rx_dgram, len, pkttype, &hs);
 }
 #endif

@@ -16,6 +16,7 @@
 #include <fragnet.h>
 
 #include "args.h"
+#include "ctl/capture_ring.h"
 #include "ctl/proto.h"
 
 static char err[256];
@@ -193,6 +194,47 @@ static void test_bad_arguments(void **state)
 	refused("stats --format", "--format needs an argument");
 }
 
+/* capture has options of its own: -w writes a file, -c counts packets;
+ * the operands after APP are the filter. */
+static void test_capture(void **state)
+{
+	struct fnctl_args a;
+
+	(void)state;
+	ok("capture echo", FNCTL_CMD_CAPTURE, &a);
+	assert_string_equal(a.app, "echo");
+	assert_int_equal(a.queue, FN_CTL_CAPTURE_ALL);
+	assert_int_equal(a.snaplen, FN_CAP_SNAPLEN_DEFAULT);
+	assert_int_equal(a.ring_bytes, FN_CAP_RING_BYTES_DEFAULT);
+	assert_null(a.write);
+	assert_int_equal(a.packets, 0);
+	assert_string_equal(a.filter, "");
+	ok("-s /x capture echo -q 3 -c 10 -w f.pcapng -S 64 -B 16 udp dport 7", FNCTL_CMD_CAPTURE,
+	   &a);
+	assert_string_equal(a.socket, "/x");
+	assert_string_equal(a.app, "echo");
+	assert_int_equal(a.queue, 3);
+	assert_int_equal(a.packets, 10);
+	assert_string_equal(a.write, "f.pcapng");
+	assert_int_equal(a.snaplen, 64);
+	assert_int_equal(a.ring_bytes, 16 * 1024);
+	assert_string_equal(a.filter, "udp dport 7");
+	/* options anywhere, as for the other commands */
+	ok("capture -c 1 echo ip saddr 10.0.0.0/8 -w -", FNCTL_CMD_CAPTURE, &a);
+	assert_string_equal(a.write, "-");
+	assert_string_equal(a.filter, "ip saddr 10.0.0.0/8");
+	refused("capture", "usage: fragnetctl capture APP");
+	refused("capture echo -c 0", "--count");
+	refused("capture echo -q x", "--queue");
+	refused("capture echo -q 128", "--queue");
+	refused("capture echo -S 0", "--snaplen");
+	refused("capture echo -S 65536", "--snaplen");
+	refused("capture echo -B 3", "--buffer");
+	refused("capture echo -B 65537", "--buffer");
+	refused("capture echo -w", "needs an argument");
+	refused("capture echo -j", "unknown option '-j'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_socket_sources),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_capture),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* fragnetctl's manual and argument parsing (args.h). */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <fragnet.h>
 
 #include "args.h"
+#include "ctl/capture_ring.h"
 #include "ctl/proto.h"
 
 void fnctl_usage(FILE *f)
@@ -24,6 +26,8 @@ void fnctl_usage(FILE *f)
 "    fragnetctl [-s SOCKET] [-j] apps\n"
 "    fragnetctl [-s SOCKET] [-j] stats [-w [SECONDS]] [-n COUNT]\n"
 "    fragnetctl [-s SOCKET] stats -f prometheus\n"
+"    fragnetctl [-s SOCKET] capture APP [-q QUEUE] [-c N] [-w FILE] [-S SNAPLEN]\n"
+"               [-B KIB] [FILTER]\n"
 "\n"
 "DESCRIPTION\n"
 "    fragnetd compiles rules written in ordinary nft syntax in a network\n"
@@ -71,6 +75,23 @@ void fnctl_usage(FILE *f)
 "        its kernel's, with kernel enforcement) and fragnetd's own numbers\n"
 "        as Prometheus metrics, for node_exporter's textfile collector\n"
 "        (docs/metrics.md names every metric).\n"
+"    capture APP\n"
+"        The packets application APP judges, as its lcores see them: each\n"
+"        received one once its input hooks are done, each sent one once its\n"
+"        output hooks are done, with its queue, direction, verdict and the\n"
+"        rule (chain and handle) that decided. Without -w, one line a packet;\n"
+"        with -w, a pcapng file (one interface per queue, the rest in each\n"
+"        packet's comment) that tshark and Wireshark read. Ends after -c\n"
+"        packets or at SIGINT/SIGTERM, and says how many packets it captured\n"
+"        and how many records the rings dropped: a queue never waits for\n"
+"        the capture, a full ring drops the record (counted, also in stats\n"
+"        as capture_ring_full). When fragnetctl ends, however it ends, the\n"
+"        application stops capturing. APP must be registered once (one\n"
+"        process).\n"
+"        FILTER is nft match expressions (\"udp dport 6379 ip saddr\n"
+"        10.0.0.0/8\"), compiled by fragnetd like a rule and run by each\n"
+"        lcore over the captured bytes (the first SNAPLEN) of both\n"
+"        directions: only what it matches is recorded.\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   fragnetd's socket (default: $FRAGNET_DAEMON_SOCKET,\n"
@@ -82,6 +103,14 @@ void fnctl_usage(FILE *f)
 "    -w, --watch [SEC]   stats: print again every SEC seconds (default 1)\n"
 "                        until interrupted\n"
 "    -n, --count N       stats --watch: stop after N updates\n"
+"    capture options:\n"
+"    -q, --queue Q       capture queue Q only (default: every queue)\n"
+"    -c, --count N       stop after N packets\n"
+"    -w, --write FILE    write pcapng to FILE (\"-\": standard output)\n"
+"    -S, --snaplen LEN   bytes kept of each packet (default 256, at most\n"
+"                        65535)\n"
+"    -B, --buffer KIB    ring memory for all queues together, in KiB\n"
+"                        (default 4096, 4 to 65536)\n"
 "    -h, --help          this manual\n"
 "\n"
 "EXIT STATUS\n"
@@ -101,6 +130,8 @@ void fnctl_usage(FILE *f)
 "    fragnetctl -j list counters\n"
 "    fragnetctl -j apps\n"
 "    fragnetctl stats -w 2\n"
+"    fragnetctl capture echo -c 100 -w echo.pcapng udp dport 7 &&\n"
+"        tshark -r echo.pcapng -T fields -e frame.interface_name -e frame.comment\n"
 "    fragnetctl stats -f prometheus > fragnet.prom.tmp &&\n"
 "        mv fragnet.prom.tmp /var/lib/prometheus/node-exporter/fragnet.prom\n"
 "    ip netns exec fragnet nft add rule inet echo input udp dport 9 drop\n"
@@ -130,7 +161,7 @@ static int parse_command(int argc, char **argv, struct fnctl_args *a, char *err,
 
 	if (optind >= argc)
 		return usage_error(err, errlen, "no command (load, check, list ruleset, "
-				   "list counters, apps, stats); try --help");
+				   "list counters, apps, stats, capture); try --help");
 	cmd = argv[optind++];
 	if (strcmp(cmd, "load") == 0 || strcmp(cmd, "check") == 0) {
 		if (argc - optind != 1)
@@ -162,6 +193,125 @@ static int parse_command(int argc, char **argv, struct fnctl_args *a, char *err,
 	return 0;
 }
 
+/* The command word: the first operand, past the options that take one. */
+static const char *command_word(int argc, char **argv)
+{
+	static const char *const with_arg[] = { "-s", "--socket", "-f", "--format", "-n",
+						"--count" };
+
+	for (int i = 1; i < argc; i++) {
+		bool takes = false;
+
+		for (size_t k = 0; k < sizeof(with_arg) / sizeof(with_arg[0]); k++)
+			takes |= strcmp(argv[i], with_arg[k]) == 0;
+		if (takes)
+			i++;
+		else if (strcmp(argv[i], "--") == 0)
+			return i + 1 < argc ? argv[i + 1] : NULL;
+		else if (argv[i][0] != '-')
+			return argv[i];
+	}
+	return NULL;
+}
+
+static int number(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	*out = strtoul(s, &end, 10);
+	return *end || *out < min || *out > max ? -1 : 0;
+}
+
+/* capture APP [options]: options of its own (-w writes, -c counts packets). */
+static int parse_capture(int argc, char **argv, struct fnctl_args *a, char *err,
+			 size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "queue", required_argument, NULL, 'q' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "snaplen", required_argument, NULL, 'S' },
+		{ "buffer", required_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	unsigned long v;
+	int c;
+
+	a->command = FNCTL_CMD_CAPTURE;
+	a->queue = FN_CTL_CAPTURE_ALL;
+	a->snaplen = FN_CAP_SNAPLEN_DEFAULT;
+	a->ring_bytes = FN_CAP_RING_BYTES_DEFAULT;
+	while ((c = getopt_long(argc, argv, ":s:q:c:w:S:B:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->socket = optarg; break;
+		case 'w': a->write = optarg; break;
+		case 'q':
+			if (number(optarg, 0, FN_CTL_MAX_QUEUES - 1, &v))
+				return usage_error(err, errlen, "--queue: '%s' is not a queue number",
+						   optarg);
+			a->queue = (unsigned)v;
+			break;
+		case 'c':
+			if (number(optarg, 1, ~0ul, &v))
+				return usage_error(err, errlen, "--count: '%s' is not a positive "
+						   "number", optarg);
+			a->packets = v;
+			break;
+		case 'S':
+			if (number(optarg, 1, FN_CAP_SNAPLEN_MAX, &v))
+				return usage_error(err, errlen, "--snaplen: '%s' is not 1-%u", optarg,
+						   FN_CAP_SNAPLEN_MAX);
+			a->snaplen = (unsigned)v;
+			break;
+		case 'B':
+			if (number(optarg, FN_CAP_RING_BYTES_MIN / 1024,
+				   FN_CAP_RING_BYTES_MAX / 1024, &v))
+				return usage_error(err, errlen, "--buffer: '%s' is not %u-%u KiB",
+						   optarg, FN_CAP_RING_BYTES_MIN / 1024,
+						   FN_CAP_RING_BYTES_MAX / 1024);
+			a->ring_bytes = (unsigned)v * 1024;
+			break;
+		case 'h':
+			a->help = true;
+			return 0;
+		case ':':
+			return usage_error(err, errlen, "%s needs an argument; try --help",
+					   argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error(err, errlen, "capture: unknown option '-%c'; "
+						   "try --help", optopt);
+			return usage_error(err, errlen, "capture: unknown option '%s'; try --help",
+					   argv[optind - 1]);
+		}
+	}
+	/* operands: capture APP */
+	if (optind < argc && strcmp(argv[optind], "capture") == 0)
+		optind++;
+	if (argc - optind < 1)
+		return usage_error(err, errlen, "usage: fragnetctl capture APP [-q QUEUE] [-c N] "
+				   "[-w FILE] [FILTER]");
+	a->app = argv[optind++];
+	if (strlen(a->app) >= FN_CTL_NAME_MAX)
+		return usage_error(err, errlen, "capture: '%s' is too long for an application "
+				   "name", a->app);
+	/* the rest is the filter, one word or many: "udp dport 7" */
+	for (size_t n = 0; optind < argc; optind++) {
+		int w = snprintf(a->filter + n, sizeof(a->filter) - n, "%s%s", n ? " " : "",
+				 argv[optind]);
+
+		if (w < 0 || (size_t)w >= sizeof(a->filter) - n)
+			return usage_error(err, errlen, "capture: the filter is longer than %u "
+					   "bytes", FN_CTL_FILTER_MAX - 1);
+		n += (size_t)w;
+	}
+	return 0;
+}
+
 int fnctl_args_parse(int argc, char **argv, const char *env_socket, struct fnctl_args *a,
 		     char *err, size_t errlen)
 {
@@ -174,6 +324,7 @@ int fnctl_args_parse(int argc, char **argv, const char *env_socket, struct fnctl
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	const char *cmd;
 	char *end;
 	int c, rc;
 
@@ -182,6 +333,9 @@ int fnctl_args_parse(int argc, char **argv, const char *env_socket, struct fnctl
 	};
 	optind = 0;     /* GNU: start over, as for a new argv */
 	opterr = 0;     /* the messages are ours */
+	cmd = command_word(argc, argv);
+	if (cmd && strcmp(cmd, "capture") == 0)
+		return parse_capture(argc, argv, a, err, errlen);
 	/* GNU getopt permutes: options may also follow the command */
 	while ((c = getopt_long(argc, argv, ":s:jf:w::n:h", opts, NULL)) != -1) {
 		switch (c) {

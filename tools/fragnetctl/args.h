@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "ctl/proto.h"
+
 /* Exit status, as the manual says. */
 enum {
 	FNCTL_EXIT_OK = 0,
@@ -17,6 +19,11 @@ enum {
 	FNCTL_EXIT_USAGE = 2,
 	FNCTL_EXIT_UNREACHABLE = 3, /* no daemon, no permission, or a broken reply */
 	FNCTL_EXIT_NOT_APPLIED = 4, /* loaded, but not every application applied it */
+};
+
+/* fragnetctl's own commands, beside enum fn_ctl_command's requests. */
+enum {
+	FNCTL_CMD_CAPTURE = 0x100,  /* capture APP: its own conversation (capture.c) */
 };
 
 struct fnctl_args {
@@ -27,6 +34,14 @@ struct fnctl_args {
 	const char *file;           /* load, check: the rules file, "-" for stdin */
 	double interval;            /* stats --watch: seconds between reports, 0: once */
 	long count;                 /* stats --watch: reports in all, 0: until interrupted */
+	/* capture */
+	const char *app;            /* the application's name */
+	unsigned queue;             /* -q, else FN_CTL_CAPTURE_ALL */
+	unsigned long packets;      /* -c: stop after so many, 0: until interrupted */
+	const char *write;          /* -w: the pcapng file ("-": stdout), NULL: text */
+	unsigned snaplen;           /* -S */
+	unsigned ring_bytes;        /* -B (given in KiB) */
+	char filter[FN_CTL_FILTER_MAX]; /* the operands after APP, joined by spaces */
 };
 
 /*

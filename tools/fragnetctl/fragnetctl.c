@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "capture.h"
 #include "ctl/proto.h"
 
 #define REPLY_TIMEOUT_MS 60000  /* a large ruleset takes a while to lower */
@@ -55,6 +56,32 @@ static int connect_daemon(const char *path)
 
 		close(fd);
 		return rc;
+	}
+	return fd;
+}
+
+/* Connected to fragnetd and sure it is: the socket, or -1 with the exit
+ * status in *status (the reason printed). */
+static int open_daemon(const char *socket_path, int *status)
+{
+	uid_t server_uid;
+	int fd = connect_daemon(socket_path), rc;
+
+	if (fd < 0) {
+		*status = fail(FNCTL_EXIT_UNREACHABLE, "cannot reach fragnetd at %s: %s",
+			       socket_path, strerror(-fd));
+		return -1;
+	}
+	rc = fn_ctl_trusted_server(fd, &server_uid);
+	if (rc < 0) {
+		*status = rc == -EACCES ?
+			fail(FNCTL_EXIT_UNREACHABLE, "the server at %s runs as uid %u, neither root, "
+			     "us nor fragnetd's account ($FRAGNETD_USER, default fragnetd): "
+			     "not fragnetd, refused", socket_path, (unsigned)server_uid) :
+			fail(FNCTL_EXIT_UNREACHABLE, "cannot tell who serves %s: %s", socket_path,
+			     strerror(-rc));
+		close(fd);
+		return -1;
 	}
 	return fd;
 }
@@ -139,24 +166,11 @@ static int transact(const char *socket_path, const struct fn_ctl_request *req,
 	size_t out_len;
 	ssize_t n = 0;
 	int fd, type, rc = FNCTL_EXIT_UNREACHABLE;
-	uid_t server_uid;
 
 	memset(r, 0, sizeof(*r));
-	fd = connect_daemon(socket_path);
+	fd = open_daemon(socket_path, &rc);
 	if (fd < 0)
-		return fail(FNCTL_EXIT_UNREACHABLE, "cannot reach fragnetd at %s: %s", socket_path,
-			    strerror(-fd));
-	rc = fn_ctl_trusted_server(fd, &server_uid);
-	if (rc < 0) {
-		rc = rc == -EACCES ?
-			fail(FNCTL_EXIT_UNREACHABLE, "the server at %s runs as uid %u, neither root, "
-			     "us nor fragnetd's account ($FRAGNETD_USER, default fragnetd): "
-			     "not fragnetd, refused", socket_path, (unsigned)server_uid) :
-			fail(FNCTL_EXIT_UNREACHABLE, "cannot tell who serves %s: %s", socket_path,
-			     strerror(-rc));
-		close(fd);
 		return rc;
-	}
 	rc = FNCTL_EXIT_UNREACHABLE;
 	n = fn_ctl_send_msg(fd, FN_CTL_REQUEST, 1, req, sizeof(*req), -1);
 	if (n < 0)
@@ -332,6 +346,11 @@ int main(int argc, char **argv)
 		return FNCTL_EXIT_OK;
 	}
 	switch (a.command) {
+	case FNCTL_CMD_CAPTURE: {
+		int fd = open_daemon(a.socket, &rc);
+
+		return fd < 0 ? rc : fnctl_capture(fd, &a);
+	}
 	case FN_CTL_CMD_LOAD:
 	case FN_CTL_CMD_CHECK:
 		return cmd_rules(a.socket, a.command, a.flags, a.file);
