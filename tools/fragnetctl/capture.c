@@ -44,6 +44,8 @@ static const char *verdict_name(unsigned v)
 		[FN_REJECT_NET_UNREACH] = "reject-net-unreachable",
 		[FN_REJECT_HOST_UNREACH] = "reject-host-unreachable",
 		[FN_REJECT_PROT_UNREACH] = "reject-prot-unreachable",
+		[FN_REJECT_NET_PROHIB] = "reject-net-prohibited",
+		[FN_REJECT_HOST_PROHIB] = "reject-host-prohibited",
 	};
 
 	/* a kind of reject this table does not name yet is still a reject */
