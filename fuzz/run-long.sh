@@ -30,7 +30,15 @@ shift
 if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" -Dfuzz=true -Db_lundef=false >/dev/null
 fi
-nice ninja -C "$build" >/dev/null
+# Only the fuzz targets: the rest of the fuzz build (tests, tools) is not
+# needed here, and takes long with ASan on a loaded machine.
+mapfile -t targets < <(meson introspect --targets "$build" | python3 -c '
+import json, os, sys
+for t in json.load(sys.stdin):
+    if t["type"] == "executable" and t["name"].startswith("fuzz_"):
+        for f in t["filename"]:
+            print(os.path.relpath(f, sys.argv[1]))' "$build")
+nice ninja -C "$build" "${targets[@]}" >/dev/null
 
 # The seed directories meson gives a target's short run: its directory
 # arguments outside the build tree, but for the kept corpus (given anyway).

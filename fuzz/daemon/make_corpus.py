@@ -30,7 +30,7 @@ SEEDS = {
     "applied": msg(3, struct.pack("<QiI", 3, 0, 0) + b"ok".ljust(1024, b"\0")),
     "applied-refused": msg(3, struct.pack("<QiI", 3, -74, 0) + b"bad image".ljust(1024, b"\0")),
     "stats-req": msg(4, b""),
-    "stats-queue": msg(5, struct.pack("<II8Q", 1, 2, 10, 1000, 9, 900, 8, 7, 3, 2)
+    "stats-queue": msg(5, struct.pack("<II9Q", 1, 2, 10, 1000, 9, 900, 8, 7, 3, 2, 1)
                        + drop(b"filter", 2) + drop(b"eth_dst", 1)
                        + b"\0" * 32 * 30),
     "stats-counters": msg(6, struct.pack("<II", 4, 0)
@@ -38,7 +38,7 @@ SEEDS = {
                           + counter(3, 3, 20, 690, chain=b"input")
                           + counter(3, 0, 5, 100, obj=b"named")
                           + counter(2, 2, 7, 203, chain=b"input", final=True)),
-    "stats-end": msg(7, struct.pack("<QIIIIQQIIQ", 3, 2, 0, 4, 1, 0, 0, 0, 0, 0)),
+    "stats-end": msg(7, struct.pack("<QIIIIQQIIQQ", 3, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0)),
     "error": msg(8, struct.pack("<iI", -13, 0) + b"not allowed".ljust(1024, b"\0")),
     "request-load": msg(9, struct.pack("<IIII", 1, 0, 120, 0) + b"rules.nft".ljust(256, b"\0")),
     "request-list": msg(9, struct.pack("<IIII", 3, 1, 0, 0) + b"\0" * 256),

@@ -254,6 +254,7 @@ static int send_queue_stats(struct fn_ctl_client *c, uint32_t seq)
 		m.rx_datagrams = st.rx_datagrams;
 		m.tx_datagrams = st.tx_datagrams;
 		m.filter_generation = __atomic_load_n(&fq->filter.generation, __ATOMIC_RELAXED);
+		m.link_down = st.link_down;
 		for (unsigned r = 0; r < FN_DROP_COUNT; r++) {
 			if (st.drops[r] == 0)
 				continue;

@@ -118,6 +118,7 @@ struct fn_ctl_queue_stats {
 	uint64_t rx_datagrams, tx_datagrams;
 	uint64_t drops_total;      /* every reason, also those not listed */
 	uint64_t filter_generation; /* the library's own install counter */
+	uint64_t link_down;        /* times the queue's port lost its link */
 	struct fn_ctl_drop drops[FN_CTL_MAX_DROPS];
 };
 

@@ -148,7 +148,7 @@ def check_match_json(c, daemon, fams):
             value(fams, "fragnet_app_generation", app="echo") == a["generation"]
             and value(fams, "fragnet_app_queues", app="echo") == a["queues"] == 2)
     for key in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_datagrams",
-                "tx_datagrams", "drops"):
+                "tx_datagrams", "drops", "link_down"):
         want = {q["queue"]: q[key] for q in a["queue_stats"]}
         got = per_queue(fams, f"fragnet_queue_{key}_total", "echo")
         c.check(f"fragnet_queue_{key}_total per queue as stats -j", got == want, (got, want))

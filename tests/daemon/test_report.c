@@ -48,7 +48,8 @@ static const char RULESET[] =
 static struct fn_ctl_queue_stats echo_queues[2] = {
 	{ .qid = 0, .n_drops = 2, .rx_packets = 30, .rx_bytes = 1500, .tx_packets = 20,
 	  .tx_bytes = 1000, .rx_datagrams = 31, .tx_datagrams = 20, .drops_total = 14,
-	  .filter_generation = 3, .drops = { { "filter", 11 }, { "eth_dst", 3 } } },
+	  .filter_generation = 3, .link_down = 2,
+	  .drops = { { "filter", 11 }, { "eth_dst", 3 } } },
 	{ .qid = 1, .rx_packets = 5, .rx_bytes = 300, .rx_datagrams = 5,
 	  .filter_generation = 3 },
 };
@@ -245,11 +246,11 @@ static void stats_text(void **state)
 		"echo[1234] uid 0: generation 7, filtered, rule log lines 2 (1 suppressed), "
 		"dynamic set full 4\n"
 		"  QUEUE       RX_PKTS       RX_BYTES      TX_PKTS       TX_BYTES  DGRAMS_IN"
-		" DGRAMS_OUT     DROPS  BY REASON\n"
+		" DGRAMS_OUT     DROPS LINK_DOWN  BY REASON\n"
 		"  0                30           1500           20           1000         31"
-		"         20        14  filter=11 eth_dst=3\n"
+		"         20        14         2  filter=11 eth_dst=3\n"
 		"  1                 5            300            0              0          5"
-		"          0         0  \n"
+		"          0         0         0  \n"
 		"  total            35           1800           20           1000         36"
 		"         20        14\n"
 		"\n"
@@ -274,6 +275,8 @@ static void stats_json(void **state)
 			       "j['apps'][0]['log_suppressed'] == 1 and "
 			       "j['apps'][0]['set_full'] == 4 and "
 			       "j['apps'][0]['queue_stats'][0]['filter_generation'] == 3",
+			       "[q['link_down'] for q in j['apps'][0]['queue_stats']] == [2, 0] and "
+			       "'link_down' not in j['apps'][0]['total']",
 			       "j['apps'][1]['answered'] is False and "
 			       "j['apps'][1]['queue_stats'] == [] and "
 			       "j['apps'][1]['total']['rx_packets'] == 0",
@@ -491,7 +494,7 @@ static void hostile_text(void **state)
 	assert_non_null(strstr(s, "  counter \"},{\"x\":1\n"));
 	free(s);
 	s = report(FN_CTL_CMD_STATS, false, &evil, 1);
-	assert_non_null(strstr(s, "         5  a?b?c?d=2 \?\?\?\?\?=3\n"));
+	assert_non_null(strstr(s, "         5         0  a?b?c?d=2 \?\?\?\?\?=3\n"));
 	free(s);
 }
 
@@ -536,7 +539,7 @@ static void metrics_samples(void **state)
 	char *s = metrics(two_apps, 2);
 
 	(void)state;
-	assert_true(prom_holds(s, "len(t) == 27 and t['fragnetd_generation'] == 'gauge'",
+	assert_true(prom_holds(s, "len(t) == 28 and t['fragnetd_generation'] == 'gauge'",
 			       "t['fragnet_rule_packets'] == 'counter'",
 			       "('fragnetd_generation', {}, 7.0) in j",
 			       "('fragnetd_nft_generation', {}, 42.0) in j",
@@ -560,6 +563,8 @@ static void metrics_samples(void **state)
 			       "'queue': '1'}, 5.0) in j",
 			       "('fragnet_queue_filter_installs_total', {'app': 'echo', 'pid': '1234', "
 			       "'queue': '0'}, 3.0) in j",
+			       "('fragnet_queue_link_down_total', {'app': 'echo', 'pid': '1234', "
+			       "'queue': '0'}, 2.0) in j",
 			       "('fragnet_app_rule_log_lines_total', {'app': 'echo', 'pid': '1234'}, "
 			       "2.0) in j",
 			       "('fragnet_app_info', {'app': 'late', 'pid': '99', 'uid': '1000', "

@@ -7,9 +7,12 @@ the shared rings under a burst in progress when its peer leaves, so without
 lib/runtime/peer_gone.c the echo dies of SIGSEGV within a few kills. Checks
 that the echo survives every kill, keeps serving pair B all along, serves
 pair A again when a new peer connects, and counts each time pair A's link
-went down.
+went down. With --fragnetd and --fragnetctl the echo registers with a
+private fragnetd, whose `fragnetctl stats` (text, JSON, Prometheus) must
+show pair A's count going from 0 to one per kill while pair B's stays 0.
 
-  test_memif.py --echo build/examples/fragnet-echo --gen build/bench/stack/fn-gen
+  test_memif.py --echo build/examples/fragnet-echo --gen build/bench/stack/fn-gen \
+      [--fragnetd build/daemon/fragnetd --fragnetctl build/tools/fragnetctl/fragnetctl]
 
 Prints one line per check and "N passed, N failed"; exits non-zero on failure.
 """
@@ -25,9 +28,16 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import Checks, main  # noqa: E402
+from fragnetd import Daemon  # noqa: E402
 from process import stop_process  # noqa: E402
 
 KILLS = 10
+RULES = """table inet echo {
+	chain input {
+		type filter hook input priority filter; policy accept;
+	}
+}
+"""
 SUBNET = "10.98.0"
 ECHO_MAC = "02:00:00:98:00:01"
 
@@ -87,18 +97,59 @@ class Gen:
         self.out.close()
 
 
+def reported_link_down(daemon):
+    """{queue: link_down} of the echo as fragnetd reports it, once from each
+    of `stats` as text, `stats -j` and `stats -f prometheus`."""
+    stats = daemon.ctl_json("stats")
+    json_view = {q["queue"]: q["link_down"] for a in stats["apps"] if a["name"] == "echo"
+                 for q in a["queue_stats"]}
+    _, text, _ = daemon.ctl("stats")
+    head = next((line.split() for line in text.splitlines() if "LINK_DOWN" in line), [])
+    col = head.index("LINK_DOWN") if "LINK_DOWN" in head else None
+    text_view = {int(w[0]): int(w[col]) for w in map(str.split, text.splitlines())
+                 if col is not None and len(w) > col and w[0].isdigit()}
+    _, prom, _ = daemon.ctl("stats", "-f", "prometheus")
+    prom_view = {int(q): int(v) for q, v in re.findall(
+        r'^fragnet_queue_link_down_total\{app="echo",pid="\d+",queue="(\d+)"\} (\d+)$',
+        prom, re.M)}
+    return json_view, text_view, prom_view
+
+
+def check_reported(c, daemon, when, want):
+    if daemon is None:
+        return
+    views = reported_link_down(daemon)
+    c.check(f"fragnetd reports link_down {want} {when} (stats text, JSON, Prometheus)",
+            all(v == want for v in views), views)
+
+
 def run(args):
     c = Checks()
     tmp = tempfile.mkdtemp(prefix=f"fn-memif-{os.getpid()}-")
     sock_a, sock_b = os.path.join(tmp, "a.sock"), os.path.join(tmp, "b.sock")
+    daemon = None
+    if args.fragnetd:
+        daemon = Daemon(args.fragnetd, args.fragnetctl)
+        try:
+            daemon.start(rules=daemon.rules_file("rules.nft", RULES))
+        except RuntimeError as e:
+            daemon.cleanup()
+            shutil.rmtree(tmp, ignore_errors=True)
+            c.check("fragnetd starts", False, str(e)[-800:])
+            return c.summary()
     echo = subprocess.Popen(
         [args.echo, "--port", memif("net_memif0", "server", sock_a, ECHO_MAC),
          "--port", memif("net_memif1", "server", sock_b, ECHO_MAC), "--addr", f"{SUBNET}.1/24",
          "--unfiltered", "--poll", "--lcores", "0",
          "--eal", f"--in-memory --file-prefix=fn-memif-{os.getpid()}-echo"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=daemon.env if daemon else None)
     gens = []
     try:
+        if daemon:
+            c.check("the echo applies fragnetd's rules",
+                    daemon.wait_applied("echo", 1, timeout=40) is not None,
+                    daemon.log_text()[-800:])
         deadline = time.time() + 30
         while time.time() < deadline and not (os.path.exists(sock_a) and
                                               os.path.exists(sock_b)):
@@ -112,6 +163,7 @@ def run(args):
         b = Gen(args, tmp, "b", sock_b, 3, 300)
         gens.append(b)
         c.check("pair B: its peer gets echoes", b.wait_traffic(), b.text()[-500:])
+        check_reported(c, daemon, "before any kill", {0: 0, 1: 0})
 
         survived = served_b = 0
         for i in range(KILLS):
@@ -130,6 +182,7 @@ def run(args):
         c.check(f"the echo survived {survived} of {KILLS} kill -9 of pair A's peer "
                 f"under traffic", survived == KILLS and echo.poll() is None,
                 f"exit status {echo.returncode}")
+        check_reported(c, daemon, f"after {KILLS} kills on pair A", {0: KILLS, 1: 0})
 
         a = Gen(args, tmp, "a-back", sock_a, 2, 2)
         gens.append(a)
@@ -162,6 +215,8 @@ def run(args):
                 g.proc.wait()
         if echo.poll() is None:
             stop_process(echo)
+        if daemon:
+            daemon.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
     c.check("nothing left behind", not os.path.exists(tmp))
     return c.summary()
@@ -171,4 +226,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(prog="test_memif.py")
     p.add_argument("--echo", required=True)
     p.add_argument("--gen", required=True)
+    p.add_argument("--fragnetd")
+    p.add_argument("--fragnetctl")
     sys.exit(main(p, run))
