@@ -6,7 +6,7 @@ import os
 import struct
 import sys
 
-MAGIC, VERSION = 0x54434E46, 3
+MAGIC, VERSION = 0x54434E46, 4
 HDR = struct.Struct("<IHHII")
 
 

@@ -49,7 +49,7 @@
 #include <sys/types.h>
 
 #define FN_CTL_MAGIC 0x54434e46u   /* "FNCT" read as a little-endian u32 */
-#define FN_CTL_VERSION 3           /* 3: AF_XDP sockets and kernel generations */
+#define FN_CTL_VERSION 4           /* 4: capture, link_down in queue stats */
 #define FN_CTL_MAX_MSG 65536u
 #define FN_CTL_NAME_MAX 64         /* application names, NUL included */
 #define FN_CTL_MSG_MAX 1024        /* error and status messages */
