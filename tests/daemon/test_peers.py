@@ -25,14 +25,12 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import Checks, main  # noqa: E402
 from fragnetd import Daemon  # noqa: E402
+from ctl_wire import HDR, MAGIC, MAX_MSG, VERSION  # noqa: E402
 from process import as_uid  # noqa: E402
 
-# lib/ctl/proto.h
-MAGIC, VERSION = 0x54434E46, 3
-HDR = struct.Struct("<IHHII")
+# message types of lib/ctl/proto.h
 (HELLO, IMAGE, APPLIED, STATS_REQ, STATS_QUEUE, STATS_COUNTERS, STATS_END, ERROR, REQUEST,
  DATA, REPLY) = range(1, 12)
-MAX_MSG = 65536
 
 RULES = """table inet sealtest {
 	chain input {
