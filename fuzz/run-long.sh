@@ -4,6 +4,10 @@
 # in the tree.
 #
 #   fuzz/run-long.sh SECONDS [TARGET...]     e.g. fuzz/run-long.sh 3600 rx ctl
+#   fuzz/run-long.sh --runs N SECONDS [TARGET...]
+#       stop each target after N executions (SECONDS still caps the time):
+#       the way to record "10M executions in one run" on a machine whose
+#       speed varies several-fold with the other load on it.
 #
 # The fuzz build (./build-fuzz, or $FRAGNET_FUZZ_BUILD) is set up if missing:
 #   CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false
@@ -20,8 +24,17 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FRAGNET_FUZZ_BUILD:-$root/build-fuzz}
 
+runs=()
+if [ "${1:-}" = --runs ]; then
+	if ! [[ ${2:-} =~ ^[0-9]+$ ]] || [ "$2" -lt 1 ]; then
+		echo "run-long.sh: --runs needs a positive number of executions" >&2
+		exit 2
+	fi
+	runs=(-runs="$2")
+	shift 2
+fi
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ]; then
-	echo "usage: $0 SECONDS [TARGET...]" >&2
+	echo "usage: $0 [--runs N] SECONDS [TARGET...]" >&2
 	exit 2
 fi
 seconds=$1
@@ -86,10 +99,12 @@ for bin in "${bins[@]}"; do
 	log=$scratch/$name.log
 	echo "== $name: ${seconds}s from $(find "$kept" -type f | wc -l) kept inputs and ${#seeds[@]} seed dir(s)"
 	rc=0
-	"$bin" -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1 \
+	start=$SECONDS
+	"$bin" -max_total_time="$seconds" "${runs[@]}" -rss_limit_mb=4096 -print_final_stats=1 \
 		-artifact_prefix="$root/fuzz/crash-$name-" \
 		"$scratch/$name" "$kept" "${seeds[@]}" >"$log" 2>&1 || rc=$?
 	execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
+	took=$((SECONDS - start))
 	if [ $rc -ne 0 ]; then
 		failed=1
 		tail -40 "$log"
@@ -98,7 +113,7 @@ for bin in "${bins[@]}"; do
 	fi
 	"$bin" -merge=1 -rss_limit_mb=4096 "$kept" "$scratch/$name" >>"$log" 2>&1
 	report+=("$(printf '%-12s %12s executions in %ss, corpus %d inputs' "$name" "${execs:-?}" \
-		"$seconds" "$(find "$kept" -type f | wc -l)")")
+		"$took" "$(find "$kept" -type f | wc -l)")")
 done
 
 echo "== executions per target"
