@@ -405,18 +405,30 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
  * that host: within 30 s only above ~2200 a second (one queue), where no
  * 16-bit ID can help (RFC 4963).
  */
+static inline uint16_t *ip_id_bucket(struct fn_queue *q, uint32_t dst)
+{
+	return &q->ip_id[rte_jhash_1word(dst, q->ip_id_key) % FN_IP_ID_BUCKETS];
+}
+
 void fn_ipv4_ids_init(struct fn_queue *q)
 {
 	q->ip_id_key = (uint32_t)rte_rand();
 	for (unsigned i = 0; i < FN_IP_ID_BUCKETS; i++)
 		q->ip_id[i] = (uint16_t)rte_rand();
+	q->ip_id_last_dst = 0;
+	q->ip_id_last = ip_id_bucket(q, 0);
 }
 
+/* A reply goes where the last one went, most of the time: the last
+ * destination's counter is kept, which spares the hash. The counter is the
+ * same one the hash picks, so the IDs are those described above. */
 static inline uint16_t next_ip_id(struct fn_queue *q, uint32_t dst)
 {
-	uint16_t *ctr = &q->ip_id[rte_jhash_1word(dst, q->ip_id_key) % FN_IP_ID_BUCKETS];
-
-	return (uint16_t)((*ctr)++ * q->fn->n_queues + q->qid);
+	if (unlikely(dst != q->ip_id_last_dst)) {
+		q->ip_id_last_dst = dst;
+		q->ip_id_last = ip_id_bucket(q, dst);
+	}
+	return (uint16_t)((*q->ip_id_last)++ * q->fn->n_queues + q->qid);
 }
 
 void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
