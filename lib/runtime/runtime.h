@@ -105,6 +105,14 @@ struct fn_arp_wait {
 	unsigned n_req;
 };
 
+/* The neighbour a queue sent to last, as the table had it (fn_ipv4_xmit()). */
+struct fn_nexthop_cache {
+	uint32_t addr;
+	struct rte_ether_addr mac;
+	uint64_t gen;                   /* the table's generation when read */
+	uint64_t until;                 /* reachable until then (ticks) */
+};
+
 struct fn_token_bucket {
 	uint64_t tokens;                /* in ticks */
 	uint64_t last;
@@ -128,6 +136,7 @@ struct fn_queue {
 	struct rte_mbuf *done[FN_BURST];  /* received, consumed: freed in bulk */
 	uint32_t learned_src;             /* last source checked for learning, */
 	uint64_t learned_until;           /* not checked again before then */
+	struct fn_nexthop_cache nexthop;
 	struct fn_stats stats;
 
 	/* Colder. */

@@ -454,22 +454,41 @@ uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
 	return fn->gateway;
 }
 
+/*
+ * Replies go where the last one went, most of the time: the queue keeps the
+ * last next hop's entry, good while the table has not changed since it was
+ * read (its generation) and the entry is still reachable, which spares the
+ * hashed lookup. Stale entries are not kept: each use must reach
+ * fn_arp_probe().
+ */
 void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 {
 	static const struct rte_ether_addr bcast = {
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct fn_nexthop_cache *c = &q->nexthop;
+	struct fn_neigh_table *t = q->fn->neigh;
 	struct rte_ether_addr mac;
+	uint64_t gen, until;
 
+	gen = fn_neigh_gen(t);
+	if (likely(nexthop == c->addr && gen == c->gen &&
+		   (int64_t)(c->until - q->clk.now) > 0)) {
+		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		return;
+	}
 	if (fn_is_broadcast(q->fn, nexthop)) {
 		fn_eth_output(q, m, &bcast, RTE_ETHER_TYPE_IPV4);
 		return;
 	}
-	switch (fn_neigh_get(q->fn->neigh, nexthop, q->clk.now, &mac)) {
+	switch (fn_neigh_get_until(t, nexthop, q->clk.now, &mac, &until)) {
 	case FN_NEIGH_STALE:
 		if (!fn_arp_probe(q, nexthop, &mac))
 			break;   /* it stopped answering: resolve it again */
-		/* fall through */
+		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);
+		return;
 	case FN_NEIGH_REACHABLE:
+		*c = (struct fn_nexthop_cache){
+			.addr = nexthop, .mac = mac, .gen = gen, .until = until };
 		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);
 		return;
 	case FN_NEIGH_NONE:
