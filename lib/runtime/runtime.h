@@ -36,6 +36,7 @@ struct fn_capture;
 struct fn_cap_queue;
 struct fn_xsk;
 struct rte_ring;
+struct rte_udp_hdr;
 
 /* How flows map to queues on this port, when we know it. */
 struct fn_rss {
@@ -113,6 +114,14 @@ struct fn_nexthop_cache {
 	uint64_t until;                 /* reachable until then (ticks) */
 };
 
+/* The datagram whose callback runs, while it runs, when its frame may carry
+ * a send of its payload (fn_udp_send()). */
+struct fn_rx_frame {
+	struct rte_mbuf *m;             /* NULL: none, or already sent */
+	struct rte_udp_hdr *udp;        /* in m, right after a 20-byte IPv4 header */
+	bool csum_verified;             /* its UDP checksum was checked here */
+};
+
 struct fn_token_bucket {
 	uint64_t tokens;                /* in ticks */
 	uint64_t last;
@@ -137,6 +146,7 @@ struct fn_queue {
 	uint32_t learned_src;             /* last source checked for learning, */
 	uint64_t learned_until;           /* not checked again before then */
 	struct fn_nexthop_cache nexthop;
+	struct fn_rx_frame rx;
 	struct fn_stats stats;
 
 	/* Colder. */

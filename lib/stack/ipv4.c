@@ -201,9 +201,10 @@ static void learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
 	q->learned_until = q->clk.now + q->clk.hz;
 }
 
-/* Transport demux of a whole datagram that passed the input hook. */
-static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t len,
-			  uint8_t pkttype, struct hook_state *hs)
+/* Transport demux of a whole datagram that passed the input hook; frame:
+ * the mbuf that holds it at l3, or NULL (reassembled). */
+static void local_deliver(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l2,
+			  uint8_t *l3, uint32_t len, uint8_t pkttype, struct hook_state *hs)
 {
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
 	bool l4_csum_ok = hs->flags & FN_PKT_F_L4_CSUM_OK;
@@ -217,7 +218,7 @@ static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t
 	learn(q, l2, ip->src_addr);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
-		fn_udp_input(q, l3, len, pkttype, l4_csum_ok);
+		fn_udp_input(q, frame, l3, len, pkttype, l4_csum_ok);
 		break;
 #if FN_WITH_ICMP
 	case IPPROTO_ICMP:
@@ -317,7 +318,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	if (q->xsk != NULL)
 		kernel_judged(m, &hs);
 	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
-		local_deliver(q, l2, (uint8_t *)ip, total, pkttype, &hs);
+		local_deliver(q, m, l2, (uint8_t *)ip, total, pkttype, &hs);
 	else
 		capture_dropped(q, FN_HOOK_PREROUTING, (uint8_t *)ip, total);
 	goto free;
@@ -382,7 +383,7 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 		capture_dropped(q, FN_HOOK_PREROUTING, q->rx_dgram, len);
 		return;
 	}
-	local_deliver(q, l2, q->rx_dgram, len, pkttype, &hs);
+	local_deliver(q, NULL, l2, q->rx_dgram, len, pkttype, &hs);
 }
 #endif
 
