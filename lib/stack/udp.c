@@ -242,7 +242,7 @@ static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint1
 	struct rte_udp_hdr *udp = q->rx.udp;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)udp - 1;
 	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-	uint64_t from = (uint64_t)ip->src_addr + ip->dst_addr + udp->src_port + udp->dst_port;
+	uint64_t from = (uint64_t)ip->src_addr + ip->dst_addr + udp->src_port + udp->dst_port, to;
 
 	q->rx.m = NULL;   /* one send per frame */
 	rte_mbuf_refcnt_update(m, 1);
@@ -251,12 +251,11 @@ static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint1
 	udp->src_port = sport;
 	udp->dst_port = dport;
 	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, sizeof(*ip) + ulen);
-	if (q->rx.csum_verified && !q->fn->port.tx_csum)
-		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from,
-						   (uint64_t)ip->src_addr + ip->dst_addr +
-						   sport + dport);
-	else
+	to = (uint64_t)ip->src_addr + ip->dst_addr + sport + dport;
+	if (!q->rx.csum_verified || q->fn->port.tx_csum)
 		udp_csum_out(q, m, ip, udp, ulen);
+	else if (to != from)   /* an echo swaps what the checksum covers: the same sum */
+		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from, to);
 	q->stats.tx_datagrams++;
 	return fn_ipv4_output(q, m);
 }
