@@ -21,9 +21,10 @@
 #   tests/package/boot_unit.sh SRCDIR DEBDIR
 #
 # The container's PID 1 runs in the host's init user namespace with
-# nspawn's capabilities plus CAP_BPF (the unit asks for it). The host's PID 1
-# need not be systemd: nspawn runs with --register=no, and the test reaches
-# the container through its leader's namespaces (nsenter). Cleanup, also on
+# nspawn's capabilities plus CAP_NET_ADMIN and CAP_BPF (the unit asks for
+# them). The host's PID 1 need not be systemd (it is not on the CI machine):
+# nspawn runs with --register=no --keep-unit, and the test reaches the
+# container through its leader's namespaces (nsenter), not machinectl. Cleanup, also on
 # failure: the container is halted through nspawn (SIGTERM), the namespaces
 # fnboot<pid>* are removed by name, and /tmp/fnboot.* with the root.
 set -euo pipefail
@@ -82,9 +83,12 @@ examples=$root/usr/share/doc/fragnetd/examples
 cp "$examples/echo.nft" "$root/etc/fragnet/rules.d/echo.nft"
 
 # 2. Boot.
-systemd-nspawn --quiet --boot --register=no --directory="$root" --machine="$TOPO_TAG" \
-	--network-namespace-path="/run/netns/$S" --capability=CAP_BPF \
-	--console=read-only >"$work/boot.log" 2>&1 &
+# --register=no --keep-unit: no machined nor a systemd on the host's bus
+# needed; CAP_NET_ADMIN, which a namespace of the caller's does not bring,
+# and CAP_BPF, which nspawn does not give, for the unit's three.
+systemd-nspawn --quiet --boot --register=no --keep-unit --directory="$root" \
+	--machine="$TOPO_TAG" --network-namespace-path="/run/netns/$S" \
+	--capability=CAP_NET_ADMIN,CAP_BPF --console=read-only >"$work/boot.log" 2>&1 &
 nspawn=$!
 leader=
 for _ in $(seq 100); do
