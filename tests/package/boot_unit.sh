@@ -41,8 +41,18 @@ cleanup() {
 	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null || true
 	if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
 		kill -TERM "$nspawn"   # nspawn asks the container's systemd to halt
-		for _ in $(seq 300); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.1; done
-		kill -0 "$nspawn" 2>/dev/null && { echo "boot_unit: the container did not halt"; kill -KILL "$nspawn"; }
+		for _ in $(seq 900); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$nspawn" 2>/dev/null; then
+			echo "boot_unit: the container did not halt in 90 s; killing its PID 1"
+			tail -15 "$work/boot.log"
+			# the namespace's init: every process in the container dies with it
+			[ -z "${leader:-}" ] || kill -KILL "$leader" 2>/dev/null || true
+			sleep 1
+			kill -KILL "$nspawn" 2>/dev/null || true
+			# what nspawn removes when it exits by itself
+			rm -f "/run/systemd/nspawn/locks/$(stat -c 'inode-%d:%i' "$root")"
+			rmdir "/run/systemd/nspawn/propagate/$TOPO_TAG" 2>/dev/null || true
+		fi
 		wait "$nspawn" 2>/dev/null || true
 	fi
 	[ -z "$echo_pid" ] || wait "$echo_pid" 2>/dev/null || true
@@ -85,10 +95,13 @@ cp "$examples/echo.nft" "$root/etc/fragnet/rules.d/echo.nft"
 # 2. Boot.
 # --register=no --keep-unit: no machined nor a systemd on the host's bus
 # needed; CAP_NET_ADMIN, which a namespace of the caller's does not bring,
-# and CAP_BPF, which nspawn does not give, for the unit's three.
+# and CAP_BPF, which nspawn does not give, for the unit's three; bpf(2),
+# which nspawn's seccomp filter refuses otherwise (EPERM at the first
+# program fragnetd loads).
 systemd-nspawn --quiet --boot --register=no --keep-unit --directory="$root" \
 	--machine="$TOPO_TAG" --network-namespace-path="/run/netns/$S" \
-	--capability=CAP_NET_ADMIN,CAP_BPF --console=read-only >"$work/boot.log" 2>&1 &
+	--capability=CAP_NET_ADMIN,CAP_BPF --system-call-filter=bpf \
+	--console=read-only >"$work/boot.log" 2>&1 &
 nspawn=$!
 leader=
 for _ in $(seq 100); do
@@ -101,7 +114,13 @@ inside() { # a command in the container, as its root
 	nsenter --target "$leader" --all --root --wd -- \
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
 }
-state=$(inside timeout 120 systemctl is-system-running --wait || true)
+# systemctl answers once systemd listens on its private socket
+state=
+for _ in $(seq 600); do
+	state=$(inside timeout 120 systemctl is-system-running --wait 2>/dev/null || true)
+	[ -n "$state" ] && break
+	sleep 0.2
+done
 case $state in
 running) ;;
 degraded) inside systemctl --failed --no-pager || true ;;
