@@ -156,7 +156,7 @@ static int on_capture_req(struct fnd_peer *p, const void *msg, size_t len, void 
 		fnd_peer_reply(p, h->seq, -EINVAL, err, NULL, 0);
 		return 0;
 	}
-	if (fn_cap_geometry(a->n_queues, m->ring_bytes, m->snaplen, &g) < 0) {
+	if (fn_cap_geometry(a->n_queues, m->ring_bytes, m->snaplen, FN_CAP_MODE_CAPTURE, &g) < 0) {
 		snprintf(err, sizeof(err), "%u bytes of ring do not hold two records of %u bytes "
 			 "for each of %u queues", m->ring_bytes, m->snaplen, a->n_queues);
 		fnd_peer_reply(p, h->seq, -EINVAL, err, NULL, 0);

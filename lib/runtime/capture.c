@@ -76,6 +76,9 @@ void fn_capture_record(struct fn_queue *q, struct fn_cap_queue *c, enum fn_cap_d
 	r->dir = (uint8_t)dir;
 	r->verdict = (uint8_t)v;
 	r->hook = deciding_hook(hooks);
+	r->kind = FN_CAP_MODE_CAPTURE;
+	r->n_events = 0;
+	r->lost = 0;
 	r->generation = q->filter.generation;
 	if (r->hook == FN_CAP_NO_HOOK) {
 		r->rule_handle = 0;
@@ -86,7 +89,7 @@ void fn_capture_record(struct fn_queue *q, struct fn_cap_queue *c, enum fn_cap_d
 			sizeof(r->chain) - 1);
 		r->chain[sizeof(r->chain) - 1] = '\0';
 	}
-	memcpy(r + 1, l3, cap);
+	memcpy((uint8_t *)r + fn_cap_data_off(&c->prod.g), l3, cap);
 	fn_cap_commit(&c->prod);
 }
 

@@ -157,7 +157,7 @@ static int drain(struct session *s)
 			memcpy(&r, slot, sizeof(r));
 			if (!fn_cap_rec_valid(&r, &s->g) || r.queue != q)
 				return -EBADMSG;
-			memcpy(s->data, slot + 1, r.cap_len);
+			memcpy(s->data, (const uint8_t *)slot + fn_cap_data_off(&s->g), r.cap_len);
 			s->tail[q]++;
 			fn_cap_release(ring, s->tail[q]);
 			s->captured++;
@@ -295,7 +295,7 @@ int fnctl_capture(int sock, const struct fnctl_args *a)
 	if (rc)
 		goto out;
 	rc = FNCTL_EXIT_UNREACHABLE;
-	if (fn_cap_geometry_of(cap.n_queues, cap.n_slots, cap.snaplen, &s.g) < 0 ||
+	if (fn_cap_geometry_of(cap.n_queues, cap.n_slots, cap.snaplen, FN_CAP_MODE_CAPTURE, &s.g) < 0 ||
 	    fstat(memfd, &st) < 0 || (uint64_t)st.st_size != s.g.total + cap.filter_len) {
 		fprintf(stderr, "fragnetctl: fragnetd sent rings that do not add up\n");
 		goto out;
