@@ -273,6 +273,7 @@ int fnctl_capture(int sock, const struct fnctl_args *a)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct fn_ctl_capture_req req = {
 		.queue = a->queue, .snaplen = a->snaplen, .ring_bytes = a->ring_bytes,
+		.mode = FN_CAP_MODE_CAPTURE,
 	};
 	struct session s = { .a = a, .map = MAP_FAILED };
 	struct fn_ctl_capture cap;
@@ -295,7 +296,8 @@ int fnctl_capture(int sock, const struct fnctl_args *a)
 	if (rc)
 		goto out;
 	rc = FNCTL_EXIT_UNREACHABLE;
-	if (fn_cap_geometry_of(cap.n_queues, cap.n_slots, cap.snaplen, FN_CAP_MODE_CAPTURE, &s.g) < 0 ||
+	if (cap.mode != req.mode ||
+	    fn_cap_geometry_of(cap.n_queues, cap.n_slots, cap.snaplen, cap.mode, &s.g) < 0 ||
 	    fstat(memfd, &st) < 0 || (uint64_t)st.st_size != s.g.total + cap.filter_len) {
 		fprintf(stderr, "fragnetctl: fragnetd sent rings that do not add up\n");
 		goto out;
