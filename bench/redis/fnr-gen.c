@@ -30,9 +30,13 @@
  *   rps=... lost=... errors=... misses=... stale=... idle=... server_cpu=...
  *   server_proc_cpu=... samples=<per-second commands>
  * rps counts commands (a request of 16 pipelined commands is 16). idle is
- * the share of the measured receive polls that found nothing: the time the
- * generator waited for the server; well above zero, the generator was not
- * the bound. With --watch-task PID/TID, server_cpu is the CPU time of that
+ * the share of the measured receive polls that found nothing; idle_time
+ * the share of the measured time spent in loop iterations that neither
+ * received nor sent anything (an empty poll is quick, a busy one slow, so
+ * idle overstates the waiting and idle_time is the one to read): the time
+ * the generator waited for the server. Well above zero, the generator was
+ * not the bound; near zero, it was (or it lost its CPU: compare with
+ * server_cpu). With --watch-task PID/TID, server_cpu is the CPU time of that
  * thread (the fork's main thread, which polls the queue and runs the
  * commands) in % of one CPU over the measurement, server_proc_cpu that of
  * the whole process.
@@ -105,6 +109,7 @@ struct flow {
 
 struct counters {
 	uint64_t cmds, lost, errors, misses, stale, polls, empty_polls;
+	uint64_t idle_tsc;              /* time in loop iterations that did nothing */
 };
 
 static struct opts o;
@@ -505,6 +510,7 @@ int main(int argc, char **argv)
 	uint64_t cmds_at_sample = 0;
 	double samples[MAX_SECONDS], cpu0 = -1, proc0 = -1;
 	unsigned n_samples = 0;
+	bool did_work = true;
 	uint16_t port;
 	int n;
 
@@ -542,8 +548,12 @@ int main(int argc, char **argv)
 
 	while (!quit) {
 		uint16_t nrx, sent;
+		unsigned sent_any = 0;
+		uint64_t prev = now;
 
 		now = rte_get_tsc_cycles();
+		if (!did_work)
+			all.idle_tsc += now - prev;   /* the last iteration found nothing to do */
 		if (filling && fill_next == o.keys) {
 			/* The fill is over once every SET has its answer: only then
 			 * can a GET count on its key. */
@@ -599,9 +609,11 @@ int main(int argc, char **argv)
 			sent = rte_eth_tx_burst(port, 0, txq + txq_head, run);
 			txq_head = (txq_head + sent) % MAX_QUEUED;
 			txq_len -= sent;
+			sent_any += sent;
 			if (sent < run)
 				break;
 		}
+		did_work = nrx > 0 || sent_any > 0;
 	}
 
 	now = rte_get_tsc_cycles();
@@ -613,12 +625,13 @@ int main(int argc, char **argv)
 		double proc1 = o.watch_pid ? proc_cpu_seconds(o.watch_pid) : -1;
 		uint64_t polls = all.polls - at_measure.polls;
 
-		printf("rps=%.0f lost=%lu errors=%lu misses=%lu stale=%lu idle=%.2f server_cpu=%.1f "
-		       "server_proc_cpu=%.1f samples=",
+		printf("rps=%.0f lost=%lu errors=%lu misses=%lu stale=%lu idle=%.2f idle_time=%.1f "
+		       "server_cpu=%.1f server_proc_cpu=%.1f samples=",
 		       (all.cmds - at_measure.cmds) / secs, all.lost - at_measure.lost,
 		       all.errors - at_measure.errors, all.misses - at_measure.misses,
 		       all.stale - at_measure.stale,
 		       polls ? 100.0 * (all.empty_polls - at_measure.empty_polls) / polls : 0.0,
+		       100.0 * (all.idle_tsc - at_measure.idle_tsc) / (now - t_measure),
 		       cpu0 >= 0 && cpu1 >= 0 ? 100 * (cpu1 - cpu0) / secs : -1.0,
 		       proc0 >= 0 && proc1 >= 0 ? 100 * (proc1 - proc0) / secs : -1.0);
 		for (unsigned i = 0; i < n_samples; i++)
