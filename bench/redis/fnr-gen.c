@@ -304,10 +304,14 @@ static void reply_done(struct flow *f, char type, long len, bool body_bad)
 
 	if (f->fill_due)
 		f->fill_due--;
-	if (expect == CMD_SET ? !(type == '+' && f->hdr_len == 5 && !memcmp(f->hdr, "+OK\r\n", 5)) :
-	    type == '$' && len == -1 ? (all.misses++, false) :
-	    !(type == '$' && len == (long)o.vsize && !body_bad))
+	if (expect == CMD_SET) {
+		if (type != '+' || f->hdr_len != 5 || memcmp(f->hdr, "+OK\r\n", 5) != 0)
+			all.errors++;
+	} else if (type == '$' && len == -1) {
+		all.misses++;
+	} else if (type != '$' || len != (long)o.vsize || body_bad) {
 		all.errors++;
+	}
 	if (++f->replies < o.pipeline)
 		return;
 	f->replies = 0;
@@ -351,8 +355,10 @@ static void flow_input(struct flow *f, const char *p, size_t n)
 				break;
 		}
 		if (f->hdr_len == HDR_MAX && f->hdr[HDR_MAX - 1] != '\n') {
-			all.errors++;           /* not a reply we can read: out of step */
-			f->progress_tsc = 0;    /* the stall check starts the flow over */
+			/* Not a reply we can read: the stream is out of step, and
+			 * the next stall check starts the flow over. */
+			all.errors++;
+			f->progress_tsc = 0;
 			return;
 		}
 		if (f->hdr[f->hdr_len - 1] != '\n')
