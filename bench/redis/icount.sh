@@ -86,32 +86,45 @@ dump=$(ls "$work"/cg.out.* 2>/dev/null | head -1)
 [ -n "$dump" ] || { echo "callgrind wrote no dump" >&2; exit 1; }
 [ -n "$keep" ] && mkdir -p "$keep" && cp "$dump" "$keep/callgrind.out"
 echo "GETs between zero and dump: $n (64-byte values, pipeline 1, 256 flows x 4 in flight)"
-# Inclusive costs of the functions where the layers meet; each layer is
-# what runs inside its entry points minus what it calls of the others.
-callgrind_annotate --inclusive=yes --threshold=100 "$dump" 2>/dev/null | python3 -c '
+# Inclusive costs of the functions where the layers meet, computed from the
+# dump itself: a function's own instructions plus the inclusive costs of the
+# calls it makes, whatever source files (inlined headers) they came from.
+# Each layer is what runs inside its entry points minus what it calls of the
+# others.
+python3 - "$n" "$dump" <<'PY'
 import re, sys
 n = int(sys.argv[1])
-incl = {}
-row = re.compile(r"^\s*([\d,]+)\s+\([^)]*\)\s+\S*?([A-Za-z_]\w*\.[ch]):([\w.]+)\s+\[")
-for l in sys.stdin:
-    m = row.match(l)
+names, incl = {}, {}
+fn = None
+for line in open(sys.argv[2]):
+    m = re.match(r"(c?fn)=\((\d+)\)(?: (.*))?$", line.rstrip("\n"))
     if m:
-        incl.setdefault(m.group(2) + ":" + m.group(3), int(m.group(1).replace(",", "")))
+        if m.group(3):
+            names[m.group(2)] = m.group(3)
+        if m.group(1) == "fn":
+            fn = names[m.group(2)]
+        continue
+    if fn and line[:1] in "0123456789+-*":
+        # A cost line: the function's own instructions, or (after a calls=
+        # line) the inclusive cost of one of its calls; both count.
+        f = line.split()
+        if len(f) >= 2:
+            incl[fn] = incl.get(fn, 0) + int(f[1])
 def c(*names):
     return sum(incl.get(x, 0) for x in names)
-loop = c("ae.c:aeProcessEvents.part.0", "ae.c:aeProcessEvents")
-cron = c("server.c:serverCron")
-stack_rx = c("fragnet.c:fragnet_poll") - c("fragnet_udp.c:udpRecv")
-stack_tx = c("fragnet.c:fragnet_udp_send", "fragnet.c:fragnet_udp_send_buf", "fragnet.c:fragnet_flush")
-transport = (c("fragnet_udp.c:udpRecv")
-             + c("fragnet_udp.c:udpProcessEvents") - c("fragnet.c:fragnet_poll") - c("networking.c:readQueryFromClient")
-             + c("fragnet_udp.c:udpConnRead") + c("fragnet_udp.c:udpCommandRefusal")
-             + c("fragnet_udp.c:udpConnWrite") - c("fragnet.c:fragnet_udp_send", "fragnet.c:fragnet_udp_send_buf")
-             + c("fragnet_udp.c:udpFlush") - c("fragnet.c:fragnet_flush"))
-command = c("server.c:call")
-request = (c("networking.c:readQueryFromClient") - command - c("fragnet_udp.c:udpConnRead")
-           - c("fragnet_udp.c:udpCommandRefusal"))
-replies = c("networking.c:handleClientsWithPendingWrites") - c("fragnet_udp.c:udpConnWrite")
+loop = c("aeProcessEvents.part.0", "aeProcessEvents")
+cron = c("serverCron")
+stack_rx = c("fragnet_poll") - c("udpRecv")
+stack_tx = c("fragnet_udp_send", "fragnet_udp_send_buf", "fragnet_flush")
+transport = (c("udpRecv")
+             + c("udpProcessEvents") - c("fragnet_poll") - c("readQueryFromClient")
+             + c("udpConnRead") + c("udpCommandRefusal")
+             + c("udpConnWrite") - c("fragnet_udp_send", "fragnet_udp_send_buf")
+             + c("udpFlush") - c("fragnet_flush"))
+command = c("call")
+request = (c("readQueryFromClient") - command - c("udpConnRead")
+           - c("udpCommandRefusal"))
+replies = c("handleClientsWithPendingWrites") - c("udpConnWrite")
 work = loop - cron
 rows = [
     ("stack, receive: libfragnet and the memif driver (fragnet_poll, less the transport callback)", stack_rx),
@@ -130,4 +143,4 @@ print("| **all, per GET** | **%.0f** | |" % (work / n))
 print()
 print("Left out: serverCron, %.0f per GET here; it runs 10 times a second whatever the load, so under" % (cron / n))
 print("valgrind (some 50 times slower) it weighs 50 times what it does natively.")
-' "$n"
+PY
