@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../stack/cpu_usage.h"
+
 enum proto { P_RESP_UDP, P_RESP_TCP, P_MC_UDP };
 
 static struct {
@@ -45,6 +47,7 @@ static struct {
 	int flows, threads, pipeline, keyspace, vsize;
 	double get_ratio, duration, warmup;
 	int timeout_ms, csv, fill, busy;
+	int watch_pid, watch_tid;
 	const char *label;
 	struct sockaddr_in sa;
 } o = {
@@ -409,6 +412,17 @@ static void fill_keys(struct worker *w)
 	}
 }
 
+/* CPU seconds this process used (all its threads). */
+static double own_cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 /* Involuntary context switches of the whole process: how often another task
  * took our CPU, the noise a shared machine adds to a run. */
 static long preempted(void)
@@ -441,7 +455,9 @@ static void usage(void)
 		"  --fill         SET every key once before measuring\n"
 		"  --timeout MS   a request unanswered this long is lost (default 500)\n"
 		"  --busy         poll the sockets without sleeping\n"
-		"  --csv          one line: label,proto,flows,pipeline,rps,p50,p99,p999,lost,preempted\n"
+		"  --watch-task PID[/TID]  report the CPU that thread (the server's) used while measuring\n"
+		"  --csv          one line: label,proto,flows,pipeline,rps,p50,p99,p999,lost,preempted,\n"
+		"                 server_cpu,client_cpu (both in %% of one CPU; -1: not watched)\n"
 		"  --label S      label for --csv\n");
 	exit(2);
 }
@@ -451,7 +467,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "proto", 1, 0, 'x' }, { "get-ratio", 1, 0, 'g' }, { "fill", 0, 0, 'f' },
 		{ "timeout", 1, 0, 't' }, { "csv", 0, 0, 'C' }, { "label", 1, 0, 'L' },
-		{ "warmup", 1, 0, 'w' }, { "busy", 0, 0, 'B' }, { "help", 0, 0, 'H' }, { 0 } };
+		{ "warmup", 1, 0, 'w' }, { "busy", 0, 0, 'B' }, { "watch-task", 1, 0, 'X' },
+		{ "help", 0, 0, 'H' }, { 0 } };
 	int c;
 	while ((c = getopt_long(argc, argv, "h:p:c:j:P:T:r:d:", lo, NULL)) != -1) {
 		switch (c) {
@@ -470,6 +487,10 @@ int main(int argc, char **argv)
 		case 'L': o.label = optarg; break;
 		case 'w': o.warmup = atof(optarg); break;
 		case 'B': o.busy = 1; break;
+		case 'X':
+			if (sscanf(optarg, "%d/%d", &o.watch_pid, &o.watch_tid) < 1) usage();
+			if (!o.watch_tid) o.watch_tid = o.watch_pid;
+			break;
 		case 'x':
 			if (!strcmp(optarg, "resp-udp")) o.proto = P_RESP_UDP;
 			else if (!strcmp(optarg, "resp-tcp")) o.proto = P_RESP_TCP;
@@ -502,6 +523,8 @@ int main(int argc, char **argv)
 	struct timespec ts = { (time_t)o.warmup, (long)((o.warmup - (time_t)o.warmup) * 1e9) };
 	nanosleep(&ts, NULL);
 	long pre0 = preempted();
+	double server0 = o.watch_pid ? task_cpu_seconds(o.watch_pid, o.watch_tid) : -1;
+	double client0 = own_cpu_seconds();
 	uint64_t t0 = now_ns();
 	measuring = 1;
 	ts = (struct timespec){ (time_t)o.duration, (long)((o.duration - (time_t)o.duration) * 1e9) };
@@ -509,6 +532,8 @@ int main(int argc, char **argv)
 	measuring = 0;
 	uint64_t t1 = now_ns();
 	long pre1 = preempted();
+	double server1 = o.watch_pid ? task_cpu_seconds(o.watch_pid, o.watch_tid) : -1;
+	double client1 = own_cpu_seconds();
 	stopping = 1;
 	for (int i = 0; i < o.threads; i++) pthread_join(w[i].tid, NULL);
 
@@ -522,6 +547,8 @@ int main(int argc, char **argv)
 		for (size_t j = 0; j < w[i].lat.n; j++) lat_add(&all, w[i].lat.v[j]);
 	}
 	double secs = (double)(t1 - t0) / 1e9, rps = (double)cmds / secs;
+	double server_cpu = server0 >= 0 && server1 >= 0 ? 100 * (server1 - server0) / secs : -1;
+	double client_cpu = 100 * (client1 - client0) / secs;
 	uint32_t p50 = 0, p99 = 0, p999 = 0, pmax = 0;
 	if (all.n) {
 		qsort(all.v, all.n, sizeof(*all.v), cmp_u32);
@@ -532,8 +559,9 @@ int main(int argc, char **argv)
 	}
 	static const char *pn[] = { "resp-udp", "resp-tcp", "memcache-udp" };
 	if (o.csv) {
-		printf("%s,%s,%d,%d,%.0f,%u,%u,%u,%llu,%ld\n", o.label ? o.label : "", pn[o.proto], o.flows,
-		       o.pipeline, rps, p50, p99, p999, (unsigned long long)lost, pre1 - pre0);
+		printf("%s,%s,%d,%d,%.0f,%u,%u,%u,%llu,%ld,%.1f,%.1f\n", o.label ? o.label : "",
+		       pn[o.proto], o.flows, o.pipeline, rps, p50, p99, p999, (unsigned long long)lost,
+		       pre1 - pre0, server_cpu, client_cpu);
 	} else {
 		printf("====== %s %s:%d, %d flows, pipeline %d, %.0f%% GET, %d-byte values, %d keys ======\n",
 		       pn[o.proto], o.host, o.port, o.flows, o.pipeline, o.get_ratio * 100, o.vsize,
@@ -546,6 +574,10 @@ int main(int argc, char **argv)
 		       p99, p999, pmax);
 		printf("  preempted %ld times while measuring (another task took the CPU)\n",
 		       pre1 - pre0);
+		printf("  CPU while measuring: this tool %.0f%%", client_cpu);
+		if (server_cpu >= 0)
+			printf(", the watched server thread %.0f%%", server_cpu);
+		printf(" (of one CPU)\n");
 	}
 	return reqs ? 0 : 1;
 }

@@ -156,7 +156,7 @@ fnr() { # label proto host port clients pipeline server-pid[:thread]
 		return 0
 	fi
 	spre=$(awk "BEGIN{printf \"%.1f\", ($(preempts "$7") - $spre0) / ($T + 1)}")
-	IFS=, read -r _ _ _ _ rps p50 p99 _ lost cpre <<<"$line"
+	IFS=, read -r _ _ _ _ rps p50 p99 _ lost cpre _ <<<"$line"
 	cpre=$(awk "BEGIN{printf \"%.1f\", $cpre / $T}")
 	echo "$round,$1,fnr-bench,$5,$6,$rps,$p50,$p99,$lost,$cpre,$spre" >>"$results"
 	printf '  %-28s %3d clients  P=%-3d %9s req/s  p50 %6s us  p99 %6s us  lost %s  preempted/s %s+%s\n' \

@@ -13,15 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
-/* User + system CPU seconds used by process pid, all threads; -1 if gone. */
-static inline double proc_cpu_seconds(int pid)
+/* User + system CPU seconds from a /proc stat file; -1 if it is gone. */
+static inline double stat_cpu_seconds(const char *path)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p;
 	unsigned long utime, stime;
 	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
@@ -33,6 +32,25 @@ static inline double proc_cpu_seconds(int pid)
 				&utime, &stime) != 2)
 		return -1;
 	return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+/* CPU seconds used by process pid, all threads; -1 if gone. */
+static inline double proc_cpu_seconds(int pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	return stat_cpu_seconds(path);
+}
+
+/* CPU seconds used by thread tid of process pid alone: the thread that
+ * serves, without the process's helper threads; -1 if gone. */
+static inline double task_cpu_seconds(int pid, int tid)
+{
+	char path[80];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	return stat_cpu_seconds(path);
 }
 
 /* Busy and total jiffies of one CPU (busy: all but idle and iowait). */

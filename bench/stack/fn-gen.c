@@ -26,7 +26,6 @@
  * time process P (the server) got during the measurement, in % of one CPU:
  * on a shared machine, rx_pps * 100 / server_cpu is the rate per CPU-second.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,11 +42,11 @@
 #include <rte_udp.h>
 
 #include "cpu_usage.h"
+#include "gen_port.h"
 
 #define BURST 32
 #define MAX_FLOWS 4096
 #define POOL_SIZE 16383
-#define DESC 1024
 #define STALL_MS 250         /* a shared VM can stall a process for tens of ms */
 #define MAX_SECONDS 600
 
@@ -117,11 +116,11 @@ static void parse_mac(const char *s, struct rte_ether_addr *mac)
 
 static uint32_t parse_ip(const char *s)
 {
-	struct in_addr a;
+	uint32_t a = gen_parse_ip(s);
 
-	if (inet_pton(AF_INET, s, &a) != 1)
+	if (a == 0)
 		die("bad IPv4 address");
-	return a.s_addr;
+	return a;
 }
 
 static void parse_opts(int argc, char **argv, struct opts *o)
@@ -175,30 +174,6 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		die("bad --duration");
 }
 
-static uint16_t port_up(struct rte_mempool *pool)
-{
-	struct rte_eth_conf conf = { 0 };
-	struct rte_eth_link link;
-	uint16_t port = 0, nrx = DESC, ntx = DESC;
-
-	if (rte_eth_dev_count_avail() != 1)
-		die("give exactly one port (--vdev)");
-	if (rte_eth_dev_configure(port, 1, 1, &conf) < 0 ||
-	    rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx) < 0 ||
-	    rte_eth_rx_queue_setup(port, 0, nrx, rte_socket_id(), NULL, pool) < 0 ||
-	    rte_eth_tx_queue_setup(port, 0, ntx, rte_socket_id(), NULL) < 0 ||
-	    rte_eth_dev_start(port) < 0)
-		die("cannot configure the port");
-	/* memif: the link comes up when the peer has connected. */
-	for (int i = 0; i < 100 && !quit; i++) {
-		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status)
-			return port;
-		rte_delay_ms(100);
-	}
-	die("link did not come up in 10 s (is the server running?)");
-	return port;
-}
-
 int main(int argc, char **argv)
 {
 	struct rte_mbuf *rx[BURST], *tx[BURST * 2];
@@ -229,7 +204,10 @@ int main(int argc, char **argv)
 				       rte_socket_id());
 	if (pool == NULL)
 		die("cannot create the mbuf pool");
-	port = port_up(pool);
+	switch (gen_port_up(pool, &quit, &port)) {
+	case -1: die("give exactly one port (--vdev) that can be configured"); break;
+	case -2: die("link did not come up in 10 s (is the server running?)"); break;
+	}
 	rte_eth_macaddr_get(port, &src_mac);
 	tmpl = build_templates(&o, &src_mac);
 #define TEMPLATE(f) (tmpl + (size_t)(f) * o.size)

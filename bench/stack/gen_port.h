@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The DPDK load generators' one port (fn-gen, fnr-gen): a vdev (memif)
+ * brought up with one queue each way, and the addresses they take on the
+ * command line. Header-only, like cpu_usage.h: each generator is one file.
+ */
+#ifndef FN_BENCH_GEN_PORT_H
+#define FN_BENCH_GEN_PORT_H
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+
+#define GEN_PORT_DESC 1024
+
+/* The single port given with --vdev, started; 0 when its link is up.
+ * -1: not exactly one port, or it cannot be configured; -2: the link did
+ * not come up in 10 s (memif: the peer never connected), or *quit was set. */
+static inline int gen_port_up(struct rte_mempool *pool, const volatile bool *quit,
+			      uint16_t *port_out)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_link link;
+	uint16_t port = 0, nrx = GEN_PORT_DESC, ntx = GEN_PORT_DESC;
+
+	if (rte_eth_dev_count_avail() != 1)
+		return -1;
+	if (rte_eth_dev_configure(port, 1, 1, &conf) < 0 ||
+	    rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx) < 0 ||
+	    rte_eth_rx_queue_setup(port, 0, nrx, rte_socket_id(), NULL, pool) < 0 ||
+	    rte_eth_tx_queue_setup(port, 0, ntx, rte_socket_id(), NULL) < 0 ||
+	    rte_eth_dev_start(port) < 0)
+		return -1;
+	*port_out = port;
+	/* memif: the link comes up when the peer has connected. */
+	for (int i = 0; i < 100 && !*quit; i++) {
+		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status)
+			return 0;
+		rte_delay_ms(100);
+	}
+	return -2;
+}
+
+/* An IPv4 address in network order, 0 if s is not one. */
+static inline uint32_t gen_parse_ip(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1 ? a.s_addr : 0;
+}
+
+#endif /* FN_BENCH_GEN_PORT_H */
