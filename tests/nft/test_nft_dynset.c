@@ -157,9 +157,18 @@ static void test_full_set(void **state)
 	t_free(s);
 }
 
+/* What a sweep asks of an element: expired ones leave. */
+static bool expired_leave(struct fn_dyn_elem *e, bool expired, void *arg)
+{
+	(void)e;
+	(*(unsigned *)arg)++;
+	return expired;
+}
+
 /* The sweep: a table of size 3 filled, two expire, two new keys fit. */
 static void test_table_sweep(void **state)
 {
+	unsigned asked = 0;
 	struct fn_dyn_table t;
 	uint32_t k[4] = { 1, 2, 3, 4 };
 	struct fn_dyn_elem *e;
@@ -169,22 +178,23 @@ static void test_table_sweep(void **state)
 	assert_int_equal(fn_dyn_init(&t, FN_DYN_MAX_SIZE + 1, 4), -EINVAL);
 	assert_int_equal(fn_dyn_init(&t, 3, 4), 0);
 	for (int i = 0; i < 3; i++) {
-		e = fn_dyn_insert(&t, &k[i], 10);
+		e = fn_dyn_insert(&t, &k[i], 10, expired_leave, &asked);
 		assert_non_null(e);
 		e->expires = i == 2 ? FN_DYN_NEVER : 100;
 	}
-	assert_null(fn_dyn_insert(&t, &k[3], 50));   /* full, nothing expired */
-	assert_null(fn_dyn_insert(&t, &k[3], 200));  /* swept at 50: not again yet */
-	e = fn_dyn_insert(&t, &k[3], 50 + FN_DYN_SWEEP_NS);
+	assert_null(fn_dyn_insert(&t, &k[3], 50, expired_leave, &asked));   /* full, nothing expired */
+	assert_null(fn_dyn_insert(&t, &k[3], 200, expired_leave, &asked));  /* swept at 50: not again yet */
+	e = fn_dyn_insert(&t, &k[3], 50 + FN_DYN_SWEEP_NS, expired_leave, &asked);
 	assert_non_null(e);
 	e->expires = FN_DYN_NEVER;
+	assert_int_equal(asked, 6);   /* two sweeps of three elements */
 	assert_int_equal(t.used, 2);
 	assert_null(fn_dyn_find(&t, &k[0]));
 	assert_null(fn_dyn_find(&t, &k[1]));
 	assert_ptr_equal(fn_dyn_find(&t, &k[3]), e);
 	assert_non_null(fn_dyn_find(&t, &k[2]));
-	assert_non_null(fn_dyn_insert(&t, &k[0], 50 + FN_DYN_SWEEP_NS));
-	assert_null(fn_dyn_insert(&t, &k[1], 50 + FN_DYN_SWEEP_NS));
+	assert_non_null(fn_dyn_insert(&t, &k[0], 50 + FN_DYN_SWEEP_NS, expired_leave, &asked));
+	assert_null(fn_dyn_insert(&t, &k[1], 50 + FN_DYN_SWEEP_NS, expired_leave, &asked));
 	fn_dyn_fini(&t);
 }
 
