@@ -288,6 +288,61 @@ static void test_verifier(void **state)
 	}
 }
 
+/* The verifier's rules for a per-element ct count: known flags, both or
+ * neither of its fields, not with a limit, only with conntrack. */
+static void test_verifier_ct_count(void **state)
+{
+	static const struct {
+		uint8_t flags;
+		uint32_t count;
+		bool limit, conntrack;
+		const char *why;
+	} cases[] = {
+		{ 0x4 | FN_DYNSET_F_CT_COUNT, 2, false, true, "dynset flags 0x5" },
+		{ FN_DYNSET_F_CT_COUNT_OVER, 2, false, true, "without a ct count" },
+		{ 0, 2, false, true, "without a ct count" },
+		{ FN_DYNSET_F_CT_COUNT, 2, true, true, "both a limit and a ct count" },
+		{ FN_DYNSET_F_CT_COUNT, 2, false, false, "without the conntrack flag" },
+		{ FN_DYNSET_F_CT_COUNT | FN_DYNSET_F_CT_COUNT_OVER, 0, false, true, NULL },
+	};
+	struct fn_img_limit lim;
+	char err[256];
+	size_t len, i;
+
+	(void)state;
+	assert_int_equal(fn_img_limit_init(&lim, 1, 1, 1, 0, 0), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fn_imgb *b = t_builder();
+		struct fn_op_dynset *o;
+		uint32_t set, slot;
+		void *img;
+
+		fn_imgb_table(b, "t", FN_FAMILY_IPV4, 0);
+		if (cases[i].conntrack)
+			fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+		fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
+		set = fn_imgb_set(b, "s", FN_SET_HASH, 0, 4, 0, 0, NULL);
+		fn_imgb_set_dynamic(b, set, 8, 0);
+		fn_imgb_rule(b, 0, 1);
+		t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+		slot = cases[i].limit ? fn_imgb_limit(b, &lim) : FN_IMG_NONE;
+		o = fn_imgb_op(b, FN_OP_DYNSET, sizeof(*o));
+		assert_non_null(o);
+		*o = (struct fn_op_dynset){ .h = o->h, .sreg = 0, .op = FN_DYNSET_ADD,
+					    .set = set, .limit = slot,
+					    .ct_count = cases[i].count, .flags = cases[i].flags };
+		img = t_image(b, &len);
+		if (!cases[i].why) {
+			assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), 0);
+		} else {
+			assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
+			if (!strstr(err, cases[i].why))
+				fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].why);
+		}
+		t_free(img);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +353,7 @@ int main(void)
 		T_TEST(test_per_element_limit),
 		T_TEST(test_per_element_limit_over),
 		T_TEST(test_verifier),
+		T_TEST(test_verifier_ct_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
