@@ -316,6 +316,44 @@ static void dynamic(struct fn_imgb *b)
 	t_verdict(b, FN_V_DROP, 0);
 }
 
+/* ct count in set elements: per source (a set of 2, to fill and sweep),
+ * per source and port with a 100 ms timeout (a hand-made image: nft
+ * refuses timeouts there, the interpreter still expires them), then a
+ * rule's own ct count from the same pool and a lookup of the first set. */
+static void ct_count_set(struct fn_imgb *b)
+{
+	uint32_t per_src, per_port;
+
+	fn_imgb_table(b, "count", FN_FAMILY_INET, 4);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_chain(b, "out", FN_HOOK_OUTPUT, 0, FN_POLICY_ACCEPT);
+	per_src = fn_imgb_set(b, "per_src", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, per_src, 2, 0);
+	per_port = fn_imgb_set(b, "per_port", FN_SET_HASH, 0, 8, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, per_port, 4, 100);
+	fn_imgb_rule(b, 0, 1);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_dynset_ct_count(b, 0, FN_DYNSET_ADD, per_src, 2, 1, 0);
+	t_verdict(b, FN_V_DROP, 0);
+	fn_imgb_rule(b, 0, 2);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_payload(b, FN_PAYLOAD_TRANSPORT, 0, 2, 1);
+	t_dynset_ct_count(b, 0, FN_DYNSET_UPDATE, per_port, 1, 0, 50);
+	t_lookup(b, 0, FN_REG_NONE, per_src, 1);
+	t_verdict(b, FN_V_ACCEPT, 0);
+	fn_imgb_rule(b, 1, 3);
+	{
+		struct fn_op_connlimit *o = fn_imgb_op(b, FN_OP_CONNLIMIT, sizeof(*o));
+
+		if (o)
+			o->limit = 1;
+	}
+	t_payload(b, FN_PAYLOAD_NETWORK, 16, 4, 2);
+	t_dynset_ct_count(b, 2, FN_DYNSET_ADD, per_src, 0, 1, 0);
+	t_verdict(b, FN_V_DROP, 0);
+}
+
 void *fn_sample_image(unsigned which, size_t *len)
 {
 	struct fn_imgb *b = fn_imgb_new();
@@ -326,7 +364,9 @@ void *fn_sample_image(unsigned which, size_t *len)
 		full(b);
 	else if (which == 1)
 		small(b);
-	else
+	else if (which == 2)
 		dynamic(b);
+	else
+		ct_count_set(b);
 	return t_finish(b, len);
 }
