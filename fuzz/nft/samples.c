@@ -27,7 +27,7 @@ static void full(struct fn_imgb *b)
 	struct fn_img_vdata acc = { FN_V_ACCEPT, 0 }, jmp = { FN_V_JUMP, 5 };
 	struct fn_img_limit lim;
 	struct fn_img_quota q = { .bytes = 1000 };
-	uint32_t hset, iset, rset, map, vmap, dset, mark = 5;
+	uint32_t hset, iset, rset, map, vmap, dset, cset, mark = 5;
 	uint32_t ctr, quo, lmt, omc, omq, oml;
 
 	fn_imgb_table(b, "fragnet", FN_FAMILY_INET, 1);
@@ -69,6 +69,8 @@ static void full(struct fn_imgb *b)
 	fn_imgb_elem(b, vmap, k, NULL, FN_ELEM_F_END, NULL);
 	dset = fn_imgb_set(b, "d", FN_SET_HASH, 0, 4, 0, 0, NULL);
 	fn_imgb_set_dynamic(b, dset, 16, 1000);
+	cset = fn_imgb_set(b, "cc", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, cset, 2, 0);
 	/* named objects and object maps of each type: hash with a catch-all,
 	 * hash, interval */
 	ctr = fn_imgb_counter(b, FN_IMG_NONE, 0, 0, 0);
@@ -223,6 +225,12 @@ static void full(struct fn_imgb *b)
 		if (o)
 			o->verdict = FN_REJECT_HOST_PROHIB;
 	}
+	/* in: ct count per source in a set of two (filled, then swept) */
+	fn_imgb_rule(b, 2, 11);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 11);
+	t_dynset_ct_count(b, 11, FN_DYNSET_UPDATE, cset, 2, 1, 0);
+	t_lookup(b, 11, FN_REG_NONE, cset, 0);
+	t_verdict(b, FN_V_DROP, 0);
 	/* out: payload set with checksums, immediate */
 	fn_imgb_rule(b, 3, 5);
 	t_imm(b, 3, p53, 2);
@@ -316,44 +324,6 @@ static void dynamic(struct fn_imgb *b)
 	t_verdict(b, FN_V_DROP, 0);
 }
 
-/* ct count in set elements: per source (a set of 2, to fill and sweep),
- * per source and port with a 100 ms timeout (a hand-made image: nft
- * refuses timeouts there, the interpreter still expires them), then a
- * rule's own ct count from the same pool and a lookup of the first set. */
-static void ct_count_set(struct fn_imgb *b)
-{
-	uint32_t per_src, per_port;
-
-	fn_imgb_table(b, "count", FN_FAMILY_INET, 4);
-	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
-	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
-	fn_imgb_chain(b, "out", FN_HOOK_OUTPUT, 0, FN_POLICY_ACCEPT);
-	per_src = fn_imgb_set(b, "per_src", FN_SET_HASH, 0, 4, 0, 0, NULL);
-	fn_imgb_set_dynamic(b, per_src, 2, 0);
-	per_port = fn_imgb_set(b, "per_port", FN_SET_HASH, 0, 8, 0, 0, NULL);
-	fn_imgb_set_dynamic(b, per_port, 4, 100);
-	fn_imgb_rule(b, 0, 1);
-	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
-	t_dynset_ct_count(b, 0, FN_DYNSET_ADD, per_src, 2, 1, 0);
-	t_verdict(b, FN_V_DROP, 0);
-	fn_imgb_rule(b, 0, 2);
-	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
-	t_payload(b, FN_PAYLOAD_TRANSPORT, 0, 2, 1);
-	t_dynset_ct_count(b, 0, FN_DYNSET_UPDATE, per_port, 1, 0, 50);
-	t_lookup(b, 0, FN_REG_NONE, per_src, 1);
-	t_verdict(b, FN_V_ACCEPT, 0);
-	fn_imgb_rule(b, 1, 3);
-	{
-		struct fn_op_connlimit *o = fn_imgb_op(b, FN_OP_CONNLIMIT, sizeof(*o));
-
-		if (o)
-			o->limit = 1;
-	}
-	t_payload(b, FN_PAYLOAD_NETWORK, 16, 4, 2);
-	t_dynset_ct_count(b, 2, FN_DYNSET_ADD, per_src, 0, 1, 0);
-	t_verdict(b, FN_V_DROP, 0);
-}
-
 void *fn_sample_image(unsigned which, size_t *len)
 {
 	struct fn_imgb *b = fn_imgb_new();
@@ -364,9 +334,7 @@ void *fn_sample_image(unsigned which, size_t *len)
 		full(b);
 	else if (which == 1)
 		small(b);
-	else if (which == 2)
-		dynamic(b);
 	else
-		ct_count_set(b);
+		dynamic(b);
 	return t_finish(b, len);
 }
