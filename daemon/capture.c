@@ -121,7 +121,8 @@ static int on_capture_req(struct fnd_peer *p, const void *msg, size_t len, void 
 	const struct fn_ctl_hdr *h = msg;
 	const struct fn_ctl_capture_req *m = fn_ctl_payload(msg);
 	struct fnd_captures *cs = arg;
-	struct fn_ctl_capture out = { .queue = m->queue, .snaplen = m->snaplen };
+	struct fn_ctl_capture out = { .queue = m->queue, .snaplen = m->snaplen,
+				      .mode = m->mode };
 	struct fn_cap_geometry g;
 	struct fnd_capture *c;
 	struct fnd_app *a;
@@ -156,7 +157,7 @@ static int on_capture_req(struct fnd_peer *p, const void *msg, size_t len, void 
 		fnd_peer_reply(p, h->seq, -EINVAL, err, NULL, 0);
 		return 0;
 	}
-	if (fn_cap_geometry(a->n_queues, m->ring_bytes, m->snaplen, &g) < 0) {
+	if (fn_cap_geometry(a->n_queues, m->ring_bytes, m->snaplen, m->mode, &g) < 0) {
 		snprintf(err, sizeof(err), "%u bytes of ring do not hold two records of %u bytes "
 			 "for each of %u queues", m->ring_bytes, m->snaplen, a->n_queues);
 		fnd_peer_reply(p, h->seq, -EINVAL, err, NULL, 0);
@@ -194,8 +195,10 @@ static int on_capture_req(struct fnd_peer *p, const void *msg, size_t len, void 
 	}
 	p->capture = a->peer->capture = c;
 	fnd_peer_describe(p, who, sizeof(who));
-	fnd_log(LOG_INFO, "%s captures %s[%d] (capture %" PRIu64 ", queue %s, %zu bytes of "
-		"rings, snaplen %u, filter '%s')", who, a->peer->name, (int)a->peer->pid, c->id,
+	fnd_log(LOG_INFO, "%s %s %s[%d] (capture %" PRIu64 ", queue %s, %zu bytes of "
+		"rings, snaplen %u, filter '%s')", who,
+		m->mode == FN_CAP_MODE_TRACE ? "traces" : "captures", a->peer->name,
+		(int)a->peer->pid, c->id,
 		m->queue == FN_CTL_CAPTURE_ALL ? "all" : "one", g.total, g.snaplen, m->filter);
 	return 0;
 }

@@ -229,6 +229,9 @@ int fragnet_udp_bind_ephemeral(struct fragnet_queue *q, uint32_t dst_addr,
  *          and the configuration did not set FRAGNET_F_BROADCAST
  * A datagram waiting for ARP resolution counts as sent; if resolution fails
  * it is dropped and counted (FRAGNET_DROP_ARP_UNRESOLVED).
+ * From a receive callback, a send of exactly the datagram's payload (d->data,
+ * d->len: an echo, a relay) goes out in the frame it came in, without a copy;
+ * d->data stays readable until the callback returns either way.
  */
 int fragnet_udp_send(struct fragnet_queue *q, uint16_t src_port, uint32_t dst_addr,
 		     uint16_t dst_port, const void *data, size_t len);

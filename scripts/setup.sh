@@ -21,7 +21,7 @@ packages=(
 	valgrind tcpdump tshark libpcap-dev gnuplot-nox
 	redis-server redis-tools memcached tcl dpkg-dev libjemalloc-dev strace libhiredis-dev
 	abigail-tools python3-prometheus-client man-db groff-base
-	debhelper lintian mmdebstrap
+	debhelper lintian mmdebstrap systemd-container
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,8 +10,9 @@
  * count is one full poll iteration: the stack, the application callback, the
  * per-iteration overhead and the ring PMD's rx/tx (a ring enqueue/dequeue:
  * the cheapest PMD there is). Building requests and checking replies are
- * not counted. The request mbufs come from our pool, so the stack frees
- * them (counted) and allocates the replies (counted); the replies are
+ * not counted. The request mbufs come from our pool; the echo sends each
+ * request's payload, which the library sends in the request's own mbuf
+ * (counted: the stack drops its receive reference to it); the replies are
  * freed here (not counted), as a NIC's tx completion would.
  *
  *   valgrind --tool=callgrind --collect-atstart=no fn-icount [--bursts N]

@@ -544,7 +544,8 @@ How each figure was measured
     valgrind --tool=callgrind --collect-atstart=no, collecting only inside fragnet_poll() (client
     requests): $ICOUNT_BURSTS bursts of 32 requests (after 100 uncounted), each one poll: rx burst,
     Ethernet, IPv4 and UDP input with software checksums (the ring PMD offloads nothing), the
-    echo callback of examples/echo.c (fragnet_udp_send: mbuf alloc, copy), UDP/IPv4/Ethernet
+    echo callback of examples/echo.c (fragnet_udp_send of the request's payload: sent in the
+    request's own mbuf, no alloc, no copy, UDP checksum kept), UDP/IPv4/Ethernet
     output, tx burst. Counted: stack + callback + poll-loop overhead + the ring PMD (a ring
     dequeue/enqueue, about 13 instructions per packet); not counted: building the requests and
     freeing the replies (a NIC's tx completion). "of which" is the inclusive count of

@@ -6,7 +6,7 @@ import os
 import struct
 import sys
 
-MAGIC, VERSION = 0x54434E46, 5
+MAGIC, VERSION = 0x54434E46, 7
 HDR = struct.Struct("<IHHII")
 
 
@@ -49,13 +49,24 @@ SEEDS = {
     "xsk-bound": msg(13, struct.pack("<IiII", 1, 0, 2, 0) + b"".ljust(1024, b"\0")),
     "xsk-refused": msg(13, struct.pack("<IiII", 1, -16, 0, 0) + b"queue taken".ljust(1024, b"\0")),
     "kernel-gen": msg(14, struct.pack("<QQ", 4, 3)),
+    # name, queue (all), snaplen, ring_bytes, mode (0 packets, 1 trace), filter
+    "capture-req": msg(15, struct.pack("<64sIIII", b"echo", 0xFFFFFFFF, 256, 1 << 20, 0)
+                       + b"udp dport 7".ljust(1024, b"\0")),
+    "trace-req": msg(15, struct.pack("<64sIIII", b"echo", 0, 256, 1 << 20, 1)
+                     + b"udp dport 7".ljust(1024, b"\0")),
+    # id, queue, n_queues, n_slots, snaplen, pid, filter_len, mode, name
+    "capture": msg(16, struct.pack("<QIIIIIII64s4x", 1, 0xFFFFFFFF, 2, 256, 256, 4711, 0, 0,
+                                   b"echo")),
+    "trace": msg(16, struct.pack("<QIIIIIII64s4x", 2, 0, 2, 64, 256, 4711, 512, 1, b"echo")),
+    "capture-stop": msg(17, struct.pack("<Q", 1)),
 }
 
 
 # Bytes of the string that ends each message type's payload.
 TRAILING_STRING = {"hello": 64, "applied": 1024, "applied-refused": 1024, "error": 1024,
                    "request-load": 256, "request-list": 256, "request-counters": 256,
-                   "reply": 1024, "xsk": 16, "xsk-bound": 1024, "xsk-refused": 1024}
+                   "reply": 1024, "xsk": 16, "xsk-bound": 1024, "xsk-refused": 1024,
+                   "capture-req": 1024, "trace-req": 1024}
 
 
 def main():

@@ -351,7 +351,7 @@ static void start_capture(struct fn_ctl_client *c, const struct fn_ctl_capture *
 	struct fn_cap_geometry g;
 	int rc = -EPROTO;
 
-	if (fd >= 0 && fn_cap_geometry_of(m->n_queues, m->n_slots, m->snaplen, &g) == 0)
+	if (fd >= 0 && fn_cap_geometry_of(m->n_queues, m->n_slots, m->snaplen, m->mode, &g) == 0)
 		rc = fn_capture_start(c->fn, fd, &g, m->queue, m->filter_len);
 	else if (fd >= 0)
 		close(fd);

@@ -204,7 +204,8 @@ int fn_ctl_check(const void *msg, size_t len)
 		if (!terminated(m->name, sizeof(m->name)) || m->name[0] == '\0' ||
 		    !terminated(m->filter, sizeof(m->filter)) ||
 		    (m->queue >= FN_CTL_MAX_QUEUES && m->queue != FN_CTL_CAPTURE_ALL) ||
-		    fn_cap_geometry(1, m->ring_bytes, m->snaplen, &g) < 0)
+		    m->mode > FN_CAP_MODE_TRACE ||
+		    fn_cap_geometry(1, m->ring_bytes, m->snaplen, m->mode, &g) < 0)
 			return -EBADMSG;
 		break;
 	}
@@ -215,7 +216,7 @@ int fn_ctl_check(const void *msg, size_t len)
 		if (!terminated(m->name, sizeof(m->name)) ||
 		    m->filter_len > FN_CTL_FILTER_IMAGE_MAX || m->filter_len % 8 ||
 		    (m->queue >= m->n_queues && m->queue != FN_CTL_CAPTURE_ALL) ||
-		    fn_cap_geometry_of(m->n_queues, m->n_slots, m->snaplen, &g) < 0)
+		    fn_cap_geometry_of(m->n_queues, m->n_slots, m->snaplen, m->mode, &g) < 0)
 			return -EBADMSG;
 		break;
 	}

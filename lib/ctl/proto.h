@@ -23,8 +23,8 @@
  *   (the counters of the generation applied, and the final counters of the
  *   last generations it replaced on this connection)
  *
- *   fragnetctl capture                   fragnetd                 application
- *   CAPTURE_REQ(name, queue, sizes) ->
+ *   fragnetctl capture/trace             fragnetd                 application
+ *   CAPTURE_REQ(name, queue, sizes, mode) ->
  *                                        CAPTURE + rings memfd  ->
  *                                 <-     CAPTURE + the same memfd (or REPLY: why not)
  *   (reads the rings until done, then closes; or fragnetd closes when the
@@ -49,7 +49,9 @@
 #include <sys/types.h>
 
 #define FN_CTL_MAGIC 0x54434e46u   /* "FNCT" read as a little-endian u32 */
-#define FN_CTL_VERSION 5           /* 5: ct_count_full in the stats end */
+#define FN_CTL_VERSION 7           /* 4: capture, link_down in queue stats;
+				    * 6: a capture's mode (trace);
+				    * 7: ct_count_full in the stats end */
 #define FN_CTL_MAX_MSG 65536u
 #define FN_CTL_NAME_MAX 64         /* application names, NUL included */
 #define FN_CTL_MSG_MAX 1024        /* error and status messages */
@@ -239,7 +241,8 @@ struct fn_ctl_capture_req {
 	uint32_t queue;            /* one queue, or FN_CTL_CAPTURE_ALL */
 	uint32_t snaplen;          /* bytes kept of each packet */
 	uint32_t ring_bytes;       /* all rings together */
-	uint32_t pad;
+	uint32_t mode;             /* enum fn_cap_mode: packets, or traces of the
+				    * packets the filter matches */
 	char filter[FN_CTL_FILTER_MAX]; /* nft match expressions, "" for all */
 };
 
@@ -254,6 +257,7 @@ struct fn_ctl_capture {
 	uint32_t snaplen;
 	uint32_t pid;              /* the application's */
 	uint32_t filter_len;       /* bytes of filter image after the rings, 0: none */
+	uint32_t mode;             /* enum fn_cap_mode, as asked: the rings' layout */
 	char name[FN_CTL_NAME_MAX];
 };
 

@@ -35,6 +35,11 @@ struct fn_filter_queue {
 	/* What decided at the last hook run here: the interpreter writes it
 	 * anyway, and a capture (runtime/capture.h) reads it. */
 	struct fn_nft_decision last;
+	/* While a trace runs on this queue (runtime/capture.h), every hook
+	 * run goes through it instead: it decides whether the packet is
+	 * traced and calls fn_filter_run_traced(). NULL otherwise. */
+	enum fn_verdict (*tracer)(struct fn_filter_queue *fq, enum fn_hook hook,
+				  struct fn_pkt *pkt);
 };
 
 /* The process-wide rules (generation.h). */
@@ -63,6 +68,13 @@ const char *fn_filter_chain_name(const struct fn_filter_queue *fq, uint32_t chai
 /* Run the base chains of `hook` of this queue's current generation. */
 enum fn_verdict fn_filter_run(struct fn_filter_queue *fq, enum fn_hook hook,
 			      struct fn_pkt *pkt);
+
+/* The same, noting the rules the packet matched in t (nft/trace.h, emptied
+ * first) unless t is NULL. A packet the kernel part judged in part runs
+ * untraced (what it judged is not known here): t stays empty. */
+struct fn_trace;
+enum fn_verdict fn_filter_run_traced(struct fn_filter_queue *fq, enum fn_hook hook,
+				     struct fn_pkt *pkt, struct fn_trace *t);
 
 static inline enum fn_verdict
 fn_filter_hook(struct fn_filter_queue *fq, enum fn_hook hook, struct fn_pkt *pkt)

@@ -44,6 +44,7 @@
 
 #include "filter.h"
 #include "generation.h"
+#include "nft/trace.h"
 #include "nft/connlimit.h"
 #include "nft/conntrack.h"
 #include "nft/nft.h"
@@ -566,8 +567,10 @@ static enum fn_verdict resume(struct rules_queue *q, enum fn_hook hook, struct f
 	return fn_nft_run_from(g->qs[q->qid], hook, pkt, k->chain, k->rule, d);
 }
 
-enum fn_verdict fn_filter_run(struct fn_filter_queue *fq, enum fn_hook hook,
-			      struct fn_pkt *pkt)
+/* One hook run, traced into t unless t is NULL (a constant NULL in
+ * fn_filter_run(), where the traced call folds away). */
+static inline __attribute__((always_inline)) enum fn_verdict
+run(struct fn_filter_queue *fq, enum fn_hook hook, struct fn_pkt *pkt, struct fn_trace *t)
 {
 	struct rules_queue *q = fq->priv;
 
@@ -578,7 +581,30 @@ enum fn_verdict fn_filter_run(struct fn_filter_queue *fq, enum fn_hook hook,
 		fq->last = (struct fn_nft_decision){ .verdict = FN_ACCEPT, .chain = FN_IMG_NONE };
 		return FN_ACCEPT;
 	}
+	if (t)
+		return fn_nft_run_traced(q->qs, hook, pkt, &fq->last, t);
 	return fn_nft_run(q->qs, hook, pkt, &fq->last);
+}
+
+enum fn_verdict fn_filter_run(struct fn_filter_queue *fq, enum fn_hook hook,
+			      struct fn_pkt *pkt)
+{
+	enum fn_verdict (*tracer)(struct fn_filter_queue *, enum fn_hook, struct fn_pkt *) =
+		__atomic_load_n(&fq->tracer, __ATOMIC_RELAXED);
+
+	if (FN_UNLIKELY(tracer != NULL))
+		return tracer(fq, hook, pkt);
+	return run(fq, hook, pkt, NULL);
+}
+
+enum fn_verdict fn_filter_run_traced(struct fn_filter_queue *fq, enum fn_hook hook,
+				     struct fn_pkt *pkt, struct fn_trace *t)
+{
+	if (t) {
+		t->n = 0;
+		t->lost = 0;
+	}
+	return run(fq, hook, pkt, t);
 }
 
 const char *fn_filter_chain_name(const struct fn_filter_queue *fq, uint32_t chain)

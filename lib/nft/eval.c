@@ -8,6 +8,7 @@
 #include "conntrack.h"
 #include "eval.h"
 #include "nft.h"
+#include "trace.h"
 
 struct fn_nft_state {
 	void *image;
@@ -97,6 +98,24 @@ void fn_nft_state_free(struct fn_nft_state *s)
 	free(s);
 }
 
+static enum fn_verdict result(const struct fn_nft_state *s, const struct fn_nft_decision *d,
+			      struct fn_nft_result *res)
+{
+	if (res) {
+		res->verdict = d->verdict;
+		res->rule_handle = d->rule_handle;
+		res->chain = fn_nft_chain_name(s, d->chain);
+	}
+	return d->verdict;
+}
+
+const char *fn_nft_chain_name(const struct fn_nft_state *s, uint32_t chain)
+{
+	if (chain >= s->prog.hdr->n_chains)
+		return NULL;
+	return fn_nft_str(&s->prog, s->prog.chains[chain].name);
+}
+
 enum fn_verdict fn_nft_eval(struct fn_nft_state *s, enum fn_hook hook,
 			    struct fn_pkt *pkt, struct fn_nft_result *res)
 {
@@ -104,13 +123,20 @@ enum fn_verdict fn_nft_eval(struct fn_nft_state *s, enum fn_hook hook,
 
 	if ((unsigned)hook < FN_HOOK_MAX && (s->prog.hooks & (1u << hook)))
 		fn_nft_run(s->qs, hook, pkt, &d);
-	if (res) {
-		res->verdict = d.verdict;
-		res->rule_handle = d.rule_handle;
-		res->chain = d.chain == FN_IMG_NONE ? NULL :
-			     fn_nft_str(&s->prog, s->prog.chains[d.chain].name);
-	}
-	return d.verdict;
+	return result(s, &d, res);
+}
+
+enum fn_verdict fn_nft_eval_traced(struct fn_nft_state *s, enum fn_hook hook,
+				   struct fn_pkt *pkt, struct fn_nft_result *res,
+				   struct fn_trace *t)
+{
+	struct fn_nft_decision d = { FN_ACCEPT, 0, FN_IMG_NONE };
+
+	t->n = 0;
+	t->lost = 0;
+	if ((unsigned)hook < FN_HOOK_MAX && (s->prog.hooks & (1u << hook)))
+		fn_nft_run_traced(s->qs, hook, pkt, &d, t);
+	return result(s, &d, res);
 }
 
 enum fn_verdict fn_nft_eval_from(struct fn_nft_state *s, enum fn_hook hook,
@@ -121,13 +147,7 @@ enum fn_verdict fn_nft_eval_from(struct fn_nft_state *s, enum fn_hook hook,
 
 	if (fn_nft_resume_valid(&s->prog, hook, chain, rule))
 		fn_nft_run_from(s->qs, hook, pkt, chain, rule, &d);
-	if (res) {
-		res->verdict = d.verdict;
-		res->rule_handle = d.rule_handle;
-		res->chain = d.chain == FN_IMG_NONE ? NULL :
-			     fn_nft_str(&s->prog, s->prog.chains[d.chain].name);
-	}
-	return d.verdict;
+	return result(s, &d, res);
 }
 
 int fn_nft_counter_add(struct fn_nft_state *s, uint32_t slot, uint64_t packets,

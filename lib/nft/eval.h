@@ -42,6 +42,19 @@ enum fn_verdict fn_nft_eval(struct fn_nft_state *s, enum fn_hook hook,
 			    struct fn_pkt *pkt, struct fn_nft_result *res);
 
 /*
+ * fn_nft_eval(), and the rules the packet matched on the way, into t
+ * (trace.h: emptied first, at most FN_TRACE_MAX_EVENTS events, the rest
+ * counted as lost). Verdicts and state effects are those of fn_nft_eval().
+ */
+struct fn_trace;
+enum fn_verdict fn_nft_eval_traced(struct fn_nft_state *s, enum fn_hook hook,
+				   struct fn_pkt *pkt, struct fn_nft_result *res,
+				   struct fn_trace *t);
+/* The name of chain `chain` (an index, as trace events give it), or NULL
+ * when the image has no such chain. */
+const char *fn_nft_chain_name(const struct fn_nft_state *s, uint32_t chain);
+
+/*
  * Resume a hook where the kernel part stopped (xdp/meta.h): base chain
  * `chain` (0 .. hook_count - 1) of `hook` from global rule `rule`, with an
  * empty jump stack, then the later base chains; the rules before are not

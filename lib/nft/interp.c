@@ -18,6 +18,7 @@
 #include "expr_meta.h"
 #include "expr_payload.h"
 #include "nft.h"
+#include "trace.h"
 
 static inline void eval_op(struct fn_nft_ctx *c, const struct fn_op *op)
 {
@@ -54,10 +55,42 @@ static inline void eval_rule(struct fn_nft_ctx *c, const struct fn_img_rule *rul
 	}
 }
 
+/* Note one event of a traced run. In fn_nft_run() t is a constant NULL and
+ * every call folds away. */
+static inline void trace_ev(struct fn_trace *t, const struct fn_nft_ctx *c,
+			    enum fn_trace_kind kind, uint32_t chain, uint64_t handle,
+			    int32_t verdict, uint32_t target)
+{
+	struct fn_trace_ev *e;
+
+	if (t == NULL)
+		return;
+	if (t->n == FN_TRACE_MAX_EVENTS) {
+		t->lost++;
+		return;
+	}
+	e = &t->ev[t->n++];
+	*e = (struct fn_trace_ev){ .handle = handle, .chain = chain, .target = target,
+				   .verdict = verdict, .hook = c->hook, .kind = (uint8_t)kind,
+				   .reject = verdict == FN_V_DROP ? c->reject : 0 };
+}
+
+/* What ended the rule loop of a chain: a rule's verdict, or its end. */
+static inline void trace_chain_step(struct fn_trace *t, const struct fn_nft_ctx *c,
+				    uint32_t chain, uint32_t r, uint32_t end)
+{
+	if (r == end)
+		trace_ev(t, c, FN_TRACE_CHAIN_END, chain, 0, FN_V_RETURN, FN_IMG_NONE);
+	else
+		trace_ev(t, c, FN_TRACE_RULE, chain, c->prog->rules[r].handle, c->vcode,
+			 c->vcode == FN_V_JUMP || c->vcode == FN_V_GOTO ?
+			 c->vchain : FN_IMG_NONE);
+}
+
 /* One base chain, with jumps, from its rule r (the first, or where the
  * kernel part stopped): the verdict (ACCEPT or DROP) and who gave it. */
 static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base, uint32_t r,
-			struct fn_nft_decision *d)
+			struct fn_nft_decision *d, struct fn_trace *t)
 {
 	const struct fn_nft_prog *prog = c->prog;
 	struct {
@@ -72,9 +105,14 @@ static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base, uint32_t r,
 			eval_rule(c, &prog->rules[r]);
 			if (c->vcode != FN_V_CONTINUE && c->vcode != FN_V_BREAK)
 				break;
+			if (t && c->vcode == FN_V_CONTINUE)
+				trace_ev(t, c, FN_TRACE_RULE, chain, prog->rules[r].handle,
+					 FN_V_CONTINUE, FN_IMG_NONE);
 		}
 		if (r == end)
 			c->vcode = FN_V_RETURN; /* end of chain: back to the caller */
+		if (t)
+			trace_chain_step(t, c, chain, r, end);
 
 		switch (c->vcode) {
 		case FN_V_ACCEPT:
@@ -110,6 +148,9 @@ static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base, uint32_t r,
 	}
 	d->rule_handle = 0;
 	d->chain = base;
+	trace_ev(t, c, FN_TRACE_POLICY, base, 0,
+		 prog->chains[base].policy == FN_POLICY_ACCEPT ? FN_V_ACCEPT : FN_V_DROP,
+		 FN_IMG_NONE);
 	return prog->chains[base].policy == FN_POLICY_ACCEPT ? FN_V_ACCEPT : FN_V_DROP;
 }
 
@@ -156,15 +197,22 @@ static bool ct_step(struct fn_nft_ctx *c, struct fn_nft_decision *d)
 	return false;
 }
 
+static inline enum fn_verdict trace_ct_full(struct fn_trace *t, const struct fn_nft_ctx *c)
+{
+	trace_ev(t, c, FN_TRACE_CT_FULL, FN_IMG_NONE, 0, FN_V_DROP, FN_IMG_NONE);
+	return FN_DROP;
+}
+
 /*
  * The base chains of `hook` from base chain `chain`, starting in it at rule
  * `rule` (FN_IMG_NONE: its first). Both entries below are flattened, so each
  * gets its own copy of the whole loop with the hot ops inlined, and in
- * fn_nft_run() the resume arguments are constants that fold away.
+ * fn_nft_run() the resume arguments are constants that fold away, as does
+ * the trace t (NULL) everywhere but in fn_nft_run_traced().
  */
 static inline __attribute__((always_inline)) enum fn_verdict
 run_hook(struct fn_nft_qstate *qs, enum fn_hook hook, struct fn_pkt *pkt,
-	 uint32_t chain, uint32_t rule, struct fn_nft_decision *d)
+	 uint32_t chain, uint32_t rule, struct fn_nft_decision *d, struct fn_trace *t)
 {
 	const struct fn_nft_prog *prog = qs->prog;
 	uint32_t first = prog->hdr->hook_first[hook], n = prog->hdr->hook_count[hook], i;
@@ -196,8 +244,8 @@ run_hook(struct fn_nft_qstate *qs, enum fn_hook hook, struct fn_pkt *pkt,
 			rule = FN_IMG_NONE;
 		}
 		if (ct_hook_in && i == prog->ct_chain[hook] && !ct_step(&c, d))
-			return FN_DROP;
-		v = do_chain(&c, first + i, r, d);
+			return trace_ct_full(t, &c);
+		v = do_chain(&c, first + i, r, d, t);
 		if (v == FN_V_DROP) {
 			d->verdict = c.reject ? (enum fn_verdict)c.reject : FN_DROP;
 			return d->verdict;
@@ -205,7 +253,7 @@ run_hook(struct fn_nft_qstate *qs, enum fn_hook hook, struct fn_pkt *pkt,
 	}
 	if (prog->conntrack) {
 		if (ct_hook_in && !c.ct_after && !ct_step(&c, d))
-			return FN_DROP;
+			return trace_ct_full(t, &c);
 		if (hook == FN_HOOK_INPUT || hook == FN_HOOK_POSTROUTING)
 			fn_ct_confirm(&c);
 	}
@@ -216,7 +264,15 @@ __attribute__((flatten))
 enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
 			   struct fn_pkt *pkt, struct fn_nft_decision *d)
 {
-	return run_hook(qs, hook, pkt, 0, FN_IMG_NONE, d);
+	return run_hook(qs, hook, pkt, 0, FN_IMG_NONE, d, NULL);
+}
+
+__attribute__((flatten))
+enum fn_verdict fn_nft_run_traced(struct fn_nft_qstate *qs, enum fn_hook hook,
+				  struct fn_pkt *pkt, struct fn_nft_decision *d,
+				  struct fn_trace *t)
+{
+	return run_hook(qs, hook, pkt, 0, FN_IMG_NONE, d, t);
 }
 
 __attribute__((flatten))
@@ -224,5 +280,5 @@ enum fn_verdict fn_nft_run_from(struct fn_nft_qstate *qs, enum fn_hook hook,
 				struct fn_pkt *pkt, uint32_t chain, uint32_t rule,
 				struct fn_nft_decision *d)
 {
-	return run_hook(qs, hook, pkt, chain, rule, d);
+	return run_hook(qs, hook, pkt, chain, rule, d, NULL);
 }

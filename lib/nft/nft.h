@@ -199,6 +199,14 @@ struct fn_nft_ctx {
 enum fn_verdict fn_nft_run(struct fn_nft_qstate *qs, enum fn_hook hook,
 			   struct fn_pkt *pkt, struct fn_nft_decision *d);
 
+/* fn_nft_run(), noting in t (trace.h, filled from t->n on) each rule the
+ * packet matched, each chain end and policy. Same verdicts and state
+ * effects; only this instance carries the tracing. */
+struct fn_trace;
+enum fn_verdict fn_nft_run_traced(struct fn_nft_qstate *qs, enum fn_hook hook,
+				  struct fn_pkt *pkt, struct fn_nft_decision *d,
+				  struct fn_trace *t);
+
 /*
  * Resume where the kernel part (xdp/) stopped: run base chain `chain`
  * (counted from hook_first) from global rule `rule` with an empty jump stack,

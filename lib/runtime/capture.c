@@ -17,6 +17,40 @@
 #include "ctl/proto.h"
 #include "filter/generation.h"
 #include "nft/eval.h"
+#include "nft/image.h"
+#include "nft/trace.h"
+
+/* What a consumer checks trace events against is what the lcore writes. */
+_Static_assert(FN_CAP_TRACE_HOOKS == FN_HOOK_MAX, "hooks");
+_Static_assert(FN_CAP_TRACE_KINDS == FN_TRACE_KIND_MAX, "trace kinds");
+_Static_assert(FN_CAP_TRACE_VERDICT_MIN == FN_V_RETURN, "verdicts");
+_Static_assert(FN_CAP_TRACE_VERDICT_MAX == FN_V_ACCEPT, "verdicts");
+_Static_assert(FN_CAP_TRACE_REJECT_MAX == FN_REJECT_LAST, "rejects");
+_Static_assert(FN_CAP_TRACE_EVENTS >= 2 * FN_TRACE_MAX_EVENTS, "two hooks a direction");
+
+/*
+ * A trace's packet in flight in one direction: whether the filter chose it,
+ * and the events of its hook runs so far. Each direction has its own, since
+ * an input drop may send a reject (an output run) before the in record is
+ * written.
+ */
+enum pending_state {
+	TRACE_NONE = 0,            /* no hook has run on the packet yet */
+	TRACE_ON,                  /* the filter accepted it: hooks are traced */
+	TRACE_SKIP,                /* the filter refused it */
+};
+
+struct pending {
+	uint8_t state;             /* enum pending_state */
+	uint8_t n;
+	uint16_t lost;
+	struct fn_cap_trace_ev ev[FN_CAP_TRACE_EVENTS];
+};
+
+struct fn_cap_tracing {
+	struct pending dir[2];     /* enum fn_cap_dir */
+	struct fn_trace run;       /* one hook run's events */
+};
 
 /* A capture of this process: its mapping and each queue's producer. */
 struct fn_capture {
@@ -50,24 +84,85 @@ static bool filter_accepts(struct fn_cap_queue *c, uint32_t cap, uint16_t qid)
 	return fn_nft_eval(c->filter, FN_HOOK_INPUT, &pkt, NULL) == FN_ACCEPT;
 }
 
-void fn_capture_record(struct fn_queue *q, struct fn_cap_queue *c, enum fn_cap_dir dir,
-		       const uint8_t *l3, uint32_t len, enum fn_verdict v, uint32_t hooks)
+/* Whether the trace follows this packet (the filter accepts its first
+ * snaplen bytes, or there is no filter). */
+static bool trace_chooses(struct fn_cap_queue *c, const uint8_t *l3, uint32_t len, uint16_t qid)
+{
+	uint32_t cap = RTE_MIN(len, c->prod.g.snaplen);
+
+	if (c->filter == NULL)
+		return true;
+	memcpy(c->scratch, l3, cap);
+	return filter_accepts(c, cap, qid);
+}
+
+/* Add one hook run's events to the packet's, chains named as the
+ * generation that ran names them. */
+static void trace_add(struct fn_filter_queue *fq, struct pending *p, const struct fn_trace *t)
+{
+	uint32_t lost = p->lost + t->lost;
+
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct fn_trace_ev *e = &t->ev[i];
+		struct fn_cap_trace_ev *o;
+
+		if (p->n == FN_CAP_TRACE_EVENTS) {
+			lost++;
+			continue;
+		}
+		o = &p->ev[p->n++];
+		memset(o, 0, sizeof(*o));
+		o->handle = e->handle;
+		o->verdict = (int8_t)e->verdict;
+		o->hook = e->hook;
+		o->kind = e->kind;
+		o->reject = e->reject;
+		strncpy(o->chain, fn_filter_chain_name(fq, e->chain), sizeof(o->chain) - 1);
+		if (e->target != FN_IMG_NONE)
+			strncpy(o->target, fn_filter_chain_name(fq, e->target),
+				sizeof(o->target) - 1);
+	}
+	p->lost = (uint16_t)RTE_MIN(lost, (uint32_t)UINT16_MAX);
+}
+
+/* fn_filter_queue.tracer while a trace runs: the filter chooses the packet
+ * at the first hook run of its direction (prerouting and output always
+ * start a packet: a fragment that prerouting accepted never reached the
+ * end of its direction), and a chosen one runs traced. */
+static enum fn_verdict trace_hook(struct fn_filter_queue *fq, enum fn_hook hook,
+				  struct fn_pkt *pkt)
+{
+	struct fn_queue *q = container_of(fq, struct fn_queue, filter);
+	struct fn_cap_queue *c = __atomic_load_n(&q->cap, __ATOMIC_ACQUIRE);
+	enum fn_cap_dir dir = hook <= FN_HOOK_INPUT ? FN_CAP_IN : FN_CAP_OUT;
+	struct fn_cap_tracing *tr;
+	struct pending *p;
+	enum fn_verdict v;
+
+	if (c == NULL || c->tracing == NULL)    /* stopping */
+		return fn_filter_run_traced(fq, hook, pkt, NULL);
+	tr = c->tracing;
+	p = &tr->dir[dir];
+	if (hook == FN_HOOK_PREROUTING || hook == FN_HOOK_OUTPUT || p->state == TRACE_NONE) {
+		p->state = trace_chooses(c, pkt->l3, pkt->l3_len, q->qid) ? TRACE_ON : TRACE_SKIP;
+		p->n = 0;
+		p->lost = 0;
+	}
+	if (p->state != TRACE_ON)
+		return fn_filter_run_traced(fq, hook, pkt, NULL);
+	v = fn_filter_run_traced(fq, hook, pkt, &tr->run);
+	trace_add(fq, p, &tr->run);
+	return v;
+}
+
+/* The header of a record of this packet. */
+static void rec_header(struct fn_queue *q, struct fn_cap_queue *c, struct fn_cap_rec *r,
+		       enum fn_cap_dir dir, uint32_t len, uint32_t cap, enum fn_verdict v,
+		       uint32_t hooks)
 {
 	const struct fn_nft_decision *d = &q->filter.last;
-	uint32_t cap = RTE_MIN(len, c->prod.g.snaplen);
-	struct fn_cap_rec *r;
-	uint64_t ticks;
+	uint64_t ticks = rte_get_tsc_cycles() - c->tsc0;
 
-	if (c->filter) {
-		memcpy(c->scratch, l3, cap);
-		if (!filter_accepts(c, cap, q->qid))
-			return;
-		l3 = c->scratch;
-	}
-	r = fn_cap_reserve(&c->prod);
-	if (r == NULL)
-		return;
-	ticks = rte_get_tsc_cycles() - c->tsc0;
 	r->ts_ns = c->ns0 + ticks / c->hz * 1000000000ull +
 		   ticks % c->hz * 1000000000ull / c->hz;
 	r->orig_len = len;
@@ -76,6 +171,9 @@ void fn_capture_record(struct fn_queue *q, struct fn_cap_queue *c, enum fn_cap_d
 	r->dir = (uint8_t)dir;
 	r->verdict = (uint8_t)v;
 	r->hook = deciding_hook(hooks);
+	r->kind = (uint8_t)c->prod.g.mode;
+	r->n_events = 0;
+	r->lost = 0;
 	r->generation = q->filter.generation;
 	if (r->hook == FN_CAP_NO_HOOK) {
 		r->rule_handle = 0;
@@ -86,7 +184,49 @@ void fn_capture_record(struct fn_queue *q, struct fn_cap_queue *c, enum fn_cap_d
 			sizeof(r->chain) - 1);
 		r->chain[sizeof(r->chain) - 1] = '\0';
 	}
-	memcpy(r + 1, l3, cap);
+}
+
+/* The end of a direction in a trace: the record of a chosen packet. */
+static void trace_record(struct fn_queue *q, struct fn_cap_queue *c, enum fn_cap_dir dir,
+			 const uint8_t *l3, uint32_t len, enum fn_verdict v, uint32_t hooks)
+{
+	struct pending *p = &c->tracing->dir[dir];
+	uint32_t cap = RTE_MIN(len, c->prod.g.snaplen);
+	struct fn_cap_rec *r;
+	bool chosen = p->state == TRACE_ON;
+
+	p->state = TRACE_NONE;
+	if (!chosen || (r = fn_cap_reserve(&c->prod)) == NULL)
+		return;
+	rec_header(q, c, r, dir, len, cap, v, hooks);
+	r->n_events = p->n;
+	r->lost = p->lost;
+	memcpy((uint8_t *)r + sizeof(*r), p->ev, p->n * sizeof(p->ev[0]));
+	memcpy((uint8_t *)r + fn_cap_data_off(&c->prod.g), l3, cap);
+	fn_cap_commit(&c->prod);
+}
+
+void fn_capture_record(struct fn_queue *q, struct fn_cap_queue *c, enum fn_cap_dir dir,
+		       const uint8_t *l3, uint32_t len, enum fn_verdict v, uint32_t hooks)
+{
+	uint32_t cap = RTE_MIN(len, c->prod.g.snaplen);
+	struct fn_cap_rec *r;
+
+	if (c->tracing) {
+		trace_record(q, c, dir, l3, len, v, hooks);
+		return;
+	}
+	if (c->filter) {
+		memcpy(c->scratch, l3, cap);
+		if (!filter_accepts(c, cap, q->qid))
+			return;
+		l3 = c->scratch;
+	}
+	r = fn_cap_reserve(&c->prod);
+	if (r == NULL)
+		return;
+	rec_header(q, c, r, dir, len, cap, v, hooks);
+	memcpy((uint8_t *)r + fn_cap_data_off(&c->prod.g), l3, cap);
 	fn_cap_commit(&c->prod);
 }
 
@@ -103,6 +243,7 @@ static void unmap(struct fn_capture *c)
 	for (unsigned i = 0; i < FN_MAX_QUEUES; i++) {
 		fn_nft_state_free(c->q[i].filter);
 		free(c->q[i].scratch);
+		free(c->q[i].tracing);
 	}
 	munmap(c->map, c->len);
 	free(c);
@@ -184,11 +325,22 @@ int fn_capture_start(struct fragnet *fn, int fd, const struct fn_cap_geometry *g
 		cq->hz = rte_get_tsc_hz();
 		cq->tsc0 = rte_get_tsc_cycles();
 		cq->ns0 = realtime_ns();
+		if (g->mode == FN_CAP_MODE_TRACE &&
+		    (cq->tracing = calloc(1, sizeof(*cq->tracing))) == NULL) {
+			rc = -ENOMEM;
+			unmap(c);
+			goto out;
+		}
 	}
 	fn->capture = c;
-	for (unsigned i = 0; i < fn->n_queues; i++)
-		if (queue == UINT32_MAX || queue == i)
-			__atomic_store_n(&fn->queues[i]->cap, &c->q[i], __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < fn->n_queues; i++) {
+		if (queue != UINT32_MAX && queue != i)
+			continue;
+		__atomic_store_n(&fn->queues[i]->cap, &c->q[i], __ATOMIC_RELEASE);
+		if (g->mode == FN_CAP_MODE_TRACE)
+			__atomic_store_n(&fn->queues[i]->filter.tracer, trace_hook,
+					 __ATOMIC_RELEASE);
+	}
 	rc = 0;
 out:
 	close(fd);
@@ -201,8 +353,10 @@ void fn_capture_stop(struct fragnet *fn)
 
 	if (c == NULL)
 		return;
-	for (unsigned i = 0; i < fn->n_queues; i++)
+	for (unsigned i = 0; i < fn->n_queues; i++) {
+		__atomic_store_n(&fn->queues[i]->filter.tracer, NULL, __ATOMIC_RELEASE);
 		__atomic_store_n(&fn->queues[i]->cap, NULL, __ATOMIC_RELEASE);
+	}
 	fn->capture = NULL;
 	c->token = fn_filter_sync_start(fn->filter);
 	c->next = fn->capture_stopped;

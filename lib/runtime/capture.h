@@ -10,8 +10,17 @@
  * cannot change the packet), and a full ring drops the record (counted),
  * never the packet, and never waits.
  *
+ * A trace (the rings' mode FN_CAP_MODE_TRACE) records no packets: it hooks
+ * the queue's rule runs (fn_filter_queue.tracer), runs the filter on the
+ * packet at the first hook run of its direction, and for a packet the
+ * filter accepts runs the hooks with the traced interpreter; at the end of
+ * the direction (fn_capture()) it writes one trace record, the events and
+ * the final verdict. Packets the filter refuses take the normal path. Off,
+ * a hook run costs one load and one predictable branch more (the tracer is
+ * NULL), where rules run anyway.
+ *
  * The control thread starts and stops captures (fn_capture_start/stop); the
- * lcores only read q->cap. A capture's memory is unmapped only after every
+ * lcores only read q->cap and the tracer. A capture's memory is unmapped only after every
  * queue has passed a burst boundary without it (the rules' QSBR).
  */
 #ifndef FN_RUNTIME_CAPTURE_H
@@ -25,12 +34,15 @@
 
 /* One queue's side of a capture. */
 struct fn_nft_state;
+struct fn_cap_tracing;
 
 struct fn_cap_queue {
 	struct fn_cap_producer prod;
 	uint64_t tsc0, ns0, hz;    /* tsc0 ticks was ns0 ns of CLOCK_REALTIME */
 	struct fn_nft_state *filter; /* keep what it accepts; NULL: everything */
 	uint8_t *scratch;          /* snaplen bytes: what the filter looks at */
+	struct fn_cap_tracing *tracing; /* a trace's packets in flight, NULL:
+				    * a capture of packets */
 };
 
 #if FN_WITH_FILTER

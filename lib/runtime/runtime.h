@@ -36,6 +36,7 @@ struct fn_capture;
 struct fn_cap_queue;
 struct fn_xsk;
 struct rte_ring;
+struct rte_udp_hdr;
 
 /* How flows map to queues on this port, when we know it. */
 struct fn_rss {
@@ -105,6 +106,22 @@ struct fn_arp_wait {
 	unsigned n_req;
 };
 
+/* The neighbour a queue sent to last, as the table had it (fn_ipv4_xmit()). */
+struct fn_nexthop_cache {
+	uint32_t addr;
+	struct rte_ether_addr mac;
+	uint64_t gen;                   /* the table's generation when read */
+	uint64_t until;                 /* reachable until then (ticks) */
+};
+
+/* The datagram whose callback runs, while it runs, when its frame may carry
+ * a send of its payload (fn_udp_send()). */
+struct fn_rx_frame {
+	struct rte_mbuf *m;             /* NULL: none, or already sent */
+	struct rte_udp_hdr *udp;        /* in m, right after a 20-byte IPv4 header */
+	bool csum_verified;             /* its UDP checksum was checked here */
+};
+
 struct fn_token_bucket {
 	uint64_t tokens;                /* in ticks */
 	uint64_t last;
@@ -128,10 +145,14 @@ struct fn_queue {
 	struct rte_mbuf *done[FN_BURST];  /* received, consumed: freed in bulk */
 	uint32_t learned_src;             /* last source checked for learning, */
 	uint64_t learned_until;           /* not checked again before then */
+	struct fn_nexthop_cache nexthop;
+	struct fn_rx_frame rx;
 	struct fn_stats stats;
 
 	/* Colder. */
 	uint32_t ip_id_key;             /* IPv4 IDs: see fn_ipv4_header() */
+	uint32_t ip_id_last_dst;        /* the last destination, and */
+	uint16_t *ip_id_last;           /* its counter in ip_id[] */
 	uint16_t ip_id[FN_IP_ID_BUCKETS];
 	struct fn_arp_wait arp;
 	struct fn_token_bucket icmp_bucket;

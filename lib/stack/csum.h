@@ -89,14 +89,18 @@ static inline uint64_t fn_csum_add_pseudo(uint64_t sum, const void *ip, uint8_t 
 #endif
 }
 
-/* Fold to 16 bits (not complemented). 0 only for a sum of 0. */
+/*
+ * Fold to 16 bits (not complemented). 0 only for a sum of 0. Each halving
+ * adds a word to itself rotated by half its width: the upper half of that
+ * is the sum of both halves with its end-around carry, the carry out of the
+ * lower half being exactly that carry (a rotate, an add, a shift, twice,
+ * instead of two masked adds each).
+ */
 static inline uint16_t fn_csum_fold(uint64_t sum)
 {
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	uint32_t s = (uint32_t)((sum + (sum >> 32 | sum << 32)) >> 32);
+
+	return (uint16_t)((s + (s >> 16 | s << 16)) >> 16);
 }
 
 /* The checksum to store: the complement of the folded sum. */

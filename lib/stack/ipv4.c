@@ -84,16 +84,14 @@ static inline void capture_dropped(struct fn_queue *q, enum fn_hook hook, const 
 	fn_capture(q, FN_CAP_IN, l3, len, q->filter.last.verdict, 1u << hook);
 }
 
-/* Run an ingress hook; false when the packet must go (counted, maybe
- * answered; the caller shows it to a capture). */
-static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
-			 uint8_t *l3, uint32_t len, uint8_t pkttype, struct hook_state *hs)
+/* An ingress hook that has rules: false when the packet must go. */
+static __rte_noinline bool ingress_run(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
+				       uint8_t *l3, uint32_t len, uint8_t pkttype,
+				       struct hook_state *hs)
 {
 	struct fn_pkt pkt;
 	enum fn_verdict v;
 
-	if (likely(!(q->filter.hooks & (1u << hook))))
-		return true;
 	pkt = pkt_view(l2, l3, len, pkttype, q->qid);
 	pkt.iif = q->fn->port.ifindex;
 	pkt.iifname = q->fn->port.ifname;
@@ -110,6 +108,18 @@ static bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
 	if (v != FN_DROP)
 		fn_icmp_reject(q, l3, len, v);
 	return false;
+}
+
+/* Run an ingress hook; false when the packet must go (counted, maybe
+ * answered; the caller shows it to a capture). Inline, so that a hook
+ * without rules costs a load and a branch, not a call. */
+static inline bool ingress_hook(struct fn_queue *q, enum fn_hook hook, uint8_t *l2,
+				uint8_t *l3, uint32_t len, uint8_t pkttype,
+				struct hook_state *hs)
+{
+	if (likely(!(q->filter.hooks & (1u << hook))))
+		return true;
+	return ingress_run(q, hook, l2, l3, len, pkttype, hs);
 }
 
 /* A sent packet no hook judged, for a capture: out of line and a tail
@@ -191,9 +201,10 @@ static void learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
 	q->learned_until = q->clk.now + q->clk.hz;
 }
 
-/* Transport demux of a whole datagram that passed the input hook. */
-static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t len,
-			  uint8_t pkttype, struct hook_state *hs)
+/* Transport demux of a whole datagram that passed the input hook; frame:
+ * the mbuf that holds it at l3, or NULL (reassembled). */
+static void local_deliver(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l2,
+			  uint8_t *l3, uint32_t len, uint8_t pkttype, struct hook_state *hs)
 {
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
 	bool l4_csum_ok = hs->flags & FN_PKT_F_L4_CSUM_OK;
@@ -207,7 +218,7 @@ static void local_deliver(struct fn_queue *q, uint8_t *l2, uint8_t *l3, uint32_t
 	learn(q, l2, ip->src_addr);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
-		fn_udp_input(q, l3, len, pkttype, l4_csum_ok);
+		fn_udp_input(q, frame, l3, len, pkttype, l4_csum_ok);
 		break;
 #if FN_WITH_ICMP
 	case IPPROTO_ICMP:
@@ -307,7 +318,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	if (q->xsk != NULL)
 		kernel_judged(m, &hs);
 	if (ingress_hook(q, FN_HOOK_PREROUTING, l2, (uint8_t *)ip, total, pkttype, &hs))
-		local_deliver(q, l2, (uint8_t *)ip, total, pkttype, &hs);
+		local_deliver(q, m, l2, (uint8_t *)ip, total, pkttype, &hs);
 	else
 		capture_dropped(q, FN_HOOK_PREROUTING, (uint8_t *)ip, total);
 	goto free;
@@ -372,7 +383,7 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 		capture_dropped(q, FN_HOOK_PREROUTING, q->rx_dgram, len);
 		return;
 	}
-	local_deliver(q, l2, q->rx_dgram, len, pkttype, &hs);
+	local_deliver(q, NULL, l2, q->rx_dgram, len, pkttype, &hs);
 }
 #endif
 
@@ -395,18 +406,30 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
  * that host: within 30 s only above ~2200 a second (one queue), where no
  * 16-bit ID can help (RFC 4963).
  */
+static inline uint16_t *ip_id_bucket(struct fn_queue *q, uint32_t dst)
+{
+	return &q->ip_id[rte_jhash_1word(dst, q->ip_id_key) % FN_IP_ID_BUCKETS];
+}
+
 void fn_ipv4_ids_init(struct fn_queue *q)
 {
 	q->ip_id_key = (uint32_t)rte_rand();
 	for (unsigned i = 0; i < FN_IP_ID_BUCKETS; i++)
 		q->ip_id[i] = (uint16_t)rte_rand();
+	q->ip_id_last_dst = 0;
+	q->ip_id_last = ip_id_bucket(q, 0);
 }
 
+/* A reply goes where the last one went, most of the time: the last
+ * destination's counter is kept, which spares the hash. The counter is the
+ * same one the hash picks, so the IDs are those described above. */
 static inline uint16_t next_ip_id(struct fn_queue *q, uint32_t dst)
 {
-	uint16_t *ctr = &q->ip_id[rte_jhash_1word(dst, q->ip_id_key) % FN_IP_ID_BUCKETS];
-
-	return (uint16_t)((*ctr)++ * q->fn->n_queues + q->qid);
+	if (unlikely(dst != q->ip_id_last_dst)) {
+		q->ip_id_last_dst = dst;
+		q->ip_id_last = ip_id_bucket(q, dst);
+	}
+	return (uint16_t)((*q->ip_id_last)++ * q->fn->n_queues + q->qid);
 }
 
 void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
@@ -432,22 +455,41 @@ uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
 	return fn->gateway;
 }
 
+/*
+ * Replies go where the last one went, most of the time: the queue keeps the
+ * last next hop's entry, good while the table has not changed since it was
+ * read (its generation) and the entry is still reachable, which spares the
+ * hashed lookup. Stale entries are not kept: each use must reach
+ * fn_arp_probe().
+ */
 void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 {
 	static const struct rte_ether_addr bcast = {
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	struct fn_nexthop_cache *c = &q->nexthop;
+	struct fn_neigh_table *t = q->fn->neigh;
 	struct rte_ether_addr mac;
+	uint64_t gen, until;
 
+	gen = fn_neigh_gen(t);
+	if (likely(nexthop == c->addr && gen == c->gen &&
+		   (int64_t)(c->until - q->clk.now) > 0)) {
+		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		return;
+	}
 	if (fn_is_broadcast(q->fn, nexthop)) {
 		fn_eth_output(q, m, &bcast, RTE_ETHER_TYPE_IPV4);
 		return;
 	}
-	switch (fn_neigh_get(q->fn->neigh, nexthop, q->clk.now, &mac)) {
+	switch (fn_neigh_get_until(t, nexthop, q->clk.now, &mac, &until)) {
 	case FN_NEIGH_STALE:
 		if (!fn_arp_probe(q, nexthop, &mac))
 			break;   /* it stopped answering: resolve it again */
-		/* fall through */
+		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);
+		return;
 	case FN_NEIGH_REACHABLE:
+		*c = (struct fn_nexthop_cache){
+			.addr = nexthop, .mac = mac, .gen = gen, .until = until };
 		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);
 		return;
 	case FN_NEIGH_NONE:

@@ -32,6 +32,7 @@ struct neigh_bucket {
 
 struct fn_neigh_table {
 	rte_spinlock_t lock;
+	uint64_t gen;                       /* bumped after every change */
 	uint32_t seed;                      /* strangers cannot aim at one bucket */
 	uint64_t hz, reachable, unused, incomplete;   /* ticks */
 	struct neigh_bucket b[FN_NEIGH_BUCKETS];
@@ -127,20 +128,47 @@ static bool read_entry(const struct fn_neigh_table *t, uint32_t addr, uint64_t *
 	return false;
 }
 
-enum fn_neigh_state fn_neigh_get(const struct fn_neigh_table *t, uint32_t addr,
-				 uint64_t now, struct rte_ether_addr *mac)
+uint64_t fn_neigh_gen(const struct fn_neigh_table *t)
+{
+	return __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE);
+}
+
+enum fn_neigh_state fn_neigh_get_until(const struct fn_neigh_table *t, uint32_t addr,
+				       uint64_t now, struct rte_ether_addr *mac,
+				       uint64_t *until)
 {
 	uint64_t w, c;
 
 	if (!read_entry(t, addr, &w, &c) || !(w & W_VALID))
 		return FN_NEIGH_NONE;
 	memcpy(mac->addr_bytes, &w, RTE_ETHER_ADDR_LEN);
-	if (kind_of(w) == STATIC || (int64_t)(now - c) < (int64_t)t->reachable)
+	if (kind_of(w) == STATIC) {
+		*until = now + FN_NEIGH_FOREVER;
+		return FN_NEIGH_REACHABLE;
+	}
+	*until = c + t->reachable;
+	if ((int64_t)(now - c) < (int64_t)t->reachable)
 		return FN_NEIGH_REACHABLE;
 	return FN_NEIGH_STALE;
 }
 
+enum fn_neigh_state fn_neigh_get(const struct fn_neigh_table *t, uint32_t addr,
+				 uint64_t now, struct rte_ether_addr *mac)
+{
+	uint64_t until;
+
+	return fn_neigh_get_until(t, addr, now, mac, &until);
+}
+
 /* The rest runs under the lock: plain reads, atomic stores for the readers. */
+
+/* Unlock, telling the readers' caches that entries may have changed: after
+ * the changes, so that a cache filled before them sees a new generation. */
+static inline void unlock_changed(struct fn_neigh_table *t)
+{
+	__atomic_store_n(&t->gen, t->gen + 1, __ATOMIC_RELEASE);
+	rte_spinlock_unlock(&t->lock);
+}
 
 static int find_way(const struct neigh_bucket *b, uint32_t addr)
 {
@@ -301,7 +329,7 @@ int fn_neigh_update(struct fn_neigh_table *t, uint32_t addr,
 	store(&b->next_probe[i], 0);
 	publish(b, i, word_of(m, kind));
 out:
-	rte_spinlock_unlock(&t->lock);
+	unlock_changed(t);
 	return rc;
 }
 
@@ -324,7 +352,7 @@ int fn_neigh_resolving(struct fn_neigh_table *t, uint32_t addr, uint64_t now)
 		assign(b, i, addr, (uint64_t)SOLICITED << W_KIND_SHIFT, now);
 		rc = evicted;
 	}
-	rte_spinlock_unlock(&t->lock);
+	unlock_changed(t);
 	return rc;
 }
 
@@ -358,6 +386,6 @@ int fn_neigh_probe(struct fn_neigh_table *t, uint32_t addr, uint64_t now)
 		publish(b, i, w + W_PROBE_ONE);
 		rc = 1;
 	}
-	rte_spinlock_unlock(&t->lock);
+	unlock_changed(t);
 	return rc;
 }

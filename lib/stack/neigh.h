@@ -65,6 +65,20 @@ void fn_neigh_free(struct fn_neigh_table *t);
 enum fn_neigh_state fn_neigh_get(const struct fn_neigh_table *t, uint32_t addr,
 				 uint64_t now, struct rte_ether_addr *mac);
 
+/*
+ * For a cache of entries (a queue's last next hop): the table's generation,
+ * which changes after every change of any entry, and fn_neigh_get() that
+ * also tells until when (ticks) a reachable entry stays reachable unless it
+ * changes (a static one: FN_NEIGH_FOREVER from now). A copy taken after
+ * reading generation g stays true while the generation is g and until has
+ * not passed. Lock-free.
+ */
+#define FN_NEIGH_FOREVER (UINT64_MAX >> 2)
+uint64_t fn_neigh_gen(const struct fn_neigh_table *t);
+enum fn_neigh_state fn_neigh_get_until(const struct fn_neigh_table *t, uint32_t addr,
+				       uint64_t now, struct rte_ether_addr *mac,
+				       uint64_t *until);
+
 /* true and *mac filled when addr has a MAC, reachable or stale. Lock-free. */
 static inline bool fn_neigh_lookup(const struct fn_neigh_table *t, uint32_t addr,
 				   struct rte_ether_addr *mac)

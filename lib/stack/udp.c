@@ -133,8 +133,8 @@ static uint64_t udp_sum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr 
 	return fn_csum_add_pseudo(fn_csum_add(0, udp, ulen), ip, IPPROTO_UDP, ulen);
 }
 
-void fn_udp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttype,
-		  bool l4_csum_ok)
+void fn_udp_input(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l3, uint32_t len,
+		  uint8_t pkttype, bool l4_csum_ok)
 {
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)l3;
 	uint32_t ihl = rte_ipv4_hdr_len(ip);
@@ -165,7 +165,12 @@ void fn_udp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttype
 		.data = udp + 1, .len = ulen - sizeof(*udp),
 	};
 	q->stats.rx_datagrams++;
+	if (frame != NULL && ihl == sizeof(*ip))
+		q->rx = (struct fn_rx_frame){
+			.m = frame, .udp = (struct rte_udp_hdr *)udp,
+			.csum_verified = udp->dgram_cksum != 0 && !l4_csum_ok };
 	cb((struct fragnet_queue *)q, &d, arg);
+	q->rx.m = NULL;
 	return;
 malformed:
 	FN_DROP(&q->stats, UDP_MALFORMED);
@@ -206,6 +211,55 @@ static inline bool broadcast_refused(const struct fn_queue *q, uint32_t dst)
 	       !(q->fn->cfg.flags & FRAGNET_F_BROADCAST);
 }
 
+/* The UDP checksum of a datagram built in m: the device's, or ours. */
+static void udp_csum_out(struct fn_queue *q, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+			 struct rte_udp_hdr *udp, uint16_t ulen)
+{
+	if (q->fn->port.tx_csum) {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		m->l2_len = sizeof(struct rte_ether_hdr);
+		m->l3_len = sizeof(*ip);
+		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	} else {
+		udp->dgram_cksum = fn_csum_finish_udp(udp_sum(ip, udp, ulen));
+	}
+}
+
+/*
+ * Send the payload of the datagram being delivered from the frame it came
+ * in: no mbuf to allocate, no copy, and, when its checksum was verified
+ * here, no sum over the payload either: the checksum is updated for the
+ * addresses and ports that change (RFC 1624), as the payload and length
+ * stay. The IPv4 header is written anew (its own checksum is a sum of 20
+ * bytes, no more than an update of the fields that change), with an ID
+ * drawn as for any datagram. The frame gains a reference: the receive path
+ * still frees its own at the end of the burst, so the callback may read the
+ * payload until it returns, whatever becomes of the send.
+ */
+static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport)
+{
+	struct rte_mbuf *m = q->rx.m;
+	struct rte_udp_hdr *udp = q->rx.udp;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)udp - 1;
+	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	uint64_t from = (uint64_t)ip->src_addr + ip->dst_addr + udp->src_port + udp->dst_port, to;
+
+	q->rx.m = NULL;   /* one send per frame */
+	rte_mbuf_refcnt_update(m, 1);
+	m->ol_flags = 0;   /* the receive flags */
+	m->data_len = m->pkt_len = sizeof(*ip) + ulen;   /* bytes after the datagram */
+	udp->src_port = sport;
+	udp->dst_port = dport;
+	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, sizeof(*ip) + ulen);
+	to = (uint64_t)ip->src_addr + ip->dst_addr + sport + dport;
+	if (!q->rx.csum_verified || q->fn->port.tx_csum)
+		udp_csum_out(q, m, ip, udp, ulen);
+	else if (to != from)   /* an echo swaps what the checksum covers: the same sum */
+		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from, to);
+	q->stats.tx_datagrams++;
+	return fn_ipv4_output(q, m);
+}
+
 int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
 		     uint32_t dst, uint16_t dport)
 {
@@ -232,14 +286,7 @@ int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
 	udp = (struct rte_udp_hdr *)(ip + 1);
 	udp_header(udp, sport, dport, sizeof(*udp) + len);
 	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, HDRS + len);
-	if (q->fn->port.tx_csum) {
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
-		m->l2_len = sizeof(struct rte_ether_hdr);
-		m->l3_len = sizeof(*ip);
-		udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
-	} else {
-		udp->dgram_cksum = fn_csum_finish_udp(udp_sum(ip, udp, sizeof(*udp) + len));
-	}
+	udp_csum_out(q, m, ip, udp, sizeof(*udp) + len);
 	q->stats.tx_datagrams++;
 	return fn_ipv4_output(q, m);
 }
@@ -255,6 +302,9 @@ int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport
 		return -EACCES;
 	if (HDRS + len > q->fn->port.mtu)
 		return send_linear(q, sport, dst, dport, data, len);
+	if (q->rx.m != NULL && data == q->rx.udp + 1 &&
+	    len == rte_be_to_cpu_16(q->rx.udp->dgram_len) - sizeof(struct rte_udp_hdr))
+		return send_in_frame(q, sport, dst, dport);
 	m = fn_alloc(q);
 	if (unlikely(m == NULL))
 		return -ENOBUFS;

@@ -19,12 +19,15 @@ int fn_udp_bind(struct fn_udp_table *t, uint16_t port, fragnet_recv_fn cb, void 
 int fn_udp_unbind(struct fn_udp_table *t, uint16_t port);
 bool fn_udp_is_bound(const struct fn_udp_table *t, uint16_t port);
 
-/* A whole datagram (l3, len) addressed to us with protocol UDP. l4_csum_ok:
- * the device verified the UDP checksum. */
-void fn_udp_input(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t pkttype,
-		  bool l4_csum_ok);
+/* A whole datagram (l3, len) addressed to us with protocol UDP. frame: the
+ * received mbuf whose data starts at l3, or NULL (a reassembled datagram).
+ * l4_csum_ok: the device verified the UDP checksum. */
+void fn_udp_input(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l3, uint32_t len,
+		  uint8_t pkttype, bool l4_csum_ok);
 
-/* Send len bytes from data. */
+/* Send len bytes from data. Data that is the payload of the datagram being
+ * delivered (its callback echoes or relays it) goes out in the frame it
+ * came in, without a copy: see fn_udp_send(). */
 int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
 		const void *data, size_t len);
 /* Send the payload held in m (data at the payload, headroom for headers). Takes m. */

@@ -105,12 +105,13 @@ def client_main(argv):
                       "burst": client_burst}[cmd](*args)))
 
 
-def start_capture(daemon, *args):
-    """fragnetctl capture in the background, once it says it captures."""
-    p = subprocess.Popen([daemon.fragnetctl, "-s", daemon.socket, "capture"] + list(args),
+def start_capture(daemon, *args, command="capture"):
+    """fragnetctl capture (or trace) in the background, once it says it
+    captures (traces)."""
+    p = subprocess.Popen([daemon.fragnetctl, "-s", daemon.socket, command] + list(args),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stderr.readline()
-    if "capturing" not in line:
+    if ("tracing" if command == "trace" else "capturing") not in line:
         p.kill()
         _, err = p.communicate()
         raise RuntimeError(f"capture did not start: {line}{err} (exit {p.returncode})")

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "ctl/capture_ring.h"
 #include "ctl/proto.h"
 
 static unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
@@ -125,6 +126,41 @@ static void field_rules(void **state)
 	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_IMAGE, &image, sizeof(image))), -EBADMSG);
 }
 
+/* A capture's mode: packets or trace, nothing else; the rings of a trace
+ * are checked with a trace's slot size. */
+static void capture_modes(void **state)
+{
+	struct fn_ctl_capture_req req = { .name = "echo", .queue = FN_CTL_CAPTURE_ALL,
+					   .snaplen = 256, .ring_bytes = 1 << 20 };
+	struct fn_ctl_capture cap = { .queue = FN_CTL_CAPTURE_ALL, .n_queues = 2,
+				      .n_slots = 8, .snaplen = 256, .name = "echo" };
+
+	(void)state;
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_CAPTURE_REQ, &req, sizeof(req))),
+			 FN_CTL_CAPTURE_REQ);
+	req.mode = FN_CAP_MODE_TRACE;
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_CAPTURE_REQ, &req, sizeof(req))),
+			 FN_CTL_CAPTURE_REQ);
+	/* a trace's records are larger: 4 KiB is not two of them */
+	req.ring_bytes = FN_CAP_RING_BYTES_MIN;
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_CAPTURE_REQ, &req, sizeof(req))),
+			 -EBADMSG);
+	req.ring_bytes = 1 << 20;
+	req.mode = 2;
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_CAPTURE_REQ, &req, sizeof(req))),
+			 -EBADMSG);
+	req.mode = UINT32_MAX;
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_CAPTURE_REQ, &req, sizeof(req))),
+			 -EBADMSG);
+	for (uint32_t mode = 0; mode <= FN_CAP_MODE_TRACE; mode++) {
+		cap.mode = mode;
+		assert_int_equal(fn_ctl_check(buf, build(FN_CTL_CAPTURE, &cap, sizeof(cap))),
+				 FN_CTL_CAPTURE);
+	}
+	cap.mode = 2;
+	assert_int_equal(fn_ctl_check(buf, build(FN_CTL_CAPTURE, &cap, sizeof(cap))), -EBADMSG);
+}
+
 static void counters_round_trip(void **state)
 {
 	static unsigned char payload[4096] __attribute__((aligned(8)));
@@ -230,6 +266,7 @@ int main(void)
 		cmocka_unit_test(every_type_round_trips),
 		cmocka_unit_test(header_rules),
 		cmocka_unit_test(field_rules),
+		cmocka_unit_test(capture_modes),
 		cmocka_unit_test(counters_round_trip),
 		cmocka_unit_test(fds_over_a_socket),
 	};

@@ -233,6 +233,30 @@ static void test_capture(void **state)
 	refused("capture echo -B 65537", "--buffer");
 	refused("capture echo -w", "needs an argument");
 	refused("capture echo -j", "unknown option '-j'");
+	assert_false(a.trace);
+}
+
+/* trace: capture's options but -w, and the same filter operands. */
+static void test_trace(void **state)
+{
+	struct fnctl_args a;
+
+	(void)state;
+	ok("trace echo", FNCTL_CMD_CAPTURE, &a);
+	assert_true(a.trace);
+	assert_string_equal(a.app, "echo");
+	assert_int_equal(a.queue, FN_CTL_CAPTURE_ALL);
+	assert_string_equal(a.filter, "");
+	ok("trace -q 1 echo -c 2 udp dport 7 -S 64", FNCTL_CMD_CAPTURE, &a);
+	assert_true(a.trace);
+	assert_int_equal(a.queue, 1);
+	assert_int_equal(a.packets, 2);
+	assert_int_equal(a.snaplen, 64);
+	assert_string_equal(a.filter, "udp dport 7");
+	refused("trace", "usage: fragnetctl trace APP");
+	refused("trace echo -w f.pcapng", "a trace is text only");
+	refused("trace echo -c 0", "--count");
+	refused("trace echo -x", "trace: unknown option '-x'");
 }
 
 int main(void)
@@ -244,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_trace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

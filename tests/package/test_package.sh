@@ -14,15 +14,17 @@
 #     rules, the installed fragnet-echo registers on an xsk port and answers
 #     a client in a peer namespace, then a loaded rule drops that client.
 #
-#   tests/package/test_package.sh SRCDIR [DEBDIR]
+#   tests/package/test_package.sh SRCDIR DEBDIR
 #
-# With DEBDIR (a directory holding the .debs and the .changes of a
-# dpkg-buildpackage -b of this tree), step 1 uses those instead of building.
+# Step 1 is build_debs.sh: the .debs, .changes and .buildinfo of SRCDIR in
+# DEBDIR, built only when DEBDIR does not hold this tree's already (the
+# meson test passes build/tests/package/debs, shared with boot_unit.sh).
 #
 # Everything runs in a private mount namespace (the root's mounts vanish
 # with it); namespaces are fnpkg<pid>*, removed by name; /tmp/fnpkg.* too.
 set -euo pipefail
 src=$(cd "$1" && pwd)
+[ $# = 2 ] || { echo "usage: test_package.sh SRCDIR DEBDIR"; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "FAIL needs root"; exit 1; }
 if [ -z "${FNPKG_UNSHARED:-}" ]; then
 	FNPKG_UNSHARED=1 exec unshare --mount --propagation private "$0" "$@"
@@ -49,16 +51,9 @@ fail() {
 	exit 1
 }
 
-# 1. Build, from a copy with no build directories in it.
-if [ -n "${2:-}" ]; then
-	cp "$2"/*.deb "$2"/*.changes "$2"/*.buildinfo "$work/"
-else
-	mkdir "$work/src"
-	git -C "$src" ls-files -co --exclude-standard -z | tar -C "$src" --null -T - -cf - |
-		tar -C "$work/src" -xf -
-	(cd "$work/src" && DEB_BUILD_OPTIONS="parallel=$(nproc)" dpkg-buildpackage -b -us -uc) \
-		>"$work/build.log" 2>&1 || fail "dpkg-buildpackage failed"
-fi
+# 1. Build (or find this tree's build in DEBDIR).
+"$src/tests/package/build_debs.sh" "$src" "$2" || fail "the packages did not build"
+cp "$2"/*.deb "$2"/*.changes "$2"/*.buildinfo "$work/"
 shopt -s extglob
 debs=("$work"/!(*-dbgsym_*).deb)
 names=$(for d in "${debs[@]}"; do dpkg-deb -f "$d" Package; done | sort | tr '\n' ' ')

@@ -3,7 +3,7 @@
  * lib/ctl/capture_ring.c: the geometry and its bounds, records in and out
  * in order across the wrap, a full ring that drops and counts instead of
  * waiting, and each side surviving what a hostile other side writes into
- * the shared memory.
+ * the shared memory; trace rings and their records.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,7 +23,7 @@ static void geometry_default(void **state)
 	(void)state;
 	for (uint32_t q = 1; q <= 16; q++) {
 		assert_int_equal(fn_cap_geometry(q, FN_CAP_RING_BYTES_DEFAULT,
-						 FN_CAP_SNAPLEN_DEFAULT, &g), 0);
+						 FN_CAP_SNAPLEN_DEFAULT, FN_CAP_MODE_CAPTURE, &g), 0);
 		assert_true(g.total <= FN_CAP_RING_BYTES_DEFAULT);
 		/* a power of two, and the largest that fits */
 		assert_int_equal(g.n_slots & (g.n_slots - 1), 0);
@@ -33,33 +33,34 @@ static void geometry_default(void **state)
 		assert_int_equal(g.slot_size % 8, 0);
 		assert_int_equal(fn_cap_geometry_check(&g), 0);
 		/* what a message carries gives the same */
-		assert_int_equal(fn_cap_geometry_of(q, g.n_slots, g.snaplen, &again), 0);
+		assert_int_equal(fn_cap_geometry_of(q, g.n_slots, g.snaplen, FN_CAP_MODE_CAPTURE, &again), 0);
 		assert_memory_equal(&g, &again, sizeof(g));
 	}
 }
 
 static void geometry_bounds(void **state)
 {
+	const uint32_t CAP = FN_CAP_MODE_CAPTURE;
 	struct fn_cap_geometry g;
 
 	(void)state;
-	assert_int_equal(fn_cap_geometry(0, 1 << 20, 256, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry(FN_CAP_MAX_QUEUES + 1, 1 << 20, 256, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry(1, 1 << 20, 0, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry(1, 1 << 20, FN_CAP_SNAPLEN_MAX + 1, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry(1, FN_CAP_RING_BYTES_MIN - 1, 64, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry(1, FN_CAP_RING_BYTES_MAX + 1, 64, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry(0, 1 << 20, 256, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry(FN_CAP_MAX_QUEUES + 1, 1 << 20, 256, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry(1, 1 << 20, 0, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry(1, 1 << 20, FN_CAP_SNAPLEN_MAX + 1, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry(1, FN_CAP_RING_BYTES_MIN - 1, 64, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry(1, FN_CAP_RING_BYTES_MAX + 1, 64, CAP, &g), -EINVAL);
 	/* too little for two slots a queue */
-	assert_int_equal(fn_cap_geometry(16, FN_CAP_RING_BYTES_MIN, 1000, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry(1, FN_CAP_RING_BYTES_MAX, FN_CAP_SNAPLEN_MAX, &g), 0);
+	assert_int_equal(fn_cap_geometry(16, FN_CAP_RING_BYTES_MIN, 1000, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry(1, FN_CAP_RING_BYTES_MAX, FN_CAP_SNAPLEN_MAX, CAP, &g), 0);
 	assert_true(g.total <= FN_CAP_RING_BYTES_MAX);
 	/* from the wire: slots not a power of two, too many, too few */
-	assert_int_equal(fn_cap_geometry_of(1, 3, 64, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry_of(1, 1, 64, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry_of(1, 1u << 31, 64, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry_of(2, 1u << 20, 64, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry_of(1, 8, 0, &g), -EINVAL);
-	assert_int_equal(fn_cap_geometry_of(0, 8, 64, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry_of(1, 3, 64, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry_of(1, 1, 64, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry_of(1, 1u << 31, 64, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry_of(2, 1u << 20, 64, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry_of(1, 8, 0, CAP, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry_of(0, 8, 64, CAP, &g), -EINVAL);
 }
 
 struct rings {
@@ -70,7 +71,7 @@ struct rings {
 
 static void rings_new(struct rings *r, uint32_t ring_bytes, uint32_t snaplen)
 {
-	assert_int_equal(fn_cap_geometry(1, ring_bytes, snaplen, &r->g), 0);
+	assert_int_equal(fn_cap_geometry(1, ring_bytes, snaplen, FN_CAP_MODE_CAPTURE, &r->g), 0);
 	r->mem = calloc(1, r->g.total);
 	assert_non_null(r->mem);
 	r->p = (struct fn_cap_producer){ .ring = fn_cap_ring_at(r->mem, &r->g, 0), .g = r->g };
@@ -209,6 +210,85 @@ static void hostile_producer(void **state)
 	free(r.mem);
 }
 
+static void geometry_trace(void **state)
+{
+	struct fn_cap_geometry g, again, packets;
+
+	(void)state;
+	assert_int_equal(fn_cap_geometry(2, FN_CAP_RING_BYTES_DEFAULT, FN_CAP_SNAPLEN_DEFAULT,
+					 FN_CAP_MODE_TRACE, &g), 0);
+	assert_int_equal(fn_cap_geometry(2, FN_CAP_RING_BYTES_DEFAULT, FN_CAP_SNAPLEN_DEFAULT,
+					 FN_CAP_MODE_CAPTURE, &packets), 0);
+	/* room for the events between header and packet */
+	assert_int_equal(fn_cap_data_off(&g), sizeof(struct fn_cap_rec) +
+			 FN_CAP_TRACE_EVENTS * sizeof(struct fn_cap_trace_ev));
+	assert_int_equal(fn_cap_data_off(&packets), sizeof(struct fn_cap_rec));
+	assert_true(g.slot_size >= fn_cap_data_off(&g) + FN_CAP_SNAPLEN_DEFAULT);
+	assert_true(g.n_slots < packets.n_slots);
+	assert_true(g.total <= FN_CAP_RING_BYTES_DEFAULT);
+	assert_int_equal(fn_cap_geometry_of(2, g.n_slots, g.snaplen, FN_CAP_MODE_TRACE, &again), 0);
+	assert_memory_equal(&g, &again, sizeof(g));
+	/* a mode that does not exist, or a slot size of the other mode */
+	assert_int_equal(fn_cap_geometry(2, 1 << 20, 256, 2, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry_of(2, 8, 256, 2, &g), -EINVAL);
+	assert_int_equal(fn_cap_geometry_of(2, 8, 256, FN_CAP_MODE_TRACE, &g), 0);
+	g.slot_size = packets.slot_size;
+	assert_int_equal(fn_cap_geometry_check(&g), -EINVAL);
+}
+
+/* The records and events a trace consumer must not believe. */
+static void hostile_trace_records(void **state)
+{
+	struct fn_cap_geometry g, packets;
+	struct fn_cap_rec rec = { .orig_len = 10, .cap_len = 10, .kind = FN_CAP_MODE_TRACE,
+				  .n_events = 3, .lost = 7 };
+	struct fn_cap_trace_ev ev = { .handle = 4, .verdict = -3, .hook = 1, .kind = 0,
+				      .chain = "input", .target = "c1" };
+
+	(void)state;
+	assert_int_equal(fn_cap_geometry(1, 1 << 20, 64, FN_CAP_MODE_TRACE, &g), 0);
+	assert_int_equal(fn_cap_geometry(1, 1 << 20, 64, FN_CAP_MODE_CAPTURE, &packets), 0);
+	assert_true(fn_cap_rec_valid(&rec, &g));
+	assert_false(fn_cap_rec_valid(&rec, &packets));  /* a trace in a capture ring */
+	rec.n_events = FN_CAP_TRACE_EVENTS;
+	assert_true(fn_cap_rec_valid(&rec, &g));
+	rec.n_events = FN_CAP_TRACE_EVENTS + 1;
+	assert_false(fn_cap_rec_valid(&rec, &g));        /* more than a slot holds */
+	rec.n_events = 0;
+	rec.kind = FN_CAP_MODE_CAPTURE;
+	assert_false(fn_cap_rec_valid(&rec, &g));        /* a packet in a trace ring */
+	assert_false(fn_cap_rec_valid(&rec, &packets));  /* a packet with a lost count */
+	rec.lost = 0;
+	assert_true(fn_cap_rec_valid(&rec, &packets));
+	rec.n_events = 1;
+	assert_false(fn_cap_rec_valid(&rec, &packets));  /* a packet with events */
+	rec.n_events = 0;
+	rec.kind = 7;
+	assert_false(fn_cap_rec_valid(&rec, &packets));
+
+	assert_true(fn_cap_trace_ev_valid(&ev));
+	ev.hook = FN_CAP_TRACE_HOOKS;
+	assert_false(fn_cap_trace_ev_valid(&ev));
+	ev.hook = 4;
+	ev.kind = FN_CAP_TRACE_KINDS;
+	assert_false(fn_cap_trace_ev_valid(&ev));
+	ev.kind = 2;
+	ev.verdict = FN_CAP_TRACE_VERDICT_MIN - 1;
+	assert_false(fn_cap_trace_ev_valid(&ev));
+	ev.verdict = FN_CAP_TRACE_VERDICT_MAX + 1;
+	assert_false(fn_cap_trace_ev_valid(&ev));
+	ev.verdict = 0;
+	ev.reject = FN_CAP_TRACE_REJECT_MAX + 1;
+	assert_false(fn_cap_trace_ev_valid(&ev));
+	ev.reject = FN_CAP_TRACE_REJECT_MAX;
+	assert_true(fn_cap_trace_ev_valid(&ev));
+	memset(ev.chain, 'x', sizeof(ev.chain));
+	assert_false(fn_cap_trace_ev_valid(&ev));        /* chain not terminated */
+	ev.chain[0] = '\0';
+	memset(ev.target, 'x', sizeof(ev.target));
+	assert_false(fn_cap_trace_ev_valid(&ev));        /* target not terminated */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +298,8 @@ int main(void)
 		cmocka_unit_test(full_ring_drops_and_counts),
 		cmocka_unit_test(hostile_consumer),
 		cmocka_unit_test(hostile_producer),
+		cmocka_unit_test(geometry_trace),
+		cmocka_unit_test(hostile_trace_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,9 @@
  * loop over big-endian byte pairs, and RFC 1624's update in the 32-bit
  * arithmetic of the kernel's csum_add()/csum_sub()/csum_fold(), whose 0 and
  * 0xffff the interpreter must reproduce. Random buffers of every length
- * 0..2048 at every alignment 0..7, the pseudo-header, and random
- * incremental updates on random (not necessarily valid) checksum fields.
+ * 0..2048 at every alignment 0..7, the pseudo-header, random incremental
+ * updates on random (not necessarily valid) checksum fields, and the fold
+ * of random 64-bit sums.
  * The random bytes come from a fixed seed, so a failure repeats.
  */
 #include <setjmp.h>
@@ -224,12 +225,35 @@ static void test_incremental_updates(void **state)
 	}
 }
 
+/* 64-bit sums folded against folding 16 bits at a time: every value a
+ * running sum can hold, edge values and random ones; 0 only for 0. */
+static void test_fold(void **state)
+{
+	static const uint64_t edges[] = {
+		0, 1, 0xffff, 0x10000, 0xffffffff, 0x100000000ull, 0xffff0000ffff0000ull,
+		0x00000000fffffffeull, 0xfffffffe00000001ull, 0x7fffffffffffffffull,
+		0x8000000000000000ull, UINT64_MAX,
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < 2000000; i++) {
+		uint64_t sum = i < sizeof(edges) / sizeof(edges[0]) ? edges[i] :
+			       rnd() >> (i % 64), ref = sum;
+
+		while (ref >> 16)
+			ref = (ref & 0xffff) + (ref >> 16);
+		assert_int_equal(fn_csum_fold(sum), ref);
+		assert_true((fn_csum_fold(sum) == 0) == (sum == 0));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_length_and_alignment),
 		cmocka_unit_test(test_pseudo_header),
 		cmocka_unit_test(test_incremental_updates),
+		cmocka_unit_test(test_fold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

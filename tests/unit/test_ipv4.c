@@ -332,6 +332,72 @@ static void test_first_fragment_mark_survives(void **state)
 }
 #endif
 
+/* Send one datagram to dst; the number of IPv4 frames that went out to
+ * `mac` (others, ARP, are dropped). */
+static unsigned sent_to(struct fn_queue *q, uint32_t dst, const struct rte_ether_addr *mac)
+{
+	unsigned n = 0;
+
+	assert_int_equal(fn_udp_send(q, RTE_BE16(7), dst, RTE_BE16(9), "x", 1), 0);
+	while (h_tx_count(q) > 0) {
+		struct rte_mbuf *m = h_tx_take(q, 0);
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+		n += eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) &&
+		     rte_is_same_ether_addr(&eth->dst_addr, mac);
+		rte_pktmbuf_free(m);
+	}
+	return n;
+}
+
+/*
+ * The queue's copy of its last next hop follows the table: a new MAC, the
+ * entry growing stale (which must reach the ARP probe) and the entry pushed
+ * out by others while still reachable each make it read the table again.
+ */
+static void test_nexthop_cache_follows_table(void **state)
+{
+	static const struct rte_ether_addr mac_a = { { 2, 0xa, 0, 0, 0, 1 } };
+	static const struct rte_ether_addr mac_b = { { 2, 0xb, 0, 0, 0, 1 } };
+	const unsigned learned = FN_NEIGH_F_CREATE | FN_NEIGH_F_CONFIRM;
+	struct fragnet *fn = h_fn(state);
+	struct fn_queue *q = fn->queues[0];
+	uint32_t mates[5];
+	unsigned n = 0;
+
+	/* on-link addresses that share one bucket of the table */
+	for (uint32_t i = 10; n < RTE_DIM(mates); i++) {
+		uint32_t a = rte_cpu_to_be_32(RTE_IPV4(10, 0, 0, 0) + i);
+
+		if (n == 0 || fn_neigh_bucket(fn->neigh, a) == fn_neigh_bucket(fn->neigh, mates[0]))
+			mates[n++] = a;
+	}
+	assert_int_equal(fn_neigh_update(fn->neigh, mates[0], &mac_a, learned, q->clk.now), 0);
+	assert_int_equal(sent_to(q, mates[0], &mac_a), 1);
+	assert_int_equal(sent_to(q, mates[0], &mac_a), 1);   /* from the copy */
+
+	/* a new MAC */
+	assert_int_equal(fn_neigh_update(fn->neigh, mates[0], &mac_b,
+					 learned | FN_NEIGH_F_OVERRIDE, q->clk.now), 0);
+	assert_int_equal(sent_to(q, mates[0], &mac_b), 1);
+
+	/* pushed out by younger strangers of its bucket while its copy is
+	 * still within its 30 s */
+	for (unsigned i = 1; i < RTE_DIM(mates); i++)
+		fn_neigh_update(fn->neigh, mates[i], &mac_a, learned, q->clk.now + i);
+	assert_false(fn_neigh_lookup(fn->neigh, mates[0], &(struct rte_ether_addr){ 0 }));
+	assert_int_equal(sent_to(q, mates[1], &mac_a), 1);   /* another hop meanwhile */
+	assert_int_equal(sent_to(q, mates[0], &mac_b), 0);
+
+	/* stale after 30 s: still used, and probed where ARP resolves */
+	assert_true(fn_neigh_update(fn->neigh, mates[0], &mac_b, learned, q->clk.now) >= 0);
+	assert_int_equal(sent_to(q, mates[0], &mac_b), 1);
+	q->clk.now += 31 * q->clk.hz;
+	assert_int_equal(fn_udp_send(q, RTE_BE16(7), mates[0], RTE_BE16(9), "x", 1), 0);
+	assert_int_equal(h_tx_count(q), FN_WITH_ARP ? 2 : 1);
+	h_tx_clear(q);
+}
+
 static uint16_t next_id(struct fn_queue *q, uint32_t dst)
 {
 	struct rte_ipv4_hdr ip;
@@ -405,6 +471,7 @@ int main(void)
 		H_TEST(test_first_fragment_mark_survives),
 #endif
 		H_TEST2(test_ip_ids),
+		H_TEST(test_nexthop_cache_follows_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

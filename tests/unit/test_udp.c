@@ -210,6 +210,96 @@ static void test_broadcast_needs_opt_in(void **state)
 	}
 }
 
+/* A callback that sends what it got, `times` times, from port 7 to `to`
+ * (0: back to the sender) port `to_port` (0: the sender's), then reads the
+ * payload again. */
+struct sender {
+	uint32_t to;
+	uint16_t to_port;
+	unsigned times;
+	uint8_t seen[64];
+	size_t len;
+	bool payload_kept;
+};
+
+static void send_back(struct fragnet_queue *fq, const struct fragnet_dgram *d, void *arg)
+{
+	struct fn_queue *q = (struct fn_queue *)fq;
+	struct sender *s = arg;
+
+	memcpy(s->seen, d->data, d->len);
+	s->len = d->len;
+	for (unsigned i = 0; i < s->times; i++)
+		assert_int_equal(fn_udp_send(q, d->dst_port, s->to ? s->to : d->src_addr,
+					     s->to_port ? s->to_port : d->src_port,
+					     d->data, d->len), 0);
+	s->payload_kept = memcmp(d->data, s->seen, d->len) == 0;
+}
+
+/*
+ * A send of the payload being delivered goes out in the request's own frame,
+ * once; the receiver's stack (which checks both checksums in software) takes
+ * what comes out, whether the request came to our address or to the subnet's
+ * broadcast (the UDP checksum then covers another source address), whether
+ * it goes back to the sender or elsewhere, and whether the request had a UDP
+ * checksum or not (then it is computed whole).
+ */
+static void test_send_in_request_frame(void **state)
+{
+	static const struct {
+		uint32_t dst;
+		bool no_csum;
+		uint16_t to_port;
+		unsigned times;
+	} cases[] = {
+		{ H_ADDR, false, 0, 1 },
+		{ RTE_BE32(RTE_IPV4(10, 0, 0, 255)), false, 0, 1 },
+		{ H_ADDR, false, RTE_BE16(4001), 1 },
+		{ H_ADDR, true, 0, 1 },
+		{ H_ADDR, false, 0, 2 },
+	};
+	static const struct tp_ip opt = { .id = 1234, .frag = TP_DF, .ttl = 5 };
+	static const char msg[] = "echo me, and some more";
+	struct fragnet *a = h_fn(state), *b = h_peer(state);
+	struct fn_queue *q = a->queues[0];
+	struct h_rx rx = { 0 };
+	struct sender s = { 0 };
+	unsigned expected = 0;
+
+	h_knows(a, H_PEER, &h_peer_mac);
+	assert_int_equal(fn_udp_bind(a->udp, RTE_BE16(7), send_back, &s), 0);
+	assert_int_equal(fn_udp_bind(b->udp, RTE_BE16(4000), h_record, &rx), 0);
+	assert_int_equal(fn_udp_bind(b->udp, RTE_BE16(4001), h_record, &rx), 0);
+	for (unsigned i = 0; i < RTE_DIM(cases); i++) {
+		uint8_t buf[128];
+		size_t n = tp_udp(buf, H_PEER, cases[i].dst, 4000, 7, msg, 7 + i, &opt);
+		struct rte_mbuf *req;
+
+		if (cases[i].no_csum)
+			memset(buf + TP_HDR + 6, 0, 2);
+		req = h_ip_frame(a, buf, n);
+		s.to_port = cases[i].to_port;
+		s.times = cases[i].times;
+		fn_eth_input(q, req);
+		assert_true(s.payload_kept);
+		assert_int_equal(h_tx_count(q), cases[i].times);
+		assert_ptr_equal(q->tx[0], req);
+		if (cases[i].times > 1)
+			assert_ptr_not_equal(q->tx[1], req);
+		expected += cases[i].times;
+		h_deliver(q, b->queues[0]);
+		fn_rx_done_flush(q);   /* the receive path's reference, at the burst's end */
+		assert_int_equal(rx.n, expected);
+		assert_int_equal(h_drops(b->queues[0]), 0);
+		assert_int_equal(rx.last.src_addr, H_ADDR);
+		assert_int_equal(rx.last.src_port, RTE_BE16(7));
+		assert_int_equal(rx.last.dst_port, cases[i].to_port ? cases[i].to_port
+								    : RTE_BE16(4000));
+		assert_int_equal(rx.last.len, 7 + i);
+		assert_memory_equal(rx.data, msg, 7 + i);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +311,7 @@ int main(void)
 		H_TEST_PEER(test_send_round_trip),
 		H_TEST(test_no_route),
 		H_TEST(test_broadcast_needs_opt_in),
+		H_TEST_PEER(test_send_in_request_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,8 @@ void fnctl_usage(FILE *f)
 "    fragnetctl [-s SOCKET] stats -f prometheus\n"
 "    fragnetctl [-s SOCKET] capture APP [-q QUEUE] [-c N] [-w FILE] [-S SNAPLEN]\n"
 "               [-B KIB] [FILTER]\n"
+"    fragnetctl [-s SOCKET] trace APP [-q QUEUE] [-c N] [-S SNAPLEN] [-B KIB]\n"
+"               [FILTER]\n"
 "\n"
 "DESCRIPTION\n"
 "    fragnetd compiles rules written in ordinary nft syntax in a network\n"
@@ -92,6 +94,16 @@ void fnctl_usage(FILE *f)
 "        10.0.0.0/8\"), compiled by fragnetd like a rule and run by each\n"
 "        lcore over the captured bytes (the first SNAPLEN) of both\n"
 "        directions: only what it matches is recorded.\n"
+"    trace APP\n"
+"        In the spirit of nft monitor trace: for each packet FILTER matches\n"
+"        (every packet without one), the rules it went through on each hook\n"
+"        of its direction, in order: each rule it matched with its handle,\n"
+"        text (as list ruleset shows it when the trace starts) and verdict,\n"
+"        the ends of chains, the policies, and then the final verdict. The\n"
+"        filter runs on the packet as it reaches the first hook with rules;\n"
+"        packets it does not match, and packets no rule looks at, are not\n"
+"        shown. At most 64 events a packet (32 a hook), the rest counted.\n"
+"        Otherwise as capture: the same bounds, -c counts packets.\n"
 "\n"
 "OPTIONS\n"
 "    -s, --socket PATH   fragnetd's socket (default: $FRAGNET_DAEMON_SOCKET,\n"
@@ -103,10 +115,11 @@ void fnctl_usage(FILE *f)
 "    -w, --watch [SEC]   stats: print again every SEC seconds (default 1)\n"
 "                        until interrupted\n"
 "    -n, --count N       stats --watch: stop after N updates\n"
-"    capture options:\n"
+"    capture and trace options:\n"
 "    -q, --queue Q       capture queue Q only (default: every queue)\n"
 "    -c, --count N       stop after N packets\n"
-"    -w, --write FILE    write pcapng to FILE (\"-\": standard output)\n"
+"    -w, --write FILE    capture: write pcapng to FILE (\"-\": standard\n"
+"                        output)\n"
 "    -S, --snaplen LEN   bytes kept of each packet (default 256, at most\n"
 "                        65535)\n"
 "    -B, --buffer KIB    ring memory for all queues together, in KiB\n"
@@ -130,6 +143,7 @@ void fnctl_usage(FILE *f)
 "    fragnetctl -j list counters\n"
 "    fragnetctl -j apps\n"
 "    fragnetctl stats -w 2\n"
+"    fragnetctl trace echo -c 1 udp dport 7\n"
 "    fragnetctl capture echo -c 100 -w echo.pcapng udp dport 7 &&\n"
 "        tshark -r echo.pcapng -T fields -e frame.interface_name -e frame.comment\n"
 "    fragnetctl stats -f prometheus > fragnet.prom.tmp &&\n"
@@ -161,7 +175,7 @@ static int parse_command(int argc, char **argv, struct fnctl_args *a, char *err,
 
 	if (optind >= argc)
 		return usage_error(err, errlen, "no command (load, check, list ruleset, "
-				   "list counters, apps, stats, capture); try --help");
+				   "list counters, apps, stats, capture, trace); try --help");
 	cmd = argv[optind++];
 	if (strcmp(cmd, "load") == 0 || strcmp(cmd, "check") == 0) {
 		if (argc - optind != 1)
@@ -224,10 +238,12 @@ static int number(const char *s, unsigned long min, unsigned long max, unsigned 
 	return *end || *out < min || *out > max ? -1 : 0;
 }
 
-/* capture APP [options]: options of its own (-w writes, -c counts packets). */
-static int parse_capture(int argc, char **argv, struct fnctl_args *a, char *err,
-			 size_t errlen)
+/* capture APP [options] and trace APP [options]: options of their own (-w
+ * writes, -c counts packets). */
+static int parse_capture(int argc, char **argv, bool trace, struct fnctl_args *a,
+			 char *err, size_t errlen)
 {
+	const char *cmd = trace ? "trace" : "capture";
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "queue", required_argument, NULL, 'q' },
@@ -242,13 +258,19 @@ static int parse_capture(int argc, char **argv, struct fnctl_args *a, char *err,
 	int c;
 
 	a->command = FNCTL_CMD_CAPTURE;
+	a->trace = trace;
 	a->queue = FN_CTL_CAPTURE_ALL;
 	a->snaplen = FN_CAP_SNAPLEN_DEFAULT;
 	a->ring_bytes = FN_CAP_RING_BYTES_DEFAULT;
 	while ((c = getopt_long(argc, argv, ":s:q:c:w:S:B:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a->socket = optarg; break;
-		case 'w': a->write = optarg; break;
+		case 'w':
+			if (trace)
+				return usage_error(err, errlen, "trace: -w: a trace is text only; "
+						   "capture writes pcapng");
+			a->write = optarg;
+			break;
 		case 'q':
 			if (number(optarg, 0, FN_CTL_MAX_QUEUES - 1, &v))
 				return usage_error(err, errlen, "--queue: '%s' is not a queue number",
@@ -283,30 +305,30 @@ static int parse_capture(int argc, char **argv, struct fnctl_args *a, char *err,
 					   argv[optind - 1]);
 		default:
 			if (optopt)
-				return usage_error(err, errlen, "capture: unknown option '-%c'; "
-						   "try --help", optopt);
-			return usage_error(err, errlen, "capture: unknown option '%s'; try --help",
-					   argv[optind - 1]);
+				return usage_error(err, errlen, "%s: unknown option '-%c'; "
+						   "try --help", cmd, optopt);
+			return usage_error(err, errlen, "%s: unknown option '%s'; try --help",
+					   cmd, argv[optind - 1]);
 		}
 	}
-	/* operands: capture APP */
-	if (optind < argc && strcmp(argv[optind], "capture") == 0)
+	/* operands: capture APP, trace APP */
+	if (optind < argc && strcmp(argv[optind], cmd) == 0)
 		optind++;
 	if (argc - optind < 1)
-		return usage_error(err, errlen, "usage: fragnetctl capture APP [-q QUEUE] [-c N] "
-				   "[-w FILE] [FILTER]");
+		return usage_error(err, errlen, "usage: fragnetctl %s APP [-q QUEUE] [-c N] "
+				   "%s[FILTER]", cmd, trace ? "" : "[-w FILE] ");
 	a->app = argv[optind++];
 	if (strlen(a->app) >= FN_CTL_NAME_MAX)
-		return usage_error(err, errlen, "capture: '%s' is too long for an application "
-				   "name", a->app);
+		return usage_error(err, errlen, "%s: '%s' is too long for an application "
+				   "name", cmd, a->app);
 	/* the rest is the filter, one word or many: "udp dport 7" */
 	for (size_t n = 0; optind < argc; optind++) {
 		int w = snprintf(a->filter + n, sizeof(a->filter) - n, "%s%s", n ? " " : "",
 				 argv[optind]);
 
 		if (w < 0 || (size_t)w >= sizeof(a->filter) - n)
-			return usage_error(err, errlen, "capture: the filter is longer than %u "
-					   "bytes", FN_CTL_FILTER_MAX - 1);
+			return usage_error(err, errlen, "%s: the filter is longer than %u "
+					   "bytes", cmd, FN_CTL_FILTER_MAX - 1);
 		n += (size_t)w;
 	}
 	return 0;
@@ -334,8 +356,8 @@ int fnctl_args_parse(int argc, char **argv, const char *env_socket, struct fnctl
 	optind = 0;     /* GNU: start over, as for a new argv */
 	opterr = 0;     /* the messages are ours */
 	cmd = command_word(argc, argv);
-	if (cmd && strcmp(cmd, "capture") == 0)
-		return parse_capture(argc, argv, a, err, errlen);
+	if (cmd && (strcmp(cmd, "capture") == 0 || strcmp(cmd, "trace") == 0))
+		return parse_capture(argc, argv, cmd[0] == 't', a, err, errlen);
 	/* GNU getopt permutes: options may also follow the command */
 	while ((c = getopt_long(argc, argv, ":s:jf:w::n:h", opts, NULL)) != -1) {
 		switch (c) {

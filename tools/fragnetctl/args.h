@@ -23,7 +23,8 @@ enum {
 
 /* fragnetctl's own commands, beside enum fn_ctl_command's requests. */
 enum {
-	FNCTL_CMD_CAPTURE = 0x100,  /* capture APP: its own conversation (capture.c) */
+	FNCTL_CMD_CAPTURE = 0x100,  /* capture APP, trace APP: its own conversation
+				     * (capture.c) */
 };
 
 struct fnctl_args {
@@ -34,7 +35,8 @@ struct fnctl_args {
 	const char *file;           /* load, check: the rules file, "-" for stdin */
 	double interval;            /* stats --watch: seconds between reports, 0: once */
 	long count;                 /* stats --watch: reports in all, 0: until interrupted */
-	/* capture */
+	/* capture, trace */
+	bool trace;                 /* trace: the rules packets went through */
 	const char *app;            /* the application's name */
 	unsigned queue;             /* -q, else FN_CTL_CAPTURE_ALL */
 	unsigned long packets;      /* -c: stop after so many, 0: until interrupted */

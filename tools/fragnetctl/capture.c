@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * fragnetctl capture (capture.h). The rings are written by the application,
- * so every record is copied out of shared memory before it is checked and
- * used (fn_cap_rec_valid()); a ring whose head makes no sense ends the
- * capture with an error.
+ * fragnetctl capture and trace (capture.h). The rings are written by the
+ * application, so every record is copied out of shared memory before it is
+ * checked and used (fn_cap_rec_valid(), fn_cap_trace_ev_valid()); a ring
+ * whose head makes no sense ends the capture with an error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,9 +20,12 @@
 
 #include "capture.h"
 #include "pcapng.h"
+#include "rule_text.h"
 #include "ctl/capture_ring.h"
 #include "ctl/proto.h"
+#include "nft/image.h"
 #include "nft/packet.h"
+#include "nft/trace.h"
 
 #define POLL_MS 10                 /* how often empty rings are looked at again */
 #define REPLY_TIMEOUT_MS 10000
@@ -127,14 +130,80 @@ static void print_line(FILE *out, const struct fn_cap_rec *r, const uint8_t *dat
 		r->dir == FN_CAP_IN ? "in" : "out", what, verdict_name(r->verdict), who);
 }
 
+/* What an event's verdict did: "accept", "jump c1", "reject-port-unreachable". */
+static void verdict_of(const struct fn_cap_trace_ev *e, char *s, size_t n)
+{
+	switch (e->verdict) {
+	case FN_V_ACCEPT: snprintf(s, n, "accept"); break;
+	case FN_V_DROP:
+		snprintf(s, n, "%s", e->reject ? verdict_name(e->reject) : "drop");
+		break;
+	case FN_V_CONTINUE: snprintf(s, n, "continue"); break;
+	case FN_V_JUMP: snprintf(s, n, "jump %s", e->target); break;
+	case FN_V_GOTO: snprintf(s, n, "goto %s", e->target); break;
+	case FN_V_RETURN: snprintf(s, n, "return"); break;
+	default: snprintf(s, n, "break"); break;
+	}
+}
+
+/* One event, in the manner of nft monitor trace. */
+static void print_event(FILE *out, const struct fn_cap_trace_ev *e,
+			const struct fnctl_rule_text *rules)
+{
+	const char *text;
+	char v[FN_CAP_CHAIN_MAX + 16];
+
+	verdict_of(e, v, sizeof(v));
+	switch (e->kind) {
+	case FN_TRACE_RULE:
+		text = fnctl_rule_text(rules, e->chain, e->handle);
+		fprintf(out, "  %s chain %s rule handle %" PRIu64 "%s%s (verdict %s)\n",
+			hook_name(e->hook), e->chain, e->handle, text ? ": " : "",
+			text ? text : "", v);
+		break;
+	case FN_TRACE_CHAIN_END:
+		fprintf(out, "  %s chain %s end (verdict continue)\n", hook_name(e->hook),
+			e->chain);
+		break;
+	case FN_TRACE_POLICY:
+		fprintf(out, "  %s chain %s policy %s\n", hook_name(e->hook), e->chain, v);
+		break;
+	default:
+		fprintf(out, "  %s conntrack table full (verdict drop)\n", hook_name(e->hook));
+		break;
+	}
+}
+
+static void print_trace(FILE *out, const struct fn_cap_rec *r, const uint8_t *data,
+			const struct fn_cap_trace_ev *ev, const struct fnctl_rule_text *rules)
+{
+	time_t sec = (time_t)(r->ts_ns / 1000000000u);
+	struct tm tm;
+	char what[160], who[FN_CAP_CHAIN_MAX + 64];
+
+	localtime_r(&sec, &tm);
+	summary(data, r->cap_len, r->orig_len, what, sizeof(what));
+	decided(r, who, sizeof(who));
+	fprintf(out, "%02d:%02d:%02d.%06u trace q%u %s %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(unsigned)(r->ts_ns % 1000000000u / 1000u), r->queue,
+		r->dir == FN_CAP_IN ? "in" : "out", what);
+	for (unsigned i = 0; i < r->n_events; i++)
+		print_event(out, &ev[i], rules);
+	if (r->lost)
+		fprintf(out, "  (%u more events not kept)\n", r->lost);
+	fprintf(out, "  verdict %s (%s)\n", verdict_name(r->verdict), who);
+}
+
 struct session {
 	const struct fnctl_args *a;
+	const struct fnctl_rule_text *rules; /* trace: rule text, NULL: handles only */
 	struct fn_cap_geometry g;
 	void *map;
 	uint64_t tail[FN_CAP_MAX_QUEUES];
 	unsigned long captured;
 	FILE *out;
 	uint8_t *data;             /* one record's bytes, copied out */
+	struct fn_cap_trace_ev ev[FN_CAP_TRACE_EVENTS]; /* a trace record's, copied out */
 };
 
 /* Everything the rings hold now, up to the count. 0, or -EBADMSG for a ring
@@ -157,10 +226,18 @@ static int drain(struct session *s)
 			memcpy(&r, slot, sizeof(r));
 			if (!fn_cap_rec_valid(&r, &s->g) || r.queue != q)
 				return -EBADMSG;
-			memcpy(s->data, slot + 1, r.cap_len);
+			memcpy(s->data, (const uint8_t *)slot + fn_cap_data_off(&s->g), r.cap_len);
+			memcpy(s->ev, slot + 1, r.n_events * sizeof(s->ev[0]));
+			for (unsigned i = 0; i < r.n_events; i++)
+				if (!fn_cap_trace_ev_valid(&s->ev[i]))
+					return -EBADMSG;
 			s->tail[q]++;
 			fn_cap_release(ring, s->tail[q]);
 			s->captured++;
+			if (r.kind == FN_CAP_MODE_TRACE) {
+				print_trace(s->out, &r, s->data, s->ev, s->rules);
+				continue;
+			}
 			if (s->a->write == NULL) {
 				print_line(s->out, &r, s->data);
 				continue;
@@ -267,14 +344,16 @@ static int run(int sock, struct session *s, void *buf)
 	return FNCTL_EXIT_OK;
 }
 
-int fnctl_capture(int sock, const struct fnctl_args *a)
+int fnctl_capture(int sock, const struct fnctl_args *a, const char *ruleset)
 {
 	static unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct fn_ctl_capture_req req = {
 		.queue = a->queue, .snaplen = a->snaplen, .ring_bytes = a->ring_bytes,
+		.mode = a->trace ? FN_CAP_MODE_TRACE : FN_CAP_MODE_CAPTURE,
 	};
 	struct session s = { .a = a, .map = MAP_FAILED };
+	struct fnctl_rule_text *rules = NULL;
 	struct fn_ctl_capture cap;
 	struct stat st;
 	uint64_t dropped = 0;
@@ -295,7 +374,8 @@ int fnctl_capture(int sock, const struct fnctl_args *a)
 	if (rc)
 		goto out;
 	rc = FNCTL_EXIT_UNREACHABLE;
-	if (fn_cap_geometry_of(cap.n_queues, cap.n_slots, cap.snaplen, &s.g) < 0 ||
+	if (cap.mode != req.mode ||
+	    fn_cap_geometry_of(cap.n_queues, cap.n_slots, cap.snaplen, cap.mode, &s.g) < 0 ||
 	    fstat(memfd, &st) < 0 || (uint64_t)st.st_size != s.g.total + cap.filter_len) {
 		fprintf(stderr, "fragnetctl: fragnetd sent rings that do not add up\n");
 		goto out;
@@ -306,21 +386,25 @@ int fnctl_capture(int sock, const struct fnctl_args *a)
 		fprintf(stderr, "fragnetctl: cannot map the capture rings: %s\n", strerror(errno));
 		goto out;
 	}
+	if (a->trace)
+		s.rules = rules = fnctl_rule_text_new(ruleset, cap.name, cap.pid);
 	rc = start_output(&s, cap.name);
 	if (rc < 0) {
 		fprintf(stderr, "fragnetctl: %s: %s\n", a->write, strerror(-rc));
 		rc = FNCTL_EXIT_USAGE;
 		goto out;
 	}
-	fprintf(stderr, "fragnetctl: capturing %s[%u], %s, %u bytes a packet%s%s\n", cap.name,
-		cap.pid, a->queue == FN_CTL_CAPTURE_ALL ? "every queue" : "one queue",
-		cap.snaplen, a->filter[0] ? ", filter: " : "", a->filter);
+	fprintf(stderr, "fragnetctl: %s %s[%u], %s, %u bytes a packet%s%s%s\n",
+		a->trace ? "tracing" : "capturing", cap.name, cap.pid,
+		a->queue == FN_CTL_CAPTURE_ALL ? "every queue" : "one queue", cap.snaplen,
+		a->filter[0] ? ", filter: " : "", a->filter,
+		a->trace && !rules ? " (no rule text: handles only)" : "");
 	rc = run(sock, &s, buf);
 	for (unsigned q = 0; q < s.g.n_queues; q++)
 		dropped += __atomic_load_n(&fn_cap_ring_at(s.map, &s.g, q)->dropped,
 					   __ATOMIC_RELAXED);
-	fprintf(stderr, "%lu packets captured, %" PRIu64 " dropped by the ring\n", s.captured,
-		dropped);
+	fprintf(stderr, "%lu packets %s, %" PRIu64 " dropped by the ring\n", s.captured,
+		a->trace ? "traced" : "captured", dropped);
 out:
 	if (s.out && fflush(s.out) != 0 && rc == FNCTL_EXIT_OK)
 		rc = FNCTL_EXIT_USAGE;
@@ -329,6 +413,7 @@ out:
 	if (s.map != MAP_FAILED)
 		munmap(s.map, s.g.total);
 	free(s.data);
+	fnctl_rule_text_free(rules);
 	if (memfd >= 0)
 		close(memfd);
 	close(sock);               /* fragnetd tells the application to stop */

@@ -332,6 +332,23 @@ static int cmd_watch(const char *socket_path, unsigned flags, double interval, l
 	return FNCTL_EXIT_OK;
 }
 
+/* capture and trace; a trace first fetches the listing for its rule text
+ * (without it, handles only). */
+static int cmd_capture(const struct fnctl_args *a)
+{
+	struct fn_ctl_request req = { .command = FN_CTL_CMD_LIST_RULESET };
+	struct reply listing = { 0 };
+	int fd, rc;
+
+	if (a->trace && transact(a->socket, &req, NULL, &listing) != 0)
+		return FNCTL_EXIT_UNREACHABLE;
+	fd = open_daemon(a->socket, &rc);
+	if (fd >= 0)
+		rc = fnctl_capture(fd, a, listing.status == 0 ? listing.out : NULL);
+	free(listing.out);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct fnctl_args a;
@@ -346,11 +363,8 @@ int main(int argc, char **argv)
 		return FNCTL_EXIT_OK;
 	}
 	switch (a.command) {
-	case FNCTL_CMD_CAPTURE: {
-		int fd = open_daemon(a.socket, &rc);
-
-		return fd < 0 ? rc : fnctl_capture(fd, &a);
-	}
+	case FNCTL_CMD_CAPTURE:
+		return cmd_capture(&a);
 	case FN_CTL_CMD_LOAD:
 	case FN_CTL_CMD_CHECK:
 		return cmd_rules(a.socket, a.command, a.flags, a.file);
