@@ -473,10 +473,14 @@ static int lower_limit(struct lower *l, struct nftnl_expr *e)
 	return 0;
 }
 
-/* The expressions a dynset gives each new element: one limit at most. */
+/* The expressions a dynset gives each new element: one, a limit or a ct
+ * count. */
 struct dynset_exprs {
 	struct lower *l;
+	unsigned n;
 	uint32_t limit;          /* slot, or FN_IMG_NONE */
+	uint32_t ct_count;
+	uint8_t flags;           /* FN_DYNSET_F_* */
 	int err;
 };
 
@@ -486,16 +490,25 @@ static int dynset_expr(struct nftnl_expr *e, void *arg)
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
 	struct fn_img_limit lim;
 
-	if (name && !strcmp(name, "connlimit")) {
-		x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "per-element ct count (add @set "
-				       "{ key ct count ... }) is not supported yet; a rule's "
-				       "own ct count is");
+	if (!name || (strcmp(name, "limit") && strcmp(name, "connlimit")) || x->n++) {
+		x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "per-element %s in add/update @set: "
+				       "only one limit or one ct count is supported",
+				       name ? name : "?");
 		return -1;
 	}
-	if (!name || strcmp(name, "limit") || x->limit != FN_IMG_NONE) {
-		x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "per-element %s in add/update @set: "
-				       "only one limit is supported", name ? name : "?");
-		return -1;
+	if (!strcmp(name, "connlimit")) {
+		uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_CONNLIMIT_FLAGS) ?
+				 nftnl_expr_get_u32(e, NFTNL_EXPR_CONNLIMIT_FLAGS) : 0;
+
+		if (flags & ~NFT_CONNLIMIT_F_INV) {
+			x->err = fn_lower_fail(x->l, -EOPNOTSUPP, "ct count flags 0x%x", flags);
+			return -1;
+		}
+		x->flags = FN_DYNSET_F_CT_COUNT |
+			   (flags & NFT_CONNLIMIT_F_INV ? FN_DYNSET_F_CT_COUNT_OVER : 0);
+		x->ct_count = nftnl_expr_get_u32(e, NFTNL_EXPR_CONNLIMIT_COUNT);
+		x->l->conntrack = true;
+		return 0;
 	}
 	if ((x->err = limit_params(x->l, e, &lim)))
 		return -1;
@@ -547,6 +560,8 @@ static int lower_dynset(struct lower *l, struct nftnl_expr *e)
 	o->set = idx;
 	o->limit = x.limit;
 	memcpy(o->timeout_ms, &timeout, sizeof(timeout));
+	o->ct_count = x.ct_count;
+	o->flags = x.flags;
 	cur(l)->reads = mask_of(sreg, key_len);
 	return 0;
 }

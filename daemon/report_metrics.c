@@ -45,7 +45,7 @@ struct metric {
 enum {
 	V_GENERATION, V_NFT_GENERATION, V_APPS, V_CONN_OPEN, V_CONN_ACCEPTED,
 	V_APP_INFO, V_APP_GENERATION, V_APP_QUEUES, V_APP_UNFILTERED, V_APP_ANSWERED,
-	V_LOG_LINES, V_LOG_SUPPRESSED,
+	V_LOG_LINES, V_LOG_SUPPRESSED, V_CT_COUNT_FULL,
 };
 
 #define QS(f) offsetof(struct fn_ctl_queue_stats, f)
@@ -80,6 +80,9 @@ static const struct metric metrics[] = {
 	{ "fragnet_app_rule_log_suppressed_total", "counter",
 	  "Log rule lines the application's log rate limit suppressed.", APP_ANSWERED,
 	  V_LOG_SUPPRESSED },
+	{ "fragnet_app_ct_count_full_total", "counter",
+	  "Packets dropped because the pool of ct count connections of a queue was empty.",
+	  APP_ANSWERED, V_CT_COUNT_FULL },
 	{ "fragnet_queue_rx_packets_total", "counter",
 	  "Packets the queue received.", QUEUE, QS(rx_packets) },
 	{ "fragnet_queue_rx_bytes_total", "counter",
@@ -134,6 +137,7 @@ static uint64_t value(const struct fnd_query *q, const struct fnd_app_report *a,
 	case V_APP_ANSWERED: return a->answered;
 	case V_LOG_LINES: return a->end.log_lines;
 	case V_LOG_SUPPRESSED: return a->end.log_suppressed;
+	case V_CT_COUNT_FULL: return a->end.ct_count_full;
 	}
 	return 0;
 }

@@ -10,7 +10,7 @@
 #define HEAD "  {'QUEUE':-6} {'RX_PKTS':12} {'RX_BYTES':14} {'TX_PKTS':12} {'TX_BYTES':14} " \
 	"{'DGRAMS_IN':10} {'DGRAMS_OUT':10} {'DROPS':9} {'LINK_DOWN':9}  BY REASON\n"
 #define ANSWERED APP ", rule log lines {log_lines} ({log_suppressed} suppressed), " \
-	"dynamic set full {set_full}\n" \
+	"dynamic set full {set_full}, ct count full {ct_count_full}\n" \
 	HEAD "{queue_stats}{total}"
 #define SILENT APP " (no answer within {timeout_ms} ms)\n"
 #define COLUMNS(first) "  " first " {rx_packets:12} {rx_bytes:14} {tx_packets:12} " \
@@ -71,6 +71,7 @@ struct fnd_doc *fnd_report_stats(const struct fnd_query *q)
 		fnd_field_u64(app, "log_lines", a->end.log_lines);
 		fnd_field_u64(app, "log_suppressed", a->end.log_suppressed);
 		fnd_field_u64(app, "set_full", a->end.set_full);
+		fnd_field_u64(app, "ct_count_full", a->end.ct_count_full);
 		fnd_report_totals(fnd_field_object(app, "total", TOTAL), a);
 		queues = fnd_field_list(app, "queue_stats", NULL);
 		for (unsigned qi = 0; qi < a->n_queues; qi++)

@@ -93,8 +93,13 @@ static const char *op_why(const struct fn_nft_prog *p, const struct fn_op *op)
 		return "limit: stateful";
 	case FN_OP_QUOTA:
 		return "quota: stateful";
-	case FN_OP_DYNSET:
-		return "dynset: updates a set in-process";
+	case FN_OP_DYNSET: {
+		const struct fn_op_dynset *o = (const void *)op;
+
+		return o->flags & FN_DYNSET_F_CT_COUNT ?
+		       "dynset: per-element ct count, conntrack runs in-process" :
+		       "dynset: updates a set in-process";
+	}
 	case FN_OP_OBJREF_MAP:
 		return "objref map: the object is chosen and updated in-process";
 	case FN_OP_CT:

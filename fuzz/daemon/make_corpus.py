@@ -6,7 +6,7 @@ import os
 import struct
 import sys
 
-MAGIC, VERSION = 0x54434E46, 6
+MAGIC, VERSION = 0x54434E46, 7
 HDR = struct.Struct("<IHHII")
 
 
@@ -38,7 +38,7 @@ SEEDS = {
                           + counter(3, 3, 20, 690, chain=b"input")
                           + counter(3, 0, 5, 100, obj=b"named")
                           + counter(2, 2, 7, 203, chain=b"input", final=True)),
-    "stats-end": msg(7, struct.pack("<QIIIIQQIIQQ", 3, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0)),
+    "stats-end": msg(7, struct.pack("<QIIIIQQIIQQQ", 3, 2, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0)),
     "error": msg(8, struct.pack("<iI", -13, 0) + b"not allowed".ljust(1024, b"\0")),
     "request-load": msg(9, struct.pack("<IIII", 1, 0, 120, 0) + b"rules.nft".ljust(256, b"\0")),
     "request-list": msg(9, struct.pack("<IIII", 3, 1, 0, 0) + b"\0" * 256),

@@ -27,7 +27,7 @@ static void full(struct fn_imgb *b)
 	struct fn_img_vdata acc = { FN_V_ACCEPT, 0 }, jmp = { FN_V_JUMP, 5 };
 	struct fn_img_limit lim;
 	struct fn_img_quota q = { .bytes = 1000 };
-	uint32_t hset, iset, rset, map, vmap, dset, mark = 5;
+	uint32_t hset, iset, rset, map, vmap, dset, cset, mark = 5;
 	uint32_t ctr, quo, lmt, omc, omq, oml;
 
 	fn_imgb_table(b, "fragnet", FN_FAMILY_INET, 1);
@@ -69,6 +69,8 @@ static void full(struct fn_imgb *b)
 	fn_imgb_elem(b, vmap, k, NULL, FN_ELEM_F_END, NULL);
 	dset = fn_imgb_set(b, "d", FN_SET_HASH, 0, 4, 0, 0, NULL);
 	fn_imgb_set_dynamic(b, dset, 16, 1000);
+	cset = fn_imgb_set(b, "cc", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, cset, 2, 0);
 	/* named objects and object maps of each type: hash with a catch-all,
 	 * hash, interval */
 	ctr = fn_imgb_counter(b, FN_IMG_NONE, 0, 0, 0);
@@ -223,6 +225,12 @@ static void full(struct fn_imgb *b)
 		if (o)
 			o->verdict = FN_REJECT_HOST_PROHIB;
 	}
+	/* in: ct count per source in a set of two (filled, then swept) */
+	fn_imgb_rule(b, 2, 11);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 11);
+	t_dynset_ct_count(b, 11, FN_DYNSET_UPDATE, cset, 2, 1, 0);
+	t_lookup(b, 11, FN_REG_NONE, cset, 0);
+	t_verdict(b, FN_V_DROP, 0);
 	/* out: payload set with checksums, immediate */
 	fn_imgb_rule(b, 3, 5);
 	t_imm(b, 3, p53, 2);

@@ -331,6 +331,7 @@ static int answer_stats(struct fn_ctl_client *c, uint32_t seq)
 	end.dropped_gens = fin.dropped;
 	fn_filter_log_stats(c->rules, &end.log_lines, &end.log_suppressed);
 	end.set_full = fn_filter_set_full(c->rules);
+	end.ct_count_full = fn_filter_ct_count_full(c->rules);
 	rc = send_queue_stats(c, seq);
 	if (rc == 0)
 		rc = send_counters(c, seq, &l);

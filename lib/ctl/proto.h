@@ -49,8 +49,9 @@
 #include <sys/types.h>
 
 #define FN_CTL_MAGIC 0x54434e46u   /* "FNCT" read as a little-endian u32 */
-#define FN_CTL_VERSION 6           /* 4: capture, link_down in queue stats;
-				    * 6: a capture's mode (trace) */
+#define FN_CTL_VERSION 7           /* 4: capture, link_down in queue stats;
+				    * 6: a capture's mode (trace);
+				    * 7: ct_count_full in the stats end */
 #define FN_CTL_MAX_MSG 65536u
 #define FN_CTL_NAME_MAX 64         /* application names, NUL included */
 #define FN_CTL_MSG_MAX 1024        /* error and status messages */
@@ -160,6 +161,7 @@ struct fn_ctl_stats_end {
 	uint32_t pad;
 	uint64_t dropped_gens;     /* installed on this connection, finals not kept */
 	uint64_t set_full;         /* new elements full dynamic sets refused */
+	uint64_t ct_count_full;    /* packets dropped on an empty ct count pool */
 };
 
 struct fn_ctl_error {

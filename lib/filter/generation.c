@@ -45,6 +45,7 @@
 #include "filter.h"
 #include "generation.h"
 #include "nft/trace.h"
+#include "nft/connlimit.h"
 #include "nft/conntrack.h"
 #include "nft/nft.h"
 #include "runtime/log.h"
@@ -706,6 +707,20 @@ uint64_t fn_filter_set_full(struct fn_filter *r)
 	g = atomic_load(&r->current);
 	for (qi = 0; g && qi < r->n_queues; qi++)
 		n += g->qs[qi]->set_full;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+uint64_t fn_filter_ct_count_full(struct fn_filter *r)
+{
+	uint64_t n = 0;
+	struct gen *g;
+	unsigned qi;
+
+	pthread_mutex_lock(&r->lock);
+	g = atomic_load(&r->current);
+	for (qi = 0; g && qi < r->n_queues; qi++)
+		n += g->qs[qi]->cl->full;
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }

@@ -97,5 +97,8 @@ void fn_filter_log_stats(struct fn_filter *r, uint64_t *lines, uint64_t *suppres
 /* New elements refused because their dynamic set was full, summed over the
  * queues, for the current generation. */
 uint64_t fn_filter_set_full(struct fn_filter *r);
+/* Packets dropped because the queue's pool of ct count connections was
+ * empty (connlimit.h), summed over the queues, for the current generation. */
+uint64_t fn_filter_ct_count_full(struct fn_filter *r);
 
 #endif /* FN_FILTER_GENERATION_H */

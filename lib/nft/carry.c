@@ -118,7 +118,8 @@ static bool same_op(const struct fn_nft_prog *a, const struct fn_op *oa,
 	case FN_OP_DYNSET: {
 		const struct fn_op_dynset *da = (const void *)oa, *db = (const void *)ob;
 
-		if (da->sreg != db->sreg || da->op != db->op ||
+		if (da->sreg != db->sreg || da->op != db->op || da->flags != db->flags ||
+		    da->ct_count != db->ct_count ||
 		    memcmp(da->timeout_ms, db->timeout_ms, sizeof(da->timeout_ms)) != 0 ||
 		    (da->limit == FN_IMG_NONE) != (db->limit == FN_IMG_NONE) ||
 		    !same_set(a, da->set, b, db->set))

@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The connection lists behind `ct count` (expr_connlimit.c), one set per
- * queue, as the kernel's nf_conncount lists: each list holds the original
- * tuples of the connections that passed its rule. A tuple stays while
- * conntrack still has its flow; a walk of the list (every time a packet
- * meets the rule) forgets the ones whose flow is gone, at most
- * FN_CL_EVICT_MAX + 1 per walk, and stops at the packet's own flow.
+ * The connection lists behind `ct count`, one pool per queue, as the
+ * kernel's nf_conncount lists: each list holds the original tuples of the
+ * connections that passed its rule (expr_connlimit.c) or that met one
+ * element of a dynamic set (`add @s { ip saddr ct count over 2 }`,
+ * expr_dynset.c). A tuple stays while conntrack still has its flow; a walk
+ * of the list (every time a packet meets the expression) forgets the ones
+ * whose flow is gone, at most FN_CL_EVICT_MAX + 1 per walk, and stops at
+ * the packet's own flow.
  *
- * Bounded: one pool of FN_CL_NODES tuples per queue, shared by the lists
- * and allocated with the queue's state. An empty pool drops the packet, as
- * the kernel drops it when it cannot allocate, and is counted
- * (connlimit_full).
+ * Bounded: one pool of FN_CL_NODES tuples per queue, shared by every list
+ * (rules' and elements') and allocated with the queue's state. An empty
+ * pool drops the packet, as the kernel drops it when it cannot allocate,
+ * and is counted (full; `ct count full` in fragnetctl stats).
  */
 #ifndef FN_NFT_CONNLIMIT_H
 #define FN_NFT_CONNLIMIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nft.h"
@@ -27,18 +30,38 @@ struct fn_cl_node {
 	uint32_t next;
 };
 
+/* One list: where it lives is its owner's business (a rule's slot, a set
+ * element). */
+struct fn_cl_list {
+	uint32_t *head;          /* first node, or FN_IMG_NONE */
+	uint32_t *count;         /* its nodes */
+};
+
 struct fn_connlimit {
-	uint32_t n_lists;
-	uint32_t *head;          /* per list: first node, or FN_IMG_NONE */
-	uint32_t *count;         /* per list: its nodes */
+	uint32_t n_lists;        /* the rules' lists */
+	uint32_t *head;          /* per rule list: first node, or FN_IMG_NONE */
+	uint32_t *count;         /* per rule list: its nodes */
 	uint32_t free;           /* free nodes through next */
-	struct fn_cl_node *node; /* FN_CL_NODES */
+	struct fn_cl_node *node; /* FN_CL_NODES, NULL when no op counts */
 	uint64_t full;           /* packets dropped on an empty pool */
 };
 
-/* The lists an image's connlimit ops use (none: n_lists 0, nothing
+/* The pool and the rule lists an image's ct count ops need (none: nothing
  * allocated). 0 or -ENOMEM. */
 int fn_cl_init(struct fn_connlimit *cl, const struct fn_nft_prog *prog);
 void fn_cl_fini(struct fn_connlimit *cl);
+
+/* The ct count of one packet on list l (nft_connlimit_do_eval): the flow
+ * joins the list unless it is there; then the rule stops (BREAK) when the
+ * count exceeds limit (with over: when it does not). A packet that cannot
+ * be counted (no tuple, or an empty pool, counted in full) is dropped. */
+void fn_cl_eval(struct fn_nft_ctx *c, struct fn_cl_list l, uint32_t limit, bool over);
+
+/* Forget the connections of list l whose flow is gone (nf_conncount_gc_list);
+ * true when none is left. */
+bool fn_cl_gc(struct fn_nft_ctx *c, struct fn_cl_list l);
+
+/* Give every node of list l back to the pool; the list is then empty. */
+void fn_cl_release(struct fn_connlimit *cl, struct fn_cl_list l);
 
 #endif /* FN_NFT_CONNLIMIT_H */

@@ -68,8 +68,8 @@ struct fn_dyn_elem *fn_dyn_find(const struct fn_dyn_table *t, const uint32_t *ke
 	return NULL;
 }
 
-/* Give the places of expired elements back to the free list. */
-static void sweep(struct fn_dyn_table *t, uint64_t now)
+/* Give the places of the elements that leave back to the free list. */
+static void sweep(struct fn_dyn_table *t, uint64_t now, fn_dyn_leaves_fn leaves, void *arg)
 {
 	uint32_t b, *link;
 
@@ -78,7 +78,7 @@ static void sweep(struct fn_dyn_table *t, uint64_t now)
 			uint32_t i = *link;
 			struct fn_dyn_elem *e = elem(t, i);
 
-			if (!fn_dyn_expired(e, now)) {
+			if (!leaves(e, fn_dyn_expired(e, now), arg)) {
 				link = &e->next;
 				continue;
 			}
@@ -91,13 +91,13 @@ static void sweep(struct fn_dyn_table *t, uint64_t now)
 }
 
 struct fn_dyn_elem *fn_dyn_insert(struct fn_dyn_table *t, const uint32_t *key,
-				  uint64_t now)
+				  uint64_t now, fn_dyn_leaves_fn leaves, void *arg)
 {
 	struct fn_dyn_elem *e;
 	uint32_t i, b;
 
 	if (t->free == FN_IMG_NONE && now >= t->next_sweep) {
-		sweep(t, now);
+		sweep(t, now, leaves, arg);
 		t->next_sweep = now + FN_DYN_SWEEP_NS;
 	}
 	if (t->free == FN_IMG_NONE)

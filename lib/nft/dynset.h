@@ -10,7 +10,10 @@
  * Expired elements keep their place until a sweep gives it back, as in the
  * kernel until its garbage collector runs: a full table is swept at most
  * once per FN_DYN_SWEEP_NS, so a table full of live elements costs one
- * sweep a second, not one per packet.
+ * sweep a second, not one per packet. The sweep also asks the caller about
+ * each live element: one whose ct count holds no connection any more leaves
+ * too, as the kernel's gc drops an element whose expression's gc says so
+ * (nft_connlimit_gc).
  *
  * Chained hashing on a seeded hash: the seed is random per table, so a
  * sender choosing source addresses cannot pile its elements into one chain.
@@ -35,6 +38,12 @@ struct fn_dyn_elem {
 	uint32_t limit;        /* limits[] slot of its own bucket, FN_IMG_NONE */
 	uint64_t expires;      /* monotonic ns; FN_DYN_NEVER: no timeout */
 	int64_t limit_empty;   /* its bucket's state (limit.h) */
+	/* its own ct count (FN_DYNSET_F_CT_COUNT in cl_flags): the list of
+	 * its connections in the queue's pool (connlimit.h) */
+	uint32_t cl_head;      /* first node, or FN_IMG_NONE */
+	uint32_t cl_count;     /* nodes in the list */
+	uint32_t cl_limit;
+	uint32_t cl_flags;     /* FN_DYNSET_F_* of the op that made it, or 0 */
 	uint32_t key[];        /* key_len bytes, rounded up to words */
 };
 
@@ -64,9 +73,15 @@ static inline bool fn_dyn_expired(const struct fn_dyn_elem *e, uint64_t now)
 /* The element holding key, expired or not, or NULL. */
 struct fn_dyn_elem *fn_dyn_find(const struct fn_dyn_table *t, const uint32_t *key);
 
+/* What a sweep asks of each element: whether it leaves the table now
+ * (expired, or nothing left to keep, such as an empty ct count). One that
+ * leaves gives back what it holds before the call returns true. */
+typedef bool (*fn_dyn_leaves_fn)(struct fn_dyn_elem *e, bool expired, void *arg);
+
 /* A new element for key (not in the table) with only its key set, or NULL
- * when the table is full. */
+ * when the table is full. A full table is swept first (at most once per
+ * FN_DYN_SWEEP_NS), asking `leaves` about each element. */
 struct fn_dyn_elem *fn_dyn_insert(struct fn_dyn_table *t, const uint32_t *key,
-				  uint64_t now);
+				  uint64_t now, fn_dyn_leaves_fn leaves, void *arg);
 
 #endif /* FN_NFT_DYNSET_H */

@@ -5,21 +5,50 @@
  * the kernel's nft_dynset.c:
  *  - a key not in the set (or whose element expired) gets a new element: its
  *    timeout is the op's, else the set's, else none; its limit bucket starts
- *    full. A full set refuses it: the rule stops (BREAK), counted in set_full;
+ *    full, its ct count list empty. A full set refuses it: the rule stops
+ *    (BREAK), counted in set_full;
  *  - an existing element is kept; update restarts its timeout (only when it
  *    has one, as the kernel's element without a timeout extension);
- *  - then the element's own limit, if it has one, decides: out of tokens (or,
- *    for "over", within them) the rule stops.
+ *  - then the element's own expression, if it has one, decides: a limit out
+ *    of tokens (or, for "over", within them) stops the rule; a ct count
+ *    (`add @s { ip saddr ct count over 2 }`) counts the packet's connection
+ *    in the element's own list and stops the rule as a rule's ct count does
+ *    (connlimit.h).
+ *
+ * An element's expression is the one of the op that made it, as the kernel
+ * clones the op's expressions into each new element.
  *
  * The table is the queue's (dynset.h): per-lcore state, like counters and
  * conntrack. See docs/nft-support.md for what that means for a per-source
- * limit.
+ * limit or count.
  */
 #include <string.h>
 
+#include "connlimit.h"
 #include "dynset.h"
 #include "limit.h"
 #include "nft.h"
+
+static struct fn_cl_list cl_list(struct fn_dyn_elem *e)
+{
+	return (struct fn_cl_list){ &e->cl_head, &e->cl_count };
+}
+
+/* A sweep of a full table (dynset.h): expired elements give their
+ * connections back; a live one with a ct count leaves once its flows are
+ * all gone, as the kernel's gc asks nft_connlimit_gc(). */
+static bool elem_leaves(struct fn_dyn_elem *e, bool expired, void *arg)
+{
+	struct fn_nft_ctx *c = arg;
+
+	if (!(e->cl_flags & FN_DYNSET_F_CT_COUNT))
+		return expired;
+	if (expired) {
+		fn_cl_release(c->qs->cl, cl_list(e));
+		return true;
+	}
+	return fn_cl_gc(c, cl_list(e));
+}
 
 static void dynset_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 {
@@ -39,7 +68,9 @@ static void dynset_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 		if (o->op == FN_DYNSET_UPDATE && e->expires != FN_DYN_NEVER)
 			e->expires = (uint64_t)now + timeout_ms * 1000000u;
 	} else {
-		if (!e && !(e = fn_dyn_insert(t, key, (uint64_t)now))) {
+		if (e && (e->cl_flags & FN_DYNSET_F_CT_COUNT))
+			fn_cl_release(qs->cl, cl_list(e)); /* the old element's */
+		if (!e && !(e = fn_dyn_insert(t, key, (uint64_t)now, elem_leaves, c))) {
 			qs->set_full++;
 			c->vcode = FN_V_BREAK;
 			return;
@@ -49,6 +80,10 @@ static void dynset_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 		e->limit = o->limit;
 		if (o->limit != FN_IMG_NONE)
 			e->limit_empty = fn_limit_full(&c->prog->limits[o->limit], now);
+		e->cl_flags = o->flags;
+		e->cl_limit = o->ct_count;
+		e->cl_head = FN_IMG_NONE;
+		e->cl_count = 0;
 	}
 	if (e->limit != FN_IMG_NONE) {
 		const struct fn_img_limit *l = &c->prog->limits[e->limit];
@@ -57,6 +92,8 @@ static void dynset_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 
 		if (pass == (bool)l->invert)
 			c->vcode = FN_V_BREAK;
+	} else if (e->cl_flags & FN_DYNSET_F_CT_COUNT) {
+		fn_cl_eval(c, cl_list(e), e->cl_limit, e->cl_flags & FN_DYNSET_F_CT_COUNT_OVER);
 	}
 }
 
@@ -77,6 +114,14 @@ static int dynset_verify(struct fn_verify *v, const struct fn_op *op)
 		return fn_verify_fail(v, "dynset op %u", o->op);
 	if (o->limit != FN_IMG_NONE && o->limit >= v->prog->hdr->n_limits)
 		return fn_verify_fail(v, "dynset limit slot %u", o->limit);
+	if (o->flags & ~(FN_DYNSET_F_CT_COUNT | FN_DYNSET_F_CT_COUNT_OVER))
+		return fn_verify_fail(v, "dynset flags 0x%x", o->flags);
+	if (o->flags == FN_DYNSET_F_CT_COUNT_OVER || (!o->flags && o->ct_count))
+		return fn_verify_fail(v, "dynset ct count fields without a ct count");
+	if ((o->flags & FN_DYNSET_F_CT_COUNT) && o->limit != FN_IMG_NONE)
+		return fn_verify_fail(v, "dynset with both a limit and a ct count");
+	if ((o->flags & FN_DYNSET_F_CT_COUNT) && !(v->prog->hdr->flags & FN_IMG_F_CONNTRACK))
+		return fn_verify_fail(v, "dynset ct count without the conntrack flag");
 	memcpy(&timeout_ms, o->timeout_ms, sizeof(timeout_ms));
 	if (timeout_ms > FN_DYN_MAX_TIMEOUT_MS)
 		return fn_verify_fail(v, "dynset timeout %llu ms", (unsigned long long)timeout_ms);
@@ -84,6 +129,6 @@ static int dynset_verify(struct fn_verify *v, const struct fn_op *op)
 }
 
 const struct fn_nft_op_type fn_op_dynset = {
-	.name = "dynset", .min_size = 5,
+	.name = "dynset", .min_size = 7,
 	.eval = dynset_eval, .verify = dynset_verify,
 };

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define FN_IMG_MAGIC 0x4e544e46u /* "FNTN" read as a little-endian u32 */
-#define FN_IMG_VERSION 3
+#define FN_IMG_VERSION 4
 
 /* The kernel's 16 data registers of 32 bits (NFT_REG32_00..15). Image
  * register r is kernel register word r + 4 (words 0-3 are the verdict). */
@@ -312,7 +312,7 @@ struct fn_op_lookup {
 };
 
 /* dynset (nft_dynset.c): add or update the packet's key in a dynamic set,
- * then run the element's own limit, if any. */
+ * then run the element's own expression, if any: a limit or a ct count. */
 enum fn_dynset_op {
 	FN_DYNSET_ADD = 0,    /* NFT_DYNSET_OP_ADD: an existing element is kept */
 	FN_DYNSET_UPDATE = 1, /* NFT_DYNSET_OP_UPDATE: also restarts its timeout */
@@ -325,7 +325,16 @@ struct fn_op_dynset {
 	uint32_t limit;       /* limits[] slot whose parameters every element's
 			       * own bucket takes, or FN_IMG_NONE */
 	uint32_t timeout_ms[2]; /* u64 (read with memcpy); 0: the set's */
+	uint32_t ct_count;    /* FN_DYNSET_F_CT_COUNT: the element's limit */
+	uint8_t flags;        /* FN_DYNSET_F_* */
+	uint8_t pad[3];
 };
+
+/* fn_op_dynset.flags. A ct count gives each new element its own list of
+ * connections (nft_connlimit cloned per element); with a limit it is
+ * refused (one expression per element). */
+#define FN_DYNSET_F_CT_COUNT 0x1u      /* `ct count [over] N` per element */
+#define FN_DYNSET_F_CT_COUNT_OVER 0x2u /* "over" */
 
 /* objref with a map (nft_objref_map_eval): the named object of type `type`
  * that the packet's key selects in object map `set`; no element (and no

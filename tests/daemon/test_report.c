@@ -76,7 +76,8 @@ static struct fnd_app_report two_apps[] = {
 	  .have_queue = both, .counters = echo_counters,
 	  .n_counters = sizeof(echo_counters) / sizeof(echo_counters[0]),
 	  .end = { .generation = 7, .n_queues = 2, .n_counters = 6, .final_gens = 1,
-		   .log_lines = 2, .log_suppressed = 1, .set_full = 4 },
+		   .log_lines = 2, .log_suppressed = 1, .set_full = 4,
+		   .ct_count_full = 6 },
 	  .table = "inet echo", .ruleset = RULESET },
 	{ .peer_id = 5, .name = "late", .pid = 99, .uid = 1000, .n_queues = 1, .sent_gen = 7,
 	  .applied_gen = 6, .asked = true, .queues = late_queue, .have_queue = none,
@@ -244,7 +245,7 @@ static void stats_text(void **state)
 		"pause(s) out of fds\n"
 		"\n"
 		"echo[1234] uid 0: generation 7, filtered, rule log lines 2 (1 suppressed), "
-		"dynamic set full 4\n"
+		"dynamic set full 4, ct count full 6\n"
 		"  QUEUE       RX_PKTS       RX_BYTES      TX_PKTS       TX_BYTES  DGRAMS_IN"
 		" DGRAMS_OUT     DROPS LINK_DOWN  BY REASON\n"
 		"  0                30           1500           20           1000         31"
@@ -274,6 +275,7 @@ static void stats_json(void **state)
 			       "j['apps'][0]['log_lines'] == 2 and "
 			       "j['apps'][0]['log_suppressed'] == 1 and "
 			       "j['apps'][0]['set_full'] == 4 and "
+			       "j['apps'][0]['ct_count_full'] == 6 and "
 			       "j['apps'][0]['queue_stats'][0]['filter_generation'] == 3",
 			       "[q['link_down'] for q in j['apps'][0]['queue_stats']] == [2, 0] and "
 			       "'link_down' not in j['apps'][0]['total']",
@@ -539,7 +541,7 @@ static void metrics_samples(void **state)
 	char *s = metrics(two_apps, 2);
 
 	(void)state;
-	assert_true(prom_holds(s, "len(t) == 28 and t['fragnetd_generation'] == 'gauge'",
+	assert_true(prom_holds(s, "len(t) == 29 and t['fragnetd_generation'] == 'gauge'",
 			       "t['fragnet_rule_packets'] == 'counter'",
 			       "('fragnetd_generation', {}, 7.0) in j",
 			       "('fragnetd_nft_generation', {}, 42.0) in j",
@@ -566,7 +568,9 @@ static void metrics_samples(void **state)
 			       "('fragnet_queue_link_down_total', {'app': 'echo', 'pid': '1234', "
 			       "'queue': '0'}, 2.0) in j",
 			       "('fragnet_app_rule_log_lines_total', {'app': 'echo', 'pid': '1234'}, "
-			       "2.0) in j",
+			       "2.0) in j and "
+			       "('fragnet_app_ct_count_full_total', {'app': 'echo', 'pid': '1234'}, "
+			       "6.0) in j",
 			       "('fragnet_app_info', {'app': 'late', 'pid': '99', 'uid': '1000', "
 			       "'state': 'no-answer'}, 1.0) in j",
 			       "('fragnet_app_answered', {'app': 'late', 'pid': '99'}, 0.0) in j",

@@ -386,6 +386,51 @@ static void test_dynamic_sets(void **state)
 	t_free(s);
 }
 
+static enum fn_verdict from_port(struct fn_nft_state *s, uint32_t src, uint16_t sport,
+				 uint16_t dport)
+{
+	struct fn_nft_result r;
+	struct tpkt t;
+
+	t_udp(&t, src, IP4(10, 0, 0, 1), sport, dport, 8);
+	t.pkt.iif = 2;
+	t.pkt.iifname = "eth0";
+	if (fn_nft_eval(s, FN_HOOK_PREROUTING, &t.pkt, &r) != FN_ACCEPT)
+		return r.verdict;
+	return fn_nft_eval(s, FN_HOOK_INPUT, &t.pkt, &r);
+}
+
+/* ct count in set elements: each source its own list of connections. A
+ * flow dropped before conntrack confirmed it leaves its list at the next
+ * walk of that source's list. */
+static void test_dynamic_ct_count(void **state)
+{
+	struct fn_nft_state *s = load(
+		"table inet fragnet {\n"
+		"  set per_src { type ipv4_addr; flags dynamic; }\n"
+		"  chain input { type filter hook input priority 0; policy accept;\n"
+		"    udp dport 53 add @per_src { ip saddr ct count over 2 } drop\n"
+		"    udp dport 54 meter m size 8 { ip saddr ct count 1 } accept\n"
+		"    udp dport 54 drop\n"
+		"  }\n"
+		"}\n");
+
+	(void)state;
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 1), 1, 53), FN_ACCEPT);
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 1), 2, 53), FN_ACCEPT);
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 1), 1, 53), FN_ACCEPT);
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 1), 3, 53), FN_DROP);
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 2), 3, 53), FN_ACCEPT);
+	/* 3 left, 4 came: still three */
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 1), 4, 53), FN_DROP);
+	/* the meter: one connection per source */
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 1), 7, 54), FN_ACCEPT);
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 1), 8, 54), FN_DROP);
+	assert_int_equal(from_port(s, IP4(1, 1, 1, 3), 8, 54), FN_ACCEPT);
+	assert_int_equal(fn_nft_connlimit_full(s), 0);
+	t_free(s);
+}
+
 static void test_conntrack(void **state)
 {
 	struct fn_nft_state *s = load(
@@ -470,8 +515,8 @@ static void test_refusals(void **state)
 	refused(TBL "ct event set new; }; }", -EOPNOTSUPP, "(ct): ct event set is not supported", WHERE);
 	refused("table inet fragnet { set s { typeof ip saddr; flags dynamic; }; "
 		"chain input { type filter hook input priority 0; "
-		"add @s { ip saddr ct count over 2 } drop; }; }", -EOPNOTSUPP,
-		"per-element ct count", WHERE);
+		"add @s { ip saddr limit rate 1/second ct count over 2 } drop; }; }", -EOPNOTSUPP,
+		"only one limit or one ct count", WHERE);
 	refused(TBL "meta priority set 1; }; }", -EOPNOTSUPP, "setting meta key", WHERE);
 	refused("table inet fragnet { chain output { type filter hook output priority 0; "
 		"meta skuid 0 drop; }; }", -EOPNOTSUPP, "meta skuid", "chain output, rule handle");
@@ -602,6 +647,7 @@ int main(void)
 		T_TEST(test_stateful),
 		T_TEST(test_dynamic_sets),
 		T_TEST(test_object_maps_and_inner),
+		T_TEST(test_dynamic_ct_count),
 		T_TEST(test_conntrack),
 		T_TEST(test_reject_and_rewrite),
 		T_TEST(test_refusals),

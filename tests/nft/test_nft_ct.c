@@ -713,6 +713,158 @@ static void test_ct_count_pool_full(void **state)
 	t_free(s);
 }
 
+#define C IP4(3, 3, 3, 3)      /* other remotes */
+#define D IP4(4, 4, 4, 4)
+#define E IP4(5, 5, 5, 5)
+
+/* Input, policy accept: rule 600 `udp dport 53 add @s { ip saddr ct count
+ * over 2 } counter drop`, rule 601 `udp dport 54 update @s { ip saddr ct
+ * count 1 } counter`; s dynamic with `size` elements and `timeout_ms`. */
+static struct fn_nft_state *set_count_state(struct tclock *clk, uint32_t size,
+					    uint64_t timeout_ms)
+{
+	static const uint8_t p53[2] = { 0, 53 }, p54[2] = { 0, 54 };
+	struct fn_imgb *b = t_builder();
+	struct fn_nft_state *s;
+	uint32_t set;
+
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	set = fn_imgb_set(b, "s", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, set, size, timeout_ms);
+	fn_imgb_rule(b, 0, 600);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p53);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_dynset_ct_count(b, 0, FN_DYNSET_ADD, set, 2, 1, 0);
+	t_counter(b, 0, 600);
+	t_verdict(b, FN_V_DROP, 0);
+	fn_imgb_rule(b, 0, 601);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p54);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_dynset_ct_count(b, 0, FN_DYNSET_UPDATE, set, 1, 0, 0);
+	t_counter(b, 0, 601);
+	s = t_load(b);
+	fn_nft_state_set_clock(s, t_mono, t_real, clk);
+	return s;
+}
+
+static enum fn_verdict flow(struct fn_nft_state *s, uint32_t src, uint16_t sport,
+			    uint16_t dport)
+{
+	struct tpkt t;
+
+	t_udp(&t, src, B, sport, dport, 0);
+	return receive(s, &t);
+}
+
+/* Each element counts its own connections: two per source, the third
+ * dropped; a flow is counted once; `ct count 1` matches while at most one. */
+static void test_set_ct_count(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = set_count_state(&clk, 16, 0);
+
+	(void)state;
+	assert_int_equal(flow(s, A, 1, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, A, 2, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, A, 1, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, A, 3, 53), FN_DROP);
+	assert_int_equal(COUNT(600), 1);
+	/* another source, its own list */
+	assert_int_equal(flow(s, C, 1, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, C, 2, 53), FN_ACCEPT);
+	/* A's third flow was dropped unconfirmed: the walk forgets it, and
+	 * the fourth makes three again */
+	assert_int_equal(flow(s, A, 4, 53), FN_DROP);
+	assert_int_equal(COUNT(600), 2);
+	/* update, not over: D's first connection matches, its second not */
+	assert_int_equal(flow(s, D, 1, 54), FN_ACCEPT);
+	assert_int_equal(flow(s, D, 1, 54), FN_ACCEPT);
+	assert_int_equal(COUNT(601), 2);
+	assert_int_equal(flow(s, D, 2, 54), FN_ACCEPT);
+	assert_int_equal(COUNT(601), 2);
+	/* the flows expire: the next walk forgets them */
+	clk.mono += 31 * SEC;
+	assert_int_equal(flow(s, A, 5, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, D, 3, 54), FN_ACCEPT);
+	assert_int_equal(COUNT(601), 3);
+	assert_int_equal(fn_nft_set_full(s), 0);
+	assert_int_equal(fn_nft_connlimit_full(s), 0);
+	t_free(s);
+}
+
+/* A full set first lets go of the elements whose connections are all
+ * gone (the kernel's gc asks nft_connlimit_gc), else refuses: BREAK,
+ * counted in set_full. */
+static void test_set_ct_count_full(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_nft_state *s = set_count_state(&clk, 2, 0);
+
+	(void)state;
+	assert_int_equal(flow(s, A, 1, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, C, 1, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, D, 1, 53), FN_ACCEPT); /* refused: no drop */
+	assert_int_equal(fn_nft_set_full(s), 1);
+	assert_int_equal(COUNT(600), 0);
+	clk.mono += 20 * SEC;
+	assert_int_equal(flow(s, C, 2, 53), FN_ACCEPT);
+	/* A's flow is gone, C's second is not: D takes A's place */
+	clk.mono += 11 * SEC;
+	assert_int_equal(flow(s, D, 1, 53), FN_ACCEPT);
+	assert_int_equal(fn_nft_set_full(s), 1);
+	assert_int_equal(flow(s, D, 2, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, D, 3, 53), FN_DROP);
+	assert_int_equal(COUNT(600), 1);
+	/* C still holds one connection: E is refused (one sweep a second) */
+	clk.mono += 2 * SEC;
+	assert_int_equal(flow(s, E, 1, 53), FN_ACCEPT);
+	assert_int_equal(fn_nft_set_full(s), 2);
+	t_free(s);
+}
+
+/* Elements and rules share the queue's pool: rule 400 `add @s { ip saddr
+ * ct count N }` (never stops), then 99 rules of their own ct count. An
+ * element's expiry gives its connections back to the pool. */
+static void test_set_ct_count_pool(void **state)
+{
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_imgb *b = t_builder();
+	uint32_t set, flows = FN_CL_NODES / 100, i;
+	struct fn_nft_state *s;
+
+	(void)state;
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	set = fn_imgb_set(b, "s", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, set, 4, 1000);
+	fn_imgb_rule(b, 0, 400);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_dynset_ct_count(b, 0, FN_DYNSET_ADD, set, UINT32_MAX, 0, 0);
+	t_counter(b, 0, 400);
+	for (i = 0; i < 99; i++) {
+		fn_imgb_rule(b, 0, 500 + i);
+		connlimit(b, i, UINT32_MAX, 0);
+	}
+	s = t_load(b);
+	fn_nft_state_set_clock(s, t_mono, t_real, &clk);
+	for (i = 0; i < flows; i++)
+		assert_int_equal(flow(s, A, (uint16_t)(1000 + i), 53), FN_ACCEPT);
+	assert_int_equal(fn_nft_connlimit_full(s), 0);
+	assert_int_equal(flow(s, A, (uint16_t)(1000 + i), 53), FN_DROP);
+	assert_int_equal(fn_nft_connlimit_full(s), 1);
+	assert_int_equal(COUNT(400), flows + 1);
+	/* A's element expired (1 s): its flows, alive for 30 s, leave the
+	 * pool with it, and a new flow finds room again */
+	clk.mono += 2 * SEC;
+	assert_int_equal(flow(s, A, 2000, 53), FN_ACCEPT);
+	assert_int_equal(flow(s, C, 2000, 53), FN_ACCEPT);
+	assert_int_equal(fn_nft_connlimit_full(s), 1);
+	t_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -731,6 +883,9 @@ int main(void)
 		T_TEST(test_expiration_rounding),
 		T_TEST(test_ct_count),
 		T_TEST(test_ct_count_pool_full),
+		T_TEST(test_set_ct_count),
+		T_TEST(test_set_ct_count_full),
+		T_TEST(test_set_ct_count_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,9 +157,18 @@ static void test_full_set(void **state)
 	t_free(s);
 }
 
+/* What a sweep asks of an element: expired ones leave. */
+static bool expired_leave(struct fn_dyn_elem *e, bool expired, void *arg)
+{
+	(void)e;
+	(*(unsigned *)arg)++;
+	return expired;
+}
+
 /* The sweep: a table of size 3 filled, two expire, two new keys fit. */
 static void test_table_sweep(void **state)
 {
+	unsigned asked = 0;
 	struct fn_dyn_table t;
 	uint32_t k[4] = { 1, 2, 3, 4 };
 	struct fn_dyn_elem *e;
@@ -169,22 +178,23 @@ static void test_table_sweep(void **state)
 	assert_int_equal(fn_dyn_init(&t, FN_DYN_MAX_SIZE + 1, 4), -EINVAL);
 	assert_int_equal(fn_dyn_init(&t, 3, 4), 0);
 	for (int i = 0; i < 3; i++) {
-		e = fn_dyn_insert(&t, &k[i], 10);
+		e = fn_dyn_insert(&t, &k[i], 10, expired_leave, &asked);
 		assert_non_null(e);
 		e->expires = i == 2 ? FN_DYN_NEVER : 100;
 	}
-	assert_null(fn_dyn_insert(&t, &k[3], 50));   /* full, nothing expired */
-	assert_null(fn_dyn_insert(&t, &k[3], 200));  /* swept at 50: not again yet */
-	e = fn_dyn_insert(&t, &k[3], 50 + FN_DYN_SWEEP_NS);
+	assert_null(fn_dyn_insert(&t, &k[3], 50, expired_leave, &asked));   /* full, nothing expired */
+	assert_null(fn_dyn_insert(&t, &k[3], 200, expired_leave, &asked));  /* swept at 50: not again yet */
+	e = fn_dyn_insert(&t, &k[3], 50 + FN_DYN_SWEEP_NS, expired_leave, &asked);
 	assert_non_null(e);
 	e->expires = FN_DYN_NEVER;
+	assert_int_equal(asked, 6);   /* two sweeps of three elements */
 	assert_int_equal(t.used, 2);
 	assert_null(fn_dyn_find(&t, &k[0]));
 	assert_null(fn_dyn_find(&t, &k[1]));
 	assert_ptr_equal(fn_dyn_find(&t, &k[3]), e);
 	assert_non_null(fn_dyn_find(&t, &k[2]));
-	assert_non_null(fn_dyn_insert(&t, &k[0], 50 + FN_DYN_SWEEP_NS));
-	assert_null(fn_dyn_insert(&t, &k[1], 50 + FN_DYN_SWEEP_NS));
+	assert_non_null(fn_dyn_insert(&t, &k[0], 50 + FN_DYN_SWEEP_NS, expired_leave, &asked));
+	assert_null(fn_dyn_insert(&t, &k[1], 50 + FN_DYN_SWEEP_NS, expired_leave, &asked));
 	fn_dyn_fini(&t);
 }
 
@@ -278,6 +288,61 @@ static void test_verifier(void **state)
 	}
 }
 
+/* The verifier's rules for a per-element ct count: known flags, both or
+ * neither of its fields, not with a limit, only with conntrack. */
+static void test_verifier_ct_count(void **state)
+{
+	static const struct {
+		uint8_t flags;
+		uint32_t count;
+		bool limit, conntrack;
+		const char *why;
+	} cases[] = {
+		{ 0x4 | FN_DYNSET_F_CT_COUNT, 2, false, true, "dynset flags 0x5" },
+		{ FN_DYNSET_F_CT_COUNT_OVER, 2, false, true, "without a ct count" },
+		{ 0, 2, false, true, "without a ct count" },
+		{ FN_DYNSET_F_CT_COUNT, 2, true, true, "both a limit and a ct count" },
+		{ FN_DYNSET_F_CT_COUNT, 2, false, false, "without the conntrack flag" },
+		{ FN_DYNSET_F_CT_COUNT | FN_DYNSET_F_CT_COUNT_OVER, 0, false, true, NULL },
+	};
+	struct fn_img_limit lim;
+	char err[256];
+	size_t len, i;
+
+	(void)state;
+	assert_int_equal(fn_img_limit_init(&lim, 1, 1, 1, 0, 0), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fn_imgb *b = t_builder();
+		struct fn_op_dynset *o;
+		uint32_t set, slot;
+		void *img;
+
+		fn_imgb_table(b, "t", FN_FAMILY_IPV4, 0);
+		if (cases[i].conntrack)
+			fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+		fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_DROP);
+		set = fn_imgb_set(b, "s", FN_SET_HASH, 0, 4, 0, 0, NULL);
+		fn_imgb_set_dynamic(b, set, 8, 0);
+		fn_imgb_rule(b, 0, 1);
+		t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+		slot = cases[i].limit ? fn_imgb_limit(b, &lim) : FN_IMG_NONE;
+		o = fn_imgb_op(b, FN_OP_DYNSET, sizeof(*o));
+		assert_non_null(o);
+		*o = (struct fn_op_dynset){ .h = o->h, .sreg = 0, .op = FN_DYNSET_ADD,
+					    .set = set, .limit = slot,
+					    .ct_count = cases[i].count, .flags = cases[i].flags };
+		img = t_image(b, &len);
+		if (!cases[i].why) {
+			assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), 0);
+		} else {
+			assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), -EBADMSG);
+			if (!strstr(err, cases[i].why))
+				fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].why);
+		}
+		t_free(img);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +353,7 @@ int main(void)
 		T_TEST(test_per_element_limit),
 		T_TEST(test_per_element_limit_over),
 		T_TEST(test_verifier),
+		T_TEST(test_verifier_ct_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,6 +114,20 @@ void t_dynset(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t set, uint32_
 	memcpy(o->timeout_ms, &timeout_ms, sizeof(timeout_ms));
 }
 
+void t_dynset_ct_count(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t set,
+		       uint32_t count, int over, uint64_t timeout_ms)
+{
+	struct fn_op_dynset *o = fn_imgb_op(b, FN_OP_DYNSET, sizeof(*o));
+
+	if (!o)
+		return;
+	*o = (struct fn_op_dynset){ .h = o->h, .sreg = sreg, .op = op, .set = set,
+				    .limit = FN_IMG_NONE, .ct_count = count,
+				    .flags = FN_DYNSET_F_CT_COUNT |
+					     (over ? FN_DYNSET_F_CT_COUNT_OVER : 0) };
+	memcpy(o->timeout_ms, &timeout_ms, sizeof(timeout_ms));
+}
+
 void t_port_rule(struct fn_imgb *b, uint32_t chain, uint64_t handle, uint16_t port,
 		 int32_t verdict)
 {

@@ -35,6 +35,9 @@ void t_objref_map(struct fn_imgb *b, uint8_t sreg, uint8_t type, uint32_t set);
  * slot (FN_IMG_NONE: none), timeout_ms (0: the set's). */
 void t_dynset(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t set, uint32_t limit,
 	      uint64_t timeout_ms);
+/* dynset with a per-element `ct count [over] count` instead of a limit. */
+void t_dynset_ct_count(struct fn_imgb *b, uint8_t sreg, uint8_t op, uint32_t set,
+		       uint32_t count, int over, uint64_t timeout_ms);
 
 /* A whole rule, `udp dport PORT counter VERDICT`, as rule `handle` of
  * `chain` (FN_V_ACCEPT, FN_V_DROP, ...). */

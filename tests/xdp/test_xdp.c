@@ -596,6 +596,16 @@ static void n_meter(struct fn_imgb *b)
 	t_dynset(b, 0, FN_DYNSET_ADD, set, fn_imgb_limit(b, &l), 0);
 }
 
+/* meter m { ip saddr ct count over 2 }: each element's own connections */
+static void n_meter_ct_count(struct fn_imgb *b)
+{
+	uint32_t set = fn_imgb_set(b, "mc", FN_SET_HASH, 0, 4, 0, 0, NULL);
+
+	fn_imgb_set_dynamic(b, set, 64, 0);
+	t_payload(b, NET, 12, 4, 0);
+	t_dynset_ct_count(b, 0, FN_DYNSET_ADD, set, 2, 1, 0);
+}
+
 /* ip saddr @d drop, d filled by a later rule (update @d { ip saddr }) */
 static void n_dynamic_lookup(struct fn_imgb *b)
 {
@@ -624,6 +634,8 @@ static const struct nonoff nonoffs[] = {
 	{ "jump", "jump: a chain it reaches is not offloadable", n_jump, false },
 	{ "ct", "ct: conntrack runs in-process", n_ct, true },
 	{ "ct set", "ct set: conntrack runs in-process", n_ct_set, true },
+	{ "meter ct count", "dynset: per-element ct count, conntrack runs in-process",
+	  n_meter_ct_count, true },
 };
 
 /* Rules 0-4 of the chain under test: udp dport matches with counters; the
