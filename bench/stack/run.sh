@@ -420,6 +420,20 @@ say "veth, DPDK generator: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
 # PMD) wants it: sh -c "$MOUNT_BPF" sh CMD... mounts it, then runs CMD.
 MOUNT_BPF='mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"'
 
+# How long the serving thread was runnable but waited for a CPU (schedstat's
+# run delay), as a share of the wall time from runq_mark to runq_share: on
+# a shared CPU this is the time the others took from it.
+runq_mark() {   # runq_mark PID -> "run-delay-ns wall-us"
+	echo "$(cut -d' ' -f2 "/proc/$1/task/$1/schedstat" 2>/dev/null || echo x) ${EPOCHREALTIME/./}"
+}
+runq_share() {   # runq_share PID MARK -> percent
+	local now
+	now=$(runq_mark "$1")
+	awk -v a="$2" -v b="$now" 'BEGIN {split(a, x, " "); split(b, y, " ");
+		if (x[1] !~ /^[0-9]+$/ || y[1] !~ /^[0-9]+$/ || y[2] <= x[2]) print "nan";
+		else printf "%.0f", (y[1] - x[1]) / 10 / (y[2] - x[2]) }'
+}
+
 gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 	local kind=$1 n=$((++RUN_N)) server spid gen res ready="echoing on"
 	case $kind in
@@ -441,6 +455,7 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 	spid=$(pgrep -P "$server" | head -1)   # the server under timeout
 	# The serving thread is the process's main thread in both: fragnet's
 	# main lcore, fn-kecho's only thread.
+	runq0=$(runq_mark "${spid:-0}")
 	start "gen$n" ip netns exec "$NS_C" sh -c "$MOUNT_BPF" sh timeout $RUN_TIMEOUT \
 		"$B/fn-gen" -l $CLIENT_CPU --in-memory --no-pci --no-telemetry --log-level='*:error' \
 		--vdev "net_af_xdp1,iface=$IF_C,start_queue=0,queue_count=1" -- \
@@ -449,6 +464,7 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 		--watch-pid "${spid:-0}" --watch-tid "${spid:-0}"
 	gen=$LAST_PID
 	wait_for $RUN_TIMEOUT grep -q '^rx_pps=' "$TMP/gen$n.log"
+	RUNQ=$(runq_share "${spid:-0}" "$runq0")
 	stop "$gen"
 	stop "$server"
 	case $STOP_RC in 134|136|139) cat "$TMP/srv$n.log" >&2; die "$kind crashed (exit $STOP_RC)" ;; esac
@@ -459,7 +475,7 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 	RES=$res
 }
 
-declare -A V_PPS V_SCPU V_PER_CPU V_IDLE V_LOST V_RATIO
+declare -A V_PPS V_SCPU V_PER_CPU V_IDLE V_LOST V_RATIO V_RUNQ
 for r in $(seq "$REPS"); do
 	order="fragnet kernel"
 	[ $((r % 2)) = 0 ] && order="kernel fragnet"   # neither always runs first
@@ -469,6 +485,7 @@ for r in $(seq "$REPS"); do
 		V_PPS[$kind]+=" $(kv rx_pps "$RES")"
 		V_IDLE[$kind]+=" $(kv idle "$RES")"
 		V_SCPU[$kind]+=" $(kv server_cpu "$RES")"
+		V_RUNQ[$kind]+=" $RUNQ"
 		V_PER_CPU[$kind]+=" $(per_cpu "$(kv rx_pps "$RES")" "$(kv server_cpu "$RES")")"
 		V_LOST[$kind]=$(( ${V_LOST[$kind]:-0} + $(kv lost "$RES") ))
 	done
@@ -509,13 +526,15 @@ spread() {   # spread DIVISOR DECIMALS "R1 R2..": lowest-highest run
 		'NR == 1 {lo = $1} {hi = $1} END {if (NR) printf "%.*f-%.*f", p, lo / d, p, hi / d; else print "-"}'
 }
 # Which side limited a step-5 run: a generator that was never idle was the
-# bound; a serving thread near all of its CPU was; else each waited on the
-# other: the kernel work between them (softirqs) or a CPU shared with others.
+# bound; a serving thread near all of its CPU was; one that waited a quarter
+# of the run for its CPU was held back by the CPU's other tenants; else each
+# waited on the other (the kernel work between them).
 verdict5() {
-	awk -v i="$(md "${V_IDLE[$1]}")" -v c="$(md "${V_SCPU[$1]}")" 'BEGIN {
+	awk -v i="$(md "${V_IDLE[$1]}")" -v c="$(md "${V_SCPU[$1]}")" -v q="$(md "${V_RUNQ[$1]}")" 'BEGIN {
 		if (i !~ /^[0-9.]+$/) print "-";
 		else if (i < 5) printf "generator (idle %d%%)", i;
 		else if (c >= 90) printf "server thread (cpu %d%%)", c;
+		else if (q >= 25) printf "CPU %d shared (server waited %d%%)", '$SERVER_CPU', q;
 		else printf "neither (gen idle %d%%, server %d%%)", i, c }'
 }
 
@@ -597,6 +616,8 @@ row "" "  echoed, Mpps" "af_xdp $(scale "$V_F" 1e6 3)" "kernel $(scale "$V_K" 1e
 	"$(ratio "$V_F" "$V_K")"
 row "" "  CPU the serving thread got (% of CPU $SERVER_CPU)" "af_xdp $(pct "${V_SCPU[fragnet]}")" \
 	"kernel $(pct "${V_SCPU[kernel]}")" ""
+row "" "  serving thread waiting for a CPU (% of the run)" "af_xdp $(pct "${V_RUNQ[fragnet]}")" \
+	"kernel $(pct "${V_RUNQ[kernel]}")" ""
 row "" "  generator check: fn-gen idle time" "af_xdp $(pct "${V_IDLE[fragnet]}")" \
 	"kernel $(pct "${V_IDLE[kernel]}")" ""
 row "" "  which side limited it" "$(verdict5 fragnet)" "$(verdict5 kernel)" ""
@@ -677,6 +698,8 @@ How each figure was measured
     input up to the socket) is paid on the generator's CPU, and the generator's (its XDP copy)
     on CPU $SERVER_CPU, in the server's send. fn-gen idle: share of its measured time in loop
     iterations that found nothing to do (waiting for the server); near 0 the generator was the bound.
+    Waiting for a CPU: the serving thread's run delay (/proc/PID/task/TID/schedstat) from the
+    generator's start to its result, in % of that wall time: runnable, but CPU $SERVER_CPU ran others.
     Every run, in order (Mpps per server-thread CPU-second; echoed Mpps in brackets):
       af_xdp $(runs 1e6 "${V_PER_CPU[fragnet]:-}" "${V_PPS[fragnet]:-}")
       kernel $(runs 1e6 "${V_PER_CPU[kernel]:-}" "${V_PPS[kernel]:-}")
