@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# The stack benchmark: one command, one table, four comparisons
+# The stack benchmark: one command, one table, five comparisons
 # measured side by side in one run.
 #
 #   1. fragnet-echo on one lcore against testpmd macswap (the ceiling) on the
