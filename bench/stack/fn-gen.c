@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fn-gen: a one-lcore DPDK UDP/IPv4 load generator for echo servers on a
- * vdev pair (memif). It keeps a window of frames in flight to the server's
- * MAC and IP and counts what comes back, so the figure is the echo rate of
- * whatever sits at the other end (fragnet-echo, testpmd macswap).
+ * vdev pair (memif) or on one end of a veth (net_af_xdp). It keeps a window
+ * of frames in flight to the server's MAC and IP and counts what comes back,
+ * so the figure is the echo rate of whatever sits at the other end
+ * (fragnet-echo, testpmd macswap, a kernel UDP echo).
  *
  *   fn-gen -l 0 --vdev net_memif0,role=client,... -- --dst-mac 02:.. \
  *          --src-ip 10.0.0.2 --dst-ip 10.0.0.1 [--window 256 | --open]
@@ -25,6 +26,8 @@
  * of the non-empty receive bursts. With --watch-pid P, server_cpu is the CPU
  * time process P (the server) got during the measurement, in % of one CPU:
  * on a shared machine, rx_pps * 100 / server_cpu is the rate per CPU-second.
+ * --watch-tid T narrows that to thread T of the process: the serving thread
+ * alone, without the helper threads (EAL's interrupt thread).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -56,7 +59,7 @@ struct opts {
 	uint16_t dport;
 	unsigned flows, size, window;
 	bool open, linger;
-	int watch_pid;
+	int watch_pid, watch_tid;
 	double warmup, duration;
 };
 
@@ -138,6 +141,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{ "duration", required_argument, NULL, 't' },
 		{ "linger", no_argument, NULL, 'L' },
 		{ "watch-pid", required_argument, NULL, 'P' },
+		{ "watch-tid", required_argument, NULL, 'T' },
 		{ 0 }
 	};
 	int c;
@@ -159,9 +163,10 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 't': o->duration = atof(optarg); break;
 		case 'L': o->linger = true; break;
 		case 'P': o->watch_pid = atoi(optarg); break;
+		case 'T': o->watch_tid = atoi(optarg); break;
 		default: die("usage: fn-gen [EAL] -- --dst-mac M --src-ip A --dst-ip B "
 			     "[--dport P] [--flows N] [--size FRAME] [--window W | --open] "
-			     "[--warmup S] [--duration S] [--linger] [--watch-pid PID]");
+			     "[--warmup S] [--duration S] [--linger] [--watch-pid PID [--watch-tid T]]");
 		}
 	}
 	if (!have_mac || o->src_ip == 0 || o->dst_ip == 0)
@@ -170,8 +175,19 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		die("bad --flows or --window");
 	if (o->size < 60 || o->size > RTE_MBUF_DEFAULT_DATAROOM)
 		die("--size is a frame length without FCS, 60 to 2048");
+	if (o->watch_tid && !o->watch_pid)
+		die("--watch-tid needs --watch-pid");
 	if (o->duration <= 0 || o->warmup + o->duration > MAX_SECONDS)
 		die("bad --duration");
+}
+
+/* CPU seconds of the watched server (process or one thread); -1 if none. */
+static double server_cpu_seconds(const struct opts *o)
+{
+	if (o->watch_pid == 0)
+		return -1;
+	return o->watch_tid ? task_cpu_seconds(o->watch_pid, o->watch_tid) :
+			      proc_cpu_seconds(o->watch_pid);
 }
 
 int main(int argc, char **argv)
@@ -233,7 +249,7 @@ int main(int argc, char **argv)
 			tx_at_measure = n_tx;
 			rx_at_sample = n_rx;
 			rx_bursts_at_measure = rx_bursts;
-			server_cpu0 = o.watch_pid ? proc_cpu_seconds(o.watch_pid) : -1;
+			server_cpu0 = server_cpu_seconds(&o);
 		}
 		if (now >= next_sample && n_samples < MAX_SECONDS) {
 			samples[n_samples++] = (double)(n_rx - rx_at_sample);
@@ -306,7 +322,7 @@ int main(int argc, char **argv)
 	now = rte_get_tsc_cycles();
 	{
 		double secs = (double)(now - t_measure) / hz;
-		double server_cpu1 = o.watch_pid ? proc_cpu_seconds(o.watch_pid) : -1;
+		double server_cpu1 = server_cpu_seconds(&o);
 
 		if (!measuring || secs <= 0)
 			die("stopped before the measurement started");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The DPDK load generators' one port (fn-gen, fnr-gen): a vdev (memif)
+ * The DPDK load generators' one port (fn-gen, fnr-gen): a vdev (memif, af_xdp)
  * brought up with one queue each way, and the addresses they take on the
  * command line. Header-only, like cpu_usage.h: each generator is one file.
  */
@@ -36,7 +36,7 @@ static inline int gen_port_up(struct rte_mempool *pool, const volatile bool *qui
 	    rte_eth_dev_start(port) < 0)
 		return -1;
 	*port_out = port;
-	/* memif: the link comes up when the peer has connected. */
+	/* memif: the link comes up when the peer has connected; af_xdp: at once. */
 	for (int i = 0; i < 100 && !*quit; i++) {
 		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status)
 			return 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# The stack benchmark: one command, one table, four comparisons
+# The stack benchmark: one command, one table, five comparisons
 # measured side by side in one run.
 #
 #   1. fragnet-echo on one lcore against testpmd macswap (the ceiling) on the
@@ -11,9 +11,12 @@
 #      the peer namespace; open-loop rows show the load tool's own ceiling.
 #   3. Instructions per echoed packet under callgrind, full and UDP-only builds.
 #   4. Code size of the stack, full and UDP-only builds.
+#   5. fragnet-echo (net_af_xdp) against the kernel UDP echo on the same veth,
+#      both driven by fn-gen on net_af_xdp of the peer end: echoes per
+#      CPU-second of the serving thread, with no kernel-socket client as bound.
 #
 #   sudo bench/stack/run.sh [--reps N] [--duration S] [--window W] [--udp-window W]
-#                           [--only 1,2,3,4]
+#                           [--only 1,2,3,4,5]
 #
 # Builds build-bench/ (full) and build-bench-udponly/ (the UDP-only options),
 # both --buildtype=release. Everything it creates (namespaces and veths named
@@ -24,13 +27,13 @@ set -uo pipefail
 REPS=5          # runs per throughput figure, interleaved; the median is reported
 DURATION=2      # measured seconds per run (after WARMUP)
 WARMUP=1
-GEN_WINDOW=256  # fn-gen frames in flight (memif rings hold 1024)
+GEN_WINDOW=256  # fn-gen frames in flight (memif and af_xdp rings hold 1024)
 UDP_FLOWS=16    # fn-udpload sockets
 UDP_WINDOW=64   # fn-udpload requests in flight, over all flows
 FRAME=60        # Ethernet frame without FCS: 18 bytes of UDP payload
 SERVER_CPU=1    # servers (fragnet lcore, testpmd forwarding lcore, kernel echo)
 CLIENT_CPU=0    # generators
-ONLY=1,2,3,4    # which comparisons to run
+ONLY=1,2,3,4,5  # which comparisons to run
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -164,7 +167,7 @@ build() {   # build DIR [meson options]
 		>"$TMP/build.log" 2>&1 || { tail -30 "$TMP/build.log" >&2; die "build of $dir failed"; }
 }
 build "$FULL"
-build "$UDPO" "${UDPONLY_OPTS[@]}"
+want 1 || want 3 || want 4 && build "$UDPO" "${UDPONLY_OPTS[@]}"
 B=$FULL/bench/stack
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -397,6 +400,103 @@ topo_cleanup
 
 
 fi
+# ------------------------------------------------------------------ 5. veth, DPDK generator
+if want 5; then
+
+# Step 2 without the kernel-socket client as the bound: fn-gen (a DPDK lcore
+# on CPU $CLIENT_CPU) on net_af_xdp of the client's veth end keeps a window
+# of frames in flight to the server, fragnet-echo on net_af_xdp or fn-kecho
+# (recvmmsg/sendmmsg) on the server's end. The client end has no address:
+# its XDP program takes every frame of the queue to fn-gen. The kernel
+# server knows the generator's MAC by a permanent entry (fragnet learns it
+# from the requests). fragnet runs in its default idle mode (spin, then
+# sleep up to 1 ms), not --busy: like the blocking kernel server, its
+# thread then takes the CPU it needs, not all it is given.
+topo_pair --no-ipv6 && topo_link "$SUBNET" --hosts "" || die "cannot create the veth pair"
+NS_S=$TOPO_S NS_C=$TOPO_C IF_S=$LINK_S IF_C=$LINK_C
+say "veth, DPDK generator: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
+
+# ip netns exec gives a private /sys without bpffs; libxdp (under the af_xdp
+# PMD) wants it: sh -c "$MOUNT_BPF" sh CMD... mounts it, then runs CMD.
+MOUNT_BPF='mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"'
+
+# How long the serving thread was runnable but waited for a CPU (schedstat's
+# run delay), as a share of the wall time from runq_mark to runq_share: on
+# a shared CPU this is the time the others took from it.
+runq_mark() {   # runq_mark PID -> "run-delay-ns wall-us"
+	echo "$(cut -d' ' -f2 "/proc/$1/task/$1/schedstat" 2>/dev/null || echo x) ${EPOCHREALTIME/./}"
+}
+runq_share() {   # runq_share PID MARK -> percent
+	local now
+	now=$(runq_mark "$1")
+	awk -v a="$2" -v b="$now" 'BEGIN {split(a, x, " "); split(b, y, " ");
+		if (x[1] !~ /^[0-9]+$/ || y[1] !~ /^[0-9]+$/ || y[2] <= x[2]) print "nan";
+		else printf "%.0f", (y[1] - x[1]) / 10 / (y[2] - x[2]) }'
+}
+
+gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
+	local kind=$1 n=$((++RUN_N)) server spid gen res ready="echoing on"
+	case $kind in
+	fragnet)
+		start "srv$n" ip netns exec "$NS_S" sh -c "$MOUNT_BPF" sh timeout $RUN_TIMEOUT \
+			"$FULL/examples/fragnet-echo" \
+			--port "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1" \
+			--addr "$SUBNET.1/24" --unfiltered --lcores $SERVER_CPU --eal "--in-memory" ;;
+	kernel)
+		# Deleting the last address flushes the neighbours, permanent too.
+		ip -n "$NS_S" addr add "$SUBNET.1/24" dev "$IF_S"
+		ip -n "$NS_S" neigh replace "$SUBNET.2" lladdr "$LINK_CMAC" dev "$IF_S" nud permanent
+		start "srv$n" ip netns exec "$NS_S" taskset -c $SERVER_CPU timeout $RUN_TIMEOUT \
+			"$B/fn-kecho" --port 7 ;;
+	esac
+	server=$LAST_PID
+	wait_for 30 grep -q "$ready" "$TMP/srv$n.log" ||
+		{ cat "$TMP/srv$n.log" >&2; die "$kind echo server did not start"; }
+	spid=$(pgrep -P "$server" | head -1)   # the server under timeout
+	# The serving thread is the process's main thread in both: fragnet's
+	# main lcore, fn-kecho's only thread.
+	runq0=$(runq_mark "${spid:-0}")
+	start "gen$n" ip netns exec "$NS_C" sh -c "$MOUNT_BPF" sh timeout $RUN_TIMEOUT \
+		"$B/fn-gen" -l $CLIENT_CPU --in-memory --no-pci --no-telemetry --log-level='*:error' \
+		--vdev "net_af_xdp1,iface=$IF_C,start_queue=0,queue_count=1" -- \
+		--dst-mac "$LINK_SMAC" --src-ip "$SUBNET.2" --dst-ip "$SUBNET.1" --size $FRAME \
+		--window $GEN_WINDOW --warmup $WARMUP --duration $DURATION \
+		--watch-pid "${spid:-0}" --watch-tid "${spid:-0}"
+	gen=$LAST_PID
+	wait_for $RUN_TIMEOUT grep -q '^rx_pps=' "$TMP/gen$n.log"
+	RUNQ=$(runq_share "${spid:-0}" "$runq0")
+	stop "$gen"
+	stop "$server"
+	case $STOP_RC in 134|136|139) cat "$TMP/srv$n.log" >&2; die "$kind crashed (exit $STOP_RC)" ;; esac
+	[ "$kind" = kernel ] && ip -n "$NS_S" addr del "$SUBNET.1/24" dev "$IF_S"
+	res=$(grep '^rx_pps=' "$TMP/gen$n.log")
+	[ -n "$res" ] || { cat "$TMP/gen$n.log" "$TMP/srv$n.log" >&2; die "fn-gen against $kind failed"; }
+	cp "$TMP/srv$n.log" "$TMP/last-veth-$kind.log"
+	RES=$res
+}
+
+declare -A V_PPS V_SCPU V_PER_CPU V_IDLE V_LOST V_RATIO V_RUNQ
+for r in $(seq "$REPS"); do
+	order="fragnet kernel"
+	[ $((r % 2)) = 0 ] && order="kernel fragnet"   # neither always runs first
+	for kind in $order; do
+		say "veth, DPDK generator: $kind, run $r/$REPS"
+		gen_run $kind
+		V_PPS[$kind]+=" $(kv rx_pps "$RES")"
+		V_IDLE[$kind]+=" $(kv idle "$RES")"
+		V_SCPU[$kind]+=" $(kv server_cpu "$RES")"
+		V_RUNQ[$kind]+=" $RUNQ"
+		V_PER_CPU[$kind]+=" $(per_cpu "$(kv rx_pps "$RES")" "$(kv server_cpu "$RES")")"
+		V_LOST[$kind]=$(( ${V_LOST[$kind]:-0} + $(kv lost "$RES") ))
+	done
+	# The round's ratio, from its two runs side by side.
+	V_RATIO[round]+=" $(ratio "${V_PER_CPU[fragnet]##* }" "${V_PER_CPU[kernel]##* }")"
+done
+FN_VETH_GEN_COUNTERS=$(grep '^queue 0' "$TMP/last-veth-fragnet.log")
+topo_cleanup
+
+
+fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ------------------------------------------------------------------ the table
@@ -419,6 +519,24 @@ R_XDP=$(md "${RPS[af_xdp]}") R_XSK=$(md "${RPS[xsk]}") R_KER=$(md "${RPS[kernel]
 OPEN_X_SENT=$(kv sent_pps "${OPEN[af_xdp]}") OPEN_X_RPS=$(kv rps "${OPEN[af_xdp]}")
 OPEN_K_SENT=$(kv sent_pps "${OPEN[kernel]}") OPEN_K_RPS=$(kv rps "${OPEN[kernel]}")
 lat() { echo "$(md "${P50[$1]}")/$(md "${P99[$1]}")"; }
+V_F=$(md "${V_PPS[fragnet]}") V_K=$(md "${V_PPS[kernel]}")
+V_F_C=$(md "${V_PER_CPU[fragnet]}") V_K_C=$(md "${V_PER_CPU[kernel]}")
+spread() {   # spread DIVISOR DECIMALS "R1 R2..": lowest-highest run
+	printf '%s\n' $3 | grep -E '^[0-9.]+$' | sort -g | awk -v d="$1" -v p="$2" \
+		'NR == 1 {lo = $1} {hi = $1} END {if (NR) printf "%.*f-%.*f", p, lo / d, p, hi / d; else print "-"}'
+}
+# Which side limited a step-5 run: a generator that was never idle was the
+# bound; a serving thread near all of its CPU was; one that waited a quarter
+# of the run for its CPU was held back by the CPU's other tenants; else each
+# waited on the other (the kernel work between them).
+verdict5() {
+	awk -v i="$(md "${V_IDLE[$1]}")" -v c="$(md "${V_SCPU[$1]}")" -v q="$(md "${V_RUNQ[$1]}")" 'BEGIN {
+		if (i !~ /^[0-9.]+$/) print "-";
+		else if (i < 5) printf "generator (idle %d%%)", i;
+		else if (c >= 90) printf "server thread (cpu %d%%)", c;
+		else if (q >= 25) printf "CPU %d shared (server waited %d%%)", '$SERVER_CPU', q;
+		else printf "neither (gen idle %d%%, server %d%%)", i, c }'
+}
 
 row() { printf '  %-2s %-50s %-24s %-26s %s\n' "$@"; }
 hr() { printf '  %s\n' "$(printf '%.0s-' $(seq 112))"; }
@@ -489,6 +607,20 @@ row "" "  .text of libfragnet.so, bytes" "udp-only $SZ_SO_UDPO" "full build $SZ_
 	"$(ratio "$SZ_SO_UDPO" "$SZ_SO_FULL")"
 row "" "  lib/nft/ interpreter objects, .text bytes" \
 	"${SZ_NFT:-not in this tree}" "" ""
+row 5 "veth echo per server-thread CPU-second, Mpps" "af_xdp $(scale "$V_F_C" 1e6 2)" \
+	"kernel recvmmsg $(scale "$V_K_C" 1e6 2)" "$(ratio "$V_F_C" "$V_K_C")"
+row "" "  (fn-gen on af_xdp, w=$GEN_WINDOW) runs lowest-highest" \
+	"af_xdp $(spread 1e6 2 "${V_PER_CPU[fragnet]}")" "kernel $(spread 1e6 2 "${V_PER_CPU[kernel]}")" \
+	"$(spread 1 2 "${V_RATIO[round]}")"
+row "" "  echoed, Mpps" "af_xdp $(scale "$V_F" 1e6 3)" "kernel $(scale "$V_K" 1e6 3)" \
+	"$(ratio "$V_F" "$V_K")"
+row "" "  CPU the serving thread got (% of CPU $SERVER_CPU)" "af_xdp $(pct "${V_SCPU[fragnet]}")" \
+	"kernel $(pct "${V_SCPU[kernel]}")" ""
+row "" "  serving thread waiting for a CPU (% of the run)" "af_xdp $(pct "${V_RUNQ[fragnet]}")" \
+	"kernel $(pct "${V_RUNQ[kernel]}")" ""
+row "" "  generator check: fn-gen idle time" "af_xdp $(pct "${V_IDLE[fragnet]}")" \
+	"kernel $(pct "${V_IDLE[kernel]}")" ""
+row "" "  which side limited it" "$(verdict5 fragnet)" "$(verdict5 kernel)" ""
 hr
 cat <<EOF
 
@@ -553,6 +685,27 @@ How each figure was measured
  4. size -A, sum of .text over the objects of lib/runtime, lib/stack, lib/filter and lib/ctl in libfragnet_internal.a
     ($N_OBJ_FULL objects full, $N_OBJ_UDPO UDP-only), release build, and .text of libfragnet.so.
     UDP-only: ${UDPONLY_OPTS[*]}.
+ 5. The veth of 2, but the load is fn-gen (one DPDK lcore on CPU $CLIENT_CPU, $GEN_WINDOW frames in flight,
+    64 flows, valid checksums) on net_af_xdp of the client end, whose XDP program takes every
+    frame of the queue; the client end has no address. Servers on CPU $SERVER_CPU: fragnet-echo on
+    net_af_xdp (default idle mode: spins, then sleeps up to 1 ms), or fn-kecho (blocking recvmmsg/sendmmsg, batches up to 64) with the address on
+    the veth and a permanent neighbour entry for the generator. Rounds alternate which server runs
+    first; each round gives a ratio, the medians and lowest-highest are over rounds. "Per
+    server-thread CPU-second": the rate divided by the CPU time of the serving thread alone
+    (fragnet's main lcore, fn-kecho's one thread; /proc/PID/task/TID/stat) during the measured
+    seconds; both sleep when idle, so this is what each needed. Neither figure holds the softirq work of a frame's receive side: veth runs it on the
+    sending CPU, so the server's receive path (XDP and the copy into the AF_XDP ring, or IP/UDP
+    input up to the socket) is paid on the generator's CPU, and the generator's (its XDP copy)
+    on CPU $SERVER_CPU, in the server's send. fn-gen idle: share of its measured time in loop
+    iterations that found nothing to do (waiting for the server); near 0 the generator was the bound.
+    Waiting for a CPU: the serving thread's run delay (/proc/PID/task/TID/schedstat) from the
+    generator's start to its result, in % of that wall time: runnable, but CPU $SERVER_CPU ran others.
+    Every run, in order (Mpps per server-thread CPU-second; echoed Mpps in brackets):
+      af_xdp $(runs 1e6 "${V_PER_CPU[fragnet]:-}" "${V_PPS[fragnet]:-}")
+      kernel $(runs 1e6 "${V_PER_CPU[kernel]:-}" "${V_PPS[kernel]:-}")
+    Frames written off after 250 ms without a reply (all runs): af_xdp ${V_LOST[fragnet]:-0},
+    kernel ${V_LOST[kernel]:-0}.
+    fragnet counters of its last run: ${FN_VETH_GEN_COUNTERS:-none}
 
 Callgrind hot spots, full build (self instructions per packet, function, object):
 $(sed 's/^/  /' "$TMP/hot-full.txt" 2>/dev/null)
@@ -571,6 +724,7 @@ csv_row() {
 	for f in "$@"; do [ "$f" = - ] && f=; out+=",$f"; done
 	echo "$out"
 }
+if want 1 || want 2 || want 3 || want 4; then
 {
 	echo "measurement,fragnet,reference,fragnet/reference"
 	csv_row "memif echo Mpps: full vs testpmd macswap" "$(scale "$M_FULL" 1e6 2)" \
@@ -590,3 +744,18 @@ csv_row() {
 } >"$results/stack.csv"
 "$SRC/bench/plot.sh" "$results/stack.csv" "$results/stack.png" \
 	"libfragnet stack against its references ($(date +%F))" "fragnet / reference" 4 || true
+fi
+# Step 5 has a file of its own: one row per round and the medians.
+if want 5; then
+	{
+		echo "round,fragnet echoes per server CPU-second,kernel echoes per server CPU-second,fragnet/kernel,fragnet pps,kernel pps"
+		fc=(${V_PER_CPU[fragnet]}) kc=(${V_PER_CPU[kernel]}) fp=(${V_PPS[fragnet]}) kp=(${V_PPS[kernel]})
+		for ((i = 0; i < ${#fc[@]}; i++)); do
+			csv_row "$((i + 1))" "${fc[i]}" "${kc[i]}" "$(ratio "${fc[i]}" "${kc[i]}")" "${fp[i]}" "${kp[i]}"
+		done
+		csv_row median "$V_F_C" "$V_K_C" "$(md "${V_RATIO[round]}")" "$V_F" "$V_K"
+	} >"$results/stack-veth.csv"
+	"$SRC/bench/plot.sh" "$results/stack-veth.csv" "$results/stack-veth.png" \
+		"UDP echo over veth, DPDK generator: per server CPU-second ($(date +%F))" \
+		"echoes per server CPU-second" 2,3 || true
+fi
