@@ -697,7 +697,20 @@ void fn_filter_on_retire(struct fn_filter *r, fn_filter_counter_cb cb, void *arg
 	pthread_mutex_unlock(&r->lock);
 }
 
-uint64_t fn_filter_set_full(struct fn_filter *r)
+static uint64_t set_full_of(const struct fn_nft_qstate *q)
+{
+	return q->set_full;
+}
+
+static uint64_t ct_count_full_of(const struct fn_nft_qstate *q)
+{
+	return q->cl->full;
+}
+
+/* A drop count of the current generation summed over its queues (each
+ * queue's count is its lcore's; a torn read is off by packets in flight). */
+static uint64_t sum_over_queues(struct fn_filter *r,
+				uint64_t (*count)(const struct fn_nft_qstate *q))
 {
 	uint64_t n = 0;
 	struct gen *g;
@@ -706,23 +719,19 @@ uint64_t fn_filter_set_full(struct fn_filter *r)
 	pthread_mutex_lock(&r->lock);
 	g = atomic_load(&r->current);
 	for (qi = 0; g && qi < r->n_queues; qi++)
-		n += g->qs[qi]->set_full;
+		n += count(g->qs[qi]);
 	pthread_mutex_unlock(&r->lock);
 	return n;
 }
 
+uint64_t fn_filter_set_full(struct fn_filter *r)
+{
+	return sum_over_queues(r, set_full_of);
+}
+
 uint64_t fn_filter_ct_count_full(struct fn_filter *r)
 {
-	uint64_t n = 0;
-	struct gen *g;
-	unsigned qi;
-
-	pthread_mutex_lock(&r->lock);
-	g = atomic_load(&r->current);
-	for (qi = 0; g && qi < r->n_queues; qi++)
-		n += g->qs[qi]->cl->full;
-	pthread_mutex_unlock(&r->lock);
-	return n;
+	return sum_over_queues(r, ct_count_full_of);
 }
 
 void fn_filter_log_stats(struct fn_filter *r, uint64_t *lines, uint64_t *suppressed)

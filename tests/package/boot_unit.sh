@@ -170,19 +170,7 @@ print(" ".join(str(a["generation"]) for a in json.load(sys.stdin)["apps"] if a["
 }
 [ "$(echo_generation)" = 1 ] || fail "the echo applies generation '$(echo_generation)', not 1"
 ask() { # count of 5 UDP datagrams to port 7 answered
-	ip netns exec "$C" python3 - "$LINK_SIP" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(0.5)
-got = 0
-for i in range(5):
-    s.sendto(b"hello %d" % i, (sys.argv[1], 7))
-    try:
-        got += s.recv(2048) == b"hello %d" % i
-    except socket.timeout:
-        pass
-print(got)
-PY
+	"$src/tests/package/ask_echo.sh" "$C" "$LINK_SIP"
 }
 n=$(ask)
 [ "$n" = 5 ] || fail "the echo answered $n of 5"

@@ -152,19 +152,7 @@ grep -q "echo" "$work/apps.log" || fail "fragnet-echo is not registered"
 ok "the installed fragnet-echo registered with the installed fragnetd"
 
 ask() { # count of 5 UDP datagrams to port 7 answered
-	ip netns exec "$C" python3 - "$LINK_SIP" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(0.5)
-got = 0
-for i in range(5):
-    s.sendto(b"hello %d" % i, (sys.argv[1], 7))
-    try:
-        got += s.recv(2048) == b"hello %d" % i
-    except socket.timeout:
-        pass
-print(got)
-PY
+	"$src/tests/package/ask_echo.sh" "$C" "$LINK_SIP"
 }
 n=$(ask)
 [ "$n" -ge 3 ] || fail "the echo answered $n of 5"   # the first may wait for ARP
