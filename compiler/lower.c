@@ -401,6 +401,8 @@ int fn_lower(const struct fn_dump *d, void **image, size_t *len, char *err,
 	snprintf(l.table, sizeof(l.table), "%s %s",
 		 family == FN_FAMILY_IPV4 ? "ip" : "inet", tname);
 	l.b = fn_imgb_new();
+	if (l.b)
+		fn_imgb_classify(l.b, true);
 	l.set_idx = malloc((d->n_sets + 1) * sizeof(*l.set_idx));
 	if (!l.b || !l.set_idx) {
 		ret = fn_lower_fail(&l, -ENOMEM, "out of memory");

@@ -76,6 +76,8 @@ static bool same_op(const struct fn_nft_prog *a, const struct fn_op *oa,
 	if (oa->type != ob->type || oa->size != ob->size)
 		return false;
 	switch (oa->type) {
+	case FN_OP_CLASSIFY:
+		return true;  /* no state, and the rule does the same */
 	case FN_OP_COUNTER:
 		/* the rule's own counter, or the same named counter */
 		return (a->counters[sa->slot].chain == FN_IMG_NONE) ==
