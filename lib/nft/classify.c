@@ -318,17 +318,22 @@ static int lay_table(const struct run *run, const struct simple *rs, struct grow
 			if (k == 0 || cuts[i] != cuts[k - 1])
 				cuts[k++] = cuts[i];
 		n = k;
-		w = grow_words(tables, n + (size_t)(n + 1) * words);
+		w = grow_words(tables, n + (size_t)(n + 1) * (1 + words));
 		if (!w)
 			goto nomem;
 		memcpy(w, cuts, n * sizeof(*cuts));
 		for (i = 0; i <= n; i++) {
-			uint32_t start = i ? cuts[i - 1] : 0, *map = w + n + (size_t)i * words;
+			uint32_t start = i ? cuts[i - 1] : 0, *first = &w[n + i];
+			uint32_t *map = w + 2 * n + 1 + (size_t)i * words;
 
+			*first = words;
 			for (k = 0; k < run->n; k++)
 				if (rule_interval(run, &rs[k], f, &lo, &hi) &&
-				    lo <= start && start <= hi)
+				    lo <= start && start <= hi) {
 					map[k / 32] |= 1u << (k % 32);
+					if (*first > k / 32)
+						*first = k / 32;
+				}
 		}
 		t = (void *)(tables->p + *off);
 		t->field[f] = (struct fn_img_classify_field){

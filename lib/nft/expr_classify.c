@@ -11,9 +11,10 @@ static const struct fn_img_classify *table_at(const struct fn_nft_prog *p, uint3
 	return (const void *)(p->classify + off);
 }
 
-/* The map field f selects for value v: the number of cuts <= v. */
-static const uint32_t *field_map(const struct fn_img_classify_field *f,
-				 const uint32_t *cuts, uint32_t words, uint32_t v)
+/* The index of the map field f selects for value v: the number of cuts
+ * <= v. */
+static uint32_t field_map(const struct fn_img_classify_field *f, const uint32_t *cuts,
+			  uint32_t v)
 {
 	uint32_t lo = 0, hi = f->n_cuts;
 
@@ -25,7 +26,13 @@ static const uint32_t *field_map(const struct fn_img_classify_field *f,
 		else
 			hi = mid;
 	}
-	return cuts + f->n_cuts + (size_t)lo * words;
+	return lo;
+}
+
+/* A field's u32s in the table: cuts, first words, maps. */
+static size_t field_words(const struct fn_img_classify_field *f, uint32_t words)
+{
+	return f->n_cuts + (size_t)(f->n_cuts + 1) * (1 + words);
 }
 
 static void classify_eval(struct fn_nft_ctx *c, const struct fn_op *op)
@@ -34,7 +41,7 @@ static void classify_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 	const struct fn_img_classify *t = table_at(c->prog, o->table);
 	const uint32_t *maps[FN_CLASSIFY_MAX_FIELDS];
 	const uint32_t *data = t->data;
-	uint32_t f, w, k;
+	uint32_t f, w = 0, k;
 
 	for (f = 0; f < t->n_fields; f++) {
 		const struct fn_img_classify_field *fd = &t->field[f];
@@ -45,10 +52,13 @@ static void classify_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 			return; /* the rules decide, linearly */
 		for (k = 0; k < fd->len; k++)
 			v = v << 8 | p[k];
-		maps[f] = field_map(fd, data, t->words, v);
-		data += fd->n_cuts + (size_t)(fd->n_cuts + 1) * t->words;
+		k = field_map(fd, data, v);
+		if (data[fd->n_cuts + k] > w)
+			w = data[fd->n_cuts + k]; /* words before are zero */
+		maps[f] = data + 2 * fd->n_cuts + 1 + (size_t)k * t->words;
+		data += field_words(fd, t->words);
 	}
-	for (w = 0; w < t->words; w++) {
+	for (; w < t->words; w++) {
 		uint32_t bits = maps[0][w];
 
 		for (f = 1; f < t->n_fields && bits; f++)
@@ -105,7 +115,7 @@ static int classify_verify(struct fn_verify *v, const struct fn_op *op)
 		    fd->len < 1 || fd->len > 4 || fd->pad ||
 		    fd->n_cuts > 2u * t->n_rules)
 			return fn_verify_fail(v, "classify field %u", f);
-		need += 4 * ((uint64_t)fd->n_cuts + (uint64_t)(fd->n_cuts + 1) * t->words);
+		need += 4 * (uint64_t)field_words(fd, t->words);
 	}
 	if (need > len - o->table)
 		return fn_verify_fail(v, "classify table %u longer than its section", o->table);
@@ -118,11 +128,18 @@ static int classify_verify(struct fn_verify *v, const struct fn_op *op)
 		for (i = 0; i < fd->n_cuts; i++)
 			if (data[i] >= top || (i > 0 && data[i] <= data[i - 1]))
 				return fn_verify_fail(v, "classify field %u cuts not sorted", f);
-		data += fd->n_cuts;
-		for (i = 0; i <= fd->n_cuts; i++)
-			if (data[(size_t)i * t->words + t->words - 1] & last)
+		for (i = 0; i <= fd->n_cuts; i++) {
+			const uint32_t *map = data + 2 * fd->n_cuts + 1 + (size_t)i * t->words;
+			uint32_t first = 0;
+
+			while (first < t->words && map[first] == 0)
+				first++;
+			if (data[fd->n_cuts + i] != first)
+				return fn_verify_fail(v, "classify field %u map %u: first word", f, i);
+			if (map[t->words - 1] & last)
 				return fn_verify_fail(v, "classify field %u: bit past the run", f);
-		data += (size_t)(fd->n_cuts + 1) * t->words;
+		}
+		data += field_words(fd, t->words);
 	}
 	return 0;
 }

@@ -419,12 +419,14 @@ struct fn_op_connlimit {
  * changes what a rule does: the rule it names is evaluated normally.
  *
  * The table (at `table` in the classify section, 4-byte aligned): the
- * header below, then per field its cuts (n_cuts u32, strictly ascending)
- * and its maps ((n_cuts + 1) x words u32). A field value v (len bytes of
- * the base at offset, big-endian) selects map i = the number of cuts <= v;
- * bit k of the map: rule k of the run can match on this field. The
- * candidate is the lowest bit set in the AND of the fields' maps, or
- * n_rules when none is. A field the packet cannot supply classifies
+ * header below, then per field its cuts (n_cuts u32, strictly ascending),
+ * the index of each map's first non-zero word (n_cuts + 1 u32, words for
+ * an empty map) and its maps ((n_cuts + 1) x words u32). A field value v
+ * (len bytes of the base at offset, big-endian) selects map i = the number
+ * of cuts <= v; bit k of the map: rule k of the run can match on this
+ * field. The candidate is the lowest bit set in the AND of the fields'
+ * maps (scanned from the last of their first words), or n_rules when none
+ * is. A field the packet cannot supply classifies
  * nothing: evaluation goes on linearly.
  */
 #define FN_CLASSIFY_MIN_RULES 4
