@@ -87,6 +87,13 @@ static bool zero_words(const uint32_t *d, unsigned len)
 	return be_value(d, len) == 0;
 }
 
+/* Whether op holds `count` data operands of len bytes after `fixed` bytes
+ * (the builder does not judge ops; the verifier runs after this). */
+static bool holds(const struct fn_op *op, size_t fixed, unsigned len, unsigned count)
+{
+	return len >= 1 && len <= 4 && (size_t)op->size * 4 >= fixed + 4u * count;
+}
+
 /* Parse rule code into its compares; false if the rule is not simple. */
 static bool parse_rule(const uint8_t *p, uint32_t len, struct simple *s)
 {
@@ -110,7 +117,7 @@ static bool parse_rule(const uint8_t *p, uint32_t len, struct simple *s)
 		case FN_OP_PAYLOAD_CMP: {
 			const struct fn_op_payload_cmp *o = (const void *)op;
 
-			if (o->len == 0 || o->len > 4 ||
+			if (!holds(op, sizeof(*o), o->len, 1) ||
 			    !cmp_interval(s, o->op, be_value(o->data, o->len), o->len, &lo, &hi) ||
 			    !add_cons(s, o->base, o->offset, o->len, lo, hi))
 				return false;
@@ -131,6 +138,7 @@ static bool parse_rule(const uint8_t *p, uint32_t len, struct simple *s)
 				uint32_t ones, d;
 
 				if (b->sreg != reg || b->len != o->len ||
+				    !holds(u, sizeof(*b), b->len, 2) ||
 				    !prefix_mask(b->data, b->len, &ones) ||
 				    !zero_words(b->data + 1, b->len))
 					return false;
@@ -141,7 +149,8 @@ static bool parse_rule(const uint8_t *p, uint32_t len, struct simple *s)
 				    (size_t)(end - next) < u->size * 4u || u->type != FN_OP_CMP)
 					return false;
 				cm = (const void *)u;
-				if (cm->sreg != reg || cm->op != FN_CMP_EQ || cm->len != o->len)
+				if (cm->sreg != reg || cm->op != FN_CMP_EQ || cm->len != o->len ||
+				    !holds(u, sizeof(*cm), cm->len, 1))
 					return false;
 				d = be_value(cm->data, cm->len);
 				if (d & ones)
@@ -152,6 +161,7 @@ static bool parse_rule(const uint8_t *p, uint32_t len, struct simple *s)
 				const struct fn_op_cmp *cm = (const void *)u;
 
 				if (cm->sreg != reg || cm->len != o->len ||
+				    !holds(u, sizeof(*cm), cm->len, 1) ||
 				    !cmp_interval(s, cm->op, be_value(cm->data, cm->len), cm->len,
 						  &lo, &hi) ||
 				    !add_cons(s, o->base, o->offset, o->len, lo, hi))
@@ -160,6 +170,7 @@ static bool parse_rule(const uint8_t *p, uint32_t len, struct simple *s)
 				const struct fn_op_range *r = (const void *)u;
 
 				if (r->sreg != reg || r->len != o->len || r->op != FN_CMP_EQ ||
+				    !holds(u, sizeof(*r), r->len, 2) ||
 				    !add_cons(s, o->base, o->offset, o->len, be_value(r->data, r->len),
 					      be_value(r->data + 1, r->len)))
 					return false;
