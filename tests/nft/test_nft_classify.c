@@ -268,11 +268,65 @@ static void test_long_run(void **state)
 	assert_int_equal(h, 0);
 }
 
+/* The verifier refuses a table the eval could be misled by. */
+static void test_verifier_checks_tables(void **state)
+{
+	struct fn_imgb *b = t_builder();
+	struct fn_img_header *h;
+	struct fn_img_classify *t;
+	uint32_t *cuts, *first, r;
+	uint8_t *img, *copy;
+	char err[256];
+	size_t len;
+
+	(void)state;
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_classify(b, true);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	for (r = 0; r < 10; r++) {
+		fn_imgb_rule(b, 0, r + 1);
+		prefix(b, 12, IP4(10, 0, r, 0), 24);
+		t_verdict(b, FN_V_DROP, 0);
+	}
+	img = t_image(b, &len);
+	assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), 0);
+	h = (void *)img;
+	assert_true(h->classify.len > sizeof(*t));
+	copy = t_own(malloc(len), free);
+	assert_non_null(copy);
+
+#define REFUSED(edit) do {						\
+		memcpy(copy, img, len);					\
+		h = (void *)copy;					\
+		t = (void *)(copy + h->classify.off);			\
+		cuts = t->data;						\
+		first = cuts + t->field[0].n_cuts;			\
+		edit;							\
+		assert_int_not_equal(fn_nft_image_check(copy, len, err, sizeof(err)), 0); \
+	} while (0)
+
+	REFUSED(t->n_rules = 11);                         /* past the chain */
+	REFUSED(t->n_rules = 3);                          /* too short a run */
+	REFUSED(t->words = 2);
+	REFUSED(t->n_fields = 2);                         /* an empty field */
+	REFUSED(t->field[0].base = FN_PAYLOAD_LINK);
+	REFUSED(t->field[0].len = 5);
+	REFUSED(t->field[0].n_cuts = 1000);               /* past the section */
+	REFUSED(cuts[1] = cuts[0]);                       /* not ascending */
+	REFUSED(cuts[0] = 0xffffffffu; t->field[0].len = 3);
+	REFUSED(first[1] = 1);                            /* a wrong first word */
+	REFUSED(first[first - cuts + 1 + 1] |= 1u << 10); /* a bit past the run */
+	REFUSED(((struct fn_op_classify *)(copy + h->code.off +
+		 ((struct fn_img_rule *)(copy + h->rules.off))[0].code_off))->table = 4);
+#undef REFUSED
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T_TEST(test_same_as_linear),
 		T_TEST(test_long_run),
+		T_TEST(test_verifier_checks_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
