@@ -3,9 +3,9 @@
  * Finding runs of simple rules and laying out their classify tables
  * (classify.h). A rule is simple when its ops are only compares of payload
  * fields of at most 4 bytes (a plain, prefix or range compare, each an
- * interval of field values), meta compares, then an optional counter and a
- * verdict: nothing with an effect runs before the rule is known to match,
- * so a rule that cannot match may be skipped without a trace.
+ * interval of field values), meta compares, then an optional counter and
+ * an optional verdict: nothing with an effect runs before the rule is known
+ * to match, so a rule that cannot match may be skipped without a trace.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -190,7 +190,7 @@ static bool parse_rule(const uint8_t *p, uint32_t len, struct simple *s)
 		}
 		p = next;
 	}
-	return false; /* no verdict */
+	return s->n > 0; /* no verdict: a match goes on to the next rule */
 }
 
 struct field {

@@ -413,8 +413,8 @@ struct fn_op_connlimit {
 
 /*
  * Classify: the first op of the first rule of a run of simple rules (only
- * payload compares on network/transport fields, meta compares, a counter
- * and a verdict). It names the first rule of the run that can match the
+ * payload compares on network/transport fields, meta compares, then a
+ * counter and a verdict, both optional). It names the first rule of the run that can match the
  * packet; the rules before it cannot, so skipping them is exact. It never
  * changes what a rule does: the rule it names is evaluated normally.
  *
