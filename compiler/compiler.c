@@ -25,6 +25,7 @@ struct fn_compiler {
 	int ns_fd;
 	struct nft_ctx *nft;
 	struct fn_nl nl;
+	bool linear;          /* no classify ops (fn_compiler_classify()) */
 };
 
 static int self_ns(void)
@@ -156,6 +157,11 @@ static int run_nft(struct fn_compiler *c, const char *prefix, const char *text,
 	return rc ? -EINVAL : 0;
 }
 
+void fn_compiler_classify(struct fn_compiler *c, bool on)
+{
+	c->linear = !on;
+}
+
 static int compile_here(struct fn_compiler *c, const char *app, void **image,
 			size_t *len, char *err, size_t errlen)
 {
@@ -165,7 +171,7 @@ static int compile_here(struct fn_compiler *c, const char *app, void **image,
 	ret = fn_dump_table(&c->nl, app ? app : "fragnet", &d, err, errlen);
 	if (ret)
 		return ret;
-	ret = fn_lower(&d, image, len, err, errlen);
+	ret = fn_lower(&d, !c->linear, image, len, err, errlen);
 	fn_dump_free(&d);
 	return ret;
 }

@@ -16,6 +16,7 @@
 #ifndef FN_COMPILER_H
 #define FN_COMPILER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct fn_compiler;
@@ -49,6 +50,10 @@ int fn_compiler_netns_fd(const struct fn_compiler *c);
  */
 int fn_compile_text(struct fn_compiler *c, const char *text, const char *app,
 		    void **image, size_t *len, char *err, size_t errlen);
+
+/* Classify ops (lib/nft/image.h) in front of runs of simple rules: on by
+ * default; off leaves every rule to run in turn (benchmarks compare). */
+void fn_compiler_classify(struct fn_compiler *c, bool on);
 
 /* Dump what is in the namespace now (rules added by stock nft) and lower it.
  * Same results as fn_compile_text(), and nothing is changed on failure. */

@@ -378,7 +378,7 @@ static int lower_rules(struct lower *l)
 	return 0;
 }
 
-int fn_lower(const struct fn_dump *d, void **image, size_t *len, char *err,
+int fn_lower(const struct fn_dump *d, bool classify, void **image, size_t *len, char *err,
 	     size_t errlen)
 {
 	struct lower l = { .d = d, .err = err, .errlen = errlen };
@@ -401,6 +401,8 @@ int fn_lower(const struct fn_dump *d, void **image, size_t *len, char *err,
 	snprintf(l.table, sizeof(l.table), "%s %s",
 		 family == FN_FAMILY_IPV4 ? "ip" : "inet", tname);
 	l.b = fn_imgb_new();
+	if (l.b)
+		fn_imgb_classify(l.b, classify);
 	l.set_idx = malloc((d->n_sets + 1) * sizeof(*l.set_idx));
 	if (!l.b || !l.set_idx) {
 		ret = fn_lower_fail(&l, -ENOMEM, "out of memory");

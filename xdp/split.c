@@ -65,6 +65,7 @@ static const char *op_why(const struct fn_nft_prog *p, const struct fn_op *op)
 	case FN_OP_IMMEDIATE:
 	case FN_OP_VERDICT:
 	case FN_OP_COUNTER:
+	case FN_OP_CLASSIFY:  /* skipped: the rules run linearly, as exactly */
 		return NULL;
 	case FN_OP_META: {
 		const struct fn_op_meta *o = (const void *)op;

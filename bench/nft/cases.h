@@ -20,6 +20,7 @@ struct bench_case {
 	int kind;              /* enum bench_kind */
 	unsigned n;            /* rules, or set elements */
 	int match;             /* the packet matches (the last rule / the set) */
+	int linear;            /* compiled without classify ops: every rule in turn */
 };
 
 /* BENCH_METER: `meter m size N { ip saddr limit rate over 1e9/second }`,

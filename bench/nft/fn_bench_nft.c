@@ -59,12 +59,14 @@ static char *baseline_ruleset(int drop)
 
 /* ---- interpreter side ---- */
 
-static void *compile(const char *text, size_t *len)
+static void *compile(const char *text, bool linear, size_t *len)
 {
 	char err[1024] = "";
 	void *image = NULL;
 	struct fn_compiler *c = fn_compiler_new(NULL, err, sizeof(err));
 
+	if (c)
+		fn_compiler_classify(c, !linear);
 	if (!c || fn_compile_text(c, text, "fragnet", &image, len, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fn-bench-nft: compile: %s\n", err);
 		exit(1);
@@ -73,10 +75,11 @@ static void *compile(const char *text, size_t *len)
 	return image;
 }
 
-static struct fn_nft_state *state_of(const char *text, void **image_out, size_t *len_out)
+static struct fn_nft_state *state_of(const char *text, bool linear, void **image_out,
+				      size_t *len_out)
 {
 	size_t len;
-	void *image = compile(text, &len);
+	void *image = compile(text, linear, &len);
 	struct fn_nft_state *s = fn_nft_state_new(image, len);
 
 	if (!s) {
@@ -140,8 +143,8 @@ static int cmd_interp(const struct bench_case *c, const char *image_out)
 	char *text = bench_ruleset(c), *base = baseline_ruleset(c->match);
 	void *image = NULL;
 	size_t len = 0;
-	struct fn_nft_state *s = state_of(text, image_out ? &image : NULL, &len);
-	struct fn_nft_state *b = state_of(base, NULL, NULL);
+	struct fn_nft_state *s = state_of(text, c->linear, image_out ? &image : NULL, &len);
+	struct fn_nft_state *b = state_of(base, false, NULL, NULL);
 
 	double total, empty;
 	bench_pin_cpu0();

@@ -324,6 +324,55 @@ static void dynamic(struct fn_imgb *b)
 	t_verdict(b, FN_V_DROP, 0);
 }
 
+/* Runs of simple rules with classify ops: saddr prefixes (a whole-byte
+ * load and a masked one), udp dport equal and ranges; a rule that is not
+ * simple (a counter before its compare) between two runs. */
+static void classified(struct fn_imgb *b)
+{
+	static const uint8_t mask20[4] = { 0xff, 0xff, 0xf0, 0 }, zero[4] = { 0 };
+	uint32_t r;
+
+	fn_imgb_table(b, "cls", FN_FAMILY_INET, 4);
+	fn_imgb_classify(b, true);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	for (r = 0; r < 12; r++) {
+		uint8_t net[4] = { 10, (uint8_t)r, (uint8_t)(r * 16), 0 };
+		uint8_t port[4] = { 0, (uint8_t)(50 + r), 0, (uint8_t)(60 + r) };
+		struct fn_op_bitwise *bw;
+
+		fn_imgb_rule(b, 0, r + 1);
+		if (r == 6) {
+			t_counter(b, 0, r + 1);
+			t_payload_cmp(b, FN_PAYLOAD_NETWORK, 12, 1, FN_CMP_EQ, net);
+		} else if (r % 3 == 0) {
+			t_payload_cmp(b, FN_PAYLOAD_NETWORK, 12, 2, FN_CMP_EQ, net);
+		} else if (r % 3 == 1) {
+			t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+			bw = fn_imgb_op(b, FN_OP_BITWISE, sizeof(*bw) + 8);
+			if (bw) {
+				bw->len = 4;
+				fn_imgb_words(&bw->data[0], mask20, 4);
+				fn_imgb_words(&bw->data[1], zero, 4);
+			}
+			t_cmp(b, 0, FN_CMP_EQ, net, 4);
+		} else {
+			struct fn_op_range *rg;
+
+			t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 1);
+			rg = fn_imgb_op(b, FN_OP_RANGE, sizeof(*rg) + 8);
+			if (rg) {
+				rg->sreg = 1;
+				rg->len = 2;
+				fn_imgb_words(&rg->data[0], port, 2);
+				fn_imgb_words(&rg->data[1], port + 2, 2);
+			}
+		}
+		if (r % 2)
+			t_counter(b, 0, r + 1);
+		t_verdict(b, r % 4 ? FN_V_DROP : FN_V_ACCEPT, 0);
+	}
+}
+
 void *fn_sample_image(unsigned which, size_t *len)
 {
 	struct fn_imgb *b = fn_imgb_new();
@@ -334,7 +383,9 @@ void *fn_sample_image(unsigned which, size_t *len)
 		full(b);
 	else if (which == 1)
 		small(b);
-	else
+	else if (which == 2)
 		dynamic(b);
+	else
+		classified(b);
 	return t_finish(b, len);
 }

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define FN_SAMPLES 3
+#define FN_SAMPLES 4
 
 /* A malloc'd image; its length in *len. NULL on allocation failure. */
 void *fn_sample_image(unsigned which, size_t *len);

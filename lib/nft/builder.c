@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "builder.h"
+#include "classify.h"
 
 struct buf {
 	uint8_t *p;
@@ -31,6 +32,7 @@ struct fn_imgb {
 	uint32_t cur_chain;        /* chain of the current rule, FN_IMG_NONE */
 	size_t op_off;             /* offset of the last op in code */
 	bool in_rule;
+	bool classify;             /* add classify ops at finish */
 };
 
 /* n more zeroed bytes at the end of x. NULL with b->err set on failure, but
@@ -555,9 +557,32 @@ static int place(struct fn_imgb *b, size_t *off, struct fn_img_section *sec,
 	return 0;
 }
 
+void fn_imgb_classify(struct fn_imgb *b, bool on)
+{
+	b->classify = on;
+}
+
+/* Replace the code with one that has classify ops, and fill classify. */
+static int add_classify(struct fn_imgb *b, struct buf *classify)
+{
+	uint8_t *code, *tables;
+	size_t code_len, tables_len;
+	int err;
+
+	err = fn_classify_build((const struct fn_img_chain *)b->chains.p, b->h.n_chains,
+				(struct fn_img_rule *)b->rules.p, b->h.n_rules,
+				b->code.p, b->code.len, &code, &code_len, &tables, &tables_len);
+	if (err)
+		return err;
+	free(b->code.p);
+	b->code = (struct buf){ code, code_len, code_len };
+	*classify = (struct buf){ tables, tables_len, tables_len };
+	return 0;
+}
+
 int fn_imgb_finish(struct fn_imgb *b, void **image, size_t *len)
 {
-	struct buf sets = { 0 }, set_data = { 0 };
+	struct buf sets = { 0 }, set_data = { 0 }, classify = { 0 };
 	struct fn_img_header *h;
 	struct fn_img_chain *ch;
 	size_t off;
@@ -603,6 +628,8 @@ int fn_imgb_finish(struct fn_imgb *b, void **image, size_t *len)
 		goto out;
 	}
 
+	if (b->classify && (err = add_classify(b, &classify)))
+		goto out;
 	off = sizeof(struct fn_img_header);
 	if ((err = place(b, &off, &b->h.chains, &b->chains)) ||
 	    (err = place(b, &off, &b->h.rules, &b->rules)) ||
@@ -614,7 +641,8 @@ int fn_imgb_finish(struct fn_imgb *b, void **image, size_t *len)
 	    (err = place(b, &off, &b->h.quotas, &b->quotas)) ||
 	    (err = place(b, &off, &b->h.logs, &b->logs)) ||
 	    (err = place(b, &off, &b->h.objects, &b->objects)) ||
-	    (err = place(b, &off, &b->h.strings, &b->strings)))
+	    (err = place(b, &off, &b->h.strings, &b->strings)) ||
+	    (err = place(b, &off, &b->h.classify, &classify)))
 		goto out;
 	off = (off + 7) & ~(size_t)7;
 
@@ -641,6 +669,7 @@ int fn_imgb_finish(struct fn_imgb *b, void **image, size_t *len)
 	COPY(logs, b->logs);
 	COPY(objects, b->objects);
 	COPY(strings, b->strings);
+	COPY(classify, classify);
 #undef COPY
 	*image = img;
 	*len = off;
@@ -648,5 +677,6 @@ int fn_imgb_finish(struct fn_imgb *b, void **image, size_t *len)
 out:
 	free(sets.p);
 	free(set_data.p);
+	free(classify.p);
 	return err;
 }

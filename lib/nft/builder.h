@@ -16,6 +16,7 @@
 #ifndef FN_NFT_BUILDER_H
 #define FN_NFT_BUILDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,10 @@ uint32_t fn_imgb_quota(struct fn_imgb *b, const struct fn_img_quota *q);
 uint32_t fn_imgb_log(struct fn_imgb *b, const char *prefix, uint32_t level);
 void fn_imgb_object(struct fn_imgb *b, const char *name, uint32_t type,
 		    uint32_t slot);
+
+/* Put a classify op (image.h) in front of each run of simple rules when
+ * the image is laid out; off by default. */
+void fn_imgb_classify(struct fn_imgb *b, bool on);
 
 /* Number of chains/sets added so far (for callers mapping names). */
 uint32_t fn_imgb_n_chains(const struct fn_imgb *b);

@@ -132,16 +132,26 @@ static bool same_op(const struct fn_nft_prog *a, const struct fn_op *oa,
 	}
 }
 
+/* Where a rule's own ops start: after its classify op (verified to come
+ * first), which only says where its run may skip to and comes and goes
+ * with the rules around it. */
+static uint32_t body(const struct fn_nft_prog *p, const struct fn_img_rule *r)
+{
+	const struct fn_op *op = (const void *)(p->code + r->code_off);
+
+	return r->code_len && op->type == FN_OP_CLASSIFY ? op->size * 4u : 0;
+}
+
 static bool same_rule(const struct fn_nft_prog *a, const struct fn_img_rule *ra,
 		      const struct fn_nft_prog *b, const struct fn_img_rule *rb)
 {
-	uint32_t off = 0;
+	uint32_t off = 0, sa = body(a, ra), sb = body(b, rb);
 
-	if (ra->code_len != rb->code_len)
+	if (ra->code_len - sa != rb->code_len - sb)
 		return false;
-	while (off < ra->code_len) {
-		const struct fn_op *oa = (const void *)(a->code + ra->code_off + off);
-		const struct fn_op *ob = (const void *)(b->code + rb->code_off + off);
+	while (off < ra->code_len - sa) {
+		const struct fn_op *oa = (const void *)(a->code + ra->code_off + sa + off);
+		const struct fn_op *ob = (const void *)(b->code + rb->code_off + sb + off);
 
 		if (!same_op(a, oa, b, ob))
 			return false;
@@ -162,11 +172,11 @@ static void pair_rule(const struct fn_nft_prog *prev, const struct fn_img_rule *
 		      const struct fn_nft_prog *next, const struct fn_img_rule *rn,
 		      uint32_t *from)
 {
-	uint32_t off = 0;
+	uint32_t off = 0, sn = body(next, rn), sp = body(prev, rp);
 
-	while (off < rn->code_len) {
-		const struct fn_op_slot *on = (const void *)(next->code + rn->code_off + off);
-		const struct fn_op_slot *op = (const void *)(prev->code + rp->code_off + off);
+	while (off < rn->code_len - sn) {
+		const struct fn_op_slot *on = (const void *)(next->code + rn->code_off + sn + off);
+		const struct fn_op_slot *op = (const void *)(prev->code + rp->code_off + sp + off);
 
 		if (on->h.type == FN_OP_COUNTER && next->counters[on->slot].chain != FN_IMG_NONE &&
 		    same_start(&prev->counters[op->slot], &next->counters[on->slot]))

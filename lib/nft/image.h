@@ -84,6 +84,7 @@ struct fn_img_header {
 	struct fn_img_section logs;     /* struct fn_img_log[n_logs] */
 	struct fn_img_section objects;  /* struct fn_img_object[n_objects] */
 	struct fn_img_section strings;  /* NUL-terminated; offset 0 is "" */
+	struct fn_img_section classify; /* classifier tables (fn_img_classify) */
 };
 
 #define FN_CHAIN_REGULAR 0xff  /* fn_img_chain.hook of a non-base chain */
@@ -162,6 +163,7 @@ enum fn_op_type {
 	FN_OP_DYNSET,
 	FN_OP_OBJREF_MAP,
 	FN_OP_CONNLIMIT,
+	FN_OP_CLASSIFY,
 	FN_OP_MAX
 };
 
@@ -416,6 +418,50 @@ struct fn_op_connlimit {
 	uint8_t pad;
 	uint32_t slot;        /* list; below code.len / sizeof(this op) */
 	uint32_t limit;
+};
+
+/*
+ * Classify: the first op of the first rule of a run of simple rules (only
+ * payload compares on network/transport fields, meta compares, then a
+ * counter and a verdict, both optional). It names the first rule of the run that can match the
+ * packet; the rules before it cannot, so skipping them is exact. It never
+ * changes what a rule does: the rule it names is evaluated normally.
+ *
+ * The table (at `table` in the classify section, 4-byte aligned): the
+ * header below, then per field its cuts (n_cuts u32, strictly ascending),
+ * the index of each map's first non-zero word (n_cuts + 1 u32, words for
+ * an empty map) and its maps ((n_cuts + 1) x words u32). A field value v
+ * (len bytes of the base at offset, big-endian) selects map i = the number
+ * of cuts <= v; bit k of the map: rule k of the run can match on this
+ * field. The candidate is the lowest bit set in the AND of the fields'
+ * maps (scanned from the last of their first words), or n_rules when none
+ * is. A field the packet cannot supply classifies
+ * nothing: evaluation goes on linearly.
+ */
+#define FN_CLASSIFY_MIN_RULES 4
+#define FN_CLASSIFY_MAX_RULES 1024
+#define FN_CLASSIFY_MAX_FIELDS 4
+
+struct fn_op_classify {
+	struct fn_op h;
+	uint8_t pad[2];
+	uint32_t table;       /* offset in the classify section */
+};
+
+struct fn_img_classify_field {
+	uint8_t base;         /* FN_PAYLOAD_NETWORK or FN_PAYLOAD_TRANSPORT */
+	uint8_t offset;
+	uint8_t len;          /* 1 to 4 */
+	uint8_t pad;
+	uint32_t n_cuts;      /* at most 2 x n_rules */
+};
+
+struct fn_img_classify {
+	uint16_t n_rules;     /* FN_CLASSIFY_MIN_RULES .. FN_CLASSIFY_MAX_RULES */
+	uint8_t n_fields;     /* 1 .. FN_CLASSIFY_MAX_FIELDS */
+	uint8_t words;        /* per map: (n_rules + 31) / 32 */
+	struct fn_img_classify_field field[FN_CLASSIFY_MAX_FIELDS];
+	uint32_t data[];
 };
 
 /* Reject: the verdict the stack acts on (enum fn_verdict of filter.h). */

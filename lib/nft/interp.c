@@ -103,8 +103,14 @@ static int32_t do_chain(struct fn_nft_ctx *c, uint32_t base, uint32_t r,
 	for (;;) {
 		for (; r < end; r++) {
 			eval_rule(c, &prog->rules[r]);
-			if (c->vcode != FN_V_CONTINUE && c->vcode != FN_V_BREAK)
-				break;
+			if (c->vcode != FN_V_CONTINUE && c->vcode != FN_V_BREAK) {
+				if (c->vcode != FN_V_SKIP)
+					break;
+				/* a classify op: the rules skipped cannot match
+				 * (verified to stay inside the chain) */
+				r += c->skip - 1;
+				continue;
+			}
 			if (t && c->vcode == FN_V_CONTINUE)
 				trace_ev(t, c, FN_TRACE_RULE, chain, prog->rules[r].handle,
 					 FN_V_CONTINUE, FN_IMG_NONE);

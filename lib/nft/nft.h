@@ -45,6 +45,7 @@ struct fn_nft_prog {
 	const struct fn_img_log *logs;
 	const struct fn_img_object *objects;
 	const char *strings;
+	const uint8_t *classify;
 	/* Hooks a queue must run: those with base chains, and all four when
 	 * the program uses conntrack (it updates and confirms flows there). */
 	uint32_t hooks;
@@ -165,11 +166,16 @@ struct fn_ct_view {
 	bool tracked;         /* a flow is attached (not invalid) */
 };
 
+/* Not an image verdict: a classify op's "go on at rule + skip" (never
+ * seen outside the rule loop). */
+#define FN_V_SKIP (-100)
+
 /* Per-packet context of one hook run. */
 struct fn_nft_ctx {
 	uint32_t reg[FN_NREGS];
 	int32_t vcode;        /* verdict of the current op/rule (enum fn_img_verdict) */
 	uint32_t vchain;
+	uint32_t skip;        /* FN_V_SKIP: rules to skip from the current one */
 	uint8_t reject;       /* enum fn_verdict when a reject op decided */
 	uint8_t hook;
 	uint8_t tprot;        /* IPv4 protocol */

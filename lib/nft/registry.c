@@ -7,7 +7,7 @@ extern const struct fn_nft_op_type fn_op_payload_cmp, fn_op_meta_cmp, fn_op_cmp,
 	fn_op_range, fn_op_bitwise, fn_op_shift, fn_op_byteorder, fn_op_immediate,
 	fn_op_payload_set, fn_op_counter, fn_op_limit, fn_op_quota, fn_op_ct,
 	fn_op_ct_set, fn_op_reject, fn_op_log, fn_op_dynset, fn_op_objref_map,
-	fn_op_connlimit;
+	fn_op_connlimit, fn_op_classify;
 
 const struct fn_nft_op_type *const fn_nft_op_types[FN_OP_MAX] = {
 	[FN_OP_PAYLOAD_CMP] = &fn_op_payload_cmp,
@@ -34,4 +34,5 @@ const struct fn_nft_op_type *const fn_nft_op_types[FN_OP_MAX] = {
 	[FN_OP_DYNSET] = &fn_op_dynset,
 	[FN_OP_OBJREF_MAP] = &fn_op_objref_map,
 	[FN_OP_CONNLIMIT] = &fn_op_connlimit,
+	[FN_OP_CLASSIFY] = &fn_op_classify,
 };

@@ -190,7 +190,8 @@ static int check_header(struct fn_verify *v, const void *image, size_t len)
 	    (err = check_section(v, &h->quotas, sizeof(struct fn_img_quota), h->n_quotas, "quotas")) ||
 	    (err = check_section(v, &h->logs, sizeof(struct fn_img_log), h->n_logs, "logs")) ||
 	    (err = check_section(v, &h->objects, sizeof(struct fn_img_object), h->n_objects, "objects")) ||
-	    (err = check_section(v, &h->strings, 0, 0, "strings")))
+	    (err = check_section(v, &h->strings, 0, 0, "strings")) ||
+	    (err = check_section(v, &h->classify, 0, 0, "classify")))
 		return err;
 	if (h->code.len % 4)
 		return fn_verify_fail(v, "code length not a multiple of 4");
@@ -212,6 +213,7 @@ static int check_header(struct fn_verify *v, const void *image, size_t len)
 	p->logs = (const void *)(p->base + h->logs.off);
 	p->objects = (const void *)(p->base + h->objects.off);
 	p->strings = (const char *)p->base + h->strings.off;
+	p->classify = p->base + h->classify.off;
 	return check_string(v, h->table_name, "table");
 }
 

@@ -90,7 +90,7 @@ static void expect(struct fake *f, int ret, const char *where, const char *what)
 	char err[512];
 	size_t len;
 	void *img = NULL;
-	int r = fn_lower(&f->d, &img, &len, err, sizeof(err));
+	int r = fn_lower(&f->d, true, &img, &len, err, sizeof(err));
 
 	if (r != ret)
 		fail_msg("expected %d got %d: %s", ret, r, err);
@@ -305,7 +305,7 @@ static size_t lower_nfproto_rule(int nfproto, struct fn_nft_state **s)
 		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &p, 1);
 	}
 	add(f, "counter");
-	assert_int_equal(fn_lower(&f->d, &img, &len, err, sizeof(err)), 0);
+	assert_int_equal(fn_lower(&f->d, true, &img, &len, err, sizeof(err)), 0);
 	t_free(f);
 	*s = t_state(fn_nft_state_new(img, len));
 	free(img);
@@ -366,7 +366,7 @@ static void test_dynamic_set_default_size(void **state)
 	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, "d");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
-	if (fn_lower(&f->d, &img, &len, err, sizeof(err)))
+	if (fn_lower(&f->d, true, &img, &len, err, sizeof(err)))
 		fail_msg("%s", err);
 	t_own(img, free);
 	h = img;

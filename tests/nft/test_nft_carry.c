@@ -175,6 +175,40 @@ static void test_dynset_by_name(void **state)
 	assert_int_equal(fn_nft_carry_map(&a, &timeout, from), 0);
 }
 
+/* Four `udp dport N counter drop` rules, with a classify op or without. */
+static void load_run(bool classify, struct fn_nft_prog *prog)
+{
+	struct fn_imgb *b = t_builder();
+	char err[128];
+	size_t len;
+	void *img;
+
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_classify(b, classify);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	for (uint16_t r = 1; r <= 4; r++)
+		t_port_rule(b, 0, r, r, FN_V_DROP);
+	img = t_image(b, &len);
+	assert_int_equal(fn_nft_verify(img, len, prog, err, sizeof(err)), 0);
+}
+
+/* A classify op comes and goes with the rules around its rule (a run
+ * broken or formed elsewhere): it does not make the rule another one. */
+static void test_classify_op_ignored(void **state)
+{
+	struct fn_nft_prog lin, cls;
+	uint32_t from[4];
+
+	(void)state;
+	load_run(false, &lin);
+	load_run(true, &cls);
+	assert_true(cls.hdr->classify.len > 0);
+	assert_int_equal(fn_nft_carry_map(&lin, &cls, from), 4);
+	assert_int_equal(fn_nft_carry_map(&cls, &lin, from), 4);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(from[i], i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +217,7 @@ int main(void)
 		T_TEST(test_sets),
 		T_TEST(test_dynset_by_name),
 		T_TEST(test_afresh),
+		T_TEST(test_classify_op_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
