@@ -9,29 +9,43 @@
 
 #define NIL FN_IMG_NONE
 
+/* The ct count lists a rule's ops ask for: lists past the highest slot of
+ * a connlimit op; *counts set when it has a connlimit or a dynset with
+ * ct count. */
+static void scan_rule(const struct fn_nft_prog *prog, uint32_t r, uint32_t *lists, bool *counts)
+{
+	const uint8_t *op = prog->code + prog->rules[r].code_off;
+	const uint8_t *end = op + prog->rules[r].code_len;
+
+	for (; op < end; op += ((const struct fn_op *)op)->size * 4u) {
+		const struct fn_op_connlimit *o = (const void *)op;
+		const struct fn_op_dynset *d = (const void *)op;
+
+		if (o->h.type == FN_OP_CONNLIMIT) {
+			*counts = true;
+			if (o->slot >= *lists)
+				*lists = o->slot + 1;
+		} else if (d->h.type == FN_OP_DYNSET && (d->flags & FN_DYNSET_F_CT_COUNT)) {
+			*counts = true;
+		}
+	}
+}
+
 int fn_cl_init(struct fn_connlimit *cl, const struct fn_nft_prog *prog)
 {
-	uint32_t r, i, lists = 0;
+	uint32_t c, r, i, lists = 0;
 	bool counts = false;
 
 	memset(cl, 0, sizeof(*cl));
 	cl->free = NIL;
-	for (r = 0; r < prog->hdr->n_rules; r++) {
-		const uint8_t *op = prog->code + prog->rules[r].code_off;
-		const uint8_t *end = op + prog->rules[r].code_len;
+	/* The rules of the chains, as the verifier checked them: a rule no
+	 * chain holds was never checked (its ops may not even be aligned) and
+	 * is never run. */
+	for (c = 0; c < prog->hdr->n_chains; c++) {
+		const struct fn_img_chain *ch = &prog->chains[c];
 
-		for (; op < end; op += ((const struct fn_op *)op)->size * 4u) {
-			const struct fn_op_connlimit *o = (const void *)op;
-			const struct fn_op_dynset *d = (const void *)op;
-
-			if (o->h.type == FN_OP_CONNLIMIT) {
-				counts = true;
-				if (o->slot >= lists)
-					lists = o->slot + 1;
-			} else if (d->h.type == FN_OP_DYNSET && (d->flags & FN_DYNSET_F_CT_COUNT)) {
-				counts = true;
-			}
-		}
+		for (r = ch->first_rule; r < ch->first_rule + ch->n_rules; r++)
+			scan_rule(prog, r, &lists, &counts);
 	}
 	if (!counts)
 		return 0;
