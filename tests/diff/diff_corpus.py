@@ -128,6 +128,9 @@ def run_one(corpus, driver_exe, verbose, fast_path_bug=False, xdp=False):
                 if isinstance(step, S.Sleep):
                     time.sleep(step.seconds)
                     continue
+                if isinstance(step, S.Settle):
+                    k.settle(corpus.family, corpus.table, step)
+                    continue
                 out.steps += 1
                 events = k.send(step)
                 ktrav = KN.split_traversals(events, corpus.table)

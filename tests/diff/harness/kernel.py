@@ -147,6 +147,22 @@ class Kernel:
         with entered(self.bed.dut):
             return self.nft.run("list table %s %s" % (family, table), as_json=True)
 
+    def settle(self, family, table, step):
+        """Wait until the set holds at most step.elements elements."""
+        deadline = time.monotonic() + step.seconds
+        while True:
+            with entered(self.bed.dut):
+                out = self.nft.run("list set %s %s %s" % (family, table, step.set_name),
+                                   as_json=True)
+            held = sum(len(item["set"].get("elem", [])) for item in out["nftables"]
+                       if "set" in item)
+            if held <= step.elements:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s: the kernel's set still holds %d elements after %gs"
+                                   % (step, held, step.seconds))
+            time.sleep(0.05)
+
     def _pin(self, cpu):
         if cpu != self.cpu:
             os.sched_setaffinity(0, {cpu})

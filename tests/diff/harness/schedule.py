@@ -7,6 +7,11 @@ A schedule is a list of steps, run in order on both sides:
   out KIND key=value ...   an IP packet sent from inside the namespace
                            with IP_HDRINCL (output hooks)
   sleep SECONDS            both sides wait (limit refill)
+  settle SET N [SECONDS]   wait until the kernel's set SET holds at most N
+                           elements (default at most 10 s, else the step
+                           fails): its garbage collector runs on a
+                           deferrable timer, which an idle machine may hold
+                           back well past its 1 s interval
   battery [in|out] [notcp] the standard battery (below); notcp leaves out
                            its TCP packets (for ct rulesets: TCP tracking is
                            tested on its own)
@@ -45,6 +50,16 @@ class Send:
 
     def __repr__(self):
         return "%s %s" % (self.path, self.text)
+
+
+class Settle:
+    def __init__(self, set_name, elements, seconds):
+        self.set_name = set_name
+        self.elements = elements
+        self.seconds = seconds
+
+    def __repr__(self):
+        return "settle %s %d %g" % (self.set_name, self.elements, self.seconds)
 
 
 class Sleep:
@@ -206,12 +221,16 @@ def parse(lines, ids=None):
         if words[0] == "sleep":
             steps.append(Sleep(float(words[1])))
             continue
+        if words[0] == "settle":
+            steps.append(Settle(words[1], _int(words[2]),
+                                float(words[3]) if len(words) > 3 else 10.0))
+            continue
         if words[0] == "battery":
             steps += parse(battery(words[1:]).splitlines(), ids)
             continue
         path, kind = words[0], words[1]
         if path not in ("in", "out"):
-            raise ValueError("schedule line must start with in, out, sleep or battery: %r" % line)
+            raise ValueError("schedule line must start with in, out, sleep, settle or battery: %r" % line)
         kv = dict(w.split("=", 1) for w in words[2:])
         cpu = _int(kv.pop("cpu", "0"))
         for _ in range(_int(kv.pop("x", "1"))):
