@@ -124,20 +124,6 @@ static unsigned fill_next, port_space;
 static char *value;                 /* the value SETs write and GETs must return */
 static uint64_t hz, now;
 static bool filling = true, measuring;
-static volatile bool quit;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	quit = true;
-}
-
-static void die(const char *msg)
-{
-	fprintf(stderr, "fnr-gen: %s\n", msg);
-	exit(2);
-}
-
 static uint32_t xorshift(uint32_t *s)
 {
 	*s ^= *s << 13;
@@ -167,7 +153,7 @@ static void dgram_open(struct dgram *d)
 {
 	d->m = rte_pktmbuf_alloc(pool);
 	if (d->m == NULL)
-		die("mbuf pool exhausted (bad --flows/--window/--pipeline sizing)");
+		gen_die("mbuf pool exhausted (bad --flows/--window/--pipeline sizing)");
 	d->payload = rte_pktmbuf_mtod(d->m, char *) + HDRS;
 	d->len = 0;
 }
@@ -201,7 +187,7 @@ static void dgram_close(struct dgram *d, const struct flow *f)
 	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	d->m->data_len = d->m->pkt_len = len;
 	if (txq_len == MAX_QUEUED)
-		die("transmit queue overflow (bad sizing)");
+		gen_die("transmit queue overflow (bad sizing)");
 	txq[(txq_head + txq_len++) % MAX_QUEUED] = d->m;
 	d->m = NULL;
 }
@@ -464,7 +450,7 @@ static void parse_opts(int argc, char **argv)
 		switch (c) {
 		case 'm':
 			if (rte_ether_unformat_addr(optarg, &o.dst_mac) < 0)
-				die("bad MAC address");
+				gen_die("bad MAC address");
 			have_mac = true;
 			break;
 		case 's': o.src_ip = gen_parse_ip(optarg); break;
@@ -481,30 +467,30 @@ static void parse_opts(int argc, char **argv)
 		case 'T': o.timeout_ms = (unsigned)atoi(optarg); break;
 		case 'X':
 			if (sscanf(optarg, "%d/%d", &o.watch_pid, &o.watch_tid) < 1)
-				die("--watch-task PID[/TID]");
+				gen_die("--watch-task PID[/TID]");
 			if (o.watch_tid == 0)
 				o.watch_tid = o.watch_pid;
 			break;
 		case 'L': o.linger = true; break;
 		default:
-			die("usage: fnr-gen [EAL] -- --dst-mac M --src-ip A --dst-ip B [--dport P] "
+			gen_die("usage: fnr-gen [EAL] -- --dst-mac M --src-ip A --dst-ip B [--dport P] "
 			    "[--flows N] [--window W] [--pipeline P] [--keys K] [--value-size V] "
 			    "[--get-ratio F] [--warmup S] [--duration S] [--timeout-ms MS] "
 			    "[--watch-task PID[/TID]] [--linger]");
 		}
 	}
 	if (!have_mac || o.src_ip == 0 || o.dst_ip == 0)
-		die("--dst-mac, --src-ip and --dst-ip (IPv4) are required");
+		gen_die("--dst-mac, --src-ip and --dst-ip (IPv4) are required");
 	if (o.flows == 0 || o.flows > MAX_FLOWS || o.window == 0 || o.pipeline == 0 ||
 	    o.pipeline > MAX_PIPELINE || (uint64_t)o.flows * o.window * o.pipeline > MAX_QUEUED / 2)
-		die("bad --flows, --window or --pipeline (flows x window x pipeline at most 4096)");
+		gen_die("bad --flows, --window or --pipeline (flows x window x pipeline at most 4096)");
 	/* The fill's requests are whole pipelines too: a reply count per
 	 * request is all the receive side keeps. */
 	if (o.keys == 0 || o.keys > 999999999 || o.keys % o.pipeline || o.vsize > MAX_VALUE)
-		die("bad --keys (a multiple of --pipeline) or --value-size (at most 1400)");
+		gen_die("bad --keys (a multiple of --pipeline) or --value-size (at most 1400)");
 	if (o.get_ratio < 0 || o.get_ratio > 1 || o.duration <= 0 || o.warmup < 0 ||
 	    o.warmup + o.duration > MAX_SECONDS || o.timeout_ms == 0)
-		die("bad --get-ratio, --warmup, --duration or --timeout-ms");
+		gen_die("bad --get-ratio, --warmup, --duration or --timeout-ms");
 }
 
 /* ------------------------------------------------------------- main */
@@ -522,24 +508,24 @@ int main(int argc, char **argv)
 
 	n = rte_eal_init(argc, argv);
 	if (n < 0)
-		die("EAL initialisation failed");
+		gen_die("EAL initialisation failed");
 	parse_opts(argc - n, argv + n);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	signal(SIGINT, gen_on_signal);
+	signal(SIGTERM, gen_on_signal);
 
 	mix_threshold = (uint32_t)(o.get_ratio * UINT32_MAX);
 	port_space = (65536 - PORT_BASE) / o.flows * o.flows;
 	value = malloc(o.vsize + 1);
 	if (value == NULL)
-		die("out of memory");
+		gen_die("out of memory");
 	memset(value, 'x', o.vsize);
 	pool = rte_pktmbuf_pool_create("fnr_gen", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       rte_socket_id());
 	if (pool == NULL)
-		die("cannot create the mbuf pool");
-	switch (gen_port_up(pool, &quit, &port)) {
-	case -1: die("give exactly one port (--vdev) that can be configured"); break;
-	case -2: die("link did not come up in 10 s (is the server running?)"); break;
+		gen_die("cannot create the mbuf pool");
+	switch (gen_port_up(pool, &port)) {
+	case -1: gen_die("give exactly one port (--vdev) that can be configured"); break;
+	case -2: gen_die("link did not come up in 10 s (is the server running?)"); break;
 	}
 	rte_eth_macaddr_get(port, &src_mac);
 
@@ -552,7 +538,7 @@ int main(int argc, char **argv)
 		top_up(&flows[i]);
 	}
 
-	while (!quit) {
+	while (!gen_quit) {
 		uint16_t nrx, sent;
 		unsigned sent_any = 0;
 		uint64_t prev = now;
@@ -624,7 +610,7 @@ int main(int argc, char **argv)
 
 	now = rte_get_tsc_cycles();
 	if (!measuring)
-		die("stopped before the measurement started");
+		gen_die("stopped before the measurement started");
 	{
 		double secs = (double)(now - t_measure) / hz;
 		double cpu1 = o.watch_pid ? task_cpu_seconds(o.watch_pid, o.watch_tid) : -1;
@@ -645,7 +631,7 @@ int main(int argc, char **argv)
 		printf("\n");
 	}
 	fflush(stdout);
-	while (o.linger && !quit)
+	while (o.linger && !gen_quit)
 		sleep(1);
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);

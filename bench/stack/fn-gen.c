@@ -63,20 +63,6 @@ struct opts {
 	double warmup, duration;
 };
 
-static volatile bool quit;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	quit = true;
-}
-
-static void die(const char *msg)
-{
-	fprintf(stderr, "fn-gen: %s\n", msg);
-	exit(2);
-}
-
 /* One template frame per flow; flows differ in the UDP source port. */
 static uint8_t *build_templates(const struct opts *o, const struct rte_ether_addr *src_mac)
 {
@@ -85,7 +71,7 @@ static uint8_t *build_templates(const struct opts *o, const struct rte_ether_add
 	size_t l4 = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr);
 
 	if (t == NULL)
-		die("out of memory");
+		gen_die("out of memory");
 	for (unsigned f = 0; f < o->flows; f++) {
 		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)(t + (size_t)f * len);
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
@@ -114,7 +100,7 @@ static uint8_t *build_templates(const struct opts *o, const struct rte_ether_add
 static void parse_mac(const char *s, struct rte_ether_addr *mac)
 {
 	if (rte_ether_unformat_addr(s, mac) < 0)
-		die("bad MAC address");
+		gen_die("bad MAC address");
 }
 
 static uint32_t parse_ip(const char *s)
@@ -122,7 +108,7 @@ static uint32_t parse_ip(const char *s)
 	uint32_t a = gen_parse_ip(s);
 
 	if (a == 0)
-		die("bad IPv4 address");
+		gen_die("bad IPv4 address");
 	return a;
 }
 
@@ -164,21 +150,21 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'L': o->linger = true; break;
 		case 'P': o->watch_pid = atoi(optarg); break;
 		case 'T': o->watch_tid = atoi(optarg); break;
-		default: die("usage: fn-gen [EAL] -- --dst-mac M --src-ip A --dst-ip B "
+		default: gen_die("usage: fn-gen [EAL] -- --dst-mac M --src-ip A --dst-ip B "
 			     "[--dport P] [--flows N] [--size FRAME] [--window W | --open] "
 			     "[--warmup S] [--duration S] [--linger] [--watch-pid PID [--watch-tid T]]");
 		}
 	}
 	if (!have_mac || o->src_ip == 0 || o->dst_ip == 0)
-		die("--dst-mac, --src-ip and --dst-ip are required");
+		gen_die("--dst-mac, --src-ip and --dst-ip are required");
 	if (o->flows == 0 || o->flows > MAX_FLOWS || o->window == 0 || o->window > POOL_SIZE / 2)
-		die("bad --flows or --window");
+		gen_die("bad --flows or --window");
 	if (o->size < 60 || o->size > RTE_MBUF_DEFAULT_DATAROOM)
-		die("--size is a frame length without FCS, 60 to 2048");
+		gen_die("--size is a frame length without FCS, 60 to 2048");
 	if (o->watch_tid && !o->watch_pid)
-		die("--watch-tid needs --watch-pid");
+		gen_die("--watch-tid needs --watch-pid");
 	if (o->duration <= 0 || o->warmup + o->duration > MAX_SECONDS)
-		die("bad --duration");
+		gen_die("bad --duration");
 }
 
 /* CPU seconds of the watched server (process or one thread); -1 if none. */
@@ -211,18 +197,18 @@ int main(int argc, char **argv)
 
 	n = rte_eal_init(argc, argv);
 	if (n < 0)
-		die("EAL initialisation failed");
+		gen_die("EAL initialisation failed");
 	parse_opts(argc - n, argv + n, &o);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	signal(SIGINT, gen_on_signal);
+	signal(SIGTERM, gen_on_signal);
 
 	pool = rte_pktmbuf_pool_create("fn_gen", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       rte_socket_id());
 	if (pool == NULL)
-		die("cannot create the mbuf pool");
-	switch (gen_port_up(pool, &quit, &port)) {
-	case -1: die("give exactly one port (--vdev) that can be configured"); break;
-	case -2: die("link did not come up in 10 s (is the server running?)"); break;
+		gen_die("cannot create the mbuf pool");
+	switch (gen_port_up(pool, &port)) {
+	case -1: gen_die("give exactly one port (--vdev) that can be configured"); break;
+	case -2: gen_die("link did not come up in 10 s (is the server running?)"); break;
 	}
 	rte_eth_macaddr_get(port, &src_mac);
 	tmpl = build_templates(&o, &src_mac);
@@ -236,7 +222,7 @@ int main(int argc, char **argv)
 	last_rx_tsc = start;
 
 	now = start;
-	while (!quit) {
+	while (!gen_quit) {
 		uint16_t nrx, ntx = 0, sent;
 		uint64_t prev = now;
 
@@ -325,7 +311,7 @@ int main(int argc, char **argv)
 		double server_cpu1 = server_cpu_seconds(&o);
 
 		if (!measuring || secs <= 0)
-			die("stopped before the measurement started");
+			gen_die("stopped before the measurement started");
 		printf("rx_pps=%.0f tx_pps=%.0f lost=%lu bad=%lu idle=%.0f rx_burst=%.1f "
 		       "server_cpu=%.0f samples=",
 		       (n_rx - rx_at_measure) / secs, (n_tx - tx_at_measure) / secs, lost, bad,
@@ -343,7 +329,7 @@ int main(int argc, char **argv)
 	 * SIGSEGV in eth_memif_tx of the server). With --linger we stop polling
 	 * and keep the port open until told to exit, so the server can be
 	 * stopped first. */
-	while (o.linger && !quit)
+	while (o.linger && !gen_quit)
 		sleep(1);
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);

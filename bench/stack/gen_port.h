@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The DPDK load generators' one port (fn-gen, fnr-gen): a vdev (memif, af_xdp)
- * brought up with one queue each way, and the addresses they take on the
- * command line. Header-only, like cpu_usage.h: each generator is one file.
+ * What the DPDK load generators (fn-gen, fnr-gen) share: their one port, a
+ * vdev (memif, af_xdp) brought up with one queue each way, the addresses
+ * they take on the command line, and how they stop (a signal, or a fatal
+ * error). Header-only, like cpu_usage.h: each generator is one file.
  */
 #ifndef FN_BENCH_GEN_PORT_H
 #define FN_BENCH_GEN_PORT_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -17,11 +21,27 @@
 
 #define GEN_PORT_DESC 1024
 
+/* Set by SIGINT/SIGTERM (gen_on_signal): the generator stops at its next
+ * burst and still prints what it measured. */
+static volatile bool gen_quit;
+
+static inline void gen_on_signal(int sig)
+{
+	(void)sig;
+	gen_quit = true;
+}
+
+/* A fatal error: its message, prefixed with the generator's name; exit 2. */
+static inline void gen_die(const char *msg)
+{
+	fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+	exit(2);
+}
+
 /* The single port given with --vdev, started; 0 when its link is up.
  * -1: not exactly one port, or it cannot be configured; -2: the link did
- * not come up in 10 s (memif: the peer never connected), or *quit was set. */
-static inline int gen_port_up(struct rte_mempool *pool, const volatile bool *quit,
-			      uint16_t *port_out)
+ * not come up in 10 s (memif: the peer never connected), or gen_quit was set. */
+static inline int gen_port_up(struct rte_mempool *pool, uint16_t *port_out)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_link link;
@@ -37,7 +57,7 @@ static inline int gen_port_up(struct rte_mempool *pool, const volatile bool *qui
 		return -1;
 	*port_out = port;
 	/* memif: the link comes up when the peer has connected; af_xdp: at once. */
-	for (int i = 0; i < 100 && !*quit; i++) {
+	for (int i = 0; i < 100 && !gen_quit; i++) {
 		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status)
 			return 0;
 		rte_delay_ms(100);

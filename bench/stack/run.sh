@@ -123,6 +123,22 @@ stop() {
 	PIDS=("${keep[@]}")
 }
 
+# server_up KIND N TEST...: right after start, wait (30 s at most) until TEST
+# holds (the server's ready line, its socket); SERVER is then the started
+# pid and SPID the server's own (under timeout).
+server_up() {
+	local kind=$1 n=$2; shift 2
+	SERVER=$LAST_PID
+	wait_for 30 "$@" || { cat "$TMP/srv$n.log" >&2; die "$kind echo server did not start"; }
+	SPID=$(pgrep -P "$SERVER" | head -1)
+}
+
+# server_down KIND N: stop SERVER; a crash ends the run, with its log.
+server_down() {
+	stop "$SERVER"
+	case $STOP_RC in 134|136|139) cat "$TMP/srv$2.log" >&2; die "$1 crashed (exit $STOP_RC)" ;; esac
+}
+
 wait_for() {   # wait_for SECONDS TEST...
 	local deadline=$((SECONDS + $1)); shift
 	until "$@"; do
@@ -242,7 +258,7 @@ memif() {   # memif ROLE N -> devargs of one end of the pair, socket N
 # memif_run KIND [fn-gen options]: sets RES to the generator's result line.
 memif_run() {
 	local kind=$1; shift
-	local n=$((++RUN_N)) server spid gen res
+	local n=$((++RUN_N)) gen res
 	local sock=$TMP/memif$n.sock
 	case $kind in
 	testpmd|rxonly)
@@ -261,19 +277,16 @@ memif_run() {
 			--port "$(memif server $n $SMAC)" --addr "$SUBNET.1/24" --busy --unfiltered \
 			--lcores $SERVER_CPU --eal "--in-memory" ;;
 	esac
-	server=$LAST_PID
-	wait_for 20 test -S "$sock" || { cat "$TMP/srv$n.log" >&2; die "$kind did not create $sock"; }
-	spid=$(pgrep -P "$server" | head -1)   # the server under timeout
+	server_up $kind $n test -S "$sock"
 	# The generator lingers after its result so that the server stops first:
 	# memif crashes a peer that is still polling when the other end leaves.
 	start "gen$n" timeout $RUN_TIMEOUT "$B/fn-gen" -l $CLIENT_CPU --in-memory --no-pci \
 		--no-telemetry --log-level='*:error' --vdev "$(memif client $n $GMAC)" -- \
 		--dst-mac $SMAC --src-ip "$SUBNET.2" --dst-ip "$SUBNET.1" --size $FRAME \
-		--warmup $WARMUP --duration $DURATION --linger --watch-pid "${spid:-0}" "$@"
+		--warmup $WARMUP --duration $DURATION --linger --watch-pid "${SPID:-0}" "$@"
 	gen=$LAST_PID
 	wait_for $RUN_TIMEOUT grep -q '^rx_pps=' "$TMP/gen$n.log"
-	stop "$server"
-	case $STOP_RC in 134|136|139) cat "$TMP/srv$n.log" >&2; die "$kind crashed (exit $STOP_RC)" ;; esac
+	server_down $kind $n
 	stop "$gen"
 	res=$(grep '^rx_pps=' "$TMP/gen$n.log")
 	[ -n "$res" ] || { cat "$TMP/gen$n.log" "$TMP/srv$n.log" >&2; die "fn-gen against $kind failed"; }
@@ -336,7 +349,7 @@ fnd_stop() {   # and its program and pins: the next server is the PMD's
 
 udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's result line
 	local kind=$1; shift
-	local n=$((++RUN_N)) server spid res ready="echoing on"
+	local n=$((++RUN_N)) res ready="echoing on"
 	case $kind in
 	af_xdp|af_packet)
 		local port="net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1"
@@ -359,15 +372,11 @@ udp_run() {   # udp_run KIND [fn-udpload options]: sets RES to the load tool's r
 		start "srv$n" ip netns exec "$NS_S" taskset -c $SERVER_CPU timeout $RUN_TIMEOUT \
 			"$B/fn-kecho" --port 7 ;;
 	esac
-	server=$LAST_PID
-	wait_for 30 grep -q "$ready" "$TMP/srv$n.log" ||
-		{ cat "$TMP/srv$n.log" >&2; die "$kind echo server did not start"; }
-	spid=$(pgrep -P "$server" | head -1)   # the server under timeout
+	server_up $kind $n grep -q "$ready" "$TMP/srv$n.log"
 	res=$(ip netns exec "$NS_C" taskset -c $CLIENT_CPU timeout $RUN_TIMEOUT "$B/fn-udpload" \
 		--dst "$SUBNET.1:7" --flows $UDP_FLOWS --size $((FRAME - 42)) --warmup $WARMUP \
-		--duration $DURATION --watch-pid "${spid:-0}" "$@" 2>>"$TMP/load$n.log")
-	stop "$server"
-	case $STOP_RC in 134|136|139) cat "$TMP/srv$n.log" >&2; die "$kind crashed (exit $STOP_RC)" ;; esac
+		--duration $DURATION --watch-pid "${SPID:-0}" "$@" 2>>"$TMP/load$n.log")
+	server_down $kind $n
 	[ "$kind" = kernel ] && ip -n "$NS_S" addr del "$SUBNET.1/24" dev "$IF_S"
 	[ "$kind" = xsk ] && fnd_stop
 	[ -n "$res" ] || { cat "$TMP/load$n.log" "$TMP/srv$n.log" >&2; die "fn-udpload against $kind failed"; }
@@ -449,25 +458,21 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 		start "srv$n" ip netns exec "$NS_S" taskset -c $SERVER_CPU timeout $RUN_TIMEOUT \
 			"$B/fn-kecho" --port 7 ;;
 	esac
-	server=$LAST_PID
-	wait_for 30 grep -q "$ready" "$TMP/srv$n.log" ||
-		{ cat "$TMP/srv$n.log" >&2; die "$kind echo server did not start"; }
-	spid=$(pgrep -P "$server" | head -1)   # the server under timeout
+	server_up $kind $n grep -q "$ready" "$TMP/srv$n.log"
 	# The serving thread is the process's main thread in both: fragnet's
 	# main lcore, fn-kecho's only thread.
-	runq0=$(runq_mark "${spid:-0}")
+	runq0=$(runq_mark "${SPID:-0}")
 	start "gen$n" ip netns exec "$NS_C" sh -c "$MOUNT_BPF" sh timeout $RUN_TIMEOUT \
 		"$B/fn-gen" -l $CLIENT_CPU --in-memory --no-pci --no-telemetry --log-level='*:error' \
 		--vdev "net_af_xdp1,iface=$IF_C,start_queue=0,queue_count=1" -- \
 		--dst-mac "$LINK_SMAC" --src-ip "$SUBNET.2" --dst-ip "$SUBNET.1" --size $FRAME \
 		--window $GEN_WINDOW --warmup $WARMUP --duration $DURATION \
-		--watch-pid "${spid:-0}" --watch-tid "${spid:-0}"
+		--watch-pid "${SPID:-0}" --watch-tid "${SPID:-0}"
 	gen=$LAST_PID
 	wait_for $RUN_TIMEOUT grep -q '^rx_pps=' "$TMP/gen$n.log"
-	RUNQ=$(runq_share "${spid:-0}" "$runq0")
+	RUNQ=$(runq_share "${SPID:-0}" "$runq0")
 	stop "$gen"
-	stop "$server"
-	case $STOP_RC in 134|136|139) cat "$TMP/srv$n.log" >&2; die "$kind crashed (exit $STOP_RC)" ;; esac
+	server_down $kind $n
 	[ "$kind" = kernel ] && ip -n "$NS_S" addr del "$SUBNET.1/24" dev "$IF_S"
 	res=$(grep '^rx_pps=' "$TMP/gen$n.log")
 	[ -n "$res" ] || { cat "$TMP/gen$n.log" "$TMP/srv$n.log" >&2; die "fn-gen against $kind failed"; }
