@@ -29,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import Checks, main  # noqa: E402
-from echo import ECHO_PORT, Echo  # noqa: E402
+from echo import ECHO_PORT, echo_under_rules  # noqa: E402
 from fragnetd import Daemon, handle_of  # noqa: E402
 from process import stop_process  # noqa: E402
 from topology import Pair  # noqa: E402
@@ -308,33 +308,24 @@ def run(args):
     daemon = Daemon(args.fragnetd, args.fragnetctl)
     tmp = tempfile.mkdtemp(prefix="fragnet-capture-")
     try:
-        with Pair("fnk", SUBNET) as topo:
-            daemon.start(rules=daemon.rules_file("rules.nft", RULES))
-            echo = Echo(topo, args.echo, "af_packet", env=daemon.env)
-            if not c.check("fragnet-echo starts with rules from fragnetd",
-                           echo.wait_started(timeout=40), echo.text()[-500:]):
-                echo.stop()
+        with Pair("fnk", SUBNET) as topo, \
+                echo_under_rules(c, daemon, topo, args.echo, RULES) as echo:
+            if echo is None:
                 return c.summary()
-            try:
-                daemon.wait_applied("echo", 1, timeout=15)
-                r = topo.in_client("echo", 3, 0, ECHO_PORT)   # ARP settled
-                ruleset = daemon.ctl("list", "ruleset")[1]
-                handles = {
-                    "dport": handle_of(ruleset, f"udp dport {DROP_DPORT}"),
-                    "sport": handle_of(ruleset, f"udp sport {DROP_SPORT}"),
-                    "echo": handle_of(ruleset, f"udp dport {ECHO_PORT}"),
-                    "out": handle_of(ruleset, f"udp sport {ECHO_PORT}"),
-                }
-                c.run("pcapng read by tshark", check_pcapng, c, daemon, topo, tmp, handles)
-                c.run("text lines", check_text, c, daemon, topo)
-                c.run("filter", check_filter, c, daemon, topo, tmp, handles)
-                c.run("the bound", check_bound, c, daemon, topo)
-                c.run("fragnetctl killed", check_killed, c, daemon, topo)
-                c.run("refusals", check_refusals, c, daemon)
-            finally:
-                rc = echo.stop()
-            c.check("fragnet-echo exits cleanly", rc == 0, echo.text()[-500:])
-            daemon.stop()
+            r = topo.in_client("echo", 3, 0, ECHO_PORT)   # ARP settled
+            ruleset = daemon.ctl("list", "ruleset")[1]
+            handles = {
+                "dport": handle_of(ruleset, f"udp dport {DROP_DPORT}"),
+                "sport": handle_of(ruleset, f"udp sport {DROP_SPORT}"),
+                "echo": handle_of(ruleset, f"udp dport {ECHO_PORT}"),
+                "out": handle_of(ruleset, f"udp sport {ECHO_PORT}"),
+            }
+            c.run("pcapng read by tshark", check_pcapng, c, daemon, topo, tmp, handles)
+            c.run("text lines", check_text, c, daemon, topo)
+            c.run("filter", check_filter, c, daemon, topo, tmp, handles)
+            c.run("the bound", check_bound, c, daemon, topo)
+            c.run("fragnetctl killed", check_killed, c, daemon, topo)
+            c.run("refusals", check_refusals, c, daemon)
     finally:
         daemon.cleanup()
         subprocess.run(["rm", "-rf", tmp])

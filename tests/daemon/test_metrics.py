@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import Checks, main  # noqa: E402
-from echo import ECHO_PORT, Echo  # noqa: E402
+from echo import ECHO_PORT, echo_under_rules  # noqa: E402
 from fragnetd import Daemon, handle_of  # noqa: E402
 from topology import Pair  # noqa: E402
 
@@ -190,58 +190,49 @@ def run(args):
     try:
         # IPv6 off: no router solicitations or MLD reports from the kernel
         # (dropped as eth_dst) between the queries compared exactly below.
-        with Pair("fnm", SUBNET, ipv6=False) as topo:
-            daemon.start(rules=daemon.rules_file("rules.nft", RULES))
-            echo = Echo(topo, args.echo, "af_packet", env=daemon.env)
-            if not c.check("fragnet-echo starts with rules from fragnetd",
-                           echo.wait_started(timeout=40), echo.text()[-500:]):
-                echo.stop()
+        with Pair("fnm", SUBNET, ipv6=False) as topo, \
+                echo_under_rules(c, daemon, topo, args.echo, RULES) as echo:
+            if echo is None:
                 return c.summary()
-            try:
-                daemon.wait_applied("echo", 1, timeout=15)
-                r = topo.in_client("echo", 10, ECHO_PORT)
-                topo.in_client("send", 5, DROP_PORT)
-                c.check("traffic: 10 echoes", r["ok"] == 10, r)
-                text, before = scrape(daemon)
-                check_format(c, daemon, text, before, docs)
-                ruleset = check_match_json(c, daemon, before)
-                h7, h9 = handle_of(ruleset, "udp dport 7"), handle_of(ruleset, "udp dport 9")
+            r = topo.in_client("echo", 10, ECHO_PORT)
+            topo.in_client("send", 5, DROP_PORT)
+            c.check("traffic: 10 echoes", r["ok"] == 10, r)
+            text, before = scrape(daemon)
+            check_format(c, daemon, text, before, docs)
+            ruleset = check_match_json(c, daemon, before)
+            h7, h9 = handle_of(ruleset, "udp dport 7"), handle_of(ruleset, "udp dport 9")
 
-                r = topo.in_client("echo", 20, ECHO_PORT)
-                topo.in_client("send", 7, DROP_PORT)
-                c.check("more traffic: 20 echoes", r["ok"] == 20, r)
-                _, after = scrape(daemon)
+            r = topo.in_client("echo", 20, ECHO_PORT)
+            topo.in_client("send", 7, DROP_PORT)
+            c.check("more traffic: 20 echoes", r["ok"] == 20, r)
+            _, after = scrape(daemon)
 
-                def grew(name, **labels):
-                    return value(after, name, **labels) - value(before, name, **labels)
+            def grew(name, **labels):
+                return value(after, name, **labels) - value(before, name, **labels)
 
-                c.check("the port 7 rule's packets grew by exactly 20",
-                        grew("fragnet_rule_packets_total", chain="input", handle=h7) == 20)
-                c.check("the port 9 rule's packets grew by exactly 7",
-                        grew("fragnet_rule_packets_total", chain="input", handle=h9) == 7)
-                c.check("the named counter grew by exactly 20",
-                        grew("fragnet_counter_packets_total", object="echoes") == 20)
-                rxd = sum(per_queue(after, "fragnet_queue_rx_datagrams_total", "echo").values()) \
-                    - sum(per_queue(before, "fragnet_queue_rx_datagrams_total", "echo").values())
-                txd = sum(per_queue(after, "fragnet_queue_tx_datagrams_total", "echo").values()) \
-                    - sum(per_queue(before, "fragnet_queue_tx_datagrams_total", "echo").values())
-                c.check("datagrams in grew by 20 (the dropped 7 never reach the application)",
-                        rxd == 20, rxd)
-                c.check("datagrams out grew by 20", txd == 20, txd)
-                filt = sum(s.value for s in after["fragnet_queue_drops_by_reason_total"][1]
-                           if s.labels["reason"] == "filter") \
-                    - sum(s.value for s in before["fragnet_queue_drops_by_reason_total"][1]
-                          if s.labels["reason"] == "filter")
-                c.check("filter drops grew by exactly 7", filt == 7, filt)
-                for fam in ("fragnet_queue_rx_packets_total", "fragnet_queue_rx_bytes_total",
-                            "fragnet_queue_tx_packets_total", "fragnet_queue_tx_bytes_total"):
-                    d = sum(per_queue(after, fam, "echo").values()) \
-                        - sum(per_queue(before, fam, "echo").values())
-                    c.check(f"{fam} grew", d > 0, d)
-            finally:
-                rc = echo.stop()
-            c.check("fragnet-echo exits cleanly", rc == 0, echo.text()[-300:])
-            daemon.stop()
+            c.check("the port 7 rule's packets grew by exactly 20",
+                    grew("fragnet_rule_packets_total", chain="input", handle=h7) == 20)
+            c.check("the port 9 rule's packets grew by exactly 7",
+                    grew("fragnet_rule_packets_total", chain="input", handle=h9) == 7)
+            c.check("the named counter grew by exactly 20",
+                    grew("fragnet_counter_packets_total", object="echoes") == 20)
+            rxd = sum(per_queue(after, "fragnet_queue_rx_datagrams_total", "echo").values()) \
+                - sum(per_queue(before, "fragnet_queue_rx_datagrams_total", "echo").values())
+            txd = sum(per_queue(after, "fragnet_queue_tx_datagrams_total", "echo").values()) \
+                - sum(per_queue(before, "fragnet_queue_tx_datagrams_total", "echo").values())
+            c.check("datagrams in grew by 20 (the dropped 7 never reach the application)",
+                    rxd == 20, rxd)
+            c.check("datagrams out grew by 20", txd == 20, txd)
+            filt = sum(s.value for s in after["fragnet_queue_drops_by_reason_total"][1]
+                       if s.labels["reason"] == "filter") \
+                - sum(s.value for s in before["fragnet_queue_drops_by_reason_total"][1]
+                      if s.labels["reason"] == "filter")
+            c.check("filter drops grew by exactly 7", filt == 7, filt)
+            for fam in ("fragnet_queue_rx_packets_total", "fragnet_queue_rx_bytes_total",
+                        "fragnet_queue_tx_packets_total", "fragnet_queue_tx_bytes_total"):
+                d = sum(per_queue(after, fam, "echo").values()) \
+                    - sum(per_queue(before, fam, "echo").values())
+                c.check(f"{fam} grew", d > 0, d)
     finally:
         daemon.cleanup()
     c.check("no namespace of this test is left", not topo.left(), topo.left())

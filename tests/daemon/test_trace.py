@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "support"))
 sys.path.insert(0, HERE)
 from checks import Checks, main  # noqa: E402
-from echo import ECHO_PORT, Echo  # noqa: E402
+from echo import ECHO_PORT, echo_under_rules  # noqa: E402
 from fragnetd import Daemon, handle_of  # noqa: E402
 from topology import Pair  # noqa: E402
 import test_capture as cap  # noqa: E402
@@ -130,33 +130,24 @@ def run(args):
     c = Checks()
     daemon = Daemon(args.fragnetd, args.fragnetctl)
     try:
-        with Pair("fnt", cap.SUBNET) as topo:
-            daemon.start(rules=daemon.rules_file("rules.nft", RULES))
-            echo = Echo(topo, args.echo, "af_packet", env=daemon.env)
-            if not c.check("fragnet-echo starts with rules from fragnetd",
-                           echo.wait_started(timeout=40), echo.text()[-500:]):
-                echo.stop()
+        with Pair("fnt", cap.SUBNET) as topo, \
+                echo_under_rules(c, daemon, topo, args.echo, RULES) as echo:
+            if echo is None:
                 return c.summary()
-            try:
-                daemon.wait_applied("echo", 1, timeout=15)
-                topo.in_client("echo", 3, 0, ECHO_PORT, script=CLIENT)   # ARP settled
-                ruleset = daemon.ctl("list", "ruleset")[1]
-                h = {
-                    "jump": handle_of(ruleset, f"udp dport {TRACED_DPORT} jump c1"),
-                    "drop": handle_of(ruleset, f"udp sport {cap.DROP_SPORT}"),
-                    "out": handle_of(ruleset, f"udp sport {ECHO_PORT}"),
-                    "count": next((int(m.group(1)) for m in re.finditer(
-                        r"^\s*counter packets \d+ bytes \d+ # handle (\d+)$", ruleset,
-                        re.M)), None),
-                }
-                c.check("the ruleset lists every rule's handle", None not in h.values(), h)
-                c.run("chain paths", check_paths, c, daemon, topo, h)
-                c.run("out direction", check_out, c, daemon, topo, h)
-                c.run("afterwards", check_after, c, daemon, topo)
-            finally:
-                rc = echo.stop()
-            c.check("fragnet-echo exits cleanly", rc == 0, echo.text()[-500:])
-            daemon.stop()
+            topo.in_client("echo", 3, 0, ECHO_PORT, script=CLIENT)   # ARP settled
+            ruleset = daemon.ctl("list", "ruleset")[1]
+            h = {
+                "jump": handle_of(ruleset, f"udp dport {TRACED_DPORT} jump c1"),
+                "drop": handle_of(ruleset, f"udp sport {cap.DROP_SPORT}"),
+                "out": handle_of(ruleset, f"udp sport {ECHO_PORT}"),
+                "count": next((int(m.group(1)) for m in re.finditer(
+                    r"^\s*counter packets \d+ bytes \d+ # handle (\d+)$", ruleset,
+                    re.M)), None),
+            }
+            c.check("the ruleset lists every rule's handle", None not in h.values(), h)
+            c.run("chain paths", check_paths, c, daemon, topo, h)
+            c.run("out direction", check_out, c, daemon, topo, h)
+            c.run("afterwards", check_after, c, daemon, topo)
     finally:
         daemon.cleanup()
     return c.summary()

@@ -1,6 +1,7 @@
 """fragnet-echo (examples/echo.c) as the server of an end-to-end test: started
 in a Pair's server namespace on DPDK ports over the server end of the veth,
 stopped with SIGTERM, its exit report read back."""
+import contextlib
 import subprocess
 import time
 
@@ -56,6 +57,29 @@ class Echo:
 
     def stats(self):
         return exit_stats(self.text())
+
+
+@contextlib.contextmanager
+def echo_under_rules(c, daemon, topo, exe, rules):
+    """fragnetd (a tests/support/fragnetd.py Daemon) started with the ruleset
+    `rules`, fragnet-echo on af_packet registered with it and its rules
+    applied: yields the Echo, or None when it did not start (a failed check
+    of `c`). On leaving, fragnet-echo stops (checked: exit status 0), then
+    fragnetd."""
+    daemon.start(rules=daemon.rules_file("rules.nft", rules))
+    echo = Echo(topo, exe, "af_packet", env=daemon.env)
+    if not c.check("fragnet-echo starts with rules from fragnetd",
+                   echo.wait_started(timeout=40), echo.text()[-500:]):
+        echo.stop()
+        yield None
+        return
+    try:
+        daemon.wait_applied("echo", 1, timeout=15)
+        yield echo
+    finally:
+        rc = echo.stop()
+    c.check("fragnet-echo exits cleanly", rc == 0, echo.text()[-500:])
+    daemon.stop()
 
 
 def exit_stats(text):
