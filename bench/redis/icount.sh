@@ -18,7 +18,8 @@
 # instructions (Ir) of every thread of the fork, by the object and source
 # file that executed them (self cost: nothing counted twice), divided by
 # those GETs. Kernel work (syscalls, memif's eventfd) is not an instruction
-# callgrind sees. -k DIR keeps the callgrind dump there.
+# callgrind sees. -k DIR keeps the callgrind dump there. The table also
+# goes to bench/results/redis-icount.csv (or $RESULTS) with a plot.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -91,8 +92,10 @@ echo "GETs between zero and dump: $n (64-byte values, pipeline 1, 256 flows x 4 
 # calls it makes, whatever source files (inlined headers) they came from.
 # Each layer is what runs inside its entry points minus what it calls of the
 # others.
-python3 - "$n" "$dump" <<'PY'
-import re, sys
+out_dir=${RESULTS:-$root/bench/results}
+mkdir -p "$out_dir"
+python3 - "$n" "$dump" "$out_dir/redis-icount.csv" <<'PY'
+import csv, re, sys
 n = int(sys.argv[1])
 names, incl = {}, {}
 fn = None
@@ -140,7 +143,18 @@ print("|---|---:|---:|")
 for name, ir in rows:
     print("| %s | %.0f | %.0f%% |" % (name, ir / n, 100.0 * ir / work))
 print("| **all, per GET** | **%.0f** | |" % (work / n))
+with open(sys.argv[3], "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["where", "instructions per GET"])
+    short = ["stack receive", "stack send", "RESP/UDP transport", "Redis request",
+             "Redis command", "Redis replies", "Redis event loop"]
+    for label, (_, ir) in zip(short, rows):
+        w.writerow([label, "%.0f" % (ir / n)])
+    w.writerow(["all", "%.0f" % (work / n)])
 print()
 print("Left out: serverCron, %.0f per GET here; it runs 10 times a second whatever the load, so under" % (cron / n))
 print("valgrind (some 50 times slower) it weighs 50 times what it does natively.")
 PY
+"$root/bench/plot.sh" "$out_dir/redis-icount.csv" "$out_dir/redis-icount.png" \
+	"Redis fork over UDP: instructions per GET by layer, callgrind ($(date +%F))" \
+	"instructions per GET" 2 || true

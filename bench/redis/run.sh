@@ -4,7 +4,13 @@
 # with a 100-rule fragnetd ruleset against no rules, side by side in one run,
 # on veth pairs between two network namespaces.
 #
-#   bench/redis/run.sh [-T SECONDS] [-R ROUNDS] [-A PAIRS] [-o CSV]
+#   bench/redis/run.sh [-T SECONDS] [-R ROUNDS] [-A PAIRS] [-o CSV] [-1]
+#
+# One run gives the three tables of the Redis benchmark (each as CSV and
+# PNG in bench/results, or $RESULTS): this comparison on veth (redis.csv),
+# then what one server core serves with a DPDK generator, capacity.sh -T -R
+# (redis-capacity.csv), then instructions per GET by layer, icount.sh
+# (redis-icount.csv). -1: this comparison only.
 #
 # Where things run (2 vCPUs): every server is pinned to CPU 1; the load
 # generator runs on CPU 0 in the peer namespace and talks through the
@@ -50,13 +56,15 @@ R=3
 AB=10
 TAB=2
 out=
-while getopts "T:R:A:o:" o; do
+all_tables=1
+while getopts "T:R:A:o:1" o; do
 	case $o in
 	T) T=$OPTARG ;;
 	R) R=$OPTARG ;;
 	A) AB=$OPTARG ;;
 	o) out=$OPTARG ;;
-	*) echo "usage: $0 [-T seconds] [-R rounds] [-A pairs] [-o results.csv]" >&2; exit 2 ;;
+	1) all_tables=0 ;;
+	*) echo "usage: $0 [-T seconds] [-R rounds] [-A pairs] [-o results.csv] [-1]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
@@ -412,4 +420,12 @@ print('\nRun: %d s; CPU steal %.1f%% of the time (other guests on the host); loa
 	"Redis fork over UDP against stock Redis over TCP and memcached over UDP, fnr-bench ($(date +%F))" \
 	"requests/s (log)" "$(seq -s, 2 "$(head -1 "$out_dir/redis.csv" | awk -F, '{print NF}')")" log || true
 [ -n "$out" ] && cp "$results" "$out"
-exit 0
+[ $all_tables = 1 ] || exit 0
+# The other two tables, with this run's servers gone (cleanup is safe to
+# run again at exit).
+cleanup
+pids=()
+echo
+"$here/capacity.sh" -T "$T" -R "$R"
+echo
+"$here/icount.sh"
