@@ -630,11 +630,6 @@ int main(int argc, char **argv)
 			printf("%s%.0f", i ? "," : "", samples[i]);
 		printf("\n");
 	}
-	fflush(stdout);
-	while (o.linger && !gen_quit)
-		sleep(1);
-	rte_eth_dev_stop(port);
-	rte_eth_dev_close(port);
-	rte_eal_cleanup();
+	gen_port_down(port, o.linger);
 	return 0;
 }

@@ -323,16 +323,6 @@ int main(int argc, char **argv)
 			printf("%s%.0f", i ? "," : "", samples[i]);
 		printf("\n");
 	}
-	fflush(stdout);
-	/* memif unmaps its shared rings from the interrupt thread when the peer
-	 * goes away, under the feet of an lcore still in a burst (seen as a
-	 * SIGSEGV in eth_memif_tx of the server). With --linger we stop polling
-	 * and keep the port open until told to exit, so the server can be
-	 * stopped first. */
-	while (o.linger && !gen_quit)
-		sleep(1);
-	rte_eth_dev_stop(port);
-	rte_eth_dev_close(port);
-	rte_eal_cleanup();
+	gen_port_down(port, o.linger);
 	return 0;
 }

@@ -14,8 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 
@@ -63,6 +65,21 @@ static inline int gen_port_up(struct rte_mempool *pool, uint16_t *port_out)
 		rte_delay_ms(100);
 	}
 	return -2;
+}
+
+/* The end of a run: with linger, keep the port open but no longer polled
+ * until told to exit. memif unmaps its shared rings from the interrupt
+ * thread when the peer goes away, under the feet of an lcore still in a
+ * burst (seen as a SIGSEGV in eth_memif_tx of the server), so the server
+ * is stopped first while the generator waits here. */
+static inline void gen_port_down(uint16_t port, bool linger)
+{
+	fflush(stdout);
+	while (linger && !gen_quit)
+		sleep(1);
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	rte_eal_cleanup();
 }
 
 /* An IPv4 address in network order, 0 if s is not one. */

@@ -116,17 +116,25 @@ static void summary(const uint8_t *p, uint32_t cap, uint32_t len, char *s, size_
 	}
 }
 
-static void print_line(FILE *out, const struct fn_cap_rec *r, const uint8_t *data)
+/* A record's local time of day, "HH:MM:SS.uuuuuu", as tcpdump prints it. */
+static void time_of(const struct fn_cap_rec *r, char *s, size_t n)
 {
 	time_t sec = (time_t)(r->ts_ns / 1000000000u);
 	struct tm tm;
-	char what[160], who[FN_CAP_CHAIN_MAX + 64];
 
 	localtime_r(&sec, &tm);
+	snprintf(s, n, "%02d:%02d:%02d.%06u", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(r->ts_ns % 1000000000u / 1000u));
+}
+
+static void print_line(FILE *out, const struct fn_cap_rec *r, const uint8_t *data)
+{
+	char when[32], what[160], who[FN_CAP_CHAIN_MAX + 64];
+
+	time_of(r, when, sizeof(when));
 	summary(data, r->cap_len, r->orig_len, what, sizeof(what));
 	decided(r, who, sizeof(who));
-	fprintf(out, "%02d:%02d:%02d.%06u q%u %-3s %s %s (%s)\n", tm.tm_hour, tm.tm_min,
-		tm.tm_sec, (unsigned)(r->ts_ns % 1000000000u / 1000u), r->queue,
+	fprintf(out, "%s q%u %-3s %s %s (%s)\n", when, r->queue,
 		r->dir == FN_CAP_IN ? "in" : "out", what, verdict_name(r->verdict), who);
 }
 
@@ -177,16 +185,13 @@ static void print_event(FILE *out, const struct fn_cap_trace_ev *e,
 static void print_trace(FILE *out, const struct fn_cap_rec *r, const uint8_t *data,
 			const struct fn_cap_trace_ev *ev, const struct fnctl_rule_text *rules)
 {
-	time_t sec = (time_t)(r->ts_ns / 1000000000u);
-	struct tm tm;
-	char what[160], who[FN_CAP_CHAIN_MAX + 64];
+	char when[32], what[160], who[FN_CAP_CHAIN_MAX + 64];
 
-	localtime_r(&sec, &tm);
+	time_of(r, when, sizeof(when));
 	summary(data, r->cap_len, r->orig_len, what, sizeof(what));
 	decided(r, who, sizeof(who));
-	fprintf(out, "%02d:%02d:%02d.%06u trace q%u %s %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		(unsigned)(r->ts_ns % 1000000000u / 1000u), r->queue,
-		r->dir == FN_CAP_IN ? "in" : "out", what);
+	fprintf(out, "%s trace q%u %s %s\n", when, r->queue, r->dir == FN_CAP_IN ? "in" : "out",
+		what);
 	for (unsigned i = 0; i < r->n_events; i++)
 		print_event(out, &ev[i], rules);
 	if (r->lost)
