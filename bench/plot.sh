@@ -23,7 +23,7 @@ logscale=
 [ "$scale" = log ] && logscale="set logscale y"
 # labels never hold commas (the run.sh scripts write them so): plain split
 gnuplot <<GP
-set terminal pngcairo size $width,560 font "sans,9"
+set terminal pngcairo noenhanced size $width,560 font "sans,9"
 set output "$png"
 set datafile separator ","
 set title "$title"

@@ -51,21 +51,104 @@ const struct bench_case *bench_case_find(const char *name)
 	return NULL;
 }
 
-/* Distinct 10.x.y.z addresses, never the packet's 127.0.0.1. */
-static void other_addr(char *buf, size_t len, unsigned i)
+/* Distinct 10.x.y.z addresses, never the packet's 127.0.0.1; the last one
+ * is the packet's when the case matches. */
+static uint32_t case_saddr(const struct bench_case *c, unsigned i)
 {
-	i++;
-	snprintf(buf, len, "10.%u.%u.%u", (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff);
+	if (c->match && i == c->n - 1)
+		return INADDR_LOOPBACK;
+	return 10u << 24 | ((i + 1) & 0xffffff);
+}
+
+struct bench_rule *bench_rules(const struct bench_case *c, unsigned *n)
+{
+	struct bench_rule *r;
+
+	*n = 0;
+	if (c->kind == BENCH_METER || c->kind == BENCH_DYNSET_ADD)
+		return NULL;
+	r = calloc(c->n, sizeof(*r));
+	if (!r)
+		return NULL;
+	for (unsigned i = 0; i < c->n; i++) {
+		r[i] = (struct bench_rule){ .sport_hi = 0xffff, .dport_hi = 0xffff, .rule = i };
+		if (c->kind == BENCH_DPORT_RULES) {
+			r[i].proto = IPPROTO_UDP;
+			r[i].dport_lo = r[i].dport_hi =
+				(uint16_t)(c->match && i == c->n - 1 ? BENCH_DPORT : 10000 + i);
+		} else {
+			r[i].saddr = case_saddr(c, i);
+			r[i].saddr_len = 32;
+		}
+		if (c->kind == BENCH_SET || c->kind == BENCH_OBJMAP)
+			r[i].rule = 0;
+	}
+	*n = c->n;
+	return r;
+}
+
+static void print_addr(FILE *f, uint32_t a)
+{
+	fprintf(f, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+static void print_prefix(FILE *f, const char *sep, const char *what, uint32_t a, uint8_t len)
+{
+	fprintf(f, "%s%s ", sep, what);
+	print_addr(f, a);
+	if (len < 32)
+		fprintf(f, "/%u", len);
+}
+
+static void print_ports(FILE *f, const char *sep, const char *what, uint16_t lo, uint16_t hi)
+{
+	fprintf(f, "%s%s %u", sep, what, lo);
+	if (hi != lo)
+		fprintf(f, "-%u", hi);
+}
+
+void bench_rule_print(FILE *f, const struct bench_rule *r)
+{
+	const char *l4 = r->proto == IPPROTO_TCP ? "tcp" : "udp", *sep = "";
+	bool sport = r->sport_lo != 0 || r->sport_hi != 0xffff;
+	bool dport = r->dport_lo != 0 || r->dport_hi != 0xffff;
+	char what[16];
+
+	if (r->saddr_len) {
+		print_prefix(f, sep, "ip saddr", r->saddr, r->saddr_len);
+		sep = " ";
+	}
+	if (r->daddr_len) {
+		print_prefix(f, sep, "ip daddr", r->daddr, r->daddr_len);
+		sep = " ";
+	}
+	if (r->proto && !sport && !dport) {
+		fprintf(f, "%smeta l4proto %s", sep, l4);
+		sep = " ";
+	}
+	if (sport) {
+		snprintf(what, sizeof(what), "%s sport", l4);
+		print_ports(f, sep, what, r->sport_lo, r->sport_hi);
+		sep = " ";
+	}
+	if (dport) {
+		snprintf(what, sizeof(what), "%s dport", l4);
+		print_ports(f, sep, what, r->dport_lo, r->dport_hi);
+	}
 }
 
 char *bench_ruleset(const struct bench_case *c)
 {
-	char *text = NULL, addr[32];
+	char *text = NULL;
 	size_t len = 0;
+	unsigned n;
+	struct bench_rule *r = bench_rules(c, &n);
 	FILE *f = open_memstream(&text, &len);
 
-	if (!f)
+	if (!f) {
+		free(r);
 		return NULL;
+	}
 	fprintf(f, "table inet fragnet {\n");
 	if (c->kind == BENCH_SET || c->kind == BENCH_OBJMAP) {
 		bool objmap = c->kind == BENCH_OBJMAP;
@@ -75,12 +158,9 @@ char *bench_ruleset(const struct bench_case *c)
 				"\tmap om {\n\t\ttype ipv4_addr : counter\n\t\telements = { ");
 		else
 			fprintf(f, "\tset s {\n\t\ttype ipv4_addr\n\t\telements = { ");
-		for (unsigned i = 0; i < c->n; i++) {
-			if (c->match && i == c->n - 1)
-				snprintf(addr, sizeof(addr), "127.0.0.1");
-			else
-				other_addr(addr, sizeof(addr), i);
-			fprintf(f, "%s%s", i ? ", " : "", addr);
+		for (unsigned i = 0; i < n; i++) {
+			fprintf(f, "%s", i ? ", " : "");
+			print_addr(f, r[i].saddr);
 			if (objmap)
 				fprintf(f, " : \"c%u\"", i % 2);
 		}
@@ -100,21 +180,15 @@ char *bench_ruleset(const struct bench_case *c)
 	} else if (c->kind == BENCH_DYNSET_ADD) {
 		fprintf(f, "\t\tadd @d { ip saddr }\n");
 	} else {
-		for (unsigned i = 0; i < c->n; i++) {
-			bool last = c->match && i == c->n - 1;
-			if (c->kind == BENCH_SADDR) {
-				if (last)
-					snprintf(addr, sizeof(addr), "127.0.0.1");
-				else
-					other_addr(addr, sizeof(addr), i);
-				fprintf(f, "\t\tip saddr %s drop\n", addr);
-			} else {
-				fprintf(f, "\t\tudp dport %u drop\n", last ? BENCH_DPORT : 10000 + i);
-			}
+		for (unsigned i = 0; i < n; i++) {
+			fprintf(f, "\t\t");
+			bench_rule_print(f, &r[i]);
+			fprintf(f, " drop\n");
 		}
 	}
 	fprintf(f, "\t}\n}\n");
 	fclose(f);
+	free(r);
 	return text;
 }
 
