@@ -267,7 +267,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	csum_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (unlikely(csum_flags != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 		     (csum_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-		      !(likely(ihl == sizeof(*ip)) ? fn_csum_ok(ip, sizeof(*ip))
+		      !(likely(ihl == sizeof(*ip)) ? fn_csum_ipv4_hdr_ok(ip)
 						   : fn_csum_ok(ip, ihl))))) {
 		FN_DROP(&q->stats, IP_CSUM);
 		goto free;
@@ -445,7 +445,7 @@ void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
 	ip->src_addr = q->addr;
 	ip->dst_addr = dst;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = fn_csum(ip, sizeof(*ip));
+	ip->hdr_checksum = fn_csum_ipv4_hdr(ip);
 }
 
 uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
