@@ -252,10 +252,14 @@ static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint1
 	udp->dst_port = dport;
 	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, sizeof(*ip) + ulen);
 	to = (uint64_t)ip->src_addr + ip->dst_addr + sport + dport;
-	if (!q->rx.csum_verified || q->fn->port.tx_csum)
+	if (!q->rx.csum_verified || q->fn->port.tx_csum) {
+		/* the request's checksum (one the device verified) is not
+		 * part of the sum */
+		udp->dgram_cksum = 0;
 		udp_csum_out(q, m, ip, udp, ulen);
-	else if (to != from)   /* an echo swaps what the checksum covers: the same sum */
+	} else if (to != from) {   /* an echo swaps what the checksum covers: the same sum */
 		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from, to);
+	}
 	q->stats.tx_datagrams++;
 	return fn_ipv4_output(q, m);
 }
