@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ethernet. We accept frames to our MAC and to broadcast; multicast and
- * other hosts' unicast (promiscuous ports) are counted and dropped.
+ * other hosts' unicast (promiscuous ports) are counted and dropped. This is
+ * the careful path, for every frame the fast path (rx_fast.c) hands on.
  */
 #include <rte_byteorder.h>
 
@@ -10,7 +11,7 @@
 #include "ipv4.h"
 #include "runtime/runtime.h"
 
-void fn_eth_input(struct fn_queue *q, struct rte_mbuf *m)
+void fn_eth_input_careful(struct fn_queue *q, struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eth;
 	uint8_t pkttype;

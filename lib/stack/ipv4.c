@@ -180,14 +180,13 @@ static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t f
  * (one they drop must not decide where our replies go), and only from a
  * unicast source MAC. A queue looks its last source up once a second.
  */
-static void learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
+__rte_noinline void fn_ipv4_learn_slow(struct fn_queue *q, const uint8_t *l2, uint32_t src)
 {
 	struct fragnet *fn = q->fn;
 	unsigned flags = FN_NEIGH_F_CREATE | FN_NEIGH_F_CONFIRM;
 	struct rte_ether_addr mac;
 
-	if ((src == q->learned_src && (int64_t)(q->learned_until - q->clk.now) > 0) ||
-	    l2 == NULL || !fn_on_link(fn, src))
+	if (l2 == NULL || !fn_on_link(fn, src))
 		return;
 	/* copied out: the frame may start at any byte (a PMD's headroom, a
 	 * reassembled datagram), and rte_ether_addr is 2-byte aligned */
@@ -215,7 +214,7 @@ static void local_deliver(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l
 	}
 	fn_capture(q, FN_CAP_IN, l3, len, FN_ACCEPT,
 		   q->filter.hooks & (1u << FN_HOOK_PREROUTING | 1u << FN_HOOK_INPUT));
-	learn(q, l2, ip->src_addr);
+	fn_ipv4_learn(q, l2, ip->src_addr);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
 		fn_udp_input(q, frame, l3, len, pkttype, l4_csum_ok);
@@ -231,20 +230,6 @@ static void local_deliver(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l
 			fn_icmp_error(q, l3, len, FN_ICMP_DEST_UNREACH, FN_ICMP_PROT_UNREACH);
 		break;
 	}
-}
-
-/*
- * Sources no host sends from: multicast and limited broadcast (and the
- * reserved class E), loopback, "this network" (0.0.0.0/8: nothing we speak
- * needs it), our subnet's broadcast, our own address. Answering them would
- * reflect: a reply to the subnet's broadcast reaches every host on the LAN.
- */
-static inline bool martian_source(const struct fragnet *fn, uint32_t src)
-{
-	uint8_t first = rte_be_to_cpu_32(src) >> 24;
-
-	return first >= 224 || first == 127 || first == 0 || src == fn->addr ||
-	       fn_is_broadcast(fn, src);
 }
 
 void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t pkttype)
@@ -282,7 +267,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 		}
 		pkttype = FN_PKT_BROADCAST;
 	}
-	if (unlikely(martian_source(fn, ip->src_addr))) {
+	if (unlikely(fn_ipv4_martian_source(fn, ip->src_addr))) {
 		FN_DROP(&q->stats, IP_SRC);
 		goto free;
 	}

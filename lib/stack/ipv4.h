@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 
 #include "filter/filter.h"
+#include "runtime/runtime.h"
 
 struct fn_queue;
 struct fragnet;
@@ -26,6 +27,32 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 /* Deliver a reassembled datagram (segment chain, first segment at the IPv4
  * header) on this queue; frees the chain. */
 void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain);
+
+/*
+ * Sources no host sends from: multicast and limited broadcast (and the
+ * reserved class E), loopback, "this network" (0.0.0.0/8: nothing we speak
+ * needs it), our subnet's broadcast, our own address. Answering them would
+ * reflect: a reply to the subnet's broadcast reaches every host on the LAN.
+ */
+static inline bool fn_ipv4_martian_source(const struct fragnet *fn, uint32_t src)
+{
+	uint8_t first = rte_be_to_cpu_32(src) >> 24;
+
+	return first >= 224 || first == 127 || first == 0 || src == fn->addr ||
+	       fn_is_broadcast(fn, src);
+}
+
+void fn_ipv4_learn_slow(struct fn_queue *q, const uint8_t *l2, uint32_t src);
+
+/* Learn or confirm the neighbour that sent an accepted datagram (l2: its
+ * Ethernet header, or NULL): see ipv4.c. Inline, since a queue checks its
+ * last source only once a second: most packets stop at the first test. */
+static inline void fn_ipv4_learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
+{
+	if (src == q->learned_src && (int64_t)(q->learned_until - q->clk.now) > 0)
+		return;
+	fn_ipv4_learn_slow(q, l2, src);
+}
 
 /* Draw the queue's secret for its IPv4 IDs (at queue creation). */
 void fn_ipv4_ids_init(struct fn_queue *q);
