@@ -47,21 +47,3 @@ void fn_eth_input_careful(struct fn_queue *q, struct rte_mbuf *m)
 drop:
 	fn_rx_done(q, m);
 }
-
-void fn_eth_output(struct fn_queue *q, struct rte_mbuf *m,
-		   const struct rte_ether_addr *dst, uint16_t ether_type)
-{
-	struct rte_ether_hdr *eth;
-
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-	if (unlikely(eth == NULL)) {   /* every sender reserves headroom */
-		FN_DROP(&q->stats, NO_MBUF);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	rte_ether_addr_copy(dst, &eth->dst_addr);
-	rte_ether_addr_copy(&q->mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(ether_type);
-	m->l2_len = sizeof(*eth);
-	fn_tx(q, m);
-}

@@ -483,7 +483,20 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 	fn_arp_park(q, m, nexthop);
 }
 
-static uint32_t route(struct fn_queue *q, uint32_t dst)
+/* fn_ipv4_xmit()'s common case inline: the next hop of the last reply. */
+static inline void xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
+{
+	const struct fn_nexthop_cache *c = &q->nexthop;
+
+	if (likely(nexthop == c->addr && fn_neigh_gen(q->fn->neigh) == c->gen &&
+		   (int64_t)(c->until - q->clk.now) > 0)) {
+		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		return;
+	}
+	fn_ipv4_xmit(q, m, nexthop);
+}
+
+static inline uint32_t route(struct fn_queue *q, uint32_t dst)
 {
 	if (dst == q->addr || dst == 0)
 		return 0;   /* no loopback in this stack */
@@ -508,7 +521,7 @@ int fn_ipv4_output(struct fn_queue *q, struct rte_mbuf *m)
 		return rc;
 	}
 	m->l3_len = sizeof(*ip);
-	fn_ipv4_xmit(q, m, nexthop);
+	xmit(q, m, nexthop);
 	return 0;
 }
 
