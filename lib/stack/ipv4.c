@@ -405,32 +405,11 @@ void fn_ipv4_ids_init(struct fn_queue *q)
 	q->ip_id_last = ip_id_bucket(q, 0);
 }
 
-/* A reply goes where the last one went, most of the time: the last
- * destination's counter is kept, which spares the hash. The counter is the
- * same one the hash picks, so the IDs are those described above. */
-static inline uint16_t next_ip_id(struct fn_queue *q, uint32_t dst)
+__rte_noinline uint16_t *fn_ipv4_id_counter(struct fn_queue *q, uint32_t dst)
 {
-	if (unlikely(dst != q->ip_id_last_dst)) {
-		q->ip_id_last_dst = dst;
-		q->ip_id_last = ip_id_bucket(q, dst);
-	}
-	return (uint16_t)((*q->ip_id_last)++ * q->fn->n_queues + q->qid);
-}
-
-void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
-		    uint32_t dst, uint16_t total_len)
-{
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16(total_len);
-	ip->packet_id = rte_cpu_to_be_16(next_ip_id(q, dst));
-	ip->fragment_offset = 0;
-	ip->time_to_live = FN_IPV4_TTL;
-	ip->next_proto_id = proto;
-	ip->src_addr = q->addr;
-	ip->dst_addr = dst;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = fn_csum_ipv4_hdr(ip);
+	q->ip_id_last_dst = dst;
+	q->ip_id_last = ip_id_bucket(q, dst);
+	return q->ip_id_last;
 }
 
 uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
