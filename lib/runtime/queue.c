@@ -199,15 +199,14 @@ static inline uint16_t tx_burst(struct fn_queue *q, struct rte_mbuf **pkts, uint
 	return rte_eth_tx_burst(q->port_id, q->port_queue, pkts, n);
 }
 
-void fn_tx(struct fn_queue *q, struct rte_mbuf *m)
+/* fn_tx() on a full queue: make room by a burst, or drop. */
+void fn_tx_full(struct fn_queue *q, struct rte_mbuf *m)
 {
-	if (unlikely(q->n_tx == FN_TX_PENDING)) {
-		fn_tx_flush(q);
-		if (q->n_tx == FN_TX_PENDING) {   /* the device takes nothing */
-			FN_DROP(&q->stats, TX_FULL);
-			rte_pktmbuf_free(m);
-			return;
-		}
+	fn_tx_flush(q);
+	if (q->n_tx == FN_TX_PENDING) {   /* the device takes nothing */
+		FN_DROP(&q->stats, TX_FULL);
+		rte_pktmbuf_free(m);
+		return;
 	}
 	q->tx[q->n_tx++] = m;
 }

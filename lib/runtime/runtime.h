@@ -186,9 +186,19 @@ static inline void fn_rx_done(struct fn_queue *q, struct rte_mbuf *m)
 	q->done[q->n_done++] = m;
 }
 
-/* Queue the frame for transmission at the end of this iteration. */
-void fn_tx(struct fn_queue *q, struct rte_mbuf *m);
+void fn_tx_full(struct fn_queue *q, struct rte_mbuf *m);
 int fn_tx_flush(struct fn_queue *q);
+
+/* Queue the frame for transmission at the end of this iteration. Inline:
+ * every packet sent comes here; a full queue is the rare case. */
+static inline void fn_tx(struct fn_queue *q, struct rte_mbuf *m)
+{
+	if (unlikely(q->n_tx == FN_TX_PENDING)) {
+		fn_tx_full(q, m);
+		return;
+	}
+	q->tx[q->n_tx++] = m;
+}
 
 static inline struct rte_mbuf *fn_alloc(struct fn_queue *q)
 {

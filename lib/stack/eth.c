@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Ethernet. We accept frames to our MAC and to broadcast; multicast and
- * other hosts' unicast (promiscuous ports) are counted and dropped.
+ * other hosts' unicast (promiscuous ports) are counted and dropped. This is
+ * the careful path, for every frame the fast path (rx_fast.c) hands on.
  */
 #include <rte_byteorder.h>
 
@@ -10,7 +11,7 @@
 #include "ipv4.h"
 #include "runtime/runtime.h"
 
-void fn_eth_input(struct fn_queue *q, struct rte_mbuf *m)
+void fn_eth_input_careful(struct fn_queue *q, struct rte_mbuf *m)
 {
 	const struct rte_ether_hdr *eth;
 	uint8_t pkttype;
@@ -45,22 +46,4 @@ void fn_eth_input(struct fn_queue *q, struct rte_mbuf *m)
 	}
 drop:
 	fn_rx_done(q, m);
-}
-
-void fn_eth_output(struct fn_queue *q, struct rte_mbuf *m,
-		   const struct rte_ether_addr *dst, uint16_t ether_type)
-{
-	struct rte_ether_hdr *eth;
-
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-	if (unlikely(eth == NULL)) {   /* every sender reserves headroom */
-		FN_DROP(&q->stats, NO_MBUF);
-		rte_pktmbuf_free(m);
-		return;
-	}
-	rte_ether_addr_copy(dst, &eth->dst_addr);
-	rte_ether_addr_copy(&q->mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(ether_type);
-	m->l2_len = sizeof(*eth);
-	fn_tx(q, m);
 }

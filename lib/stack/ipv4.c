@@ -180,14 +180,13 @@ static int egress_hooks(struct fn_queue *q, uint8_t *l3, uint32_t len, uint8_t f
  * (one they drop must not decide where our replies go), and only from a
  * unicast source MAC. A queue looks its last source up once a second.
  */
-static void learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
+__rte_noinline void fn_ipv4_learn_slow(struct fn_queue *q, const uint8_t *l2, uint32_t src)
 {
 	struct fragnet *fn = q->fn;
 	unsigned flags = FN_NEIGH_F_CREATE | FN_NEIGH_F_CONFIRM;
 	struct rte_ether_addr mac;
 
-	if ((src == q->learned_src && (int64_t)(q->learned_until - q->clk.now) > 0) ||
-	    l2 == NULL || !fn_on_link(fn, src))
+	if (l2 == NULL || !fn_on_link(fn, src))
 		return;
 	/* copied out: the frame may start at any byte (a PMD's headroom, a
 	 * reassembled datagram), and rte_ether_addr is 2-byte aligned */
@@ -215,7 +214,7 @@ static void local_deliver(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l
 	}
 	fn_capture(q, FN_CAP_IN, l3, len, FN_ACCEPT,
 		   q->filter.hooks & (1u << FN_HOOK_PREROUTING | 1u << FN_HOOK_INPUT));
-	learn(q, l2, ip->src_addr);
+	fn_ipv4_learn(q, l2, ip->src_addr);
 	switch (ip->next_proto_id) {
 	case IPPROTO_UDP:
 		fn_udp_input(q, frame, l3, len, pkttype, l4_csum_ok);
@@ -231,20 +230,6 @@ static void local_deliver(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l
 			fn_icmp_error(q, l3, len, FN_ICMP_DEST_UNREACH, FN_ICMP_PROT_UNREACH);
 		break;
 	}
-}
-
-/*
- * Sources no host sends from: multicast and limited broadcast (and the
- * reserved class E), loopback, "this network" (0.0.0.0/8: nothing we speak
- * needs it), our subnet's broadcast, our own address. Answering them would
- * reflect: a reply to the subnet's broadcast reaches every host on the LAN.
- */
-static inline bool martian_source(const struct fragnet *fn, uint32_t src)
-{
-	uint8_t first = rte_be_to_cpu_32(src) >> 24;
-
-	return first >= 224 || first == 127 || first == 0 || src == fn->addr ||
-	       fn_is_broadcast(fn, src);
 }
 
 void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t pkttype)
@@ -267,7 +252,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 	csum_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (unlikely(csum_flags != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 		     (csum_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-		      !(likely(ihl == sizeof(*ip)) ? fn_csum_ok(ip, sizeof(*ip))
+		      !(likely(ihl == sizeof(*ip)) ? fn_csum_ipv4_hdr_ok(ip)
 						   : fn_csum_ok(ip, ihl))))) {
 		FN_DROP(&q->stats, IP_CSUM);
 		goto free;
@@ -282,7 +267,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 		}
 		pkttype = FN_PKT_BROADCAST;
 	}
-	if (unlikely(martian_source(fn, ip->src_addr))) {
+	if (unlikely(fn_ipv4_martian_source(fn, ip->src_addr))) {
 		FN_DROP(&q->stats, IP_SRC);
 		goto free;
 	}
@@ -420,32 +405,11 @@ void fn_ipv4_ids_init(struct fn_queue *q)
 	q->ip_id_last = ip_id_bucket(q, 0);
 }
 
-/* A reply goes where the last one went, most of the time: the last
- * destination's counter is kept, which spares the hash. The counter is the
- * same one the hash picks, so the IDs are those described above. */
-static inline uint16_t next_ip_id(struct fn_queue *q, uint32_t dst)
+__rte_noinline uint16_t *fn_ipv4_id_counter(struct fn_queue *q, uint32_t dst)
 {
-	if (unlikely(dst != q->ip_id_last_dst)) {
-		q->ip_id_last_dst = dst;
-		q->ip_id_last = ip_id_bucket(q, dst);
-	}
-	return (uint16_t)((*q->ip_id_last)++ * q->fn->n_queues + q->qid);
-}
-
-void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
-		    uint32_t dst, uint16_t total_len)
-{
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16(total_len);
-	ip->packet_id = rte_cpu_to_be_16(next_ip_id(q, dst));
-	ip->fragment_offset = 0;
-	ip->time_to_live = FN_IPV4_TTL;
-	ip->next_proto_id = proto;
-	ip->src_addr = q->addr;
-	ip->dst_addr = dst;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = fn_csum(ip, sizeof(*ip));
+	q->ip_id_last_dst = dst;
+	q->ip_id_last = ip_id_bucket(q, dst);
+	return q->ip_id_last;
 }
 
 uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
@@ -498,7 +462,20 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 	fn_arp_park(q, m, nexthop);
 }
 
-static uint32_t route(struct fn_queue *q, uint32_t dst)
+/* fn_ipv4_xmit()'s common case inline: the next hop of the last reply. */
+static inline void xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
+{
+	const struct fn_nexthop_cache *c = &q->nexthop;
+
+	if (likely(nexthop == c->addr && fn_neigh_gen(q->fn->neigh) == c->gen &&
+		   (int64_t)(c->until - q->clk.now) > 0)) {
+		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		return;
+	}
+	fn_ipv4_xmit(q, m, nexthop);
+}
+
+static inline uint32_t route(struct fn_queue *q, uint32_t dst)
 {
 	if (dst == q->addr || dst == 0)
 		return 0;   /* no loopback in this stack */
@@ -523,7 +500,7 @@ int fn_ipv4_output(struct fn_queue *q, struct rte_mbuf *m)
 		return rc;
 	}
 	m->l3_len = sizeof(*ip);
-	fn_ipv4_xmit(q, m, nexthop);
+	xmit(q, m, nexthop);
 	return 0;
 }
 

@@ -13,7 +13,9 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "csum.h"
 #include "filter/filter.h"
+#include "runtime/runtime.h"
 
 struct fn_queue;
 struct fragnet;
@@ -27,12 +29,76 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
  * header) on this queue; frees the chain. */
 void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain);
 
+/*
+ * Sources no host sends from: multicast and limited broadcast (and the
+ * reserved class E), loopback, "this network" (0.0.0.0/8: nothing we speak
+ * needs it), our subnet's broadcast, our own address. Answering them would
+ * reflect: a reply to the subnet's broadcast reaches every host on the LAN.
+ */
+static inline bool fn_ipv4_martian_source(const struct fragnet *fn, uint32_t src)
+{
+	uint8_t first = rte_be_to_cpu_32(src) >> 24;
+
+	return first >= 224 || first == 127 || first == 0 || src == fn->addr ||
+	       fn_is_broadcast(fn, src);
+}
+
+void fn_ipv4_learn_slow(struct fn_queue *q, const uint8_t *l2, uint32_t src);
+
+/* Learn or confirm the neighbour that sent an accepted datagram (l2: its
+ * Ethernet header, or NULL): see ipv4.c. Inline, since a queue checks its
+ * last source only once a second: most packets stop at the first test. */
+static inline void fn_ipv4_learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
+{
+	if (src == q->learned_src && (int64_t)(q->learned_until - q->clk.now) > 0)
+		return;
+	fn_ipv4_learn_slow(q, l2, src);
+}
+
 /* Draw the queue's secret for its IPv4 IDs (at queue creation). */
 void fn_ipv4_ids_init(struct fn_queue *q);
 
-/* Fill an IPv4 header (no options, checksum included) from us to dst. */
-void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
-		    uint32_t dst, uint16_t total_len);
+/* The IPv4 ID counter of dst (see ipv4.c), when dst is not the last
+ * destination. */
+uint16_t *fn_ipv4_id_counter(struct fn_queue *q, uint32_t dst);
+
+/* A reply goes where the last one went, most of the time: the last
+ * destination's counter is kept, which spares the hash. The counter is the
+ * same one the hash picks, so the IDs are those ipv4.c describes. */
+static inline uint16_t fn_ipv4_next_id(struct fn_queue *q, uint32_t dst)
+{
+	uint16_t *c = likely(dst == q->ip_id_last_dst) ? q->ip_id_last
+						       : fn_ipv4_id_counter(q, dst);
+
+	return (uint16_t)((*c)++ * q->fn->n_queues + q->qid);
+}
+
+/*
+ * Fill an IPv4 header (no options, checksum included) from us to dst.
+ * Inline, every datagram sent has one; its checksum is summed from the
+ * values in registers, not read back from the header (the words in memory
+ * order: a 16-bit value stored big-endian is summed as rte_cpu_to_be_16()
+ * of it, a 32-bit one counts as its two halves).
+ */
+static inline void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
+				  uint32_t dst, uint16_t total_len)
+{
+	uint16_t len = rte_cpu_to_be_16(total_len);
+	uint16_t id = rte_cpu_to_be_16(fn_ipv4_next_id(q, dst));
+	uint16_t ttl_proto = rte_cpu_to_be_16(FN_IPV4_TTL << 8 | proto);
+
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = len;
+	ip->packet_id = id;
+	ip->fragment_offset = 0;
+	ip->time_to_live = FN_IPV4_TTL;
+	ip->next_proto_id = proto;
+	ip->src_addr = q->addr;
+	ip->dst_addr = dst;
+	ip->hdr_checksum = fn_csum_finish((uint64_t)RTE_BE16(RTE_IPV4_VHL_DEF << 8) + len + id +
+					  ttl_proto + q->addr + dst);
+}
 
 /*
  * Send a datagram built in one mbuf (data at the IPv4 header, total length

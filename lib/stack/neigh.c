@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_malloc.h>
@@ -31,8 +33,9 @@ struct neigh_bucket {
 } __rte_cache_aligned;
 
 struct fn_neigh_table {
+	uint64_t gen;                       /* bumped after every change; first:
+					     * fn_neigh_gen() reads it there */
 	rte_spinlock_t lock;
-	uint64_t gen;                       /* bumped after every change */
 	uint32_t seed;                      /* strangers cannot aim at one bucket */
 	uint64_t hz, reachable, unused, incomplete;   /* ticks */
 	struct neigh_bucket b[FN_NEIGH_BUCKETS];
@@ -128,10 +131,7 @@ static bool read_entry(const struct fn_neigh_table *t, uint32_t addr, uint64_t *
 	return false;
 }
 
-uint64_t fn_neigh_gen(const struct fn_neigh_table *t)
-{
-	return __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE);
-}
+static_assert(offsetof(struct fn_neigh_table, gen) == 0, "fn_neigh_gen() reads it first");
 
 enum fn_neigh_state fn_neigh_get_until(const struct fn_neigh_table *t, uint32_t addr,
 				       uint64_t now, struct rte_ether_addr *mac,

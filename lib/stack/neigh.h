@@ -74,7 +74,11 @@ enum fn_neigh_state fn_neigh_get(const struct fn_neigh_table *t, uint32_t addr,
  * not passed. Lock-free.
  */
 #define FN_NEIGH_FOREVER (UINT64_MAX >> 2)
-uint64_t fn_neigh_gen(const struct fn_neigh_table *t);
+static inline uint64_t fn_neigh_gen(const struct fn_neigh_table *t)
+{
+	/* the table's first member: a load on every send, not a call */
+	return __atomic_load_n((const uint64_t *)t, __ATOMIC_ACQUIRE);
+}
 enum fn_neigh_state fn_neigh_get_until(const struct fn_neigh_table *t, uint32_t addr,
 				       uint64_t now, struct rte_ether_addr *mac,
 				       uint64_t *until);

@@ -2,8 +2,7 @@
 /*
  * UDP. Bindings are shared by all queues and may change while packets flow
  * (a callback may bind), so each binding slot is read under a sequence
- * counter: readers never block and never see a callback paired with another
- * binding's argument.
+ * counter (udp.h).
  */
 #include <errno.h>
 #include <string.h>
@@ -20,19 +19,6 @@
 #include "runtime/runtime.h"
 
 #define HDRS (sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
-
-struct binding {
-	uint32_t seq;            /* odd while being written */
-	uint16_t port;           /* 0 = free */
-	fragnet_recv_fn cb;
-	void *arg;
-};
-
-struct fn_udp_table {
-	rte_spinlock_t lock;     /* writers only */
-	uint8_t slot[65536];     /* port (network order) -> binding index + 1 */
-	struct binding b[FRAGNET_MAX_PORTS];
-};
 
 struct fn_udp_table *fn_udp_table_create(int socket)
 {
@@ -52,7 +38,7 @@ void fn_udp_table_free(struct fn_udp_table *t)
 	rte_free(t);
 }
 
-static void write_binding(struct binding *b, uint16_t port, fragnet_recv_fn cb, void *arg)
+static void write_binding(struct fn_udp_binding *b, uint16_t port, fragnet_recv_fn cb, void *arg)
 {
 	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -106,26 +92,6 @@ bool fn_udp_is_bound(const struct fn_udp_table *t, uint16_t port)
 	return __atomic_load_n(&t->slot[port], __ATOMIC_ACQUIRE) != 0;
 }
 
-static bool lookup(const struct fn_udp_table *t, uint16_t port, fragnet_recv_fn *cb, void **arg)
-{
-	unsigned i = __atomic_load_n(&t->slot[port], __ATOMIC_ACQUIRE);
-	const struct binding *b;
-	uint32_t seq;
-	uint16_t bport;
-
-	if (i == 0)
-		return false;
-	b = &t->b[i - 1];
-	do {
-		seq = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
-		bport = b->port;
-		*cb = b->cb;
-		*arg = b->arg;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	} while ((seq & 1) || seq != __atomic_load_n(&b->seq, __ATOMIC_RELAXED));
-	return bport == port;
-}
-
 /* One's complement sum of the pseudo header and the UDP datagram. */
 static uint64_t udp_sum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
 			uint16_t ulen)
@@ -153,7 +119,7 @@ void fn_udp_input(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l3, uint3
 		FN_DROP(&q->stats, UDP_CSUM);
 		return;
 	}
-	if (unlikely(!lookup(q->fn->udp, udp->dst_port, &cb, &arg))) {
+	if (unlikely(!fn_udp_lookup(q->fn->udp, udp->dst_port, &cb, &arg))) {
 		FN_DROP(&q->stats, UDP_NO_PORT);
 		if (pkttype == FN_PKT_HOST)
 			fn_icmp_error(q, l3, len, FN_ICMP_DEST_UNREACH, FN_ICMP_PORT_UNREACH);
@@ -252,10 +218,14 @@ static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint1
 	udp->dst_port = dport;
 	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, sizeof(*ip) + ulen);
 	to = (uint64_t)ip->src_addr + ip->dst_addr + sport + dport;
-	if (!q->rx.csum_verified || q->fn->port.tx_csum)
+	if (!q->rx.csum_verified || q->fn->port.tx_csum) {
+		/* the request's checksum (one the device verified) is not
+		 * part of the sum */
+		udp->dgram_cksum = 0;
 		udp_csum_out(q, m, ip, udp, ulen);
-	else if (to != from)   /* an echo swaps what the checksum covers: the same sum */
+	} else if (to != from) {   /* an echo swaps what the checksum covers: the same sum */
 		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from, to);
+	}
 	q->stats.tx_datagrams++;
 	return fn_ipv4_output(q, m);
 }

@@ -7,17 +7,55 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+#include <rte_spinlock.h>
 
 #include "fragnet.h"
 
 struct fn_queue;
-struct fn_udp_table;
+
+/* Read by every queue, written under the table's lock: readers never block
+ * and never see a callback paired with another binding's argument. */
+struct fn_udp_binding {
+	uint32_t seq;            /* odd while being written */
+	uint16_t port;           /* 0 = free */
+	fragnet_recv_fn cb;
+	void *arg;
+};
+
+struct fn_udp_table {
+	rte_spinlock_t lock;     /* writers only */
+	uint8_t slot[65536];     /* port (network order) -> binding index + 1 */
+	struct fn_udp_binding b[FRAGNET_MAX_PORTS];
+};
 
 struct fn_udp_table *fn_udp_table_create(int socket);
 void fn_udp_table_free(struct fn_udp_table *t);
 int fn_udp_bind(struct fn_udp_table *t, uint16_t port, fragnet_recv_fn cb, void *arg);
 int fn_udp_unbind(struct fn_udp_table *t, uint16_t port);
 bool fn_udp_is_bound(const struct fn_udp_table *t, uint16_t port);
+
+/* The callback bound to port (network order): false when none. Inline for
+ * the receive paths. */
+static inline bool fn_udp_lookup(const struct fn_udp_table *t, uint16_t port,
+				 fragnet_recv_fn *cb, void **arg)
+{
+	unsigned i = __atomic_load_n(&t->slot[port], __ATOMIC_ACQUIRE);
+	const struct fn_udp_binding *b;
+	uint32_t seq;
+	uint16_t bport;
+
+	if (i == 0)
+		return false;
+	b = &t->b[i - 1];
+	do {
+		seq = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
+		bport = b->port;
+		*cb = b->cb;
+		*arg = b->arg;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) || seq != __atomic_load_n(&b->seq, __ATOMIC_RELAXED));
+	return bport == port;
+}
 
 /* A whole datagram (l3, len) addressed to us with protocol UDP. frame: the
  * received mbuf whose data starts at l3, or NULL (a reassembled datagram).

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The receive fast path: what an echo server receives nearly always, a
+ * datagram in one frame to our MAC, a 20-byte IPv4 header to our address,
+ * no fragment, UDP to a bound port, valid lengths and checksums, and no
+ * ingress hook to run. One pass over the three headers checks all of it
+ * before anything is done to the frame, then delivers as the careful path
+ * would (capture, neighbour learning, the callback). A frame that fails any
+ * check goes untouched to the careful path (fn_eth_input_careful(): eth.c,
+ * ipv4.c, udp.c), which counts the drop or takes the rarer way; so every
+ * frame has the careful path's outcome, and only the cost differs
+ * (tests/unit/test_rx_fast.c compares the two on random frames).
+ */
+#include <rte_byteorder.h>
+#include <rte_udp.h>
+
+#include "csum.h"
+#include "eth.h"
+#include "ipv4.h"
+#include "udp.h"
+#include "runtime/capture.h"
+#include "runtime/runtime.h"
+
+#define FRAG_BITS RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)
+#define INGRESS_HOOKS (1u << FN_HOOK_PREROUTING | 1u << FN_HOOK_INPUT)
+#define HDRS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
+
+void fn_eth_input(struct fn_queue *q, struct rte_mbuf *m)
+{
+	uint8_t *l2 = rte_pktmbuf_mtod(m, uint8_t *);
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)l2;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint16_t len = m->data_len, total, ulen;
+	uint64_t ip_ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	uint64_t l4_ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+	struct fragnet_dgram d;
+	fragnet_recv_fn cb;
+	bool l4_csum_ok;
+	void *arg;
+
+	/* The frame and the fixed fields; pkt_len == data_len so that the
+	 * careful path's adjust and trim come to the lengths set below. */
+	if (unlikely(m->nb_segs != 1 || m->pkt_len != len || len < HDRS ||
+		     !rte_is_same_ether_addr(&eth->dst_addr, &q->mac) ||
+		     eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+		     ip->version_ihl != RTE_IPV4_VHL_DEF || ip->next_proto_id != IPPROTO_UDP ||
+		     (ip->fragment_offset & FRAG_BITS) || ip->dst_addr != q->addr ||
+		     (q->filter.hooks & INGRESS_HOOKS)))
+		goto careful;
+	/* lengths: the datagram within the frame, UDP's within the datagram */
+	total = rte_be_to_cpu_16(ip->total_length);
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (unlikely(total > len - RTE_ETHER_HDR_LEN ||
+		     total < sizeof(*ip) + sizeof(*udp) ||
+		     ulen < sizeof(*udp) || ulen > total - sizeof(*ip)))
+		goto careful;
+	if (unlikely(ip_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+		     (ip_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || !fn_csum_ipv4_hdr_ok(ip))))
+		goto careful;
+	if (unlikely(fn_ipv4_martian_source(q->fn, ip->src_addr)))
+		goto careful;
+	/* as fn_ipv4_input() reads the device's word on the UDP checksum */
+	l4_csum_ok = l4_ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_ck == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+	if (udp->dgram_cksum != 0 && !l4_csum_ok &&
+	    !fn_csum_sum_ok(fn_csum_add_pseudo(fn_csum_add(0, udp, ulen), ip, IPPROTO_UDP, ulen)))
+		goto careful;
+	if (unlikely(!fn_udp_lookup(q->fn->udp, udp->dst_port, &cb, &arg)))
+		goto careful;
+
+	/* Accepted: what the careful path does to such a frame, in its order.
+	 * The Ethernet header is stripped and the padding trimmed. */
+	m->data_off += RTE_ETHER_HDR_LEN;
+	m->data_len = m->pkt_len = total;
+	fn_capture(q, FN_CAP_IN, (const uint8_t *)ip, total, FN_ACCEPT, 0);
+	fn_ipv4_learn(q, l2, ip->src_addr);
+	d = (struct fragnet_dgram){
+		.src_addr = ip->src_addr, .dst_addr = ip->dst_addr,
+		.src_port = udp->src_port, .dst_port = udp->dst_port,
+		.data = udp + 1, .len = ulen - sizeof(*udp),
+	};
+	q->stats.rx_datagrams++;
+	q->rx = (struct fn_rx_frame){
+		.m = m, .udp = udp, .csum_verified = udp->dgram_cksum != 0 && !l4_csum_ok };
+	cb((struct fragnet_queue *)q, &d, arg);
+	q->rx.m = NULL;
+	fn_rx_done(q, m);
+	return;
+careful:
+	fn_eth_input_careful(q, m);
+}
