@@ -143,6 +143,7 @@ static struct {
     size_t buf_room;            /* fragnet_buf_room(): zero-copy when it fits */
     const char **ports;
     struct fragnet_neighbour *neigh;
+    struct redisCommand *script_debug; /* refused over UDP (udpCommandRefusal) */
     pid_t pid;
     cpu_set_t cpus;             /* affinity before the EAL pinned us */
     /* Counters, in INFO udp and logged at shutdown. */
@@ -844,13 +845,19 @@ static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
     return UDP_IDLE_POLL_MS;
 }
 
+/* Runs for every command of every client: pointer compares on the looked-up
+ * command first (SYNC and PSYNC share syncCommand; SCRIPT DEBUG is resolved
+ * once by udpInit, by its original name so rename-command cannot hide it),
+ * the connection's type only for the few commands refused. */
 const char *udpCommandRefusal(client *c) {
-    if (!c->conn || connGetType(c->conn) != CONN_TYPE_UDP) return NULL;
-    if (c->cmd->proc == syncCommand || c->cmd->proc == replconfCommand)
-        return "-ERR replication is not available over UDP: replicas connect over TCP";
-    if (!strcasecmp(c->cmd->fullname, "script|debug"))
+    struct redisCommand *cmd = c->cmd;
+
+    if (cmd->proc != syncCommand && cmd->proc != replconfCommand && cmd != udp.script_debug)
+        return NULL;
+    if (!c->conn || c->conn->type != &CT_UDP) return NULL;
+    if (cmd == udp.script_debug)
         return "-ERR SCRIPT DEBUG is not available over UDP: the debugger needs a TCP connection";
-    return NULL;
+    return "-ERR replication is not available over UDP: replicas connect over TCP";
 }
 
 sds udpGenInfoString(sds info) {
@@ -1067,6 +1074,8 @@ void udpInit(void) {
     int ret = fragnet_udp_bind(udp.fn, udp.port, udpRecv, NULL);
     if (ret < 0) udpFatal("cannot bind UDP port %d: %s", udp_config.port, strerror(-ret));
 
+    udp.script_debug = lookupCommandByCStringLogic(server.orig_commands, "script|debug");
+    if (!udp.script_debug) udpFatal("no SCRIPT DEBUG command to refuse over UDP");
     udp.flows = dictCreate(&flowDictType);
     udp.prefixes = dictCreate(&flowDictType);
     getRandomBytes(udp.cookie_key, sizeof(udp.cookie_key));
