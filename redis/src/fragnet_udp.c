@@ -63,6 +63,12 @@ udpConfig udp_config;
 #define UDP_COOKIE_LEN 24
 /* Seconds a cookie stays valid after it was issued. */
 #define UDP_COOKIE_LIFETIME 120
+/* Request datagrams up to this size (the payload of a 1500-byte frame) are
+ * copied into buffers of this size, recycled through a free list of at most
+ * UDP_POOL_MAX of them (2 MB) instead of a malloc and free per request;
+ * larger ones (jumbo frames, reassembled fragments) get their own. */
+#define UDP_POOL_DGRAM 1472
+#define UDP_POOL_MAX 1024
 
 uint64_t siphash(const uint8_t *in, const size_t inlen, const uint8_t *k); /* siphash.c */
 
@@ -139,6 +145,8 @@ static struct {
     uint8_t cookie_key[16];
     monotime last_rx_us;
     size_t queued_bytes;        /* request bytes waiting in all flows */
+    udpDgram *pool;             /* free UDP_POOL_DGRAM buffers (dgramAlloc) */
+    int pool_len;
     char *scratch;              /* writev gather buffer */
     size_t buf_room;            /* fragnet_buf_room(): zero-copy when it fits */
     const char **ports;
@@ -334,6 +342,30 @@ static int isCookieCommand(const char *p, size_t len, const char **tok, size_t *
     return 1;
 }
 
+/* ----------------------------- request buffers ---------------------------- */
+
+/* From the pool when the datagram fits a pooled buffer (so g->len tells
+ * where a buffer came from), else an allocation of its own. */
+static udpDgram *dgramAlloc(size_t len) {
+    udpDgram *g = udp.pool;
+
+    if (len > UDP_POOL_DGRAM) return zmalloc(sizeof(*g) + len);
+    if (!g) return zmalloc(sizeof(*g) + UDP_POOL_DGRAM);
+    udp.pool = g->next;
+    udp.pool_len--;
+    return g;
+}
+
+static void dgramFree(udpDgram *g) {
+    if (g->len > UDP_POOL_DGRAM || udp.pool_len >= UDP_POOL_MAX) {
+        zfree(g);
+        return;
+    }
+    g->next = udp.pool;
+    udp.pool = g;
+    udp.pool_len++;
+}
+
 /* ---------------------------- connection type ---------------------------- */
 
 static void flowFree(udpFlow *f) {
@@ -351,7 +383,7 @@ static void flowFree(udpFlow *f) {
         udpDgram *g = f->rx_head;
         f->rx_head = g->next;
         udp.queued_bytes -= g->len;
-        zfree(g);
+        dgramFree(g);
     }
     zfree(f);
 }
@@ -710,7 +742,7 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
         return;
     }
 
-    udpDgram *g = zmalloc(sizeof(*g) + d->len);
+    udpDgram *g = dgramAlloc(d->len);
     g->next = NULL;
     g->len = d->len;
     g->off = 0;
@@ -745,7 +777,7 @@ static int flowDispatch(udpFlow *f) {
         if (!f->rx_head) f->rx_tail = NULL;
         f->rx_count--;
         udp.queued_bytes -= g->len;
-        zfree(g);
+        dgramFree(g);
     }
     return 1;
 }
