@@ -143,6 +143,7 @@ static struct {
     struct { uint32_t net, mask; } *trusted; /* udp-trusted-prefixes, network order */
     int n_trusted;
     uint8_t cookie_key[16];
+    uint64_t hash_key;          /* flowHash's secret */
     monotime last_rx_us;
     size_t queued_bytes;        /* request bytes waiting in all flows */
     udpDgram *pool;             /* free UDP_POOL_DGRAM buffers (dgramAlloc) */
@@ -168,19 +169,20 @@ static inline uint64_t flowKey(uint32_t addr, uint16_t port) {
     return ((uint64_t)addr << 16) | port;
 }
 
+/* Every datagram looks its flow up, so the hash is SplitMix64's finalizer
+ * over the key plus a secret drawn at start, not SipHash over a buffer. The
+ * keys are the peers' choice and a peer never sees a hash, so the secret is
+ * what keeps one from aiming its flows at one bucket chain. */
 static uint64_t flowHash(const void *key) {
-    uint64_t k = (uint64_t)(uintptr_t)key;
-    return dictGenHashFunction(&k, sizeof(k));
+    uint64_t z = (uint64_t)(uintptr_t)key + udp.hash_key;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
-static int flowKeyCompare(dict *d, const void *a, const void *b) {
-    UNUSED(d);
-    return a == b;
-}
-
+/* No keyCompare: the keys are integers, compared as pointers by dict.c. */
 static dictType flowDictType = {
     .hashFunction = flowHash,
-    .keyCompare = flowKeyCompare,
 };
 
 static udpFlow *flowLookup(uint32_t addr, uint16_t port) {
@@ -1108,6 +1110,7 @@ void udpInit(void) {
 
     udp.script_debug = lookupCommandByCStringLogic(server.orig_commands, "script|debug");
     if (!udp.script_debug) udpFatal("no SCRIPT DEBUG command to refuse over UDP");
+    getRandomBytes((unsigned char *)&udp.hash_key, sizeof(udp.hash_key));
     udp.flows = dictCreate(&flowDictType);
     udp.prefixes = dictCreate(&flowDictType);
     getRandomBytes(udp.cookie_key, sizeof(udp.cookie_key));
