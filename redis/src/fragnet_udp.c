@@ -329,13 +329,19 @@ static int isCookieCommand(const char *p, size_t len, const char **tok, size_t *
 
     *tok = NULL;
     *tok_len = 0;
-    if (len >= 4 && p[0] == '*' && (p[1] == '1' || p[1] == '2') && p[2] == '\r' && p[3] == '\n') {
+    /* Every request comes through here: turn away all but UDPCOOKIE on the
+     * first bytes, "*1\r\n$9\r\n" or "*2\r\n$9\r\n" (its 9-byte name as
+     * a bulk string) or an inline 'U', before parsing anything. */
+    if (len < nlen + 1) return 0;
+    if (p[0] == '*' ? len < 8 + nlen + 2 || memcmp(p + 4, "$9\r\n", 4) : (p[0] | 0x20) != 'u')
+        return 0;
+    if (p[0] == '*' && (p[1] == '1' || p[1] == '2') && p[2] == '\r' && p[3] == '\n') {
         if (!readBulk(p, len, &pos, &s, &n) || n != nlen || strncasecmp(s, name, nlen)) return 0;
         if (p[1] == '2' && !readBulk(p, len, &pos, tok, tok_len)) return 0;
         return pos == len;
     }
     /* Inline: "UDPCOOKIE[ <cookie>]\r\n" (or "\n"). */
-    if (len < nlen + 1 || p[len - 1] != '\n' || strncasecmp(p, name, nlen)) return 0;
+    if (p[len - 1] != '\n' || strncasecmp(p, name, nlen)) return 0;
     len -= len >= 2 && p[len - 2] == '\r' ? 2 : 1;
     if (len == nlen) return 1;
     if (p[nlen] != ' ' || len == nlen + 1 || memchr(p + nlen + 1, ' ', len - nlen - 1)) return 0;
