@@ -123,7 +123,7 @@ typedef struct udpFlow {
     unsigned long long rx_bytes, tx_bytes; /* datagram payload, for that limit */
     udpDgram *rx_head, *rx_tail;
     int rx_count;
-    long long last_rx_ms;
+    long long last_rx_ms;       /* monotonic clock */
     udpLink lru, pending, writers;
 } udpFlow;
 
@@ -145,6 +145,9 @@ static struct {
     uint8_t cookie_key[16];
     uint64_t hash_key;          /* flowHash's secret */
     monotime last_rx_us;
+    /* Read once per poll (udpProcessEvents) for every datagram of the burst:
+     * a flow's last request time and the spin deadline need no finer. */
+    monotime now_us;
     size_t queued_bytes;        /* request bytes waiting in all flows */
     udpDgram *pool;             /* free UDP_POOL_DGRAM buffers (dgramAlloc) */
     int pool_len;
@@ -664,7 +667,7 @@ static udpFlow *flowAccept(uint32_t addr, uint16_t port, int validated, size_t r
     f->port = port;
     f->validated = validated;
     f->rx_bytes = rx_len;
-    f->last_rx_ms = mstime();
+    f->last_rx_ms = (long long)(udp.now_us / 1000);
     if (validated) {
         udp.n_validated++;
     } else {
@@ -697,7 +700,7 @@ static void cookieExchange(udpFlow *f, const struct fragnet_dgram *d, const char
             return;
         }
         f->rx_bytes += d->len;
-        f->last_rx_ms = mstime();
+        f->last_rx_ms = (long long)(udp.now_us / 1000);
         linkTail(flowLru(f), &f->lru);
         allowance = flowAllowance(f);
     } else {
@@ -759,7 +762,7 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
     f->rx_tail = g;
     f->rx_count++;
     udp.queued_bytes += g->len;
-    f->last_rx_ms = mstime();
+    f->last_rx_ms = (long long)(udp.now_us / 1000);
     linkTail(flowLru(f), &f->lru);
     if (f->conn.read_handler && !linkLinked(&f->pending))
         linkTail(&udp.pending, &f->pending);
@@ -795,7 +798,8 @@ int udpProcessEvents(void) {
     int dispatched = 0;
 
     if (!udp.q) return 0;
-    if (fragnet_poll(udp.q) > 0) udp.last_rx_us = getMonotonicUs();
+    udp.now_us = getMonotonicUs();
+    if (fragnet_poll(udp.q) > 0) udp.last_rx_us = udp.now_us;
 
     /* One datagram per flow per iteration, so that each datagram's replies
      * are written (and leave) together. */
@@ -842,7 +846,8 @@ int udpIsActive(void) {
     if (!udp.q) return 0;
     if (udp_config.busy_poll) return 1;
     if (!linkEmpty(&udp.pending) || !linkEmpty(&udp.writers)) return 1;
-    return getMonotonicUs() - udp.last_rx_us < UDP_SPIN_US;
+    /* beforeSleep asks right after its poll: that poll's clock will do. */
+    return udp.now_us - udp.last_rx_us < UDP_SPIN_US;
 }
 
 /* UDP has no close: a flow that has not sent a request for 'limit' ms is
@@ -877,7 +882,7 @@ static void reapIdle(udpLink *lru, long long limit, long long now, int *budget) 
  * udp-unvalidated-idle-timeout. */
 static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
     UNUSED(el); UNUSED(id); UNUSED(data);
-    long long now = mstime();
+    long long now = (long long)(getMonotonicUs() / 1000);
     int budget = UDP_REAP_BUDGET;
 
     reapIdle(&udp.lru_unvalidated, (long long)udp_config.unvalidated_idle_timeout * 1000, now, &budget);
@@ -1126,7 +1131,7 @@ void udpInit(void) {
     linkInit(&udp.writers);
     udp.scratch = zmalloc(udp_config.max_datagram);
     udp.buf_room = fragnet_buf_room(udp.q);
-    udp.last_rx_us = getMonotonicUs();
+    udp.now_us = udp.last_rx_us = getMonotonicUs();
     if (aeCreateTimeEvent(server.el, UDP_IDLE_POLL_MS, udpTimerProc, NULL, NULL) == AE_ERR)
         udpFatal("cannot create the poll timer");
     pthread_atfork(NULL, NULL, udpAtForkChild);
