@@ -65,7 +65,7 @@ udpConfig udp_config;
 #define UDP_COOKIE_LIFETIME 120
 /* Request datagrams up to this size (the payload of a 1500-byte frame) are
  * copied into buffers of this size, recycled through a free list of at most
- * UDP_POOL_MAX of them (2 MB) instead of a malloc and free per request;
+ * UDP_POOL_MAX of them (1.5 MB) instead of a malloc and free per request;
  * larger ones (jumbo frames, reassembled fragments) get their own. */
 #define UDP_POOL_DGRAM 1472
 #define UDP_POOL_MAX 1024
