@@ -63,6 +63,12 @@ udpConfig udp_config;
 #define UDP_COOKIE_LEN 24
 /* Seconds a cookie stays valid after it was issued. */
 #define UDP_COOKIE_LIFETIME 120
+/* Request datagrams up to this size (the payload of a 1500-byte frame) are
+ * copied into buffers of this size, recycled through a free list of at most
+ * UDP_POOL_MAX of them (1.5 MB) instead of a malloc and free per request;
+ * larger ones (jumbo frames, reassembled fragments) get their own. */
+#define UDP_POOL_DGRAM 1472
+#define UDP_POOL_MAX 1024
 
 uint64_t siphash(const uint8_t *in, const size_t inlen, const uint8_t *k); /* siphash.c */
 
@@ -117,7 +123,7 @@ typedef struct udpFlow {
     unsigned long long rx_bytes, tx_bytes; /* datagram payload, for that limit */
     udpDgram *rx_head, *rx_tail;
     int rx_count;
-    long long last_rx_ms;
+    long long last_rx_ms;       /* monotonic clock */
     udpLink lru, pending, writers;
 } udpFlow;
 
@@ -137,12 +143,19 @@ static struct {
     struct { uint32_t net, mask; } *trusted; /* udp-trusted-prefixes, network order */
     int n_trusted;
     uint8_t cookie_key[16];
+    uint64_t hash_key;          /* flowHash's secret */
     monotime last_rx_us;
+    /* Read once per poll (udpProcessEvents) for every datagram of the burst:
+     * a flow's last request time and the spin deadline need no finer. */
+    monotime now_us;
     size_t queued_bytes;        /* request bytes waiting in all flows */
+    udpDgram *pool;             /* free UDP_POOL_DGRAM buffers (dgramAlloc) */
+    int pool_len;
     char *scratch;              /* writev gather buffer */
     size_t buf_room;            /* fragnet_buf_room(): zero-copy when it fits */
     const char **ports;
     struct fragnet_neighbour *neigh;
+    struct redisCommand *script_debug; /* refused over UDP (udpCommandRefusal) */
     pid_t pid;
     cpu_set_t cpus;             /* affinity before the EAL pinned us */
     /* Counters, in INFO udp and logged at shutdown. */
@@ -159,19 +172,20 @@ static inline uint64_t flowKey(uint32_t addr, uint16_t port) {
     return ((uint64_t)addr << 16) | port;
 }
 
+/* Every datagram looks its flow up, so the hash is SplitMix64's finalizer
+ * over the key plus a secret drawn at start, not SipHash over a buffer. The
+ * keys are the peers' choice and a peer never sees a hash, so the secret is
+ * what keeps one from aiming its flows at one bucket chain. */
 static uint64_t flowHash(const void *key) {
-    uint64_t k = (uint64_t)(uintptr_t)key;
-    return dictGenHashFunction(&k, sizeof(k));
+    uint64_t z = (uint64_t)(uintptr_t)key + udp.hash_key;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
 }
 
-static int flowKeyCompare(dict *d, const void *a, const void *b) {
-    UNUSED(d);
-    return a == b;
-}
-
+/* No keyCompare: the keys are integers, compared as pointers by dict.c. */
 static dictType flowDictType = {
     .hashFunction = flowHash,
-    .keyCompare = flowKeyCompare,
 };
 
 static udpFlow *flowLookup(uint32_t addr, uint16_t port) {
@@ -318,19 +332,49 @@ static int isCookieCommand(const char *p, size_t len, const char **tok, size_t *
 
     *tok = NULL;
     *tok_len = 0;
-    if (len >= 4 && p[0] == '*' && (p[1] == '1' || p[1] == '2') && p[2] == '\r' && p[3] == '\n') {
+    /* Every request comes through here: turn away all but UDPCOOKIE on the
+     * first bytes, "*1\r\n$9\r\n" or "*2\r\n$9\r\n" (its 9-byte name as
+     * a bulk string) or an inline 'U', before parsing anything. */
+    if (len < nlen + 1) return 0;
+    if (p[0] == '*' ? len < 8 + nlen + 2 || memcmp(p + 4, "$9\r\n", 4) : (p[0] | 0x20) != 'u')
+        return 0;
+    if (p[0] == '*' && (p[1] == '1' || p[1] == '2') && p[2] == '\r' && p[3] == '\n') {
         if (!readBulk(p, len, &pos, &s, &n) || n != nlen || strncasecmp(s, name, nlen)) return 0;
         if (p[1] == '2' && !readBulk(p, len, &pos, tok, tok_len)) return 0;
         return pos == len;
     }
     /* Inline: "UDPCOOKIE[ <cookie>]\r\n" (or "\n"). */
-    if (len < nlen + 1 || p[len - 1] != '\n' || strncasecmp(p, name, nlen)) return 0;
+    if (p[len - 1] != '\n' || strncasecmp(p, name, nlen)) return 0;
     len -= len >= 2 && p[len - 2] == '\r' ? 2 : 1;
     if (len == nlen) return 1;
     if (p[nlen] != ' ' || len == nlen + 1 || memchr(p + nlen + 1, ' ', len - nlen - 1)) return 0;
     *tok = p + nlen + 1;
     *tok_len = len - nlen - 1;
     return 1;
+}
+
+/* ----------------------------- request buffers ---------------------------- */
+
+/* From the pool when the datagram fits a pooled buffer (so g->len tells
+ * where a buffer came from), else an allocation of its own. */
+static udpDgram *dgramAlloc(size_t len) {
+    udpDgram *g = udp.pool;
+
+    if (len > UDP_POOL_DGRAM) return zmalloc(sizeof(*g) + len);
+    if (!g) return zmalloc(sizeof(*g) + UDP_POOL_DGRAM);
+    udp.pool = g->next;
+    udp.pool_len--;
+    return g;
+}
+
+static void dgramFree(udpDgram *g) {
+    if (g->len > UDP_POOL_DGRAM || udp.pool_len >= UDP_POOL_MAX) {
+        zfree(g);
+        return;
+    }
+    g->next = udp.pool;
+    udp.pool = g;
+    udp.pool_len++;
 }
 
 /* ---------------------------- connection type ---------------------------- */
@@ -350,7 +394,7 @@ static void flowFree(udpFlow *f) {
         udpDgram *g = f->rx_head;
         f->rx_head = g->next;
         udp.queued_bytes -= g->len;
-        zfree(g);
+        dgramFree(g);
     }
     zfree(f);
 }
@@ -391,8 +435,9 @@ static void flowWithhold(udpFlow *f, size_t len) {
  * bytes sent, or -1: with the state still CONNECTED when the queue is out of
  * buffers (Redis retries from the write handler), CONN_STATE_ERROR when the
  * peer cannot be reached, the output filter dropped the reply, or the reply
- * is withheld by the amplification limit. */
-static int udpSendv(udpFlow *f, const struct iovec *iov, int iovcnt) {
+ * is withheld by the amplification limit. Inlined into udpConnWrite, where
+ * the one iovec folds the gather loops away (every plain reply). */
+static inline __attribute__((always_inline)) int udpSendv(udpFlow *f, const struct iovec *iov, int iovcnt) {
     connection *conn = &f->conn;
     size_t max = (size_t)udp_config.max_datagram, len = 0;
     int i, ret;
@@ -623,7 +668,7 @@ static udpFlow *flowAccept(uint32_t addr, uint16_t port, int validated, size_t r
     f->port = port;
     f->validated = validated;
     f->rx_bytes = rx_len;
-    f->last_rx_ms = mstime();
+    f->last_rx_ms = (long long)(udp.now_us / 1000);
     if (validated) {
         udp.n_validated++;
     } else {
@@ -656,7 +701,7 @@ static void cookieExchange(udpFlow *f, const struct fragnet_dgram *d, const char
             return;
         }
         f->rx_bytes += d->len;
-        f->last_rx_ms = mstime();
+        f->last_rx_ms = (long long)(udp.now_us / 1000);
         linkTail(flowLru(f), &f->lru);
         allowance = flowAllowance(f);
     } else {
@@ -709,7 +754,7 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
         return;
     }
 
-    udpDgram *g = zmalloc(sizeof(*g) + d->len);
+    udpDgram *g = dgramAlloc(d->len);
     g->next = NULL;
     g->len = d->len;
     g->off = 0;
@@ -718,7 +763,7 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
     f->rx_tail = g;
     f->rx_count++;
     udp.queued_bytes += g->len;
-    f->last_rx_ms = mstime();
+    f->last_rx_ms = (long long)(udp.now_us / 1000);
     linkTail(flowLru(f), &f->lru);
     if (f->conn.read_handler && !linkLinked(&f->pending))
         linkTail(&udp.pending, &f->pending);
@@ -744,7 +789,7 @@ static int flowDispatch(udpFlow *f) {
         if (!f->rx_head) f->rx_tail = NULL;
         f->rx_count--;
         udp.queued_bytes -= g->len;
-        zfree(g);
+        dgramFree(g);
     }
     return 1;
 }
@@ -754,7 +799,8 @@ int udpProcessEvents(void) {
     int dispatched = 0;
 
     if (!udp.q) return 0;
-    if (fragnet_poll(udp.q) > 0) udp.last_rx_us = getMonotonicUs();
+    udp.now_us = getMonotonicUs();
+    if (fragnet_poll(udp.q) > 0) udp.last_rx_us = udp.now_us;
 
     /* One datagram per flow per iteration, so that each datagram's replies
      * are written (and leave) together. */
@@ -801,7 +847,8 @@ int udpIsActive(void) {
     if (!udp.q) return 0;
     if (udp_config.busy_poll) return 1;
     if (!linkEmpty(&udp.pending) || !linkEmpty(&udp.writers)) return 1;
-    return getMonotonicUs() - udp.last_rx_us < UDP_SPIN_US;
+    /* beforeSleep asks right after its poll: that poll's clock will do. */
+    return udp.now_us - udp.last_rx_us < UDP_SPIN_US;
 }
 
 /* UDP has no close: a flow that has not sent a request for 'limit' ms is
@@ -836,7 +883,7 @@ static void reapIdle(udpLink *lru, long long limit, long long now, int *budget) 
  * udp-unvalidated-idle-timeout. */
 static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
     UNUSED(el); UNUSED(id); UNUSED(data);
-    long long now = mstime();
+    long long now = (long long)(getMonotonicUs() / 1000);
     int budget = UDP_REAP_BUDGET;
 
     reapIdle(&udp.lru_unvalidated, (long long)udp_config.unvalidated_idle_timeout * 1000, now, &budget);
@@ -844,13 +891,19 @@ static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
     return UDP_IDLE_POLL_MS;
 }
 
+/* Runs for every command of every client: pointer compares on the looked-up
+ * command first (SYNC and PSYNC share syncCommand; SCRIPT DEBUG is resolved
+ * once by udpInit, by its original name so rename-command cannot hide it),
+ * the connection's type only for the few commands refused. */
 const char *udpCommandRefusal(client *c) {
-    if (!c->conn || connGetType(c->conn) != CONN_TYPE_UDP) return NULL;
-    if (c->cmd->proc == syncCommand || c->cmd->proc == replconfCommand)
-        return "-ERR replication is not available over UDP: replicas connect over TCP";
-    if (!strcasecmp(c->cmd->fullname, "script|debug"))
+    struct redisCommand *cmd = c->cmd;
+
+    if (cmd->proc != syncCommand && cmd->proc != replconfCommand && cmd != udp.script_debug)
+        return NULL;
+    if (!c->conn || c->conn->type != &CT_UDP) return NULL;
+    if (cmd == udp.script_debug)
         return "-ERR SCRIPT DEBUG is not available over UDP: the debugger needs a TCP connection";
-    return NULL;
+    return "-ERR replication is not available over UDP: replicas connect over TCP";
 }
 
 sds udpGenInfoString(sds info) {
@@ -1067,6 +1120,9 @@ void udpInit(void) {
     int ret = fragnet_udp_bind(udp.fn, udp.port, udpRecv, NULL);
     if (ret < 0) udpFatal("cannot bind UDP port %d: %s", udp_config.port, strerror(-ret));
 
+    udp.script_debug = lookupCommandByCStringLogic(server.orig_commands, "script|debug");
+    if (!udp.script_debug) udpFatal("no SCRIPT DEBUG command to refuse over UDP");
+    getRandomBytes((unsigned char *)&udp.hash_key, sizeof(udp.hash_key));
     udp.flows = dictCreate(&flowDictType);
     udp.prefixes = dictCreate(&flowDictType);
     getRandomBytes(udp.cookie_key, sizeof(udp.cookie_key));
@@ -1076,7 +1132,7 @@ void udpInit(void) {
     linkInit(&udp.writers);
     udp.scratch = zmalloc(udp_config.max_datagram);
     udp.buf_room = fragnet_buf_room(udp.q);
-    udp.last_rx_us = getMonotonicUs();
+    udp.now_us = udp.last_rx_us = getMonotonicUs();
     if (aeCreateTimeEvent(server.el, UDP_IDLE_POLL_MS, udpTimerProc, NULL, NULL) == AE_ERR)
         udpFatal("cannot create the poll timer");
     pthread_atfork(NULL, NULL, udpAtForkChild);

@@ -11,6 +11,7 @@ net_af_xdp). Default: all. Needs root (namespaces, DPDK).
 """
 import argparse
 import os
+import random
 import re
 import shutil
 import tempfile
@@ -130,6 +131,42 @@ def t_big_value_fragmented(srv):
     require(parse(udp.pipeline([["SET", "big100kf", val]], chunk=chunk)[0]) == "OK",
           "SET in %d-byte datagrams" % chunk)
     require(tcp("GET", "big100kf") == val, "value intact")
+
+
+def t_interleaved_flows(srv):
+    """32 flows at once, their datagrams interleaved: SET, GET and STRLEN of
+    values up to 3000 bytes, so requests and replies span datagrams. Some
+    flows send datagrams of exactly 1472 bytes (the largest pooled request
+    buffer), some of 1400, some one command per datagram (up to 3 KB: IP
+    fragments, each in its own buffer). Every reply is checked."""
+    rng = random.Random(12)
+    flows = [srv.udp() for _ in range(32)]
+    sizes = [1, 64, 1400, 1439, 1440, 1441, 1472, 1473, 2048, 2999, 3000]
+    for rnd in range(4):
+        sends, expect = [], []
+        for i, cli in enumerate(flows):
+            key = "ilv:%d:%d" % (i, rnd)
+            n = sizes[(i + rnd) % len(sizes)] if i < len(sizes) else rng.randint(1, 3000)
+            val = rand_bytes(n, seed=1000 * rnd + i)
+            cmds = [encode("SET", key, val), encode("GET", key), encode("STRLEN", key)]
+            if i % 2:
+                dgrams = cmds
+            else:
+                data, chunk = b"".join(cmds), 1472 if i % 4 == 0 else 1400
+                dgrams = [data[j:j + chunk] for j in range(0, len(data), chunk)]
+            sends.append(dgrams)
+            expect.append(["OK", val, n])
+        for j in range(max(len(d) for d in sends)):
+            for cli, dgrams in zip(flows, sends):
+                if j < len(dgrams):
+                    cli.s.send(dgrams[j])
+        for i, (cli, want) in enumerate(zip(flows, expect)):
+            got = [parse(r) for r in cli.read_replies(3)]
+            require(got == want, "round %d flow %d: %d-byte value: SET/GET/STRLEN answered %r" %
+                    (rnd, i, want[2], [g if not isinstance(g, bytes) else "%d bytes" % len(g) for g in got]))
+    for cli in flows:
+        require(cli.expect_silence(0.05), "nothing more than the replies")
+        cli.close()
 
 
 def t_blpop_woken(srv):
@@ -346,6 +383,7 @@ def functional(topo, runner):
             ("pipelining within one datagram", t_pipeline_one_datagram),
             ("100 KB value written and read", t_big_value),
             ("100 KB value in fragmented datagrams", t_big_value_fragmented),
+            ("32 flows interleaved, values to 3000 bytes", t_interleaved_flows),
             ("BLPOP woken by another client", t_blpop_woken),
             ("MULTI/EXEC/WATCH", t_multi_exec),
             ("pub/sub delivery", t_pubsub),
