@@ -64,9 +64,12 @@ udpConfig udp_config;
 /* Seconds a cookie stays valid after it was issued. */
 #define UDP_COOKIE_LIFETIME 120
 /* Request datagrams up to this size (the payload of a 1500-byte frame) are
- * copied into buffers of this size, recycled through a free list of at most
- * UDP_POOL_MAX of them (1.5 MB) instead of a malloc and free per request;
- * larger ones (jumbo frames, reassembled fragments) get their own. */
+ * copied into buffers of this size, recycled through a free list, instead
+ * of a malloc and free per request. At most UDP_POOL_MAX such buffers exist
+ * (1.5 MB, in use or free): beyond, and for larger datagrams (jumbo frames,
+ * reassembled fragments), a buffer of the datagram's size is allocated, so
+ * a flood of small datagrams queued in many flows holds no more memory
+ * than their payload (UDP_MAX_QUEUED_BYTES) plus the pool. */
 #define UDP_POOL_DGRAM 1472
 #define UDP_POOL_MAX 1024
 
@@ -111,6 +114,7 @@ static void linkSplice(udpLink *from, udpLink *to) {
 typedef struct udpDgram {
     struct udpDgram *next;
     size_t len, off;
+    int pooled;                 /* a UDP_POOL_DGRAM buffer, back to udp.pool when done */
     char data[];
 } udpDgram;
 
@@ -150,7 +154,7 @@ static struct {
     monotime now_us;
     size_t queued_bytes;        /* request bytes waiting in all flows */
     udpDgram *pool;             /* free UDP_POOL_DGRAM buffers (dgramAlloc) */
-    int pool_len;
+    int pool_total;             /* UDP_POOL_DGRAM buffers, in use or free */
     char *scratch;              /* writev gather buffer */
     size_t buf_room;            /* fragnet_buf_room(): zero-copy when it fits */
     const char **ports;
@@ -355,26 +359,31 @@ static int isCookieCommand(const char *p, size_t len, const char **tok, size_t *
 
 /* ----------------------------- request buffers ---------------------------- */
 
-/* From the pool when the datagram fits a pooled buffer (so g->len tells
- * where a buffer came from), else an allocation of its own. */
 static udpDgram *dgramAlloc(size_t len) {
     udpDgram *g = udp.pool;
 
-    if (len > UDP_POOL_DGRAM) return zmalloc(sizeof(*g) + len);
-    if (!g) return zmalloc(sizeof(*g) + UDP_POOL_DGRAM);
-    udp.pool = g->next;
-    udp.pool_len--;
+    if (len <= UDP_POOL_DGRAM && g) {
+        udp.pool = g->next;
+        return g;
+    }
+    if (len <= UDP_POOL_DGRAM && udp.pool_total < UDP_POOL_MAX) {
+        g = zmalloc(sizeof(*g) + UDP_POOL_DGRAM);
+        g->pooled = 1;
+        udp.pool_total++;
+        return g;
+    }
+    g = zmalloc(sizeof(*g) + len);
+    g->pooled = 0;
     return g;
 }
 
 static void dgramFree(udpDgram *g) {
-    if (g->len > UDP_POOL_DGRAM || udp.pool_len >= UDP_POOL_MAX) {
+    if (!g->pooled) {
         zfree(g);
         return;
     }
     g->next = udp.pool;
     udp.pool = g;
-    udp.pool_len++;
 }
 
 /* ---------------------------- connection type ---------------------------- */
