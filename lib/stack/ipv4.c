@@ -412,12 +412,6 @@ __rte_noinline uint16_t *fn_ipv4_id_counter(struct fn_queue *q, uint32_t dst)
 	return q->ip_id_last;
 }
 
-uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
-{
-	if (fn_on_link(fn, dst) || dst == UINT32_MAX)
-		return dst;
-	return fn->gateway;
-}
 
 /*
  * Replies go where the last one went, most of the time: the queue keeps the
