@@ -179,9 +179,16 @@ static inline void fn_rx_done_flush(struct fn_queue *q)
 }
 
 /* A received frame the stack is finished with; freed in bulk at the end of
- * the burst, which costs a fraction of one free per frame. */
+ * the burst, which costs a fraction of one free per frame. A frame that
+ * also went out (an echo's reply in the request's frame, fn_udp_send())
+ * is held by the transmit queue too: our reference goes at once, a
+ * decrement, which costs less than its share of the bulk free. */
 static inline void fn_rx_done(struct fn_queue *q, struct rte_mbuf *m)
 {
+	if (rte_mbuf_refcnt_read(m) > 1) {
+		rte_mbuf_refcnt_update(m, -1);
+		return;
+	}
 	if (unlikely(q->n_done == FN_BURST))
 		fn_rx_done_flush(q);
 	q->done[q->n_done++] = m;
