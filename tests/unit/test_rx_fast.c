@@ -263,8 +263,9 @@ static void test_fast_equals_careful(void **state)
 		h_tx_clear(a.q);
 		h_tx_clear(b.q);
 	}
-	/* the generator reaches deliveries, not only drops */
-	assert_true(a.delivered > FRAMES / 3);
+	/* the generator reaches deliveries, not only drops (31 % of the
+	 * frames in the UDP-only build, which refuses IPv4 options) */
+	assert_true(a.delivered > FRAMES / 4);
 	assert_int_equal(h_release(a.fn), 0);
 	assert_int_equal(h_release(b.fn), 0);
 }
