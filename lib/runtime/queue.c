@@ -265,22 +265,12 @@ static void drain_handoff(struct fn_queue *q)
 int fn_queue_poll(struct fn_queue *q)
 {
 	struct rte_mbuf *pkts[FN_BURST];
-	uint64_t bytes = 0;
 	uint16_t n;
 
 	q->clk.now = rte_get_tsc_cycles();
 	fn_filter_burst_begin(&q->filter);
 	n = rx_burst(q, pkts, FN_BURST);
-	/* The receive counters once a burst (stats.h: readers may see a
-	 * burst-old value): a register add per packet, not two stores. */
-	for (uint16_t i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		bytes += pkts[i]->pkt_len;
-		fn_eth_input(q, pkts[i]);
-	}
-	q->stats.rx_packets += n;
-	q->stats.rx_bytes += bytes;
+	fn_eth_input_burst(q, pkts, n);
 #if FN_WITH_FRAG
 	if (q->handoff != NULL && unlikely(!rte_ring_empty(q->handoff)))
 		drain_handoff(q);
