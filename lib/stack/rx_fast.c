@@ -26,6 +26,8 @@
 #define INGRESS_HOOKS (1u << FN_HOOK_PREROUTING | 1u << FN_HOOK_INPUT)
 #define HDRS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
 
+/* One frame: the fast path, or the careful one. Inline in both entries
+ * below, so that the unit tests' fn_eth_input() runs the poll loop's code. */
 static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 {
 	uint8_t *l2 = rte_pktmbuf_mtod(m, uint8_t *);
