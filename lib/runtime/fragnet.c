@@ -178,6 +178,7 @@ FN_EXPORT struct fragnet *fragnet_open(const struct fragnet_config *user_cfg)
 	fn->cfg.app_name = fn->app_name;
 	fn->addr = fn->cfg.ipv4_addr;
 	fn->netmask = rte_cpu_to_be_32(~0u << (32 - fn->cfg.prefix_len));
+	fn->bcast = fn_subnet_bcast(fn->addr, fn->netmask);
 	fn->gateway = fn->cfg.gateway;
 	if (fn->app_name == NULL) {
 		free(fn);

@@ -270,13 +270,7 @@ int fn_queue_poll(struct fn_queue *q)
 	q->clk.now = rte_get_tsc_cycles();
 	fn_filter_burst_begin(&q->filter);
 	n = rx_burst(q, pkts, FN_BURST);
-	for (uint16_t i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		q->stats.rx_packets++;
-		q->stats.rx_bytes += pkts[i]->pkt_len;
-		fn_eth_input(q, pkts[i]);
-	}
+	fn_eth_input_burst(q, pkts, n);
 #if FN_WITH_FRAG
 	if (q->handoff != NULL && unlikely(!rte_ring_empty(q->handoff)))
 		drain_handoff(q);

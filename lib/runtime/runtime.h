@@ -71,6 +71,7 @@ struct fragnet {
 	char *app_name;
 	unsigned n_queues;
 	uint32_t addr, netmask, gateway; /* network order */
+	uint32_t bcast;                 /* fn_subnet_bcast(addr, netmask) */
 	struct fn_port port;
 	struct rte_mempool *pool;
 	struct fn_queue *queues[FN_MAX_QUEUES];
@@ -178,9 +179,16 @@ static inline void fn_rx_done_flush(struct fn_queue *q)
 }
 
 /* A received frame the stack is finished with; freed in bulk at the end of
- * the burst, which costs a fraction of one free per frame. */
+ * the burst, which costs a fraction of one free per frame. A frame that
+ * also went out (an echo's reply in the request's frame, fn_udp_send())
+ * is held by the transmit queue too: our reference goes at once, a
+ * decrement, which costs less than its share of the bulk free. */
 static inline void fn_rx_done(struct fn_queue *q, struct rte_mbuf *m)
 {
+	if (rte_mbuf_refcnt_read(m) > 1) {
+		rte_mbuf_refcnt_update(m, -1);
+		return;
+	}
 	if (unlikely(q->n_done == FN_BURST))
 		fn_rx_done_flush(q);
 	q->done[q->n_done++] = m;
@@ -214,11 +222,18 @@ static inline bool fn_on_link(const struct fragnet *fn, uint32_t addr)
 	return ((addr ^ fn->addr) & fn->netmask) == 0;
 }
 
-/* Limited broadcast, or the directed broadcast of our subnet. */
+/* The directed broadcast of the subnet of addr, kept in fn->bcast; a /32
+ * has none (limited broadcast stands in). */
+static inline uint32_t fn_subnet_bcast(uint32_t addr, uint32_t netmask)
+{
+	return netmask != UINT32_MAX ? addr | ~netmask : UINT32_MAX;
+}
+
+/* Limited broadcast, or the directed broadcast of our subnet. Asked of
+ * every datagram's source and destination: two compares. */
 static inline bool fn_is_broadcast(const struct fragnet *fn, uint32_t addr)
 {
-	return addr == UINT32_MAX ||
-	       (fn->netmask != UINT32_MAX && addr == (fn->addr | ~fn->netmask));
+	return addr == UINT32_MAX || addr == fn->bcast;
 }
 
 #endif /* FN_RUNTIME_H */

@@ -15,6 +15,10 @@
  * other frame to the careful path below. The poll loop calls this one. */
 void fn_eth_input(struct fn_queue *q, struct rte_mbuf *m);
 
+/* fn_eth_input() on a received burst, counting it (rx packets and bytes):
+ * what the poll loop calls. */
+void fn_eth_input_burst(struct fn_queue *q, struct rte_mbuf **pkts, uint16_t n);
+
 /* The same for any frame, every check in its protocol's module (eth.c,
  * ipv4.c, udp.c): the outcome fn_eth_input() must reproduce. */
 void fn_eth_input_careful(struct fn_queue *q, struct rte_mbuf *m);

@@ -14,7 +14,10 @@
 #include <rte_mbuf.h>
 
 #include "csum.h"
+#include "eth.h"
+#include "neigh.h"
 #include "filter/filter.h"
+#include "runtime/capture.h"
 #include "runtime/runtime.h"
 
 struct fn_queue;
@@ -115,7 +118,34 @@ int fn_ipv4_output(struct fn_queue *q, struct rte_mbuf *m);
 int fn_ipv4_output_linear(struct fn_queue *q, uint8_t *l3, uint32_t len);
 
 /* Next hop for dst: dst itself on-link, the gateway, or 0 (no route). */
-uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst);
+static inline uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
+{
+	if (fn_on_link(fn, dst) || dst == UINT32_MAX)
+		return dst;
+	return fn->gateway;
+}
+
+/*
+ * fn_ipv4_output() inline for its common case, a datagram routed to the
+ * last next hop while no output hook and no capture wants to see it (an
+ * echo's reply); anything else goes the whole way. The same outcome.
+ */
+static inline int fn_ipv4_output_inline(struct fn_queue *q, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	const struct fn_nexthop_cache *c = &q->nexthop;
+	uint32_t dst = ip->dst_addr;
+
+	if (likely(dst != q->addr && dst != 0 && fn_ipv4_nexthop(q->fn, dst) == c->addr &&
+		   !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
+		   !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
+		   (int64_t)(c->until - q->clk.now) > 0)) {
+		m->l3_len = sizeof(*ip);
+		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		return 0;
+	}
+	return fn_ipv4_output(q, m);
+}
 
 /* Hand a finished packet (data at the IPv4 header) to its next hop. Takes m. */
 void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop);

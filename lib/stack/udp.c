@@ -199,8 +199,8 @@ static void udp_csum_out(struct fn_queue *q, struct rte_mbuf *m, struct rte_ipv4
  * stay. The IPv4 header is written anew (its own checksum is a sum of 20
  * bytes, no more than an update of the fields that change), with an ID
  * drawn as for any datagram. The frame gains a reference: the receive path
- * still frees its own at the end of the burst, so the callback may read the
- * payload until it returns, whatever becomes of the send.
+ * still drops its own once the callback has returned (fn_rx_done()), so the
+ * callback may read the payload until then, whatever becomes of the send.
  */
 static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport)
 {
@@ -227,7 +227,7 @@ static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint1
 		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from, to);
 	}
 	q->stats.tx_datagrams++;
-	return fn_ipv4_output(q, m);
+	return fn_ipv4_output_inline(q, m);
 }
 
 int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
@@ -261,11 +261,22 @@ int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
 	return fn_ipv4_output(q, m);
 }
 
+/* A payload sent in a frame of its own: out of line, so that the echo's
+ * in-frame send does not pay for its registers. */
+static __rte_noinline int send_copy(struct fn_queue *q, uint16_t sport, uint32_t dst,
+				    uint16_t dport, const void *data, size_t len)
+{
+	struct rte_mbuf *m = fn_alloc(q);
+
+	if (unlikely(m == NULL))
+		return -ENOBUFS;
+	memcpy(rte_pktmbuf_append(m, len), data, len);
+	return fn_udp_send_mbuf(q, m, sport, dst, dport);
+}
+
 int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
 		const void *data, size_t len)
 {
-	struct rte_mbuf *m;
-
 	if (len > FRAGNET_MAX_DGRAM)
 		return -EMSGSIZE;
 	if (broadcast_refused(q, dst))
@@ -275,9 +286,5 @@ int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport
 	if (q->rx.m != NULL && data == q->rx.udp + 1 &&
 	    len == rte_be_to_cpu_16(q->rx.udp->dgram_len) - sizeof(struct rte_udp_hdr))
 		return send_in_frame(q, sport, dst, dport);
-	m = fn_alloc(q);
-	if (unlikely(m == NULL))
-		return -ENOBUFS;
-	memcpy(rte_pktmbuf_append(m, len), data, len);
-	return fn_udp_send_mbuf(q, m, sport, dst, dport);
+	return send_copy(q, sport, dst, dport, data, len);
 }

@@ -52,6 +52,7 @@ static struct fragnet *new_stack(unsigned n_queues, uint32_t addr,
 	fn->n_queues = n_queues;
 	fn->addr = addr;
 	fn->netmask = RTE_BE32(0xffffff00);
+	fn->bcast = fn_subnet_bcast(addr, fn->netmask);
 	fn->gateway = H_GW;
 	fn->port.mac = *mac;
 	fn->port.mtu = 1500;

@@ -249,6 +249,7 @@ static void test_flood_leaves_room(void **state)
 	struct rte_mbuf *m;
 
 	fn->netmask = RTE_BE32(0xffff0000);
+	fn->bcast = fn_subnet_bcast(fn->addr, fn->netmask);
 	send_resolved(fn, OTHER, OTHER, &other_mac);
 	for (unsigned i = 0; i < 4096; i++) {
 		const struct rte_ether_addr forged = {
