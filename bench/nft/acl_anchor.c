@@ -40,20 +40,20 @@ struct acl_anchor {
 int acl_anchor_eal_init(void)
 {
 	/* No hugepages and no shared files (--in-memory refuses --no-huge's
-	 * legacy memory mode), a prefix of our own beside other DPDK
-	 * processes; the main lcore on CPU 0, where bench_pin_cpu0() runs the
-	 * timings. */
-	char prefix[64];
+	 * legacy memory mode), so that several runs can share the prefix; the
+	 * main lcore on CPU 0, where bench_pin_cpu0() runs the timings. */
 	char *argv[] = { "fn-bench-nft", "--no-huge", "--no-pci", "--no-shconf",
 			 "--no-telemetry", "-m", "1024", "-l", "0", "--log-level=*:error",
-			 prefix, NULL };
+			 "--file-prefix=fn-bench-nft", NULL };
 	static int done;
 
 	if (done)
 		return 0;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=fn-bench-nft-%d", (int)getpid());
 	if (rte_eal_init((int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) < 0)
 		return -rte_errno;
+	/* EAL made its runtime directory but, without shared files, put
+	 * nothing in it: leave no trace */
+	rmdir(rte_eal_get_runtime_dir());
 	done = 1;
 	return 0;
 }
