@@ -137,13 +137,19 @@ def run(args):
             shutil.rmtree(tmp, ignore_errors=True)
             c.check("fragnetd starts", False, str(e)[-800:])
             return c.summary()
+    echo_log = os.path.join(tmp, "echo.log")
+    echo_out = open(echo_log, "w")
     echo = subprocess.Popen(
         [args.echo, "--port", memif("net_memif0", "server", sock_a, ECHO_MAC),
          "--port", memif("net_memif1", "server", sock_b, ECHO_MAC), "--addr", f"{SUBNET}.1/24",
          "--unfiltered", "--poll", "--lcores", "0",
          "--eal", f"--in-memory --file-prefix=fn-memif-{os.getpid()}-echo"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=echo_out, stderr=subprocess.STDOUT, text=True,
         env=daemon.env if daemon else None)
+
+    def echo_text():
+        with open(echo_log) as f:
+            return f.read()
     gens = []
     try:
         if daemon:
@@ -156,7 +162,8 @@ def run(args):
             time.sleep(0.1)
         if not c.check("fragnet-echo listens on both memif sockets",
                        echo.poll() is None and os.path.exists(sock_b)):
-            print(stop_process(echo)[1][-800:])
+            stop_process(echo)
+            print(echo_text()[-800:])
             return c.summary()
 
         # Pair B's peer runs through all the kills on pair A.
@@ -198,7 +205,14 @@ def run(args):
                 float(r.get("rx_pps", 0)) > 0 and int(r.get("bad", 1)) == 0,
                 r or b.text()[-500:])
 
-        rc, out = stop_process(echo)
+        # memif sees a peer leave in its interrupt thread and the echo's link
+        # watch then reads the link state (every ms): on a loaded machine that
+        # can come after fn-gen has exited, so wait for it before stopping.
+        deadline = time.time() + 10
+        while time.time() < deadline and "queue 1: port 1 link down" not in echo_text():
+            time.sleep(0.05)
+        rc, _ = stop_process(echo)
+        out = echo_text()
         c.check("the echo stops cleanly", rc == 0, out[-800:])
         # pair A: the kills and its last peer's exit; pair B: its peer's exit
         downs = [int(x) for x in re.findall(r"^queue \d+: .*, link down (\d+),", out, re.M)]
@@ -215,6 +229,7 @@ def run(args):
                 g.proc.wait()
         if echo.poll() is None:
             stop_process(echo)
+        echo_out.close()
         if daemon:
             daemon.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
