@@ -66,7 +66,7 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	/* as fn_ipv4_input() reads the device's word on the UDP checksum */
 	l4_csum_ok = l4_ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_ck == RTE_MBUF_F_RX_L4_CKSUM_NONE;
 	if (udp->dgram_cksum != 0 && !l4_csum_ok &&
-	    !fn_csum_sum_ok(fn_csum_add_pseudo(fn_csum_add(0, udp, ulen), ip, IPPROTO_UDP, ulen)))
+	    !fn_csum_sum_ok(fn_csum_add_pseudo_seg(0, ip, IPPROTO_UDP, ulen)))
 		goto careful;
 	if (unlikely(!fn_udp_lookup(q->fn->udp, udp->dst_port, &cb, &arg)))
 		goto careful;
