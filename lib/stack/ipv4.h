@@ -136,19 +136,18 @@ static inline uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
 /*
  * fn_ipv4_output() inline for its common case, a datagram routed to the
  * last next hop while no output hook and no capture wants to see it (an
- * echo's reply); anything else goes the whole way. The same outcome.
+ * echo's reply); anything else goes the whole way. The same outcome. dst
+ * is the header's destination, which the caller has in a register.
  */
-static inline int fn_ipv4_output_inline(struct fn_queue *q, struct rte_mbuf *m)
+static inline int fn_ipv4_output_inline(struct fn_queue *q, struct rte_mbuf *m, uint32_t dst)
 {
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	const struct fn_nexthop_cache *c = &q->nexthop;
-	uint32_t dst = ip->dst_addr;
 
 	if (likely(dst != q->addr && dst != 0 && fn_ipv4_nexthop(q->fn, dst) == c->addr &&
 		   !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
 		   !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
 		   (int64_t)(c->until - q->clk.now) > 0)) {
-		m->l3_len = sizeof(*ip);
+		m->l3_len = sizeof(struct rte_ipv4_hdr);
 		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
 		return 0;
 	}

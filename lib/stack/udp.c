@@ -208,26 +208,39 @@ static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint1
 	struct rte_udp_hdr *udp = q->rx.udp;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)udp - 1;
 	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-	uint64_t from = (uint64_t)ip->src_addr + ip->dst_addr + udp->src_port + udp->dst_port, to;
+	uint32_t ports, ports_new;
+	uint64_t addrs, addrs_new;
 
+	/* the request's ports and addresses as one word each, to tell an
+	 * echo (both swapped) with one compare each */
+	memcpy(&ports, udp, 4);
+	memcpy(&addrs, &ip->src_addr, 8);
 	q->rx.m = NULL;   /* one send per frame */
 	rte_mbuf_refcnt_update(m, 1);
 	m->ol_flags = 0;   /* the receive flags */
 	m->data_len = m->pkt_len = sizeof(*ip) + ulen;   /* bytes after the datagram */
 	udp->src_port = sport;
 	udp->dst_port = dport;
+	memcpy(&ports_new, udp, 4);
 	fn_ipv4_header(q, ip, IPPROTO_UDP, dst, sizeof(*ip) + ulen);
-	to = (uint64_t)ip->src_addr + ip->dst_addr + sport + dport;
+	memcpy(&addrs_new, &ip->src_addr, 8);
 	if (!q->rx.csum_verified || q->fn->port.tx_csum) {
 		/* the request's checksum (one the device verified) is not
 		 * part of the sum */
 		udp->dgram_cksum = 0;
 		udp_csum_out(q, m, ip, udp, ulen);
-	} else if (to != from) {   /* an echo swaps what the checksum covers: the same sum */
+	} else if (ports_new != (ports >> 16 | ports << 16) ||
+		   addrs_new != (addrs >> 32 | addrs << 32)) {
+		/* not an echo, which swaps what the checksum covers: the
+		 * same sum */
+		uint64_t from = (uint64_t)(uint32_t)addrs + (addrs >> 32) + (ports & 0xffff) +
+				(ports >> 16);
+		uint64_t to = (uint64_t)q->addr + dst + sport + dport;
+
 		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from, to);
 	}
 	q->stats.tx_datagrams++;
-	return fn_ipv4_output_inline(q, m);
+	return fn_ipv4_output_inline(q, m, dst);
 }
 
 int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
