@@ -11,6 +11,8 @@
  * frame has the careful path's outcome, and only the cost differs
  * (tests/unit/test_rx_fast.c compares the two on random frames).
  */
+#include <string.h>
+
 #include <rte_byteorder.h>
 #include <rte_prefetch.h>
 #include <rte_udp.h>
@@ -25,6 +27,20 @@
 #define FRAG_BITS RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)
 #define INGRESS_HOOKS (1u << FN_HOOK_PREROUTING | 1u << FN_HOOK_INPUT)
 #define HDRS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
+
+/* Two MAC addresses compared as 4 and 2 bytes (rte_is_same_ether_addr()
+ * compares three 16-bit words). */
+static inline bool same_mac(const struct rte_ether_addr *a, const struct rte_ether_addr *b)
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a->addr_bytes + 4, 2);
+	memcpy(&b2, b->addr_bytes + 4, 2);
+	return ((a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
+}
 
 /* One frame: the fast path, or the careful one. Inline in both entries
  * below, so that the unit tests' fn_eth_input() runs the poll loop's code. */
@@ -45,7 +61,7 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	/* The frame and the fixed fields; pkt_len == data_len so that the
 	 * careful path's adjust and trim come to the lengths set below. */
 	if (unlikely(m->nb_segs != 1 || m->pkt_len != len || len < HDRS ||
-		     !rte_is_same_ether_addr(&eth->dst_addr, &q->mac) ||
+		     !same_mac(&eth->dst_addr, &q->mac) ||
 		     eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
 		     ip->version_ihl != RTE_IPV4_VHL_DEF || ip->next_proto_id != IPPROTO_UDP ||
 		     (ip->fragment_offset & FRAG_BITS) || ip->dst_addr != q->addr ||
@@ -54,9 +70,9 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	/* lengths: the datagram within the frame, UDP's within the datagram */
 	total = rte_be_to_cpu_16(ip->total_length);
 	ulen = rte_be_to_cpu_16(udp->dgram_len);
-	if (unlikely(total > len - RTE_ETHER_HDR_LEN ||
-		     total < sizeof(*ip) + sizeof(*udp) ||
-		     ulen < sizeof(*udp) || ulen > total - sizeof(*ip)))
+	/* in int: ulen >= 8 and ulen <= total - 20 make total >= 28 */
+	if (unlikely(total > len - RTE_ETHER_HDR_LEN || ulen < sizeof(*udp) ||
+		     (int)ulen > (int)total - (int)sizeof(*ip)))
 		goto careful;
 	if (unlikely(ip_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 		     (ip_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || !fn_csum_ipv4_hdr_ok(ip))))
