@@ -147,7 +147,12 @@ static inline int fn_ipv4_output_inline(struct fn_queue *q, struct rte_mbuf *m, 
 		   !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
 		   !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
 		   (int64_t)(c->until - q->clk.now) > 0)) {
-		m->l3_len = sizeof(struct rte_ipv4_hdr);
+		/* the lengths as one store, not two bit-field updates: l2_len,
+		 * which fn_eth_output() sets again, and l3_len; the other
+		 * offload lengths 0 (no offload but the checksums, whose
+		 * lengths these are) */
+		m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, sizeof(struct rte_ipv4_hdr),
+						    0, 0, 0, 0, 0);
 		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
 		return 0;
 	}
