@@ -304,11 +304,7 @@ FN_EXPORT int fragnet_udp_bind_ephemeral(struct fragnet_queue *q, uint32_t dst_a
 	return fn_rss_bind_ephemeral((struct fn_queue *)q, dst_addr, dst_port, cb, arg);
 }
 
-FN_EXPORT int fragnet_udp_send(struct fragnet_queue *q, uint16_t src_port, uint32_t dst_addr,
-			       uint16_t dst_port, const void *data, size_t len)
-{
-	return fn_udp_send((struct fn_queue *)q, src_port, dst_addr, dst_port, data, len);
-}
+/* fragnet_udp_send(): lib/stack/udp.c */
 
 FN_EXPORT size_t fragnet_buf_room(const struct fragnet_queue *q)
 {

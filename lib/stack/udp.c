@@ -16,6 +16,7 @@
 #include "icmp.h"
 #include "ipv4.h"
 #include "udp.h"
+#include "runtime/export.h"
 #include "runtime/runtime.h"
 
 #define HDRS (sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
@@ -287,9 +288,11 @@ static __rte_noinline int send_copy(struct fn_queue *q, uint16_t sport, uint32_t
 	return fn_udp_send_mbuf(q, m, sport, dst, dport);
 }
 
-int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
-		const void *data, size_t len)
+FN_EXPORT int fragnet_udp_send(struct fragnet_queue *fq, uint16_t sport, uint32_t dst,
+			       uint16_t dport, const void *data, size_t len)
 {
+	struct fn_queue *q = (struct fn_queue *)fq;
+
 	if (len > FRAGNET_MAX_DGRAM)
 		return -EMSGSIZE;
 	if (broadcast_refused(q, dst))

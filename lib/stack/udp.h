@@ -65,9 +65,14 @@ void fn_udp_input(struct fn_queue *q, struct rte_mbuf *frame, uint8_t *l3, uint3
 
 /* Send len bytes from data. Data that is the payload of the datagram being
  * delivered (its callback echoes or relays it) goes out in the frame it
- * came in, without a copy: see fn_udp_send(). */
-int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
-		const void *data, size_t len);
+ * came in, without a copy: see udp.c. The body is the exported
+ * fragnet_udp_send() itself (udp.c), so that an application's send is one
+ * call, not a call and a jump. */
+static inline int fn_udp_send(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
+			      const void *data, size_t len)
+{
+	return fragnet_udp_send((struct fragnet_queue *)q, sport, dst, dport, data, len);
+}
 /* Send the payload held in m (data at the payload, headroom for headers). Takes m. */
 int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
 		     uint32_t dst, uint16_t dport);
