@@ -186,7 +186,9 @@ static inline void fn_rx_done_flush(struct fn_queue *q)
 static inline void fn_rx_done(struct fn_queue *q, struct rte_mbuf *m)
 {
 	if (rte_mbuf_refcnt_read(m) > 1) {
-		rte_mbuf_refcnt_update(m, -1);
+		/* an atomic decrement: rte_mbuf_refcnt_update() would read
+		 * the count again to test it for 1 */
+		__atomic_fetch_sub(&m->refcnt, 1, __ATOMIC_ACQ_REL);
 		return;
 	}
 	if (unlikely(q->n_done == FN_BURST))
