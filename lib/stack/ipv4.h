@@ -41,8 +41,9 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain);
  */
 static inline bool fn_ipv4_martian_source(const struct fragnet *fn, uint32_t src)
 {
-	uint8_t first = rte_be_to_cpu_32(src) >> 24;
+	uint8_t first;
 
+	memcpy(&first, &src, 1);   /* the first octet, with no byte swap */
 	return first >= 224 || first == 127 || first == 0 || src == fn->addr ||
 	       fn_is_broadcast(fn, src);
 }
