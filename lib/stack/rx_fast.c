@@ -55,7 +55,7 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	uint64_t l4_ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	struct fragnet_dgram d;
 	fragnet_recv_fn cb;
-	bool l4_csum_ok;
+	bool l4_csum_ok, summed;
 	void *arg;
 
 	/* The frame and the fixed fields; pkt_len == data_len so that the
@@ -81,7 +81,10 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 		goto careful;
 	/* as fn_ipv4_input() reads the device's word on the UDP checksum */
 	l4_csum_ok = l4_ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_ck == RTE_MBUF_F_RX_L4_CKSUM_NONE;
-	if (udp->dgram_cksum != 0 && !l4_csum_ok &&
+	/* summed here: the record below says so, and the value is kept
+	 * rather than read again after the calls in between */
+	summed = udp->dgram_cksum != 0 && !l4_csum_ok;
+	if (summed &&
 	    !fn_csum_sum_ok(fn_csum_add_pseudo_seg(0, ip, IPPROTO_UDP, ulen)))
 		goto careful;
 	if (unlikely(!fn_udp_lookup(q->fn->udp, udp->dst_port, &cb, &arg)))
@@ -100,7 +103,7 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	};
 	q->stats.rx_datagrams++;
 	q->rx = (struct fn_rx_frame){
-		.m = m, .udp = udp, .csum_verified = udp->dgram_cksum != 0 && !l4_csum_ok };
+		.m = m, .udp = udp, .csum_verified = summed };
 	cb((struct fragnet_queue *)q, &d, arg);
 	q->rx.m = NULL;
 	fn_rx_done(q, m);
