@@ -203,12 +203,13 @@ static void udp_csum_out(struct fn_queue *q, struct rte_mbuf *m, struct rte_ipv4
  * still drops its own once the callback has returned (fn_rx_done()), so the
  * callback may read the payload until then, whatever becomes of the send.
  */
-static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport)
+static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint16_t dport,
+			 size_t len)
 {
 	struct rte_mbuf *m = q->rx.m;
 	struct rte_udp_hdr *udp = q->rx.udp;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)udp - 1;
-	uint16_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	uint16_t ulen = sizeof(*udp) + len;   /* the request's, checked by the caller */
 	uint32_t ports, ports_new;
 	uint64_t addrs, addrs_new;
 
@@ -301,6 +302,6 @@ FN_EXPORT int fragnet_udp_send(struct fragnet_queue *fq, uint16_t sport, uint32_
 		return send_linear(q, sport, dst, dport, data, len);
 	if (q->rx.m != NULL && data == q->rx.udp + 1 &&
 	    len == rte_be_to_cpu_16(q->rx.udp->dgram_len) - sizeof(struct rte_udp_hdr))
-		return send_in_frame(q, sport, dst, dport);
+		return send_in_frame(q, sport, dst, dport, len);
 	return send_copy(q, sport, dst, dport, data, len);
 }
