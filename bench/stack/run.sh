@@ -97,6 +97,7 @@ scale() { awk -v a="$1" -v d="$2" -v p="$3" 'BEGIN {if (a !~ /^[0-9.]+$/) print 
 # start NAME CMD...: run in the background, output in $TMP/NAME.log.
 start() {
 	local name=$1; shift
+	: >"$TMP/$name.log"   # there before anyone waits on it
 	"$@" >"$TMP/$name.log" 2>&1 &
 	LAST_PID=$!
 	PIDS+=("$LAST_PID")
@@ -230,7 +231,7 @@ icount() {   # icount BUILD_DIR NAME: sets IC (per packet) and IC_STACK
 	pkts=$(kv packets "$(grep packets= "$TMP/icount-$2.log")")
 	total=$(awk '/^totals:/ {print $2}' "$out")
 	stack=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-		awk '/:fn_eth_input / {gsub(",", "", $1); print $1; exit}')
+		awk '/:fn_eth_input_burst / {gsub(",", "", $1); print $1; exit}')
 	# Top functions by self count, per packet: "udp_sum 204.0 (libfragnet.so)".
 	callgrind_annotate "$out" 2>/dev/null |
 		awk -v p="$pkts" '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ {
@@ -604,7 +605,7 @@ row "" "  load tool check: open loop offers/served, kpps" \
 	"$(scale "$OPEN_K_SENT" 1e3 0)/$(scale "$OPEN_K_RPS" 1e3 0) kernel" ""
 row 3 "instructions per echoed packet (callgrind)" "udp-only $IC_UDPO" "full build $IC_FULL" \
 	"$(ratio "$IC_UDPO" "$IC_FULL")"
-row "" "  of which fn_eth_input and below" "udp-only $IC_UDPO_STACK" "full build $IC_FULL_STACK" \
+row "" "  of which fn_eth_input_burst and below" "udp-only $IC_UDPO_STACK" "full build $IC_FULL_STACK" \
 	"$(ratio "$IC_UDPO_STACK" "$IC_FULL_STACK")"
 row 4 "stack code: .text of lib/ objects but nft/, bytes" "udp-only $SZ_UDPO" "full build $SZ_FULL" \
 	"$(ratio "$SZ_UDPO" "$SZ_FULL")"
@@ -686,7 +687,7 @@ How each figure was measured
     output, tx burst. Counted: stack + callback + poll-loop overhead + the ring PMD (a ring
     dequeue/enqueue, about 13 instructions per packet); not counted: building the requests and
     freeing the replies (a NIC's tx completion). "of which" is the inclusive count of
-    fn_eth_input (stack and callback only, no PMD, no loop).
+    fn_eth_input_burst (stack and callback only, no PMD, no poll loop).
  4. size -A, sum of .text over the objects of lib/runtime, lib/stack, lib/filter and lib/ctl in libfragnet_internal.a
     ($N_OBJ_FULL objects full, $N_OBJ_UDPO UDP-only), release build, and .text of libfragnet.so.
     UDP-only: ${UDPONLY_OPTS[*]}.
