@@ -37,8 +37,23 @@ work=$(mktemp -d /tmp/fnboot.XXXXXX)
 root=$work/root
 nspawn=
 echo_pid=
+# The echo runs under nsenter, which stops itself whenever its child stops
+# (and so stayed behind, stopped, once the container was gone): continue it,
+# then end it; the echo inside ends with the container.
+stop_echo() {
+	[ -n "$echo_pid" ] || return 0
+	kill -CONT "$echo_pid" 2>/dev/null || true
+	kill -TERM "$echo_pid" 2>/dev/null || true
+	for _ in $(seq 50); do   # until it has exited (a zombie until waited for)
+		case $(ps -o stat= -p "$echo_pid" 2>/dev/null) in "" | Z*) break ;; esac
+		sleep 0.1
+	done
+	kill -KILL "$echo_pid" 2>/dev/null || true
+	wait "$echo_pid" 2>/dev/null || true
+	echo_pid=
+}
 cleanup() {
-	[ -z "$echo_pid" ] || kill "$echo_pid" 2>/dev/null || true
+	stop_echo
 	if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
 		kill -TERM "$nspawn"   # nspawn asks the container's systemd to halt
 		for _ in $(seq 900); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.1; done
@@ -55,7 +70,6 @@ cleanup() {
 		fi
 		wait "$nspawn" 2>/dev/null || true
 	fi
-	[ -z "$echo_pid" ] || wait "$echo_pid" 2>/dev/null || true
 	rm -rf --one-file-system "$work" || echo "boot_unit: could not remove $work"
 }
 topo_on_exit cleanup
