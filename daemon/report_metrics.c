@@ -26,6 +26,7 @@ enum scope {
 	APP,           /* per application process: app, pid */
 	APP_ANSWERED,  /* the same, only known from an answer */
 	QUEUE,         /* per queue: app, pid, queue */
+	QUEUE_NS,      /* the same, a count of nanoseconds shown as seconds */
 	REASON,        /* per queue and drop reason: app, pid, queue, reason */
 	RULE,          /* per rule counter in the application: app, pid, table, chain, handle */
 	OBJECT,        /* per named counter: app, pid, table, object */
@@ -37,7 +38,7 @@ struct metric {
 	const char *type;          /* "counter" or "gauge" */
 	const char *help;
 	enum scope scope;
-	/* QUEUE: the uint64_t of struct fn_ctl_queue_stats; RULE, OBJECT,
+	/* QUEUE, QUEUE_NS: the uint64_t of struct fn_ctl_queue_stats; RULE, OBJECT,
 	 * XDP_RULE: of struct fnd_counter; DAEMON, APP: see value() */
 	size_t off;
 };
@@ -102,6 +103,9 @@ static const struct metric metrics[] = {
 	{ "fragnet_queue_link_down_total", "counter",
 	  "Times the queue's port lost its link (a memif port whose peer left).", QUEUE,
 	  QS(link_down) },
+	{ "fragnet_queue_busy_seconds_total", "counter",
+	  "Time the queue's lcore spent in polls that received packets (each to the next "
+	  "poll's start): its busy share against wall time.", QUEUE_NS, QS(busy_ns) },
 	{ "fragnet_queue_drops_by_reason_total", "counter",
 	  "Packets the queue dropped, by reason (the reasons that are not zero).", REASON, 0 },
 	{ "fragnet_rule_packets_total", "counter",
@@ -186,6 +190,12 @@ static void sample(struct fnd_buf *b, uint64_t v)
 	fnd_buf_printf(b, "} %" PRIu64 "\n", v);
 }
 
+/* Nanoseconds as seconds, every digit exact (a double would round). */
+static void sample_ns(struct fnd_buf *b, uint64_t ns)
+{
+	fnd_buf_printf(b, "} %" PRIu64 ".%09" PRIu64 "\n", ns / 1000000000u, ns % 1000000000u);
+}
+
 static uint64_t field(const void *base, size_t off)
 {
 	uint64_t v;
@@ -206,7 +216,12 @@ static void queues(struct fnd_buf *b, const struct metric *m, const struct fnd_a
 			label_u64(b, "queue", qi);
 			if (m->scope == REASON)
 				label(b, "reason", s->drops[r].name);
-			sample(b, m->scope == REASON ? s->drops[r].count : field(s, m->off));
+			if (m->scope == REASON)
+				sample(b, s->drops[r].count);
+			else if (m->scope == QUEUE_NS)
+				sample_ns(b, field(s, m->off));
+			else
+				sample(b, field(s, m->off));
 		}
 	}
 }
@@ -300,6 +315,7 @@ static void family(struct fnd_buf *b, const struct fnd_query *q, const struct me
 			sample(b, value(q, a, m->off));
 			break;
 		case QUEUE:
+		case QUEUE_NS:
 		case REASON:
 			queues(b, m, a);
 			break;

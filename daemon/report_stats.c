@@ -8,14 +8,14 @@
 #define TEXT "generation {generation}, {n_apps} application(s)\n{connections}{apps}"
 #define APP "\n{name}[{pid}] uid {uid}: generation {generation}, {state}"
 #define HEAD "  {'QUEUE':-6} {'RX_PKTS':12} {'RX_BYTES':14} {'TX_PKTS':12} {'TX_BYTES':14} " \
-	"{'DGRAMS_IN':10} {'DGRAMS_OUT':10} {'DROPS':9} {'LINK_DOWN':9}  BY REASON\n"
+	"{'DGRAMS_IN':10} {'DGRAMS_OUT':10} {'DROPS':9} {'LINK_DOWN':9} {'BUSY_S':10}  BY REASON\n"
 #define ANSWERED APP ", rule log lines {log_lines} ({log_suppressed} suppressed), " \
 	"dynamic set full {set_full}, ct count full {ct_count_full}\n" \
 	HEAD "{queue_stats}{total}"
 #define SILENT APP " (no answer within {timeout_ms} ms)\n"
 #define COLUMNS(first) "  " first " {rx_packets:12} {rx_bytes:14} {tx_packets:12} " \
 	"{tx_bytes:14} {rx_datagrams:10} {tx_datagrams:10} {drops:9}"
-#define QUEUE COLUMNS("{queue:-6}") " {link_down:9}  {drops_by_reason}\n"
+#define QUEUE COLUMNS("{queue:-6}") " {link_down:9} {busy:10}  {drops_by_reason}\n"
 #define TOTAL COLUMNS("{'total':-6}") "\n"
 
 /* Drop reason names come from applications, and are keys: only what a name is. */
@@ -42,6 +42,8 @@ static void queue(struct fnd_field *list, unsigned qi, const struct fn_ctl_queue
 	fnd_field_u64(row, "drops", s->drops_total);
 	fnd_field_u64(row, "filter_generation", s->filter_generation);
 	fnd_field_u64(row, "link_down", s->link_down);
+	fnd_field_u64(row, "busy_ns", s->busy_ns);
+	fnd_field_textf(row, "busy", "%.3f", s->busy_ns / 1e9);
 	drops = fnd_field_object(row, "drops_by_reason", NULL);
 	for (uint32_t r = 0; r < s->n_drops; r++) {
 		char name[FN_CTL_DROP_NAME_MAX];

@@ -97,9 +97,9 @@ static void print_stats(struct fragnet *fn)
 		if (fragnet_queue_stats(fn, q, &st) < 0)
 			continue;
 		printf("queue %u: rx %lu pkts %lu bytes, tx %lu pkts %lu bytes, "
-		       "datagrams in %lu out %lu, link down %lu, drops:",
+		       "datagrams in %lu out %lu, link down %lu, busy %.6f s, drops:",
 		       q, st.rx_packets, st.rx_bytes, st.tx_packets, st.tx_bytes,
-		       st.rx_datagrams, st.tx_datagrams, st.link_down);
+		       st.rx_datagrams, st.tx_datagrams, st.link_down, st.busy_ns / 1e9);
 		if (drops && fragnet_queue_drops(fn, q, drops, n_drops) >= 0)
 			for (unsigned r = 0; r < n_drops; r++)
 				if (drops[r])

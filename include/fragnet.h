@@ -331,6 +331,11 @@ struct fragnet_queue_stats {
 	uint64_t link_down;           /* times the queue's port lost its link and
 				       * was set aside until it came back (a
 				       * memif port whose peer left) */
+	uint64_t busy_ns;             /* time in polls that received packets,
+				       * each from its start to the next poll's;
+				       * against wall time, the share of its
+				       * lcore the queue's traffic takes (spin
+				       * and sleep not counted) */
 	/* New fields go here. */
 };
 

@@ -86,6 +86,20 @@ median() {
 }
 
 best() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1; }
+# busy_per_pkt KIND LOG: nanoseconds of busy polling per packet the server
+# received over its whole run, from its own count: fragnet-echo's queue 0
+# line (busy_ns of fragnet_queue_stats: polls that received, each to the
+# next poll), testpmd's --record-core-cycles (polls that received, rx to
+# tx). Neither counts empty polls, so a server held below its capacity by
+# its generator still shows what each packet cost it.
+busy_per_pkt() {
+	case $1 in
+	testpmd) sed -n 's|.*CPU cycles/packet=\([0-9.]*\) .* at \([0-9]*\) MHz.*|\1 \2|p' "$2" |
+		tail -1 | awk '{if ($2 > 0) printf "%.2f", $1 * 1000 / $2; else print "nan"}' ;;
+	*) sed -n 's|^queue 0: rx \([0-9]*\) pkts.*busy \([0-9.]*\) s.*|\1 \2|p' "$2" |
+		awk '{if ($1 > 0) printf "%.2f", $2 * 1e9 / $1; else print "nan"}' ;;
+	esac
+}
 # per_cpu RATE CPU%: the rate per CPU-second the server was given.
 per_cpu() { awk -v r="$1" -v c="$2" 'BEGIN {if (c > 5) printf "%.0f", r * 100 / c; else print "nan"}'; }
 # Figures are numbers, or "nan"/empty when not measured (shown as "-").
@@ -270,7 +284,7 @@ memif_run() {
 		start "srv$n" timeout $RUN_TIMEOUT dpdk-testpmd --lcores "0@$SERVER_CPU,1@$SERVER_CPU" \
 			--in-memory --no-pci --no-telemetry --vdev "$(memif server $n $SMAC)" -- \
 			--forward-mode=$mode --nb-cores=1 --total-num-mbufs=8192 \
-			--stats-period=60 --no-mlockall ;;
+			--stats-period=60 --no-mlockall --record-core-cycles ;;
 	full|udponly)
 		local dir=$FULL
 		[ "$kind" = udponly ] && dir=$UDPO
@@ -295,11 +309,12 @@ memif_run() {
 	RES=$res
 }
 
-declare -A PPS SAMPLES GEN_IDLE GEN_LOST SCPU PER_CPU
+declare -A PPS SAMPLES GEN_IDLE GEN_LOST SCPU PER_CPU BUSY_PP
 for r in $(seq "$REPS"); do
 	for kind in testpmd full udponly; do
 		say "memif: $kind, run $r/$REPS"
 		memif_run $kind --window $GEN_WINDOW
+		BUSY_PP[$kind]+=" $(busy_per_pkt $kind "$TMP/last-$kind.log")"
 		PPS[$kind]+=" $(kv rx_pps "$RES")"
 		SAMPLES[$kind]+=" $(kv samples "$RES" | tr , ' ')"
 		GEN_IDLE[$kind]+=" $(kv idle "$RES")"
@@ -426,6 +441,27 @@ topo_pair --no-ipv6 && topo_link "$SUBNET" --hosts "" || die "cannot create the 
 NS_S=$TOPO_S NS_C=$TOPO_C IF_S=$LINK_S IF_C=$LINK_C
 say "veth, DPDK generator: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
 
+# The generator's receive path on the generator's CPU. veth runs a frame's
+# receive side where it was sent: without this, the server's send would also
+# carry the generator's receive (veth NAPI, its XDP program, the copy into
+# fn-gen's AF_XDP ring), a client's cost in the server's account. Threaded
+# NAPI on the client end (GRO on gives the veth its NAPI before any XDP
+# program) moves that work to a kernel thread, pinned to CPU $CLIENT_CPU; the
+# same for both servers. pin_napi runs again once fn-gen has attached its
+# program, in case the device renewed its NAPI thread.
+ip netns exec "$NS_C" ethtool -K "$IF_C" gro on >/dev/null &&
+	ip netns exec "$NS_C" sh -c "echo 1 > /sys/class/net/$IF_C/threaded" ||
+	die "cannot give $IF_C a threaded NAPI"
+pin_napi() {
+	local comm t n=0
+	for t in /proc/[0-9]*; do
+		comm=$(cat "$t/comm" 2>/dev/null) || continue
+		case $comm in "napi/${IF_C:0:10}"*) taskset -pc $CLIENT_CPU "${t#/proc/}" >/dev/null && n=$((n + 1)) ;; esac
+	done
+	[ $n -gt 0 ] || die "no NAPI thread of $IF_C to pin"
+}
+pin_napi
+
 # ip netns exec gives a private /sys without bpffs; libxdp (under the af_xdp
 # PMD) wants it: sh -c "$MOUNT_BPF" sh CMD... mounts it, then runs CMD.
 MOUNT_BPF='mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"'
@@ -450,7 +486,7 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 	fragnet)
 		start "srv$n" ip netns exec "$NS_S" sh -c "$MOUNT_BPF" sh timeout $RUN_TIMEOUT \
 			"$FULL/examples/fragnet-echo" \
-			--port "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1" \
+			--port "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1${AFXDP_EXTRA:-}" \
 			--addr "$SUBNET.1/24" --unfiltered --lcores $SERVER_CPU --eal "--in-memory" ;;
 	kernel)
 		# Deleting the last address flushes the neighbours, permanent too.
@@ -470,6 +506,8 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 		--window $GEN_WINDOW --warmup $WARMUP --duration $DURATION \
 		--watch-pid "${SPID:-0}" --watch-tid "${SPID:-0}"
 	gen=$LAST_PID
+	sleep 0.5
+	pin_napi
 	wait_for $RUN_TIMEOUT grep -q '^rx_pps=' "$TMP/gen$n.log"
 	RUNQ=$(runq_share "${SPID:-0}" "$runq0")
 	stop "$gen"
@@ -481,7 +519,7 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 	RES=$res
 }
 
-declare -A V_PPS V_SCPU V_PER_CPU V_IDLE V_LOST V_RATIO V_RUNQ
+declare -A V_PPS V_SCPU V_PER_CPU V_IDLE V_LOST V_RATIO V_RUNQ V_BUSY_PP V_BUSY_RATIO
 for r in $(seq "$REPS"); do
 	order="fragnet kernel"
 	[ $((r % 2)) = 0 ] && order="kernel fragnet"   # neither always runs first
@@ -495,6 +533,12 @@ for r in $(seq "$REPS"); do
 		V_PER_CPU[$kind]+=" $(per_cpu "$(kv rx_pps "$RES")" "$(kv server_cpu "$RES")")"
 		V_LOST[$kind]=$(( ${V_LOST[$kind]:-0} + $(kv lost "$RES") ))
 	done
+	# fragnet's echoes per busy second (its thread's own count: the spin
+	# and sleep of an idle moment left out, as the blocking kernel server's
+	# CPU time leaves out its sleep), against the kernel's per CPU-second.
+	V_BUSY_PP[fragnet]+=" $(busy_per_pkt fragnet "$TMP/last-veth-fragnet.log")"
+	V_BUSY_RATIO[round]+=" $(awk -v b="${V_BUSY_PP[fragnet]##* }" -v k="${V_PER_CPU[kernel]##* }" \
+		'BEGIN {if (b > 0 && k > 0) printf "%.2f", 1e9 / b / k; else print "nan"}')"
 	# The round's ratio, from its two runs side by side.
 	V_RATIO[round]+=" $(ratio "${V_PER_CPU[fragnet]##* }" "${V_PER_CPU[kernel]##* }")"
 done
@@ -566,6 +610,13 @@ row "" "  per CPU-second the server was given, Mpps" "full     $(scale "$M_FULL_
 	"testpmd macswap $(scale "$M_TP_C" 1e6 2)" "$(ratio "$M_FULL_C" "$M_TP_C")"
 row "" "  same, UDP-only build" "udp-only $(scale "$M_UDPO_C" 1e6 2)" \
 	"testpmd macswap $(scale "$M_TP_C" 1e6 2)" "$(ratio "$M_UDPO_C" "$M_TP_C")"
+# Busy time per packet as a capacity: 1000 / ns = Mpps at 100 % busy.
+cap() { awk -v n="$1" 'BEGIN {if (n > 0) printf "%.1f ns (%.2f Mpps)", n, 1000 / n; else print "-"}'; }
+B_FULL=$(md "${BUSY_PP[full]}") B_UDPO=$(md "${BUSY_PP[udponly]}") B_TP=$(md "${BUSY_PP[testpmd]}")
+row "" "  busy time per packet (capacity at 100 % busy)" "full     $(cap "$B_FULL")" \
+	"testpmd $(cap "$B_TP")" "$(ratio "$B_TP" "$B_FULL")"
+row "" "  same, UDP-only build" "udp-only $(cap "$B_UDPO")" \
+	"testpmd $(cap "$B_TP")" "$(ratio "$B_TP" "$B_UDPO")"
 row "" "  CPU the server was given (% of CPU $SERVER_CPU)" \
 	"full $(pct "${SCPU[full]}"), udp-only $(pct "${SCPU[udponly]}")" "testpmd $(pct "${SCPU[testpmd]}")" ""
 row "" "  best 1-second sample of all runs, Mpps" \
@@ -615,6 +666,11 @@ row "" "  lib/nft/ interpreter objects, .text bytes" \
 	"${SZ_NFT:-not in this tree}" "" ""
 row 5 "veth echo per server-thread CPU-second, Mpps" "af_xdp $(scale "$V_F_C" 1e6 2)" \
 	"kernel recvmmsg $(scale "$V_K_C" 1e6 2)" "$(ratio "$V_F_C" "$V_K_C")"
+V_F_B=$(md "${V_BUSY_PP[fragnet]}")
+row "" "  per busy second of the serving thread, Mpps" \
+	"af_xdp $(awk -v n="$V_F_B" 'BEGIN {if (n > 0) printf "%.2f", 1000 / n; else print "-"}')" \
+	"kernel recvmmsg $(scale "$V_K_C" 1e6 2)" "$(md "${V_BUSY_RATIO[round]}")"
+row "" "  rounds lowest-highest" "" "" "$(spread 1 2 "${V_BUSY_RATIO[round]}")"
 row "" "  (fn-gen on af_xdp, w=$GEN_WINDOW) runs lowest-highest" \
 	"af_xdp $(spread 1e6 2 "${V_PER_CPU[fragnet]}")" "kernel $(spread 1e6 2 "${V_PER_CPU[kernel]}")" \
 	"$(spread 1 2 "${V_RATIO[round]}")"
@@ -649,6 +705,14 @@ How each figure was measured
       testpmd $(runs 1e6 "${PPS[testpmd]:-}" "${PER_CPU[testpmd]:-}")
       full    $(runs 1e6 "${PPS[full]:-}" "${PER_CPU[full]:-}")
       udp-only $(runs 1e6 "${PPS[udponly]:-}" "${PER_CPU[udponly]:-}")
+    "Busy time per packet": what each server's own count says one packet cost it, over its whole
+    run: testpmd --record-core-cycles (cycles of the polls that received packets, rx burst to tx
+    burst, over packets received, at its TSC rate), fragnet-echo's busy_ns (polls that received
+    packets, each from its start to the next poll's start) over packets received. Empty polls
+    count in neither, so the figure holds when the generator is the bound (1000 / ns: the Mpps
+    the server would echo at 100 % busy); the ratio is testpmd's time over fragnet's, i.e.
+    fragnet's capacity as a share of testpmd's. Every run: testpmd ${BUSY_PP[testpmd]:-}; full
+    ${BUSY_PP[full]:-}; udp-only ${BUSY_PP[udponly]:-} (ns per packet).
     Frames written off after 250 ms without a reply (all runs): testpmd ${GEN_LOST[testpmd]:-0},
     full ${GEN_LOST[full]:-0}, udp-only ${GEN_LOST[udponly]:-0}.
     fragnet counters of its last run: ${FN_MEMIF_COUNTERS:-none}
@@ -706,6 +770,13 @@ How each figure was measured
     iterations that found nothing to do (waiting for the server); near 0 the generator was the bound.
     Waiting for a CPU: the serving thread's run delay (/proc/PID/task/TID/schedstat) from the
     generator's start to its result, in % of that wall time: runnable, but CPU $SERVER_CPU ran others.
+    "Per busy second": fragnet-echo spins a while before it sleeps, and when the generator is the
+    bound that spin fills the gaps between bursts; its busy_ns (polls that received packets, each
+    from its start to the next poll's, the AF_XDP send system calls inside) leaves the spin and
+    sleep out, as the kernel server's CPU time leaves out its sleep in recvmmsg. It is wall time,
+    so a preemption inside a busy poll counts against fragnet. fragnet: packets received over its
+    busy seconds, whole run; kernel: per serving-thread CPU-second as above. Every round, busy ns
+    per packet: ${V_BUSY_PP[fragnet]:-}; ratios ${V_BUSY_RATIO[round]:-}.
     Every run, in order (Mpps per server-thread CPU-second; echoed Mpps in brackets):
       af_xdp $(runs 1e6 "${V_PER_CPU[fragnet]:-}" "${V_PPS[fragnet]:-}")
       kernel $(runs 1e6 "${V_PER_CPU[kernel]:-}" "${V_PPS[kernel]:-}")
@@ -739,6 +810,9 @@ if want 1 || want 2 || want 3 || want 4; then
 		"$(scale "$M_TP" 1e6 2)" "$(ratio "$M_UDPO" "$M_TP")"
 	csv_row "memif echo Mpps per server CPU-second: full vs testpmd" "$(scale "$M_FULL_C" 1e6 2)" \
 		"$(scale "$M_TP_C" 1e6 2)" "$(ratio "$M_FULL_C" "$M_TP_C")"
+	csv_row "memif echo capacity (busy ns per packet): full vs testpmd" \
+		"$(awk -v n="$B_FULL" 'BEGIN {if (n > 0) printf "%.2f", 1000 / n}')" \
+		"$(awk -v n="$B_TP" 'BEGIN {if (n > 0) printf "%.2f", 1000 / n}')" "$(ratio "$B_TP" "$B_FULL")"
 	csv_row "veth echo kreq/s: af_xdp vs kernel" "$(scale "$R_XDP" 1e3 1)" "$(scale "$R_KER" 1e3 1)" \
 		"$(ratio "$R_XDP" "$R_KER")"
 	csv_row "veth echo kreq/s: xsk (fragnetd steering) vs af_xdp PMD" "$(scale "$R_XSK" 1e3 1)" \
@@ -754,14 +828,18 @@ fi
 # Step 5 has a file of its own: one row per round and the medians.
 if want 5; then
 	{
-		echo "round,fragnet echoes per server CPU-second,kernel echoes per server CPU-second,fragnet/kernel,fragnet pps,kernel pps"
+		echo "round,fragnet echoes per server CPU-second,kernel echoes per server CPU-second,fragnet/kernel,fragnet pps,kernel pps,fragnet echoes per busy second,fragnet busy/kernel"
 		fc=(${V_PER_CPU[fragnet]}) kc=(${V_PER_CPU[kernel]}) fp=(${V_PPS[fragnet]}) kp=(${V_PPS[kernel]})
+		fb=(${V_BUSY_PP[fragnet]}) br=(${V_BUSY_RATIO[round]})
+		per_busy() { awk -v n="$1" 'BEGIN {if (n > 0) printf "%.0f", 1e9 / n}'; }
 		for ((i = 0; i < ${#fc[@]}; i++)); do
-			csv_row "$((i + 1))" "${fc[i]}" "${kc[i]}" "$(ratio "${fc[i]}" "${kc[i]}")" "${fp[i]}" "${kp[i]}"
+			csv_row "$((i + 1))" "${fc[i]}" "${kc[i]}" "$(ratio "${fc[i]}" "${kc[i]}")" "${fp[i]}" "${kp[i]}" \
+				"$(per_busy "${fb[i]}")" "${br[i]}"
 		done
-		csv_row median "$V_F_C" "$V_K_C" "$(md "${V_RATIO[round]}")" "$V_F" "$V_K"
+		csv_row median "$V_F_C" "$V_K_C" "$(md "${V_RATIO[round]}")" "$V_F" "$V_K" \
+			"$(per_busy "$(md "${V_BUSY_PP[fragnet]}")")" "$(md "${V_BUSY_RATIO[round]}")"
 	} >"$results/stack-veth.csv"
 	"$SRC/bench/plot.sh" "$results/stack-veth.csv" "$results/stack-veth.png" \
 		"UDP echo over veth, DPDK generator: per server CPU-second ($(date +%F))" \
-		"echoes per server CPU-second" 2,3 || true
+		"echoes per server CPU-second (fragnet also per busy second)" 2,3,7 || true
 fi

@@ -255,6 +255,7 @@ static int send_queue_stats(struct fn_ctl_client *c, uint32_t seq)
 		m.tx_datagrams = st.tx_datagrams;
 		m.filter_generation = __atomic_load_n(&fq->filter.generation, __ATOMIC_RELAXED);
 		m.link_down = st.link_down;
+		m.busy_ns = fn_cycles_to_ns(st.busy_cycles, fq->clk.hz);
 		for (unsigned r = 0; r < FN_DROP_COUNT; r++) {
 			if (st.drops[r] == 0)
 				continue;

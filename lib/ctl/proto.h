@@ -49,9 +49,10 @@
 #include <sys/types.h>
 
 #define FN_CTL_MAGIC 0x54434e46u   /* "FNCT" read as a little-endian u32 */
-#define FN_CTL_VERSION 7           /* 4: capture, link_down in queue stats;
+#define FN_CTL_VERSION 8           /* 4: capture, link_down in queue stats;
 				    * 6: a capture's mode (trace);
-				    * 7: ct_count_full in the stats end */
+				    * 7: ct_count_full in the stats end;
+				    * 8: busy_ns in queue stats */
 #define FN_CTL_MAX_MSG 65536u
 #define FN_CTL_NAME_MAX 64         /* application names, NUL included */
 #define FN_CTL_MSG_MAX 1024        /* error and status messages */
@@ -121,6 +122,7 @@ struct fn_ctl_queue_stats {
 	uint64_t drops_total;      /* every reason, also those not listed */
 	uint64_t filter_generation; /* the library's own install counter */
 	uint64_t link_down;        /* times the queue's port lost its link */
+	uint64_t busy_ns;          /* fragnet_queue_stats' busy_ns */
 	struct fn_ctl_drop drops[FN_CTL_MAX_DROPS];
 };
 

@@ -262,14 +262,29 @@ static void drain_handoff(struct fn_queue *q)
 }
 #endif
 
+/*
+ * One poll: receive a burst, run it through the stack, then the per-poll
+ * work. A poll that received packets counts as busy from its start to the
+ * next poll's start (the application's work between polls, under
+ * fragnet_poll(), included); an empty poll, the spin or sleep after it,
+ * and the time before the first poll do not count. busy_cycles against
+ * wall time is the share of the lcore the traffic takes, whatever the idle
+ * policy: the headroom left, and the capacity of a polling core measured
+ * by a generator that cannot fill it.
+ */
 int fn_queue_poll(struct fn_queue *q)
 {
 	struct rte_mbuf *pkts[FN_BURST];
+	uint64_t now;
 	uint16_t n;
 
-	q->clk.now = rte_get_tsc_cycles();
+	now = rte_get_tsc_cycles();
+	if (q->polled_packets)
+		q->stats.busy_cycles += now - q->clk.now;
+	q->clk.now = now;
 	fn_filter_burst_begin(&q->filter);
 	n = rx_burst(q, pkts, FN_BURST);
+	q->polled_packets = n > 0;
 	fn_eth_input_burst(q, pkts, n);
 #if FN_WITH_FRAG
 	if (q->handoff != NULL && unlikely(!rte_ring_empty(q->handoff)))

@@ -161,6 +161,7 @@ struct fn_queue {
 	struct rte_ring *handoff;       /* reassembled datagrams owned by us */
 	uint64_t next_timer;
 	unsigned idle_polls;
+	bool polled_packets;            /* the last poll received some */
 	bool announce;                  /* gratuitous ARP pending (queue 0) */
 	bool peer_may_leave;            /* a memif port: peer_gone.h */
 	bool link_down;                 /* such a port's, as last seen */

@@ -70,6 +70,7 @@ void fn_stats_read(const struct fn_stats *live, struct fn_stats *copy)
 	copy->rx_datagrams = LOAD(rx_datagrams);
 	copy->tx_datagrams = LOAD(tx_datagrams);
 	copy->link_down = LOAD(link_down);
+	copy->busy_cycles = LOAD(busy_cycles);
 	for (unsigned r = 0; r < FN_DROP_COUNT; r++)
 		copy->drops[r] = LOAD(drops[r]);
 #undef LOAD
@@ -96,6 +97,7 @@ static int read_queue(const struct fragnet *fn, unsigned qid, struct fn_stats *s
 	st->filter_generation = __atomic_load_n(&q->filter.generation, __ATOMIC_RELAXED);
 	st->unfiltered = fn->unfiltered;
 	st->link_down = s->link_down;
+	st->busy_ns = fn_cycles_to_ns(s->busy_cycles, q->clk.hz);
 	return 0;
 }
 

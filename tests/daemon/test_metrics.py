@@ -182,6 +182,37 @@ def check_match_json(c, daemon, fams):
     return listing["ruleset"]
 
 
+def check_busy_idle(c, daemon, fams):
+    """Busy time: as stats -j's busy_ns, in seconds; some for every queue
+    that received, none for one that did not; and none added while idle."""
+    stats = daemon.ctl_json("stats")
+    want = {q["queue"]: q["busy_ns"] / 1e9 for q in stats["apps"][0]["queue_stats"]}
+    got = per_queue(fams, "fragnet_queue_busy_seconds_total", "echo")
+    c.check("fragnet_queue_busy_seconds_total per queue as stats -j busy_ns / 1e9",
+            got.keys() == want.keys() and all(abs(got[q] - want[q]) < 1e-9 for q in got),
+            (got, want))
+    rx = per_queue(fams, "fragnet_queue_rx_packets_total", "echo")
+    c.check("a queue that received packets was busy, one that did not was not",
+            all((rx[q] > 0) == (got[q] > 0) for q in rx) and any(rx.values()), (rx, got))
+    time.sleep(0.5)   # the lcores poll (spin, then sleep) with nothing to do
+    _, idle = scrape(daemon)
+    rx2 = per_queue(idle, "fragnet_queue_rx_packets_total", "echo")
+    busy2 = per_queue(idle, "fragnet_queue_busy_seconds_total", "echo")
+    c.check("idle half a second: no queue's busy time grew",
+            all(busy2[q] == got[q] for q in got if rx2[q] == rx[q]) and rx2 == rx,
+            (rx, rx2, got, busy2))
+
+
+def check_busy_traffic(c, before, after, wall):
+    """Traffic adds busy time, no more than the wall time it took."""
+    b0 = per_queue(before, "fragnet_queue_busy_seconds_total", "echo")
+    b1 = per_queue(after, "fragnet_queue_busy_seconds_total", "echo")
+    grew = {q: b1[q] - b0[q] for q in b0}
+    c.check("traffic: some queue's busy time grew, none by more than the wall time",
+            any(g > 0 for g in grew.values()) and all(0 <= g <= wall for g in grew.values()),
+            (grew, wall))
+
+
 def run(args):
     c = Checks()
     docs = documented(args.docs)
@@ -200,12 +231,15 @@ def run(args):
             text, before = scrape(daemon)
             check_format(c, daemon, text, before, docs)
             ruleset = check_match_json(c, daemon, before)
+            check_busy_idle(c, daemon, before)
+            t0 = time.monotonic()
             h7, h9 = handle_of(ruleset, "udp dport 7"), handle_of(ruleset, "udp dport 9")
 
             r = topo.in_client("echo", 20, ECHO_PORT)
             topo.in_client("send", 7, DROP_PORT)
             c.check("more traffic: 20 echoes", r["ok"] == 20, r)
             _, after = scrape(daemon)
+            check_busy_traffic(c, before, after, time.monotonic() - t0)
 
             def grew(name, **labels):
                 return value(after, name, **labels) - value(before, name, **labels)

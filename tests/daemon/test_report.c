@@ -48,7 +48,7 @@ static const char RULESET[] =
 static struct fn_ctl_queue_stats echo_queues[2] = {
 	{ .qid = 0, .n_drops = 2, .rx_packets = 30, .rx_bytes = 1500, .tx_packets = 20,
 	  .tx_bytes = 1000, .rx_datagrams = 31, .tx_datagrams = 20, .drops_total = 14,
-	  .filter_generation = 3, .link_down = 2,
+	  .filter_generation = 3, .link_down = 2, .busy_ns = 2500000001,
 	  .drops = { { "filter", 11 }, { "eth_dst", 3 } } },
 	{ .qid = 1, .rx_packets = 5, .rx_bytes = 300, .rx_datagrams = 5,
 	  .filter_generation = 3 },
@@ -247,11 +247,11 @@ static void stats_text(void **state)
 		"echo[1234] uid 0: generation 7, filtered, rule log lines 2 (1 suppressed), "
 		"dynamic set full 4, ct count full 6\n"
 		"  QUEUE       RX_PKTS       RX_BYTES      TX_PKTS       TX_BYTES  DGRAMS_IN"
-		" DGRAMS_OUT     DROPS LINK_DOWN  BY REASON\n"
+		" DGRAMS_OUT     DROPS LINK_DOWN     BUSY_S  BY REASON\n"
 		"  0                30           1500           20           1000         31"
-		"         20        14         2  filter=11 eth_dst=3\n"
+		"         20        14         2      2.500  filter=11 eth_dst=3\n"
 		"  1                 5            300            0              0          5"
-		"          0         0         0  \n"
+		"          0         0         0      0.000  \n"
 		"  total            35           1800           20           1000         36"
 		"         20        14\n"
 		"\n"
@@ -279,6 +279,8 @@ static void stats_json(void **state)
 			       "j['apps'][0]['queue_stats'][0]['filter_generation'] == 3",
 			       "[q['link_down'] for q in j['apps'][0]['queue_stats']] == [2, 0] and "
 			       "'link_down' not in j['apps'][0]['total']",
+			       "[q['busy_ns'] for q in j['apps'][0]['queue_stats']] == [2500000001, 0] "
+			       "and 'busy' not in j['apps'][0]['queue_stats'][0]",
 			       "j['apps'][1]['answered'] is False and "
 			       "j['apps'][1]['queue_stats'] == [] and "
 			       "j['apps'][1]['total']['rx_packets'] == 0",
@@ -496,7 +498,7 @@ static void hostile_text(void **state)
 	assert_non_null(strstr(s, "  counter \"},{\"x\":1\n"));
 	free(s);
 	s = report(FN_CTL_CMD_STATS, false, &evil, 1);
-	assert_non_null(strstr(s, "         5         0  a?b?c?d=2 \?\?\?\?\?=3\n"));
+	assert_non_null(strstr(s, "         5         0      0.000  a?b?c?d=2 \?\?\?\?\?=3\n"));
 	free(s);
 }
 
@@ -541,7 +543,7 @@ static void metrics_samples(void **state)
 	char *s = metrics(two_apps, 2);
 
 	(void)state;
-	assert_true(prom_holds(s, "len(t) == 29 and t['fragnetd_generation'] == 'gauge'",
+	assert_true(prom_holds(s, "len(t) == 30 and t['fragnetd_generation'] == 'gauge'",
 			       "t['fragnet_rule_packets'] == 'counter'",
 			       "('fragnetd_generation', {}, 7.0) in j",
 			       "('fragnetd_nft_generation', {}, 42.0) in j",
@@ -566,7 +568,9 @@ static void metrics_samples(void **state)
 			       "('fragnet_queue_filter_installs_total', {'app': 'echo', 'pid': '1234', "
 			       "'queue': '0'}, 3.0) in j",
 			       "('fragnet_queue_link_down_total', {'app': 'echo', 'pid': '1234', "
-			       "'queue': '0'}, 2.0) in j",
+			       "'queue': '0'}, 2.0) in j and "
+			       "('fragnet_queue_busy_seconds_total', {'app': 'echo', 'pid': '1234', "
+			       "'queue': '0'}, 2.500000001) in j",
 			       "('fragnet_app_rule_log_lines_total', {'app': 'echo', 'pid': '1234'}, "
 			       "2.0) in j and "
 			       "('fragnet_app_ct_count_full_total', {'app': 'echo', 'pid': '1234'}, "

@@ -295,6 +295,8 @@ static void test_stats_answered(void **state)
 	start_with_daemon(x);
 	assert_int_equal(port9(x, 0), FN_DROP);     /* something to count */
 	x->h.fn->queues[1]->stats.link_down = 3;
+	/* 3 s of busy polls, in the queue's own clock */
+	x->h.fn->queues[1]->stats.busy_cycles = x->h.fn->queues[1]->clk.hz * 3;
 	assert_int_equal(fn_ctl_send_msg(x->conn, FN_CTL_STATS_REQ, 42, NULL, 0, -1), 0);
 	while ((type = receive(x)) != FN_CTL_STATS_END) {
 		const struct fn_ctl_queue_stats *q = fn_ctl_payload(x->buf);
@@ -302,8 +304,10 @@ static void test_stats_answered(void **state)
 		if (type != FN_CTL_STATS_QUEUE && type != FN_CTL_STATS_COUNTERS)
 			fail_msg("message type %d in a stats answer", type);
 		assert_int_equal(((const struct fn_ctl_hdr *)x->buf)->seq, 42);
-		if (type == FN_CTL_STATS_QUEUE)
+		if (type == FN_CTL_STATS_QUEUE) {
 			assert_int_equal(q->link_down, q->qid == 1 ? 3 : 0);
+			assert_int_equal(q->busy_ns, q->qid == 1 ? 3000000000u : 0);
+		}
 		before_end++;
 	}
 	assert_int_equal(((const struct fn_ctl_hdr *)x->buf)->seq, 42);
