@@ -441,26 +441,38 @@ topo_pair --no-ipv6 && topo_link "$SUBNET" --hosts "" || die "cannot create the 
 NS_S=$TOPO_S NS_C=$TOPO_C IF_S=$LINK_S IF_C=$LINK_C
 say "veth, DPDK generator: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
 
-# The generator's receive path on the generator's CPU. veth runs a frame's
-# receive side where it was sent: without this, the server's send would also
-# carry the generator's receive (veth NAPI, its XDP program, the copy into
-# fn-gen's AF_XDP ring), a client's cost in the server's account. Threaded
-# NAPI on the client end (GRO on gives the veth its NAPI before any XDP
-# program) moves that work to a kernel thread, pinned to CPU $CLIENT_CPU; the
-# same for both servers. pin_napi runs again once fn-gen has attached its
-# program, in case the device renewed its NAPI thread.
-ip netns exec "$NS_C" ethtool -K "$IF_C" gro on >/dev/null &&
-	ip netns exec "$NS_C" sh -c "echo 1 > /sys/class/net/$IF_C/threaded" ||
-	die "cannot give $IF_C a threaded NAPI"
-pin_napi() {
-	local comm t n=0
+# Each side's receive path on its own CPU. veth runs a frame's receive side
+# where it was sent: the server's receive (XDP and the copy into its AF_XDP
+# ring, or IP/UDP input up to the socket) on the generator's CPU, and the
+# generator's receive (its XDP program and copy) inside the server's send.
+# Threaded NAPI on both ends (GRO on gives a veth its NAPI before any XDP
+# program is attached) moves that work to a kernel thread per end, pinned:
+# the server end's to CPU $SERVER_CPU, counted as the server's; the client
+# end's to CPU $CLIENT_CPU, the generator's own. The same for both servers.
+napi_thread() {   # napi_thread NS IFACE CPU: threaded NAPI, pinned
+	ip netns exec "$1" ethtool -K "$2" gro on >/dev/null &&
+		ip netns exec "$1" sh -c "echo 1 > /sys/class/net/$2/threaded" ||
+		die "cannot give $2 a threaded NAPI"
+	pin_napi "$2" "$3"
+}
+napi_tid() {   # napi_tid IFACE: the thread id of IFACE's NAPI kthread
+	local t comm
 	for t in /proc/[0-9]*; do
 		comm=$(cat "$t/comm" 2>/dev/null) || continue
-		case $comm in "napi/${IF_C:0:10}"*) taskset -pc $CLIENT_CPU "${t#/proc/}" >/dev/null && n=$((n + 1)) ;; esac
+		case $comm in "napi/${1:0:10}"*) echo "${t#/proc/}"; return ;; esac
 	done
-	[ $n -gt 0 ] || die "no NAPI thread of $IF_C to pin"
 }
-pin_napi
+pin_napi() {   # pin_napi IFACE CPU (again after an XDP program came or went)
+	local tid
+	tid=$(napi_tid "$1")
+	[ -n "$tid" ] && taskset -pc "$2" "$tid" >/dev/null || die "no NAPI thread of $1 to pin"
+}
+thread_cpu() {   # thread_cpu PID TID: its user + system seconds
+	awk '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / '"$(getconf CLK_TCK)"'}' \
+		"/proc/$1/task/$2/stat" 2>/dev/null || echo nan
+}
+napi_thread "$NS_C" "$IF_C" $CLIENT_CPU
+napi_thread "$NS_S" "$IF_S" $SERVER_CPU
 
 # ip netns exec gives a private /sys without bpffs; libxdp (under the af_xdp
 # PMD) wants it: sh -c "$MOUNT_BPF" sh CMD... mounts it, then runs CMD.
@@ -486,7 +498,7 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 	fragnet)
 		start "srv$n" ip netns exec "$NS_S" sh -c "$MOUNT_BPF" sh timeout $RUN_TIMEOUT \
 			"$FULL/examples/fragnet-echo" \
-			--port "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1${AFXDP_EXTRA:-}" \
+			--port "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1,busy_budget=0" \
 			--addr "$SUBNET.1/24" --unfiltered --lcores $SERVER_CPU --eal "--in-memory" ;;
 	kernel)
 		# Deleting the last address flushes the neighbours, permanent too.
@@ -496,6 +508,8 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 			"$B/fn-kecho" --port 7 ;;
 	esac
 	server_up $kind $n grep -q "$ready" "$TMP/srv$n.log"
+	pin_napi "$IF_S" $SERVER_CPU
+	napi=$(napi_tid "$IF_S") napi0=$(thread_cpu "$napi" "$napi")
 	# The serving thread is the process's main thread in both: fragnet's
 	# main lcore, fn-kecho's only thread.
 	runq0=$(runq_mark "${SPID:-0}")
@@ -507,11 +521,29 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 		--watch-pid "${SPID:-0}" --watch-tid "${SPID:-0}"
 	gen=$LAST_PID
 	sleep 0.5
-	pin_napi
+	pin_napi "$IF_C" $CLIENT_CPU
 	wait_for $RUN_TIMEOUT grep -q '^rx_pps=' "$TMP/gen$n.log"
 	RUNQ=$(runq_share "${SPID:-0}" "$runq0")
 	stop "$gen"
+	# The server side's CPU over the server's whole run: its receive (the
+	# server end's NAPI thread) and its serving thread (fragnet: the busy
+	# time it counts; fn-kecho: its CPU time, as it sleeps when idle).
+	napi_cpu=$(awk -v a="$napi0" -v b="$(thread_cpu "$napi" "$napi")" 'BEGIN {printf "%.2f", b - a}')
+	serve_cpu=$(thread_cpu "${SPID:-0}" "${SPID:-0}")
 	server_down $kind $n
+	if [ "$kind" = fragnet ]; then
+		# Both of fragnet's figures overstate its cost: its CPU time holds
+		# the spin before it sleeps, its busy time (wall) the moments the
+		# NAPI thread preempted it inside a busy poll. The smaller is used.
+		serve_cpu=$(sed -n 's|^queue 0: .*busy \([0-9.]*\) s.*|\1|p' "$TMP/srv$n.log" |
+			awk -v c="$serve_cpu" '{printf "%.2f", (c ~ /^[0-9.]+$/ && c < $1) ? c : $1}')
+		served=$(sed -n 's|^queue 0: rx \([0-9]*\) pkts.*|\1|p' "$TMP/srv$n.log")
+	else
+		served=$(sed -n 's|^echoed=\([0-9]*\).*|\1|p' "$TMP/srv$n.log")
+	fi
+	SIDE=$(awk -v s="$serve_cpu" -v n="$napi_cpu" -v p="$served" 'BEGIN {
+		if (p > 0 && s ~ /^[0-9.]+$/ && n ~ /^-?[0-9.]+$/) printf "%.0f %.2f %.2f", p / (s + n), s, n;
+		else print "nan nan nan" }')
 	[ "$kind" = kernel ] && ip -n "$NS_S" addr del "$SUBNET.1/24" dev "$IF_S"
 	res=$(grep '^rx_pps=' "$TMP/gen$n.log")
 	[ -n "$res" ] || { cat "$TMP/gen$n.log" "$TMP/srv$n.log" >&2; die "fn-gen against $kind failed"; }
@@ -519,7 +551,7 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 	RES=$res
 }
 
-declare -A V_PPS V_SCPU V_PER_CPU V_IDLE V_LOST V_RATIO V_RUNQ V_BUSY_PP V_BUSY_RATIO
+declare -A V_PPS V_SCPU V_PER_CPU V_IDLE V_LOST V_RATIO V_RUNQ V_SIDE V_SIDE_RATIO V_SERVE_S V_NAPI_S
 for r in $(seq "$REPS"); do
 	order="fragnet kernel"
 	[ $((r % 2)) = 0 ] && order="kernel fragnet"   # neither always runs first
@@ -532,13 +564,10 @@ for r in $(seq "$REPS"); do
 		V_RUNQ[$kind]+=" $RUNQ"
 		V_PER_CPU[$kind]+=" $(per_cpu "$(kv rx_pps "$RES")" "$(kv server_cpu "$RES")")"
 		V_LOST[$kind]=$(( ${V_LOST[$kind]:-0} + $(kv lost "$RES") ))
+		read -r side serve napi_s <<<"$SIDE"
+		V_SIDE[$kind]+=" $side" V_SERVE_S[$kind]+=" $serve" V_NAPI_S[$kind]+=" $napi_s"
 	done
-	# fragnet's echoes per busy second (its thread's own count: the spin
-	# and sleep of an idle moment left out, as the blocking kernel server's
-	# CPU time leaves out its sleep), against the kernel's per CPU-second.
-	V_BUSY_PP[fragnet]+=" $(busy_per_pkt fragnet "$TMP/last-veth-fragnet.log")"
-	V_BUSY_RATIO[round]+=" $(awk -v b="${V_BUSY_PP[fragnet]##* }" -v k="${V_PER_CPU[kernel]##* }" \
-		'BEGIN {if (b > 0 && k > 0) printf "%.2f", 1e9 / b / k; else print "nan"}')"
+	V_SIDE_RATIO[round]+=" $(ratio "${V_SIDE[fragnet]##* }" "${V_SIDE[kernel]##* }")"
 	# The round's ratio, from its two runs side by side.
 	V_RATIO[round]+=" $(ratio "${V_PER_CPU[fragnet]##* }" "${V_PER_CPU[kernel]##* }")"
 done
@@ -666,11 +695,11 @@ row "" "  lib/nft/ interpreter objects, .text bytes" \
 	"${SZ_NFT:-not in this tree}" "" ""
 row 5 "veth echo per server-thread CPU-second, Mpps" "af_xdp $(scale "$V_F_C" 1e6 2)" \
 	"kernel recvmmsg $(scale "$V_K_C" 1e6 2)" "$(ratio "$V_F_C" "$V_K_C")"
-V_F_B=$(md "${V_BUSY_PP[fragnet]}")
-row "" "  per busy second of the serving thread, Mpps" \
-	"af_xdp $(awk -v n="$V_F_B" 'BEGIN {if (n > 0) printf "%.2f", 1000 / n; else print "-"}')" \
-	"kernel recvmmsg $(scale "$V_K_C" 1e6 2)" "$(md "${V_BUSY_RATIO[round]}")"
-row "" "  rounds lowest-highest" "" "" "$(spread 1 2 "${V_BUSY_RATIO[round]}")"
+V_F_S=$(md "${V_SIDE[fragnet]}") V_K_S=$(md "${V_SIDE[kernel]}")
+row "" "  per server-side CPU-second (serving + receive), Mpps" "af_xdp $(scale "$V_F_S" 1e6 2)" \
+	"kernel recvmmsg $(scale "$V_K_S" 1e6 2)" "$(md "${V_SIDE_RATIO[round]}")"
+row "" "  rounds lowest-highest" "af_xdp $(spread 1e6 2 "${V_SIDE[fragnet]}")" \
+	"kernel $(spread 1e6 2 "${V_SIDE[kernel]}")" "$(spread 1 2 "${V_SIDE_RATIO[round]}")"
 row "" "  (fn-gen on af_xdp, w=$GEN_WINDOW) runs lowest-highest" \
 	"af_xdp $(spread 1e6 2 "${V_PER_CPU[fragnet]}")" "kernel $(spread 1e6 2 "${V_PER_CPU[kernel]}")" \
 	"$(spread 1 2 "${V_RATIO[round]}")"
@@ -770,13 +799,18 @@ How each figure was measured
     iterations that found nothing to do (waiting for the server); near 0 the generator was the bound.
     Waiting for a CPU: the serving thread's run delay (/proc/PID/task/TID/schedstat) from the
     generator's start to its result, in % of that wall time: runnable, but CPU $SERVER_CPU ran others.
-    "Per busy second": fragnet-echo spins a while before it sleeps, and when the generator is the
-    bound that spin fills the gaps between bursts; its busy_ns (polls that received packets, each
-    from its start to the next poll's, the AF_XDP send system calls inside) leaves the spin and
-    sleep out, as the kernel server's CPU time leaves out its sleep in recvmmsg. It is wall time,
-    so a preemption inside a busy poll counts against fragnet. fragnet: packets received over its
-    busy seconds, whole run; kernel: per serving-thread CPU-second as above. Every round, busy ns
-    per packet: ${V_BUSY_PP[fragnet]:-}; ratios ${V_BUSY_RATIO[round]:-}.
+    "Per server-side CPU-second": the server side's whole cost, over each server's whole run: its
+    serving thread (fn-kecho: its CPU time, as it sleeps when idle; fragnet-echo: the smaller of
+    its CPU time, which holds its spin before it sleeps, and the busy time it counts, polls that
+    received packets each to the next poll's start, which is wall time and so holds the moments
+    the NAPI thread preempted it: both overstate its cost, so its figure is a floor) plus
+    the CPU time of the server end's NAPI thread (threaded NAPI pinned to CPU $SERVER_CPU: the
+    server's receive, XDP and the copy into the AF_XDP ring, or GRO and IP/UDP input up to the
+    socket), over the packets it echoed. The generator's receive runs in the client end's NAPI
+    thread on CPU $CLIENT_CPU. fragnet-echo's af_xdp port has busy_budget=0: no busy-poll system
+    call in empty polls, its receive stays in that NAPI thread. Every run, serving and receive
+    seconds: af_xdp ${V_SERVE_S[fragnet]:-} / ${V_NAPI_S[fragnet]:-}; kernel ${V_SERVE_S[kernel]:-} /
+    ${V_NAPI_S[kernel]:-}; round ratios ${V_SIDE_RATIO[round]:-}.
     Every run, in order (Mpps per server-thread CPU-second; echoed Mpps in brackets):
       af_xdp $(runs 1e6 "${V_PER_CPU[fragnet]:-}" "${V_PPS[fragnet]:-}")
       kernel $(runs 1e6 "${V_PER_CPU[kernel]:-}" "${V_PPS[kernel]:-}")
@@ -828,18 +862,17 @@ fi
 # Step 5 has a file of its own: one row per round and the medians.
 if want 5; then
 	{
-		echo "round,fragnet echoes per server CPU-second,kernel echoes per server CPU-second,fragnet/kernel,fragnet pps,kernel pps,fragnet echoes per busy second,fragnet busy/kernel"
+		echo "round,fragnet echoes per serving-thread CPU-second,kernel echoes per serving-thread CPU-second,fragnet/kernel,fragnet pps,kernel pps,fragnet echoes per server-side CPU-second,kernel echoes per server-side CPU-second,fragnet/kernel server-side"
 		fc=(${V_PER_CPU[fragnet]}) kc=(${V_PER_CPU[kernel]}) fp=(${V_PPS[fragnet]}) kp=(${V_PPS[kernel]})
-		fb=(${V_BUSY_PP[fragnet]}) br=(${V_BUSY_RATIO[round]})
-		per_busy() { awk -v n="$1" 'BEGIN {if (n > 0) printf "%.0f", 1e9 / n}'; }
+		fs=(${V_SIDE[fragnet]}) ks=(${V_SIDE[kernel]}) sr=(${V_SIDE_RATIO[round]})
 		for ((i = 0; i < ${#fc[@]}; i++)); do
 			csv_row "$((i + 1))" "${fc[i]}" "${kc[i]}" "$(ratio "${fc[i]}" "${kc[i]}")" "${fp[i]}" "${kp[i]}" \
-				"$(per_busy "${fb[i]}")" "${br[i]}"
+				"${fs[i]}" "${ks[i]}" "${sr[i]}"
 		done
 		csv_row median "$V_F_C" "$V_K_C" "$(md "${V_RATIO[round]}")" "$V_F" "$V_K" \
-			"$(per_busy "$(md "${V_BUSY_PP[fragnet]}")")" "$(md "${V_BUSY_RATIO[round]}")"
+			"$V_F_S" "$V_K_S" "$(md "${V_SIDE_RATIO[round]}")"
 	} >"$results/stack-veth.csv"
 	"$SRC/bench/plot.sh" "$results/stack-veth.csv" "$results/stack-veth.png" \
 		"UDP echo over veth, DPDK generator: per server CPU-second ($(date +%F))" \
-		"echoes per server CPU-second (fragnet also per busy second)" 2,3,7 || true
+		"echoes per CPU-second: serving thread (2, 3), server side (7, 8)" 2,3,7,8 || true
 fi
