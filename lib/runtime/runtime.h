@@ -110,7 +110,8 @@ struct fn_arp_wait {
 /* The neighbour a queue sent to last, as the table had it (fn_ipv4_xmit()). */
 struct fn_nexthop_cache {
 	uint32_t addr;
-	struct rte_ether_addr mac;
+	struct rte_ether_hdr eth;       /* to it: its MAC, ours, IPv4; an
+					 * in-frame reply copies it whole */
 	uint64_t gen;                   /* the table's generation when read */
 	uint64_t until;                 /* reachable until then (ticks) */
 };
@@ -119,7 +120,9 @@ struct fn_nexthop_cache {
  * a send of its payload (fn_udp_send()). */
 struct fn_rx_frame {
 	struct rte_mbuf *m;             /* NULL: none, or already sent */
-	struct rte_udp_hdr *udp;        /* in m, right after a 20-byte IPv4 header */
+	struct rte_udp_hdr *udp;        /* in m, right after a 20-byte IPv4 header,
+					 * m's data, which follows the Ethernet
+					 * header the frame came with */
 	bool csum_verified;             /* its UDP checksum was checked here */
 };
 

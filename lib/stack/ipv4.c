@@ -432,7 +432,7 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 	gen = fn_neigh_gen(t);
 	if (likely(nexthop == c->addr && gen == c->gen &&
 		   (int64_t)(c->until - q->clk.now) > 0)) {
-		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		fn_eth_output(q, m, &c->eth.dst_addr, RTE_ETHER_TYPE_IPV4);
 		return;
 	}
 	if (fn_is_broadcast(q->fn, nexthop)) {
@@ -447,7 +447,9 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 		return;
 	case FN_NEIGH_REACHABLE:
 		*c = (struct fn_nexthop_cache){
-			.addr = nexthop, .mac = mac, .gen = gen, .until = until };
+			.addr = nexthop, .gen = gen, .until = until,
+			.eth = { .dst_addr = mac, .src_addr = q->mac,
+				 .ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4) } };
 		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);
 		return;
 	case FN_NEIGH_NONE:
@@ -463,7 +465,7 @@ static inline void xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop
 
 	if (likely(nexthop == c->addr && fn_neigh_gen(q->fn->neigh) == c->gen &&
 		   (int64_t)(c->until - q->clk.now) > 0)) {
-		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		fn_eth_output(q, m, &c->eth.dst_addr, RTE_ETHER_TYPE_IPV4);
 		return;
 	}
 	fn_ipv4_xmit(q, m, nexthop);

@@ -135,12 +135,16 @@ static inline uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
 }
 
 /*
- * fn_ipv4_output() inline for its common case, a datagram routed to the
- * last next hop while no output hook and no capture wants to see it (an
- * echo's reply); anything else goes the whole way. The same outcome. dst
- * is the header's destination, which the caller has in a register.
+ * fn_ipv4_output() inline for its common case, a reply sent in the frame
+ * of its request (udp.c) and routed to the last next hop while no output
+ * hook and no capture wants to see it (an echo's); anything else goes the
+ * whole way. The same outcome. m's data is at the IPv4 header, right after
+ * the Ethernet header the request came with: the reply's goes there, the
+ * next hop cache's copied whole (two 8-byte copies, overlapping by two
+ * bytes), with no headroom to check. dst is the header's destination,
+ * which the caller has in a register.
  */
-static inline int fn_ipv4_output_inline(struct fn_queue *q, struct rte_mbuf *m, uint32_t dst)
+static inline int fn_ipv4_output_in_frame(struct fn_queue *q, struct rte_mbuf *m, uint32_t dst)
 {
 	const struct fn_nexthop_cache *c = &q->nexthop;
 
@@ -148,13 +152,22 @@ static inline int fn_ipv4_output_inline(struct fn_queue *q, struct rte_mbuf *m, 
 		   !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
 		   !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
 		   (int64_t)(c->until - q->clk.now) > 0)) {
-		/* the lengths as one store, not two bit-field updates: l2_len,
-		 * which fn_eth_output() sets again, and l3_len; the other
-		 * offload lengths 0 (no offload but the checksums, whose
-		 * lengths these are) */
+		uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *) - RTE_ETHER_HDR_LEN;
+		uint64_t w0, w1;
+
+		memcpy(&w0, &c->eth, 8);
+		memcpy(&w1, (const uint8_t *)&c->eth + 6, 8);
+		memcpy(eth, &w0, 8);
+		memcpy(eth + 6, &w1, 8);
+		m->data_off -= RTE_ETHER_HDR_LEN;
+		m->data_len += RTE_ETHER_HDR_LEN;
+		m->pkt_len += RTE_ETHER_HDR_LEN;
+		/* the lengths as one store, not bit-field updates: l2_len and
+		 * l3_len, the other offload lengths 0 (no offload but the
+		 * checksums, whose lengths these are) */
 		m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, sizeof(struct rte_ipv4_hdr),
 						    0, 0, 0, 0, 0);
-		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		fn_tx(q, m);
 		return 0;
 	}
 	return fn_ipv4_output(q, m);
