@@ -116,6 +116,14 @@ struct fn_nexthop_cache {
 	uint64_t until;                 /* reachable until then (ticks) */
 };
 
+/* The port a queue delivered to last, as the UDP table had it (rx_fast.c). */
+struct fn_udp_cache {
+	uint16_t port;                  /* network order */
+	uint64_t gen;                   /* the table's generation when read */
+	fragnet_recv_fn cb;
+	void *arg;
+};
+
 /* The datagram whose callback runs, while it runs, when its frame may carry
  * a send of its payload (fn_udp_send()). */
 struct fn_rx_frame {
@@ -150,6 +158,7 @@ struct fn_queue {
 	uint32_t learned_src;             /* last source checked for learning, */
 	uint64_t learned_until;           /* not checked again before then */
 	struct fn_nexthop_cache nexthop;
+	struct fn_udp_cache udp;
 	struct fn_rx_frame rx;
 	struct fn_stats stats;
 

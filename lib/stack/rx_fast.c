@@ -42,6 +42,30 @@ static inline bool same_mac(const struct rte_ether_addr *a, const struct rte_eth
 	return ((a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
 }
 
+/* fn_udp_lookup() for the port the queue delivered to last, which most
+ * datagrams go to, while no binding has changed: two compares instead of
+ * the slot, the binding and its sequence counter read twice. As current as
+ * a plain lookup: the generation is bumped after every change and read
+ * before the lookup that fills the cache, so a change that races with the
+ * fill leaves the cache under the old generation, refilled by the first
+ * packet that sees the bump. */
+static inline bool udp_lookup(struct fn_queue *q, uint16_t port, fragnet_recv_fn *cb, void **arg)
+{
+	struct fn_udp_cache *c = &q->udp;
+	const struct fn_udp_table *t = q->fn->udp;
+	uint64_t gen = __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE);
+
+	if (likely(port == c->port && gen == c->gen)) {
+		*cb = c->cb;
+		*arg = c->arg;
+		return true;
+	}
+	if (!fn_udp_lookup(t, port, cb, arg))
+		return false;
+	*c = (struct fn_udp_cache){ .port = port, .gen = gen, .cb = *cb, .arg = *arg };
+	return true;
+}
+
 /* One frame: the fast path, or the careful one. Inline in both entries
  * below, so that the unit tests' fn_eth_input() runs the poll loop's code. */
 static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
@@ -87,7 +111,7 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	if (summed &&
 	    !fn_csum_sum_ok(fn_csum_add_pseudo_seg(0, ip, IPPROTO_UDP, ulen)))
 		goto careful;
-	if (unlikely(!fn_udp_lookup(q->fn->udp, udp->dst_port, &cb, &arg)))
+	if (unlikely(!udp_lookup(q, udp->dst_port, &cb, &arg)))
 		goto careful;
 
 	/* Accepted: what the careful path does to such a frame, in its order.

@@ -49,6 +49,12 @@ static void write_binding(struct fn_udp_binding *b, uint16_t port, fragnet_recv_
 	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELEASE);
 }
 
+/* A binding changed: the queues' cached lookups are stale. */
+static void bump_gen(struct fn_udp_table *t)
+{
+	__atomic_store_n(&t->gen, t->gen + 1, __ATOMIC_RELEASE);
+}
+
 int fn_udp_bind(struct fn_udp_table *t, uint16_t port, fragnet_recv_fn cb, void *arg)
 {
 	int rc = -ENOSPC;
@@ -63,6 +69,7 @@ int fn_udp_bind(struct fn_udp_table *t, uint16_t port, fragnet_recv_fn cb, void 
 			if (t->b[i].port == 0) {
 				write_binding(&t->b[i], port, cb, arg);
 				__atomic_store_n(&t->slot[port], i + 1, __ATOMIC_RELEASE);
+				bump_gen(t);
 				rc = 0;
 				break;
 			}
@@ -83,6 +90,7 @@ int fn_udp_unbind(struct fn_udp_table *t, uint16_t port)
 	if (i) {
 		__atomic_store_n(&t->slot[port], 0, __ATOMIC_RELEASE);
 		write_binding(&t->b[i - 1], 0, NULL, NULL);
+		bump_gen(t);
 	}
 	rte_spinlock_unlock(&t->lock);
 	return i ? 0 : -ENOENT;

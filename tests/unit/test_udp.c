@@ -46,6 +46,41 @@ static void test_receive(void **state)
 	assert_int_equal(h_drops(q), 0);
 }
 
+/* The fast path's cached lookup (rx_fast.c) follows every change: after
+ * an unbind the port is closed, after a rebind the new callback gets it. */
+static void test_lookup_follows_bindings(void **state)
+{
+	struct fragnet *fn = h_fn(state);
+	struct fn_queue *q = fn->queues[0];
+	struct h_rx a = { 0 }, b = { 0 };
+
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &a), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+	assert_int_equal(a.n, 2);
+	assert_int_equal(fn_udp_unbind(fn->udp, RTE_BE16(7)), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+	assert_int_equal(a.n, 2);
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_UDP_NO_PORT], 1);
+	/* another port in between, then 7 again with another argument */
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(8), h_record, &a), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 8, "x", 1));
+	assert_int_equal(a.n, 3);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &b), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+	assert_int_equal(a.n, 3);
+	assert_int_equal(b.n, 1);
+	/* port 8 rebound while it is the cached one */
+	fn_eth_input(q, h_udp_frame(fn, 4000, 8, "x", 1));
+	assert_int_equal(a.n, 4);
+	assert_int_equal(fn_udp_unbind(fn->udp, RTE_BE16(8)), 0);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(8), h_record, &b), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 8, "x", 1));
+	assert_int_equal(a.n, 4);
+	assert_int_equal(b.n, 2);
+	h_tx_clear(q);   /* the closed port's ICMP error */
+}
+
 /* Every truncation of a valid frame is dropped, counted, and never delivered. */
 static void test_truncated_at_every_length(void **state)
 {
@@ -305,6 +340,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		H_TEST(test_bind_rules),
 		H_TEST(test_receive),
+		H_TEST(test_lookup_follows_bindings),
 		H_TEST(test_truncated_at_every_length),
 		H_TEST(test_bad_udp),
 		H_TEST(test_closed_port),
