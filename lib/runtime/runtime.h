@@ -146,7 +146,11 @@ struct fn_queue {
 	uint16_t port_id, port_queue;
 	struct fn_xsk *xsk;             /* an AF_XDP queue of ours, else NULL */
 	uint32_t addr;                  /* copy of fn->addr, network order */
-	struct rte_ether_addr mac;
+	union {
+		struct rte_ether_addr mac;
+		uint64_t mac_word;      /* the MAC in its first 6 bytes: a
+					 * frame's compared in one load */
+	};
 	struct rte_mempool *pool;
 	struct fn_clock clk;
 	struct fn_filter_queue filter;
