@@ -250,7 +250,7 @@ static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint1
 		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from, to);
 	}
 	q->stats.tx_datagrams++;
-	return fn_ipv4_output_in_frame(q, m, dst);
+	return fn_ipv4_output_in_frame(q, m, (uint8_t *)ip, dst);
 }
 
 int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
