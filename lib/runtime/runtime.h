@@ -114,6 +114,11 @@ struct fn_nexthop_cache {
 					 * in-frame reply copies it whole */
 	uint64_t gen;                   /* the table's generation when read */
 	uint64_t until;                 /* reachable until then (ticks) */
+	uint32_t dst;                   /* a destination routed to it, neither
+					 * ours, 0 nor a broadcast (addresses
+					 * and routes are fixed from the start):
+					 * another send there needs no route
+					 * check; our address when none */
 };
 
 /* The port a queue delivered to last, as the UDP table had it (rx_fast.c). */

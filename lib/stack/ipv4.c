@@ -447,7 +447,7 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 		return;
 	case FN_NEIGH_REACHABLE:
 		*c = (struct fn_nexthop_cache){
-			.addr = nexthop, .gen = gen, .until = until,
+			.addr = nexthop, .gen = gen, .until = until, .dst = q->addr,
 			.eth = { .dst_addr = mac, .src_addr = q->mac,
 				 .ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4) } };
 		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);

@@ -147,6 +147,17 @@ static inline uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
 	return fn->gateway;
 }
 
+/* The next hop cache's entry is good, and no output hook and no capture
+ * wants to see what goes out. */
+static inline bool fn_ipv4_cached_nexthop_ok(struct fn_queue *q)
+{
+	const struct fn_nexthop_cache *c = &q->nexthop;
+
+	return !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
+	       !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
+	       (int64_t)(c->until - q->clk.now) > 0;
+}
+
 /*
  * True when a datagram to dst goes to the next hop cache's entry with no
  * output hook and no capture to see it on the way: what a reply to the
@@ -155,12 +166,15 @@ static inline uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
  */
 static inline bool fn_ipv4_to_cached_nexthop(struct fn_queue *q, uint32_t dst)
 {
-	const struct fn_nexthop_cache *c = &q->nexthop;
+	struct fn_nexthop_cache *c = &q->nexthop;
 
-	return dst != q->addr && dst != 0 && fn_ipv4_nexthop(q->fn, dst) == c->addr &&
-	       !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
-	       !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
-	       (int64_t)(c->until - q->clk.now) > 0;
+	if (dst != c->dst) {
+		/* a broadcast's next hop is never cached (fn_ipv4_xmit()) */
+		if (dst == q->addr || dst == 0 || fn_ipv4_nexthop(q->fn, dst) != c->addr)
+			return false;
+		c->dst = dst;
+	}
+	return fn_ipv4_cached_nexthop_ok(q);
 }
 
 /*

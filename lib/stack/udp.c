@@ -317,8 +317,8 @@ static __rte_noinline int send_any(struct fn_queue *q, uint16_t sport, uint32_t 
  * An echo's reply when all is as for the last one: the payload sent back
  * in the frame it came in, to its source from the port it came to (so the
  * UDP checksum, verified here, stays: no device fills one), to the last
- * destination (its IPv4 ID counter kept) and the cached next hop, with
- * room on the transmit queue. Then it is what send_in_frame() would do,
+ * destination (its IPv4 ID counter kept) already found routed to the cached
+ * next hop (so not a broadcast either), with room on the transmit queue. Then it is what send_in_frame() would do,
  * with no call on the way, so that fragnet_udp_send() saves no register
  * for it: every check comes first, reads only, and one that fails leaves
  * the datagram to send_any(), which gives it the same outcome the long way.
@@ -336,9 +336,9 @@ static __rte_always_inline bool echo_in_frame(struct fn_queue *q, uint16_t sport
 	    len + sizeof(*udp) != rte_be_to_cpu_16(udp->dgram_len) ||
 	    dst != ip->src_addr || ip->dst_addr != q->addr ||
 	    sport != udp->dst_port || dport != udp->src_port ||
-	    !q->rx.csum_verified || fn->port.tx_csum || fn_is_broadcast(fn, dst) ||
-	    HDRS + len > fn->port.mtu || dst != q->ip_id_last_dst ||
-	    !fn_ipv4_to_cached_nexthop(q, dst) || q->n_tx == FN_TX_PENDING)
+	    !q->rx.csum_verified || fn->port.tx_csum || HDRS + len > fn->port.mtu ||
+	    dst != q->ip_id_last_dst || dst != q->nexthop.dst ||
+	    !fn_ipv4_cached_nexthop_ok(q) || q->n_tx == FN_TX_PENDING)
 		return false;
 	q->rx.m = NULL;   /* one send per frame */
 	rte_mbuf_refcnt_update(m, 1);
