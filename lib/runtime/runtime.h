@@ -175,6 +175,7 @@ struct fn_queue {
 	uint32_t ip_id_key;             /* IPv4 IDs: see fn_ipv4_header() */
 	uint32_t ip_id_last_dst;        /* the last destination, and */
 	uint16_t *ip_id_last;           /* its counter in ip_id[] */
+	uint16_t ip_id_step;            /* fn->n_queues, what a counter steps by */
 	uint16_t ip_id[FN_IP_ID_BUCKETS];
 	struct fn_arp_wait arp;
 	struct fn_token_bucket icmp_bucket;

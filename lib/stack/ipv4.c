@@ -399,8 +399,12 @@ static inline uint16_t *ip_id_bucket(struct fn_queue *q, uint32_t dst)
 void fn_ipv4_ids_init(struct fn_queue *q)
 {
 	q->ip_id_key = (uint32_t)rte_rand();
+	q->ip_id_step = (uint16_t)q->fn->n_queues;
+	/* each counter holds its next ID, c * n_queues + qid for a random
+	 * start c, and steps by n_queues: an ID is drawn with a load, an add
+	 * and a store */
 	for (unsigned i = 0; i < FN_IP_ID_BUCKETS; i++)
-		q->ip_id[i] = (uint16_t)rte_rand();
+		q->ip_id[i] = (uint16_t)((uint16_t)rte_rand() * q->ip_id_step + q->qid);
 	q->ip_id_last_dst = 0;
 	q->ip_id_last = ip_id_bucket(q, 0);
 }

@@ -74,14 +74,19 @@ static inline uint16_t fn_ipv4_next_id(struct fn_queue *q, uint32_t dst)
 {
 	uint16_t *c = likely(dst == q->ip_id_last_dst) ? q->ip_id_last
 						       : fn_ipv4_id_counter(q, dst);
+	uint16_t id = *c;
 
-	return (uint16_t)((*c)++ * q->fn->n_queues + q->qid);
+	*c = (uint16_t)(id + q->ip_id_step);
+	return id;
 }
 
 /* The same when dst is known to be the last destination: no call. */
 static inline uint16_t fn_ipv4_next_id_last(struct fn_queue *q)
 {
-	return (uint16_t)((*q->ip_id_last)++ * q->fn->n_queues + q->qid);
+	uint16_t id = *q->ip_id_last;
+
+	*q->ip_id_last = (uint16_t)(id + q->ip_id_step);
+	return id;
 }
 
 /*
