@@ -167,7 +167,7 @@ struct fn_queue {
 	uint32_t learned_src;             /* last source checked for learning, */
 	uint64_t learned_until;           /* not checked again before then */
 	struct fn_nexthop_cache nexthop;
-	struct fn_udp_cache udp;
+	struct fn_udp_cache last_port;
 	struct fn_rx_frame rx;
 	struct fn_stats stats;
 

@@ -52,7 +52,7 @@ static inline bool to_our_mac(const struct fn_queue *q, const uint8_t *l2)
  * packet that sees the bump. */
 static inline bool udp_lookup(struct fn_queue *q, uint16_t port, fragnet_recv_fn *cb, void **arg)
 {
-	struct fn_udp_cache *c = &q->udp;
+	struct fn_udp_cache *c = &q->last_port;
 	const struct fn_udp_table *t = q->fn->udp;
 	uint64_t gen = __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE);
 
