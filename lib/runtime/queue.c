@@ -71,6 +71,8 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 	q->clk.now = rte_get_tsc_cycles();
 	fn_ipv4_ids_init(q);
 	q->nexthop.gen = UINT64_MAX;   /* no generation of the table: empty */
+	q->nexthop.dst = fn->addr;     /* none */
+	q->last_port.gen = UINT64_MAX; /* the same */
 	q->icmp_bucket.last = q->clk.now;
 	q->icmp_bucket.tokens = UINT64_MAX / 2;   /* full: capped at first use */
 	q->announce = FN_WITH_ARP && qid == 0;

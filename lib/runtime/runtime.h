@@ -110,16 +110,32 @@ struct fn_arp_wait {
 /* The neighbour a queue sent to last, as the table had it (fn_ipv4_xmit()). */
 struct fn_nexthop_cache {
 	uint32_t addr;
-	struct rte_ether_addr mac;
+	struct rte_ether_hdr eth;       /* to it: its MAC, ours, IPv4; an
+					 * in-frame reply copies it whole */
 	uint64_t gen;                   /* the table's generation when read */
 	uint64_t until;                 /* reachable until then (ticks) */
+	uint32_t dst;                   /* a destination routed to it, neither
+					 * ours, 0 nor a broadcast (addresses
+					 * and routes are fixed from the start):
+					 * another send there needs no route
+					 * check; our address when none */
+};
+
+/* The port a queue delivered to last, as the UDP table had it (rx_fast.c). */
+struct fn_udp_cache {
+	uint16_t port;                  /* network order */
+	uint64_t gen;                   /* the table's generation when read */
+	fragnet_recv_fn cb;
+	void *arg;
 };
 
 /* The datagram whose callback runs, while it runs, when its frame may carry
  * a send of its payload (fn_udp_send()). */
 struct fn_rx_frame {
 	struct rte_mbuf *m;             /* NULL: none, or already sent */
-	struct rte_udp_hdr *udp;        /* in m, right after a 20-byte IPv4 header */
+	struct rte_udp_hdr *udp;        /* in m, right after a 20-byte IPv4 header,
+					 * m's data, which follows the Ethernet
+					 * header the frame came with */
 	bool csum_verified;             /* its UDP checksum was checked here */
 };
 
@@ -135,7 +151,11 @@ struct fn_queue {
 	uint16_t port_id, port_queue;
 	struct fn_xsk *xsk;             /* an AF_XDP queue of ours, else NULL */
 	uint32_t addr;                  /* copy of fn->addr, network order */
-	struct rte_ether_addr mac;
+	union {
+		struct rte_ether_addr mac;
+		uint64_t mac_word;      /* the MAC in its first 6 bytes: a
+					 * frame's compared in one load */
+	};
 	struct rte_mempool *pool;
 	struct fn_clock clk;
 	struct fn_filter_queue filter;
@@ -147,6 +167,7 @@ struct fn_queue {
 	uint32_t learned_src;             /* last source checked for learning, */
 	uint64_t learned_until;           /* not checked again before then */
 	struct fn_nexthop_cache nexthop;
+	struct fn_udp_cache last_port;
 	struct fn_rx_frame rx;
 	struct fn_stats stats;
 
@@ -154,6 +175,7 @@ struct fn_queue {
 	uint32_t ip_id_key;             /* IPv4 IDs: see fn_ipv4_header() */
 	uint32_t ip_id_last_dst;        /* the last destination, and */
 	uint16_t *ip_id_last;           /* its counter in ip_id[] */
+	uint16_t ip_id_step;            /* fn->n_queues, what a counter steps by */
 	uint16_t ip_id[FN_IP_ID_BUCKETS];
 	struct fn_arp_wait arp;
 	struct fn_token_bucket icmp_bucket;

@@ -399,8 +399,12 @@ static inline uint16_t *ip_id_bucket(struct fn_queue *q, uint32_t dst)
 void fn_ipv4_ids_init(struct fn_queue *q)
 {
 	q->ip_id_key = (uint32_t)rte_rand();
+	q->ip_id_step = (uint16_t)q->fn->n_queues;
+	/* each counter holds its next ID, c * n_queues + qid for a random
+	 * start c, and steps by n_queues: an ID is drawn with a load, an add
+	 * and a store */
 	for (unsigned i = 0; i < FN_IP_ID_BUCKETS; i++)
-		q->ip_id[i] = (uint16_t)rte_rand();
+		q->ip_id[i] = (uint16_t)((uint16_t)rte_rand() * q->ip_id_step + q->qid);
 	q->ip_id_last_dst = 0;
 	q->ip_id_last = ip_id_bucket(q, 0);
 }
@@ -432,7 +436,7 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 	gen = fn_neigh_gen(t);
 	if (likely(nexthop == c->addr && gen == c->gen &&
 		   (int64_t)(c->until - q->clk.now) > 0)) {
-		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		fn_eth_output(q, m, &c->eth.dst_addr, RTE_ETHER_TYPE_IPV4);
 		return;
 	}
 	if (fn_is_broadcast(q->fn, nexthop)) {
@@ -447,7 +451,9 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 		return;
 	case FN_NEIGH_REACHABLE:
 		*c = (struct fn_nexthop_cache){
-			.addr = nexthop, .mac = mac, .gen = gen, .until = until };
+			.addr = nexthop, .gen = gen, .until = until, .dst = q->addr,
+			.eth = { .dst_addr = mac, .src_addr = q->mac,
+				 .ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4) } };
 		fn_eth_output(q, m, &mac, RTE_ETHER_TYPE_IPV4);
 		return;
 	case FN_NEIGH_NONE:
@@ -463,7 +469,7 @@ static inline void xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop
 
 	if (likely(nexthop == c->addr && fn_neigh_gen(q->fn->neigh) == c->gen &&
 		   (int64_t)(c->until - q->clk.now) > 0)) {
-		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+		fn_eth_output(q, m, &c->eth.dst_addr, RTE_ETHER_TYPE_IPV4);
 		return;
 	}
 	fn_ipv4_xmit(q, m, nexthop);

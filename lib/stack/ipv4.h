@@ -74,22 +74,33 @@ static inline uint16_t fn_ipv4_next_id(struct fn_queue *q, uint32_t dst)
 {
 	uint16_t *c = likely(dst == q->ip_id_last_dst) ? q->ip_id_last
 						       : fn_ipv4_id_counter(q, dst);
+	uint16_t id = *c;
 
-	return (uint16_t)((*c)++ * q->fn->n_queues + q->qid);
+	*c = (uint16_t)(id + q->ip_id_step);
+	return id;
+}
+
+/* The same when dst is known to be the last destination: no call. */
+static inline uint16_t fn_ipv4_next_id_last(struct fn_queue *q)
+{
+	uint16_t id = *q->ip_id_last;
+
+	*q->ip_id_last = (uint16_t)(id + q->ip_id_step);
+	return id;
 }
 
 /*
- * Fill an IPv4 header (no options, checksum included) from us to dst.
- * Inline, every datagram sent has one; its checksum is summed from the
+ * Fill an IPv4 header (no options, checksum included) from us to dst, with
+ * ID host_id (host order). Inline, every datagram sent has one; its checksum is summed from the
  * values in registers, not read back from the header (the words in memory
  * order: a 16-bit value stored big-endian is summed as rte_cpu_to_be_16()
  * of it, a 32-bit one counts as its two halves).
  */
-static inline void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
-				  uint32_t dst, uint16_t total_len)
+static inline void fn_ipv4_header_id(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
+				     uint32_t dst, uint16_t total_len, uint16_t host_id)
 {
 	uint16_t len = rte_cpu_to_be_16(total_len);
-	uint16_t id = rte_cpu_to_be_16(fn_ipv4_next_id(q, dst));
+	uint16_t id = rte_cpu_to_be_16(host_id);
 	uint16_t ttl_proto = rte_cpu_to_be_16(FN_IPV4_TTL << 8 | proto);
 
 	uint32_t src = q->addr;
@@ -110,6 +121,13 @@ static inline void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, u
 	memcpy(ip, &w0, 8);
 	memcpy((uint8_t *)ip + 8, &w1, 8);
 	ip->dst_addr = dst;
+}
+
+/* The same with the ID drawn for dst, as for any datagram. */
+static inline void fn_ipv4_header(struct fn_queue *q, struct rte_ipv4_hdr *ip, uint8_t proto,
+				  uint32_t dst, uint16_t total_len)
+{
+	fn_ipv4_header_id(q, ip, proto, dst, total_len, fn_ipv4_next_id(q, dst));
 }
 
 /*
@@ -134,27 +152,74 @@ static inline uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
 	return fn->gateway;
 }
 
-/*
- * fn_ipv4_output() inline for its common case, a datagram routed to the
- * last next hop while no output hook and no capture wants to see it (an
- * echo's reply); anything else goes the whole way. The same outcome. dst
- * is the header's destination, which the caller has in a register.
- */
-static inline int fn_ipv4_output_inline(struct fn_queue *q, struct rte_mbuf *m, uint32_t dst)
+/* The next hop cache's entry is good, and no output hook and no capture
+ * wants to see what goes out. */
+static inline bool fn_ipv4_cached_nexthop_ok(struct fn_queue *q)
 {
 	const struct fn_nexthop_cache *c = &q->nexthop;
 
-	if (likely(dst != q->addr && dst != 0 && fn_ipv4_nexthop(q->fn, dst) == c->addr &&
-		   !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
-		   !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
-		   (int64_t)(c->until - q->clk.now) > 0)) {
-		/* the lengths as one store, not two bit-field updates: l2_len,
-		 * which fn_eth_output() sets again, and l3_len; the other
-		 * offload lengths 0 (no offload but the checksums, whose
-		 * lengths these are) */
-		m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, sizeof(struct rte_ipv4_hdr),
-						    0, 0, 0, 0, 0);
-		fn_eth_output(q, m, &c->mac, RTE_ETHER_TYPE_IPV4);
+	return !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
+	       !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
+	       (int64_t)(c->until - q->clk.now) > 0;
+}
+
+/*
+ * True when a datagram to dst goes to the next hop cache's entry with no
+ * output hook and no capture to see it on the way: what a reply to the
+ * last destination nearly always finds, and what fn_ipv4_output() would
+ * then do is to prepend the entry's Ethernet header and queue the frame.
+ */
+static inline bool fn_ipv4_to_cached_nexthop(struct fn_queue *q, uint32_t dst)
+{
+	struct fn_nexthop_cache *c = &q->nexthop;
+
+	if (dst != c->dst) {
+		/* a broadcast's next hop is never cached (fn_ipv4_xmit()) */
+		if (dst == q->addr || dst == 0 || fn_ipv4_nexthop(q->fn, dst) != c->addr)
+			return false;
+		c->dst = dst;
+	}
+	return fn_ipv4_cached_nexthop_ok(q);
+}
+
+/*
+ * The frame of a datagram in m (data at its IPv4 header, lengths set)
+ * received with an Ethernet header right before it, made ready to go to
+ * the next hop cache's entry: that header becomes the entry's, copied
+ * whole (two 8-byte copies, overlapping by two bytes), with no headroom to
+ * check, and the offload lengths are set with one store, not bit-field
+ * updates (l2_len and l3_len, the other offload lengths 0: no offload but
+ * the checksums, whose lengths these are).
+ */
+static inline void fn_ipv4_in_frame_eth(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l3)
+{
+	const struct fn_nexthop_cache *c = &q->nexthop;
+	uint64_t w0, w1;
+
+	memcpy(&w0, &c->eth, 8);
+	memcpy(&w1, (const uint8_t *)&c->eth + 6, 8);
+	memcpy(l3 - RTE_ETHER_HDR_LEN, &w0, 8);
+	memcpy(l3 - RTE_ETHER_HDR_LEN + 6, &w1, 8);
+	m->data_off -= RTE_ETHER_HDR_LEN;
+	m->data_len += RTE_ETHER_HDR_LEN;
+	m->pkt_len += RTE_ETHER_HDR_LEN;
+	m->tx_offload = rte_mbuf_tx_offload(RTE_ETHER_HDR_LEN, sizeof(struct rte_ipv4_hdr),
+					    0, 0, 0, 0, 0);
+}
+
+/*
+ * fn_ipv4_output() inline for its common case, a reply sent in the frame
+ * of its request (udp.c) to the cached next hop; anything else goes the
+ * whole way. The same outcome. m's data is at the IPv4 header l3, right
+ * after the Ethernet header the request came with. dst is the header's
+ * destination, which the caller has in a register.
+ */
+static inline int fn_ipv4_output_in_frame(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l3,
+					  uint32_t dst)
+{
+	if (likely(fn_ipv4_to_cached_nexthop(q, dst))) {
+		fn_ipv4_in_frame_eth(q, m, l3);
+		fn_tx(q, m);
 		return 0;
 	}
 	return fn_ipv4_output(q, m);

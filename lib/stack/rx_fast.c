@@ -28,18 +28,43 @@
 #define INGRESS_HOOKS (1u << FN_HOOK_PREROUTING | 1u << FN_HOOK_INPUT)
 #define HDRS (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
 
-/* Two MAC addresses compared as 4 and 2 bytes (rte_is_same_ether_addr()
- * compares three 16-bit words). */
-static inline bool same_mac(const struct rte_ether_addr *a, const struct rte_ether_addr *b)
+/* The frame's destination MAC is ours: the 8 bytes from it (the frame is
+ * checked to be longer) against q->mac_word, the two bytes after the MAC
+ * shifted out (rte_is_same_ether_addr() compares three 16-bit words). */
+static inline bool to_our_mac(const struct fn_queue *q, const uint8_t *l2)
 {
-	uint32_t a4, b4;
-	uint16_t a2, b2;
+	uint64_t w;
 
-	memcpy(&a4, a, 4);
-	memcpy(&b4, b, 4);
-	memcpy(&a2, a->addr_bytes + 4, 2);
-	memcpy(&b2, b->addr_bytes + 4, 2);
-	return ((a4 ^ b4) | (uint32_t)(a2 ^ b2)) == 0;
+	memcpy(&w, l2, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (w ^ q->mac_word) << 16 == 0;
+#else
+	return (w ^ q->mac_word) >> 16 == 0;
+#endif
+}
+
+/* fn_udp_lookup() for the port the queue delivered to last, which most
+ * datagrams go to, while no binding has changed: two compares instead of
+ * the slot, the binding and its sequence counter read twice. As current as
+ * a plain lookup: the generation is bumped after every change and read
+ * before the lookup that fills the cache, so a change that races with the
+ * fill leaves the cache under the old generation, refilled by the first
+ * packet that sees the bump. */
+static inline bool udp_lookup(struct fn_queue *q, uint16_t port, fragnet_recv_fn *cb, void **arg)
+{
+	struct fn_udp_cache *c = &q->last_port;
+	const struct fn_udp_table *t = q->fn->udp;
+	uint64_t gen = __atomic_load_n(&t->gen, __ATOMIC_ACQUIRE);
+
+	if (likely(port == c->port && gen == c->gen)) {
+		*cb = c->cb;
+		*arg = c->arg;
+		return true;
+	}
+	if (!fn_udp_lookup(t, port, cb, arg))
+		return false;
+	*c = (struct fn_udp_cache){ .port = port, .gen = gen, .cb = *cb, .arg = *arg };
+	return true;
 }
 
 /* One frame: the fast path, or the careful one. Inline in both entries
@@ -61,7 +86,7 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	/* The frame and the fixed fields; pkt_len == data_len so that the
 	 * careful path's adjust and trim come to the lengths set below. */
 	if (unlikely(m->nb_segs != 1 || m->pkt_len != len || len < HDRS ||
-		     !same_mac(&eth->dst_addr, &q->mac) ||
+		     !to_our_mac(q, l2) ||
 		     eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
 		     ip->version_ihl != RTE_IPV4_VHL_DEF || ip->next_proto_id != IPPROTO_UDP ||
 		     (ip->fragment_offset & FRAG_BITS) || ip->dst_addr != q->addr ||
@@ -87,7 +112,7 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	if (summed &&
 	    !fn_csum_sum_ok(fn_csum_add_pseudo_seg(0, ip, IPPROTO_UDP, ulen)))
 		goto careful;
-	if (unlikely(!fn_udp_lookup(q->fn->udp, udp->dst_port, &cb, &arg)))
+	if (unlikely(!udp_lookup(q, udp->dst_port, &cb, &arg)))
 		goto careful;
 
 	/* Accepted: what the careful path does to such a frame, in its order.

@@ -49,6 +49,12 @@ static void write_binding(struct fn_udp_binding *b, uint16_t port, fragnet_recv_
 	__atomic_store_n(&b->seq, b->seq + 1, __ATOMIC_RELEASE);
 }
 
+/* A binding changed: the queues' cached lookups are stale. */
+static void bump_gen(struct fn_udp_table *t)
+{
+	__atomic_store_n(&t->gen, t->gen + 1, __ATOMIC_RELEASE);
+}
+
 int fn_udp_bind(struct fn_udp_table *t, uint16_t port, fragnet_recv_fn cb, void *arg)
 {
 	int rc = -ENOSPC;
@@ -63,6 +69,7 @@ int fn_udp_bind(struct fn_udp_table *t, uint16_t port, fragnet_recv_fn cb, void 
 			if (t->b[i].port == 0) {
 				write_binding(&t->b[i], port, cb, arg);
 				__atomic_store_n(&t->slot[port], i + 1, __ATOMIC_RELEASE);
+				bump_gen(t);
 				rc = 0;
 				break;
 			}
@@ -83,6 +90,7 @@ int fn_udp_unbind(struct fn_udp_table *t, uint16_t port)
 	if (i) {
 		__atomic_store_n(&t->slot[port], 0, __ATOMIC_RELEASE);
 		write_binding(&t->b[i - 1], 0, NULL, NULL);
+		bump_gen(t);
 	}
 	rte_spinlock_unlock(&t->lock);
 	return i ? 0 : -ENOENT;
@@ -242,7 +250,7 @@ static int send_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst, uint1
 		udp->dgram_cksum = fn_csum_replace(udp->dgram_cksum, from, to);
 	}
 	q->stats.tx_datagrams++;
-	return fn_ipv4_output_inline(q, m, dst);
+	return fn_ipv4_output_in_frame(q, m, (uint8_t *)ip, dst);
 }
 
 int fn_udp_send_mbuf(struct fn_queue *q, struct rte_mbuf *m, uint16_t sport,
@@ -289,11 +297,10 @@ static __rte_noinline int send_copy(struct fn_queue *q, uint16_t sport, uint32_t
 	return fn_udp_send_mbuf(q, m, sport, dst, dport);
 }
 
-FN_EXPORT int fragnet_udp_send(struct fragnet_queue *fq, uint16_t sport, uint32_t dst,
-			       uint16_t dport, const void *data, size_t len)
+/* fragnet_udp_send() the whole way: any payload, any destination. */
+static __rte_noinline int send_any(struct fn_queue *q, uint16_t sport, uint32_t dst,
+				   uint16_t dport, const void *data, size_t len)
 {
-	struct fn_queue *q = (struct fn_queue *)fq;
-
 	if (len > FRAGNET_MAX_DGRAM)
 		return -EMSGSIZE;
 	if (broadcast_refused(q, dst))
@@ -304,4 +311,54 @@ FN_EXPORT int fragnet_udp_send(struct fragnet_queue *fq, uint16_t sport, uint32_
 	    len == rte_be_to_cpu_16(q->rx.udp->dgram_len) - sizeof(struct rte_udp_hdr))
 		return send_in_frame(q, sport, dst, dport, len);
 	return send_copy(q, sport, dst, dport, data, len);
+}
+
+/*
+ * An echo's reply when all is as for the last one: the payload sent back
+ * in the frame it came in, to its source from the port it came to (so the
+ * UDP checksum, verified here, stays: no device fills one), to the last
+ * destination (its IPv4 ID counter kept) already found routed to the cached
+ * next hop (so not a broadcast either), with room on the transmit queue. Then it is what send_in_frame() would do,
+ * with no call on the way, so that fragnet_udp_send() saves no register
+ * for it: every check comes first, reads only, and one that fails leaves
+ * the datagram to send_any(), which gives it the same outcome the long way.
+ */
+static __rte_always_inline bool echo_in_frame(struct fn_queue *q, uint16_t sport, uint32_t dst,
+					      uint16_t dport, const void *data, size_t len)
+{
+	struct rte_mbuf *m = q->rx.m;
+	struct rte_udp_hdr *udp = q->rx.udp;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)udp - 1;
+	const struct fragnet *fn = q->fn;
+	uint16_t total = sizeof(*ip) + sizeof(*udp) + len;
+
+	if (m == NULL || data != udp + 1 ||
+	    len + sizeof(*udp) != rte_be_to_cpu_16(udp->dgram_len) ||
+	    dst != ip->src_addr || ip->dst_addr != q->addr ||
+	    sport != udp->dst_port || dport != udp->src_port ||
+	    !q->rx.csum_verified || fn->port.tx_csum || HDRS + len > fn->port.mtu ||
+	    dst != q->ip_id_last_dst || dst != q->nexthop.dst ||
+	    !fn_ipv4_cached_nexthop_ok(q) || q->n_tx == FN_TX_PENDING)
+		return false;
+	q->rx.m = NULL;   /* one send per frame */
+	rte_mbuf_refcnt_update(m, 1);
+	m->ol_flags = 0;   /* the receive flags */
+	m->data_len = m->pkt_len = total;
+	udp->src_port = sport;
+	udp->dst_port = dport;
+	fn_ipv4_header_id(q, ip, IPPROTO_UDP, dst, total, fn_ipv4_next_id_last(q));
+	q->stats.tx_datagrams++;
+	fn_ipv4_in_frame_eth(q, m, (uint8_t *)ip);
+	q->tx[q->n_tx++] = m;
+	return true;
+}
+
+FN_EXPORT int fragnet_udp_send(struct fragnet_queue *fq, uint16_t sport, uint32_t dst,
+			       uint16_t dport, const void *data, size_t len)
+{
+	struct fn_queue *q = (struct fn_queue *)fq;
+
+	if (likely(echo_in_frame(q, sport, dst, dport, data, len)))
+		return 0;
+	return send_any(q, sport, dst, dport, data, len);
 }

@@ -24,6 +24,9 @@ struct fn_udp_binding {
 
 struct fn_udp_table {
 	rte_spinlock_t lock;     /* writers only */
+	uint64_t gen;            /* bumped by every bind and unbind, after it:
+				  * a queue's last lookup (rx_fast.c) holds
+				  * while it has not changed */
 	uint8_t slot[65536];     /* port (network order) -> binding index + 1 */
 	struct fn_udp_binding b[FRAGNET_MAX_PORTS];
 };

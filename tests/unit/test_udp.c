@@ -46,6 +46,41 @@ static void test_receive(void **state)
 	assert_int_equal(h_drops(q), 0);
 }
 
+/* The fast path's cached lookup (rx_fast.c) follows every change: after
+ * an unbind the port is closed, after a rebind the new callback gets it. */
+static void test_lookup_follows_bindings(void **state)
+{
+	struct fragnet *fn = h_fn(state);
+	struct fn_queue *q = fn->queues[0];
+	struct h_rx a = { 0 }, b = { 0 };
+
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &a), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+	assert_int_equal(a.n, 2);
+	assert_int_equal(fn_udp_unbind(fn->udp, RTE_BE16(7)), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+	assert_int_equal(a.n, 2);
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_UDP_NO_PORT], 1);
+	/* another port in between, then 7 again with another argument */
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(8), h_record, &a), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 8, "x", 1));
+	assert_int_equal(a.n, 3);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &b), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 7, "x", 1));
+	assert_int_equal(a.n, 3);
+	assert_int_equal(b.n, 1);
+	/* port 8 rebound while it is the cached one */
+	fn_eth_input(q, h_udp_frame(fn, 4000, 8, "x", 1));
+	assert_int_equal(a.n, 4);
+	assert_int_equal(fn_udp_unbind(fn->udp, RTE_BE16(8)), 0);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(8), h_record, &b), 0);
+	fn_eth_input(q, h_udp_frame(fn, 4000, 8, "x", 1));
+	assert_int_equal(a.n, 4);
+	assert_int_equal(b.n, 2);
+	h_tx_clear(q);   /* the closed port's ICMP error */
+}
+
 /* Every truncation of a valid frame is dropped, counted, and never delivered. */
 static void test_truncated_at_every_length(void **state)
 {
@@ -300,11 +335,62 @@ static void test_send_in_request_frame(void **state)
 	}
 }
 
+/*
+ * Echoes to destinations that take turns, on the link and behind the
+ * gateway: each reply goes to its own next hop's MAC, whichever
+ * destination the queue's next hop cache last saw routed to it.
+ */
+static void test_echo_follows_next_hop(void **state)
+{
+	static const struct rte_ether_addr gw_mac = { { 0x02, 0, 0, 0, 0, 0xfe } };
+	static const struct rte_ether_addr peer2_mac = { { 0x02, 0, 0, 0, 0, 0x03 } };
+	static const uint32_t peer2 = RTE_BE32(RTE_IPV4(10, 0, 0, 3));
+	static const uint32_t far2 = RTE_BE32(RTE_IPV4(198, 51, 100, 7));
+	const struct {
+		uint32_t src;
+		const struct rte_ether_addr *mac;
+	} seq[] = {
+		{ H_PEER, &h_peer_mac }, { H_PEER, &h_peer_mac }, { H_FAR, &gw_mac },
+		{ H_FAR, &gw_mac }, { far2, &gw_mac }, { H_FAR, &gw_mac },
+		{ peer2, &peer2_mac }, { H_PEER, &h_peer_mac }, { peer2, &peer2_mac },
+		{ H_FAR, &gw_mac }, { H_PEER, &h_peer_mac },
+	};
+	struct fragnet *fn = h_fn(state);
+	struct fn_queue *q = fn->queues[0];
+	struct sender s = { .times = 1 };
+
+	h_knows(fn, H_PEER, &h_peer_mac);
+	h_knows(fn, H_GW, &gw_mac);
+	h_knows(fn, peer2, &peer2_mac);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), send_back, &s), 0);
+	for (unsigned i = 0; i < RTE_DIM(seq); i++) {
+		uint8_t buf[128];
+		size_t n = tp_udp(buf, seq[i].src, H_ADDR, 4000, 7, "ping", 4, NULL);
+		const struct rte_ether_hdr *eth;
+		const struct rte_ipv4_hdr *ip;
+		struct rte_mbuf *m;
+
+		fn_eth_input(q, h_ip_frame(fn, buf, n));
+		assert_int_equal(h_tx_count(q), 1);
+		m = h_tx_take(q, 0);
+		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		ip = (const struct rte_ipv4_hdr *)(eth + 1);
+		assert_memory_equal(&eth->dst_addr, seq[i].mac, RTE_ETHER_ADDR_LEN);
+		assert_memory_equal(&eth->src_addr, &h_mac, RTE_ETHER_ADDR_LEN);
+		assert_int_equal(ip->dst_addr, seq[i].src);
+		assert_true(tp_checksums_ok((const uint8_t *)ip, m->pkt_len - sizeof(*eth)));
+		rte_pktmbuf_free(m);
+		fn_rx_done_flush(q);
+	}
+	assert_int_equal(h_drops(q), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		H_TEST(test_bind_rules),
 		H_TEST(test_receive),
+		H_TEST(test_lookup_follows_bindings),
 		H_TEST(test_truncated_at_every_length),
 		H_TEST(test_bad_udp),
 		H_TEST(test_closed_port),
@@ -312,6 +398,7 @@ int main(void)
 		H_TEST(test_no_route),
 		H_TEST(test_broadcast_needs_opt_in),
 		H_TEST_PEER(test_send_in_request_frame),
+		H_TEST(test_echo_follows_next_hop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
