@@ -244,8 +244,11 @@ icount() {   # icount BUILD_DIR NAME: sets IC (per packet) and IC_STACK
 		{ tail "$TMP/icount-$2.log" >&2; die "fn-icount under callgrind failed ($2)"; }
 	pkts=$(kv packets "$(grep packets= "$TMP/icount-$2.log")")
 	total=$(awk '/^totals:/ {print $2}' "$out")
+	# With debug info callgrind_annotate lists the function once per source
+	# file its inlined code came from; the whole is the largest entry.
 	stack=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null |
-		awk '/:fn_eth_input_burst / {gsub(",", "", $1); print $1; exit}')
+		awk '/:fn_eth_input_burst / {gsub(",", "", $1); if ($1 + 0 > m) m = $1 + 0}
+			END {if (m) print m}')
 	# Top functions by self count, per packet: "udp_sum 204.0 (libfragnet.so)".
 	callgrind_annotate "$out" 2>/dev/null |
 		awk -v p="$pkts" '/^ *[0-9,]+ +\(/ && !/PROGRAM TOTALS/ {
@@ -535,8 +538,10 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 		# Both of fragnet's figures overstate its cost: its CPU time holds
 		# the spin before it sleeps, its busy time (wall) the moments the
 		# NAPI thread preempted it inside a busy poll. The smaller is used.
-		serve_cpu=$(sed -n 's|^queue 0: .*busy \([0-9.]*\) s.*|\1|p' "$TMP/srv$n.log" |
-			awk -v c="$serve_cpu" '{printf "%.2f", (c ~ /^[0-9.]+$/ && c < $1) ? c : $1}')
+		busy=$(sed -n 's|^queue 0: .*busy \([0-9.]*\) s.*|\1|p' "$TMP/srv$n.log")
+		V_FN_CPU_BUSY+=" $serve_cpu/$busy"
+		serve_cpu=$(awk -v c="$serve_cpu" -v b="$busy" \
+			'BEGIN {printf "%.2f", (c ~ /^[0-9.]+$/ && c + 0 < b + 0) ? c : b}')
 		served=$(sed -n 's|^queue 0: rx \([0-9]*\) pkts.*|\1|p' "$TMP/srv$n.log")
 	else
 		served=$(sed -n 's|^echoed=\([0-9]*\).*|\1|p' "$TMP/srv$n.log")
@@ -792,10 +797,11 @@ How each figure was measured
     first; each round gives a ratio, the medians and lowest-highest are over rounds. "Per
     server-thread CPU-second": the rate divided by the CPU time of the serving thread alone
     (fragnet's main lcore, fn-kecho's one thread; /proc/PID/task/TID/stat) during the measured
-    seconds; both sleep when idle, so this is what each needed. Neither figure holds the softirq work of a frame's receive side: veth runs it on the
-    sending CPU, so the server's receive path (XDP and the copy into the AF_XDP ring, or IP/UDP
-    input up to the socket) is paid on the generator's CPU, and the generator's (its XDP copy)
-    on CPU $SERVER_CPU, in the server's send. fn-gen idle: share of its measured time in loop
+    seconds: what each needed, its receive left out (fragnet's thread also holds its spin before
+    it sleeps). Each veth end has threaded NAPI, pinned: a frame's receive side (veth runs it
+    on the sending CPU otherwise) runs in the server end's NAPI thread on CPU $SERVER_CPU for the
+    server (XDP and the copy into the AF_XDP ring, or GRO and IP/UDP input up to the socket),
+    in the client end's on CPU $CLIENT_CPU for the generator. fn-gen idle: share of its measured time in loop
     iterations that found nothing to do (waiting for the server); near 0 the generator was the bound.
     Waiting for a CPU: the serving thread's run delay (/proc/PID/task/TID/schedstat) from the
     generator's start to its result, in % of that wall time: runnable, but CPU $SERVER_CPU ran others.
@@ -810,7 +816,8 @@ How each figure was measured
     thread on CPU $CLIENT_CPU. fragnet-echo's af_xdp port has busy_budget=0: no busy-poll system
     call in empty polls, its receive stays in that NAPI thread. Every run, serving and receive
     seconds: af_xdp ${V_SERVE_S[fragnet]:-} / ${V_NAPI_S[fragnet]:-}; kernel ${V_SERVE_S[kernel]:-} /
-    ${V_NAPI_S[kernel]:-}; round ratios ${V_SIDE_RATIO[round]:-}.
+    ${V_NAPI_S[kernel]:-}; round ratios ${V_SIDE_RATIO[round]:-}. fragnet-echo's CPU time / busy
+    time, every run: ${V_FN_CPU_BUSY:-}.
     Every run, in order (Mpps per server-thread CPU-second; echoed Mpps in brackets):
       af_xdp $(runs 1e6 "${V_PER_CPU[fragnet]:-}" "${V_PPS[fragnet]:-}")
       kernel $(runs 1e6 "${V_PER_CPU[kernel]:-}" "${V_PPS[kernel]:-}")
