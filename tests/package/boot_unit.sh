@@ -124,9 +124,10 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -n "$leader" ] || fail "systemd-nspawn started no systemd"
+in_container=(nsenter --target "$leader" --all --root --wd --
+	env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin)
 inside() { # a command in the container, as its root
-	nsenter --target "$leader" --all --root --wd -- \
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"
+	"${in_container[@]}" "$@"
 }
 # systemctl answers once systemd listens on its private socket
 state=
@@ -172,8 +173,10 @@ ok "in fragnetd's mount namespace /usr, /etc and /var are read-only, /run/fragne
 
 # 4. The echo, answered from the peer namespace.
 ctl() { inside fragnetctl "$@"; }
-inside fragnet-echo --port "xsk:$LINK_S:0" --addr "$LINK_SIP/24" --udp-port 7 \
-	>"$work/echo.log" 2>&1 &
+# In a subshell that execs: $! is then nsenter itself, which stop_echo ends
+# (a function run in the background is a subshell with nsenter its child).
+(exec "${in_container[@]}" fragnet-echo --port "xsk:$LINK_S:0" --addr "$LINK_SIP/24" \
+	--udp-port 7) >"$work/echo.log" 2>&1 &
 echo_pid=$!
 for _ in $(seq 300); do grep -q "echoing on" "$work/echo.log" && break; sleep 0.1; done
 grep -q "echoing on" "$work/echo.log" || fail "fragnet-echo did not start"
