@@ -77,6 +77,7 @@ static void usage(FILE *f)
 		"  --lcores LIST    CPUs for the queues (EAL -l syntax)\n"
 		"  --eal ARGS       extra DPDK EAL arguments\n"
 		"  --busy           busy-poll even when idle\n"
+		"  --sleep          sleep from the first empty poll (no spin)\n"
 		"  --rules FILE     filter with a compiled rules image\n"
 		"  --unfiltered     run without rules when no fragnetd answers\n"
 		"  --neighbour A,MAC  static neighbour (needed by builds without ARP)\n"
@@ -122,6 +123,7 @@ int main(int argc, char **argv)
 		{ "lcores", required_argument, NULL, 'l' },
 		{ "eal", required_argument, NULL, 'e' },
 		{ "busy", no_argument, NULL, 'b' },
+		{ "sleep", no_argument, NULL, 'S' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "unfiltered", no_argument, NULL, 'U' },
 		{ "neighbour", required_argument, NULL, 'n' },
@@ -176,6 +178,7 @@ int main(int argc, char **argv)
 		case 'l': cfg.lcores = optarg; break;
 		case 'e': cfg.eal_args = optarg; break;
 		case 'b': cfg.idle = FRAGNET_IDLE_BUSY; break;
+		case 'S': cfg.idle = FRAGNET_IDLE_SLEEP; break;
 		case 'r': cfg.rules_image = optarg; break;
 		case 'U': cfg.flags |= FRAGNET_F_UNFILTERED; break;
 		case 'n': {

@@ -68,6 +68,8 @@ struct fragnet_buf;
 enum fragnet_idle {
 	FRAGNET_IDLE_ADAPTIVE = 0, /* spin, then sleep up to 1 ms when idle */
 	FRAGNET_IDLE_BUSY = 1,     /* never sleep: lowest latency, one core per queue */
+	FRAGNET_IDLE_SLEEP = 2,    /* no spin: sleep from the first empty poll (least
+				    * CPU, for cores shared with other work) */
 };
 
 /* fragnet_config.flags. Bits are ABI; unknown bits are refused (EINVAL). */

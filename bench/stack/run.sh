@@ -437,9 +437,10 @@ if want 5; then
 # (recvmmsg/sendmmsg) on the server's end. The client end has no address:
 # its XDP program takes every frame of the queue to fn-gen. The kernel
 # server knows the generator's MAC by a permanent entry (fragnet learns it
-# from the requests). fragnet runs in its default idle mode (spin, then
-# sleep up to 1 ms), not --busy: like the blocking kernel server, its
-# thread then takes the CPU it needs, not all it is given.
+# from the requests). fragnet runs with --sleep (FRAGNET_IDLE_SLEEP: no
+# spin, a sleep from the first empty poll), not --busy: like the blocking
+# kernel server, its thread then takes the CPU it needs, not all it is
+# given, and its CPU time is its cost.
 topo_pair --no-ipv6 && topo_link "$SUBNET" --hosts "" || die "cannot create the veth pair"
 NS_S=$TOPO_S NS_C=$TOPO_C IF_S=$LINK_S IF_C=$LINK_C
 say "veth, DPDK generator: namespaces $NS_S/$NS_C, veth $IF_S/$IF_C"
@@ -502,7 +503,7 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 		start "srv$n" ip netns exec "$NS_S" sh -c "$MOUNT_BPF" sh timeout $RUN_TIMEOUT \
 			"$FULL/examples/fragnet-echo" \
 			--port "net_af_xdp0,iface=$IF_S,start_queue=0,queue_count=1,busy_budget=0" \
-			--addr "$SUBNET.1/24" --unfiltered --lcores $SERVER_CPU --eal "--in-memory" ;;
+			--addr "$SUBNET.1/24" --unfiltered --sleep --lcores $SERVER_CPU --eal "--in-memory" ;;
 	kernel)
 		# Deleting the last address flushes the neighbours, permanent too.
 		ip -n "$NS_S" addr add "$SUBNET.1/24" dev "$IF_S"
@@ -535,13 +536,10 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 	serve_cpu=$(thread_cpu "${SPID:-0}" "${SPID:-0}")
 	server_down $kind $n
 	if [ "$kind" = fragnet ]; then
-		# Both of fragnet's figures overstate its cost: its CPU time holds
-		# the spin before it sleeps, its busy time (wall) the moments the
-		# NAPI thread preempted it inside a busy poll. The smaller is used.
-		busy=$(sed -n 's|^queue 0: .*busy \([0-9.]*\) s.*|\1|p' "$TMP/srv$n.log")
-		V_FN_CPU_BUSY+=" $serve_cpu/$busy"
-		serve_cpu=$(awk -v c="$serve_cpu" -v b="$busy" \
-			'BEGIN {printf "%.2f", (c ~ /^[0-9.]+$/ && c + 0 < b + 0) ? c : b}')
+		# Its CPU time is its cost: under --sleep it does not spin. (Its
+		# busy time is wall time: it also holds the moments the NAPI
+		# thread preempted it inside a busy poll; printed, not used.)
+		V_FN_CPU_BUSY+=" $serve_cpu/$(sed -n 's|^queue 0: .*busy \([0-9.]*\) s.*|\1|p' "$TMP/srv$n.log")"
 		served=$(sed -n 's|^queue 0: rx \([0-9]*\) pkts.*|\1|p' "$TMP/srv$n.log")
 	else
 		served=$(sed -n 's|^echoed=\([0-9]*\).*|\1|p' "$TMP/srv$n.log")
@@ -792,7 +790,7 @@ How each figure was measured
  5. The veth of 2, but the load is fn-gen (one DPDK lcore on CPU $CLIENT_CPU, $GEN_WINDOW frames in flight,
     64 flows, valid checksums) on net_af_xdp of the client end, whose XDP program takes every
     frame of the queue; the client end has no address. Servers on CPU $SERVER_CPU: fragnet-echo on
-    net_af_xdp (default idle mode: spins, then sleeps up to 1 ms), or fn-kecho (blocking recvmmsg/sendmmsg, batches up to 64) with the address on
+    net_af_xdp (--sleep: no spin, it sleeps from the first empty poll, 10 us doubling up to 1 ms), or fn-kecho (blocking recvmmsg/sendmmsg, batches up to 64) with the address on
     the veth and a permanent neighbour entry for the generator. Rounds alternate which server runs
     first; each round gives a ratio, the medians and lowest-highest are over rounds. "Per
     server-thread CPU-second": the rate divided by the CPU time of the serving thread alone
@@ -806,10 +804,7 @@ How each figure was measured
     Waiting for a CPU: the serving thread's run delay (/proc/PID/task/TID/schedstat) from the
     generator's start to its result, in % of that wall time: runnable, but CPU $SERVER_CPU ran others.
     "Per server-side CPU-second": the server side's whole cost, over each server's whole run: its
-    serving thread (fn-kecho: its CPU time, as it sleeps when idle; fragnet-echo: the smaller of
-    its CPU time, which holds its spin before it sleeps, and the busy time it counts, polls that
-    received packets each to the next poll's start, which is wall time and so holds the moments
-    the NAPI thread preempted it: both overstate its cost, so its figure is a floor) plus
+    serving thread (its CPU time: both sleep when idle, fragnet-echo without a spin) plus
     the CPU time of the server end's NAPI thread (threaded NAPI pinned to CPU $SERVER_CPU: the
     server's receive, XDP and the copy into the AF_XDP ring, or GRO and IP/UDP input up to the
     socket), over the packets it echoed. The generator's receive runs in the client end's NAPI

@@ -71,7 +71,8 @@ static int check_config(const struct fragnet_config *cfg)
 		FN_LOG(ERR, "config: ipv4_addr and prefix_len (1-32) are required\n");
 		return -EINVAL;
 	}
-	if (cfg->idle != FRAGNET_IDLE_ADAPTIVE && cfg->idle != FRAGNET_IDLE_BUSY) {
+	if (cfg->idle != FRAGNET_IDLE_ADAPTIVE && cfg->idle != FRAGNET_IDLE_BUSY &&
+	    cfg->idle != FRAGNET_IDLE_SLEEP) {
 		FN_LOG(ERR, "config: unknown idle policy %d\n", cfg->idle);
 		return -EINVAL;
 	}

@@ -300,17 +300,18 @@ int fn_queue_poll(struct fn_queue *q)
 	return n;
 }
 
-/* Nothing arrived: spin a while (cheap, keeps latency), then sleep with a
+/* Nothing arrived: spin a while (cheap, keeps latency; not under
+ * FRAGNET_IDLE_SLEEP, which starts where the spin ends), then sleep with a
  * growing interval so an idle queue costs almost no CPU. */
-static void idle(struct fn_queue *q)
+static void idle(struct fn_queue *q, unsigned spin)
 {
 	unsigned n = ++q->idle_polls, shift;
 
-	if (n < IDLE_SPIN) {
+	if (n < spin) {
 		rte_pause();
 		return;
 	}
-	shift = RTE_MIN(n - IDLE_SPIN, 7u);
+	shift = RTE_MIN(n - spin, 7u);
 	fn_filter_queue_offline(&q->filter);   /* do not hold old rules asleep */
 	rte_delay_us_sleep(RTE_MIN(IDLE_MAX_US, IDLE_MIN_US << shift));
 }
@@ -318,12 +319,13 @@ static void idle(struct fn_queue *q)
 void fn_queue_loop(struct fn_queue *q)
 {
 	bool busy = q->fn->cfg.idle == FRAGNET_IDLE_BUSY;
+	unsigned spin = q->fn->cfg.idle == FRAGNET_IDLE_SLEEP ? 1 : IDLE_SPIN;
 
 	while (!__atomic_load_n(&q->fn->stop, __ATOMIC_RELAXED)) {
 		if (fn_queue_poll(q) > 0 || busy)
 			q->idle_polls = 0;
 		else
-			idle(q);
+			idle(q, spin);
 	}
 	fn_filter_queue_offline(&q->filter);
 }
