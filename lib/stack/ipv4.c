@@ -434,8 +434,7 @@ void fn_ipv4_xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop)
 	uint64_t gen, until;
 
 	gen = fn_neigh_gen(t);
-	if (likely(nexthop == c->addr && gen == c->gen &&
-		   (int64_t)(c->until - q->clk.now) > 0)) {
+	if (likely(nexthop == c->addr && gen == c->gen && fn_nexthop_fresh(q, c))) {
 		fn_eth_output(q, m, &c->eth.dst_addr, RTE_ETHER_TYPE_IPV4);
 		return;
 	}
@@ -468,7 +467,7 @@ static inline void xmit(struct fn_queue *q, struct rte_mbuf *m, uint32_t nexthop
 	const struct fn_nexthop_cache *c = &q->nexthop;
 
 	if (likely(nexthop == c->addr && fn_neigh_gen(q->fn->neigh) == c->gen &&
-		   (int64_t)(c->until - q->clk.now) > 0)) {
+		   fn_nexthop_fresh(q, c))) {
 		fn_eth_output(q, m, &c->eth.dst_addr, RTE_ETHER_TYPE_IPV4);
 		return;
 	}

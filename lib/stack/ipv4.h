@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 
 #include "csum.h"
+#include "fn_build_config.h"
 #include "eth.h"
 #include "neigh.h"
 #include "filter/filter.h"
@@ -152,6 +153,15 @@ static inline uint32_t fn_ipv4_nexthop(const struct fragnet *fn, uint32_t dst)
 	return fn->gateway;
 }
 
+/* The next hop cache's entry has not aged. With ARP a reachable entry must
+ * be confirmed again once it goes stale (fn_arp_probe()); without, nothing
+ * confirms a neighbour and a stale one stays in use, so the entry holds
+ * until the table changes (its generation, checked beside this). */
+static inline bool fn_nexthop_fresh(const struct fn_queue *q, const struct fn_nexthop_cache *c)
+{
+	return !FN_WITH_ARP || (int64_t)(c->until - q->clk.now) > 0;
+}
+
 /* The next hop cache's entry is good, and no output hook and no capture
  * wants to see what goes out. */
 static inline bool fn_ipv4_cached_nexthop_ok(struct fn_queue *q)
@@ -160,7 +170,7 @@ static inline bool fn_ipv4_cached_nexthop_ok(struct fn_queue *q)
 
 	return !(q->filter.hooks & (1u << FN_HOOK_OUTPUT | 1u << FN_HOOK_POSTROUTING)) &&
 	       !fn_capture_on(q) && fn_neigh_gen(q->fn->neigh) == c->gen &&
-	       (int64_t)(c->until - q->clk.now) > 0;
+	       fn_nexthop_fresh(q, c);
 }
 
 /*
