@@ -981,9 +981,10 @@ static void udpShutdown(void) {
         for (unsigned i = 0; i < n_drops; i++)
             if (counts[i]) drops = sdscatprintf(drops, " %s=%llu", fragnet_drop_name(i),
                                                 (unsigned long long)counts[i]);
-        serverLog(LL_NOTICE, "UDP transport: queue rx %llu packets, tx %llu packets; drops:%s",
+        serverLog(LL_NOTICE, "UDP transport: queue rx %llu packets, tx %llu packets, "
+                  "busy %.3f s (polls that received, with the work until the next); drops:%s",
                   (unsigned long long)st.rx_packets, (unsigned long long)st.tx_packets,
-                  sdslen(drops) ? drops : " none");
+                  st.busy_ns / 1e9, sdslen(drops) ? drops : " none");
         sdsfree(drops);
     }
     zfree(counts);
