@@ -11,9 +11,13 @@
 #include "peer_gone.h"
 #include "runtime.h"
 
-/* The burst running on this thread under the guard, and its port. */
-static __thread sigjmp_buf *guarded;
-static __thread uint16_t guarded_port;
+/* The burst running on this thread under the guard, and its port. Set and
+ * cleared around every burst: initial-exec, so that each access is one
+ * instruction, not a call to __tls_get_addr (which the default model for
+ * a shared library makes). libfragnet is linked, not dlopen()ed. */
+#define TLS_FAST __thread __attribute__((tls_model("initial-exec")))
+static TLS_FAST sigjmp_buf *guarded;
+static TLS_FAST uint16_t guarded_port;
 static struct sigaction before_segv, before_bus;
 static bool installed;
 
@@ -86,11 +90,106 @@ uint16_t fn_peer_gone_rx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkt
 	return got;
 }
 
-uint16_t fn_peer_gone_tx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
-			 uint16_t n, bool *fault)
+/* The stand-in's operations: a put counts, nothing is ever taken. */
+static int count_put(struct rte_mempool *mp, void *const *objs, unsigned n)
+{
+	(void)objs;
+	((struct fn_tx_count *)mp->pool_data)->freed += n;
+	return 0;
+}
+
+static int count_get(struct rte_mempool *mp, void **objs, unsigned n)
+{
+	(void)mp;
+	(void)objs;
+	(void)n;
+	return -ENOBUFS;
+}
+
+static unsigned count_available(const struct rte_mempool *mp)
+{
+	(void)mp;
+	return 0;
+}
+
+static int count_alloc(struct rte_mempool *mp)
+{
+	(void)mp;
+	return 0;
+}
+
+static void count_free(struct rte_mempool *mp)
+{
+	(void)mp;
+}
+
+static const struct rte_mempool_ops count_ops = {
+	.name = "fragnet_tx_count",
+	.alloc = count_alloc,
+	.free = count_free,
+	.enqueue = count_put,
+	.dequeue = count_get,
+	.get_count = count_available,
+};
+RTE_MEMPOOL_REGISTER_OPS(count_ops);
+
+int fn_tx_count_init(struct fn_tx_count *c, struct rte_mempool *home, const char *name)
+{
+	struct rte_mempool *mp;
+
+	/* no cache, so that every put reaches count_put(); the private area
+	 * (the mbuf pool's data room) as home's, for a PMD that reads it
+	 * through a frame's pool */
+	mp = rte_mempool_create_empty(name, 1, home->elt_size, 0, home->private_data_size,
+				      home->socket_id, 0);
+	if (mp == NULL)
+		return -rte_errno;
+	if (rte_mempool_set_ops_byname(mp, count_ops.name, NULL) < 0) {
+		rte_mempool_free(mp);
+		return -EINVAL;
+	}
+	memcpy(rte_mempool_get_priv(mp), rte_mempool_get_priv(home), home->private_data_size);
+	mp->pool_data = c;
+	c->home = home;
+	c->stand_in = mp;
+	c->freed = 0;
+	return 0;
+}
+
+void fn_tx_count_fini(struct fn_tx_count *c)
+{
+	rte_mempool_free(c->stand_in);
+	c->stand_in = NULL;
+}
+
+static bool countable(const struct fn_tx_count *c, const struct rte_mbuf *m)
+{
+	return m->pool == c->home && rte_mbuf_refcnt_read(m) == 1 && RTE_MBUF_DIRECT(m);
+}
+
+/* rte_eth_tx_burst under the guard: false after a fault. Apart, so that
+ * the callers' variables live past the longjmp. */
+static __rte_noinline bool tx_burst_guarded(uint16_t port_id, uint16_t queue,
+					    struct rte_mbuf **pkts, uint16_t n, uint16_t *sent)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 0))
+		return false;
+	guarded_port = port_id;
+	guarded = &jb;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	*sent = rte_eth_tx_burst(port_id, queue, pkts, n);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	guarded = NULL;
+	return true;
+}
+
+/* Frames the stand-in cannot follow: a reference each. */
+static uint16_t tx_with_references(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
+				   uint16_t n, bool *fault)
 {
 	uint16_t refs[FN_TX_PENDING];
-	sigjmp_buf jb;
 	uint16_t sent, i;
 
 	n = RTE_MIN(n, (uint16_t)FN_TX_PENDING);
@@ -101,21 +200,36 @@ uint16_t fn_peer_gone_tx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkt
 		refs[i] = rte_mbuf_refcnt_read(pkts[i]);
 		rte_pktmbuf_refcnt_update(pkts[i], 1);
 	}
-	if (sigsetjmp(jb, 0)) {
+	if (!tx_burst_guarded(port_id, queue, pkts, n, &sent)) {
 		*fault = true;
 		for (sent = 0; sent < n && rte_mbuf_refcnt_read(pkts[sent]) == refs[sent]; sent++)
 			;
-	} else {
-		guarded_port = port_id;
-		guarded = &jb;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		sent = rte_eth_tx_burst(port_id, queue, pkts, n);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		guarded = NULL;
 	}
 	for (i = 0; i < sent; i++)
 		rte_pktmbuf_free(pkts[i]);
 	for (; i < n; i++)
 		rte_pktmbuf_refcnt_update(pkts[i], -1);
+	return sent;
+}
+
+uint16_t fn_peer_gone_tx(struct fn_tx_count *c, uint16_t port_id, uint16_t queue,
+			 struct rte_mbuf **pkts, uint16_t n, bool *fault)
+{
+	uint16_t sent, i;
+
+	for (i = 0; i < n; i++)
+		if (unlikely(!countable(c, pkts[i])))
+			return tx_with_references(port_id, queue, pkts, n, fault);
+	for (i = 0; i < n; i++)
+		pkts[i]->pool = c->stand_in;
+	c->freed = 0;
+	if (!tx_burst_guarded(port_id, queue, pkts, n, &sent)) {
+		*fault = true;
+		sent = c->freed;
+	}
+	for (i = 0; i < n; i++)
+		pkts[i]->pool = c->home;
+	/* the first ones, in the order the PMD freed them */
+	rte_mempool_put_bulk(c->home, (void **)pkts, c->freed);
 	return sent;
 }

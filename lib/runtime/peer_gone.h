@@ -33,10 +33,32 @@ int fn_peer_gone_init(void);
 uint16_t fn_peer_gone_rx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
 			 uint16_t n, bool *fault);
 
+/*
+ * Transmitting under the guard needs to know, after a fault, which frames
+ * the PMD took: it frees each one once it has copied it, in order. During
+ * a burst the frames' pool is a stand-in, a mempool with no objects and no
+ * cache whose put only counts: what the PMD freed is then known without a
+ * reference taken on each frame (the PMD's free of a frame with two is an
+ * atomic decrement). After the burst the frames point at their own pool
+ * again and the ones freed go back to it in one bulk put. Frames this
+ * cannot follow (another pool, a count above one, an indirect buffer) are
+ * sent with a reference each instead.
+ */
+struct fn_tx_count {
+	struct rte_mempool *home;       /* the pool the frames come from */
+	struct rte_mempool *stand_in;   /* their pool during a burst */
+	unsigned freed;                 /* frames the PMD freed into it */
+};
+
+/* One per queue (a burst's count is the queue's); name is the stand-in's.
+ * 0 or -errno. */
+int fn_tx_count_init(struct fn_tx_count *c, struct rte_mempool *home, const char *name);
+void fn_tx_count_fini(struct fn_tx_count *c);
+
 /* rte_eth_tx_burst under the guard; returns the frames the device took,
  * the first ones of pkts, the rest are still the caller's. After a fault
  * (*fault set) what the PMD had taken counts as taken. */
-uint16_t fn_peer_gone_tx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts,
-			 uint16_t n, bool *fault);
+uint16_t fn_peer_gone_tx(struct fn_tx_count *c, uint16_t port_id, uint16_t queue,
+			 struct rte_mbuf **pkts, uint16_t n, bool *fault);
 
 #endif /* FN_PEER_GONE_H */

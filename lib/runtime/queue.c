@@ -78,7 +78,13 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 	q->announce = FN_WITH_ARP && qid == 0;
 	q->filter.qid = qid;
 	if (q->xsk == NULL && fn_peer_gone_port(q->port_id)) {
+		char name[RTE_MEMPOOL_NAMESIZE];
+
 		errno = -fn_peer_gone_init();
+		if (errno)
+			goto fail;
+		snprintf(name, sizeof(name), "fn_txcount_%u_%u", instance, qid);
+		errno = -fn_tx_count_init(&q->tx_count, fn->pool, name);
 		if (errno)
 			goto fail;
 		q->peer_may_leave = true;
@@ -116,6 +122,8 @@ void fn_queue_free(struct fn_queue *q)
 	rte_pktmbuf_free_bulk(q->tx, q->n_tx);
 	fn_rx_done_flush(q);
 	fn_arp_flush(q);
+	if (q->tx_count.stand_in != NULL)
+		fn_tx_count_fini(&q->tx_count);
 #if FN_WITH_FRAG
 	fn_reasm_free(q->reasm);
 	if (q->handoff) {
@@ -175,7 +183,7 @@ static __rte_noinline uint16_t guarded_tx(struct fn_queue *q, struct rte_mbuf **
 
 	if (q->link_down)
 		return 0;
-	sent = fn_peer_gone_tx(q->port_id, q->port_queue, pkts, n, &fault);
+	sent = fn_peer_gone_tx(&q->tx_count, q->port_id, q->port_queue, pkts, n, &fault);
 	if (fault)
 		link_went_down(q, "its peer left during a transmit burst");
 	return sent;

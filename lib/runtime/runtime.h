@@ -17,6 +17,7 @@
 
 #include "fn_build_config.h"
 #include "fragnet.h"
+#include "peer_gone.h"
 #include "stats.h"
 #include "filter/filter.h"
 
@@ -186,6 +187,7 @@ struct fn_queue {
 	bool polled_packets;            /* the last poll received some */
 	bool announce;                  /* gratuitous ARP pending (queue 0) */
 	bool peer_may_leave;            /* a memif port: peer_gone.h */
+	struct fn_tx_count tx_count;    /* its transmit guard's */
 	bool link_down;                 /* such a port's, as last seen */
 
 	/* A reassembled datagram being delivered; a datagram being built for

@@ -28,6 +28,7 @@
 static int failed;
 static volatile uint8_t *gone;   /* a page with no access: the unmapped rings */
 static struct rte_mempool *pool;
+static struct fn_tx_count count;
 
 #define CHECK(cond, ...) do { \
 	if (cond) { \
@@ -102,7 +103,8 @@ int main(void)
 		return 1;
 	gone = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pool = rte_pktmbuf_pool_create("t", POOL, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (gone == MAP_FAILED || pool == NULL || fn_peer_gone_init() < 0)
+	if (gone == MAP_FAILED || pool == NULL || fn_peer_gone_init() < 0 ||
+	    fn_tx_count_init(&count, pool, "t_count") < 0)
 		return 1;
 	port = port_setup();
 	CHECK(fn_peer_gone_port(port) == false, "net_null is not a port whose peer can leave");
@@ -138,18 +140,37 @@ int main(void)
 	fault = false;
 	for (unsigned i = 0; i < 5; i++)
 		pkts[i] = rte_pktmbuf_alloc(pool);
-	n = fn_peer_gone_tx(port, 0, pkts, 5, &fault);
+	n = fn_peer_gone_tx(&count, port, 0, pkts, 5, &fault);
 	CHECK(fault && n == TAKEN, "link down: a transmit burst that faults counts the %u frames "
 	      "it took as sent (%u)", TAKEN, n);
 	CHECK(rte_mempool_in_use_count(pool) == 5 - TAKEN &&
-	      rte_mbuf_refcnt_read(pkts[TAKEN]) == 1 && rte_mbuf_refcnt_read(pkts[4]) == 1,
+	      rte_mbuf_refcnt_read(pkts[TAKEN]) == 1 && rte_mbuf_refcnt_read(pkts[4]) == 1 &&
+	      pkts[TAKEN]->pool == pool && pkts[4]->pool == pool,
 	      "... it freed those, and the others are the caller's as before (%u in use)",
 	      rte_mempool_in_use_count(pool));
 	rte_eth_fp_ops[port].tx_pkt_burst = tx_all;
 	fault = false;
-	n = fn_peer_gone_tx(port, 0, pkts + TAKEN, 5 - TAKEN, &fault);
+	n = fn_peer_gone_tx(&count, port, 0, pkts + TAKEN, 5 - TAKEN, &fault);
 	CHECK(!fault && n == 5 - TAKEN && rte_mempool_in_use_count(pool) == 0,
 	      "a burst that does not fault: all sent, every buffer back in the pool");
+
+	/* A frame held elsewhere too (a count of two) cannot be followed by
+	 * the stand-in pool: the burst takes a reference on each frame. */
+	rte_eth_fp_ops[port].tx_pkt_burst = tx_then_fault;
+	fault = false;
+	for (unsigned i = 0; i < 5; i++)
+		pkts[i] = rte_pktmbuf_alloc(pool);
+	rte_mbuf_refcnt_update(pkts[0], 1);
+	n = fn_peer_gone_tx(&count, port, 0, pkts, 5, &fault);
+	CHECK(fault && n == TAKEN && rte_mempool_in_use_count(pool) == 4 &&
+	      rte_mbuf_refcnt_read(pkts[0]) == 1 && rte_mbuf_refcnt_read(pkts[TAKEN]) == 1,
+	      "a frame with two references: the %u taken are counted by their references, "
+	      "the held one keeps its other (%u, %u in use)", TAKEN, n,
+	      rte_mempool_in_use_count(pool));
+	rte_pktmbuf_free(pkts[0]);
+	rte_pktmbuf_free_bulk(pkts + TAKEN, 5 - TAKEN);
+	CHECK(rte_mempool_in_use_count(pool) == 0, "... and nothing is lost or freed twice");
+	fn_tx_count_fini(&count);
 
 	rte_eth_dev_close(port);
 	rte_mempool_free(pool);
