@@ -210,10 +210,15 @@ static inline void fn_rx_done_flush(struct fn_queue *q)
  * decrement, which costs less than its share of the bulk free. */
 static inline void fn_rx_done(struct fn_queue *q, struct rte_mbuf *m)
 {
-	if (rte_mbuf_refcnt_read(m) > 1) {
-		/* an atomic decrement: rte_mbuf_refcnt_update() would read
-		 * the count again to test it for 1 */
-		__atomic_fetch_sub(&m->refcnt, 1, __ATOMIC_ACQ_REL);
+	uint16_t refs = rte_mbuf_refcnt_read(m);
+
+	if (refs > 1) {
+		/* Not an atomic decrement: the other reference is the
+		 * transmit queue's, and whatever frees it (our flush, the
+		 * PMD inside it) runs on this lcore too. A frame never
+		 * leaves its queue's lcore while held (fragnet.h: a queue is
+		 * single-threaded), so no other thread changes its count. */
+		rte_mbuf_refcnt_set(m, refs - 1);
 		return;
 	}
 	if (unlikely(q->n_done == FN_BURST))
