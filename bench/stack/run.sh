@@ -86,6 +86,8 @@ median() {
 }
 
 best() { printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | tail -1; }
+# echo_counters LOG: "RX BUSY_S" from fragnet-echo's exit line for queue 0.
+echo_counters() { sed -n 's|^queue 0: rx \([0-9]*\) pkts.*busy \([0-9.]*\) s.*|\1 \2|p' "$1"; }
 # busy_per_pkt KIND LOG: nanoseconds of busy polling per packet the server
 # received over its whole run, from its own count: fragnet-echo's queue 0
 # line (busy_ns of fragnet_queue_stats: polls that received, each to the
@@ -96,7 +98,7 @@ busy_per_pkt() {
 	case $1 in
 	testpmd) sed -n 's|.*CPU cycles/packet=\([0-9.]*\) .* at \([0-9]*\) MHz.*|\1 \2|p' "$2" |
 		tail -1 | awk '{if ($2 > 0) printf "%.2f", $1 * 1000 / $2; else print "nan"}' ;;
-	*) sed -n 's|^queue 0: rx \([0-9]*\) pkts.*busy \([0-9.]*\) s.*|\1 \2|p' "$2" |
+	*) echo_counters "$2" |
 		awk '{if ($1 > 0) printf "%.2f", $2 * 1e9 / $1; else print "nan"}' ;;
 	esac
 }
@@ -539,8 +541,10 @@ gen_run() {   # gen_run KIND: sets RES to fn-gen's result line against KIND
 		# Its CPU time is its cost: under --sleep it does not spin. (Its
 		# busy time is wall time: it also holds the moments the NAPI
 		# thread preempted it inside a busy poll; printed, not used.)
-		V_FN_CPU_BUSY+=" $serve_cpu/$(sed -n 's|^queue 0: .*busy \([0-9.]*\) s.*|\1|p' "$TMP/srv$n.log")"
-		served=$(sed -n 's|^queue 0: rx \([0-9]*\) pkts.*|\1|p' "$TMP/srv$n.log")
+		local counters
+		counters=$(echo_counters "$TMP/srv$n.log")
+		V_FN_CPU_BUSY+=" $serve_cpu/${counters#* }"
+		served=${counters% *}
 	else
 		served=$(sed -n 's|^echoed=\([0-9]*\).*|\1|p' "$TMP/srv$n.log")
 	fi
