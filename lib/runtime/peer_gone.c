@@ -137,10 +137,15 @@ int fn_tx_count_init(struct fn_tx_count *c, struct rte_mempool *home, const char
 {
 	struct rte_mempool *mp;
 
-	/* no cache, so that every put reaches count_put(); the private area
-	 * (the mbuf pool's data room) as home's, for a PMD that reads it
-	 * through a frame's pool */
-	mp = rte_mempool_create_empty(name, 1, home->elt_size, 0, home->private_data_size,
+	/* A cache as large as a mempool has: the PMD's frees go into this
+	 * lcore's, as into any pool's, and are counted by its length; only a
+	 * burst larger than the cache holds (or a thread with no lcore and
+	 * so no cache) reaches count_put(). No object is ever allocated, so n
+	 * (which must exceed the cache's flush threshold) costs nothing. The
+	 * private area (the mbuf pool's data room) as home's, for a PMD that
+	 * reads it through a frame's pool. */
+	mp = rte_mempool_create_empty(name, 2 * RTE_MEMPOOL_CACHE_MAX_SIZE, home->elt_size,
+				      RTE_MEMPOOL_CACHE_MAX_SIZE, home->private_data_size,
 				      home->socket_id, 0);
 	if (mp == NULL)
 		return -rte_errno;
@@ -215,6 +220,8 @@ static uint16_t tx_with_references(uint16_t port_id, uint16_t queue, struct rte_
 uint16_t fn_peer_gone_tx(struct fn_tx_count *c, uint16_t port_id, uint16_t queue,
 			 struct rte_mbuf **pkts, uint16_t n, bool *fault)
 {
+	struct rte_mempool_cache *cache;
+	unsigned freed;
 	uint16_t sent, i;
 
 	for (i = 0; i < n; i++)
@@ -222,14 +229,20 @@ uint16_t fn_peer_gone_tx(struct fn_tx_count *c, uint16_t port_id, uint16_t queue
 			return tx_with_references(port_id, queue, pkts, n, fault);
 	for (i = 0; i < n; i++)
 		pkts[i]->pool = c->stand_in;
+	cache = rte_mempool_default_cache(c->stand_in, rte_lcore_id());
 	c->freed = 0;
-	if (!tx_burst_guarded(port_id, queue, pkts, n, &sent)) {
+	if (!tx_burst_guarded(port_id, queue, pkts, n, &sent))
 		*fault = true;
-		sent = c->freed;
+	freed = c->freed;
+	if (cache != NULL) {   /* what the frees left in it: ours again */
+		freed += cache->len;
+		cache->len = 0;
 	}
+	if (*fault)
+		sent = freed;
 	for (i = 0; i < n; i++)
 		pkts[i]->pool = c->home;
 	/* the first ones, in the order the PMD freed them */
-	rte_mempool_put_bulk(c->home, (void **)pkts, c->freed);
+	rte_mempool_put_bulk(c->home, (void **)pkts, freed);
 	return sent;
 }

@@ -36,10 +36,11 @@ uint16_t fn_peer_gone_rx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkt
 /*
  * Transmitting under the guard needs to know, after a fault, which frames
  * the PMD took: it frees each one once it has copied it, in order. During
- * a burst the frames' pool is a stand-in, a mempool with no objects and no
- * cache whose put only counts: what the PMD freed is then known without a
- * reference taken on each frame (the PMD's free of a frame with two is an
- * atomic decrement). After the burst the frames point at their own pool
+ * a burst the frames' pool is a stand-in, a mempool with no objects: what
+ * the PMD frees into it lands in its cache (or, past that, in a put that
+ * only counts), so what the PMD freed is known without a reference taken
+ * on each frame (the PMD's free of a frame with two is an atomic
+ * decrement). After the burst the frames point at their own pool
  * again and the ones freed go back to it in one bulk put. Frames this
  * cannot follow (another pool, a count above one, an indirect buffer) are
  * sent with a reference each instead.
@@ -47,7 +48,7 @@ uint16_t fn_peer_gone_rx(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkt
 struct fn_tx_count {
 	struct rte_mempool *home;       /* the pool the frames come from */
 	struct rte_mempool *stand_in;   /* their pool during a burst */
-	unsigned freed;                 /* frames the PMD freed into it */
+	unsigned freed;                 /* frames the PMD freed past its cache */
 };
 
 /* One per queue (a burst's count is the queue's); name is the stand-in's.

@@ -9,6 +9,7 @@
  * Not CMocka: its runner installs its own SIGSEGV handler around each test,
  * which would replace the guard under test.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,22 @@ static uint16_t tx_all(void *q, struct rte_mbuf **bufs, uint16_t n)
 	(void)q;
 	rte_pktmbuf_free_bulk(bufs, n);
 	return n;
+}
+
+/* A faulting transmit burst from a thread that is no EAL lcore: the
+ * stand-in pool has no cache for it, so its frees reach count_put(). */
+struct off_lcore {
+	uint16_t port, sent;
+	bool fault;
+	struct rte_mbuf *pkts[5];
+};
+
+static void *tx_off_lcore(void *arg)
+{
+	struct off_lcore *o = arg;
+
+	o->sent = fn_peer_gone_tx(&count, o->port, 0, o->pkts, 5, &o->fault);
+	return NULL;
 }
 
 static uint16_t port_setup(void)
@@ -170,6 +187,21 @@ int main(void)
 	rte_pktmbuf_free(pkts[0]);
 	rte_pktmbuf_free_bulk(pkts + TAKEN, 5 - TAKEN);
 	CHECK(rte_mempool_in_use_count(pool) == 0, "... and nothing is lost or freed twice");
+
+	{
+		struct off_lcore o = { .port = port };
+		pthread_t t;
+
+		for (unsigned i = 0; i < 5; i++)
+			o.pkts[i] = rte_pktmbuf_alloc(pool);
+		if (pthread_create(&t, NULL, tx_off_lcore, &o) == 0)
+			pthread_join(t, NULL);
+		CHECK(o.fault && o.sent == TAKEN && rte_mempool_in_use_count(pool) == 5 - TAKEN &&
+		      o.pkts[TAKEN]->pool == pool,
+		      "the same from a thread with no lcore (no cache): %u taken, %u in use",
+		      o.sent, rte_mempool_in_use_count(pool));
+		rte_pktmbuf_free_bulk(o.pkts + TAKEN, 5 - TAKEN);
+	}
 	fn_tx_count_fini(&count);
 
 	rte_eth_dev_close(port);
