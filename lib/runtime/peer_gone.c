@@ -224,11 +224,14 @@ uint16_t fn_peer_gone_tx(struct fn_tx_count *c, uint16_t port_id, uint16_t queue
 	unsigned freed;
 	uint16_t sent, i;
 
-	for (i = 0; i < n; i++)
-		if (unlikely(!countable(c, pkts[i])))
+	for (i = 0; i < n; i++) {
+		if (unlikely(!countable(c, pkts[i]))) {
+			while (i--)
+				pkts[i]->pool = c->home;
 			return tx_with_references(port_id, queue, pkts, n, fault);
-	for (i = 0; i < n; i++)
+		}
 		pkts[i]->pool = c->stand_in;
+	}
 	cache = rte_mempool_default_cache(c->stand_in, rte_lcore_id());
 	c->freed = 0;
 	if (!tx_burst_guarded(port_id, queue, pkts, n, &sent))

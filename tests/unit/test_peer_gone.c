@@ -172,19 +172,22 @@ int main(void)
 	      "a burst that does not fault: all sent, every buffer back in the pool");
 
 	/* A frame held elsewhere too (a count of two) cannot be followed by
-	 * the stand-in pool: the burst takes a reference on each frame. */
+	 * the stand-in pool: the burst takes a reference on each frame. The
+	 * held one comes after others, which had been given the stand-in
+	 * already and must point home again before they are freed. */
 	rte_eth_fp_ops[port].tx_pkt_burst = tx_then_fault;
 	fault = false;
 	for (unsigned i = 0; i < 5; i++)
 		pkts[i] = rte_pktmbuf_alloc(pool);
-	rte_mbuf_refcnt_update(pkts[0], 1);
+	rte_mbuf_refcnt_update(pkts[3], 1);
 	n = fn_peer_gone_tx(&count, port, 0, pkts, 5, &fault);
-	CHECK(fault && n == TAKEN && rte_mempool_in_use_count(pool) == 4 &&
-	      rte_mbuf_refcnt_read(pkts[0]) == 1 && rte_mbuf_refcnt_read(pkts[TAKEN]) == 1,
+	CHECK(fault && n == TAKEN && rte_mempool_in_use_count(pool) == 5 - TAKEN &&
+	      rte_mbuf_refcnt_read(pkts[3]) == 2 && rte_mbuf_refcnt_read(pkts[TAKEN]) == 1 &&
+	      pkts[TAKEN]->pool == pool,
 	      "a frame with two references: the %u taken are counted by their references, "
 	      "the held one keeps its other (%u, %u in use)", TAKEN, n,
 	      rte_mempool_in_use_count(pool));
-	rte_pktmbuf_free(pkts[0]);
+	rte_pktmbuf_free(pkts[3]);
 	rte_pktmbuf_free_bulk(pkts + TAKEN, 5 - TAKEN);
 	CHECK(rte_mempool_in_use_count(pool) == 0, "... and nothing is lost or freed twice");
 
