@@ -143,7 +143,10 @@ int fn_tx_count_init(struct fn_tx_count *c, struct rte_mempool *home, const char
 	 * so no cache) reaches count_put(). No object is ever allocated, so n
 	 * (which must exceed the cache's flush threshold) costs nothing. The
 	 * private area (the mbuf pool's data room) as home's, for a PMD that
-	 * reads it through a frame's pool. */
+	 * reads it through a frame's pool. The mempool's header holds a cache
+	 * for every possible lcore: about 1 MB. Its operations take one of
+	 * DPDK's 16 slots (Debian's 22.11 fills 14 with every driver loaded);
+	 * they are registered when libfragnet loads, before EAL's drivers. */
 	mp = rte_mempool_create_empty(name, 2 * RTE_MEMPOOL_CACHE_MAX_SIZE, home->elt_size,
 				      RTE_MEMPOOL_CACHE_MAX_SIZE, home->private_data_size,
 				      home->socket_id, 0);
@@ -224,6 +227,8 @@ uint16_t fn_peer_gone_tx(struct fn_tx_count *c, uint16_t port_id, uint16_t queue
 	unsigned freed;
 	uint16_t sent, i;
 
+	if (unlikely(c->stand_in == NULL))   /* fn_tx_count_init() failed */
+		return tx_with_references(port_id, queue, pkts, n, fault);
 	for (i = 0; i < n; i++) {
 		if (unlikely(!countable(c, pkts[i]))) {
 			while (i--)

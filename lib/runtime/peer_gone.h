@@ -52,7 +52,8 @@ struct fn_tx_count {
 };
 
 /* One per queue (a burst's count is the queue's); name is the stand-in's.
- * 0 or -errno. */
+ * 0 or -errno; after a failure fn_peer_gone_tx() takes a reference per
+ * frame instead. */
 int fn_tx_count_init(struct fn_tx_count *c, struct rte_mempool *home, const char *name);
 void fn_tx_count_fini(struct fn_tx_count *c);
 

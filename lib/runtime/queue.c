@@ -79,14 +79,16 @@ struct fn_queue *fn_queue_create(struct fragnet *fn, unsigned qid, int socket)
 	q->filter.qid = qid;
 	if (q->xsk == NULL && fn_peer_gone_port(q->port_id)) {
 		char name[RTE_MEMPOOL_NAMESIZE];
+		int rc;
 
 		errno = -fn_peer_gone_init();
 		if (errno)
 			goto fail;
 		snprintf(name, sizeof(name), "fn_txcount_%u_%u", instance, qid);
-		errno = -fn_tx_count_init(&q->tx_count, fn->pool, name);
-		if (errno)
-			goto fail;
+		rc = fn_tx_count_init(&q->tx_count, fn->pool, name);
+		if (rc < 0)   /* then a reference per frame: slower, as safe */
+			FN_LOG(NOTICE, "queue %u: no stand-in pool for the memif transmit "
+			       "guard (%s): it takes a reference per frame\n", qid, strerror(-rc));
 		q->peer_may_leave = true;
 		q->link_down = true;        /* until a peer connects */
 	}

@@ -207,6 +207,18 @@ int main(void)
 	}
 	fn_tx_count_fini(&count);
 
+	/* With no stand-in (fn_tx_count_init() failed) the burst takes a
+	 * reference per frame, with the same outcome. */
+	fault = false;
+	for (unsigned i = 0; i < 5; i++)
+		pkts[i] = rte_pktmbuf_alloc(pool);
+	n = fn_peer_gone_tx(&count, port, 0, pkts, 5, &fault);
+	CHECK(fault && n == TAKEN && rte_mempool_in_use_count(pool) == 5 - TAKEN &&
+	      rte_mbuf_refcnt_read(pkts[TAKEN]) == 1,
+	      "no stand-in pool: a reference per frame, %u taken, %u in use", n,
+	      rte_mempool_in_use_count(pool));
+	rte_pktmbuf_free_bulk(pkts + TAKEN, 5 - TAKEN);
+
 	rte_eth_dev_close(port);
 	rte_mempool_free(pool);
 	printf("%s\n", failed ? "FAILED" : "all passed");
