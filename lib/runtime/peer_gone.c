@@ -226,6 +226,7 @@ uint16_t fn_peer_gone_tx(struct fn_tx_count *c, uint16_t port_id, uint16_t queue
 	struct rte_mempool_cache *cache;
 	unsigned freed;
 	uint16_t sent, i;
+	bool done;
 
 	if (unlikely(c->stand_in == NULL))   /* fn_tx_count_init() failed */
 		return tx_with_references(port_id, queue, pkts, n, fault);
@@ -239,15 +240,16 @@ uint16_t fn_peer_gone_tx(struct fn_tx_count *c, uint16_t port_id, uint16_t queue
 	}
 	cache = rte_mempool_default_cache(c->stand_in, rte_lcore_id());
 	c->freed = 0;
-	if (!tx_burst_guarded(port_id, queue, pkts, n, &sent))
-		*fault = true;
+	done = tx_burst_guarded(port_id, queue, pkts, n, &sent);
 	freed = c->freed;
 	if (cache != NULL) {   /* what the frees left in it: ours again */
 		freed += cache->len;
 		cache->len = 0;
 	}
-	if (*fault)
+	if (!done) {
+		*fault = true;
 		sent = freed;
+	}
 	for (i = 0; i < n; i++)
 		pkts[i]->pool = c->home;
 	/* the first ones, in the order the PMD freed them */
