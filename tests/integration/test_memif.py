@@ -218,8 +218,10 @@ def run(args):
         downs = [int(x) for x in re.findall(r"^queue \d+: .*, link down (\d+),", out, re.M)]
         c.check(f"queue 0 (pair A) counted {KILLS + 1} losses of link, queue 1 (pair B) one",
                 downs == [KILLS + 1, 1], (downs, out[-800:]))
-        mid_burst = out.count("its peer left during a")
-        c.check(f"each loss is logged ({mid_burst} in the middle of a burst), and each return",
+        mid_rx = out.count("its peer left during a receive burst")
+        mid_tx = out.count("its peer left during a transmit burst")
+        c.check(f"each loss is logged ({mid_rx} in the middle of a receive burst, "
+                f"{mid_tx} of a transmit burst), and each return",
                 out.count("queue 0: port 0 link down") == KILLS + 1 and
                 out.count("queue 0: port 0 link up") == KILLS + 1, out[-1500:])
     finally:
