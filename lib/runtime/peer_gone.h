@@ -55,6 +55,7 @@ struct fn_tx_count {
  * 0 or -errno; after a failure fn_peer_gone_tx() takes a reference per
  * frame instead. */
 int fn_tx_count_init(struct fn_tx_count *c, struct rte_mempool *home, const char *name);
+/* Also after a failed (or no) fn_tx_count_init() on a zeroed c. */
 void fn_tx_count_fini(struct fn_tx_count *c);
 
 /* rte_eth_tx_burst under the guard; returns the frames the device took,

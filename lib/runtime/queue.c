@@ -124,8 +124,7 @@ void fn_queue_free(struct fn_queue *q)
 	rte_pktmbuf_free_bulk(q->tx, q->n_tx);
 	fn_rx_done_flush(q);
 	fn_arp_flush(q);
-	if (q->tx_count.stand_in != NULL)
-		fn_tx_count_fini(&q->tx_count);
+	fn_tx_count_fini(&q->tx_count);
 #if FN_WITH_FRAG
 	fn_reasm_free(q->reasm);
 	if (q->handoff) {
