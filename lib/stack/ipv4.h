@@ -51,14 +51,21 @@ static inline bool fn_ipv4_martian_source(const struct fragnet *fn, uint32_t src
 
 void fn_ipv4_learn_slow(struct fn_queue *q, const uint8_t *l2, uint32_t src);
 
+/* src is the last source the queue learned, within the last second. It
+ * passed fn_ipv4_martian_source() then, against addresses fixed at open:
+ * the receive fast path skips that check for it. */
+static inline bool fn_ipv4_learned(const struct fn_queue *q, uint32_t src)
+{
+	return src == q->learned_src && (int64_t)(q->learned_until - q->clk.now) > 0;
+}
+
 /* Learn or confirm the neighbour that sent an accepted datagram (l2: its
  * Ethernet header, or NULL): see ipv4.c. Inline, since a queue checks its
  * last source only once a second: most packets stop at the first test. */
 static inline void fn_ipv4_learn(struct fn_queue *q, const uint8_t *l2, uint32_t src)
 {
-	if (src == q->learned_src && (int64_t)(q->learned_until - q->clk.now) > 0)
-		return;
-	fn_ipv4_learn_slow(q, l2, src);
+	if (!fn_ipv4_learned(q, src))
+		fn_ipv4_learn_slow(q, l2, src);
 }
 
 /* Draw the queue's secret for its IPv4 IDs (at queue creation). */

@@ -80,7 +80,7 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	uint64_t l4_ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
 	struct fragnet_dgram d;
 	fragnet_recv_fn cb;
-	bool l4_csum_ok, summed;
+	bool l4_csum_ok, summed, known_src;
 	void *arg;
 
 	/* The frame and the fixed fields; pkt_len == data_len so that the
@@ -102,7 +102,8 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	if (unlikely(ip_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 		     (ip_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || !fn_csum_ipv4_hdr_ok(ip))))
 		goto careful;
-	if (unlikely(fn_ipv4_martian_source(q->fn, ip->src_addr)))
+	known_src = fn_ipv4_learned(q, ip->src_addr);
+	if (unlikely(!known_src && fn_ipv4_martian_source(q->fn, ip->src_addr)))
 		goto careful;
 	/* as fn_ipv4_input() reads the device's word on the UDP checksum */
 	l4_csum_ok = l4_ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4_ck == RTE_MBUF_F_RX_L4_CKSUM_NONE;
@@ -120,7 +121,8 @@ static __rte_always_inline void input(struct fn_queue *q, struct rte_mbuf *m)
 	m->data_off += RTE_ETHER_HDR_LEN;
 	m->data_len = m->pkt_len = total;
 	fn_capture(q, FN_CAP_IN, (const uint8_t *)ip, total, FN_ACCEPT, 0);
-	fn_ipv4_learn(q, l2, ip->src_addr);
+	if (!known_src)
+		fn_ipv4_learn_slow(q, l2, ip->src_addr);
 	d = (struct fragnet_dgram){
 		.src_addr = ip->src_addr, .dst_addr = ip->dst_addr,
 		.src_port = udp->src_port, .dst_port = udp->dst_port,
