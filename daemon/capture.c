@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Captures between fragnetctl and an application (capture.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,18 +98,23 @@ static int compile_filter(const char *filter, void **image, size_t *len, char *e
 	return rc;
 }
 
-/* The memfd: the rings as g says, then the filter image (len bytes, padded
- * to 8 in *padded). -errno on failure. */
+/*
+ * The memfd: the rings as g says, then the filter image (len bytes, padded
+ * to 8 in *padded). -errno on failure. Its size is sealed: the application
+ * writes the rings, but could otherwise truncate them under fragnetctl,
+ * whose next read of the mapping would then be a SIGBUS.
+ */
 static int rings_memfd(const struct fn_cap_geometry *g, const void *image, size_t len,
 		       uint32_t *padded)
 {
-	int fd = memfd_create("fragnet-capture", MFD_CLOEXEC), rc;
+	int fd = memfd_create("fragnet-capture", MFD_CLOEXEC | MFD_ALLOW_SEALING), rc;
 
 	*padded = (uint32_t)((len + 7) & ~(size_t)7);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)(g->total + *padded)) < 0 ||
-	    (len && pwrite(fd, image, len, (off_t)g->total) != (ssize_t)len)) {
+	    (len && pwrite(fd, image, len, (off_t)g->total) != (ssize_t)len) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
 		rc = -errno;
 		close(fd);
 		return rc ? rc : -EIO;

@@ -305,7 +305,7 @@ static int set_app_key(struct fnd_config *cfg, const char *key, char *v, char *w
 	const char *name = key + 4, *dot = strrchr(name, '.'), *field;
 	struct fnd_app_config *a;
 	struct in_addr in;
-	size_t len;
+	size_t len, i;
 
 	if (dot == NULL || dot == name) {
 		snprintf(why, whylen, "expected app.NAME.FIELD");
@@ -313,8 +313,8 @@ static int set_app_key(struct fnd_config *cfg, const char *key, char *v, char *w
 	}
 	len = (size_t)(dot - name);
 	field = dot + 1;
-	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_') {
+	for (size_t k = 0; k < len; k++)
+		if (!isalnum((unsigned char)name[k]) && name[k] != '-' && name[k] != '_') {
 			snprintf(why, whylen, "bad application name");
 			return -EINVAL;
 		}
@@ -322,61 +322,56 @@ static int set_app_key(struct fnd_config *cfg, const char *key, char *v, char *w
 		snprintf(why, whylen, "application name too long");
 		return -EINVAL;
 	}
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(field, fields[i]) == 0)
+			break;
+	if (i == sizeof(fields) / sizeof(fields[0])) {
+		snprintf(why, whylen, "unknown field '%s' (interface, address, fragments, users, "
+			 "groups, unfiltered)", field);
+		return -EINVAL;
+	}
 	a = app_entry(cfg, name, len, why, whylen);
 	if (a == NULL)
 		return why[0] ? -EINVAL : -ENOMEM;
-	if (strcmp(field, fields[0]) == 0) {
-		if (a->ifname) {
-			snprintf(why, whylen, "given twice");
-			return -EINVAL;
-		}
+	if (a->given & (1u << i)) {
+		snprintf(why, whylen, "given twice");
+		return -EINVAL;
+	}
+	a->given |= 1u << i;
+	switch (i) {
+	case 0: /* interface */
 		if (strlen(v) >= 16 || strchr(v, '/') || *v == '\0') {
 			snprintf(why, whylen, "bad interface name '%s'", v);
 			return -EINVAL;
 		}
 		return set_string(&a->ifname, v, why, whylen);
-	}
-	if (strcmp(field, fields[1]) == 0) {
-		if (a->addr) {
-			snprintf(why, whylen, "given twice");
-			return -EINVAL;
-		}
+	case 1: /* address */
 		if (inet_pton(AF_INET, v, &in) != 1 || in.s_addr == 0 || in.s_addr == INADDR_BROADCAST) {
 			snprintf(why, whylen, "'%s' is not a unicast IPv4 address", v);
 			return -EINVAL;
 		}
-		for (size_t i = 0; i < cfg->n_apps; i++)
-			if (cfg->apps[i].addr == in.s_addr) {
+		for (size_t j = 0; j < cfg->n_apps; j++)
+			if (cfg->apps[j].addr == in.s_addr) {
 				snprintf(why, whylen, "%s is already application %s's", v,
-					 cfg->apps[i].name);
+					 cfg->apps[j].name);
 				return -EINVAL;
 			}
 		a->addr = in.s_addr;
 		return 0;
-	}
-	if (strcmp(field, fields[2]) == 0) {
+	case 2: /* fragments */
 		if (strcmp(v, "pass") && strcmp(v, "drop")) {
 			snprintf(why, whylen, "'%s' is not pass or drop", v);
 			return -EINVAL;
 		}
 		a->frag_drop = strcmp(v, "drop") == 0;
 		return 0;
-	}
-	if (strcmp(field, fields[3]) == 0 || strcmp(field, fields[4]) == 0) {
-		bool groups = strcmp(field, fields[4]) == 0;
-		struct fnd_idlist *l = groups ? &a->groups : &a->users;
-
-		if (l->n || l->any) {
-			snprintf(why, whylen, "given twice");
-			return -EINVAL;
-		}
-		return parse_ids(v, groups, l, why, whylen);
-	}
-	if (strcmp(field, fields[5]) == 0)
+	case 3: /* users */
+		return parse_ids(v, false, &a->users, why, whylen);
+	case 4: /* groups */
+		return parse_ids(v, true, &a->groups, why, whylen);
+	default: /* unfiltered */
 		return parse_bool(&a->unfiltered, v, why, whylen);
-	snprintf(why, whylen, "unknown field '%s' (interface, address, fragments, users, groups, "
-		 "unfiltered)", field);
-	return -EINVAL;
+	}
 }
 
 /* A kernel-enforced application needs both its interface and its address. */

@@ -37,6 +37,7 @@ struct fnd_app_config {
 	char *ifname;              /* interface the program is attached to */
 	uint32_t addr;             /* its dedicated IPv4 address, network order */
 	bool frag_drop;            /* drop fragments in the kernel (fragments = drop) */
+	unsigned given;            /* the fields set, by config.c's index: each once */
 };
 
 #define FND_MAX_APPS 64

@@ -15,6 +15,11 @@
 
 #define MAX_WATCHERS 8
 #define ACCEPT_PAUSE_MS 100       /* out of fds: how long to leave the backlog alone */
+/* Output queued for a peer above which its further messages wait in its
+ * socket: one that asks and never reads the answers cannot make us hold
+ * more than this (plus one batch of answers). */
+#define READ_PAUSE_BYTES (256u << 10)
+#define CLOSE_GRACE_MS 1000       /* a refused peer's time to read why */
 
 struct fnd_out {
 	struct fnd_out *next;
@@ -68,11 +73,31 @@ struct fnd_peer *fnd_peer_find(struct fnd_peers *ps, uint64_t id)
 	return NULL;
 }
 
-static void poll_out(struct fnd_peer *p, bool out)
+/*
+ * Wait for output room when out, for input unless p is closing or has
+ * READ_PAUSE_BYTES of output unread. Input is off only while output is on
+ * (closing or paused means the socket was full), so a hang-up still wakes
+ * us (event.c reports it as what the fd waits for) and is met by a send.
+ */
+static void watch(struct fnd_peer *p, bool out)
 {
-	if (p->polling_out != out &&
-	    fnd_event_mask(p->set->loop, p->fd, FND_EV_IN | (out ? FND_EV_OUT : 0)) == 0)
+	bool in = !p->closing && p->out_bytes <= READ_PAUSE_BYTES;
+
+	if ((p->polling_out != out || p->reading != in) &&
+	    fnd_event_mask(p->set->loop, p->fd,
+			   (in ? FND_EV_IN : 0) | (out ? FND_EV_OUT : 0)) == 0) {
+		if (p->reading && !in && !p->closing)
+			p->set->stats.read_pauses++;
 		p->polling_out = out;
+		p->reading = in;
+	}
+}
+
+/* Run on_deadline() by when at the latest. */
+static void arm_deadline(struct fnd_peers *ps, int64_t when)
+{
+	if (!ps->deadline.armed || ps->deadline.deadline > when)
+		fnd_timer_arm(&ps->deadline, when);
 }
 
 static void out_free(struct fnd_out *o)
@@ -124,7 +149,7 @@ static void output(struct fnd_peer *p)
 		int rc = fn_ctl_send(p->fd, o->msg, o->len, o->fd);
 
 		if (rc == -EAGAIN) {
-			poll_out(p, true);
+			watch(p, true);
 			return;
 		}
 		if (rc < 0) {
@@ -139,7 +164,7 @@ static void output(struct fnd_peer *p)
 	}
 	if (p->fd < 0)
 		return;
-	poll_out(p, false);
+	watch(p, false);
 	if (p->closing)
 		fnd_peer_close(p);
 }
@@ -177,7 +202,9 @@ int fnd_peer_send(struct fnd_peer *p, uint16_t type, uint32_t seq, const void *p
 		p->out_head = o;
 	p->out_tail = o;
 	p->out_bytes += o->len;
-	if (!p->polling_out)
+	if (p->polling_out)
+		watch(p, true);    /* perhaps past READ_PAUSE_BYTES now */
+	else
 		output(p);
 	return 0;
 }
@@ -213,7 +240,12 @@ void fnd_peer_refuse(struct fnd_peer *p, int status, const char *why)
 	fnd_log_limited(&p->set->log_peer, LOG_WARNING, "%s refused: %s", who, why);
 	snprintf(e.msg, sizeof(e.msg), "%s", why);
 	fnd_peer_send(p, FN_CTL_ERROR, 0, &e, sizeof(e), -1);
+	if (p->fd < 0)
+		return;
 	p->closing = true;
+	p->register_by = 0;
+	p->close_by = fnd_now_ms() + CLOSE_GRACE_MS;
+	arm_deadline(p->set, p->close_by);
 	output(p);
 }
 
@@ -288,7 +320,7 @@ static void input(struct fnd_peer *p)
 	static unsigned char buf[FN_CTL_MAX_MSG] __attribute__((aligned(8)));
 
 	/* a bounded number per wakeup, so one chatty peer cannot starve others */
-	for (int i = 0; i < 64 && p->fd >= 0 && !p->closing; i++) {
+	for (int i = 0; i < 64 && p->fd >= 0 && p->reading && !p->closing; i++) {
 		char who[128];
 		int fd = -1;
 		ssize_t n = fn_ctl_recv(p->fd, buf, &fd);
@@ -357,26 +389,38 @@ static const char *refusal(struct fnd_peers *ps, const struct fnd_peer *p, int *
 	return NULL;
 }
 
-/* Close the peers that did not register or ask anything in time. */
+/*
+ * Close the peers whose time is up: those that did not register or ask
+ * anything in time, and refused ones that did not read why in
+ * CLOSE_GRACE_MS (their socket full, the rest of the ERROR never sent).
+ */
 static void on_deadline(struct fnd_timer *t, void *arg)
 {
 	struct fnd_peers *ps = arg;
 	int64_t now = fnd_now_ms(), next = 0;
 
 	for (struct fnd_peer *p = ps->list; p; p = p->next) {
+		int64_t due = p->close_by ? p->close_by : p->register_by;
 		char who[128];
 
-		if (p->fd < 0 || p->register_by == 0)
+		if (p->fd < 0 || due == 0)
 			continue;
-		if (p->register_by > now) {
-			if (next == 0 || p->register_by < next)
-				next = p->register_by;
+		if (due > now) {
+			if (next == 0 || due < next)
+				next = due;
 			continue;
 		}
-		ps->stats.register_timeouts++;
 		fnd_peer_describe(p, who, sizeof(who));
-		fnd_log_limited(&ps->log_peer, LOG_WARNING, "%s neither registered nor sent a "
-				"request within %u ms: closed", who, ps->cfg->register_timeout_ms);
+		if (p->close_by) {
+			ps->stats.refusals_unread++;
+			fnd_log_limited(&ps->log_peer, LOG_WARNING, "%s did not read its refusal "
+					"within %d ms: closed", who, CLOSE_GRACE_MS);
+		} else {
+			ps->stats.register_timeouts++;
+			fnd_log_limited(&ps->log_peer, LOG_WARNING, "%s neither registered nor sent a "
+					"request within %u ms: closed", who,
+					ps->cfg->register_timeout_ms);
+		}
 		fnd_peer_close(p);
 	}
 	if (next)
@@ -450,6 +494,7 @@ static void on_listen(int listen_fd, unsigned events, void *arg)
 		p->uid = uc.uid;
 		p->gid = uc.gid;
 		p->roles = roles_of(ps->cfg, p);
+		p->reading = true;
 		rc = fnd_event_add(ps->loop, fd, FND_EV_IN, on_peer, p);
 		if (rc < 0) {
 			fnd_log_limited(&ps->log_accept, LOG_ERR, "epoll: %s", strerror(-rc));
@@ -467,8 +512,7 @@ static void on_listen(int listen_fd, unsigned events, void *arg)
 			continue;
 		}
 		p->register_by = fnd_now_ms() + ps->cfg->register_timeout_ms;
-		if (!ps->deadline.armed)
-			fnd_timer_arm(&ps->deadline, p->register_by);
+		arm_deadline(ps, p->register_by);
 	}
 }
 

@@ -14,8 +14,11 @@
  * registered for its type (fnd_peers_handle); a message that fails the
  * check, has no handler, or that its handler finds out of turn closes that
  * peer and nothing else. Output is queued and sent as the peer reads, so a
- * slow or stuck peer never blocks the daemon; one that lets
- * FND_PEER_OUT_MAX bytes pile up is dropped.
+ * slow or stuck peer never blocks the daemon; while a peer leaves 256 KiB
+ * of it unread, its own messages wait in its socket (a peer that asks and
+ * never reads cannot make the daemon hold its answers), and one that lets
+ * FND_PEER_OUT_MAX bytes pile up is dropped. A refused peer is sent why
+ * and closed once it has read it, or after a second whatever it does.
  *
  * Peers are closed in two steps: fnd_peer_close() detaches the peer at once
  * (no more input or output); after the events at hand, the modules watching
@@ -38,8 +41,11 @@
 #define FND_ROLE_APP 0x1u      /* may register and receive rules */
 #define FND_ROLE_ADMIN 0x2u    /* may run fragnetctl commands */
 
-/* Most bytes queued for one peer before it counts as stuck and is dropped. */
-#define FND_PEER_OUT_MAX (64u << 20)
+/* Most bytes queued for one peer before it counts as stuck and is dropped:
+ * the longest reply (a command's output) and some. Requests wait unread
+ * long before that (peer.c), so only what the daemon sends unasked
+ * (rules, stats requests) to a peer that never reads can reach it. */
+#define FND_PEER_OUT_MAX (FN_CTL_TEXT_MAX + (1u << 20))
 
 struct fnd_config;
 struct fnd_loop;
@@ -56,6 +62,7 @@ struct fnd_peer {
 	gid_t gid;
 	unsigned roles;            /* FND_ROLE_* */
 	int64_t register_by;       /* ms: closed unless a message is taken by then; 0 once one is */
+	int64_t close_by;          /* ms: refused, closed by then whether it read why or not */
 	char name[FN_CTL_NAME_MAX]; /* an application's, once registered; "" before */
 
 	/* kept by other modules; peer.c never looks inside */
@@ -66,6 +73,7 @@ struct fnd_peer {
 	/* peer.c's own */
 	bool closing;              /* close once the output is flushed */
 	bool polling_out;          /* waiting for the socket to take more */
+	bool reading;              /* waiting for input: not closing, not too far behind */
 	struct fnd_out *out_head, *out_tail;
 	size_t out_bytes;
 };
@@ -83,6 +91,8 @@ struct fnd_conn_stats {
 	uint64_t refused_not_allowed; /* credentials in no role */
 	uint64_t refused_max, refused_max_per_uid;
 	uint64_t register_timeouts; /* closed for saying nothing in time */
+	uint64_t refusals_unread;  /* refused, and closed before reading why */
+	uint64_t read_pauses;      /* a peer's messages left waiting: its answers unread */
 	uint64_t accept_pauses;    /* out of fds: accepting paused */
 };
 /* The same for a message type that carries a file descriptor: fd (or -1

@@ -70,7 +70,7 @@ static void add_kcounter(void *arg, uint64_t generation, const char *chain, uint
 	struct fnd_counter *c;
 
 	if (a->n_kcounters >= FND_QUERY_MAX_COUNTERS)
-		return;
+		return;            /* the daemon's own programs: never that many */
 	c = realloc(a->kcounters, (a->n_kcounters + 1) * sizeof(*c));
 	if (!c)
 		return;
@@ -178,6 +178,8 @@ void fnd_query_start(struct fnd_queries *qs, struct fnd_peer *ctl, uint32_t seq,
 	q->command = req->command;
 	q->flags = req->flags;
 	q->timeout_ms = qs->cfg->stats_timeout_ms;
+	q->counter_share = FND_QUERY_MAX_COUNTERS / (n ? n : 1);
+	q->name_share = FND_QUERY_MAX_NAME_BYTES / (n ? n : 1);
 	fnd_timer_init(&q->timer, qs->loop, answer, q);
 	q->next = qs->list;
 	qs->list = q;
@@ -226,14 +228,20 @@ static char *name_dup(const char *s, size_t n)
 	return n ? strndup(s, n) : NULL;
 }
 
-static void add_counters(struct fnd_app_report *a, const void *msg)
+static void add_counters(const struct fnd_query *q, struct fnd_app_report *a,
+			 const void *msg)
 {
 	struct fn_ctl_counter_view v;
 	size_t pos = 0;
 
-	while (fn_ctl_counters_next(msg, &pos, &v) && a->n_counters < FND_QUERY_MAX_COUNTERS) {
+	while (fn_ctl_counters_next(msg, &pos, &v)) {
+		size_t names = (size_t)v.c->chain_len + v.c->object_len;
 		struct fnd_counter *c;
 
+		if (a->n_counters >= q->counter_share || a->name_bytes + names > q->name_share) {
+			a->counters_dropped++;
+			continue;
+		}
 		if (a->n_counters == a->cap) {
 			size_t cap = a->cap ? 2 * a->cap : 64;
 			void *p = realloc(a->counters, cap * sizeof(*a->counters));
@@ -257,6 +265,7 @@ static void add_counters(struct fnd_app_report *a, const void *msg)
 			return;
 		}
 		a->n_counters++;
+		a->name_bytes += names;
 	}
 }
 
@@ -283,7 +292,7 @@ static int on_stats(struct fnd_peer *p, const void *msg, size_t len, void *arg)
 		break;
 	}
 	case FN_CTL_STATS_COUNTERS:
-		add_counters(a, msg);
+		add_counters(q, a, msg);
 		break;
 	default: /* FN_CTL_STATS_END */
 		a->end = *(const struct fn_ctl_stats_end *)payload;

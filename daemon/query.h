@@ -23,8 +23,16 @@
 #include "xdp.h"
 #include "ctl/proto.h"
 
-#define FND_QUERY_MAX_COUNTERS 65536u /* per application and query: bounds what a
-					  * registered peer can make us hold */
+/*
+ * What the applications' answers to one query may hold, split evenly among
+ * the applications asked: a registered peer can send any counters it likes,
+ * and each one costs a row in the report (twice: by generation and total),
+ * so this bounds what it makes the daemon hold and keeps the report under
+ * FN_CTL_TEXT_MAX, whatever the others send. What is over an application's
+ * share is dropped and counted (counters_dropped), and the report says so.
+ */
+#define FND_QUERY_MAX_COUNTERS 32768u
+#define FND_QUERY_MAX_NAME_BYTES (1u << 20)
 
 struct fnd_config;
 struct fnd_queries;
@@ -58,6 +66,8 @@ struct fnd_app_report {
 	bool *have_queue;
 	struct fnd_counter *counters;
 	size_t n_counters, cap;
+	size_t name_bytes;         /* of the counters' chain and object names */
+	uint64_t counters_dropped; /* over its share of the query's budget */
 	struct fn_ctl_stats_end end;
 	/* set when the query is answered */
 	const char *table;         /* its table in the current generation; "": none */
@@ -85,6 +95,7 @@ struct fnd_query {
 	size_t pending;            /* applications yet to answer */
 	struct fnd_app_report *apps;
 	size_t n_apps;
+	size_t counter_share, name_share; /* each application's part of the budget */
 	/* the current generation, set when the query is answered */
 	uint64_t generation, nft_generation;
 	const char *ruleset;       /* its nft text */

@@ -7,8 +7,9 @@
 	"accepted; refused: {refused_not_allowed} not allowed, {refused_max} over " \
 	"max_connections, {refused_max_per_uid} over max_connections_per_uid, " \
 	"{refused_names} for a name bound to others, {applied_unsent} for reporting a " \
-	"generation never sent; {register_timeouts} closed silent, {accept_pauses} accept " \
-	"pause(s) out of fds\n"
+	"generation never sent; {register_timeouts} closed silent, {refusals_unread} closed " \
+	"with their refusal unread, {read_pauses} read pause(s) for answers left unread, " \
+	"{accept_pauses} accept pause(s) out of fds\n"
 
 void fnd_report_conns(struct fnd_field *root, const struct fnd_query *q)
 {
@@ -25,5 +26,7 @@ void fnd_report_conns(struct fnd_field *root, const struct fnd_query *q)
 	fnd_field_u64(c, "refused_names", q->app_stats.refused_names);
 	fnd_field_u64(c, "applied_unsent", q->app_stats.applied_unsent);
 	fnd_field_u64(c, "register_timeouts", s->register_timeouts);
+	fnd_field_u64(c, "refusals_unread", s->refusals_unread);
+	fnd_field_u64(c, "read_pauses", s->read_pauses);
 	fnd_field_u64(c, "accept_pauses", s->accept_pauses);
 }

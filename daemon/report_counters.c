@@ -15,7 +15,7 @@
 	"could add to it\n{apps}"
 #define ANSWERED "\n# {name}[{pid}]: generation {generation} live; final counters of " \
 	"{final_generations} replaced generation(s), {pending_generations} pending, " \
-	"{dropped_generations} not kept\n{generations}{totals}"
+	"{dropped_generations} not kept{over_share}\n{generations}{totals}"
 #define SILENT "\n# {name}[{pid}]: generation {generation}, no answer: counters unknown\n" \
 	"{generations}{totals}"
 #define HEAD "{'GENERATION':12}  {'STATE':-8} {'PACKETS':14} {'BYTES':16}  COUNTER\n"
@@ -190,6 +190,12 @@ struct fnd_doc *fnd_report_counters(const struct fnd_query *q)
 		fnd_field_u64(app, "final_generations", a->end.final_gens);
 		fnd_field_u64(app, "pending_generations", a->end.pending_gens);
 		fnd_field_u64(app, "dropped_generations", a->end.dropped_gens);
+		fnd_field_u64(app, "counters_dropped", a->counters_dropped);
+		if (a->counters_dropped)
+			fnd_field_textf(app, "over_share", "; %" PRIu64 " counter(s) not shown: over "
+					"its share of a query (fragnetd.md)", a->counters_dropped);
+		else
+			fnd_field_textf(app, "over_share", "%s", "");
 		gens = fnd_field_list(app, "generations", HEAD);
 		sums = fnd_field_list(app, "totals", NULL);
 		if (rows) {

@@ -13,7 +13,7 @@
  * notifications; shortly after the last one the namespace is read again and
  * published the same way. When such an edit does not lower, the namespace
  * now holds rules the applications do not have: the previous generation
- * stays published, and the log says so once.
+ * stays published, and the log says so, once per burst of edits.
  */
 #include <errno.h>
 #include <inttypes.h>

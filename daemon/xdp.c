@@ -90,6 +90,7 @@ struct fnd_xdp {
 	struct xapp xa[FND_MAX_APPS];
 	size_t n_xa;
 	bool waiting_adopted;          /* programs from an earlier daemon, apps not back */
+	struct fnd_log_limit log_refused; /* what applications can make us log */
 };
 
 static struct xapp *xapp_of(struct fnd_xdp *x, const char *name)
@@ -215,6 +216,7 @@ struct fnd_xdp *fnd_xdp_new(struct fnd_loop *l, const struct fnd_config *cfg,
 		return NULL;
 	}
 	x->cfg = cfg;
+	x->log_refused = FND_LOG_LIMIT(10, 1000);
 	x->loop = l;
 	for (size_t i = 0; i < cfg->n_apps; i++) {
 		struct xapp *xa = &x->xa[x->n_xa];
@@ -604,7 +606,8 @@ static int on_xsk(struct fnd_peer *p, const void *msg, size_t len, int fd, void 
 	if (fd >= 0)
 		close(fd);    /* the socket lives with the application's own fd */
 	if (rc < 0) {
-		fnd_log(LOG_WARNING, "%s: AF_XDP socket for queue %u refused: %s", who, m->queue, why);
+		fnd_log_limited(&x->log_refused, LOG_WARNING, "%s: AF_XDP socket for queue %u "
+				"refused: %s", who, m->queue, why);
 		reply(p, m->queue, rc, 0, why);
 		return 0;
 	}

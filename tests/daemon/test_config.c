@@ -183,6 +183,13 @@ static void app_names(void **state)
 	mistake("app.redis.users = nosuchuser-z\n", "app.redis.users: no such user 'nosuchuser-z'");
 	mistake("app.redis.groups = nosuchgroup-z\n", "no such group 'nosuchgroup-z'");
 	mistake("app.redis.users = 1\napp.redis.users = 2\n", ":2: app.redis.users: given twice");
+	/* every field once, whatever its value */
+	mistake("app.echo.unfiltered = yes\napp.echo.unfiltered = no\n",
+		":2: app.echo.unfiltered: given twice");
+	mistake("app.k.fragments = drop\napp.k.fragments = pass\n",
+		":2: app.k.fragments: given twice");
+	mistake("app.k.groups = 0\napp.k.users = 0\napp.k.groups = 1\n",
+		":3: app.k.groups: given twice");
 	mistake("app.echo.unfiltered = maybe\n", "app.echo.unfiltered: 'maybe' is not yes or no");
 	mistake("app.echo.colour = red\n", "unknown field 'colour'");
 	mistake("app.k.interface = eth9\n", "application k needs app.k.interface and app.k.address");

@@ -93,7 +93,8 @@ static struct fnd_query query(unsigned command, bool json, struct fnd_app_report
 		.ruleset = RULESET,
 		.conns = { .open = 3, .max = 1024, .max_per_uid = 64, .accepted = 90,
 			   .refused_not_allowed = 4, .refused_max = 5, .refused_max_per_uid = 6,
-			   .register_timeouts = 7, .accept_pauses = 8 },
+			   .register_timeouts = 7, .refusals_unread = 9, .read_pauses = 10,
+			   .accept_pauses = 8 },
 		.app_stats = { .refused_names = 1, .applied_unsent = 2 },
 	};
 }
@@ -241,7 +242,8 @@ static void stats_text(void **state)
 		"generation 7, 2 application(s)\n"
 		"connections: 3 open (max 1024, 64 per uid), 90 accepted; refused: 4 not allowed, "
 		"5 over max_connections, 6 over max_connections_per_uid, 1 for a name bound to "
-		"others, 2 for reporting a generation never sent; 7 closed silent, 8 accept "
+		"others, 2 for reporting a generation never sent; 7 closed silent, 9 closed with "
+		"their refusal unread, 10 read pause(s) for answers left unread, 8 accept "
 		"pause(s) out of fds\n"
 		"\n"
 		"echo[1234] uid 0: generation 7, filtered, rule log lines 2 (1 suppressed), "
@@ -288,7 +290,8 @@ static void stats_json(void **state)
 			       "j['connections'] == {'open': 3, 'max': 1024, 'max_per_uid': 64, "
 			       "'accepted': 90, 'refused_not_allowed': 4, 'refused_max': 5, "
 			       "'refused_max_per_uid': 6, 'refused_names': 1, 'applied_unsent': 2, "
-			       "'register_timeouts': 7, 'accept_pauses': 8}", NULL));
+			       "'register_timeouts': 7, 'refusals_unread': 9, 'read_pauses': 10, "
+			       "'accept_pauses': 8}", NULL));
 	free(s);
 }
 
@@ -459,10 +462,30 @@ static void counters_json(void **state)
 			       "'generations': 1}]",
 			       "j['apps'][0]['final_generations'] == 1 and "
 			       "j['apps'][0]['pending_generations'] == 0 and "
-			       "j['apps'][0]['dropped_generations'] == 0",
+			       "j['apps'][0]['dropped_generations'] == 0 and "
+			       "j['apps'][0]['counters_dropped'] == 0",
 			       "j['apps'][1]['generations'] == [] and "
 			       "j['apps'][1]['totals'] == []", NULL));
 	free(s);
+}
+
+/* An application that sent more than its share of a query (query.h). */
+static void counters_over_share(void **state)
+{
+	struct fnd_app_report app = two_apps[0];
+	char *text, *json;
+
+	(void)state;
+	app.counters_dropped = 70000;
+	text = report(FN_CTL_CMD_LIST_COUNTERS, false, &app, 1);
+	json = report(FN_CTL_CMD_LIST_COUNTERS, true, &app, 1);
+	assert_non_null(strstr(text, "# echo[1234]: generation 7 live; final counters of 1 "
+			       "replaced generation(s), 0 pending, 0 not kept; 70000 counter(s) "
+			       "not shown: over its share of a query (fragnetd.md)\n"));
+	assert_true(json_holds(json, "j['apps'][0]['counters_dropped'] == 70000",
+			       "'over_share' not in j['apps'][0]", NULL));
+	free(text);
+	free(json);
 }
 
 /* ---------------------------------------------------------------- hostile names */
@@ -657,6 +680,7 @@ int main(void)
 		cmocka_unit_test(ruleset_unused),
 		cmocka_unit_test(counters_text),
 		cmocka_unit_test(counters_json),
+		cmocka_unit_test(counters_over_share),
 		cmocka_unit_test(hostile_text),
 		cmocka_unit_test(hostile_json),
 		cmocka_unit_test(metrics_samples),

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -383,6 +384,12 @@ int fnctl_capture(int sock, const struct fnctl_args *a, const char *ruleset)
 	    fn_cap_geometry_of(cap.n_queues, cap.n_slots, cap.snaplen, cap.mode, &s.g) < 0 ||
 	    fstat(memfd, &st) < 0 || (uint64_t)st.st_size != s.g.total + cap.filter_len) {
 		fprintf(stderr, "fragnetctl: fragnetd sent rings that do not add up\n");
+		goto out;
+	}
+	/* the application maps them too: without the seal it could shrink them
+	 * under us, and our next read would be a SIGBUS */
+	if ((fcntl(memfd, F_GET_SEALS) & F_SEAL_SHRINK) == 0) {
+		fprintf(stderr, "fragnetctl: fragnetd sent rings whose size is not sealed\n");
 		goto out;
 	}
 	s.map = mmap(NULL, s.g.total, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
