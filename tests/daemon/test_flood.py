@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from checks import Checks, main  # noqa: E402
 from fragnetd import Daemon  # noqa: E402
 from ctl_wire import HDR, MAGIC, MAX_MSG, VERSION  # noqa: E402
-from process import as_uid  # noqa: E402
+from process import as_uid, cpu_share  # noqa: E402
 
 # message types of lib/ctl/proto.h
 HELLO, IMAGE, ERROR = 1, 2, 8
@@ -89,20 +89,6 @@ def closed_by_daemon(s, timeout):
         if m == "closed":
             return True
     return False
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def cpu_share(pid, seconds):
-    """The share of one CPU pid used over the next `seconds`."""
-    hz = os.sysconf("SC_CLK_TCK")
-    before = cpu_ticks(pid)
-    time.sleep(seconds)
-    return (cpu_ticks(pid) - before) / hz / seconds
 
 
 def log_lines(d, offset=0):

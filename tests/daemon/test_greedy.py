@@ -19,7 +19,6 @@ bound, with the attacks themselves:
 Prints one line per check and "N passed, N failed".
 """
 import argparse
-import array
 import fcntl
 import json
 import os
@@ -34,12 +33,13 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import Checks, main  # noqa: E402
 from fragnetd import Daemon  # noqa: E402
-from ctl_wire import HDR, MAGIC, MAX_MSG, VERSION  # noqa: E402
+from process import as_uid, cpu_share  # noqa: E402
+from ctl_wire import HDR, MAGIC, MAX_MSG, VERSION, recv_msg  # noqa: E402
 
 # message types of lib/ctl/proto.h
 (HELLO, IMAGE, APPLIED, STATS_REQ, STATS_QUEUE, STATS_COUNTERS, STATS_END, ERROR, REQUEST,
  DATA, REPLY, XSK, XSK_BOUND, KERNEL_GEN, CAPTURE_REQ, CAPTURE) = range(1, 17)
-CMD_APPS, CMD_LIST_COUNTERS = 4, 6
+CMD_APPS = 4
 COUNTER = struct.Struct("<QQQQHHI")   # struct fn_ctl_counter
 STATS_END_MSG = struct.Struct("<QIIIIQQIIQQQ")  # struct fn_ctl_stats_end
 RULES = """table inet greedy {
@@ -77,41 +77,17 @@ def connect_as(uid, path):
     """A socket connected to path by a process running as uid: the daemon
     sees that uid (SO_PEERCRED is taken at connect), the test holds it."""
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            s.connect(path)
-            socket.send_fds(child, [b"s"], [s.fileno()])
-            os._exit(0)
-        except BaseException as e:  # noqa: BLE001 - the parent sees no socket
-            print(f"child: {e}")
-            os._exit(99)
-    os.waitpid(pid, 0)
+
+    def connect():
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(path)
+        socket.send_fds(child, [b"s"], [s.fileno()])
+        return 0
+    as_uid(uid, connect)
     _, fds, _, _ = socket.recv_fds(parent, 1, 1)
     parent.close()
     child.close()
     return socket.socket(fileno=fds[0])
-
-
-def recv_msg(s, timeout=5):
-    """(type, payload, fds, seq) of the next message, or None when closed or silent."""
-    s.settimeout(timeout)
-    fds = array.array("i")
-    try:
-        data, anc, _, _ = s.recvmsg(MAX_MSG, socket.CMSG_SPACE(4 * fds.itemsize))
-    except (ConnectionResetError, socket.timeout, BlockingIOError):
-        return None
-    for level, kind, cdata in anc:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(cdata[:len(cdata) - len(cdata) % fds.itemsize])
-    if not data:
-        return None
-    _, _, mtype, _, seq = HDR.unpack_from(data)
-    return mtype, data[HDR.size:], list(fds), seq
 
 
 def send_until_full(s, message, most, seconds=2.0):
@@ -140,28 +116,15 @@ def proc_status(pid, key):
     return 0
 
 
-def cpu_share(pid, seconds):
-    def ticks():
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    before = ticks()
-    time.sleep(seconds)
-    return (ticks() - before) / os.sysconf("SC_CLK_TCK") / seconds
-
-
 def drain(s, seconds=5):
-    """Every message until the daemon hangs up (closing passed fds): the
-    types in order, and whether it hung up."""
-    types, deadline = [], time.time() + seconds
-    while time.time() < deadline:
-        m = recv_msg(s, max(0.01, deadline - time.time()))
-        if m is None:
-            return types, s.fileno() >= 0 and not peer_alive(s)
+    """The types of the messages waiting, in order, until none comes within
+    `seconds` (passed fds closed)."""
+    types = []
+    while (m := recv_msg(s, seconds)) is not None:
         types.append(m[0])
         for fd in m[2]:
             os.close(fd)
-    return types, False
+    return types
 
 
 def peer_alive(s):
@@ -226,7 +189,7 @@ def check_unread_answers(c, d, app_uid):
     lines = d.log_text().count("\n") - lines_before
     c.check("... the refusals it asked for are logged within the peer budget "
             "(< 40 lines)", lines < 40, f"{lines} lines")
-    types, _ = drain(s, seconds=3)
+    types = drain(s, seconds=1)
     answers = types.count(XSK_BOUND)
     c.check("... once it reads, every request it sent was answered, in order, "
             "and it is still connected",

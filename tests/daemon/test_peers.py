@@ -25,7 +25,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from checks import Checks, main  # noqa: E402
 from fragnetd import Daemon  # noqa: E402
-from ctl_wire import HDR, MAGIC, MAX_MSG, VERSION  # noqa: E402
+from ctl_wire import HDR, MAGIC, MAX_MSG, VERSION, recv_msg  # noqa: E402
 from process import as_uid  # noqa: E402
 
 # message types of lib/ctl/proto.h
@@ -55,22 +55,6 @@ def connect(path):
     s.settimeout(5)
     s.connect(path)
     return s
-
-
-def recv_msg(s):
-    """(type, payload, fds) of the next message, or None when closed."""
-    fds = array.array("i")
-    try:
-        data, anc, _, _ = s.recvmsg(MAX_MSG, socket.CMSG_SPACE(4 * fds.itemsize))
-    except (ConnectionResetError, socket.timeout):
-        return None
-    for level, kind, cdata in anc:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(cdata[:len(cdata) - len(cdata) % fds.itemsize])
-    if not data:
-        return None
-    _, _, mtype, _, _ = HDR.unpack_from(data)
-    return mtype, data[HDR.size:], list(fds)
 
 
 def closed_by_daemon(s):

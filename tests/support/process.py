@@ -1,8 +1,9 @@
 """Processes of a test: stopping one without hanging on one that will not
-stop, and running a function as another user."""
+stop, running a function as another user, and what one spends."""
 import os
 import signal
 import subprocess
+import time
 
 
 def stop_process(proc, timeout=20):
@@ -32,3 +33,14 @@ def as_uid(uid, fn):
             os._exit(99)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+def cpu_share(pid, seconds):
+    """The share of one CPU that process pid uses over the next `seconds`."""
+    def ticks():
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    before = ticks()
+    time.sleep(seconds)
+    return (ticks() - before) / os.sysconf("SC_CLK_TCK") / seconds
