@@ -208,6 +208,12 @@ static int payload_set_verify(struct fn_verify *v, const struct fn_op *op)
 		return err;
 	if (o->base == FN_PAYLOAD_LINK || o->base == FN_PAYLOAD_INNER)
 		return fn_verify_fail(v, "payload set of the link or inner header");
+	/* The stack checked the IPv4 header's version, header length and total
+	 * length before the rules ran, and goes by them after: rewritten, they
+	 * would send it past the packet. Not the rules' to write. */
+	if (o->base == FN_PAYLOAD_NETWORK && (o->offset < 1 || (o->offset < 4 && o->offset + o->len > 2)))
+		return fn_verify_fail(v, "payload set of the IPv4 version, header length or total "
+				      "length");
 	if (o->csum_type > FN_CSUM_INET || o->csum_flags & ~FN_CSUM_F_L4)
 		return fn_verify_fail(v, "payload set checksum %u/%u", o->csum_type,
 				      o->csum_flags);

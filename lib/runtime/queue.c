@@ -268,8 +268,10 @@ static void drain_handoff(struct fn_queue *q)
 	struct rte_mbuf *chains[FN_BURST];
 	unsigned n = rte_ring_dequeue_burst(q->handoff, (void **)chains, FN_BURST, NULL);
 
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		fn_reasm_taken(q->fn, chains[i]);
 		fn_ipv4_input_reassembled(q, chains[i]);
+	}
 }
 #endif
 

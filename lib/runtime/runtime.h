@@ -8,6 +8,7 @@
 #define FN_RUNTIME_H
 
 #include <net/if.h>
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,7 +43,7 @@ struct rte_udp_hdr;
 /* How flows map to queues on this port, when we know it. */
 struct fn_rss {
 	bool known;             /* device hashes with Toeplitz and the key below */
-	uint8_t key[40];        /* as programmed into the device */
+	alignas(4) uint8_t key[40]; /* as programmed into the device; read as words */
 	uint16_t reta_size;
 	uint16_t reta[512];     /* hash bucket -> queue */
 };
@@ -255,10 +256,13 @@ static inline bool fn_on_link(const struct fragnet *fn, uint32_t addr)
 }
 
 /* The directed broadcast of the subnet of addr, kept in fn->bcast; a /32
- * has none (limited broadcast stands in). */
+ * has none, nor has a /31, whose two addresses are both hosts (RFC 3021):
+ * limited broadcast stands in. */
 static inline uint32_t fn_subnet_bcast(uint32_t addr, uint32_t netmask)
 {
-	return netmask != UINT32_MAX ? addr | ~netmask : UINT32_MAX;
+	if (netmask == UINT32_MAX || netmask == rte_cpu_to_be_32(~1u))
+		return UINT32_MAX;
+	return addr | ~netmask;
 }
 
 /* Limited broadcast, or the directed broadcast of our subnet. Asked of

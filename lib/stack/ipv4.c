@@ -281,7 +281,7 @@ void fn_ipv4_input(struct fn_queue *q, struct rte_mbuf *m, uint8_t *l2, uint8_t 
 			capture_dropped(q, FN_HOOK_PREROUTING, (uint8_t *)ip, total);
 			goto free;
 		}
-		*fn_reasm_mark(m) = hs.mark;
+		*fn_reasm_meta(m) = (struct fn_frag_meta){ .mark = hs.mark, .pkttype = pkttype };
 		chain = fn_reasm_add(q, m);
 		if (chain != NULL)
 			fn_ipv4_input_reassembled(q, chain);
@@ -345,7 +345,9 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 	/* The device hashed the fragments on addresses only; the flow may
 	 * belong to another queue, whose conntrack and sockets must see it. */
 	if (owner >= 0 && owner != q->qid) {
+		fn_reasm_hand_off(q, chain);
 		if (rte_ring_enqueue(fn->queues[owner]->handoff, chain) != 0) {
+			fn_reasm_taken(fn, chain);
 			FN_DROP(&q->stats, HANDOFF);
 			rte_pktmbuf_free(chain);
 		}
@@ -358,11 +360,10 @@ void fn_ipv4_input_reassembled(struct fn_queue *q, struct rte_mbuf *chain)
 		       RTE_ETHER_HDR_LEN);
 		l2 = q->rx_l2;
 	}
-	hs.mark = *fn_reasm_mark(chain);   /* the first fragment's */
+	hs.mark = fn_reasm_meta(chain)->mark;   /* the first fragment's */
+	pkttype = fn_reasm_meta(chain)->pkttype;
 	len = linearize(q, chain);
 	rte_pktmbuf_free(chain);
-	pkttype = ((struct rte_ipv4_hdr *)q->rx_dgram)->dst_addr == q->addr ?
-		  FN_PKT_HOST : FN_PKT_BROADCAST;
 	if (q->filter.defrag_first &&
 	    !ingress_hook(q, FN_HOOK_PREROUTING, l2, q->rx_dgram, len, pkttype, &hs)) {
 		capture_dropped(q, FN_HOOK_PREROUTING, q->rx_dgram, len);

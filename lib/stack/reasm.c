@@ -28,28 +28,30 @@ struct datagram {
 
 struct fn_reasm {
 	uint32_t mem, mem_limit, src_mem_limit;
+	uint32_t handed;         /* of datagrams handed off, not yet taken: the
+				  * owners take them, so atomic */
 	uint64_t timeout;
 	unsigned pending;
 	struct datagram d[FN_REASM_DATAGRAMS];
 };
 
-int fn_reasm_mark_offset = -1;
+int fn_reasm_meta_offset = -1;
 
 struct fn_reasm *fn_reasm_create(int socket, uint32_t mem_limit, uint64_t timeout_ticks)
 {
-	static const struct rte_mbuf_dynfield mark = {
-		.name = "fragnet_frag_mark",
-		.size = sizeof(uint32_t),
-		.align = __alignof__(uint32_t),
+	static const struct rte_mbuf_dynfield meta = {
+		.name = "fragnet_frag_meta",
+		.size = sizeof(struct fn_frag_meta),
+		.align = __alignof__(struct fn_frag_meta),
 	};
 	struct fn_reasm *r;
-	int off = rte_mbuf_dynfield_register(&mark);   /* the same offset every time */
+	int off = rte_mbuf_dynfield_register(&meta);   /* the same offset every time */
 
 	if (off < 0) {
 		errno = rte_errno;
 		return NULL;
 	}
-	fn_reasm_mark_offset = off;
+	fn_reasm_meta_offset = off;
 	r = rte_zmalloc_socket("fn_reasm", sizeof(*r), RTE_CACHE_LINE_SIZE, socket);
 	if (r == NULL) {
 		errno = ENOMEM;
@@ -79,6 +81,13 @@ static void release(struct fn_reasm *r, struct datagram *d)
 }
 
 /* Drop a whole datagram, counting each fragment under `reason`. */
+/* What it holds: the fragments of datagrams in progress, and the
+ * datagrams handed off that their owners have not taken yet. */
+static uint32_t held(const struct fn_reasm *r)
+{
+	return r->mem + __atomic_load_n(&r->handed, __ATOMIC_RELAXED);
+}
+
 static void discard(struct fn_queue *q, struct datagram *d, unsigned reason)
 {
 	q->stats.drops[reason] += d->n;
@@ -97,7 +106,7 @@ void fn_reasm_free(struct fn_reasm *r)
 
 uint32_t fn_reasm_mem(const struct fn_reasm *r)
 {
-	return r->mem;
+	return held(r);
 }
 
 unsigned fn_reasm_pending(const struct fn_reasm *r)
@@ -178,12 +187,29 @@ static struct datagram *find_or_add(struct fn_queue *q, const struct rte_ipv4_hd
 	return free_slot;
 }
 
+void fn_reasm_hand_off(struct fn_queue *q, struct rte_mbuf *chain)
+{
+	struct fn_frag_meta *meta = fn_reasm_meta(chain);
+
+	meta->from = (uint8_t)q->qid;
+	__atomic_fetch_add(&q->reasm->handed, meta->mem, __ATOMIC_RELAXED);
+}
+
+void fn_reasm_taken(struct fragnet *fn, struct rte_mbuf *chain)
+{
+	const struct fn_frag_meta *meta = fn_reasm_meta(chain);
+
+	__atomic_fetch_sub(&fn->queues[meta->from]->reasm->handed, meta->mem,
+			   __ATOMIC_RELAXED);
+}
+
 /* Turn the sorted list into one segment chain for delivery. */
 static struct rte_mbuf *chain_up(struct fn_reasm *r, struct datagram *d)
 {
 	struct rte_mbuf *head = d->head, *m;
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(head, const struct rte_ipv4_hdr *);
 
+	fn_reasm_meta(head)->mem = d->mem;
 	head->pkt_len = rte_ipv4_hdr_len(ip) + FRAG_LEN(head);
 	head->nb_segs = d->n;
 	for (m = head->next; m != NULL; m = m->next) {
@@ -265,7 +291,7 @@ struct rte_mbuf *fn_reasm_add(struct fn_queue *q, struct rte_mbuf *m)
 		discard(q, own, FRAGNET_DROP_FRAG_QUOTA);
 	}
 	/* Over the memory bound: the oldest datagrams go first. */
-	while (r->mem > r->mem_limit) {
+	while (held(r) > r->mem_limit) {
 		struct datagram *o = oldest(r, d);
 
 		if (o == NULL)
@@ -273,9 +299,19 @@ struct rte_mbuf *fn_reasm_add(struct fn_queue *q, struct rte_mbuf *m)
 		discard(q, o, FRAGNET_DROP_FRAG_NOMEM);
 	}
 
-	/* No overlaps, so all bytes present means complete. */
-	if (d->total && d->have == d->total && FRAG_OFF(d->head) == 0)
+	/* No overlaps, so all bytes present means complete. Each fragment fit
+	 * in 64 KiB with its own header; the whole must with the first's, or
+	 * its total length would wrap (Linux: "oversized"). */
+	if (d->total && d->have == d->total && FRAG_OFF(d->head) == 0) {
+		const struct rte_ipv4_hdr *first = rte_pktmbuf_mtod(d->head,
+								     const struct rte_ipv4_hdr *);
+
+		if (rte_ipv4_hdr_len(first) + d->total > UINT16_MAX) {
+			discard(q, d, FRAGNET_DROP_FRAG_MALFORMED);
+			return NULL;
+		}
 		return chain_up(r, d);
+	}
 	return NULL;
 
 overlap:

@@ -20,6 +20,7 @@
 #include <rte_mbuf_dyn.h>
 
 struct fn_queue;
+struct fragnet;
 struct fn_reasm;
 
 #define FN_REASM_TIMEOUT_S 30          /* Linux ipfrag_time */
@@ -30,17 +31,39 @@ struct fn_reasm;
 #define FN_REASM_SHARE 4               /* a source holds 1/4 of datagrams and memory */
 
 /*
- * The meta mark prerouting gave a fragment. The reassembled datagram keeps
- * its first fragment's, as the kernel's reassembled skb keeps the head's; it
- * travels on the mbuf because a datagram may be handed to another queue. A
- * dynamic mbuf field, registered by fn_reasm_create.
+ * What a fragment brought besides its bytes: the meta mark prerouting gave
+ * it, and whether it came to us alone or as a broadcast (at the link or
+ * the IP layer). The reassembled datagram keeps its first fragment's, as
+ * the kernel's reassembled skb keeps the head's; they travel on the mbuf
+ * because a datagram may be handed to another queue. A dynamic mbuf field,
+ * registered by fn_reasm_create.
  */
-extern int fn_reasm_mark_offset;
+struct fn_frag_meta {
+	uint32_t mark;
+	uint8_t pkttype;           /* FN_PKT_* */
+	/* a reassembled datagram's (on its first mbuf) */
+	uint8_t from;              /* the queue that reassembled it */
+	uint32_t mem;              /* bytes of mbufs it holds */
+};
 
-static inline uint32_t *fn_reasm_mark(struct rte_mbuf *m)
+extern int fn_reasm_meta_offset;
+
+static inline struct fn_frag_meta *fn_reasm_meta(struct rte_mbuf *m)
 {
-	return RTE_MBUF_DYNFIELD(m, fn_reasm_mark_offset, uint32_t *);
+	return RTE_MBUF_DYNFIELD(m, fn_reasm_meta_offset, struct fn_frag_meta *);
 }
+
+/*
+ * A reassembled datagram whose flow another queue owns waits in that
+ * queue's handoff ring; what it holds still counts against the reassembly
+ * memory of the queue that completed it until the owner takes it, so a
+ * queue that does not poll (a slow callback, an application's own pace)
+ * cannot make reassembly hold more of the pool than its bound.
+ * fn_reasm_hand_off() before the enqueue, fn_reasm_taken() by the owner
+ * when it dequeues (or by the sender when the enqueue fails).
+ */
+void fn_reasm_hand_off(struct fn_queue *q, struct rte_mbuf *chain);
+void fn_reasm_taken(struct fragnet *fn, struct rte_mbuf *chain);
 
 /* mem_limit: bytes of mbufs (buf_len) held at most, all sources together.
  * NULL + errno. */
@@ -57,7 +80,8 @@ struct rte_mbuf *fn_reasm_add(struct fn_queue *q, struct rte_mbuf *m);
 /* Drop datagrams that timed out (counted per fragment). */
 void fn_reasm_expire(struct fn_queue *q);
 
-/* Bytes of mbufs held and datagrams in progress (tests, stats). */
+/* Bytes of mbufs held, handed-off datagrams not yet taken included, and
+ * datagrams in progress (tests, stats). */
 uint32_t fn_reasm_mem(const struct fn_reasm *r);
 unsigned fn_reasm_pending(const struct fn_reasm *r);
 

@@ -367,6 +367,60 @@ static void test_inner_header_set_refused(void **state)
 	t_free(img);
 }
 
+/* The IPv4 header's version, header length and total length are the
+ * stack's, checked before the rules run: the verifier refuses a payload
+ * set of any of their bytes, and takes the bytes around them. */
+static int nh_set_check(uint8_t offset, uint8_t len, char *err, size_t errlen)
+{
+	struct fn_imgb *b = t_builder();
+	struct fn_op_payload_set *o;
+	uint8_t v[4] = { 0 };
+	size_t img_len;
+	void *img;
+	int rc;
+
+	fn_imgb_table(b, "t", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);
+	t_imm(b, 0, v, len);
+	o = fn_imgb_op(b, FN_OP_PAYLOAD_SET, sizeof(*o));
+	o->base = FN_PAYLOAD_NETWORK;
+	o->offset = offset;
+	o->len = len;
+	img = t_image(b, &img_len);
+	rc = fn_nft_image_check(img, img_len, err, errlen);
+	t_free(img);
+	return rc;
+}
+
+static void test_ip_lengths_set_refused(void **state)
+{
+	static const struct { uint8_t offset, len; bool ok; } cases[] = {
+		{ 0, 1, false },   /* version and header length */
+		{ 2, 2, false },   /* total length */
+		{ 3, 1, false },
+		{ 1, 2, false },   /* tos and the total length's first byte */
+		{ 0, 4, false },
+		{ 1, 1, true },    /* dscp/ecn */
+		{ 4, 4, true },    /* id, fragment */
+		{ 8, 1, true },    /* ttl */
+		{ 12, 4, true },   /* saddr */
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = nh_set_check(cases[i].offset, cases[i].len, err, sizeof(err));
+
+		if (cases[i].ok) {
+			assert_int_equal(rc, 0);
+		} else {
+			assert_int_equal(rc, -EBADMSG);
+			assert_non_null(strstr(err, "header length or total length"));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +431,7 @@ int main(void)
 		T_TEST(test_link_layer),
 		T_TEST(test_payload_set_checksums),
 		T_TEST(test_payload_set_bounds),
+		T_TEST(test_ip_lengths_set_refused),
 		T_TEST(test_inner_header),
 		T_TEST(test_inner_after_rewrite),
 		T_TEST(test_inner_header_set_refused),

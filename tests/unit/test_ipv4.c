@@ -142,6 +142,19 @@ static void test_broadcast(void **state)
 	}
 }
 
+/* A subnet's directed broadcast; none for a /32, nor for a /31, whose two
+ * addresses are both hosts (RFC 3021): its peer must not be a martian. */
+static void test_subnet_broadcast(void **state)
+{
+	const uint32_t a = RTE_BE32(RTE_IPV4(10, 0, 0, 6));
+
+	(void)state;
+	assert_int_equal(fn_subnet_bcast(a, RTE_BE32(0xffffff00)), RTE_BE32(RTE_IPV4(10, 0, 0, 255)));
+	assert_int_equal(fn_subnet_bcast(a, RTE_BE32(0xfffffffc)), RTE_BE32(RTE_IPV4(10, 0, 0, 7)));
+	assert_int_equal(fn_subnet_bcast(a, RTE_BE32(0xfffffffe)), UINT32_MAX);
+	assert_int_equal(fn_subnet_bcast(a, UINT32_MAX), UINT32_MAX);
+}
+
 static void echo(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg)
 {
 	(void)arg;
@@ -460,6 +473,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_checksum_vector),
+		cmocka_unit_test(test_subnet_broadcast),
 		H_TEST(test_udp_checksum_vector),
 		H_TEST(test_malformed_headers),
 		H_TEST(test_padding_and_options),

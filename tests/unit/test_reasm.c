@@ -3,10 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ring.h>
+
 #include "unit.h"
 #include "runtime/port.h"
 #include "stack/eth.h"
+#include "stack/ipv4.h"
 #include "stack/reasm.h"
+#include "stack/rss.h"
 #include "stack/udp.h"
 
 #define PAYLOAD 3000
@@ -338,6 +342,147 @@ static void test_memory_within_pool(void **state)
 		    2 * (FN_RX_DESC + FN_TX_DESC + FN_TX_PENDING + FN_ARP_WAIT));
 }
 
+/*
+ * Each fragment fits in 64 KiB with its own header, but the whole does not
+ * with the first's: a first fragment with 40 bytes of options and a
+ * 65 515-byte payload would rebuild to 65 575 bytes, its total length
+ * wrapping (to 39: the filter would see no transport header). Refused, as
+ * Linux refuses it ("oversized"), every fragment counted.
+ */
+static void test_oversized_with_first_header(void **state)
+{
+	struct fixture *fx = *state;
+	struct fn_queue *q = fx->h.fn->queues[0];
+	static uint8_t payload[65515], buf[2048];
+	const uint32_t total = sizeof(payload), first = 1400, step = 1480;
+	unsigned n = 0;
+
+	memset(payload, 0, sizeof(payload));
+	payload[1] = 7;   /* UDP source port 7: the header's bytes don't matter */
+	payload[3] = 7;   /* destination port 7 */
+	for (uint32_t off = 0; off < total; n++) {
+		uint32_t len = off == 0 ? first : RTE_MIN(step, total - off);
+		uint32_t ihl = off == 0 ? 60 : 20;
+		const struct tp_ip opt = { .id = 77, .frag = off / 8 |
+						    (off + len < total ? TP_MF : 0) };
+
+		tp_ipv4(buf, H_PEER, H_ADDR, IPPROTO_UDP, ihl - 20 + len, &opt);
+		if (ihl > 20) {       /* options: no-ops, the payload after them */
+			buf[0] = 0x40 | ihl / 4;
+			memset(buf + 20, 1, ihl - 20);
+			tp_ipv4_fix(buf);
+		}
+		memcpy(buf + ihl, payload + off, len);
+		fn_eth_input(q, h_ip_frame(fx->h.fn, buf, ihl + len));
+		off += len;
+	}
+	assert_int_equal(fx->rx.n, 0);
+#if FN_WITH_IP_OPTIONS
+	assert_int_equal(fn_reasm_pending(q->reasm), 0);
+	assert_int_equal(fn_reasm_mem(q->reasm), 0);
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_FRAG_MALFORMED], n);
+#else
+	/* without options the first fragment goes alone, the rest wait */
+	assert_int_equal(q->stats.drops[FRAGNET_DROP_IP_MALFORMED], 1);
+	(void)n;
+#endif
+}
+
+/*
+ * Datagrams reassembled on queue 0 whose flows queue 1 owns wait in queue
+ * 1's handoff ring. While queue 1 does not poll, what they hold still
+ * counts against queue 0's reassembly memory: a sender cannot pin more of
+ * the pool than reassembly's bound (64 datagrams of 45 mbufs here, twice
+ * the bound), and queue 0 drops what is over it. Once queue 1 takes them,
+ * queue 0's account is back to nothing.
+ */
+static void test_handoff_within_bound(void **state)
+{
+	struct fragnet *fn = h_fn(state);
+	struct fn_queue *q0 = fn->queues[0], *q1 = fn->queues[1];
+	static uint8_t payload[FRAGNET_MAX_DGRAM];
+	struct h_rx rx = { 0 };
+	struct rte_mbuf *chain;
+	struct frag f[64];
+	unsigned waiting;
+	uint16_t sport = 1000;
+
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+	fn_rss_set(&fn->port.rss, fn_rss_default_key, 128, 2);
+	for (unsigned d = 0; d < 64; d++, sport++) {
+		unsigned n;
+
+		while (fn_rss_queue_of(fn, H_PEER, H_ADDR, RTE_BE16(sport), RTE_BE16(7)) != 1)
+			sport++;
+		dgram_len = tp_udp(dgram, H_PEER, H_ADDR, sport, 7, payload, sizeof(payload),
+				   &(struct tp_ip){ .id = (uint16_t)d });
+		n = split(f, 1480);
+		for (unsigned i = 0; i < n; i++)
+			send_frag(fn, f[i].off, f[i].len, f[i].more);
+	}
+	waiting = rte_ring_count(q1->handoff);
+	assert_true(waiting > 0);
+	assert_true(rte_mempool_in_use_count(fn->pool) <= FN_REASM_MBUFS);
+	assert_true(q0->stats.drops[FRAGNET_DROP_FRAG_NOMEM] > 0);
+	assert_int_equal(q0->stats.drops[FRAGNET_DROP_HANDOFF], 0);
+
+	while (rte_ring_dequeue(q1->handoff, (void **)&chain) == 0) {
+		fn_reasm_taken(fn, chain);   /* as queue 1's poll does */
+		fn_ipv4_input_reassembled(q1, chain);
+	}
+	assert_int_equal(rx.n, waiting);
+	assert_int_equal(rx.queue, 1);
+	/* what queue 0 still holds: the datagrams cut short by the bound */
+	q0->clk.now += (FN_REASM_TIMEOUT_S + 1) * q0->clk.hz;
+	fn_reasm_expire(q0);
+	assert_int_equal(fn_reasm_mem(q0->reasm), 0);
+	assert_int_equal(rte_mempool_in_use_count(fn->pool), 0);
+}
+
+#if FN_WITH_ICMP
+/* Frames sent back for a datagram to our address and a closed port in
+ * link-layer broadcast frames, whole or in two fragments. */
+static unsigned broadcast_frame_answers(struct fragnet *fn, bool fragmented)
+{
+	struct fn_queue *q = fn->queues[0];
+	uint8_t payload[32] = { 0 }, buf[128];
+	unsigned before = h_tx_count(q);
+
+	dgram_len = tp_udp(dgram, H_PEER, H_ADDR, 4000, 9, payload, sizeof(payload),
+			   &(struct tp_ip){ .id = 9 });
+	for (uint32_t off = 0; off < dgram_len - 20; off += 24) {
+		size_t n = fragmented ? tp_fragment(buf, dgram, off, RTE_MIN(24u, dgram_len - 20 - off),
+						    off + 24 < dgram_len - 20)
+				      : (memcpy(buf, dgram, dgram_len), dgram_len);
+		struct rte_mbuf *m = h_ip_frame(fn, buf, n);
+
+		memset(rte_pktmbuf_mtod(m, uint8_t *), 0xff, RTE_ETHER_ADDR_LEN);
+		fn_eth_input(q, m);
+		if (!fragmented)
+			break;
+	}
+	return h_tx_count(q) - before;
+}
+
+/* The kernel answers PACKET_HOST only; a reassembled datagram is what its
+ * first fragment was, at the link layer too. */
+static void test_broadcast_frames_keep_pkttype(void **state)
+{
+	struct fragnet *fn = h_fn(state);
+
+	h_knows(fn, H_PEER, &h_peer_mac);
+	assert_int_equal(broadcast_frame_answers(fn, false), 0);
+	assert_int_equal(broadcast_frame_answers(fn, true), 0);
+	/* the same fragments in a unicast frame are answered */
+	dgram_len = tp_udp(dgram, H_PEER, H_ADDR, 4000, 9, (uint8_t[32]){ 0 }, 32,
+			   &(struct tp_ip){ .id = 10 });
+	send_frag(fn, 0, 24, true);
+	send_frag(fn, 24, dgram_len - 20 - 24, false);
+	assert_int_equal(h_tx_count(fn->queues[0]), 1);
+	h_tx_clear(fn->queues[0]);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +495,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_largest_datagram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flood_from_one_source, setup, teardown),
 		H_TEST2(test_memory_within_pool),
+		cmocka_unit_test_setup_teardown(test_oversized_with_first_header, setup, teardown),
+		H_TEST2(test_handoff_within_bound),
+#if FN_WITH_ICMP
+		H_TEST(test_broadcast_frames_keep_pkttype),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
