@@ -77,6 +77,8 @@ struct xapp {
 	struct final *finals;          /* final counters of replaced programs */
 	size_t n_finals;
 	uint64_t queues;               /* rx queues bound for it */
+	bool adopted;                  /* its program is an earlier daemon's, and none of
+					* its processes has been back since */
 };
 
 struct fnd_xdp {
@@ -89,8 +91,7 @@ struct fnd_xdp {
 	size_t n_ifs;
 	struct xapp xa[FND_MAX_APPS];
 	size_t n_xa;
-	bool waiting_adopted;          /* programs from an earlier daemon, apps not back */
-	struct fnd_log_limit log_refused; /* what applications can make us log */
+	struct fnd_log_limit log_app;  /* what applications can make us log */
 };
 
 static struct xapp *xapp_of(struct fnd_xdp *x, const char *name)
@@ -153,23 +154,29 @@ static struct xif *open_iface(struct fnd_xdp *x, const char *ifname, char *err, 
 	return f;
 }
 
-/* Give every configured address a slot on its interface (the one it had,
- * if the program was adopted), and stop steering addresses no longer
- * configured. */
+/*
+ * Give every configured application a slot on its interface: the one its
+ * address had, if the program was adopted and that slot served the same
+ * application; else a free one. A slot no longer configured, or now
+ * another application's, loses all it held: its queues and the sockets on
+ * them, its rules. So a process of an application removed or moved while
+ * fragnetd was down never gets another application's traffic.
+ */
 static int assign_slots(struct fnd_xdp *x, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < x->n_ifs; i++) {
+		struct fn_xdp_iface *xif = x->ifs[i].x;
 		uint32_t addr = 0, slot;
 
-		while (fn_xdp_iface_next_app(x->ifs[i].x, &addr, &slot) == 0) {
+		while (fn_xdp_iface_next_app(xif, &addr, &slot) == 0) {
 			bool wanted = false;
 
 			for (size_t a = 0; a < x->n_xa; a++)
-				wanted |= x->xa[a].xif == &x->ifs[i] && x->xa[a].cfg->addr == addr;
+				wanted |= x->xa[a].xif == &x->ifs[i] && x->xa[a].cfg->addr == addr &&
+					  fn_xdp_iface_slot_is(xif, slot, x->xa[a].cfg->name);
 			if (!wanted) {
-				fn_xdp_iface_del_app(x->ifs[i].x, addr);
-				fn_xdp_iface_set_rules(x->ifs[i].x, slot, -1);
-				fn_xdp_iface_set_rules_gen(x->ifs[i].x, slot, 0);
+				fn_xdp_iface_del_app(xif, addr);
+				fn_xdp_iface_release_slot(xif, slot);
 				addr = 0;   /* the walk starts over after a delete */
 			}
 		}
@@ -185,9 +192,13 @@ static int assign_slots(struct fnd_xdp *x, char *err, size_t errlen)
 			while (fn_xdp_iface_next_app(xa->xif->x, &addr, &slot) == 0)
 				used |= 1ull << slot;
 			xa->slot = (uint32_t)__builtin_ctzll(~used);
+			/* whatever an earlier daemon left there goes */
+			fn_xdp_iface_release_slot(xa->xif->x, xa->slot);
 		}
 		rc = fn_xdp_iface_set_app(xa->xif->x, xa->cfg->addr, xa->slot,
 					  xa->cfg->frag_drop ? FN_STEER_F_FRAG_DROP : 0);
+		if (rc == 0)
+			rc = fn_xdp_iface_set_slot_name(xa->xif->x, xa->slot, xa->cfg->name);
 		if (rc < 0) {
 			snprintf(err, errlen, "steering %s to %s: %s", xa->cfg->name,
 				 xa->xif->ifname, strerror(-rc));
@@ -216,7 +227,7 @@ struct fnd_xdp *fnd_xdp_new(struct fnd_loop *l, const struct fnd_config *cfg,
 		return NULL;
 	}
 	x->cfg = cfg;
-	x->log_refused = FND_LOG_LIMIT(10, 1000);
+	x->log_app = FND_LOG_LIMIT(10, 1000);
 	x->loop = l;
 	for (size_t i = 0; i < cfg->n_apps; i++) {
 		struct xapp *xa = &x->xa[x->n_xa];
@@ -242,7 +253,7 @@ struct fnd_xdp *fnd_xdp_new(struct fnd_loop *l, const struct fnd_config *cfg,
 	for (size_t a = 0; a < x->n_xa; a++) {
 		if (x->xa[a].active_gen > *last_gen)
 			*last_gen = x->xa[a].active_gen;
-		x->waiting_adopted |= x->xa[a].active_gen != 0;
+		x->xa[a].adopted = x->xa[a].active_gen != 0;
 	}
 	return x;
 fail:
@@ -489,7 +500,9 @@ static void try_swap(struct xapp *xa, bool timed_out)
 		connected++;
 		behind += a->applied_gen < xa->pending->generation;
 	}
-	if (connected == 0 && xa->owner->waiting_adopted && xa->active_gen && !timed_out)
+	if (connected || timed_out)
+		xa->adopted = false;   /* back, or waited for: from now on like any other */
+	if (connected == 0 && xa->adopted && !timed_out)
 		return;   /* a restarted daemon: let the application come back first */
 	if (behind && !timed_out)
 		return;
@@ -516,11 +529,15 @@ static void on_publish(struct fnd_generation *g, void *arg)
 
 		if (!k)
 			continue;
+		/* The time to apply counts from the first generation still
+		 * pending: publishing more often than that must not keep the
+		 * kernel on old rules for a process that never applies. */
+		if (!xa->pending)
+			fnd_timer_arm(&xa->timer, fnd_now_ms() +
+				      (xa->adopted ? ADOPT_GRACE_MS :
+				       (int64_t)x->cfg->apply_timeout_ms));
 		kprog_free(x, xa->pending);
 		xa->pending = k;
-		fnd_timer_arm(&xa->timer, fnd_now_ms() +
-			      (x->waiting_adopted && xa->active_gen ? ADOPT_GRACE_MS :
-			       (int64_t)x->cfg->apply_timeout_ms));
 		try_swap(xa, false);
 	}
 }
@@ -601,19 +618,21 @@ static int on_xsk(struct fnd_peer *p, const void *msg, size_t len, int fd, void 
 		rc = fn_xdp_iface_set_queue(xa->xif->x, m->kernel_queue, xa->slot, fd, flags);
 		snprintf(why, sizeof(why), "%s queue %u: %s", xa->xif->ifname, m->kernel_queue,
 			 rc == -ENOTSOCK ? "not an AF_XDP socket" :
-			 rc == -EBUSY ? "the socket is bound already" : strerror(-rc));
+			 rc == -EBUSY ? "the socket is bound already, or another AF_XDP socket "
+			 "holds the queue (any process with CAP_NET_RAW can bind one)" :
+			 strerror(-rc));
 	}
 	if (fd >= 0)
 		close(fd);    /* the socket lives with the application's own fd */
 	if (rc < 0) {
-		fnd_log_limited(&x->log_refused, LOG_WARNING, "%s: AF_XDP socket for queue %u "
+		fnd_log_limited(&x->log_app, LOG_WARNING, "%s: AF_XDP socket for queue %u "
 				"refused: %s", who, m->queue, why);
 		reply(p, m->queue, rc, 0, why);
 		return 0;
 	}
 	xa->queues |= 1ull << m->kernel_queue;
-	fnd_log(LOG_INFO, "%s: AF_XDP socket bound to %s queue %u", who, xa->xif->ifname,
-		m->kernel_queue);
+	fnd_log_limited(&x->log_app, LOG_INFO, "%s: AF_XDP socket bound to %s queue %u", who,
+			xa->xif->ifname, m->kernel_queue);
 	reply(p, m->queue, 0, flags, NULL);
 	if (xa->active_gen) {
 		struct fn_ctl_kernel_gen k = { .generation = xa->active_gen, .previous = xa->prev_gen };

@@ -33,7 +33,7 @@ struct fn_xdp_iface {
 	uint32_t prog_id;
 	struct bpf_object *obj;
 	struct xdp_program *prog;    /* ours when we attached it, NULL when adopted */
-	int apps, owner, xsks, rules, stats, config, gens;
+	int apps, owner, xsks, rules, stats, config, gens, names;
 };
 
 static const char *const stat_names[FN_STEER_STAT_MAX] = {
@@ -165,10 +165,12 @@ static void clear_maps(struct fn_xdp_iface *x)
 		bpf_map_delete_elem(x->xsks, &key);
 	}
 	for (key = 0; key < FN_STEER_MAX_APPS; key++) {
+		struct fn_steer_name nobody = { "" };
 		uint64_t none = 0;
 
 		bpf_map_delete_elem(x->rules, &key);
 		bpf_map_update_elem(x->gens, &key, &none, BPF_ANY);
+		bpf_map_update_elem(x->names, &key, &nobody, BPF_ANY);
 	}
 }
 
@@ -189,7 +191,7 @@ int fn_xdp_iface_open(const char *ifname, const char *pin_dir, enum fn_xdp_mode 
 	*adopted = false;
 	if (!x)
 		return -ENOMEM;
-	x->apps = x->owner = x->xsks = x->rules = x->stats = x->config = x->gens = -1;
+	x->apps = x->owner = x->xsks = x->rules = x->stats = x->config = x->gens = x->names = -1;
 	if (strlen(ifname) >= sizeof(x->ifname)) {
 		rc = fail(err, errlen, -ENAMETOOLONG, "interface %s", ifname);
 		goto out;
@@ -236,6 +238,7 @@ int fn_xdp_iface_open(const char *ifname, const char *pin_dir, enum fn_xdp_mode 
 	x->stats = map_fd(x->obj, "fn_stats");
 	x->config = map_fd(x->obj, "fn_config");
 	x->gens = map_fd(x->obj, "fn_gens");
+	x->names = map_fd(x->obj, "fn_names");
 
 	if (x->prog_id && uses_our_maps(x->prog_id, x->apps)) {
 		*adopted = true;
@@ -458,6 +461,44 @@ uint64_t fn_xdp_iface_rules_gen(struct fn_xdp_iface *x, uint32_t slot)
 	if (bpf_map_lookup_elem(x->gens, &slot, &g))
 		return 0;
 	return g;
+}
+
+int fn_xdp_iface_set_slot_name(struct fn_xdp_iface *x, uint32_t slot, const char *name)
+{
+	struct fn_steer_name n = { "" };
+
+	if (strlen(name) >= sizeof(n.name))
+		return -ENAMETOOLONG;
+	strcpy(n.name, name);
+	return ret(bpf_map_update_elem(x->names, &slot, &n, BPF_ANY));
+}
+
+bool fn_xdp_iface_slot_is(struct fn_xdp_iface *x, uint32_t slot, const char *name)
+{
+	struct fn_steer_name n;
+
+	return bpf_map_lookup_elem(x->names, &slot, &n) == 0 &&
+	       strncmp(n.name, name, sizeof(n.name)) == 0;
+}
+
+int fn_xdp_iface_release_slot(struct fn_xdp_iface *x, uint32_t slot)
+{
+	int rc = 0, r;
+
+	for (uint32_t q = 0; q < FN_STEER_MAX_QUEUES; q++) {
+		uint32_t owner;
+
+		if (fn_xdp_iface_queue_owner(x, q, &owner) == 0 && owner == slot &&
+		    (r = fn_xdp_iface_clear_queue(x, q)) < 0 && rc == 0)
+			rc = r;
+	}
+	if ((r = fn_xdp_iface_set_rules(x, slot, -1)) < 0 && rc == 0)
+		rc = r;
+	if ((r = fn_xdp_iface_set_rules_gen(x, slot, 0)) < 0 && rc == 0)
+		rc = r;
+	if ((r = fn_xdp_iface_set_slot_name(x, slot, "")) < 0 && rc == 0)
+		rc = r;
+	return rc;
 }
 
 int fn_xdp_iface_xsks_fd(const struct fn_xdp_iface *x)

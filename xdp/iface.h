@@ -86,6 +86,14 @@ uint32_t fn_xdp_iface_rules_id(struct fn_xdp_iface *x, uint32_t slot);
  * map so that a restarted daemon knows what the kernel runs (0: none). */
 int fn_xdp_iface_set_rules_gen(struct fn_xdp_iface *x, uint32_t slot, uint64_t generation);
 uint64_t fn_xdp_iface_rules_gen(struct fn_xdp_iface *x, uint32_t slot);
+/* The application slot serves (fn_names), kept beside it so that a
+ * restarted daemon gives a slot's queues and their sockets only to the
+ * application that had them. */
+int fn_xdp_iface_set_slot_name(struct fn_xdp_iface *x, uint32_t slot, const char *name);
+bool fn_xdp_iface_slot_is(struct fn_xdp_iface *x, uint32_t slot, const char *name);
+/* Take from slot all an application had: its queues (and the sockets on
+ * them), its rules program and generation, its name. */
+int fn_xdp_iface_release_slot(struct fn_xdp_iface *x, uint32_t slot);
 /* The XSKMAP, which a rules program's epilogue redirects into. */
 int fn_xdp_iface_xsks_fd(const struct fn_xdp_iface *x);
 

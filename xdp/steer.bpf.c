@@ -85,6 +85,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } fn_gens SEC(".maps");
 
+/* For fragnetd only: the application each slot serves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FN_STEER_MAX_APPS);
+	__type(key, __u32);
+	__type(value, struct fn_steer_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} fn_names SEC(".maps");
+
 struct arp_ipv4 {
 	__be16 htype, ptype;
 	__u8 hlen, plen;
@@ -204,8 +213,11 @@ static __always_inline int ipv4(struct xdp_md *ctx, void *l3, void *end)
 	if (ip->version != 4 || ihl < sizeof(*ip) || ihl > total || total > len ||
 	    !header_csum_ok(ip, ihl, end))
 		return count(FN_STEER_MALFORMED, XDP_DROP);
+	/* Sources no host sends from, as fn_ipv4_martian_source(): multicast,
+	 * broadcast and class E, loopback, 0/8, the application's own
+	 * address (its subnet's broadcast only the stack knows). */
 	first = bpf_ntohl(ip->saddr) >> 24;
-	if (first >= 224 || first == 127)
+	if (first >= 224 || first == 127 || first == 0 || ip->saddr == daddr)
 		return count(FN_STEER_MALFORMED, XDP_DROP);
 	if (!owns_queue(ctx, app->slot))
 		return count(FN_STEER_WRONG_QUEUE, XDP_DROP);

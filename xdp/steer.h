@@ -10,6 +10,7 @@
  *   fn_stats   per-CPU counters, enum fn_steer_stat
  *   fn_config  the interface's MAC (struct fn_steer_config)
  *   fn_gens    application slot -> fragnetd's generation of its rules program
+ *   fn_names   application slot -> the application it serves (struct fn_steer_name)
  *
  * An application has a dedicated IPv4 address on the interface: ARP for it,
  * and every IPv4 packet to it, go to the application; everything else
@@ -30,6 +31,13 @@
 struct fn_steer_app {
 	__u32 slot;               /* index in fn_rules */
 	__u32 flags;              /* FN_STEER_F_* */
+};
+
+/* fn_names[slot], for fragnetd only: a restarted daemon gives a slot's
+ * queues (and the sockets on them) only to the application that had them. */
+#define FN_STEER_NAME_MAX 64
+struct fn_steer_name {
+	char name[FN_STEER_NAME_MAX]; /* "" : none */
 };
 
 /* fn_config[0] */

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -30,12 +31,14 @@ from checks import Checks, main  # noqa: E402
 from fragnetd import Daemon  # noqa: E402
 from process import stop_process  # noqa: E402
 from topology import Pair, sh  # noqa: E402
+from ctl_wire import HDR, MAGIC, VERSION  # noqa: E402
 
 SUBNET = "10.87.0"
 HOST_ADDR = f"{SUBNET}.1"      # the kernel's, on the server end
 APP_ADDR = f"{SUBNET}.10"      # the echo's, steered to it
 CLIENT = f"{SUBNET}.2"
 DROPPED = f"{SUBNET}.66"       # dropped by a prerouting rule, in the kernel
+OTHER_ADDR = f"{SUBNET}.20"    # another application's, once the echo's is removed
 ECHO_PORT, DISCARD_PORT, TCP_PORT = 7, 9, 8080
 NOBODY = 65534
 
@@ -53,6 +56,14 @@ RULES = """table inet echo {
 	}
 }
 """ % {"dropped": DROPPED, "discard": DISCARD_PORT, "client": CLIENT, "echo": ECHO_PORT}
+
+# The other application's, which accepts everything.
+OTHER_RULES = """table inet other {
+	chain in {
+		type filter hook input priority 0; policy accept;
+	}
+}
+"""
 
 # The port 9 rule changed in place (same handle), the others not.
 RULES_C = RULES.replace("udp dport %d counter drop" % DISCARD_PORT,
@@ -100,6 +111,12 @@ def client(argv):
                 pass
         got = len(replied)
         print(json.dumps({"replies": got}))
+    elif what == "send":
+        dst, n, port = argv[1], int(argv[2]), int(argv[3])
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(n):
+            s.sendto(b"y%d" % i, (dst, port))
+        print(json.dumps({"sent": n}))
     elif what == "tcp":
         s = socket.create_connection((HOST_ADDR, TCP_PORT), timeout=3)
         s.sendall(b"kernel" * 1000)
@@ -229,6 +246,87 @@ def bpf_as_nobody(cmd, attr):
             os._exit(255)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
+
+
+def kernel_moves_to(daemon, generation, timeout):
+    """Seconds until fragnetd logs that the kernel enforces `generation`
+    for the echo's address (or a later one), or None."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        for m in re.finditer(r"the kernel enforces generation (\d+)", daemon.log_text()):
+            if int(m.group(1)) >= generation:
+                return time.monotonic() - start
+        time.sleep(0.05)
+    return None
+
+
+def generation_of(daemon):
+    return daemon.ctl_json("stats")["generation"]
+
+
+def check_without_processes(c, daemon, topo):
+    """After an adoption, with the echo back and gone again: a load reaches
+    the kernel at once (no process to wait for), not after the grace a
+    restarted daemon gives processes to come back."""
+    rc, _, err = daemon.ctl("load", daemon.rules_file("c.nft", "flush ruleset\n" + RULES_C))
+    took = kernel_moves_to(daemon, generation_of(daemon), 15)
+    c.check("after an adoption, the echo back and gone: a load reaches the kernel at once "
+            "(< 2 s, not the 10 s grace)", rc == 0 and took is not None and took < 2,
+            (rc, err, took))
+
+
+def check_never_applies(c, daemon, topo):
+    """A process of the application that never applies, and nft edits in the
+    daemon's namespace more often than apply_timeout_ms: the kernel moves
+    within apply_timeout_ms of the first, not once the edits stop."""
+    start_gen = generation_of(daemon) + 1
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(daemon.socket)
+    s.send(HDR.pack(MAGIC, VERSION, 1, HDR.size + 72, 0) +
+           struct.pack("<II64s", 1, 0, b"echo"))            # HELLO, never APPLIED
+    try:
+        edits = subprocess.Popen([sys.executable, "-c", f"""
+import subprocess, time
+for i in range(12):
+    subprocess.run(["ip", "netns", "exec", {daemon.netns!r}, "nft", "add", "rule", "inet",
+                    "echo", "in", "ip", "saddr", "10.86.1.%d" % (i + 1), "counter", "drop"],
+                   check=True)
+    time.sleep(0.5)
+"""])
+        took = kernel_moves_to(daemon, start_gen, 4.5)
+        edits.wait(timeout=30)
+    finally:
+        s.close()
+    c.check("a process that never applies, nft edits every 0.5 s: the kernel moves within "
+            "apply_timeout_ms (2 s) of the first, not once the edits stop",
+            took is not None and took < 3.5 and edits.returncode == 0, took)
+
+
+def check_reconfigured(c, daemon, topo):
+    """Reconfigured while fragnetd is down: the echo's application removed,
+    another given another address on the veth. The echo's process, still
+    running with its sockets on both queues, gets none of its traffic."""
+    def echo_rx():
+        deadline = time.monotonic() + 15   # its reconnect backoff reaches 5 s
+        while time.monotonic() < deadline:
+            for a in daemon.ctl_json("stats")["apps"]:
+                if a["name"] == "echo" and a.get("answered", True):
+                    return a["total"]["rx_packets"]
+            time.sleep(0.2)
+        return None
+
+    daemon.kill9()
+    daemon.extra = daemon.extra.replace("app.echo.", "app.other.").replace(APP_ADDR, OTHER_ADDR)
+    daemon.start(rules=daemon.rules_file("other.nft", RULES + OTHER_RULES),
+                 netns=topo.server_ns)
+    topo.neigh(topo.client_ns, topo.client_if, OTHER_ADDR, topo.server_mac)
+    before = echo_rx()
+    in_client(topo, "send", OTHER_ADDR, 20, ECHO_PORT)
+    time.sleep(0.5)
+    after = echo_rx()
+    c.check("reconfigured while fragnetd was down: the removed application's process gets "
+            "none of the new application's traffic", before is not None and after == before,
+            (before, after))
 
 
 def prog_id(topo):
@@ -407,6 +505,13 @@ for i in range(10):
             got = udp(topo, 400)
             c.check("10 reloads under traffic: every one of 400 requests answered",
                     loader.wait(timeout=60) == 0 and got == 400, got)
+
+            stop_process(echo)
+            echo = None
+            check_without_processes(c, daemon, topo)
+            check_never_applies(c, daemon, topo)
+            echo, out = start_echo(topo, daemon)
+            check_reconfigured(c, daemon, topo)
         finally:
             if echo is not None:
                 rc, tail = stop_process(echo)

@@ -239,6 +239,26 @@ static void test_steering(void **state)
 	assert_int_equal(run(f, pkt, len, &m), XDP_DROP);
 	assert_int_equal(stat(f, FN_STEER_MALFORMED), 1);
 
+	/* Sources no host sends from, as the stack has them: 0/8 and the
+	 * application's own address (multicast and loopback too). */
+	{
+		static const char *const martians[] = { "0.1.2.3", APP_ADDR, "127.0.0.1",
+							"224.0.0.1", "255.255.255.255" };
+
+		for (unsigned i = 0; i < sizeof(martians) / sizeof(martians[0]); i++) {
+			uint32_t src = inet_addr(martians[i]);
+			uint16_t c;
+
+			len = frame(f, pkt, APP_ADDR, false, 0, false);
+			memcpy(pkt + 14 + 12, &src, 4);
+			memset(pkt + 14 + 10, 0, 2);
+			c = fn_csum(pkt + 14, 20);
+			memcpy(pkt + 14 + 10, &c, 2);
+			assert_int_equal(run(f, pkt, len, &m), XDP_DROP);
+			assert_int_equal(stat(f, FN_STEER_MALFORMED), 2 + i);
+		}
+	}
+
 	/* ARP for the application: handed over with nothing judged; ARP for
 	 * the host: the kernel's. */
 	len = frame(f, pkt, APP_ADDR, true, 0, false);
@@ -272,6 +292,33 @@ static void test_steering(void **state)
 	assert_int_equal(fn_xdp_iface_queue_owner(f->x, 0, &slot), -ENOENT);
 }
 
+/* A slot given up loses all it held: its queues and the socket on them,
+ * its rules and their generation, the name of the application it served. */
+static void test_release_slot(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t slot;
+
+	assert_int_equal(fn_xdp_iface_set_app(f->x, inet_addr(APP_ADDR), 3, 0), 0);
+	assert_int_equal(fn_xdp_iface_set_slot_name(f->x, 3, "echo"), 0);
+	assert_int_equal(fn_xdp_iface_set_queue(f->x, 0, 3, f->xsk, XDP_COPY), 0);
+	assert_int_equal(fn_xdp_iface_set_rules(f->x, 3, f->rules_fd), 0);
+	assert_int_equal(fn_xdp_iface_set_rules_gen(f->x, 3, 9), 0);
+	assert_true(fn_xdp_iface_slot_is(f->x, 3, "echo"));
+	assert_false(fn_xdp_iface_slot_is(f->x, 3, "other"));
+	assert_false(fn_xdp_iface_slot_is(f->x, 4, "echo"));
+	assert_int_equal(fn_xdp_iface_set_slot_name(f->x, 3, "a-name-of-sixty-four-bytes-"
+						    "is-one-too-long-for-the-map-xxxxxxxxx"),
+			 -ENAMETOOLONG);
+
+	assert_int_equal(fn_xdp_iface_release_slot(f->x, 3), 0);
+	assert_int_equal(fn_xdp_iface_queue_owner(f->x, 0, &slot), -ENOENT);
+	assert_int_equal(fn_xdp_iface_rules_id(f->x, 3), 0);
+	assert_int_equal(fn_xdp_iface_rules_gen(f->x, 3), 0);
+	assert_false(fn_xdp_iface_slot_is(f->x, 3, "echo"));
+	assert_int_equal(fn_xdp_iface_del_app(f->x, inet_addr(APP_ADDR)), 0);
+}
+
 /* A second open finds the program attached and its pinned maps: adopted,
  * same program, same state. */
 static void test_adopt(void **state)
@@ -302,6 +349,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_steering, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_slot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
 	};
 
