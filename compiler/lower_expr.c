@@ -95,11 +95,6 @@ static int lower_payload(struct lower *l, struct nftnl_expr *e)
 			return fn_lower_fail(l, -EOPNOTSUPP, "rewriting the link-layer header is not supported");
 		if (base == NFT_PAYLOAD_INNER_HEADER)
 			return fn_lower_fail(l, -EOPNOTSUPP, "rewriting @ih (the inner header) is not supported");
-		/* the stack's own, checked before the rules run (the verifier
-		 * refuses them too) */
-		if (base == NFT_PAYLOAD_NETWORK_HEADER && (off < 1 || (off < 4 && off + len > 2)))
-			return fn_lower_fail(l, -EOPNOTSUPP, "rewriting the IPv4 version, header "
-					     "length or total length is not supported");
 		if (csum > NFT_PAYLOAD_CSUM_INET)
 			return fn_lower_fail(l, -EOPNOTSUPP, "checksum type %u (SCTP) is not supported", csum);
 		if (flags & ~NFT_PAYLOAD_L4CSUM_PSEUDOHDR || csum_off > 255)

@@ -124,6 +124,22 @@ static int add(struct fn_nft_ctx *c, struct fn_cl_list l, const struct fn_ct_tup
 	return 0;
 }
 
+/* An empty pool: every list forgets its dead flows (connlimit.h). true when
+ * that freed some. */
+static bool collect(struct fn_nft_ctx *c, struct fn_cl_list l)
+{
+	struct fn_connlimit *cl = c->qs->cl;
+	uint64_t now = (uint64_t)c->qs->env->mono_ns(c->qs->env->clock_arg);
+
+	if (now < cl->next_collect)
+		return false;
+	cl->next_collect = now + FN_CL_COLLECT_NS;
+	for (uint32_t i = 0; i < cl->n_lists; i++)
+		fn_cl_gc(c, (struct fn_cl_list){ &cl->head[i], &cl->count[i] }, UINT32_MAX);
+	fn_dynset_cl_collect(c, now, l.head);
+	return cl->free != NIL;
+}
+
 void fn_cl_eval(struct fn_nft_ctx *c, struct fn_cl_list l, uint32_t limit, bool over)
 {
 	const struct fn_ct_view *ct = fn_ct_get(c);
@@ -137,7 +153,7 @@ void fn_cl_eval(struct fn_nft_ctx *c, struct fn_cl_list l, uint32_t limit, bool 
 		c->vcode = FN_V_DROP;
 		return;
 	}
-	if (add(c, l, &k)) {
+	if (add(c, l, &k) && !(collect(c, l) && add(c, l, &k) == 0)) {
 		c->qs->cl->full++;
 		c->vcode = FN_V_DROP;
 		return;
@@ -146,12 +162,12 @@ void fn_cl_eval(struct fn_nft_ctx *c, struct fn_cl_list l, uint32_t limit, bool 
 		c->vcode = FN_V_BREAK;
 }
 
-bool fn_cl_gc(struct fn_nft_ctx *c, struct fn_cl_list l)
+bool fn_cl_gc(struct fn_nft_ctx *c, struct fn_cl_list l, uint32_t max)
 {
 	struct fn_connlimit *cl = c->qs->cl;
 	uint32_t *link = l.head, evicted = 0;
 
-	while (*link != NIL && evicted <= FN_CL_EVICT_MAX) {
+	while (*link != NIL && evicted < max) {
 		if (fn_ct_alive(c, &cl->node[*link].t)) {
 			link = &cl->node[*link].next;
 			continue;

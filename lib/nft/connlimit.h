@@ -10,9 +10,14 @@
  * the packet's own flow.
  *
  * Bounded: one pool of FN_CL_NODES tuples per queue, shared by every list
- * (rules' and elements') and allocated with the queue's state. An empty
- * pool drops the packet, as the kernel drops it when it cannot allocate,
- * and is counted (full; `ct count full` in fragnetctl stats).
+ * (rules' and elements') and allocated with the queue's state. The walks
+ * alone leave a list's dead connections until its own key comes back, and
+ * one-packet flows from spoofed sources would empty the pool for good: an
+ * empty pool is first collected whole (every list forgets its dead flows,
+ * a dynamic set's element whose flows are all gone leaves it, as the
+ * kernel's gc does on its own), at most once per FN_CL_COLLECT_NS. Still
+ * empty, it drops the packet, as the kernel drops it when it cannot
+ * allocate, counted (full; `ct count full` in fragnetctl stats).
  */
 #ifndef FN_NFT_CONNLIMIT_H
 #define FN_NFT_CONNLIMIT_H
@@ -24,6 +29,7 @@
 
 #define FN_CL_NODES 65536u   /* the flows a queue's conntrack holds */
 #define FN_CL_EVICT_MAX 8    /* the kernel's CONNCOUNT_GC_MAX_NODES */
+#define FN_CL_COLLECT_NS 1000000000ull /* an empty pool is collected at most this often */
 
 struct fn_cl_node {
 	struct fn_ct_tuple t;
@@ -44,6 +50,7 @@ struct fn_connlimit {
 	uint32_t free;           /* free nodes through next */
 	struct fn_cl_node *node; /* FN_CL_NODES, NULL when no op counts */
 	uint64_t full;           /* packets dropped on an empty pool */
+	uint64_t next_collect;   /* ns: earliest time an empty pool is collected again */
 };
 
 /* The pool and the rule lists an image's ct count ops need (none: nothing
@@ -57,9 +64,15 @@ void fn_cl_fini(struct fn_connlimit *cl);
  * be counted (no tuple, or an empty pool, counted in full) is dropped. */
 void fn_cl_eval(struct fn_nft_ctx *c, struct fn_cl_list l, uint32_t limit, bool over);
 
-/* Forget the connections of list l whose flow is gone (nf_conncount_gc_list);
- * true when none is left. */
-bool fn_cl_gc(struct fn_nft_ctx *c, struct fn_cl_list l);
+/* Forget the connections of list l whose flow is gone, at most max of them
+ * (nf_conncount_gc_list: FN_CL_EVICT_MAX + 1); true when none is left. */
+bool fn_cl_gc(struct fn_nft_ctx *c, struct fn_cl_list l, uint32_t max);
+
+/* The dynamic sets' part of collecting an empty pool (expr_dynset.c): every
+ * element with a ct count forgets its dead flows, and leaves when none is
+ * left; keep (an element's list head) is the one being counted in, which
+ * stays. */
+void fn_dynset_cl_collect(struct fn_nft_ctx *c, uint64_t now, const uint32_t *keep);
 
 /* Give every node of list l back to the pool; the list is then empty. */
 void fn_cl_release(struct fn_connlimit *cl, struct fn_cl_list l);

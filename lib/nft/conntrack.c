@@ -466,22 +466,34 @@ static enum classify classify(const struct fn_nft_ctx *c, bool check_csum,
 		if (type > 18)
 			return CL_INVALID;
 		if (type == 3 || type == 4 || type == 5 || type == 11 || type == 12) {
-			/* an error: the quoted header must give a tuple */
+			/* An error: the quoted header must give a tuple, as
+			 * nf_ct_get_tuplepr() reads it: 20 bytes of IPv4 header
+			 * (its version and header length unchecked, but the
+			 * transport header it points to must be there), not a
+			 * fragment after the first, the ports of UDP, 8 bytes
+			 * of ICMP. */
+			unsigned ilen;
+
 			iip = l4 + 8;
-			if (l4len < 8 + 20 || (iip[0] >> 4) != 4)
+			if (l4len < 8 + 20 || (rd16(iip + 6) & 0x1fff))
 				return CL_INVALID;
 			ihl = (iip[0] & 0xf) * 4u;
-			if (ihl < 20 || l4len < 8 + ihl + 8)
+			if (8 + ihl > l4len)
 				return CL_INVALID;
 			il4 = iip + ihl;
+			ilen = l4len - 8 - ihl;
 			memset(inner, 0, sizeof(*inner));
 			inner->src = rd32(iip + 12);
 			inner->dst = rd32(iip + 16);
 			inner->proto = iip[9];
 			if (inner->proto == PROTO_UDP) {
+				if (ilen < 4)
+					return CL_INVALID;
 				inner->sport = rd16(il4);
 				inner->dport = rd16(il4 + 2);
 			} else if (inner->proto == PROTO_ICMP) {
+				if (ilen < 8)
+					return CL_INVALID;
 				itype = il4[0];
 				if (itype == 3 || itype == 4 || itype == 5 || itype == 11 ||
 				    itype == 12)

@@ -68,8 +68,7 @@ struct fn_dyn_elem *fn_dyn_find(const struct fn_dyn_table *t, const uint32_t *ke
 	return NULL;
 }
 
-/* Give the places of the elements that leave back to the free list. */
-static void sweep(struct fn_dyn_table *t, uint64_t now, fn_dyn_leaves_fn leaves, void *arg)
+void fn_dyn_sweep(struct fn_dyn_table *t, uint64_t now, fn_dyn_leaves_fn leaves, void *arg)
 {
 	uint32_t b, *link;
 
@@ -97,7 +96,7 @@ struct fn_dyn_elem *fn_dyn_insert(struct fn_dyn_table *t, const uint32_t *key,
 	uint32_t i, b;
 
 	if (t->free == FN_IMG_NONE && now >= t->next_sweep) {
-		sweep(t, now, leaves, arg);
+		fn_dyn_sweep(t, now, leaves, arg);
 		t->next_sweep = now + FN_DYN_SWEEP_NS;
 	}
 	if (t->free == FN_IMG_NONE)

@@ -78,6 +78,9 @@ struct fn_dyn_elem *fn_dyn_find(const struct fn_dyn_table *t, const uint32_t *ke
  * leaves gives back what it holds before the call returns true. */
 typedef bool (*fn_dyn_leaves_fn)(struct fn_dyn_elem *e, bool expired, void *arg);
 
+/* Give the places of the elements that leave (`leaves` says) back. */
+void fn_dyn_sweep(struct fn_dyn_table *t, uint64_t now, fn_dyn_leaves_fn leaves, void *arg);
+
 /* A new element for key (not in the table) with only its key set, or NULL
  * when the table is full. A full table is swept first (at most once per
  * FN_DYN_SWEEP_NS), asking `leaves` about each element. */

@@ -47,7 +47,35 @@ static bool elem_leaves(struct fn_dyn_elem *e, bool expired, void *arg)
 		fn_cl_release(c->qs->cl, cl_list(e));
 		return true;
 	}
-	return fn_cl_gc(c, cl_list(e));
+	return fn_cl_gc(c, cl_list(e), FN_CL_EVICT_MAX + 1);
+}
+
+struct collect_arg {
+	struct fn_nft_ctx *c;
+	const uint32_t *keep;
+};
+
+/* Collecting an empty pool (connlimit.h): the whole list, not a walk's share. */
+static bool elem_collected(struct fn_dyn_elem *e, bool expired, void *arg)
+{
+	struct collect_arg *a = arg;
+
+	if (!(e->cl_flags & FN_DYNSET_F_CT_COUNT) || &e->cl_head == a->keep)
+		return false;   /* others wait for their table's own sweep */
+	if (expired) {
+		fn_cl_release(a->c->qs->cl, cl_list(e));
+		return true;
+	}
+	return fn_cl_gc(a->c, cl_list(e), UINT32_MAX);
+}
+
+void fn_dynset_cl_collect(struct fn_nft_ctx *c, uint64_t now, const uint32_t *keep)
+{
+	struct collect_arg a = { c, keep };
+
+	for (uint32_t s = 0; s < c->prog->hdr->n_sets; s++)
+		if (c->qs->dyn[s].size)
+			fn_dyn_sweep(&c->qs->dyn[s], now, elem_collected, &a);
 }
 
 static void dynset_eval(struct fn_nft_ctx *c, const struct fn_op *op)

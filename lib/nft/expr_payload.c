@@ -132,32 +132,58 @@ static bool payload_span(struct fn_nft_ctx *c, unsigned base, uint8_t **start,
 	}
 }
 
-/* The transport checksum field a pseudo-header change must fix, if any
- * (nft_payload_l4csum_offset()). */
-static uint8_t *l4csum_field(struct fn_nft_ctx *c)
+/*
+ * The transport checksum field a pseudo-header change must fix
+ * (nft_payload_l4csum_offset()): 1 with *field set; 0 when there is none
+ * to fix (no transport header, a UDP datagram without a checksum, another
+ * protocol); -1 when the field is past the end of a short header, where
+ * the kernel ends the rule (its checksum read fails) without the write.
+ */
+static int l4csum_field(struct fn_nft_ctx *c, uint8_t **field)
 {
 	struct fn_pkt *pkt = c->pkt;
 	uint8_t *l4 = pkt->l3 + c->thoff;
 	unsigned avail = pkt->l3_len - c->thoff, off;
 
 	if (!c->l4)
-		return NULL;
+		return 0;
 	switch (c->tprot) {
 	case 6:   /* TCP */
 		off = 16;
 		break;
-	case 17:  /* UDP: 0 means no checksum */
+	case 17:  /* UDP: 0 means no checksum (and no header, none to read) */
 		if (avail < 8 || fn_csum_load(l4 + 6) == 0)
-			return NULL;
+			return 0;
 		off = 6;
 		break;
 	case 136: /* UDP-Lite */
 		off = 6;
 		break;
 	default:
-		return NULL;
+		return 0;
 	}
-	return off + 2 <= avail ? l4 + off : NULL;
+	if (off + 2 > avail)
+		return -1;
+	*field = l4 + off;
+	return 1;
+}
+
+/*
+ * Would writing src over the network header at off change the IPv4
+ * version and header length (byte 0) or total length (2-3)? The stack
+ * checked them before the rules ran and goes by them after, so they are
+ * not the rules' to change: such a write ends the rule with nothing
+ * written, as a write the kernel cannot make. A write may still cover
+ * them: nft writes a field's whole 16-bit word, so `ip dscp set` rewrites
+ * byte 0 with the value it has.
+ */
+static bool changes_ip_lengths(const uint8_t *dst, const uint8_t *src, unsigned off,
+			       unsigned len)
+{
+	for (unsigned i = off; i < off + len && i < 4; i++)
+		if (i != 1 && src[i - off] != dst[i - off])
+			return true;
+	return false;
 }
 
 static void payload_set_eval(struct fn_nft_ctx *c, const struct fn_op *op)
@@ -173,6 +199,10 @@ static void payload_set_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 		return;
 	}
 	dst = start + o->offset;
+	if (o->base == FN_PAYLOAD_NETWORK && changes_ip_lengths(dst, src, o->offset, o->len)) {
+		c->vcode = FN_V_BREAK;
+		return;
+	}
 	if ((o->csum_type == FN_CSUM_INET || o->csum_flags) &&
 	    (o->base != FN_PAYLOAD_TRANSPORT || !partial)) {
 		uint64_t fsum = fn_csum_add(0, dst, o->len), tsum = fn_csum_add(0, src, o->len);
@@ -186,7 +216,16 @@ static void payload_set_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 			sum = start + o->csum_offset;
 			fn_csum_store(sum, fn_csum_replace(fn_csum_load(sum), fsum, tsum));
 		}
-		if ((o->csum_flags & FN_CSUM_F_L4) && (sum = l4csum_field(c))) {
+		if (o->csum_flags & FN_CSUM_F_L4) {
+			int has = l4csum_field(c, &sum);
+
+			if (has < 0) {
+				/* as the kernel: the IPv4 checksum fixed, the rest not */
+				c->vcode = FN_V_BREAK;
+				return;
+			}
+			if (has == 0)
+				goto write;
 			if (!partial)
 				fn_csum_store(sum, fn_csum_replace(fn_csum_load(sum), fsum, tsum));
 			else
@@ -194,6 +233,7 @@ static void payload_set_eval(struct fn_nft_ctx *c, const struct fn_op *op)
 									   fsum, tsum));
 		}
 	}
+write:
 	memmove(dst, src, o->len);
 }
 
@@ -208,12 +248,6 @@ static int payload_set_verify(struct fn_verify *v, const struct fn_op *op)
 		return err;
 	if (o->base == FN_PAYLOAD_LINK || o->base == FN_PAYLOAD_INNER)
 		return fn_verify_fail(v, "payload set of the link or inner header");
-	/* The stack checked the IPv4 header's version, header length and total
-	 * length before the rules ran, and goes by them after: rewritten, they
-	 * would send it past the packet. Not the rules' to write. */
-	if (o->base == FN_PAYLOAD_NETWORK && (o->offset < 1 || (o->offset < 4 && o->offset + o->len > 2)))
-		return fn_verify_fail(v, "payload set of the IPv4 version, header length or total "
-				      "length");
 	if (o->csum_type > FN_CSUM_INET || o->csum_flags & ~FN_CSUM_F_L4)
 		return fn_verify_fail(v, "payload set checksum %u/%u", o->csum_type,
 				      o->csum_flags);

@@ -358,8 +358,12 @@ static int check_sets(struct fn_verify *v)
 			uint32_t flags;
 
 			memcpy(&flags, e, 4);
+			/* an interval's end carries no data; the catch-all
+			 * (index n_elems) always does, and is used whatever
+			 * its flags say: it must be checked like any element */
 			if (flags & ~(uint32_t)FN_ELEM_F_END ||
-			    ((flags & FN_ELEM_F_END) && s->kind != FN_SET_INTERVAL))
+			    ((flags & FN_ELEM_F_END) && (s->kind != FN_SET_INTERVAL ||
+							 j == s->n_elems)))
 				return fn_verify_fail(v, "set %u element %u flags 0x%x", i, j, flags);
 			if (s->kind == FN_SET_INTERVAL && j > 0 && j < s->n_elems &&
 			    memcmp(e - s->elem_size + 4, e + 4, s->key_len) >= 0)

@@ -545,10 +545,6 @@ static void test_refusals(void **state)
 		"ct helper set tcp dport map { 21 : \"ftp\" }; }; }",
 		-EOPNOTSUPP, "maps of objects of type 3 are not supported", WHERE);
 	refused(TBL "@ih,0,8 set 1; }; }", -EOPNOTSUPP, "rewriting @ih", WHERE);
-	refused(TBL "ip hdrlength set 15; }; }", -EOPNOTSUPP,
-		"rewriting the IPv4 version, header length or total length", WHERE);
-	refused(TBL "ip length set 20; }; }", -EOPNOTSUPP,
-		"rewriting the IPv4 version, header length or total length", WHERE);
 	refused(TBL "udp dport 1 reject with icmp frag-needed; }; }", -EOPNOTSUPP,
 		"reject with ICMP code 4", WHERE);
 	refused("table inet fragnet { ct helper ftp { type \"ftp\" protocol tcp; }\n"

@@ -865,6 +865,54 @@ static void test_set_ct_count_pool(void **state)
 	t_free(s);
 }
 
+/*
+ * udp dport 53 meter m size 200000 { ip saddr ct count over 2 } drop, and
+ * one packet each from 65536 spoofed sources: the pool is empty, every
+ * element holding one node of a flow that soon dies. The walks alone
+ * would never give them back (each element's own key never comes again,
+ * the set is far from full), and every new source would be dropped for
+ * good; the kernel's gc frees them within a second. An empty pool is
+ * collected whole: once the flows are gone, a new source is counted.
+ */
+static void test_set_ct_count_pool_spoofed(void **state)
+{
+	static const uint8_t p53[2] = { 0, 53 };
+	struct tclock clk = { .mono = 100 * SEC };
+	struct fn_imgb *b = t_builder();
+	struct fn_nft_state *s;
+	struct tpkt t;
+	uint32_t set, i;
+
+	(void)state;
+	fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+	fn_imgb_set_flags(b, FN_IMG_F_CONNTRACK);
+	fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	set = fn_imgb_set(b, "m", FN_SET_HASH, 0, 4, 0, 0, NULL);
+	fn_imgb_set_dynamic(b, set, 200000, 0);
+	fn_imgb_rule(b, 0, 600);
+	t_payload_cmp(b, FN_PAYLOAD_TRANSPORT, 2, 2, FN_CMP_EQ, p53);
+	t_payload(b, FN_PAYLOAD_NETWORK, 12, 4, 0);
+	t_dynset_ct_count(b, 0, FN_DYNSET_ADD, set, 2, 1, 0);
+	t_verdict(b, FN_V_DROP, 0);
+	s = t_load(b);
+	fn_nft_state_set_clock(s, t_mono, t_real, &clk);
+	for (i = 0; i < FN_CL_NODES; i++) {
+		t_udp(&t, IP4(10, 0, 0, 0) + i, B, 4000, 53, 0);
+		assert_int_equal(receive(s, &t), FN_ACCEPT);
+	}
+	/* two minutes later (unreplied UDP lives 30 s), with traffic that
+	 * lets conntrack's own gc run */
+	for (i = 0; i < 120; i++) {
+		clk.mono += SEC;
+		t_udp(&t, IP4(192, 168, 0, 1), IP4(2, 2, 2, 3), 1, 9, 0);
+		receive(s, &t);
+	}
+	t_udp(&t, IP4(172, 16, 0, 2), B, 5000, 53, 0);
+	assert_int_equal(receive(s, &t), FN_ACCEPT);
+	assert_int_equal(fn_nft_connlimit_full(s), 0);
+	t_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -886,6 +934,7 @@ int main(void)
 		T_TEST(test_set_ct_count),
 		T_TEST(test_set_ct_count_full),
 		T_TEST(test_set_ct_count_pool),
+		T_TEST(test_set_ct_count_pool_spoofed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

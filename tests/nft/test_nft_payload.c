@@ -368,56 +368,39 @@ static void test_inner_header_set_refused(void **state)
 }
 
 /* The IPv4 header's version, header length and total length are the
- * stack's, checked before the rules run: the verifier refuses a payload
- * set of any of their bytes, and takes the bytes around them. */
-static int nh_set_check(uint8_t offset, uint8_t len, char *err, size_t errlen)
+ * stack's, checked before the rules run: a payload set that would change
+ * any of them ends the rule with nothing written (checksums included); one
+ * that covers them with the values they have (nft writes `ip dscp set` as
+ * bytes 0-1) is made. */
+static void test_ip_lengths_kept(void **state)
 {
-	struct fn_imgb *b = t_builder();
-	struct fn_op_payload_set *o;
-	uint8_t v[4] = { 0 };
-	size_t img_len;
-	void *img;
-	int rc;
-
-	fn_imgb_table(b, "t", FN_FAMILY_IPV4, 0);
-	fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, 0, FN_POLICY_ACCEPT);
-	fn_imgb_rule(b, 0, 1);
-	t_imm(b, 0, v, len);
-	o = fn_imgb_op(b, FN_OP_PAYLOAD_SET, sizeof(*o));
-	o->base = FN_PAYLOAD_NETWORK;
-	o->offset = offset;
-	o->len = len;
-	img = t_image(b, &img_len);
-	rc = fn_nft_image_check(img, img_len, err, errlen);
-	t_free(img);
-	return rc;
-}
-
-static void test_ip_lengths_set_refused(void **state)
-{
-	static const struct { uint8_t offset, len; bool ok; } cases[] = {
-		{ 0, 1, false },   /* version and header length */
-		{ 2, 2, false },   /* total length */
-		{ 3, 1, false },
-		{ 1, 2, false },   /* tos and the total length's first byte */
-		{ 0, 4, false },
-		{ 1, 1, true },    /* dscp/ecn */
-		{ 4, 4, true },    /* id, fragment */
-		{ 8, 1, true },    /* ttl */
-		{ 12, 4, true },   /* saddr */
+	static const struct { uint8_t off, len; uint8_t val[4]; bool written; } cases[] = {
+		{ 0, 1, { 0x4f }, false },               /* header length 60 */
+		{ 2, 2, { 0x00, 0x14 }, false },         /* total length 20 */
+		{ 3, 1, { 0x99 }, false },
+		{ 0, 2, { 0x46, 0x80 }, false },         /* header length and tos */
+		{ 0, 2, { 0x45, 0x80 }, true },          /* tos alone: byte 0 as it is */
+		{ 0, 4, { 0x45, 0x20, 0x00, 0x23 }, true }, /* 20 + 8 + 7 = 35: as it is */
+		{ 8, 1, { 7 }, true },                   /* ttl */
 	};
-	char err[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = nh_set_check(cases[i].offset, cases[i].len, err, sizeof(err));
+		struct fn_nft_state *s = setter(NET, cases[i].off, cases[i].len, cases[i].val,
+						FN_CSUM_INET, 10, 0);
+		struct tpkt t;
+		uint8_t before[20];
 
-		if (cases[i].ok) {
-			assert_int_equal(rc, 0);
+		t_udp(&t, IP4(1, 2, 3, 4), IP4(10, 0, 0, 1), 1000, 53, 7);
+		memcpy(before, t.buf, sizeof(before));
+		assert_int_equal(t_run(s, FN_HOOK_OUTPUT, &t, NULL), FN_ACCEPT);
+		if (cases[i].written) {
+			assert_memory_equal(t.buf + cases[i].off, cases[i].val, cases[i].len);
+			assert_true(t_csums_ok(&t));
 		} else {
-			assert_int_equal(rc, -EBADMSG);
-			assert_non_null(strstr(err, "header length or total length"));
+			assert_memory_equal(t.buf, before, sizeof(before));
 		}
+		t_free(s);
 	}
 }
 
@@ -431,7 +414,7 @@ int main(void)
 		T_TEST(test_link_layer),
 		T_TEST(test_payload_set_checksums),
 		T_TEST(test_payload_set_bounds),
-		T_TEST(test_ip_lengths_set_refused),
+		T_TEST(test_ip_lengths_kept),
 		T_TEST(test_inner_header),
 		T_TEST(test_inner_after_rewrite),
 		T_TEST(test_inner_header_set_refused),

@@ -303,6 +303,87 @@ static void test_replace_code(void **state)
 	t_free(other);
 }
 
+/* Overwrite the flags and data of the catch-all element of set `set`. */
+static void patch_catchall(uint8_t *img, uint32_t set, uint32_t flags, const void *data,
+			   size_t dlen)
+{
+	const struct fn_img_header *h = (const void *)img;
+	const struct fn_img_set *s = (const void *)(img + h->sets.off + set * sizeof(*s));
+	uint8_t *e = img + h->set_data.off + s->elems + (size_t)s->catchall * s->elem_size;
+
+	memcpy(e, &flags, 4);
+	memcpy(e + s->elem_size - fn_img_round4(s->data_len), data, dlen);
+}
+
+/*
+ * The catch-all of an interval set is used whatever its flags say, so the
+ * end-of-interval flag must not let it skip the checks an element's data
+ * gets: a verdict to a chain out of range or a goto loop (vmap), an object
+ * slot out of range (object map) would otherwise pass.
+ */
+static void test_catchall_is_checked(void **state)
+{
+	static const struct { bool objmap; struct fn_img_vdata v; uint32_t slot; } cases[] = {
+		{ false, { FN_V_JUMP, 40000 }, 0 },
+		{ false, { FN_V_GOTO, 1 }, 0 },
+		{ true, { 0, 0 }, 1000000 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fn_imgb *b = fn_imgb_new();
+		struct fn_img_vdata acc = { FN_V_ACCEPT, 0 };
+		uint8_t k[2] = { 0, 100 };
+		uint32_t set, slot = 0;
+		char err[256];
+		size_t len;
+		void *img;
+
+		fn_imgb_table(b, "t", FN_FAMILY_INET, 0);
+		fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+		fn_imgb_chain(b, "sub", FN_CHAIN_REGULAR, 0, 0);
+		if (cases[i].objmap) {
+			slot = fn_imgb_counter(b, FN_IMG_NONE, 0, 0, 0);
+			fn_imgb_object(b, "c", FN_OBJ_COUNTER, slot);
+			set = fn_imgb_set(b, "om", FN_SET_INTERVAL, 0, 2, 4, 0, NULL);
+			fn_imgb_set_objects(b, set, FN_OBJ_COUNTER);
+			fn_imgb_elem(b, set, k, NULL, 0, &slot);
+			k[1] = 200;
+			fn_imgb_elem(b, set, k, NULL, FN_ELEM_F_END, NULL);
+			fn_imgb_catchall(b, set, &slot);
+			fn_imgb_rule(b, 0, 1);
+			t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+			t_objref_map(b, 0, FN_OBJ_COUNTER, set);
+		} else {
+			set = fn_imgb_set(b, "iv", FN_SET_INTERVAL, FN_SET_F_MAP | FN_SET_F_VMAP, 2, 8,
+					  0, NULL);
+			fn_imgb_elem(b, set, k, NULL, 0, &acc);
+			k[1] = 200;
+			fn_imgb_elem(b, set, k, NULL, FN_ELEM_F_END, NULL);
+			fn_imgb_catchall(b, set, &acc);
+			fn_imgb_rule(b, 0, 1);
+			t_verdict(b, FN_V_JUMP, 1);
+			fn_imgb_rule(b, 1, 2);
+			t_payload(b, FN_PAYLOAD_TRANSPORT, 2, 2, 0);
+			t_lookup(b, 0, FN_REG_VERDICT, set, 0);
+		}
+		img = t_finish(b, &len);
+		assert_non_null(img);
+		assert_int_equal(fn_nft_image_check(img, len, err, sizeof(err)), 0);
+		if (cases[i].objmap)
+			patch_catchall(img, set, FN_ELEM_F_END, &cases[i].slot, 4);
+		else
+			patch_catchall(img, set, FN_ELEM_F_END, &cases[i].v, sizeof(cases[i].v));
+		assert_int_not_equal(fn_nft_image_check(img, len, err, sizeof(err)), 0);
+		/* the same data without the flag is refused too, by the element checks */
+		patch_catchall(img, set, 0, cases[i].objmap ? (const void *)&cases[i].slot
+							    : (const void *)&cases[i].v,
+			       cases[i].objmap ? 4 : sizeof(cases[i].v));
+		assert_int_not_equal(fn_nft_image_check(img, len, err, sizeof(err)), 0);
+		free(img);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +394,7 @@ int main(void)
 		T_TEST(test_connlimit),
 		T_TEST(test_every_byte),
 		T_TEST(test_replace_code),
+		T_TEST(test_catchall_is_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

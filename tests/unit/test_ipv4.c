@@ -345,6 +345,54 @@ static void test_first_fragment_mark_survives(void **state)
 }
 #endif
 
+#if FN_WITH_FILTER
+/*
+ * A prerouting rule that rewrites the header length (`@nh,0,8 set 0x4f`,
+ * checksum fixed): the stack checked it before the rules ran and reads it
+ * after (UDP and ICMP input take len - ihl), so the write is not made and
+ * the rule ends there; the datagram is delivered as it came.
+ */
+static void test_rules_keep_ip_lengths(void **state)
+{
+	static const uint8_t vhl = 0x4f;
+	struct fragnet *fn = h_fn(state);
+	struct fn_queue *q = fn->queues[0];
+	struct fn_filter *r = fn_filter_create(1);
+	struct fn_imgb *b = fn_imgb_new();
+	struct fn_op_payload_set *o;
+	uint8_t buf[128], payload[4] = "ping";
+	struct h_rx rx = { 0 };
+	size_t len, n;
+	void *img;
+
+	fn_imgb_table(b, "fragnet", FN_FAMILY_IPV4, 0);
+	fn_imgb_chain(b, "pre", FN_HOOK_PREROUTING, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, 0, 1);
+	t_imm(b, 1, &vhl, 1);
+	o = fn_imgb_op(b, FN_OP_PAYLOAD_SET, sizeof(*o));
+	o->base = FN_PAYLOAD_NETWORK;
+	o->offset = 0;
+	o->len = 1;
+	o->sreg = 1;
+	o->csum_type = FN_CSUM_INET;
+	o->csum_offset = 10;
+	img = t_finish(b, &len);
+	assert_non_null(img);
+	fn_filter_queue_attach(r, &q->filter, 0);
+	assert_int_equal(fn_filter_install(r, img, len, 0, free, img), 0);
+	fn_filter_burst_begin(&q->filter);
+	assert_int_equal(fn_udp_bind(fn->udp, RTE_BE16(7), h_record, &rx), 0);
+
+	n = tp_udp(buf, H_PEER, H_ADDR, 4000, 7, payload, sizeof(payload), NULL);
+	fn_eth_input(q, h_ip_frame(fn, buf, n));
+	assert_int_equal(rx.n, 1);
+	assert_int_equal(rx.last.len, sizeof(payload));
+	assert_memory_equal(rx.data, payload, sizeof(payload));
+	fn_filter_destroy(r);
+	h_tx_clear(q);
+}
+#endif
+
 /* Send one datagram to dst; the number of IPv4 frames that went out to
  * `mac` (others, ARP, are dropped). */
 static unsigned sent_to(struct fn_queue *q, uint32_t dst, const struct rte_ether_addr *mac)
@@ -483,6 +531,9 @@ int main(void)
 		H_TEST(test_learning_needs_accepted_unicast),
 #if FN_WITH_FILTER && FN_WITH_FRAG
 		H_TEST(test_first_fragment_mark_survives),
+#endif
+#if FN_WITH_FILTER
+		H_TEST(test_rules_keep_ip_lengths),
 #endif
 		H_TEST2(test_ip_ids),
 		H_TEST(test_nexthop_cache_follows_table),

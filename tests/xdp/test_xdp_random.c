@@ -384,11 +384,8 @@ static void gen_statement(struct world *w, uint32_t chain, unsigned *reg)
 		if (*reg < FN_NREGS) {
 			uint8_t v[2] = { (uint8_t)rnd(256), (uint8_t)rnd(256) };
 
-			bool th = chance(50);
-
 			t_imm(w->b, (uint8_t)*reg, v, 2);
-			/* not the IPv4 lengths: the verifier refuses those */
-			t_payload_set(w->b, th ? TH : NET, (uint8_t)(chance(50) ? 6 : th ? 1 : 4), 2,
+			t_payload_set(w->b, chance(50) ? TH : NET, (uint8_t)(chance(50) ? 6 : 1), 2,
 				      (uint8_t)*reg);
 			*reg += 1;
 		}
