@@ -469,6 +469,12 @@ int udp_flow_wait(struct udp_flow *f)
 			udp_flow_abandon(f);
 			return -1;
 		}
+		if (got > 0 && f->rx_len - f->ready > UDP_FLOW_MAX_REPLY) {
+			fail(f, UDP_FLOW_ERR_PROTOCOL, "reply larger than %u bytes",
+			     UDP_FLOW_MAX_REPLY);
+			udp_flow_abandon(f);
+			return -1;
+		}
 		if (got > 0) {
 			for (;;) {
 				long long l = resp_scan_reply(&f->scan, f->rx + f->ready,

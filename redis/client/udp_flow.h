@@ -47,6 +47,10 @@ enum {
 
 /* Largest UDP payload over IPv4. */
 #define UDP_FLOW_MAX_PAYLOAD 65507
+/* Most bytes of replies held at once (those to one request datagram): what
+ * a hostile server, or anyone who can send to the flow, can make a client
+ * hold. A reply stream past it ends the flow with a protocol error. */
+#define UDP_FLOW_MAX_REPLY (64u << 20)
 
 struct udp_flow_opts {
 	int timeout_ms;         /* silence before a flow is given up (default 1000) */

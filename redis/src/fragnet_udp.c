@@ -33,6 +33,8 @@
 
 #include <fragnet.h>
 
+#include "resp_scan.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -168,6 +170,7 @@ static struct {
     unsigned long long refused_max_flows, refused_unvalidated, refused_prefix, refused_maxclients;
     unsigned long long cookies_issued, cookies_accepted, cookies_rejected;
     unsigned long long replies_withheld, bytes_withheld;
+    unsigned long long rx_partial_unvalidated;
 } udp;
 
 static ConnectionType CT_UDP;
@@ -738,6 +741,24 @@ static void cookieExchange(udpFlow *f, const struct fragnet_dgram *d, const char
     sendDirect(f, d->src_addr, d->src_port, flowAllowance(f), "+OK\r\n", 5);
 }
 
+/* Whether buf holds whole commands only: every multibulk request complete
+ * (resp_scan_request), then perhaps inline commands, whose lines Redis caps
+ * at 64 KB. An unvalidated flow must send its requests so: a multibulk
+ * header announcing more than its datagram holds ($536870000) has Redis
+ * reserve that much at once (up to proto-max-bulk-len) for a source that
+ * may be anyone's. */
+static int wholeRequests(const char *buf, size_t len) {
+    size_t off = 0;
+
+    while (off < len && buf[off] == '*') {
+        enum resp_kind kind;
+        long long n = resp_scan_request(buf + off, len - off, &kind);
+        if (n <= 0) return 0;
+        off += (size_t)n;
+    }
+    return 1;
+}
+
 static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void *arg) {
     UNUSED(q); UNUSED(arg);
     udp.rx_dgrams++;
@@ -751,6 +772,10 @@ static void udpRecv(struct fragnet_queue *q, const struct fragnet_dgram *d, void
     size_t tok_len;
     if (isCookieCommand(d->data, d->len, &tok, &tok_len)) {
         cookieExchange(f, d, tok, tok_len);
+        return;
+    }
+    if (!(f ? f->validated : isTrusted(d->src_addr)) && !wholeRequests(d->data, d->len)) {
+        udp.rx_partial_unvalidated++;
         return;
     }
     if (f)
@@ -861,8 +886,9 @@ int udpIsActive(void) {
 }
 
 /* UDP has no close: a flow that has not sent a request for 'limit' ms is
- * freed, unless it is blocked (BLPOP, WAIT, CLIENT PAUSE) or still has
- * replies to send. */
+ * freed, unless it still has replies to send or, validated, is blocked
+ * (BLPOP, WAIT, CLIENT PAUSE). An unvalidated one goes blocked or not: one
+ * spoofed BLPOP each would otherwise hold the unvalidated budget for good. */
 static void reapIdle(udpLink *lru, long long limit, long long now, int *budget) {
     while (!linkEmpty(lru) && (*budget)-- > 0) {
         udpFlow *f = flowOf(lru->next, lru);
@@ -870,7 +896,8 @@ static void reapIdle(udpLink *lru, long long limit, long long now, int *budget) 
         client *c = connGetPrivateData(&f->conn);
         uint32_t addr = f->addr;
         uint16_t port = f->port;
-        if (c && !(c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_ASAP)) &&
+        int blocked = (c && (c->flags & CLIENT_BLOCKED)) && f->validated;
+        if (c && !blocked && !(c->flags & CLIENT_CLOSE_ASAP) &&
             !f->conn.write_handler && !clientHasPendingReplies(c)) {
             udp.flows_reaped++;
             freeClient(c);
@@ -940,6 +967,7 @@ sds udpGenInfoString(sds info) {
         "udp_bytes_withheld:%llu\r\n"
         "udp_rx_datagrams:%llu\r\n"
         "udp_rx_dropped:%llu\r\n"
+        "udp_rx_partial_unvalidated:%llu\r\n"
         "udp_tx_datagrams:%llu\r\n"
         "udp_tx_deferred:%llu\r\n"
         "udp_tx_errors:%llu\r\n",
@@ -949,7 +977,8 @@ sds udpGenInfoString(sds info) {
         udp.refused_max_flows, udp.refused_unvalidated, udp.refused_prefix, udp.refused_maxclients,
         udp.cookies_issued, udp.cookies_accepted, udp.cookies_rejected,
         udp.replies_withheld, udp.bytes_withheld,
-        udp.rx_dgrams, udp.rx_dropped, udp.tx_dgrams, udp.tx_busy, udp.tx_errors);
+        udp.rx_dgrams, udp.rx_dropped, udp.rx_partial_unvalidated,
+        udp.tx_dgrams, udp.tx_busy, udp.tx_errors);
 }
 
 /* ------------------------------- start/stop ------------------------------ */

@@ -18,6 +18,12 @@ Suites (default: all):
   flood          thousands of spoofed flows (raw socket: many source
                  addresses in many /24s, many ports) while new TCP clients
                  and validated UDP clients are served, all of them
+  memory         what an unvalidated source can make the fork hold: a
+                 request announcing 512 MB in 25 bytes allocates nothing
+                 (an unvalidated flow sends whole requests), while a
+                 validated one may still split a command across datagrams;
+                 a spoofed BLPOP does not keep its flow past the
+                 unvalidated idle timeout
   rules          a fork with default settings and no fragnetd refuses to
                  start (udp-require-rules defaults to yes)
 Needs root (namespaces, DPDK, raw sockets).
@@ -283,7 +289,9 @@ def flood(topo, runner):
     with entered(topo.client_ns):
         raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     # An incomplete command: no reply, so each flow stays until it idles out.
-    payload = b"*2\r\n$4\r\nPING\r\n"
+    # Inline (no line end yet): an unvalidated flow's multibulk requests must
+    # be whole, and one that is not opens no flow at all.
+    payload = b"PING"
     # More than half of them from our own /24, which meets its per-prefix
     # cap first; the other /24s meet the unvalidated budget.
     sources = ["%s.%d" % (topo.server_ip.rsplit(".", 1)[0], h) for h in range(100, 180)]
@@ -402,7 +410,74 @@ def rules(topo, runner):
     runner.run("default settings and no fragnetd: the fork refuses to serve UDP", body)
 
 
-SUITES = {"amplification": amplification, "validation": validation, "flood": flood, "rules": rules}
+# -------------------------------------------------------------- memory ---
+
+def used_memory(tcp):
+    raw = tcp("INFO", "memory").decode()
+    return int(re.search(r"^used_memory:(\d+)", raw, re.M).group(1))
+
+
+def memory(topo, runner):
+    srv = Server(topo, "mem", free_port(), UDP_PORT, trusted=False,
+                 extra=["--udp-unvalidated-idle-timeout", "1"]).start()
+    tcp = srv.tcp()
+    try:
+        def announced_bulk():
+            before = used_memory(tcp)
+            # 25 bytes announcing a 512 MB argument, from two sources
+            for _ in range(2):
+                c = srv.udp()
+                c.send_raw(b"*2\r\n$3\r\nSET\r\n$536870000\r\n")
+                time.sleep(0.3)
+                c.close()
+            grown = used_memory(tcp) - before
+            require(grown < 8 << 20, "used_memory grew by %d bytes" % grown)
+            require(info_udp(srv).get("udp_rx_partial_unvalidated", 0) >= 2,
+                    "refused and counted: %r" % info_udp(srv))
+        runner.run("an unvalidated source's request announcing 512 MB allocates nothing "
+                   "(< 8 MB), counted", announced_bulk)
+
+        def validated_split():
+            c = srv.udp().validate()
+            req = encode("SET", "split", b"s" * 3000)
+            c.send_raw(req, chunk=1000)       # one command in four datagrams
+            require(parse(c.read_replies(1)[0]) == "OK", "the split SET applied")
+            require(c("GET", "split") == b"s" * 3000, "and read back")
+            c.close()
+        runner.run("a validated flow may still split a command across datagrams",
+                   validated_split)
+
+        def unvalidated_whole():
+            c = srv.udp()
+            c.send_raw(encode("SET", "k", "v") + b"PING\r\n")
+            require(c.read_replies(2) and True, "whole requests, then inline, served")
+            c.close()
+        runner.run("an unvalidated flow's whole requests (multibulk, then inline) are served",
+                   unvalidated_whole)
+
+        def blocked_reaped():
+            before = info_udp(srv)
+            c = srv.udp()
+            c.send_raw(encode("BLPOP", "nosuchkey", "0"))
+            time.sleep(0.5)
+            during = info_udp(srv).get("udp_flows_unvalidated", 0)
+            time.sleep(3)
+            after = info_udp(srv)
+            c.close()
+            require(during >= 1, "the blocked flow existed: %r" % during)
+            require(after.get("udp_flows_unvalidated", 1) == 0 and
+                    after.get("udp_flows_reaped", 0) > before.get("udp_flows_reaped", 0),
+                    "reaped: %r" % after)
+        runner.run("an unvalidated flow blocked in BLPOP is freed at the unvalidated idle "
+                   "timeout", blocked_reaped)
+        runner.run("the fork is alive", lambda: require(srv.alive(), srv.tail()))
+    finally:
+        tcp.close()
+        srv.cleanup()
+
+
+SUITES = {"amplification": amplification, "validation": validation, "flood": flood,
+          "memory": memory, "rules": rules}
 
 
 def main():
