@@ -170,7 +170,7 @@ static struct {
     unsigned long long refused_max_flows, refused_unvalidated, refused_prefix, refused_maxclients;
     unsigned long long cookies_issued, cookies_accepted, cookies_rejected;
     unsigned long long replies_withheld, bytes_withheld;
-    unsigned long long rx_partial_unvalidated;
+    unsigned long long rx_partial_unvalidated, commands_refused_unvalidated;
 } udp;
 
 static ConnectionType CT_UDP;
@@ -466,8 +466,10 @@ static inline __attribute__((always_inline)) int udpSendv(udpFlow *f, const stru
     for (i = 0; i < iovcnt && len < max; i++)
         len += iov[i].iov_len < max - len ? iov[i].iov_len : max - len;
     if (len == 0) return 0;
-    /* All that is pending must fit, not just this datagram: a reply is
-     * sent whole or not at all. */
+    /* All that this call hands over must fit, not just this datagram.
+     * Redis hands over at most about 64 KB a call, so a longer reply may
+     * leave in part before the rest is withheld: the allowance holds, the
+     * client sees a cut reply (redis/README.md). */
     if (!f->validated) {
         unsigned long long pending = 0;
         for (i = 0; i < iovcnt; i++) pending += iov[i].iov_len;
@@ -927,16 +929,25 @@ static int udpTimerProc(struct aeEventLoop *el, long long id, void *data) {
     return UDP_IDLE_POLL_MS;
 }
 
-/* Runs for every command of every client: pointer compares on the looked-up
- * command first (SYNC and PSYNC share syncCommand; SCRIPT DEBUG is resolved
- * once by udpInit, by its original name so rename-command cannot hide it),
- * the connection's type only for the few commands refused. */
+/* Runs for every command of every client: the connection's type first (a
+ * pointer compare), then for UDP clients the allowance and the looked-up
+ * command (SYNC and PSYNC share syncCommand; SCRIPT DEBUG is resolved once
+ * by udpInit, by its original name so rename-command cannot hide it). */
 const char *udpCommandRefusal(client *c) {
     struct redisCommand *cmd = c->cmd;
 
+    if (!c->conn || c->conn->type != &CT_UDP) return NULL;
+    /* The allowance is checked when replies leave (udpSendv), but a
+     * datagram of 160 GETs of a 1 MB value builds 160 MB of replies first:
+     * once an unvalidated flow's waiting replies are past it, its further
+     * commands do not run (their short errors are withheld with the rest). */
+    udpFlow *f = (udpFlow *)c->conn;
+    if (!f->validated && c->bufpos + c->reply_bytes > flowAllowance(f)) {
+        udp.commands_refused_unvalidated++;
+        return "-ERR reply withheld: validate with UDPCOOKIE";
+    }
     if (cmd->proc != syncCommand && cmd->proc != replconfCommand && cmd != udp.script_debug)
         return NULL;
-    if (!c->conn || c->conn->type != &CT_UDP) return NULL;
     if (cmd == udp.script_debug)
         return "-ERR SCRIPT DEBUG is not available over UDP: the debugger needs a TCP connection";
     return "-ERR replication is not available over UDP: replicas connect over TCP";
@@ -965,6 +976,7 @@ sds udpGenInfoString(sds info) {
         "udp_cookies_rejected:%llu\r\n"
         "udp_replies_withheld:%llu\r\n"
         "udp_bytes_withheld:%llu\r\n"
+        "udp_commands_refused_unvalidated:%llu\r\n"
         "udp_rx_datagrams:%llu\r\n"
         "udp_rx_dropped:%llu\r\n"
         "udp_rx_partial_unvalidated:%llu\r\n"
@@ -976,7 +988,7 @@ sds udpGenInfoString(sds info) {
         udp.flows_opened, udp.flows_reaped, udp.flows_denied,
         udp.refused_max_flows, udp.refused_unvalidated, udp.refused_prefix, udp.refused_maxclients,
         udp.cookies_issued, udp.cookies_accepted, udp.cookies_rejected,
-        udp.replies_withheld, udp.bytes_withheld,
+        udp.replies_withheld, udp.bytes_withheld, udp.commands_refused_unvalidated,
         udp.rx_dgrams, udp.rx_dropped, udp.rx_partial_unvalidated,
         udp.tx_dgrams, udp.tx_busy, udp.tx_errors);
 }

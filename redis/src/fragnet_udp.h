@@ -83,7 +83,8 @@ int udpProcessEvents(void);
 int udpFlush(void);
 /* True while the loop should not sleep: recent traffic or queued work. */
 int udpIsActive(void);
-/* NULL, or the error text for a command that cannot run over UDP. */
+/* NULL, or the error text for a command that cannot run over UDP (or not
+ * yet: an unvalidated flow whose replies waiting are past its allowance). */
 const char *udpCommandRefusal(struct client *c);
 /* Appends the "# UDP" section of INFO (flows, validation, refusals). */
 sds udpGenInfoString(sds info);

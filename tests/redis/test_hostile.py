@@ -20,7 +20,8 @@ Suites (default: all):
                  and validated UDP clients are served, all of them
   memory         what an unvalidated source can make the fork hold: a
                  request announcing 512 MB in 25 bytes allocates nothing
-                 (an unvalidated flow sends whole requests), while a
+                 (an unvalidated flow sends whole requests), nor do 120
+                 GETs of a 1 MB value in one datagram, while a
                  validated one may still split a command across datagrams;
                  a spoofed BLPOP does not keep its flow past the
                  unvalidated idle timeout
@@ -436,6 +437,23 @@ def memory(topo, runner):
                     "refused and counted: %r" % info_udp(srv))
         runner.run("an unvalidated source's request announcing 512 MB allocates nothing "
                    "(< 8 MB), counted", announced_bulk)
+
+        def pipelined_big_gets():
+            tcp("SET", "big1m", b"v" * (1 << 20))
+            tcp("CONFIG", "RESETSTAT")           # resets used_memory_peak too
+            base = used_memory(tcp)
+            c = srv.udp()
+            c.send_raw(b"GET big1m\r\n" * 120)   # 1 320 bytes asking for 120 MB
+            time.sleep(1)
+            c.close()
+            raw = tcp("INFO", "memory").decode()
+            peak = int(re.search(r"^used_memory_peak:(\d+)", raw, re.M).group(1))
+            require(peak - base < 16 << 20, "peak %d bytes over the base" % (peak - base))
+            require(info_udp(srv).get("udp_commands_refused_unvalidated", 0) > 0,
+                    "refusals counted: %r" % info_udp(srv))
+            tcp("DEL", "big1m")
+        runner.run("120 GETs of a 1 MB key in one unvalidated datagram: replies stop "
+                   "being built past the allowance (peak < 16 MB), counted", pipelined_big_gets)
 
         def validated_split():
             c = srv.udp().validate()
