@@ -987,8 +987,10 @@ static void prologue(struct cg *g)
 		stx(g, BPF_DW, BPF_REG_10, page_off(p), BPF_REG_0);
 	}
 	ja(g, ok);
+	/* Unreachable after fn_steer's checks, and so failing closed: a frame
+	 * these rules cannot judge is not the application's to see. */
 	bind(g, bad);
-	resume(g, FN_XDP_RESUME_START, 0, 0);
+	exit_with(g, XDP_DROP);
 	bind(g, ok);
 }
 

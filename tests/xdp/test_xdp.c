@@ -796,6 +796,33 @@ static void test_base_chains(void **state)
 	t_env_close(&e);
 }
 
+/* A frame the rules program cannot judge (its IPv4 lengths do not hold:
+ * fn_steer drops those before the tail call, so only a program run on its
+ * own meets one) is dropped, not handed over unjudged. */
+static void test_unjudgeable_dropped(void **state)
+{
+	struct fn_imgb *b = table();
+	struct xh_kernel k;
+	struct tframe f;
+	struct tpkt t;
+	struct tenv e;
+	uint32_t in;
+
+	(void)state;
+	in = fn_imgb_chain(b, "in", FN_HOOK_INPUT, 0, FN_POLICY_ACCEPT);
+	fn_imgb_rule(b, in, 1);
+	t_payload_cmp(b, TH, 2, 2, FN_CMP_EQ, "\x00\x50");
+	t_verdict(b, FN_V_DROP, 0);
+	env_of(&e, b, "unjudgeable");
+	t_udp(&t, IP4(10, 0, 0, 1), IP4(10, 0, 0, 9), 7, 53, 4);
+	t_frame(&f, &t, T_MAC_HOST, 0);
+	f.b[14] = 0x4f;                          /* header length 60: past the datagram */
+	/* a drop no rule decided: the harness says so with -EPROTO */
+	assert_int_equal(xh_kernel(e.x, e.comb, f.b, f.len, &k), -EPROTO);
+	assert_int_equal(k.retval, XDP_DROP);
+	t_env_close(&e);
+}
+
 /* empty base chains: the kernel applies their policies */
 static void test_empty_chains(void **state)
 {
@@ -1162,6 +1189,7 @@ int main(void)
 		cmocka_unit_test(test_not_offloadable),
 		cmocka_unit_test(test_base_chains),
 		cmocka_unit_test(test_empty_chains),
+		cmocka_unit_test(test_unjudgeable_dropped),
 		cmocka_unit_test(test_jumps),
 		cmocka_unit_test(test_conntrack),
 		cmocka_unit_test(test_too_large),
