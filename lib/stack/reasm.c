@@ -80,7 +80,6 @@ static void release(struct fn_reasm *r, struct datagram *d)
 	d->head = NULL;
 }
 
-/* Drop a whole datagram, counting each fragment under `reason`. */
 /* What it holds: the fragments of datagrams in progress, and the
  * datagrams handed off that their owners have not taken yet. */
 static uint32_t held(const struct fn_reasm *r)
@@ -88,6 +87,7 @@ static uint32_t held(const struct fn_reasm *r)
 	return r->mem + __atomic_load_n(&r->handed, __ATOMIC_RELAXED);
 }
 
+/* Drop a whole datagram, counting each fragment under `reason`. */
 static void discard(struct fn_queue *q, struct datagram *d, unsigned reason)
 {
 	q->stats.drops[reason] += d->n;
